@@ -1,0 +1,198 @@
+# profrun: `make` builds build/profrun; `make run` profiles this machine for
+# 10 s; `make test` runs every suite. Everything generated goes under
+# $(OUTPUT); the source tree stays clean. V=1 prints full commands.
+
+VERSION      := 0.1.0
+SANITIZE     ?=
+OUTPUT       ?= build$(if $(SANITIZE),-san)
+O            := $(abspath $(OUTPUT))
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+CC           ?= cc
+CLANG        ?= clang
+BPFTOOL      ?= bpftool
+LUAJIT       ?= luajit
+PKG_CONFIG   ?= pkg-config
+VMLINUX_BTF  ?= /sys/kernel/btf/vmlinux
+VMLINUX_H    ?=
+CFLAGS       ?= -O2 -g
+LDFLAGS      ?=
+EXTRA_CFLAGS ?=
+LIBS         := libbpf libelf zlib luajit
+
+ifeq ($(V),1)
+Q   :=
+msg :=
+else
+Q   := @
+msg = @printf '  %-5s %s\n' "$(1)" "$(patsubst $(O)/%,%,$(2))";
+endif
+
+# Evaluated only when a recipe runs, after the dependency check installed
+# pkg-config and the libraries.
+PC_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS))
+PC_LIBS   = $(shell $(PKG_CONFIG) --libs $(LIBS))
+comma     := ,
+SAN_FLAGS := $(if $(SANITIZE),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+ALL_CFLAGS = $(CFLAGS) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
+	-I$(O) -Ibpf -Iruntime $(PC_CFLAGS) $(SAN_FLAGS) \
+	-DPROFRUN_VERSION='"$(VERSION)"' -DPROFRUN_LUADIR='"$(PREFIX)/share/profrun/lua"' \
+	$(EXTRA_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -Wl,--dynamic-list=$(O)/profrun.dynlist
+LDLIBS = $(PC_LIBS) -ldl -lm
+
+# clang -target bpf does not search the host's system include dirs; add
+# them after our own so <bpf/bpf_helpers.h> and asm/ headers are found.
+CLANG_SYS_INCLUDES = $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+BPF_CFLAGS = -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I$(O) -Ibpf $(CLANG_SYS_INCLUDES)
+
+BPF_SRCS     := $(wildcard bpf/*.bpf.c)
+BPF_NAMES    := $(patsubst bpf/%.bpf.c,%,$(BPF_SRCS))
+SKELS        := $(patsubst %,$(O)/%.skel.h,$(BPF_NAMES))
+RT_SRCS      := $(wildcard runtime/*.c)
+RT_OBJS      := $(patsubst runtime/%.c,$(O)/rt/%.o,$(RT_SRCS))
+LIB_OBJS     := $(filter-out $(O)/rt/main.o,$(RT_OBJS))
+LUA_SRCS     := $(wildcard lua/profrun/*.lua)
+LUA_OBJS     := $(patsubst lua/profrun/%.lua,$(O)/lua/%.o,$(LUA_SRCS)) $(O)/lua/cdef.o
+UNIT_SRCS    := $(wildcard tests/unit/test_*.c)
+UNIT_OBJS    := $(patsubst tests/unit/%.c,$(O)/unit/%.o,$(UNIT_SRCS) tests/unit/harness.c)
+FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
+FIXTURES     := $(patsubst tests/fixtures/%.c,$(O)/fixtures/%,$(FIXTURE_SRCS))
+DEPS_STAMP   := $(O)/.deps-ok
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(O)/profrun
+
+# The dependency check runs once per build dir; `make deps` runs it again.
+$(DEPS_STAMP): scripts/install-deps.sh
+	$(Q)mkdir -p $(@D)
+	$(Q)scripts/install-deps.sh
+	$(Q)touch $@
+
+deps:
+	scripts/install-deps.sh
+
+ifeq ($(VMLINUX_H),)
+$(O)/vmlinux.h: | $(DEPS_STAMP)
+	$(call msg,GEN,$@)
+	$(Q)test -r $(VMLINUX_BTF) || { echo "profrun build: no kernel BTF at $(VMLINUX_BTF); set VMLINUX_BTF= or VMLINUX_H=" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+else
+$(O)/vmlinux.h: $(VMLINUX_H) | $(DEPS_STAMP)
+	$(Q)mkdir -p $(@D) && cp $< $@
+endif
+
+$(O)/%.bpf.o: bpf/%.bpf.c bpf/events.h bpf/common.bpf.h $(O)/vmlinux.h | $(DEPS_STAMP)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/%.skel.h: $(O)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name pr_$*_bpf > $@
+
+# Lua sees events.h and ffi.h with preprocessor lines removed: one source
+# of truth for every record and every function that crosses the boundary.
+$(O)/cdef.lua: bpf/events.h runtime/ffi.h | $(DEPS_STAMP)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q){ echo 'return [=['; \
+	  echo 'typedef uint8_t __u8; typedef uint16_t __u16; typedef uint32_t __u32; typedef uint64_t __u64;'; \
+	  echo 'typedef int8_t __s8; typedef int16_t __s16; typedef int32_t __s32; typedef int64_t __s64;'; \
+	  cat bpf/events.h runtime/ffi.h | sed -e '/^[[:space:]]*#/d'; \
+	  echo ']=]'; } > $@
+
+# The Lua library is linked into the binary as bytecode; require finds it
+# through the luaJIT_BC_* symbols.
+$(O)/lua/init.o: lua/profrun/init.lua | $(DEPS_STAMP)
+	$(call msg,LUA,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(LUAJIT) -bg -n profrun $< $@
+
+$(O)/lua/cdef.o: $(O)/cdef.lua
+	$(call msg,LUA,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(LUAJIT) -bg -n profrun.cdef $< $@
+
+$(O)/lua/%.o: lua/profrun/%.lua | $(DEPS_STAMP)
+	$(call msg,LUA,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(LUAJIT) -bg -n profrun.$* $< $@
+
+$(O)/profrun.dynlist:
+	$(Q)mkdir -p $(@D)
+	$(Q)printf '{\n\tpr_ffi_*;\n\tluaJIT_BC_*;\n};\n' > $@
+
+$(O)/rt/%.o: runtime/%.c | $(SKELS) $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(O)/profrun: $(RT_OBJS) $(LUA_OBJS) $(O)/profrun.dynlist
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(RT_OBJS) $(LUA_OBJS) $(LDLIBS)
+
+# ---- tests ------------------------------------------------------------------
+
+$(O)/unit/%.o: tests/unit/%.c | $(SKELS) $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -c $< -o $@
+
+$(O)/unit_tests: $(UNIT_OBJS) $(LIB_OBJS) $(LUA_OBJS) $(O)/profrun.dynlist
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJS) $(LIB_OBJS) $(LUA_OBJS) $(LDLIBS)
+
+# Fixtures keep frame pointers (clang: GCC 12 drops them in leaf functions)
+# and are not inlined, so the function names are what the tests look for.
+$(O)/fixtures/%: tests/fixtures/%.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -O1 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-inline \
+		-Wall -Wextra -Werror -o $@ $<
+
+fixtures: $(FIXTURES)
+
+test-unit: $(O)/unit_tests
+	$(Q)$(O)/unit_tests | tee $(O)/test-unit.log
+
+test-lua: $(O)/profrun
+	$(Q)$(O)/profrun tests/lua/run.lua | tee $(O)/test-lua.log
+
+test-e2e: $(O)/profrun fixtures
+	$(Q)PROFRUN=$(O)/profrun FIXTURES=$(O)/fixtures tests/e2e/run.sh | tee $(O)/test-e2e.log
+
+# Every suite runs even when one fails; the last line sums them up.
+test: $(O)/profrun $(O)/unit_tests fixtures
+	$(Q)rc=0; \
+	$(MAKE) --no-print-directory test-unit || rc=1; \
+	$(MAKE) --no-print-directory test-lua || rc=1; \
+	$(MAKE) --no-print-directory test-e2e || rc=1; \
+	tail -qn1 $(O)/test-unit.log $(O)/test-lua.log $(O)/test-e2e.log | \
+	  awk '{ for (i = 1; i < NF; i++) { if ($$(i+1) ~ /^passed/) p += $$i; if ($$(i+1) ~ /^failed/) f += $$i } } \
+	       END { printf "total: %d passed, %d failed\n", p, f; exit f > 0 }' || rc=1; \
+	exit $$rc
+
+run: $(O)/profrun
+	$(O)/profrun -d 10 examples/top.lua
+
+bench: $(O)/profrun fixtures
+	bench/run.sh $(O)/profrun
+
+install: $(O)/profrun
+	install -D -m 0755 $(O)/profrun $(DESTDIR)$(PREFIX)/bin/profrun
+	for f in $(LUA_SRCS); do install -D -m 0644 $$f $(DESTDIR)$(PREFIX)/share/profrun/$$f; done
+	for f in examples/*.lua; do install -D -m 0644 $$f $(DESTDIR)$(PREFIX)/share/profrun/$$f; done
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/profrun
+	rm -rf $(DESTDIR)$(PREFIX)/share/profrun
+
+clean:
+	rm -rf $(O)
+
+.PHONY: all deps fixtures test test-unit test-lua test-e2e run bench install uninstall clean
+
+-include $(RT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Every record that crosses a BPF ring buffer, and every record Lua reads
+ * from the loop's arena, is declared here and nowhere else. bpf/, runtime/
+ * and lua/ (through a cdef generated from this file) share it.
+ *
+ * Rules: fixed-width types and char[N] only, no pointers, no bool, no enum
+ * fields, explicit padding, every record begins with struct pr_hdr. The
+ * runtime pins every size with _Static_assert; a Lua test compares the
+ * offsets LuaJIT computes with the ones C reports. Preprocessor lines are
+ * stripped for the cdef, so anything Lua needs is an enum constant.
+ */
+#ifndef PR_EVENTS_H
+#define PR_EVENTS_H
+
+enum pr_limits {
+	PR_ABI_VERSION = 1,
+	PR_COMM_LEN = 16,
+	PR_PATH_LEN = 256,
+	/* the kernel's default kernel.perf_event_max_stack */
+	PR_MAX_FRAMES = 127,
+};
+
+enum pr_rec_type {
+	PR_REC_SAMPLE_RAW = 1, /* ring buffer only: becomes PR_REC_SAMPLE */
+	PR_REC_EXEC = 2,
+	PR_REC_EXIT = 3,
+	PR_REC_SAMPLE = 4, /* arena only: a sample with its interned stack */
+};
+
+/* Drop accounting: one slot per source, per CPU, counted in BPF. */
+enum pr_source {
+	PR_SRC_SAMPLE = 0,
+	PR_SRC_EXEC = 1,
+	PR_SRC_EXIT = 2,
+	PR_SRC_MAX = 3,
+};
+
+struct pr_src_counts {
+	__u64 produced; /* records the program tried to emit */
+	__u64 dropped;  /* of those, lost to a full ring buffer */
+};
+
+struct pr_hdr {
+	__u32 type;
+	__u32 size; /* bytes of the whole record, header included */
+	__u64 time; /* CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_ns) */
+};
+
+/* Ring buffer record of one CPU sample; variable length: only the first
+ * nkernel + nuser entries of addrs are sent (kernel frames first, each
+ * leaf first). kerr/uerr keep bpf_get_stack's error so truncation and
+ * failures are counted, not guessed. */
+struct pr_sample_raw {
+	struct pr_hdr hdr;
+	__u32 pid; /* thread-group id */
+	__u32 tid;
+	__u32 cpu;
+	__u16 nkernel;
+	__u16 nuser;
+	__u64 cgroup;
+	__s32 kerr;
+	__s32 uerr;
+	char comm[PR_COMM_LEN];
+	__u64 addrs[2 * PR_MAX_FRAMES];
+};
+
+/* Arena record of one sample as Lua sees it: the stack is interned. */
+struct pr_sample {
+	struct pr_hdr hdr;
+	__u32 pid;
+	__u32 tid;
+	__u32 cpu;
+	__u32 stack; /* interned stack id; 0 = none */
+	__u64 cgroup;
+	char comm[PR_COMM_LEN];
+};
+
+struct pr_exec {
+	struct pr_hdr hdr;
+	__u32 pid;
+	__u32 ppid;
+	__u32 uid;
+	__u32 old_pid; /* differs from pid when a non-leader thread exec'd */
+	__u64 cgroup;
+	__u64 start; /* process start, CLOCK_MONOTONIC ns */
+	char comm[PR_COMM_LEN];
+	char filename[PR_PATH_LEN];
+};
+
+struct pr_exit {
+	struct pr_hdr hdr;
+	__u32 pid;
+	__u32 ppid;
+	__u32 tid;       /* the thread whose exit ended the process */
+	__s32 exit_code; /* exit status (0..255) when signal is 0 */
+	__u32 signal;    /* terminating signal, 0 when it exited normally */
+	__u32 core;      /* 1 if it dumped core */
+	__u64 cgroup;
+	__u64 start;    /* process start, CLOCK_MONOTONIC ns */
+	__u64 duration; /* exit time - start, ns */
+	char comm[PR_COMM_LEN];
+};
+
+#endif

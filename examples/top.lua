@@ -1,0 +1,84 @@
+-- top.lua: which functions burn the CPU? Samples every CPU (or one
+-- process), user and kernel stacks, and at the end prints the hottest
+-- functions by self time (samples where the function was running) with
+-- their total time (samples where it was anywhere on the stack).
+--
+--   profrun examples/top.lua -d 5                 # whole machine, 5 s
+--   profrun -p 1234 -F 999 examples/top.lua       # one process, 999 Hz
+--   profrun -c './myprog --flag' examples/top.lua # a command, until it exits
+--   profrun examples/top.lua -d 5 40              # top 40 instead of 20
+--
+--    SELF%  TOTAL%  SAMPLES  FUNCTION                        MODULE
+--    74.6%   74.6%      448  burn_heavy                      burn
+--    24.8%   24.8%      149  burn_light                      burn
+--     0.5%   99.9%        3  main                            burn
+local limit = tonumber(arg[1]) or 20
+
+local per_stack = {} -- stack id -> samples
+local comm_of = {}   -- stack id -> comm of its first sample
+local total = 0
+
+function on_sample(s)
+    local id = s.stack
+    total = total + 1
+    local n = per_stack[id]
+    if not n then
+        per_stack[id] = 1
+        comm_of[id] = s.comm
+    else
+        per_stack[id] = n + 1
+    end
+end
+
+local function label(f)
+    if f.name then return f.name end
+    if f.module then return string.format("0x%x", f.offset) end
+    return string.format("[unknown 0x%x]", f.addr)
+end
+
+local function module(f)
+    if f.kernel then return "[kernel]" .. (f.module ~= "kernel" and f.module or "") end
+    return f.module and f.module:match("[^/]*$") or "?"
+end
+
+function on_end()
+    local self_n, total_n, mod = {}, {}, {}
+    for id, n in pairs(per_stack) do
+        local frames = id ~= 0 and stack(id) or {}
+        if #frames == 0 then
+            local key = "[no stack: " .. comm_of[id] .. "]"
+            self_n[key] = (self_n[key] or 0) + n
+            total_n[key] = (total_n[key] or 0) + n
+            mod[key] = ""
+        end
+        local seen = {}
+        for i, f in ipairs(frames) do
+            local key = label(f) .. "\0" .. module(f)
+            if i == 1 then self_n[key] = (self_n[key] or 0) + n end
+            if not seen[key] then
+                seen[key] = true
+                total_n[key] = (total_n[key] or 0) + n
+            end
+        end
+    end
+    local keys = {}
+    for k in pairs(total_n) do
+        keys[#keys + 1] = k
+        self_n[k] = self_n[k] or 0
+    end
+    table.sort(keys, function(a, b)
+        if self_n[a] ~= self_n[b] then return self_n[a] > self_n[b] end
+        if total_n[a] ~= total_n[b] then return total_n[a] > total_n[b] end
+        return a < b
+    end)
+    local st = stats()
+    print(string.format("%d samples (%d lost)", total, st.sample.dropped))
+    print(string.format("%7s %7s %8s  %-40s %s", "SELF%", "TOTAL%", "SAMPLES", "FUNCTION",
+        "MODULE"))
+    for i = 1, math.min(limit, #keys) do
+        local k = keys[i]
+        local name, m = k:match("^(.-)%z(.*)$")
+        print(string.format("%6.1f%% %6.1f%% %8d  %-40s %s", 100 * self_n[k] / total,
+            100 * total_n[k] / total, self_n[k], name or k, m or ""))
+    end
+end

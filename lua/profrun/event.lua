@@ -1,0 +1,125 @@
+-- profrun.event: how events look from Lua.
+--
+-- Events are FFI views of records in the loop's arena (no Lua table per
+-- event). A view is valid during its callback only; e:copy() keeps one.
+-- Fields read like plain Lua values: strings are Lua strings, ids and
+-- counters are numbers, times are CLOCK_MONOTONIC nanoseconds (numbers).
+local ffi = require "ffi"
+
+local M = {}
+
+local ffi_string, tonumber, format = ffi.string, tonumber, string.format
+
+ffi.cdef [[
+typedef struct { struct pr_sample r; } pr_sample_view;
+typedef struct { struct pr_exec r; } pr_exec_view;
+typedef struct { struct pr_exit r; } pr_exit_view;
+]]
+
+local stack_of -- set by profrun: id -> frames
+
+local function comm(r) return ffi_string(r.comm) end
+local function time(r) return tonumber(r.hdr.time) end
+local function cgroup(r) return tonumber(r.cgroup) end
+
+local getters = {
+    sample = {
+        pid = function(r) return r.pid end,
+        tid = function(r) return r.tid end,
+        cpu = function(r) return r.cpu end,
+        stack = function(r) return r.stack end,
+        comm = comm, time = time, cgroup = cgroup,
+    },
+    exec = {
+        pid = function(r) return r.pid end,
+        ppid = function(r) return r.ppid end,
+        uid = function(r) return r.uid end,
+        old_pid = function(r) return r.old_pid end,
+        start = function(r) return tonumber(r.start) end,
+        filename = function(r) return ffi_string(r.filename) end,
+        comm = comm, time = time, cgroup = cgroup,
+    },
+    exit = {
+        pid = function(r) return r.pid end,
+        ppid = function(r) return r.ppid end,
+        tid = function(r) return r.tid end,
+        exit_code = function(r) return r.exit_code end,
+        signal = function(r) return r.signal end,
+        core = function(r) return r.core ~= 0 end,
+        start = function(r) return tonumber(r.start) end,
+        duration = function(r) return tonumber(r.duration) end,
+        comm = comm, time = time, cgroup = cgroup,
+    },
+}
+
+-- "module+0x1f" for frames without a name; the basename keeps lines short.
+local function frame_name(f)
+    if f.name then return f.name end
+    if f.module then
+        return format("%s+0x%x", f.module:match("[^/]*$"), f.offset)
+    end
+    return "[unknown]"
+end
+M.frame_name = frame_name
+
+-- comm;root;...;leaf (user frames, then kernel frames on top)
+local function folded(comm_name, frames)
+    local parts, n = { comm_name }, 1
+    for i = #frames, 1, -1 do
+        local f = frames[i]
+        if not f.kernel then n = n + 1; parts[n] = frame_name(f) end
+    end
+    for i = #frames, 1, -1 do
+        local f = frames[i]
+        if f.kernel then n = n + 1; parts[n] = frame_name(f) end
+    end
+    return table.concat(parts, ";")
+end
+M.folded = folded
+
+local function methods_for(kind, ctype)
+    local m = {
+        copy = function(self)
+            local v = ffi.new(ctype)
+            ffi.copy(v, self, ffi.sizeof(ctype))
+            return v
+        end,
+    }
+    if kind == "sample" then
+        m.frames = function(self) return stack_of(self.r.stack) end
+        m.folded = function(self) return folded(comm(self.r), stack_of(self.r.stack)) end
+    end
+    return m
+end
+
+local function describe(kind, g, self)
+    local keys = {}
+    for k in pairs(g) do keys[#keys + 1] = k end
+    table.sort(keys)
+    local out = { kind }
+    for _, k in ipairs(keys) do out[#out + 1] = k .. "=" .. tostring(g[k](self.r)) end
+    return table.concat(out, " ")
+end
+
+for kind, g in pairs(getters) do
+    local ctype = "pr_" .. kind .. "_view"
+    local methods = methods_for(kind, ctype)
+    ffi.metatype(ctype, {
+        __index = function(self, k)
+            local get = g[k]
+            if get then return get(self.r) end
+            local m = methods[k]
+            if m then return m end
+            error(format("%s event has no field '%s'", kind, tostring(k)), 2)
+        end,
+        __tostring = function(self) return describe(kind, g, self) end,
+    })
+end
+
+M.sample_ptr = ffi.typeof("const pr_sample_view *")
+M.exec_ptr = ffi.typeof("const pr_exec_view *")
+M.exit_ptr = ffi.typeof("const pr_exit_view *")
+
+function M.set_stack_resolver(fn) stack_of = fn end
+
+return M

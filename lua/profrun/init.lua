@@ -1,0 +1,365 @@
+-- profrun: the API a script sees, and the Lua half of the event loop.
+--
+-- A script runs once at load time (setup): it sets options with sample{}
+-- and lifecycle{}, registers every() timers and defines hooks as globals
+-- (on_sample, on_exec, on_exit, on_end). The runtime then loads only the
+-- BPF programs those hooks need and calls M.dispatch once per batch of
+-- events; dispatch walks the batch in Lua, handing each hook an FFI view.
+local ffi = require "ffi"
+ffi.cdef(require "profrun.cdef")
+
+local C = ffi.C
+local ABI_VERSION = 1
+if C.pr_ffi_abi_version() ~= ABI_VERSION then
+    error(string.format("profrun Lua library (ABI %d) does not match the runtime (ABI %d)",
+        ABI_VERSION, C.pr_ffi_abi_version()))
+end
+
+local event = require "profrun.event"
+
+local cast, ffi_string, tonumber, type, error = ffi.cast, ffi.string, tonumber, type, error
+local format, band = string.format, bit.band
+local rawget, rawset, pairs, setmetatable = rawget, rawset, pairs, setmetatable
+local io_stderr = io.stderr
+
+local M = {}
+
+local rt                -- struct pr_rt *, handed back to every pr_ffi_* call
+local in_setup = true
+local stopping = false  -- exit() was called: deliver nothing more
+local keep_going = false
+local hook_errors = 0
+local hooks = {}
+local timers = {}
+local errp = ffi.new("const char *[1]")
+
+local HOOK_BITS = {
+    on_sample = C.PR_HOOK_SAMPLE,
+    on_exec = C.PR_HOOK_EXEC,
+    on_exit = C.PR_HOOK_EXIT,
+    on_end = 0,
+}
+local HOOK_NAMES = { "on_sample", "on_exec", "on_exit", "on_end" }
+
+-- ---- helpers ----------------------------------------------------------
+
+local function c_error(api, r)
+    error(format("%s: %s", api, errp[0] ~= nil and ffi_string(errp[0]) or ("error " .. r)), 3)
+end
+
+local function run_phase_only(api)
+    if in_setup then
+        error(api .. " can be called from hooks (on_sample, on_exec, on_exit, every, on_end),"
+            .. " not while the script loads", 3)
+    end
+end
+
+local function setup_only(api)
+    if not in_setup then
+        error(api .. " configures the run: call it at the top level of the script", 3)
+    end
+end
+
+-- Levenshtein distance, for "did you mean" suggestions.
+local function distance(a, b)
+    local prev = {}
+    for j = 0, #b do prev[j] = j end
+    for i = 1, #a do
+        local cur = { [0] = i }
+        for j = 1, #b do
+            local cost = a:byte(i) == b:byte(j) and 0 or 1
+            cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+        end
+        prev = cur
+    end
+    return prev[#b]
+end
+
+local function nearest(name, candidates)
+    local best, bestd
+    for _, c in ipairs(candidates) do
+        local d = distance(name, c)
+        if not bestd or d < bestd then best, bestd = c, d end
+    end
+    return best
+end
+
+local function check_keys(api, t, allowed)
+    if type(t) ~= "table" then
+        error(format("%s: expects a table, got %s", api, type(t)), 3)
+    end
+    local names = {}
+    for k in pairs(allowed) do names[#names + 1] = k end
+    for k in pairs(t) do
+        if not allowed[k] then
+            error(format("%s: unknown option '%s' (did you mean '%s'?)", api, tostring(k),
+                nearest(tostring(k), names)), 3)
+        end
+    end
+end
+
+local function opt_int(api, t, key, lo, hi)
+    local v = t[key]
+    if v == nil then return nil end
+    if type(v) ~= "number" or v % 1 ~= 0 or v < lo or v > hi then
+        error(format("%s: %s must be an integer %d..%d, got %s", api, key, lo, hi, tostring(v)), 4)
+    end
+    return v
+end
+
+local function opt_bool(api, t, key)
+    local v = t[key]
+    if v == nil then return -1 end
+    if type(v) ~= "boolean" then
+        error(format("%s: %s must be true or false, got %s", api, key, tostring(v)), 4)
+    end
+    return v and 1 or 0
+end
+
+-- ---- the API ----------------------------------------------------------
+
+local api = {}
+
+local SAMPLE_KEYS = { hz = true, pid = true, user = true, kernel = true, idle = true,
+    buffer = true }
+
+-- sample{ hz=99, pid=N, user=true, kernel=true, idle=false, buffer=bytes }
+function api.sample(t)
+    setup_only("sample{}")
+    check_keys("sample{}", t, SAMPLE_KEYS)
+    local o = ffi.new("struct pr_sample_opts")
+    o.hz = opt_int("sample{}", t, "hz", 1, 100000) or 0
+    o.pid = opt_int("sample{}", t, "pid", 1, 4194304) or 0
+    o.user = opt_bool("sample{}", t, "user")
+    o.kernel = opt_bool("sample{}", t, "kernel")
+    o.idle = opt_bool("sample{}", t, "idle")
+    o.buffer = opt_int("sample{}", t, "buffer", 4096, 1024 * 1024 * 1024) or 0
+    local r = C.pr_ffi_sample_config(rt, o, errp)
+    if r < 0 then c_error("sample{}", r) end
+end
+
+-- lifecycle{ buffer=bytes }: the exec/exit ring buffer
+function api.lifecycle(t)
+    setup_only("lifecycle{}")
+    check_keys("lifecycle{}", t, { buffer = true })
+    local b = opt_int("lifecycle{}", t, "buffer", 4096, 1024 * 1024 * 1024) or 0
+    local r = C.pr_ffi_lifecycle_config(rt, b, errp)
+    if r < 0 then c_error("lifecycle{}", r) end
+end
+
+-- every(seconds, fn): fn() is called every `seconds` while profrun runs
+function api.every(seconds, fn)
+    setup_only("every()")
+    if type(seconds) ~= "number" then
+        error("every(seconds, fn): seconds must be a number, got " .. type(seconds), 2)
+    end
+    if type(fn) ~= "function" then
+        error("every(seconds, fn): fn must be a function, got " .. type(fn), 2)
+    end
+    local id = C.pr_ffi_timer_add(rt, seconds, errp)
+    if id < 0 then c_error("every()", id) end
+    timers[id] = fn
+end
+
+-- exit(code): stop after the current hook returns; on_end still runs
+function api.exit(code)
+    code = code or 0
+    if type(code) ~= "number" or code % 1 ~= 0 or code < 0 or code > 255 then
+        error("exit(code): code must be an integer 0..255, got " .. tostring(code), 2)
+    end
+    stopping = true
+    C.pr_ffi_exit(rt, code)
+end
+
+-- target_pid(): the PID given with -p, or of the -c command; nil otherwise
+function api.target_pid()
+    local p = C.pr_ffi_target_pid(rt)
+    return p > 0 and p or nil
+end
+
+local frames_buf = ffi.new("struct pr_frame[?]", 2 * C.PR_MAX_FRAMES)
+local frames_memo = {}
+
+local function frame_table(f)
+    return {
+        name = f.name ~= nil and ffi_string(f.name) or nil,
+        module = f.module ~= nil and ffi_string(f.module) or nil,
+        offset = tonumber(f.offset),
+        addr = tonumber(f.addr),
+        kernel = f.kernel ~= 0,
+    }
+end
+
+-- stack(id): frames of an interned stack, leaf first (kernel frames first);
+-- each {name=, offset=, module=, kernel=, addr=}; memoized per id
+function api.stack(id)
+    run_phase_only("stack()")
+    local t = frames_memo[id]
+    if t then return t end
+    local n = C.pr_ffi_stack_frames(rt, id, frames_buf, 2 * C.PR_MAX_FRAMES)
+    t = {}
+    for i = 0, n - 1 do t[i + 1] = frame_table(frames_buf[i]) end
+    frames_memo[id] = t
+    return t
+end
+event.set_stack_resolver(api.stack)
+
+local one_frame = ffi.new("struct pr_frame")
+
+-- ksym(addr) / usym(pid, addr): one frame table, or nil when unknown
+function api.ksym(addr)
+    run_phase_only("ksym()")
+    if C.pr_ffi_ksym(rt, addr, one_frame) < 0 then return nil end
+    return frame_table(one_frame)
+end
+
+function api.usym(pid, addr)
+    run_phase_only("usym()")
+    if C.pr_ffi_usym(rt, pid, addr, one_frame) < 0 then return nil end
+    return frame_table(one_frame)
+end
+
+local proc_stat = ffi.new("struct pr_proc_stat")
+local proc_buf = ffi.new("char[?]", 65536)
+local LAZY = { exe = true, cwd = true, cmdline = true }
+local proc_mt = {
+    __index = function(p, k)
+        if not LAZY[k] then return nil end
+        local n = C.pr_ffi_proc_read(p.pid, k, proc_buf, 65536)
+        local v = n >= 0 and ffi_string(proc_buf, n) or nil
+        rawset(p, k, v or false)
+        return v
+    end,
+}
+
+-- proc(pid): {pid, ppid, uid, comm, start_time, exe, cmdline, cwd} read
+-- from /proc (exe, cmdline and cwd on first use); nil if there is no such
+-- process
+function api.proc(pid)
+    run_phase_only("proc()")
+    if type(pid) ~= "number" then error("proc(pid): pid must be a number", 2) end
+    if C.pr_ffi_proc_stat(pid, proc_stat) < 0 then return nil end
+    return setmetatable({
+        pid = proc_stat.pid, ppid = proc_stat.ppid, uid = proc_stat.uid,
+        comm = ffi_string(proc_stat.comm), start_time = tonumber(proc_stat.start_ticks),
+    }, proc_mt)
+end
+
+local stats_buf = ffi.new("struct pr_stats")
+local SOURCES = { [0] = "sample", "exec", "exit" }
+
+-- stats(): what was produced, delivered and lost per source, and counters
+function api.stats()
+    C.pr_ffi_stats(rt, stats_buf)
+    local s = stats_buf
+    local t = {
+        batches = tonumber(s.batches), stacks = tonumber(s.stacks),
+        stacks_full = tonumber(s.stacks_full), kstack_errors = tonumber(s.kstack_errors),
+        ustack_errors = tonumber(s.ustack_errors), hook_errors = hook_errors,
+        ksyms = tonumber(s.ksyms), binaries = tonumber(s.binaries),
+    }
+    for i = 0, C.PR_SRC_MAX - 1 do
+        t[SOURCES[i]] = { produced = tonumber(s.produced[i]),
+            delivered = tonumber(s.delivered[i]), dropped = tonumber(s.dropped[i]) }
+    end
+    return t
+end
+
+-- now(): CLOCK_MONOTONIC nanoseconds, the clock of every event's time
+function api.now() return tonumber(C.pr_ffi_now()) end
+
+-- ---- the loop's side ----------------------------------------------------
+
+function M.start(rt_ptr, keep_going_opt)
+    rt = cast("struct pr_rt *", rt_ptr)
+    keep_going = keep_going_opt
+    for k, v in pairs(api) do rawset(_G, k, v) end
+end
+
+local function lock_globals()
+    setmetatable(_G, {
+        __newindex = function(_, k, _)
+            error(format("assignment to undeclared global '%s' in a hook; declare it at the"
+                .. " top of the script (local %s = ...)", tostring(k), tostring(k)), 2)
+        end,
+    })
+end
+
+-- Called once the script's top level has run: collects the hooks, checks
+-- them, and returns the bits of the hooks that need BPF.
+function M.finish_setup()
+    local mask = 0
+    for name, v in pairs(_G) do
+        if type(name) == "string" and name:sub(1, 3) == "on_" then
+            if not HOOK_BITS[name] then
+                error(format("unknown hook '%s' (did you mean '%s'?)", name,
+                    nearest(name, HOOK_NAMES)), 0)
+            end
+            if type(v) ~= "function" then
+                error(format("%s must be a function, got %s", name, type(v)), 0)
+            end
+        end
+    end
+    for name, bitv in pairs(HOOK_BITS) do
+        local fn = rawget(_G, name)
+        if fn then
+            hooks[name] = fn
+            mask = mask + bitv
+        end
+    end
+    in_setup = false
+    lock_globals()
+    return mask
+end
+
+local hdr_ptr = ffi.typeof("const struct pr_hdr *")
+local sample_ptr, exec_ptr, exit_ptr = event.sample_ptr, event.exec_ptr, event.exit_ptr
+local REC_SAMPLE, REC_EXEC, REC_EXIT = C.PR_REC_SAMPLE, C.PR_REC_EXEC, C.PR_REC_EXIT
+local basep = ffi.new("const uint8_t *[1]")
+local bytesp = ffi.new("uint32_t[1]")
+
+local function report(err)
+    hook_errors = hook_errors + 1
+    io_stderr:write("profrun: error in a hook: ", debug.traceback(err, 2), "\n")
+end
+
+local function call_hook(fn, ev)
+    if keep_going then
+        local ok = xpcall(fn, report, ev)
+        return ok
+    end
+    fn(ev)
+end
+
+-- One batch: walk the arena and call the hook for each record.
+function M.dispatch()
+    local n = C.pr_ffi_batch(rt, basep, bytesp)
+    local p = basep[0]
+    local on_sample, on_exec, on_exit = hooks.on_sample, hooks.on_exec, hooks.on_exit
+    for _ = 1, n do
+        if stopping then return end
+        local h = cast(hdr_ptr, p)
+        local t = h.type
+        if t == REC_SAMPLE then
+            if on_sample then call_hook(on_sample, cast(sample_ptr, p)) end
+        elseif t == REC_EXEC then
+            if on_exec then call_hook(on_exec, cast(exec_ptr, p)) end
+        elseif t == REC_EXIT then
+            if on_exit then call_hook(on_exit, cast(exit_ptr, p)) end
+        end
+        p = p + band(h.size + 7, -8)
+    end
+end
+
+function M.timer(id)
+    if stopping then return end
+    local fn = timers[id]
+    if fn then call_hook(fn) end
+end
+
+function M.finish()
+    local fn = hooks.on_end
+    if fn then fn() end
+end
+
+return M

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The C side of every function Lua calls through the FFI (declared in
+ * ffi.h). Each one is a thin checked wrapper over a module; errors come
+ * back as -errno plus, where the user caused them, a static message.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <time.h>
+#include "elfsym.h"
+#include "ffi.h"
+#include "loop.h"
+#include "plan.h"
+#include "procfs.h"
+#include "rt.h"
+#include "stacks.h"
+
+int pr_ffi_abi_version(void)
+{
+	return PR_ABI_VERSION;
+}
+
+#define TYPE(t) { .name = #t, .size = sizeof(struct t) }
+static const struct {
+	const char *name;
+	size_t size;
+} types[] = {
+	TYPE(pr_hdr),   TYPE(pr_sample_raw), TYPE(pr_sample),     TYPE(pr_exec),
+	TYPE(pr_exit),  TYPE(pr_frame),      TYPE(pr_stats),      TYPE(pr_proc_stat),
+	TYPE(pr_sample_opts), TYPE(pr_src_counts),
+};
+#undef TYPE
+
+#define FIELD(t, f) { .type = #t, .field = #f, .off = offsetof(struct t, f) }
+static const struct {
+	const char *type, *field;
+	size_t off;
+} fields[] = {
+	FIELD(pr_hdr, type),        FIELD(pr_hdr, size),        FIELD(pr_hdr, time),
+	FIELD(pr_sample, pid),      FIELD(pr_sample, tid),      FIELD(pr_sample, cpu),
+	FIELD(pr_sample, stack),    FIELD(pr_sample, cgroup),   FIELD(pr_sample, comm),
+	FIELD(pr_exec, pid),        FIELD(pr_exec, ppid),       FIELD(pr_exec, uid),
+	FIELD(pr_exec, old_pid),    FIELD(pr_exec, cgroup),     FIELD(pr_exec, start),
+	FIELD(pr_exec, comm),       FIELD(pr_exec, filename),   FIELD(pr_exit, pid),
+	FIELD(pr_exit, ppid),       FIELD(pr_exit, tid),        FIELD(pr_exit, exit_code),
+	FIELD(pr_exit, signal),     FIELD(pr_exit, core),       FIELD(pr_exit, cgroup),
+	FIELD(pr_exit, start),      FIELD(pr_exit, duration),   FIELD(pr_exit, comm),
+	FIELD(pr_sample_raw, addrs), FIELD(pr_frame, name),     FIELD(pr_frame, module),
+	FIELD(pr_frame, kernel),    FIELD(pr_stats, delivered), FIELD(pr_stats, binaries),
+	FIELD(pr_proc_stat, start_ticks), FIELD(pr_proc_stat, comm),
+};
+#undef FIELD
+
+int pr_ffi_sizeof(const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strcmp(types[i].name, type))
+			return types[i].size;
+	return -ENOENT;
+}
+
+int pr_ffi_offsetof(const char *type, const char *field)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (!strcmp(fields[i].type, type) && !strcmp(fields[i].field, field))
+			return fields[i].off;
+	return -ENOENT;
+}
+
+static int refuse_after_setup(const struct pr_rt *rt, const char **err)
+{
+	if (!rt->setup_done)
+		return 0;
+	*err = "configuration can only change while the script loads (at its top level)";
+	return -EBUSY;
+}
+
+int pr_ffi_sample_config(struct pr_rt *rt, const struct pr_sample_opts *o, const char **err)
+{
+	int r = refuse_after_setup(rt, err);
+
+	if (r)
+		return r;
+	if (o->hz)
+		rt->cfg.hz = o->hz;
+	if (o->pid)
+		rt->cfg.pid = o->pid;
+	if (o->user >= 0)
+		rt->cfg.user = o->user;
+	if (o->kernel >= 0)
+		rt->cfg.kernel = o->kernel;
+	if (o->idle >= 0)
+		rt->cfg.idle = o->idle;
+	if (o->buffer)
+		rt->cfg.sample_buffer = o->buffer;
+	return 0;
+}
+
+int pr_ffi_lifecycle_config(struct pr_rt *rt, uint32_t buffer, const char **err)
+{
+	int r = refuse_after_setup(rt, err);
+
+	if (r)
+		return r;
+	if (buffer)
+		rt->cfg.life_buffer = buffer;
+	return 0;
+}
+
+int pr_ffi_hooks(struct pr_rt *rt, uint32_t mask)
+{
+	rt->cfg.hooks = mask;
+	return 0;
+}
+
+int pr_ffi_timer_add(struct pr_rt *rt, double seconds, const char **err)
+{
+	int r = refuse_after_setup(rt, err);
+
+	if (r)
+		return r;
+	if (!(seconds >= 0.001 && seconds <= 86400.0)) {
+		*err = "interval must be between 0.001 and 86400 seconds";
+		return -EINVAL;
+	}
+	if (rt->ntimers >= PR_RT_MAX_TIMERS) {
+		*err = "too many every() timers (64 at most)";
+		return -ENOSPC;
+	}
+	rt->timer_ns[rt->ntimers] = (uint64_t)(seconds * 1e9);
+	return rt->ntimers++;
+}
+
+int pr_ffi_batch(struct pr_rt *rt, const uint8_t **base, uint32_t *bytes)
+{
+	if (!rt->loop) {
+		*base = NULL;
+		*bytes = 0;
+		return 0;
+	}
+	return pr_loop_batch(rt->loop, base, bytes);
+}
+
+void pr_ffi_exit(struct pr_rt *rt, int code)
+{
+	rt->exit_requested = true;
+	rt->exit_code = code;
+}
+
+int pr_ffi_target_pid(struct pr_rt *rt)
+{
+	return rt->target_pid;
+}
+
+int pr_ffi_stats(struct pr_rt *rt, struct pr_stats *out)
+{
+	*out = (struct pr_stats){ 0 };
+	if (rt->plan)
+		pr_plan_counts(rt->plan, out->produced, out->dropped);
+	if (rt->loop) {
+		pr_loop_delivered(rt->loop, out->delivered);
+		out->batches = pr_loop_batches(rt->loop);
+		out->kstack_errors = pr_loop_kstack_errors(rt->loop);
+		out->ustack_errors = pr_loop_ustack_errors(rt->loop);
+	}
+	if (rt->stacks) {
+		out->stacks = pr_stacks_count(rt->stacks);
+		out->stacks_full = pr_stacks_full(rt->stacks);
+	}
+	if (rt->ksym)
+		out->ksyms = pr_ksym_count(rt->ksym);
+	if (rt->bins)
+		out->binaries = pr_elfsyms_count(rt->bins);
+	return 0;
+}
+
+uint64_t pr_ffi_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+int pr_ffi_stack_frames(struct pr_rt *rt, uint32_t id, struct pr_frame *out, int max)
+{
+	return rt->stacks ? pr_stacks_frames(rt->stacks, id, out, max) : -ENOENT;
+}
+
+int pr_ffi_stack_pid(struct pr_rt *rt, uint32_t id)
+{
+	return rt->stacks ? pr_stacks_pid(rt->stacks, id) : -ENOENT;
+}
+
+int pr_ffi_ksym(struct pr_rt *rt, uint64_t addr, struct pr_frame *out)
+{
+	return rt->stacks ? pr_stacks_ksym(rt->stacks, addr, out) : -ENOENT;
+}
+
+int pr_ffi_usym(struct pr_rt *rt, uint32_t pid, uint64_t addr, struct pr_frame *out)
+{
+	return rt->stacks ? pr_stacks_usym(rt->stacks, pid, addr, out) : -ENOENT;
+}
+
+int pr_ffi_proc_stat(uint32_t pid, struct pr_proc_stat *out)
+{
+	return pr_procfs_read_stat(pid, out);
+}
+
+int pr_ffi_proc_read(uint32_t pid, const char *what, char *buf, uint32_t len)
+{
+	return pr_procfs_read(pid, what, buf, len);
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The whole Lua <-> C ABI. LuaJIT reads this file (with bpf/events.h)
+ * through ffi.cdef after preprocessor lines are stripped, so it holds
+ * declarations only: no macros, no inline code. Functions take scalars,
+ * buffers and structs, return int (>= 0 ok, -errno on failure) and pass
+ * error text back as a static string through `const char **err`. Nothing
+ * allocated crosses the boundary: strings returned inside structs belong to
+ * the runtime's caches and stay valid until profrun exits.
+ */
+#ifndef PR_FFI_H
+#define PR_FFI_H
+
+#include <linux/types.h>
+#include <stdint.h>
+#include "events.h"
+
+struct pr_rt;
+
+enum pr_hook {
+	PR_HOOK_SAMPLE = 1,
+	PR_HOOK_EXEC = 2,
+	PR_HOOK_EXIT = 4,
+};
+
+struct pr_sample_opts {
+	uint32_t hz;     /* 0: keep the current value */
+	uint32_t pid;    /* 0: every process */
+	int32_t user;    /* -1: keep, 0/1 */
+	int32_t kernel;  /* -1: keep, 0/1 */
+	int32_t idle;    /* -1: keep, 0/1: also sample the idle task */
+	uint32_t buffer; /* ring buffer bytes, 0: keep */
+};
+
+struct pr_frame {
+	uint64_t addr;      /* kernel: address; user: file offset in module, or the address if no module */
+	uint64_t offset;    /* bytes past the start of the symbol (or module) */
+	const char *name;   /* NULL when unknown */
+	const char *module; /* binary path, "kernel" or a module name; NULL when unknown */
+	uint32_t kernel;    /* 1 for a kernel frame */
+	uint32_t pad;
+};
+
+struct pr_stats {
+	uint64_t produced[PR_SRC_MAX];  /* records BPF tried to emit, per source */
+	uint64_t dropped[PR_SRC_MAX];   /* of those, lost to a full ring buffer */
+	uint64_t delivered[PR_SRC_MAX]; /* read from the ring buffer */
+	uint64_t batches;               /* dispatch cycles that reached Lua */
+	uint64_t stacks;                /* distinct stacks interned */
+	uint64_t stacks_full;           /* samples whose stack did not fit the table */
+	uint64_t kstack_errors;         /* kernel stacks BPF could not take */
+	uint64_t ustack_errors;         /* user stacks BPF could not take */
+	uint64_t ksyms;                 /* kernel symbols loaded */
+	uint64_t binaries;              /* binaries with a symbol table */
+};
+
+struct pr_proc_stat {
+	uint32_t pid;
+	uint32_t ppid;
+	uint32_t uid;
+	uint32_t pad;
+	uint64_t start_ticks; /* field 22 of /proc/PID/stat, clock ticks since boot */
+	char state;
+	char comm[16];
+};
+
+int pr_ffi_abi_version(void);
+int pr_ffi_sizeof(const char *type);
+int pr_ffi_offsetof(const char *type, const char *field);
+
+int pr_ffi_sample_config(struct pr_rt *rt, const struct pr_sample_opts *o, const char **err);
+int pr_ffi_lifecycle_config(struct pr_rt *rt, uint32_t buffer, const char **err);
+int pr_ffi_hooks(struct pr_rt *rt, uint32_t mask);
+int pr_ffi_timer_add(struct pr_rt *rt, double seconds, const char **err);
+int pr_ffi_batch(struct pr_rt *rt, const uint8_t **base, uint32_t *bytes);
+void pr_ffi_exit(struct pr_rt *rt, int code);
+int pr_ffi_target_pid(struct pr_rt *rt);
+int pr_ffi_stats(struct pr_rt *rt, struct pr_stats *out);
+uint64_t pr_ffi_now(void);
+
+int pr_ffi_stack_frames(struct pr_rt *rt, uint32_t id, struct pr_frame *out, int max);
+int pr_ffi_stack_pid(struct pr_rt *rt, uint32_t id);
+int pr_ffi_ksym(struct pr_rt *rt, uint64_t addr, struct pr_frame *out);
+int pr_ffi_usym(struct pr_rt *rt, uint32_t pid, uint64_t addr, struct pr_frame *out);
+
+int pr_ffi_proc_stat(uint32_t pid, struct pr_proc_stat *out);
+int pr_ffi_proc_read(uint32_t pid, const char *what, char *buf, uint32_t len);
+
+#endif

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Kernel symbol table: one sorted array of text symbols plus one string
+ * pool, built in a single pass over /proc/kallsyms. Names are stored as
+ * pool offsets while the pool grows and never as one allocation each. A
+ * symbol ends where the next one starts; the last text symbol of the core
+ * kernel (_etext) and of each module bound the lookups, so an address past
+ * the end of known text is unknown, not "the last symbol plus a lot".
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ksym.h"
+
+struct ksym_ent {
+	uint64_t addr;
+	uint32_t name; /* pool offset */
+	uint32_t module; /* pool offset of the module name */
+};
+
+struct pr_ksym {
+	struct ksym_ent *ents;
+	size_t n, cap;
+	char *pool;
+	size_t pool_len, pool_cap;
+	bool loaded;
+	int load_err;
+};
+
+int pr_ksym_new(struct pr_ksym **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : -ENOMEM;
+}
+
+void pr_ksym_free(struct pr_ksym *ks)
+{
+	if (!ks)
+		return;
+	free(ks->ents);
+	free(ks->pool);
+	free(ks);
+}
+
+static int pool_add(struct pr_ksym *ks, const char *s, size_t len, uint32_t *off)
+{
+	char *p;
+
+	if (ks->pool_len + len + 1 > ks->pool_cap) {
+		size_t cap = ks->pool_cap ? ks->pool_cap * 2 : 1 << 20;
+
+		while (cap < ks->pool_len + len + 1)
+			cap *= 2;
+		p = realloc(ks->pool, cap);
+		if (!p)
+			return -ENOMEM;
+		ks->pool = p;
+		ks->pool_cap = cap;
+	}
+	memcpy(ks->pool + ks->pool_len, s, len);
+	ks->pool[ks->pool_len + len] = '\0';
+	*off = ks->pool_len;
+	ks->pool_len += len + 1;
+	return 0;
+}
+
+static int ent_add(struct pr_ksym *ks, uint64_t addr, uint32_t name, uint32_t module)
+{
+	struct ksym_ent *e;
+
+	if (ks->n == ks->cap) {
+		size_t cap = ks->cap ? ks->cap * 2 : 65536;
+
+		e = realloc(ks->ents, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		ks->ents = e;
+		ks->cap = cap;
+	}
+	ks->ents[ks->n++] = (struct ksym_ent){ .addr = addr, .name = name, .module = module };
+	return 0;
+}
+
+static int cmp_ent(const void *a, const void *b)
+{
+	const struct ksym_ent *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return 0;
+}
+
+/* One kallsyms line: "ffffffff81000000 T _stext" or "... t name\t[mod]".
+ * Lines that do not look like that are skipped. */
+static int parse_line(struct pr_ksym *ks, char *line, uint32_t kernel_mod, uint32_t *last_mod,
+		      char *last_mod_name, size_t last_mod_cap)
+{
+	char *p = line, *name, *mod, *end;
+	uint32_t name_off, mod_off = kernel_mod;
+	uint64_t addr;
+	char type;
+	int err;
+
+	addr = strtoull(p, &end, 16);
+	if (end == p || *end != ' ')
+		return 0;
+	p = end + 1;
+	type = *p;
+	if (!type || p[1] != ' ')
+		return 0;
+	if (type != 't' && type != 'T' && type != 'w' && type != 'W')
+		return 0;
+	name = p + 2;
+	mod = strchr(name, '\t');
+	end = mod ? mod : name + strlen(name);
+	if (end == name || addr == 0)
+		return 0;
+	if (mod) {
+		mod++;
+		if (*mod == '[')
+			mod++;
+		mod[strcspn(mod, "]")] = '\0';
+		if (strcmp(mod, last_mod_name)) {
+			err = pool_add(ks, mod, strlen(mod), last_mod);
+			if (err)
+				return err;
+			snprintf(last_mod_name, last_mod_cap, "%s", mod);
+		}
+		mod_off = *last_mod;
+	}
+	err = pool_add(ks, name, end - name, &name_off);
+	return err ?: ent_add(ks, addr, name_off, mod_off);
+}
+
+int pr_ksym_load(struct pr_ksym *ks, const char *path)
+{
+	char line[512], last_mod_name[64] = "";
+	uint32_t kernel_mod, last_mod = 0;
+	FILE *f;
+	int err;
+
+	ks->loaded = true;
+	ks->n = 0;
+	ks->pool_len = 0;
+	f = fopen(path ? path : "/proc/kallsyms", "re");
+	if (!f) {
+		ks->load_err = -errno;
+		return ks->load_err;
+	}
+	err = pool_add(ks, "kernel", 6, &kernel_mod);
+	while (!err && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		err = parse_line(ks, line, kernel_mod, &last_mod, last_mod_name,
+				 sizeof(last_mod_name));
+	}
+	fclose(f);
+	if (!err && ks->n)
+		qsort(ks->ents, ks->n, sizeof(ks->ents[0]), cmp_ent);
+	ks->load_err = err;
+	return err;
+}
+
+const char *pr_ksym_lookup(struct pr_ksym *ks, uint64_t addr, uint64_t *off, const char **module)
+{
+	size_t lo = 0, hi, mid;
+	const struct ksym_ent *e;
+
+	if (!ks->loaded)
+		pr_ksym_load(ks, NULL);
+	hi = ks->n;
+	if (!hi || addr < ks->ents[0].addr)
+		return NULL;
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (ks->ents[mid].addr <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	e = &ks->ents[lo];
+	/* the end markers are symbols too: past them lies no known text */
+	if (!strcmp(ks->pool + e->name, "_etext") || !strcmp(ks->pool + e->name, "_einittext"))
+		return NULL;
+	*off = addr - e->addr;
+	*module = ks->pool + e->module;
+	return ks->pool + e->name;
+}
+
+uint64_t pr_ksym_count(const struct pr_ksym *ks)
+{
+	return ks->n;
+}

@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * One iteration: wait on epoll, serve signals, the child and timers, then
+ * take at most one batch from each ring (lifecycle first, so a process's
+ * exec reaches Lua before its samples) and hand each batch to Lua.
+ *
+ * libbpf 1.1 keeps consuming a ring for as long as producers keep writing
+ * to it, so a flood would never return to epoll. The record callback
+ * therefore copies each record into the arena and, once the arena or the
+ * record count is at its cap, returns a negative value: libbpf stops right
+ * there, with that record already consumed. The next iteration polls
+ * without sleeping, so signals and timers are served between batches.
+ *
+ * Records are never allocated one by one: the arena is reused each cycle,
+ * and samples are reduced to their interned stack id while being copied.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "log.h"
+#include "loop.h"
+#include "opts.h"
+#include "script.h"
+#include "stacks.h"
+#include "maps.h"
+
+#define ARENA_BYTES (256 * 1024)
+#define BATCH_MAX 4096
+#define MAX_RECORD (sizeof(struct pr_exec))
+#define BATCH_FULL (-ENOBUFS)
+
+_Static_assert(sizeof(struct pr_hdr) == 16, "pr_hdr layout");
+_Static_assert(sizeof(struct pr_sample) == 56, "pr_sample layout");
+_Static_assert(sizeof(struct pr_exec) == 320, "pr_exec layout");
+_Static_assert(sizeof(struct pr_exit) == 80, "pr_exit layout");
+_Static_assert(sizeof(struct pr_sample_raw) == 64 + 16 * PR_MAX_FRAMES, "pr_sample_raw layout");
+_Static_assert(MAX_RECORD >= sizeof(struct pr_sample) && MAX_RECORD >= sizeof(struct pr_exit),
+	       "MAX_RECORD covers every arena record");
+
+enum tag_kind { TAG_SIGNAL, TAG_DEADLINE, TAG_CHILD, TAG_TIMER, TAG_RING };
+
+struct ring_src {
+	struct pr_loop *loop;
+	struct ring_buffer *rb;
+	int epoll_fd; /* libbpf's own epoll fd, nested in ours */
+};
+
+struct pr_loop {
+	struct pr_rt *rt;
+	int epfd;
+	int sigfd;
+	int deadline_fd;
+	int child_fd;
+	int timer_fds[PR_RT_MAX_TIMERS];
+	int ntimers;
+	struct ring_src rings[2]; /* [0] lifecycle, [1] samples; dispatch order */
+	int nrings;
+	bool dispatch;    /* false while draining after an error or exit() */
+	bool batch_full;
+	uint8_t *arena;
+	uint32_t used, count;
+	uint64_t delivered[PR_SRC_MAX];
+	uint64_t batches;
+	uint64_t kstack_errors, ustack_errors, bad_records;
+};
+
+static uint64_t tag(enum tag_kind k, uint32_t idx)
+{
+	return (uint64_t)k << 32 | idx;
+}
+
+static int watch(struct pr_loop *l, int fd, enum tag_kind k, uint32_t idx)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag(k, idx) };
+
+	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static int new_timerfd(uint64_t ns, bool periodic)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_sec = ns / 1000000000ull, .tv_nsec = ns % 1000000000ull },
+	};
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	if (fd < 0)
+		return -errno;
+	if (periodic)
+		its.it_interval = its.it_value;
+	if (timerfd_settime(fd, 0, &its, NULL)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+static void *arena_put(struct pr_loop *l, uint32_t size)
+{
+	void *p = l->arena + l->used;
+
+	l->used += (size + 7) & ~7u;
+	l->count++;
+	return p;
+}
+
+static int take_sample(struct pr_loop *l, const struct pr_sample_raw *r, size_t len)
+{
+	size_t head = offsetof(struct pr_sample_raw, addrs);
+	struct pr_sample *s;
+
+	if (len < head || r->nkernel > PR_MAX_FRAMES || r->nuser > PR_MAX_FRAMES ||
+	    len < head + (r->nkernel + r->nuser) * sizeof(__u64)) {
+		l->bad_records++;
+		return 0;
+	}
+	l->delivered[PR_SRC_SAMPLE]++;
+	l->kstack_errors += r->kerr != 0;
+	l->ustack_errors += r->uerr != 0;
+	if (!l->dispatch)
+		return 0;
+	s = arena_put(l, sizeof(*s));
+	*s = (struct pr_sample){
+		.hdr = { .type = PR_REC_SAMPLE, .size = sizeof(*s), .time = r->hdr.time },
+		.pid = r->pid, .tid = r->tid, .cpu = r->cpu, .cgroup = r->cgroup,
+		.stack = pr_stacks_intern(l->rt->stacks, r->pid, (const uint64_t *)r->addrs,
+					  r->nkernel, (const uint64_t *)r->addrs + r->nkernel,
+					  r->nuser),
+	};
+	memcpy(s->comm, r->comm, sizeof(s->comm));
+	return 0;
+}
+
+static int take_copy(struct pr_loop *l, const void *data, size_t len, size_t want, int src)
+{
+	if (len < want) {
+		l->bad_records++;
+		return 0;
+	}
+	l->delivered[src]++;
+	if (l->dispatch)
+		memcpy(arena_put(l, want), data, want);
+	return 0;
+}
+
+static int on_record(void *ctx, void *data, size_t len)
+{
+	struct pr_loop *l = ((struct ring_src *)ctx)->loop;
+	const struct pr_hdr *h = data;
+
+	if (len < sizeof(*h)) {
+		l->bad_records++;
+		return 0;
+	}
+	switch (h->type) {
+	case PR_REC_SAMPLE_RAW:
+		take_sample(l, data, len);
+		break;
+	case PR_REC_EXEC:
+		/* the old image's maps are gone; read the new ones on demand */
+		pr_maps_forget(l->rt->maps, ((const struct pr_exec *)data)->pid);
+		take_copy(l, data, len, sizeof(struct pr_exec), PR_SRC_EXEC);
+		break;
+	case PR_REC_EXIT:
+		take_copy(l, data, len, sizeof(struct pr_exit), PR_SRC_EXIT);
+		break;
+	default:
+		l->bad_records++;
+	}
+	if (l->count >= BATCH_MAX || l->used + MAX_RECORD > ARENA_BYTES) {
+		l->batch_full = true;
+		return BATCH_FULL;
+	}
+	return 0;
+}
+
+static int add_ring(struct pr_loop *l, int map_fd)
+{
+	struct ring_src *r = &l->rings[l->nrings];
+
+	if (map_fd < 0)
+		return 0;
+	r->loop = l;
+	r->rb = ring_buffer__new(map_fd, on_record, r, NULL);
+	if (!r->rb)
+		return -errno;
+	r->epoll_fd = ring_buffer__epoll_fd(r->rb);
+	l->nrings++;
+	return watch(l, r->epoll_fd, TAG_RING, l->nrings - 1);
+}
+
+static int setup_signals(struct pr_loop *l)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	l->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (l->sigfd < 0)
+		return -errno;
+	return watch(l, l->sigfd, TAG_SIGNAL, 0);
+}
+
+static int setup_timers(struct pr_loop *l)
+{
+	const struct pr_rt *rt = l->rt;
+	int i, fd, err = 0;
+
+	for (i = 0; i < rt->ntimers && !err; i++) {
+		fd = new_timerfd(rt->timer_ns[i], true);
+		if (fd < 0)
+			return fd;
+		l->timer_fds[l->ntimers++] = fd;
+		err = watch(l, fd, TAG_TIMER, i);
+	}
+	if (!err && rt->opts->duration_ns) {
+		l->deadline_fd = new_timerfd(rt->opts->duration_ns, false);
+		if (l->deadline_fd < 0)
+			return l->deadline_fd;
+		err = watch(l, l->deadline_fd, TAG_DEADLINE, 0);
+	}
+	return err;
+}
+
+int pr_loop_new(struct pr_rt *rt, int child_pidfd, struct pr_loop **out)
+{
+	struct pr_loop *l = calloc(1, sizeof(*l));
+	int err;
+
+	if (!l)
+		return -ENOMEM;
+	l->rt = rt;
+	l->sigfd = l->deadline_fd = -1;
+	l->child_fd = child_pidfd;
+	l->dispatch = true;
+	l->arena = malloc(ARENA_BYTES);
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!l->arena || l->epfd < 0) {
+		err = l->arena ? -errno : -ENOMEM;
+		goto err;
+	}
+	err = setup_signals(l);
+	err = err ?: setup_timers(l);
+	err = err ?: add_ring(l, pr_plan_life_ring(rt->plan));
+	err = err ?: add_ring(l, pr_plan_sample_ring(rt->plan));
+	if (!err && child_pidfd >= 0)
+		err = watch(l, child_pidfd, TAG_CHILD, 0);
+	if (err)
+		goto err;
+	*out = l;
+	return 0;
+err:
+	l->child_fd = -1; /* the caller owns it until we succeed */
+	pr_loop_free(l);
+	return err;
+}
+
+/* Hands the arena to Lua if it holds anything; resets it. */
+static int dispatch_batch(struct pr_loop *l)
+{
+	int err = 0;
+
+	if (l->count && l->dispatch) {
+		l->batches++;
+		err = pr_script_dispatch(l->rt->script);
+		fflush(stdout);
+	}
+	l->used = l->count = 0;
+	return err;
+}
+
+/* Consumes at most one batch from ring i. Returns 1 when more is waiting,
+ * 0 when the ring is empty, <0 when a hook failed. */
+static int consume_one(struct pr_loop *l, int i)
+{
+	int n, err;
+
+	l->batch_full = false;
+	n = ring_buffer__consume(l->rings[i].rb);
+	if (n < 0 && !l->batch_full)
+		pr_debug("ring %d: consume failed: %s", i, strerror(-n));
+	err = dispatch_batch(l);
+	if (err)
+		return err;
+	return l->batch_full ? 1 : 0;
+}
+
+static enum pr_stop read_signal(struct pr_loop *l)
+{
+	struct signalfd_siginfo si;
+
+	if (read(l->sigfd, &si, sizeof(si)) != sizeof(si))
+		return PR_STOP_NONE;
+	pr_debug("got signal %u", si.ssi_signo);
+	return PR_STOP_SIGNAL;
+}
+
+static int fire_timer(struct pr_loop *l, uint32_t idx)
+{
+	uint64_t expirations;
+
+	if (idx >= (uint32_t)l->ntimers ||
+	    read(l->timer_fds[idx], &expirations, sizeof(expirations)) != sizeof(expirations))
+		return 0;
+	/* missed expirations coalesce into one call: a slow hook does not
+	 * trigger a burst of catch-up calls */
+	return pr_script_timer(l->rt->script, idx);
+}
+
+static enum pr_stop serve(struct pr_loop *l, const struct epoll_event *ev)
+{
+	uint32_t kind = ev->data.u64 >> 32, idx = (uint32_t)ev->data.u64;
+
+	switch (kind) {
+	case TAG_SIGNAL:
+		return read_signal(l);
+	case TAG_DEADLINE:
+		return PR_STOP_DURATION;
+	case TAG_CHILD:
+		return PR_STOP_CHILD;
+	case TAG_TIMER:
+		return fire_timer(l, idx) ? PR_STOP_ERROR : PR_STOP_NONE;
+	default:
+		return PR_STOP_NONE; /* rings are polled every iteration */
+	}
+}
+
+static bool has_work(const struct pr_loop *l)
+{
+	return l->nrings || l->ntimers || l->deadline_fd >= 0 || l->child_fd >= 0;
+}
+
+enum pr_stop pr_loop_run(struct pr_loop *l)
+{
+	struct epoll_event evs[16];
+	enum pr_stop stop = PR_STOP_NONE;
+	bool more = false;
+	int n, i, r;
+
+	if (!has_work(l))
+		return PR_STOP_IDLE;
+	while (stop == PR_STOP_NONE) {
+		n = epoll_wait(l->epfd, evs, 16, more ? 0 : -1);
+		if (n < 0 && errno != EINTR) {
+			pr_err("event loop: epoll_wait failed: %s", strerror(errno));
+			return PR_STOP_ERROR;
+		}
+		for (i = 0; i < n && stop == PR_STOP_NONE; i++)
+			stop = serve(l, &evs[i]);
+		more = false;
+		for (i = 0; i < l->nrings && stop == PR_STOP_NONE; i++) {
+			r = consume_one(l, i);
+			if (r < 0)
+				stop = PR_STOP_ERROR;
+			more |= r > 0;
+		}
+		if (stop == PR_STOP_NONE && l->rt->exit_requested)
+			stop = PR_STOP_EXIT;
+	}
+	return stop;
+}
+
+int pr_loop_drain(struct pr_loop *l, bool dispatch)
+{
+	int i, r, err = 0;
+
+	l->dispatch = dispatch;
+	for (i = 0; i < l->nrings; i++) {
+		do {
+			r = consume_one(l, i);
+			if (r < 0) {
+				err = r;
+				l->dispatch = false;
+				r = 1;
+			}
+		} while (r > 0);
+	}
+	return err;
+}
+
+int pr_loop_batch(struct pr_loop *l, const uint8_t **base, uint32_t *bytes)
+{
+	*base = l->arena;
+	*bytes = l->used;
+	return l->count;
+}
+
+void pr_loop_delivered(const struct pr_loop *l, uint64_t *delivered)
+{
+	int i;
+
+	for (i = 0; i < PR_SRC_MAX; i++)
+		delivered[i] += l->delivered[i];
+}
+
+uint64_t pr_loop_batches(const struct pr_loop *l)
+{
+	return l->batches;
+}
+
+uint64_t pr_loop_kstack_errors(const struct pr_loop *l)
+{
+	return l->kstack_errors;
+}
+
+uint64_t pr_loop_ustack_errors(const struct pr_loop *l)
+{
+	return l->ustack_errors;
+}
+
+void pr_loop_free(struct pr_loop *l)
+{
+	int i;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->nrings; i++)
+		ring_buffer__free(l->rings[i].rb);
+	for (i = 0; i < l->ntimers; i++)
+		close(l->timer_fds[i]);
+	if (l->deadline_fd >= 0)
+		close(l->deadline_fd);
+	if (l->sigfd >= 0)
+		close(l->sigfd);
+	if (l->epfd >= 0)
+		close(l->epfd);
+	free(l->arena);
+	free(l);
+}

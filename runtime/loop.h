@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The event loop: one thread, one epoll set over the ring buffers, the
+ * every() timers, the -d deadline, SIGINT/SIGTERM (signalfd) and the -c
+ * command's pidfd. Records are copied into a per-cycle arena and handed to
+ * Lua in batches.
+ */
+#ifndef PR_LOOP_H
+#define PR_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "rt.h"
+
+enum pr_stop {
+	PR_STOP_NONE,
+	PR_STOP_IDLE,     /* nothing to wait for: no hooks, timers or deadline */
+	PR_STOP_SIGNAL,   /* SIGINT or SIGTERM */
+	PR_STOP_DURATION, /* -d elapsed */
+	PR_STOP_EXIT,     /* the script called exit() */
+	PR_STOP_CHILD,    /* the -c command ended */
+	PR_STOP_ERROR,    /* a hook raised an error (or the loop failed) */
+};
+
+struct pr_loop;
+
+/* Sets up epoll, signals, timers and ring buffers from rt (plan loaded). */
+int pr_loop_new(struct pr_rt *rt, int child_pidfd, struct pr_loop **out);
+/* Runs until a stop condition; returns it. */
+enum pr_stop pr_loop_run(struct pr_loop *l);
+/* After the programs are detached: consumes what is left in the rings,
+ * passing it to Lua only when dispatch is true, so delivered counts end
+ * exact either way. */
+int pr_loop_drain(struct pr_loop *l, bool dispatch);
+/* The current batch: arena start, bytes used; returns the record count.
+ * Valid during the dispatch cycle only. */
+int pr_loop_batch(struct pr_loop *l, const uint8_t **base, uint32_t *bytes);
+/* Records read from the rings so far, per source. */
+void pr_loop_delivered(const struct pr_loop *l, uint64_t *delivered);
+uint64_t pr_loop_batches(const struct pr_loop *l);
+uint64_t pr_loop_kstack_errors(const struct pr_loop *l);
+uint64_t pr_loop_ustack_errors(const struct pr_loop *l);
+void pr_loop_free(struct pr_loop *l);
+
+#endif

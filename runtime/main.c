@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * profrun: command line, checks, wiring and exit codes. The order is the
+ * design's: parse, run the script's setup (no BPF yet: a broken script or
+ * bad option costs nothing), check privileges and BTF, start the -c
+ * command held on a pipe, load and attach in plan order, release the
+ * command, run the loop; then detach, drain, on_end, report drops.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "elfsym.h"
+#include "ksym.h"
+#include "log.h"
+#include "loop.h"
+#include "maps.h"
+#include "opts.h"
+#include "rt.h"
+#include "script.h"
+#include "stacks.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+static const char *const source_names[PR_SRC_MAX] = { "samples", "exec events", "exit events" };
+static const char *const source_hint[PR_SRC_MAX] = {
+	"raise sample{buffer=...} or lower the frequency",
+	"raise lifecycle{buffer=...} or do less work per event",
+	"raise lifecycle{buffer=...} or do less work per event",
+};
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	if (pr_log_level() < PR_LOG_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static bool has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+/* 0 when this process may load BPF and open perf events; else prints
+ * which capabilities are missing. */
+static int check_privileges(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = { { 0 } };
+	bool bpf, perfmon;
+
+	if (syscall(SYS_capget, &h, d))
+		return 0; /* cannot tell: let the load say */
+	if (has_cap(d, CAP_SYS_ADMIN))
+		return 0;
+	bpf = has_cap(d, CAP_BPF);
+	perfmon = has_cap(d, CAP_PERFMON);
+	if (bpf && perfmon)
+		return 0;
+	pr_err("profrun needs root or CAP_BPF+CAP_PERFMON to load BPF programs: missing %s%s%s "
+	       "(uid %u); run it as root, or grant them: setcap cap_bpf,cap_perfmon+ep profrun",
+	       bpf ? "" : "CAP_BPF", !bpf && !perfmon ? " and " : "", perfmon ? "" : "CAP_PERFMON",
+	       getuid());
+	return -EPERM;
+}
+
+static int check_btf(struct pr_plan_cfg *cfg)
+{
+	const char *custom = getenv("PROFRUN_VMLINUX_BTF");
+	const char *path = custom ? custom : "/sys/kernel/btf/vmlinux";
+
+	if (access(path, R_OK)) {
+		pr_err("kernel has no BTF at %s: %s; profrun's BPF programs (CO-RE) need a kernel "
+		       "built with CONFIG_DEBUG_INFO_BTF=y (or set PROFRUN_VMLINUX_BTF to its BTF file)",
+		       path, strerror(errno));
+		return -ENOENT;
+	}
+	cfg->btf_path = custom;
+	return 0;
+}
+
+static bool needs_shell(const char *cmd)
+{
+	return strpbrk(cmd, "|&;<>()$`\\\"'*?[]#~=%{}\n") != NULL;
+}
+
+/* The child end of -c: waits for the go byte, then execs the command. */
+static void run_held_child(int go_fd, const char *cmd)
+{
+	char *argv[64], *copy, *tok, *save = NULL, c;
+	sigset_t none;
+	int n = 0;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	if (read(go_fd, &c, 1) != 1)
+		_exit(127); /* profrun failed before attaching: never run */
+	close(go_fd);
+	copy = strdup(cmd);
+	if (!copy || needs_shell(cmd)) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+	} else {
+		for (tok = strtok_r(copy, " \t", &save); tok && n < 63;
+		     tok = strtok_r(NULL, " \t", &save))
+			argv[n++] = tok;
+		argv[n] = NULL;
+		if (n)
+			execvp(argv[0], argv);
+	}
+	fprintf(stderr, "profrun: -c: cannot run '%s': %s\n", cmd, strerror(errno));
+	_exit(127);
+}
+
+static int spawn_held(const char *cmd, pid_t *pid, int *go_fd, int *pidfd)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	*pid = fork();
+	if (*pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
+	}
+	if (*pid == 0) {
+		close(p[1]);
+		run_held_child(p[0], cmd);
+	}
+	close(p[0]);
+	*go_fd = p[1];
+	*pidfd = syscall(SYS_pidfd_open, *pid, 0);
+	return *pidfd < 0 ? -errno : 0;
+}
+
+static void release_child(int *go_fd)
+{
+	if (*go_fd < 0)
+		return;
+	if (write(*go_fd, "g", 1) != 1)
+		pr_warn("-c: could not release the command: %s", strerror(errno));
+	close(*go_fd);
+	*go_fd = -1;
+}
+
+static void reap_child(pid_t pid, int *go_fd)
+{
+	int status;
+
+	if (pid <= 0)
+		return;
+	if (*go_fd >= 0) {
+		close(*go_fd); /* never released: it exits on EOF */
+		*go_fd = -1;
+	} else if (waitpid(pid, &status, WNOHANG) == 0) {
+		kill(pid, SIGTERM);
+	}
+	waitpid(pid, &status, 0);
+}
+
+static bool pid_exists(uint32_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+static uint32_t default_sample_buffer(uint32_t hz)
+{
+	/* ~0.5 s of 1 KiB records at full rate on every CPU */
+	uint64_t b = (uint64_t)hz * libbpf_num_possible_cpus() * 512;
+
+	if (b < 64 * 1024)
+		b = 64 * 1024;
+	if (b > 64 * 1024 * 1024)
+		b = 64 * 1024 * 1024;
+	return b;
+}
+
+static void report_drops(struct pr_rt *rt)
+{
+	struct pr_stats st;
+	int i;
+
+	pr_ffi_stats(rt, &st);
+	for (i = 0; i < PR_SRC_MAX; i++) {
+		if (!st.dropped[i])
+			continue;
+		pr_warn("lost %llu of %llu %s (ring buffer full); %s",
+			(unsigned long long)st.dropped[i], (unsigned long long)st.produced[i],
+			source_names[i], source_hint[i]);
+	}
+	if (st.stacks_full)
+		pr_warn("%llu samples got no stack id: the stack table is full",
+			(unsigned long long)st.stacks_full);
+}
+
+static int make_caches(struct pr_rt *rt)
+{
+	struct pr_stacks_opts so = { 0 };
+	int err;
+
+	err = pr_ksym_new(&rt->ksym);
+	err = err ?: pr_elfsyms_new(&rt->bins);
+	err = err ?: pr_maps_new(rt->bins, &rt->maps);
+	if (err)
+		return err;
+	so.ksym = rt->ksym;
+	so.maps = rt->maps;
+	return pr_stacks_new(&so, &rt->stacks);
+}
+
+static void free_caches(struct pr_rt *rt)
+{
+	pr_stacks_free(rt->stacks);
+	pr_maps_free(rt->maps);
+	pr_elfsyms_free(rt->bins);
+	pr_ksym_free(rt->ksym);
+	rt->stacks = NULL;
+	rt->maps = NULL;
+	rt->bins = NULL;
+	rt->ksym = NULL;
+}
+
+static void block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGALRM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int exit_code_for(struct pr_rt *rt, enum pr_stop stop)
+{
+	if (stop == PR_STOP_ERROR && !pr_script_interrupted(rt->script))
+		return PR_EXIT_RUNTIME;
+	if (rt->exit_requested)
+		return rt->exit_code;
+	return PR_EXIT_OK;
+}
+
+/* From loaded programs to the end of the run; returns the exit code. */
+static int run(struct pr_rt *rt, int child_pidfd, int *go_fd)
+{
+	enum pr_stop stop = PR_STOP_ERROR;
+	int err, rc;
+
+	err = pr_loop_new(rt, child_pidfd, &rt->loop);
+	if (err) {
+		pr_err("cannot set up the event loop: %s", strerror(-err));
+		return PR_EXIT_RUNTIME;
+	}
+	release_child(go_fd);
+	if (!rt->exit_requested)
+		stop = pr_loop_run(rt->loop);
+	else
+		stop = PR_STOP_EXIT;
+	pr_debug("loop stopped (%d)", stop);
+	pr_plan_detach(rt->plan);
+	/* after an error or exit() the hooks see nothing more, but what is
+	 * in the rings is still read so the counts add up */
+	pr_loop_drain(rt->loop, stop != PR_STOP_ERROR && stop != PR_STOP_EXIT);
+	rc = exit_code_for(rt, stop);
+	if (pr_script_end(rt->script) && rc == PR_EXIT_OK)
+		rc = PR_EXIT_RUNTIME;
+	if (rt->exit_requested && stop != PR_STOP_ERROR)
+		rc = rt->exit_code;
+	report_drops(rt);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct pr_opts opts;
+	struct pr_rt rt = {
+		.opts = &opts,
+		.cfg = { .hz = 99, .user = true, .kernel = true, .life_buffer = 512 * 1024 },
+	};
+	int go_fd = -1, pidfd = -1, rc = PR_EXIT_RUNTIME, err;
+	pid_t child = 0;
+	char msg[256];
+
+	if (pr_opts_parse(argc, argv, &opts, msg, sizeof(msg))) {
+		pr_err("%s", msg);
+		pr_opts_free(&opts);
+		return PR_EXIT_USAGE;
+	}
+	if (opts.help || opts.version) {
+		if (opts.help)
+			fputs(pr_opts_usage, stdout);
+		else
+			printf("profrun %s\n", PROFRUN_VERSION);
+		pr_opts_free(&opts);
+		return PR_EXIT_OK;
+	}
+	if (opts.verbose)
+		pr_log_set_level(PR_LOG_DEBUG);
+	libbpf_set_print(libbpf_log);
+	if (opts.pid && !pid_exists(opts.pid)) {
+		pr_err("-p %u: no such process; check the PID (ps -p %u)", opts.pid, opts.pid);
+		pr_opts_free(&opts);
+		return PR_EXIT_USAGE;
+	}
+	block_signals();
+	raise_nofile();
+	rt.target_pid = opts.pid;
+	err = pr_script_new(&rt, &rt.script);
+	if (err) {
+		pr_err("cannot create the Lua state: %s", strerror(-err));
+		goto out;
+	}
+	if (pr_script_setup(rt.script, opts.script, opts.code, opts.args, opts.nargs)) {
+		rc = PR_EXIT_USAGE;
+		goto out;
+	}
+	rt.setup_done = true;
+	if (opts.hz)
+		rt.cfg.hz = opts.hz;
+	if (opts.pid)
+		rt.cfg.pid = opts.pid;
+	if (!rt.cfg.sample_buffer)
+		rt.cfg.sample_buffer = default_sample_buffer(rt.cfg.hz);
+	rt.cfg.hooks = pr_script_hooks(rt.script);
+	if (rt.cfg.hooks && (check_btf(&rt.cfg) || check_privileges()))
+		goto out;
+	if (make_caches(&rt) || pr_plan_new(&rt.plan)) {
+		pr_err("out of memory");
+		goto out;
+	}
+	if (opts.cmd) {
+		err = spawn_held(opts.cmd, &child, &go_fd, &pidfd);
+		if (err) {
+			pr_err("-c: cannot start '%s': %s", opts.cmd, strerror(-err));
+			goto out;
+		}
+		rt.target_pid = rt.cfg.pid = child;
+	}
+	if (pr_plan_load(rt.plan, &rt.cfg))
+		goto out;
+	rc = run(&rt, pidfd, &go_fd);
+out:
+	reap_child(child, &go_fd);
+	if (pidfd >= 0)
+		close(pidfd);
+	pr_loop_free(rt.loop);
+	pr_plan_free(rt.plan);
+	pr_script_free(rt.script);
+	free_caches(&rt);
+	pr_opts_free(&opts);
+	fflush(stdout);
+	return rc;
+}

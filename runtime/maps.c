@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * /proc/PID/maps cache. Only executable, file-backed ranges are kept,
+ * sorted by address. The binary behind a range is looked up in elfsym the
+ * first time an address falls into it, through /proc/PID/map_files/, which
+ * reaches files in other mount namespaces and deleted files. A process
+ * whose maps cannot be read (it is gone) keeps an empty entry until it is
+ * forgotten, so a burst of its samples costs one failed open, not many.
+ * The number of cached processes is bounded; when full the cache starts
+ * over (counted), which costs re-reads, never wrong answers.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include "maps.h"
+
+#define NBUCKETS 4096
+#define MAX_PROCS 8192
+
+struct range {
+	uint64_t start, end, offset;
+	dev_t dev;
+	ino_t ino;
+	char *path;
+	struct pr_elfsym *bin; /* looked up on first use */
+	int tried;
+};
+
+struct proc_maps {
+	uint32_t pid;
+	struct range *ranges;
+	size_t n;
+	struct proc_maps *next;
+};
+
+struct pr_maps {
+	struct pr_elfsyms *bins;
+	struct proc_maps *buckets[NBUCKETS];
+	size_t count;
+};
+
+int pr_maps_new(struct pr_elfsyms *bins, struct pr_maps **out)
+{
+	struct pr_maps *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	m->bins = bins;
+	*out = m;
+	return 0;
+}
+
+static void proc_free(struct proc_maps *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		free(p->ranges[i].path);
+	free(p->ranges);
+	free(p);
+}
+
+static void flush(struct pr_maps *m)
+{
+	struct proc_maps *p, *next;
+	size_t i;
+
+	for (i = 0; i < NBUCKETS; i++) {
+		for (p = m->buckets[i]; p; p = next) {
+			next = p->next;
+			proc_free(p);
+		}
+		m->buckets[i] = NULL;
+	}
+	m->count = 0;
+}
+
+void pr_maps_free(struct pr_maps *m)
+{
+	if (!m)
+		return;
+	flush(m);
+	free(m);
+}
+
+int pr_maps_parse_line(char *line, struct pr_map_range *out)
+{
+	unsigned long long start, end, off, ino;
+	unsigned int maj, min;
+	char perms[5];
+	int pos = 0;
+
+	if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu %n", &start, &end, perms, &off, &maj,
+		   &min, &ino, &pos) < 7 || pos == 0 || end <= start)
+		return -EINVAL;
+	*out = (struct pr_map_range){
+		.start = start, .end = end, .offset = off, .dev = makedev(maj, min), .ino = ino,
+		.path = line + pos,
+	};
+	line[pos + strcspn(line + pos, "\n")] = '\0';
+	if (strlen(perms) < 3 || perms[2] != 'x' || ino == 0 || out->path[0] != '/')
+		return 0;
+	return 1;
+}
+
+static int add_range(struct proc_maps *p, size_t *cap, const struct pr_map_range *r)
+{
+	struct range *nr;
+
+	if (p->n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		nr = realloc(p->ranges, *cap * sizeof(*nr));
+		if (!nr)
+			return -ENOMEM;
+		p->ranges = nr;
+	}
+	p->ranges[p->n] = (struct range){
+		.start = r->start, .end = r->end, .offset = r->offset, .dev = r->dev,
+		.ino = r->ino, .path = strdup(r->path),
+	};
+	if (!p->ranges[p->n].path)
+		return -ENOMEM;
+	p->n++;
+	return 0;
+}
+
+static void read_maps(struct proc_maps *p)
+{
+	struct pr_map_range r;
+	char path[64], line[4096 + 128];
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", p->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		/* a line longer than the buffer: skip the rest of it */
+		if (!strchr(line, '\n') && !feof(f)) {
+			int c;
+
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			continue;
+		}
+		if (pr_maps_parse_line(line, &r) == 1 && add_range(p, &cap, &r))
+			break;
+	}
+	fclose(f);
+}
+
+static struct proc_maps *get_proc(struct pr_maps *m, uint32_t pid)
+{
+	struct proc_maps **head = &m->buckets[pid % NBUCKETS], *p;
+
+	for (p = *head; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	if (m->count >= MAX_PROCS) {
+		flush(m);
+		head = &m->buckets[pid % NBUCKETS];
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	read_maps(p);
+	p->next = *head;
+	*head = p;
+	m->count++;
+	return p;
+}
+
+static struct range *find_range(struct proc_maps *p, uint64_t addr)
+{
+	size_t lo = 0, hi = p->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (addr < p->ranges[mid].start)
+			hi = mid;
+		else if (addr >= p->ranges[mid].end)
+			lo = mid + 1;
+		else
+			return &p->ranges[mid];
+	}
+	return NULL;
+}
+
+struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t addr,
+				    uint64_t *foff)
+{
+	struct proc_maps *p = get_proc(m, pid);
+	struct range *r;
+	char path[96];
+
+	if (!p || !(r = find_range(p, addr)))
+		return NULL;
+	if (!r->tried) {
+		r->tried = 1;
+		snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", pid,
+			 (unsigned long long)r->start, (unsigned long long)r->end);
+		r->bin = pr_elfsym_lookup(m->bins, r->dev, r->ino, path, r->path);
+	}
+	*foff = addr - r->start + r->offset;
+	return r->bin;
+}
+
+void pr_maps_forget(struct pr_maps *m, uint32_t pid)
+{
+	struct proc_maps **pp = &m->buckets[pid % NBUCKETS], *p;
+
+	for (; (p = *pp); pp = &p->next) {
+		if (p->pid == pid) {
+			*pp = p->next;
+			proc_free(p);
+			m->count--;
+			return;
+		}
+	}
+}

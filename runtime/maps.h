@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Per-process executable memory maps, from /proc/PID/maps, turning a user
+ * address into (binary, file offset) while the process is alive so that
+ * its stacks still symbolize after it exited. Cached per PID; an exec or
+ * an exit of the PID drops its entry (pr_maps_forget).
+ */
+#ifndef PR_MAPS_H
+#define PR_MAPS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "elfsym.h"
+
+struct pr_maps;
+
+struct pr_map_range {
+	uint64_t start, end, offset;
+	dev_t dev;
+	ino_t ino;
+	const char *path; /* points into the parsed line */
+};
+
+int pr_maps_new(struct pr_elfsyms *bins, struct pr_maps **out);
+void pr_maps_free(struct pr_maps *m);
+
+/* Parses one /proc/PID/maps line in place. Returns 1 for an executable
+ * file-backed range, 0 for any other valid line, -EINVAL for garbage. */
+int pr_maps_parse_line(char *line, struct pr_map_range *out);
+
+/* The binary mapped at addr in pid and the file offset of addr in it;
+ * NULL for anonymous memory, unknown processes and unreadable files. */
+struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t addr,
+				    uint64_t *foff);
+/* Forgets pid's maps (after exec or exit). */
+void pr_maps_forget(struct pr_maps *m, uint32_t pid);
+
+#endif

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Command-line parsing, kept free of side effects so unit tests can feed it
+ * any argv. Options may come before or after the script name (so that
+ * `profrun top.lua -d 5` works); unknown words after the script belong to
+ * the script, and `--` hands everything after it to the script.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "opts.h"
+
+const char pr_opts_usage[] =
+	"usage: profrun [options] script.lua [script args...]\n"
+	"       profrun [options] -e 'CODE' [script args...]\n"
+	"\n"
+	"Runs a Lua script against live kernel data: CPU samples, process exec\n"
+	"and exit events. The script defines hooks (on_sample, on_exec, on_exit,\n"
+	"on_end, every()); only the BPF programs those hooks need are loaded.\n"
+	"\n"
+	"options:\n"
+	"  -e CODE          run CODE instead of a script file\n"
+	"  -d DURATION      stop after DURATION (10s, 500ms, 2m, 1h; bare number = s)\n"
+	"  -p PID           sample only process PID (filtered in the kernel)\n"
+	"  -c CMD           run CMD once everything is attached, sample only it,\n"
+	"                   stop when it exits; the script sees it as target_pid()\n"
+	"  -F HZ            sampling frequency per CPU (default 99; overrides sample{hz})\n"
+	"  --keep-going     count errors raised by hooks and continue (default: stop)\n"
+	"  -v, --verbose    debug messages, libbpf's included\n"
+	"  -h, --help       this text\n"
+	"  -V, --version    print the version\n"
+	"  --               the rest of the command line goes to the script\n"
+	"\n"
+	"Options may also follow the script name; other words after it are the\n"
+	"script's arguments (`arg` in Lua).\n"
+	"\n"
+	"exit codes:\n"
+	"  0  the run ended normally (duration, exit(), SIGINT/SIGTERM, -c command ended)\n"
+	"  1  runtime error: BPF could not be loaded (privileges, no BTF), a hook raised\n"
+	"     an error, exit(1) from the script\n"
+	"  2  usage error: bad option or value, unreadable script, Lua syntax error,\n"
+	"     no such PID; nothing was loaded\n"
+	"\n"
+	"needs root, or CAP_BPF+CAP_PERFMON, and a kernel with BTF.\n";
+
+int pr_opts_parse_uint(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static const struct unit {
+	const char *name;
+	double ns;
+} units[] = {
+	{ .name = "ns", .ns = 1 },   { .name = "us", .ns = 1e3 },  { .name = "ms", .ns = 1e6 },
+	{ .name = "s", .ns = 1e9 },  { .name = "", .ns = 1e9 },    { .name = "m", .ns = 60e9 },
+	{ .name = "h", .ns = 3600e9 },
+};
+
+int pr_opts_parse_duration(const char *s, uint64_t *ns)
+{
+	double v, total;
+	char *end;
+	size_t i;
+
+	if (!s || !((*s >= '0' && *s <= '9') || *s == '.'))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v))
+		return -EINVAL;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].name))
+			continue;
+		total = v * units[i].ns;
+		/* at least 1 ms, at most 30 days */
+		if (total < 1e6 || total > 30 * 86400e9)
+			return -ERANGE;
+		*ns = (uint64_t)total;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+enum opt_id { OPT_E, OPT_D, OPT_P, OPT_C, OPT_F, OPT_KEEP, OPT_V, OPT_H, OPT_VERSION };
+
+static const struct opt_desc {
+	char shrt;
+	const char *lng;
+	bool has_arg;
+	enum opt_id id;
+} opt_table[] = {
+	{ .shrt = 'e', .lng = "exec", .has_arg = true, .id = OPT_E },
+	{ .shrt = 'd', .lng = "duration", .has_arg = true, .id = OPT_D },
+	{ .shrt = 'p', .lng = "pid", .has_arg = true, .id = OPT_P },
+	{ .shrt = 'c', .lng = "cmd", .has_arg = true, .id = OPT_C },
+	{ .shrt = 'F', .lng = "freq", .has_arg = true, .id = OPT_F },
+	{ .shrt = 0, .lng = "keep-going", .has_arg = false, .id = OPT_KEEP },
+	{ .shrt = 'v', .lng = "verbose", .has_arg = false, .id = OPT_V },
+	{ .shrt = 'h', .lng = "help", .has_arg = false, .id = OPT_H },
+	{ .shrt = 'V', .lng = "version", .has_arg = false, .id = OPT_VERSION },
+};
+
+/* Finds the option a word names; *val points at an attached value
+ * ("-d5", "--duration=5") or is NULL. */
+static const struct opt_desc *find_opt(const char *w, const char **val)
+{
+	size_t i, n;
+
+	*val = NULL;
+	for (i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
+		const struct opt_desc *d = &opt_table[i];
+
+		if (w[1] == '-') {
+			n = strlen(d->lng);
+			if (strncmp(w + 2, d->lng, n))
+				continue;
+			if (w[2 + n] == '\0')
+				return d;
+			if (w[2 + n] == '=' && d->has_arg) {
+				*val = w + 3 + n;
+				return d;
+			}
+			continue;
+		}
+		if (d->shrt && w[1] == d->shrt) {
+			if (w[2] == '\0')
+				return d;
+			if (d->has_arg) {
+				*val = w + 2;
+				return d;
+			}
+		}
+	}
+	return NULL;
+}
+
+static int apply_opt(struct pr_opts *o, const struct opt_desc *d, const char *v, char *err,
+		     size_t errlen)
+{
+	int r = 0;
+
+	switch (d->id) {
+	case OPT_E:
+		o->code = v;
+		break;
+	case OPT_D:
+		r = pr_opts_parse_duration(v, &o->duration_ns);
+		if (r)
+			snprintf(err, errlen,
+				 "-d %s: not a duration between 1ms and 30 days; write e.g. 10s, 500ms, 2m",
+				 v);
+		break;
+	case OPT_P:
+		r = pr_opts_parse_uint(v, 1, 4194304, &o->pid);
+		if (r)
+			snprintf(err, errlen, "-p %s: not a process id (1..4194304)", v);
+		break;
+	case OPT_C:
+		o->cmd = v;
+		if (!*v) {
+			snprintf(err, errlen, "-c: empty command");
+			r = -EINVAL;
+		}
+		break;
+	case OPT_F:
+		r = pr_opts_parse_uint(v, 1, 100000, &o->hz);
+		if (r)
+			snprintf(err, errlen, "-F %s: not a frequency in Hz (1..100000)", v);
+		break;
+	case OPT_KEEP:
+		o->keep_going = true;
+		break;
+	case OPT_V:
+		o->verbose = true;
+		break;
+	case OPT_H:
+		o->help = true;
+		break;
+	case OPT_VERSION:
+		o->version = true;
+		break;
+	}
+	return r ? -EINVAL : 0;
+}
+
+int pr_opts_parse(int argc, char **argv, struct pr_opts *o, char *err, size_t errlen)
+{
+	bool rest = false, have_script = false;
+	const struct opt_desc *d;
+	const char *val;
+	int i, r = 0;
+
+	*o = (struct pr_opts){ .args = calloc(argc + 1, sizeof(char *)) };
+	if (!o->args) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (i = 1; i < argc; i++) {
+		const char *w = argv[i];
+
+		if (rest || w[0] != '-' || w[1] == '\0') {
+			if (!have_script && !o->code && !rest) {
+				o->script = w;
+				have_script = true;
+			} else {
+				o->args[o->nargs++] = argv[i];
+			}
+			continue;
+		}
+		if (!strcmp(w, "--")) {
+			rest = true;
+			continue;
+		}
+		d = find_opt(w, &val);
+		if (!d) {
+			if (have_script || o->code) {
+				o->args[o->nargs++] = argv[i];
+				continue;
+			}
+			snprintf(err, errlen, "unknown option '%s'; see profrun --help", w);
+			r = -EINVAL;
+			goto out;
+		}
+		if (d->has_arg && !val) {
+			if (i + 1 >= argc) {
+				snprintf(err, errlen, "option '%s' needs a value; see profrun --help", w);
+				r = -EINVAL;
+				goto out;
+			}
+			val = argv[++i];
+		}
+		r = apply_opt(o, d, val, err, errlen);
+		if (r)
+			goto out;
+		/* -e after words: those words were script args, not a script */
+		if (d->id == OPT_E && have_script) {
+			memmove(o->args + 1, o->args, o->nargs * sizeof(char *));
+			o->args[0] = (char *)o->script;
+			o->nargs++;
+			o->script = NULL;
+			have_script = false;
+		}
+	}
+	if (o->help || o->version)
+		goto out;
+	if (!o->script && !o->code) {
+		snprintf(err, errlen, "no script given; usage: profrun [options] script.lua [args...]");
+		r = -EINVAL;
+	} else if (o->pid && o->cmd) {
+		snprintf(err, errlen, "-p and -c exclude each other: -c profiles the command it starts");
+		r = -EINVAL;
+	}
+out:
+	return r;
+}
+
+void pr_opts_free(struct pr_opts *o)
+{
+	if (!o)
+		return;
+	free(o->args);
+	o->args = NULL;
+}

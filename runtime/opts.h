@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The command line: `profrun [options] script.lua [args...]`. */
+#ifndef PR_OPTS_H
+#define PR_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pr_opts {
+	const char *script; /* path; NULL with -e */
+	const char *code;   /* -e CODE */
+	char **args;        /* the script's arguments (owned; pr_opts_free) */
+	int nargs;
+	uint64_t duration_ns; /* -d; 0 = until exit(), SIGINT or the -c command ends */
+	uint32_t pid;         /* -p; 0 = none */
+	const char *cmd;      /* -c */
+	uint32_t hz;          /* -F; 0 = the script's or the default */
+	bool verbose;
+	bool keep_going;
+	bool help;
+	bool version;
+};
+
+/* Exit codes, documented in --help and the README. */
+enum pr_exit_code { PR_EXIT_OK = 0, PR_EXIT_RUNTIME = 1, PR_EXIT_USAGE = 2 };
+
+/* Parses argv into *o. Returns 0, or -EINVAL with a message in err. Known
+ * options after the script name are still profrun's; every other word
+ * after it, and everything after `--`, goes to the script. */
+int pr_opts_parse(int argc, char **argv, struct pr_opts *o, char *err, size_t errlen);
+void pr_opts_free(struct pr_opts *o);
+
+/* "10s", "500ms", "2m", "1.5h", "250us", bare numbers are seconds. */
+int pr_opts_parse_duration(const char *s, uint64_t *ns);
+/* A decimal integer in [min, max], nothing else. */
+int pr_opts_parse_uint(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+
+extern const char pr_opts_usage[];
+
+#endif

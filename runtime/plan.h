@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * From hooks to BPF: which programs a script's hooks need, loaded and
+ * attached one object at a time in a fixed order (process lifecycle before
+ * samplers), and nothing a hook did not ask for. The plan is the layer
+ * that knows which hook wanted what, so it prints the one error message a
+ * failed load deserves.
+ */
+#ifndef PR_PLAN_H
+#define PR_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "ffi.h"
+
+struct pr_plan_cfg {
+	uint32_t hooks;          /* enum pr_hook bits */
+	uint32_t hz;             /* sampling frequency per CPU */
+	uint32_t pid;            /* sample only this process; 0 = all */
+	bool user, kernel, idle; /* which stacks, whether to sample idle */
+	uint32_t sample_buffer;  /* ring buffer bytes */
+	uint32_t life_buffer;
+	const char *btf_path;    /* kernel BTF override; NULL = the running kernel's */
+};
+
+struct pr_plan;
+
+int pr_plan_new(struct pr_plan **out);
+/* Opens, configures, loads and attaches what cfg->hooks need. On failure
+ * prints what failed, why and what to do, detaches what was attached and
+ * returns -errno. */
+int pr_plan_load(struct pr_plan *p, const struct pr_plan_cfg *cfg);
+/* Ring buffer map fds (-1 when not loaded). */
+int pr_plan_life_ring(const struct pr_plan *p);
+int pr_plan_sample_ring(const struct pr_plan *p);
+/* Detaches every program; maps stay readable for draining and counters. */
+void pr_plan_detach(struct pr_plan *p);
+/* Adds BPF's produced/dropped counters per source into the arrays. */
+int pr_plan_counts(const struct pr_plan *p, uint64_t *produced, uint64_t *dropped);
+/* Number of perf events the sampler opened (0 when not sampling). */
+int pr_plan_perf_events(const struct pr_plan *p);
+void pr_plan_free(struct pr_plan *p);
+
+/* The Lua hook name for a hook bit ("on_sample"...). */
+const char *pr_plan_hook_name(uint32_t hook);
+
+#endif

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The run context: what one run of profrun owns, wired by main. Lua holds
+ * a pointer to it (passed once at start, kept in the registry) and hands it
+ * back to every pr_ffi_* call; no binding reads a C global.
+ */
+#ifndef PR_RT_H
+#define PR_RT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "plan.h"
+
+#define PR_RT_MAX_TIMERS 64
+
+struct pr_opts;
+struct pr_script;
+struct pr_loop;
+struct pr_ksym;
+struct pr_elfsyms;
+struct pr_maps;
+struct pr_stacks;
+
+struct pr_rt {
+	const struct pr_opts *opts;
+	struct pr_plan_cfg cfg; /* filled by the script's setup, then the CLI */
+	bool setup_done;        /* configuration calls are refused after setup */
+	uint32_t target_pid;    /* -p or the -c command's pid; 0 = none */
+	uint64_t timer_ns[PR_RT_MAX_TIMERS];
+	int ntimers;
+	bool exit_requested; /* exit() was called */
+	int exit_code;
+	struct pr_script *script;
+	struct pr_plan *plan;
+	struct pr_loop *loop;
+	struct pr_ksym *ksym;
+	struct pr_elfsyms *bins;
+	struct pr_maps *maps;
+	struct pr_stacks *stacks;
+};
+
+#endif

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Interned stacks live in one growing frame pool; a stack is a (start,
+ * count) slice of it. An open-addressing hash table of stack ids finds an
+ * existing stack by content. Frames are compared after normalization: a
+ * kernel frame is its address, a user frame in a binary is (binary, file
+ * offset), a user frame outside any binary (JIT, anonymous memory) is
+ * (pid, address), so only those stacks stay per process. The table is
+ * bounded by max_stacks; past it new stacks get id 0 and are counted.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include "stacks.h"
+
+enum frame_kind { FK_KERNEL = 1, FK_BINARY = 2, FK_ANON = 3 };
+
+struct frame {
+	uint64_t addr;          /* kernel: address; binary: file offset; anon: address */
+	struct pr_elfsym *bin;  /* FK_BINARY */
+	uint32_t pid;           /* FK_ANON */
+	uint32_t kind;
+};
+
+struct stack {
+	uint64_t hash;
+	uint32_t start, n; /* slice of the frame pool */
+	uint32_t pid;
+};
+
+struct pr_stacks {
+	struct pr_ksym *ksym;
+	struct pr_maps *maps;
+	uint32_t max_stacks;
+	struct stack *stacks; /* index = id; stacks[0] unused */
+	uint32_t nstacks, cap_stacks;
+	struct frame *pool;
+	uint32_t npool, cap_pool;
+	uint32_t *table; /* ids, 0 = empty */
+	uint32_t table_mask;
+	uint64_t full;
+	struct frame scratch[2 * PR_MAX_FRAMES];
+};
+
+int pr_stacks_new(const struct pr_stacks_opts *o, struct pr_stacks **out)
+{
+	struct pr_stacks *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return -ENOMEM;
+	st->ksym = o->ksym;
+	st->maps = o->maps;
+	st->max_stacks = o->max_stacks ? o->max_stacks : 1 << 20;
+	st->table_mask = 4095;
+	st->table = calloc(st->table_mask + 1, sizeof(*st->table));
+	st->nstacks = 1;
+	if (!st->table) {
+		free(st);
+		return -ENOMEM;
+	}
+	*out = st;
+	return 0;
+}
+
+void pr_stacks_free(struct pr_stacks *st)
+{
+	if (!st)
+		return;
+	free(st->stacks);
+	free(st->pool);
+	free(st->table);
+	free(st);
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+	return h * 0xff51afd7ed558ccdull;
+}
+
+static uint64_t hash_frames(const struct frame *f, uint32_t n)
+{
+	uint64_t h = n;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		h = mix(h, f[i].addr);
+		h = mix(h, (uintptr_t)f[i].bin ^ ((uint64_t)f[i].pid << 32) ^ f[i].kind);
+	}
+	return h;
+}
+
+static bool same_frames(const struct frame *a, const struct frame *b, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		if (a[i].addr != b[i].addr || a[i].bin != b[i].bin || a[i].pid != b[i].pid ||
+		    a[i].kind != b[i].kind)
+			return false;
+	}
+	return true;
+}
+
+static int grow_table(struct pr_stacks *st)
+{
+	uint32_t mask = st->table_mask * 2 + 1, i, k;
+	uint32_t *t = calloc(mask + 1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	for (i = 1; i < st->nstacks; i++) {
+		k = st->stacks[i].hash & mask;
+		while (t[k])
+			k = (k + 1) & mask;
+		t[k] = i;
+	}
+	free(st->table);
+	st->table = t;
+	st->table_mask = mask;
+	return 0;
+}
+
+static int reserve(void **p, uint32_t *cap, uint32_t need, size_t elem)
+{
+	uint32_t c = *cap ? *cap : 1024;
+	void *np;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	np = realloc(*p, (size_t)c * elem);
+	if (!np)
+		return -ENOMEM;
+	*p = np;
+	*cap = c;
+	return 0;
+}
+
+static uint32_t add_stack(struct pr_stacks *st, uint64_t h, uint32_t n, uint32_t pid)
+{
+	uint32_t id = st->nstacks;
+
+	if (reserve((void **)&st->stacks, &st->cap_stacks, id + 1, sizeof(*st->stacks)) ||
+	    reserve((void **)&st->pool, &st->cap_pool, st->npool + n, sizeof(*st->pool)))
+		return 0;
+	memcpy(st->pool + st->npool, st->scratch, n * sizeof(*st->pool));
+	st->stacks[id] = (struct stack){ .hash = h, .start = st->npool, .n = n, .pid = pid };
+	st->npool += n;
+	st->nstacks++;
+	return id;
+}
+
+static void normalize(struct pr_stacks *st, uint32_t pid, const uint64_t *k, uint32_t nk,
+		      const uint64_t *u, uint32_t nu)
+{
+	struct frame *f = st->scratch;
+	uint64_t foff;
+	uint32_t i;
+
+	for (i = 0; i < nk; i++)
+		f[i] = (struct frame){ .addr = k[i], .kind = FK_KERNEL };
+	f += nk;
+	for (i = 0; i < nu; i++) {
+		struct pr_elfsym *b = pr_maps_normalize(st->maps, pid, u[i], &foff);
+
+		if (b)
+			f[i] = (struct frame){ .addr = foff, .bin = b, .kind = FK_BINARY };
+		else
+			f[i] = (struct frame){ .addr = u[i], .pid = pid, .kind = FK_ANON };
+	}
+}
+
+uint32_t pr_stacks_intern(struct pr_stacks *st, uint32_t pid, const uint64_t *k, uint32_t nk,
+			  const uint64_t *u, uint32_t nu)
+{
+	uint32_t n, slot, id;
+	uint64_t h;
+
+	if (nk > PR_MAX_FRAMES)
+		nk = PR_MAX_FRAMES;
+	if (nu > PR_MAX_FRAMES)
+		nu = PR_MAX_FRAMES;
+	n = nk + nu;
+	if (n == 0)
+		return 0;
+	normalize(st, pid, k, nk, u, nu);
+	h = hash_frames(st->scratch, n);
+	for (slot = h & st->table_mask; (id = st->table[slot]); slot = (slot + 1) & st->table_mask) {
+		const struct stack *s = &st->stacks[id];
+
+		if (s->hash == h && s->n == n && same_frames(st->pool + s->start, st->scratch, n))
+			return id;
+	}
+	if (st->nstacks > st->max_stacks) {
+		st->full++;
+		return 0;
+	}
+	id = add_stack(st, h, n, pid);
+	if (!id) {
+		st->full++;
+		return 0;
+	}
+	st->table[slot] = id;
+	if (st->nstacks * 2 > st->table_mask && grow_table(st))
+		st->full++;
+	return id;
+}
+
+static void symbolize(struct pr_stacks *st, const struct frame *fr, struct pr_frame *out)
+{
+	*out = (struct pr_frame){ .addr = fr->addr, .offset = fr->addr };
+	switch (fr->kind) {
+	case FK_KERNEL:
+		out->kernel = 1;
+		out->name = pr_ksym_lookup(st->ksym, fr->addr, &out->offset, &out->module);
+		if (!out->name)
+			out->offset = fr->addr;
+		break;
+	case FK_BINARY:
+		out->module = pr_elfsym_name(fr->bin);
+		out->name = pr_elfsym_resolve(fr->bin, fr->addr, &out->offset);
+		if (!out->name)
+			out->offset = fr->addr;
+		break;
+	default:
+		break;
+	}
+}
+
+int pr_stacks_frames(struct pr_stacks *st, uint32_t id, struct pr_frame *out, int max)
+{
+	const struct stack *s;
+	uint32_t i;
+
+	if (id == 0 || id >= st->nstacks)
+		return -ENOENT;
+	s = &st->stacks[id];
+	for (i = 0; i < s->n && (int)i < max; i++)
+		symbolize(st, &st->pool[s->start + i], &out[i]);
+	return i;
+}
+
+int pr_stacks_pid(struct pr_stacks *st, uint32_t id)
+{
+	if (id == 0 || id >= st->nstacks)
+		return -ENOENT;
+	return st->stacks[id].pid;
+}
+
+int pr_stacks_usym(struct pr_stacks *st, uint32_t pid, uint64_t addr, struct pr_frame *f)
+{
+	struct frame fr = { .addr = addr, .pid = pid, .kind = FK_ANON };
+	uint64_t foff;
+
+	fr.bin = pr_maps_normalize(st->maps, pid, addr, &foff);
+	if (fr.bin) {
+		fr.kind = FK_BINARY;
+		fr.addr = foff;
+	}
+	symbolize(st, &fr, f);
+	f->addr = addr;
+	return f->name ? 0 : -ENOENT;
+}
+
+int pr_stacks_ksym(struct pr_stacks *st, uint64_t addr, struct pr_frame *f)
+{
+	struct frame fr = { .addr = addr, .kind = FK_KERNEL };
+
+	symbolize(st, &fr, f);
+	return f->name ? 0 : -ENOENT;
+}
+
+uint64_t pr_stacks_count(const struct pr_stacks *st)
+{
+	return st->nstacks - 1;
+}
+
+uint64_t pr_stacks_full(const struct pr_stacks *st)
+{
+	return st->full;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Stack interning. A sample's stack is stored once and named by a small
+ * integer id. User frames are normalized to (binary, file offset) when the
+ * stack is interned, while the process is alive, so the same code in two
+ * processes interns to one id and a stack symbolizes after its process
+ * exited. Symbolization happens only when frames are asked for.
+ */
+#ifndef PR_STACKS_H
+#define PR_STACKS_H
+
+#include <stdint.h>
+#include "ffi.h"
+#include "ksym.h"
+#include "maps.h"
+
+struct pr_stacks;
+
+struct pr_stacks_opts {
+	struct pr_ksym *ksym;
+	struct pr_maps *maps;
+	uint32_t max_stacks; /* 0: default */
+};
+
+int pr_stacks_new(const struct pr_stacks_opts *o, struct pr_stacks **out);
+void pr_stacks_free(struct pr_stacks *st);
+
+/* Interns kernel frames k[0..nk) and user frames u[0..nu) of pid, leaf
+ * first. Returns the stack id (>= 1), 0 when the table is full, or for an
+ * empty stack. */
+uint32_t pr_stacks_intern(struct pr_stacks *st, uint32_t pid, const uint64_t *k, uint32_t nk,
+			  const uint64_t *u, uint32_t nu);
+/* Fills out[0..max) with the frames of stack id, leaf first (kernel frames
+ * first). Returns the number of frames, or -ENOENT. Strings in out live
+ * until profrun exits. */
+int pr_stacks_frames(struct pr_stacks *st, uint32_t id, struct pr_frame *out, int max);
+/* The pid of the first sample that interned this stack, or -ENOENT. */
+int pr_stacks_pid(struct pr_stacks *st, uint32_t id);
+/* Fills f for a user address of a live pid; 0 or -ENOENT. */
+int pr_stacks_usym(struct pr_stacks *st, uint32_t pid, uint64_t addr, struct pr_frame *f);
+/* Fills f for a kernel address; 0 or -ENOENT. */
+int pr_stacks_ksym(struct pr_stacks *st, uint64_t addr, struct pr_frame *f);
+uint64_t pr_stacks_count(const struct pr_stacks *st);
+uint64_t pr_stacks_full(const struct pr_stacks *st);
+
+#endif
