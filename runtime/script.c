@@ -106,6 +106,34 @@ static void unblock_signals(bool on)
 	sigprocmask(on ? SIG_UNBLOCK : SIG_BLOCK, &set, NULL);
 }
 
+/* C frames and profrun's own library frames say nothing about the
+ * user's mistake. */
+static bool internal_frame(const char *line, size_t len)
+{
+	static const char *const marks[] = { "[C]:", "[builtin", "lua/profrun/" };
+	size_t i;
+
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (memmem(line, len, marks[i], strlen(marks[i])))
+			return true;
+	return false;
+}
+
+/* A traceback left with no frame is just noise. */
+static void drop_empty_traceback(lua_State *L)
+{
+	static const char tail[] = "\nstack traceback:";
+	size_t len, tl = sizeof(tail) - 1;
+	const char *s = lua_tolstring(L, -1, &len);
+
+	while (len && s[len - 1] == '\n')
+		len--;
+	if (len >= tl && !memcmp(s + len - tl, tail, tl)) {
+		lua_pushlstring(L, s, len - tl);
+		lua_remove(L, -2);
+	}
+}
+
 /* Message handler: error value -> "msg\ntraceback" without C frames. */
 static int traceback(lua_State *L)
 {
@@ -128,11 +156,12 @@ static int traceback(lua_State *L)
 		nl = strchr(line, '\n');
 		if (!nl)
 			nl = line + strlen(line);
-		if (!memmem(line, nl - line, "[C]:", 4) && !memmem(line, nl - line, "[builtin", 8))
+		if (!internal_frame(line, nl - line))
 			luaL_addlstring(&b, line, nl - line + (*nl == '\n'));
 	}
 	luaL_pushresult(&b);
 	/* stack: err, msg, trace, filtered */
+	drop_empty_traceback(L);
 	return 1;
 }
 

@@ -1,0 +1,38 @@
+-- bpf/events.h and runtime/ffi.h are compiled by C and parsed by LuaJIT:
+-- both must lay the structs out identically.
+local ffi = require "ffi"
+local C = ffi.C
+
+local TYPES = { "pr_hdr", "pr_sample_raw", "pr_sample", "pr_exec", "pr_exit", "pr_frame",
+    "pr_stats", "pr_proc_stat", "pr_sample_opts", "pr_src_counts" }
+local FIELDS = {
+    pr_hdr = { "type", "size", "time" },
+    pr_sample = { "pid", "tid", "cpu", "stack", "cgroup", "comm" },
+    pr_exec = { "pid", "ppid", "uid", "old_pid", "cgroup", "start", "comm", "filename" },
+    pr_exit = { "pid", "ppid", "tid", "exit_code", "signal", "core", "cgroup", "start",
+        "duration", "comm" },
+    pr_sample_raw = { "addrs" },
+    pr_frame = { "name", "module", "kernel" },
+    pr_stats = { "delivered", "binaries" },
+    pr_proc_stat = { "start_ticks", "comm" },
+}
+
+return function(t)
+    t.test("ABI version matches", function()
+        t.eq(C.pr_ffi_abi_version(), C.PR_ABI_VERSION, "abi")
+    end)
+    for _, name in ipairs(TYPES) do
+        t.test("sizeof " .. name, function()
+            t.eq(ffi.sizeof("struct " .. name), C.pr_ffi_sizeof(name), name)
+        end)
+    end
+    for name, fields in pairs(FIELDS) do
+        for _, f in ipairs(fields) do
+            t.test("offsetof " .. name .. "." .. f, function()
+                local c = C.pr_ffi_offsetof(name, f)
+                assert(c >= 0, "C does not know " .. name .. "." .. f)
+                t.eq(ffi.offsetof("struct " .. name, f), c, name .. "." .. f)
+            end)
+        end
+    end
+end
