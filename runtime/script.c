@@ -201,12 +201,15 @@ static int call(struct pr_script *s, int nargs, int nres, const char *what, bool
 }
 
 /* Lua bootstrap: a require that searches only PROFRUN_LUA_PATH (when set,
- * first), profrun's own library linked into this binary, and the script's
- * directory. LUA_PATH, LUA_CPATH and LUA_INIT are never consulted. */
+ * first), profrun's own library linked into this binary, the script's
+ * directory, and the installed library directory (where sites may add
+ * modules; the linked-in ones always win). LUA_PATH, LUA_CPATH and
+ * LUA_INIT are never consulted. */
 static const char bootstrap[] =
-	"local devpath, scriptdir = ...\n"
+	"local devpath, luadir, scriptdir = ...\n"
 	"package.cpath = ''\n"
-	"package.path = scriptdir and (scriptdir .. '/?.lua;' .. scriptdir .. '/?/init.lua') or ''\n"
+	"package.path = (scriptdir and (scriptdir .. '/?.lua;' .. scriptdir .. '/?/init.lua;') or '')\n"
+	"  .. luadir .. '/?.lua;' .. luadir .. '/?/init.lua'\n"
 	"local loaders = package.loaders\n"
 	"for i = #loaders, 3, -1 do loaders[i] = nil end\n"
 	"if devpath and devpath ~= '' then\n"
@@ -232,11 +235,12 @@ static int boot(lua_State *L)
 	if (luaL_loadbuffer(L, bootstrap, sizeof(bootstrap) - 1, "=profrun bootstrap"))
 		return lua_error(L);
 	lua_pushstring(L, dev);
+	lua_pushstring(L, PROFRUN_LUADIR);
 	if (a->scriptdir)
 		lua_pushstring(L, a->scriptdir);
 	else
 		lua_pushnil(L);
-	lua_call(L, 2, 0);
+	lua_call(L, 3, 0);
 	/* stack: (empty) */
 	lua_getglobal(L, "require");
 	lua_pushliteral(L, "profrun");

@@ -1,0 +1,16 @@
+-- bench-first-sample.lua: for the start-up benchmark (bench/). Samples all
+-- CPUs at 999 Hz with user and kernel stacks and prints, at the first
+-- sample, `FIRST <CLOCK_MONOTONIC ns of the sample>`; then keeps sampling
+-- until stopped.
+--
+--   profrun examples/bench-first-sample.lua
+sample { hz = 999, user = true, kernel = true }
+
+local first = true
+function on_sample(s)
+    if first then
+        first = false
+        print("FIRST " .. string.format("%.0f", s.time))
+        io.stdout:flush()
+    end
+end
