@@ -38,7 +38,7 @@ enum pr_source {
 
 struct pr_src_counts {
 	__u64 produced; /* records the program tried to emit */
-	__u64 dropped;  /* of those, lost to a full ring buffer */
+	__u64 dropped;	/* of those, lost to a full ring buffer */
 };
 
 struct pr_hdr {
@@ -92,12 +92,12 @@ struct pr_exit {
 	struct pr_hdr hdr;
 	__u32 pid;
 	__u32 ppid;
-	__u32 tid;       /* the thread whose exit ended the process */
+	__u32 tid;	 /* the thread whose exit ended the process */
 	__s32 exit_code; /* exit status (0..255) when signal is 0 */
-	__u32 signal;    /* terminating signal, 0 when it exited normally */
-	__u32 core;      /* 1 if it dumped core */
+	__u32 signal;	 /* terminating signal, 0 when it exited normally */
+	__u32 core;	 /* 1 if it dumped core */
 	__u64 cgroup;
-	__u64 start;    /* process start, CLOCK_MONOTONIC ns */
+	__u64 start;	/* process start, CLOCK_MONOTONIC ns */
 	__u64 duration; /* exit time - start, ns */
 	char comm[PR_COMM_LEN];
 };

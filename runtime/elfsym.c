@@ -183,9 +183,9 @@ static int read_segments(Elf *elf, struct pr_elfsym *b)
 	for (i = 0; i < n; i++) {
 		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
 			continue;
-		b->segs[b->nsegs++] = (struct seg){
-			.off = ph.p_offset, .vaddr = ph.p_vaddr, .filesz = ph.p_filesz
-		};
+		b->segs[b->nsegs++] = (struct seg){ .off = ph.p_offset,
+						    .vaddr = ph.p_vaddr,
+						    .filesz = ph.p_filesz };
 	}
 	return 0;
 }
@@ -258,9 +258,8 @@ static int read_symbols(Elf *elf, struct pr_elfsym *b)
 			b->pool = pool;
 		}
 		memcpy(b->pool + pool_len, nm, len);
-		b->syms[b->nsyms++] = (struct sym){
-			.addr = s.st_value, .size = s.st_size, .name = pool_len
-		};
+		b->syms[b->nsyms++] =
+			(struct sym){ .addr = s.st_value, .size = s.st_size, .name = pool_len };
 		pool_len += len;
 	}
 	qsort(b->syms, b->nsyms, sizeof(*b->syms), cmp_sym);

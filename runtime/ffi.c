@@ -21,34 +21,46 @@ int pr_ffi_abi_version(void)
 	return PR_ABI_VERSION;
 }
 
-#define TYPE(t) { .name = #t, .size = sizeof(struct t) }
+#define TYPE(t)                                      \
+	{                                            \
+		.name = #t, .size = sizeof(struct t) \
+	}
 static const struct {
 	const char *name;
 	size_t size;
 } types[] = {
-	TYPE(pr_hdr),   TYPE(pr_sample_raw), TYPE(pr_sample),     TYPE(pr_exec),
-	TYPE(pr_exit),  TYPE(pr_frame),      TYPE(pr_stats),      TYPE(pr_proc_stat),
+	TYPE(pr_hdr),	      TYPE(pr_sample_raw), TYPE(pr_sample), TYPE(pr_exec),
+	TYPE(pr_exit),	      TYPE(pr_frame),	   TYPE(pr_stats),  TYPE(pr_proc_stat),
 	TYPE(pr_sample_opts), TYPE(pr_src_counts),
 };
 #undef TYPE
 
-#define FIELD(t, f) { .type = #t, .field = #f, .off = offsetof(struct t, f) }
+#define FIELD(t, f)                                                   \
+	{                                                             \
+		.type = #t, .field = #f, .off = offsetof(struct t, f) \
+	}
 static const struct {
 	const char *type, *field;
 	size_t off;
 } fields[] = {
-	FIELD(pr_hdr, type),        FIELD(pr_hdr, size),        FIELD(pr_hdr, time),
-	FIELD(pr_sample, pid),      FIELD(pr_sample, tid),      FIELD(pr_sample, cpu),
-	FIELD(pr_sample, stack),    FIELD(pr_sample, cgroup),   FIELD(pr_sample, comm),
-	FIELD(pr_exec, pid),        FIELD(pr_exec, ppid),       FIELD(pr_exec, uid),
-	FIELD(pr_exec, old_pid),    FIELD(pr_exec, cgroup),     FIELD(pr_exec, start),
-	FIELD(pr_exec, comm),       FIELD(pr_exec, filename),   FIELD(pr_exit, pid),
-	FIELD(pr_exit, ppid),       FIELD(pr_exit, tid),        FIELD(pr_exit, exit_code),
-	FIELD(pr_exit, signal),     FIELD(pr_exit, core),       FIELD(pr_exit, cgroup),
-	FIELD(pr_exit, start),      FIELD(pr_exit, duration),   FIELD(pr_exit, comm),
-	FIELD(pr_sample_raw, addrs), FIELD(pr_frame, name),     FIELD(pr_frame, module),
-	FIELD(pr_frame, kernel),    FIELD(pr_stats, delivered), FIELD(pr_stats, binaries),
-	FIELD(pr_proc_stat, start_ticks), FIELD(pr_proc_stat, comm),
+	FIELD(pr_hdr, type),	   FIELD(pr_hdr, size),
+	FIELD(pr_hdr, time),	   FIELD(pr_sample, pid),
+	FIELD(pr_sample, tid),	   FIELD(pr_sample, cpu),
+	FIELD(pr_sample, stack),   FIELD(pr_sample, cgroup),
+	FIELD(pr_sample, comm),	   FIELD(pr_exec, pid),
+	FIELD(pr_exec, ppid),	   FIELD(pr_exec, uid),
+	FIELD(pr_exec, old_pid),   FIELD(pr_exec, cgroup),
+	FIELD(pr_exec, start),	   FIELD(pr_exec, comm),
+	FIELD(pr_exec, filename),  FIELD(pr_exit, pid),
+	FIELD(pr_exit, ppid),	   FIELD(pr_exit, tid),
+	FIELD(pr_exit, exit_code), FIELD(pr_exit, signal),
+	FIELD(pr_exit, core),	   FIELD(pr_exit, cgroup),
+	FIELD(pr_exit, start),	   FIELD(pr_exit, duration),
+	FIELD(pr_exit, comm),	   FIELD(pr_sample_raw, addrs),
+	FIELD(pr_frame, name),	   FIELD(pr_frame, module),
+	FIELD(pr_frame, kernel),   FIELD(pr_stats, delivered),
+	FIELD(pr_stats, binaries), FIELD(pr_proc_stat, start_ticks),
+	FIELD(pr_proc_stat, comm),
 };
 #undef FIELD
 

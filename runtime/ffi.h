@@ -24,16 +24,17 @@ enum pr_hook {
 };
 
 struct pr_sample_opts {
-	uint32_t hz;     /* 0: keep the current value */
-	uint32_t pid;    /* 0: every process */
-	int32_t user;    /* -1: keep, 0/1 */
-	int32_t kernel;  /* -1: keep, 0/1 */
-	int32_t idle;    /* -1: keep, 0/1: also sample the idle task */
+	uint32_t hz;	 /* 0: keep the current value */
+	uint32_t pid;	 /* 0: every process */
+	int32_t user;	 /* -1: keep, 0/1 */
+	int32_t kernel;	 /* -1: keep, 0/1 */
+	int32_t idle;	 /* -1: keep, 0/1: also sample the idle task */
 	uint32_t buffer; /* ring buffer bytes, 0: keep */
 };
 
 struct pr_frame {
-	uint64_t addr;      /* kernel: address; user: file offset in module, or the address if no module */
+	uint64_t addr; /* kernel: address; user: file offset in module, or the address if no module
+			*/
 	uint64_t offset;    /* bytes past the start of the symbol (or module) */
 	const char *name;   /* NULL when unknown */
 	const char *module; /* binary path, "kernel" or a module name; NULL when unknown */
@@ -42,16 +43,16 @@ struct pr_frame {
 };
 
 struct pr_stats {
-	uint64_t produced[PR_SRC_MAX];  /* records BPF tried to emit, per source */
-	uint64_t dropped[PR_SRC_MAX];   /* of those, lost to a full ring buffer */
+	uint64_t produced[PR_SRC_MAX];	/* records BPF tried to emit, per source */
+	uint64_t dropped[PR_SRC_MAX];	/* of those, lost to a full ring buffer */
 	uint64_t delivered[PR_SRC_MAX]; /* read from the ring buffer */
-	uint64_t batches;               /* dispatch cycles that reached Lua */
-	uint64_t stacks;                /* distinct stacks interned */
-	uint64_t stacks_full;           /* samples whose stack did not fit the table */
-	uint64_t kstack_errors;         /* kernel stacks BPF could not take */
-	uint64_t ustack_errors;         /* user stacks BPF could not take */
-	uint64_t ksyms;                 /* kernel symbols loaded */
-	uint64_t binaries;              /* binaries with a symbol table */
+	uint64_t batches;		/* dispatch cycles that reached Lua */
+	uint64_t stacks;		/* distinct stacks interned */
+	uint64_t stacks_full;		/* samples whose stack did not fit the table */
+	uint64_t kstack_errors;		/* kernel stacks BPF could not take */
+	uint64_t ustack_errors;		/* user stacks BPF could not take */
+	uint64_t ksyms;			/* kernel symbols loaded */
+	uint64_t binaries;		/* binaries with a symbol table */
 };
 
 struct pr_proc_stat {

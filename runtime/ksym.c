@@ -16,7 +16,7 @@
 
 struct ksym_ent {
 	uint64_t addr;
-	uint32_t name; /* pool offset */
+	uint32_t name;	 /* pool offset */
 	uint32_t module; /* pool offset of the module name */
 };
 

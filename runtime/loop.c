@@ -63,7 +63,7 @@ struct pr_loop {
 	int ntimers;
 	struct ring_src rings[2]; /* [0] lifecycle, [1] samples; dispatch order */
 	int nrings;
-	bool dispatch;    /* false while draining after an error or exit() */
+	bool dispatch; /* false while draining after an error or exit() */
 	bool batch_full;
 	uint8_t *arena;
 	uint32_t used, count;
@@ -129,7 +129,10 @@ static int take_sample(struct pr_loop *l, const struct pr_sample_raw *r, size_t 
 	s = arena_put(l, sizeof(*s));
 	*s = (struct pr_sample){
 		.hdr = { .type = PR_REC_SAMPLE, .size = sizeof(*s), .time = r->hdr.time },
-		.pid = r->pid, .tid = r->tid, .cpu = r->cpu, .cgroup = r->cgroup,
+		.pid = r->pid,
+		.tid = r->tid,
+		.cpu = r->cpu,
+		.cgroup = r->cgroup,
 		.stack = pr_stacks_intern(l->rt->stacks, r->pid, (const uint64_t *)r->addrs,
 					  r->nkernel, (const uint64_t *)r->addrs + r->nkernel,
 					  r->nuser),

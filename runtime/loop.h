@@ -14,12 +14,12 @@
 
 enum pr_stop {
 	PR_STOP_NONE,
-	PR_STOP_IDLE,     /* nothing to wait for: no hooks, timers or deadline */
-	PR_STOP_SIGNAL,   /* SIGINT or SIGTERM */
+	PR_STOP_IDLE,	  /* nothing to wait for: no hooks, timers or deadline */
+	PR_STOP_SIGNAL,	  /* SIGINT or SIGTERM */
 	PR_STOP_DURATION, /* -d elapsed */
-	PR_STOP_EXIT,     /* the script called exit() */
-	PR_STOP_CHILD,    /* the -c command ended */
-	PR_STOP_ERROR,    /* a hook raised an error (or the loop failed) */
+	PR_STOP_EXIT,	  /* the script called exit() */
+	PR_STOP_CHILD,	  /* the -c command ended */
+	PR_STOP_ERROR,	  /* a hook raised an error (or the loop failed) */
 };
 
 struct pr_loop;

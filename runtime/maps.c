@@ -92,11 +92,16 @@ int pr_maps_parse_line(char *line, struct pr_map_range *out)
 	char perms[5];
 	int pos = 0;
 
-	if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu %n", &start, &end, perms, &off, &maj,
-		   &min, &ino, &pos) < 7 || pos == 0 || end <= start)
+	if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu %n", &start, &end, perms, &off, &maj, &min,
+		   &ino, &pos) < 7 ||
+	    pos == 0 || end <= start)
 		return -EINVAL;
 	*out = (struct pr_map_range){
-		.start = start, .end = end, .offset = off, .dev = makedev(maj, min), .ino = ino,
+		.start = start,
+		.end = end,
+		.offset = off,
+		.dev = makedev(maj, min),
+		.ino = ino,
 		.path = line + pos,
 	};
 	line[pos + strcspn(line + pos, "\n")] = '\0';
@@ -117,8 +122,12 @@ static int add_range(struct proc_maps *p, size_t *cap, const struct pr_map_range
 		p->ranges = nr;
 	}
 	p->ranges[p->n] = (struct range){
-		.start = r->start, .end = r->end, .offset = r->offset, .dev = r->dev,
-		.ino = r->ino, .path = strdup(r->path),
+		.start = r->start,
+		.end = r->end,
+		.offset = r->offset,
+		.dev = r->dev,
+		.ino = r->ino,
+		.path = strdup(r->path),
 	};
 	if (!p->ranges[p->n].path)
 		return -ENOMEM;
@@ -190,8 +199,7 @@ static struct range *find_range(struct proc_maps *p, uint64_t addr)
 	return NULL;
 }
 
-struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t addr,
-				    uint64_t *foff)
+struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t addr, uint64_t *foff)
 {
 	struct proc_maps *p = get_proc(m, pid);
 	struct range *r;

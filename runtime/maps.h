@@ -30,8 +30,7 @@ int pr_maps_parse_line(char *line, struct pr_map_range *out);
 
 /* The binary mapped at addr in pid and the file offset of addr in it;
  * NULL for anonymous memory, unknown processes and unreadable files. */
-struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t addr,
-				    uint64_t *foff);
+struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t addr, uint64_t *foff);
 /* Forgets pid's maps (after exec or exit). */
 void pr_maps_forget(struct pr_maps *m, uint32_t pid);
 

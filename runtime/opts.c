@@ -64,8 +64,8 @@ static const struct unit {
 	const char *name;
 	double ns;
 } units[] = {
-	{ .name = "ns", .ns = 1 },   { .name = "us", .ns = 1e3 },  { .name = "ms", .ns = 1e6 },
-	{ .name = "s", .ns = 1e9 },  { .name = "", .ns = 1e9 },    { .name = "m", .ns = 60e9 },
+	{ .name = "ns", .ns = 1 },     { .name = "us", .ns = 1e3 }, { .name = "ms", .ns = 1e6 },
+	{ .name = "s", .ns = 1e9 },    { .name = "", .ns = 1e9 },   { .name = "m", .ns = 60e9 },
 	{ .name = "h", .ns = 3600e9 },
 };
 
@@ -159,9 +159,10 @@ static int apply_opt(struct pr_opts *o, const struct opt_desc *d, const char *v,
 	case OPT_D:
 		r = pr_opts_parse_duration(v, &o->duration_ns);
 		if (r)
-			snprintf(err, errlen,
-				 "-d %s: not a duration between 1ms and 30 days; write e.g. 10s, 500ms, 2m",
-				 v);
+			snprintf(
+				err, errlen,
+				"-d %s: not a duration between 1ms and 30 days; write e.g. 10s, 500ms, 2m",
+				v);
 		break;
 	case OPT_P:
 		r = pr_opts_parse_uint(v, 1, 4194304, &o->pid);
@@ -236,7 +237,8 @@ int pr_opts_parse(int argc, char **argv, struct pr_opts *o, char *err, size_t er
 		}
 		if (d->has_arg && !val) {
 			if (i + 1 >= argc) {
-				snprintf(err, errlen, "option '%s' needs a value; see profrun --help", w);
+				snprintf(err, errlen,
+					 "option '%s' needs a value; see profrun --help", w);
 				r = -EINVAL;
 				goto out;
 			}
@@ -257,10 +259,12 @@ int pr_opts_parse(int argc, char **argv, struct pr_opts *o, char *err, size_t er
 	if (o->help || o->version)
 		goto out;
 	if (!o->script && !o->code) {
-		snprintf(err, errlen, "no script given; usage: profrun [options] script.lua [args...]");
+		snprintf(err, errlen,
+			 "no script given; usage: profrun [options] script.lua [args...]");
 		r = -EINVAL;
 	} else if (o->pid && o->cmd) {
-		snprintf(err, errlen, "-p and -c exclude each other: -c profiles the command it starts");
+		snprintf(err, errlen,
+			 "-p and -c exclude each other: -c profiles the command it starts");
 		r = -EINVAL;
 	}
 out:

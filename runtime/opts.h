@@ -10,12 +10,12 @@
 struct pr_opts {
 	const char *script; /* path; NULL with -e */
 	const char *code;   /* -e CODE */
-	char **args;        /* the script's arguments (owned; pr_opts_free) */
+	char **args;	    /* the script's arguments (owned; pr_opts_free) */
 	int nargs;
 	uint64_t duration_ns; /* -d; 0 = until exit(), SIGINT or the -c command ends */
-	uint32_t pid;         /* -p; 0 = none */
+	uint32_t pid;	      /* -p; 0 = none */
 	const char *cmd;      /* -c */
-	uint32_t hz;          /* -F; 0 = the script's or the default */
+	uint32_t hz;	      /* -F; 0 = the script's or the default */
 	bool verbose;
 	bool keep_going;
 	bool help;

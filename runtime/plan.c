@@ -32,11 +32,17 @@ static const struct hook_desc {
 	const char *prog;
 	const char *kind;
 } hook_table[] = {
-	{ .hook = PR_HOOK_EXEC, .lua_name = "on_exec", .prog = "pr_exec",
+	{ .hook = PR_HOOK_EXEC,
+	  .lua_name = "on_exec",
+	  .prog = "pr_exec",
 	  .kind = "tp_btf/sched_process_exec" },
-	{ .hook = PR_HOOK_EXIT, .lua_name = "on_exit", .prog = "pr_exit",
+	{ .hook = PR_HOOK_EXIT,
+	  .lua_name = "on_exit",
+	  .prog = "pr_exit",
 	  .kind = "tp_btf/sched_process_exit" },
-	{ .hook = PR_HOOK_SAMPLE, .lua_name = "on_sample", .prog = "pr_sample",
+	{ .hook = PR_HOOK_SAMPLE,
+	  .lua_name = "on_sample",
+	  .prog = "pr_sample",
 	  .kind = "perf_event" },
 };
 

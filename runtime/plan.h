@@ -14,13 +14,13 @@
 #include "ffi.h"
 
 struct pr_plan_cfg {
-	uint32_t hooks;          /* enum pr_hook bits */
-	uint32_t hz;             /* sampling frequency per CPU */
-	uint32_t pid;            /* sample only this process; 0 = all */
+	uint32_t hooks;		 /* enum pr_hook bits */
+	uint32_t hz;		 /* sampling frequency per CPU */
+	uint32_t pid;		 /* sample only this process; 0 = all */
 	bool user, kernel, idle; /* which stacks, whether to sample idle */
-	uint32_t sample_buffer;  /* ring buffer bytes */
+	uint32_t sample_buffer;	 /* ring buffer bytes */
 	uint32_t life_buffer;
-	const char *btf_path;    /* kernel BTF override; NULL = the running kernel's */
+	const char *btf_path; /* kernel BTF override; NULL = the running kernel's */
 };
 
 struct pr_plan;

@@ -24,8 +24,8 @@ struct pr_stacks;
 struct pr_rt {
 	const struct pr_opts *opts;
 	struct pr_plan_cfg cfg; /* filled by the script's setup, then the CLI */
-	bool setup_done;        /* configuration calls are refused after setup */
-	uint32_t target_pid;    /* -p or the -c command's pid; 0 = none */
+	bool setup_done;	/* configuration calls are refused after setup */
+	uint32_t target_pid;	/* -p or the -c command's pid; 0 = none */
 	uint64_t timer_ns[PR_RT_MAX_TIMERS];
 	int ntimers;
 	bool exit_requested; /* exit() was called */

@@ -54,8 +54,7 @@ static int open_event(int cpu, uint32_t hz)
 	return fd < 0 ? -errno : fd;
 }
 
-int pr_sampler_new(struct bpf_program *prog, uint32_t hz, struct pr_sampler **out,
-		   int *failed_cpu)
+int pr_sampler_new(struct bpf_program *prog, uint32_t hz, struct pr_sampler **out, int *failed_cpu)
 {
 	int ncpu = libbpf_num_possible_cpus(), cpu, fd, err = 0;
 	bool *online = NULL;

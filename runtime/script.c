@@ -370,8 +370,7 @@ static int finish_setup(struct pr_script *s)
 	return 0;
 }
 
-int pr_script_setup(struct pr_script *s, const char *path, const char *code, char **args,
-		    int nargs)
+int pr_script_setup(struct pr_script *s, const char *path, const char *code, char **args, int nargs)
 {
 	int err;
 

@@ -17,9 +17,9 @@
 enum frame_kind { FK_KERNEL = 1, FK_BINARY = 2, FK_ANON = 3 };
 
 struct frame {
-	uint64_t addr;          /* kernel: address; binary: file offset; anon: address */
-	struct pr_elfsym *bin;  /* FK_BINARY */
-	uint32_t pid;           /* FK_ANON */
+	uint64_t addr;	       /* kernel: address; binary: file offset; anon: address */
+	struct pr_elfsym *bin; /* FK_BINARY */
+	uint32_t pid;	       /* FK_ANON */
 	uint32_t kind;
 };
 
@@ -188,7 +188,8 @@ uint32_t pr_stacks_intern(struct pr_stacks *st, uint32_t pid, const uint64_t *k,
 		return 0;
 	normalize(st, pid, k, nk, u, nu);
 	h = hash_frames(st->scratch, n);
-	for (slot = h & st->table_mask; (id = st->table[slot]); slot = (slot + 1) & st->table_mask) {
+	for (slot = h & st->table_mask; (id = st->table[slot]);
+	     slot = (slot + 1) & st->table_mask) {
 		const struct stack *s = &st->stacks[id];
 
 		if (s->hash == h && s->n == n && same_frames(st->pool + s->start, st->scratch, n))

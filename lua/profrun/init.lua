@@ -323,29 +323,35 @@ local function report(err)
     io_stderr:write("profrun: error in a hook: ", debug.traceback(err, 2), "\n")
 end
 
-local function call_hook(fn, ev)
-    if keep_going then
-        local ok = xpcall(fn, report, ev)
-        return ok
-    end
-    fn(ev)
+-- With --keep-going each hook call is protected on its own, so one bad
+-- event costs one event, not the rest of its batch.
+local function protected(fn, ev)
+    xpcall(fn, report, ev)
 end
 
--- One batch: walk the arena and call the hook for each record.
+-- One batch: walk the arena and call the hook for each record. Hooks are
+-- called through locals named like them, so tracebacks name the hook.
 function M.dispatch()
     local n = C.pr_ffi_batch(rt, basep, bytesp)
     local p = basep[0]
     local on_sample, on_exec, on_exit = hooks.on_sample, hooks.on_exec, hooks.on_exit
+    local kg = keep_going
     for _ = 1, n do
         if stopping then return end
         local h = cast(hdr_ptr, p)
         local t = h.type
         if t == REC_SAMPLE then
-            if on_sample then call_hook(on_sample, cast(sample_ptr, p)) end
+            if on_sample then
+                if kg then protected(on_sample, cast(sample_ptr, p)) else on_sample(cast(sample_ptr, p)) end
+            end
         elseif t == REC_EXEC then
-            if on_exec then call_hook(on_exec, cast(exec_ptr, p)) end
+            if on_exec then
+                if kg then protected(on_exec, cast(exec_ptr, p)) else on_exec(cast(exec_ptr, p)) end
+            end
         elseif t == REC_EXIT then
-            if on_exit then call_hook(on_exit, cast(exit_ptr, p)) end
+            if on_exit then
+                if kg then protected(on_exit, cast(exit_ptr, p)) else on_exit(cast(exit_ptr, p)) end
+            end
         end
         p = p + band(h.size + 7, -8)
     end
@@ -353,13 +359,14 @@ end
 
 function M.timer(id)
     if stopping then return end
-    local fn = timers[id]
-    if fn then call_hook(fn) end
+    local every_callback = timers[id]
+    if not every_callback then return end
+    if keep_going then protected(every_callback) else every_callback() end
 end
 
 function M.finish()
-    local fn = hooks.on_end
-    if fn then fn() end
+    local on_end = hooks.on_end
+    if on_end then on_end() end
 end
 
 return M
