@@ -129,6 +129,7 @@ struct pr_elfsym *pr_elfsym_lookup(struct pr_elfsyms *t, dev_t dev, ino_t ino,
 				   const char *open_path, const char *name)
 {
 	struct pr_elfsym *b = find(t, dev, ino);
+	struct stat st;
 	int fd;
 
 	if (b)
@@ -136,6 +137,11 @@ struct pr_elfsym *pr_elfsym_lookup(struct pr_elfsyms *t, dev_t dev, ino_t ino,
 	fd = open(open_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
+	/* a path (not a map_files link) may name a file replaced since */
+	if (fstat(fd, &st) || st.st_ino != ino) {
+		close(fd);
+		return NULL;
+	}
 	return insert(t, dev, ino, fd, name);
 }
 
@@ -316,6 +322,9 @@ const char *pr_elfsym_resolve(struct pr_elfsym *b, uint64_t foff, uint64_t *off)
 		else
 			hi = mid;
 	}
+	/* aliases at one address sort sized-first: take the first of them */
+	while (lo > 0 && b->syms[lo - 1].addr == b->syms[lo].addr)
+		lo--;
 	s = &b->syms[lo];
 	/* a sized symbol covers only its size; an unsized one up to the next */
 	if (s->size && va >= s->addr + s->size)

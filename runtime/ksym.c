@@ -134,9 +134,18 @@ static int parse_line(struct pr_ksym *ks, char *line, uint32_t kernel_mod, uint3
 	return err ?: ent_add(ks, addr, name_off, mod_off);
 }
 
+static void skip_rest(FILE *f)
+{
+	int c;
+
+	while ((c = fgetc(f)) != EOF && c != '\n')
+		;
+}
+
 int pr_ksym_load(struct pr_ksym *ks, const char *path)
 {
-	char line[512], last_mod_name[64] = "";
+	/* KSYM_NAME_LEN is 512 since Linux 6.1, plus address, type, module */
+	char line[1024], last_mod_name[64] = "";
 	uint32_t kernel_mod, last_mod = 0;
 	FILE *f;
 	int err;
@@ -151,6 +160,10 @@ int pr_ksym_load(struct pr_ksym *ks, const char *path)
 	}
 	err = pool_add(ks, "kernel", 6, &kernel_mod);
 	while (!err && fgets(line, sizeof(line), f)) {
+		if (!strchr(line, '\n') && !feof(f)) {
+			skip_rest(f); /* longer than any valid line: not a symbol */
+			continue;
+		}
 		line[strcspn(line, "\n")] = '\0';
 		err = parse_line(ks, line, kernel_mod, &last_mod, last_mod_name,
 				 sizeof(last_mod_name));

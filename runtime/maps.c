@@ -85,6 +85,16 @@ void pr_maps_free(struct pr_maps *m)
 	free(m);
 }
 
+/* "/usr/bin/x (deleted)": the name users know is the path. */
+static void strip_deleted(char *path)
+{
+	static const char suffix[] = " (deleted)";
+	size_t n = strlen(path), k = sizeof(suffix) - 1;
+
+	if (n > k && !strcmp(path + n - k, suffix))
+		path[n - k] = '\0';
+}
+
 int pr_maps_parse_line(char *line, struct pr_map_range *out)
 {
 	unsigned long long start, end, off, ino;
@@ -105,6 +115,7 @@ int pr_maps_parse_line(char *line, struct pr_map_range *out)
 		.path = line + pos,
 	};
 	line[pos + strcspn(line + pos, "\n")] = '\0';
+	strip_deleted(line + pos);
 	if (strlen(perms) < 3 || perms[2] != 'x' || ino == 0 || out->path[0] != '/')
 		return 0;
 	return 1;
@@ -203,7 +214,7 @@ struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t ad
 {
 	struct proc_maps *p = get_proc(m, pid);
 	struct range *r;
-	char path[96];
+	char path[4200];
 
 	if (!p || !(r = find_range(p, addr)))
 		return NULL;
@@ -212,6 +223,10 @@ struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t ad
 		snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", pid,
 			 (unsigned long long)r->start, (unsigned long long)r->end);
 		r->bin = pr_elfsym_lookup(m->bins, r->dev, r->ino, path, r->path);
+		/* map_files needs CAP_SYS_ADMIN; CAP_BPF+CAP_PERFMON gets here */
+		if (!r->bin && snprintf(path, sizeof(path), "/proc/%u/root%s", pid, r->path) <
+				       (int)sizeof(path))
+			r->bin = pr_elfsym_lookup(m->bins, r->dev, r->ino, path, r->path);
 	}
 	*foff = addr - r->start + r->offset;
 	return r->bin;

@@ -77,6 +77,9 @@ int pr_opts_parse_duration(const char *s, uint64_t *ns)
 
 	if (!s || !((*s >= '0' && *s <= '9') || *s == '.'))
 		return -EINVAL;
+	/* plain decimal only: strtod would also take "0x10" and "1e3" */
+	if (s[strspn(s, "0123456789.")] == 'x' || strpbrk(s, "eE"))
+		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || !isfinite(v))
