@@ -63,6 +63,9 @@ DEPS_STAMP   := $(O)/.deps-ok
 
 .DELETE_ON_ERROR:
 .SECONDARY:
+# a test runner's status must survive `| tee`
+SHELL       := bash
+.SHELLFLAGS := -o pipefail -c
 
 all: $(O)/profrun
 
@@ -155,8 +158,8 @@ $(O)/fixtures/%: tests/fixtures/%.c | $(DEPS_STAMP)
 
 fixtures: $(FIXTURES)
 
-test-unit: $(O)/unit_tests
-	$(Q)$(O)/unit_tests | tee $(O)/test-unit.log
+test-unit: $(O)/unit_tests fixtures
+	$(Q)FIXTURES=$(O)/fixtures $(O)/unit_tests | tee $(O)/test-unit.log
 
 test-lua: $(O)/profrun
 	$(Q)$(O)/profrun tests/lua/run.lua | tee $(O)/test-lua.log

@@ -98,12 +98,14 @@ static bool needs_shell(const char *cmd)
 	return strpbrk(cmd, "|&;<>()$`\\\"'*?[]#~=%{}\n") != NULL;
 }
 
-/* The child end of -c: waits for the go byte, then execs the command. */
-static void run_held_child(int go_fd, const char *cmd)
+/* The child end of -c: waits for the go byte, then execs the command. An
+ * exec failure is written to err_fd (close-on-exec, so a successful exec
+ * writes nothing) for the parent to turn into a non-zero exit. */
+static void run_held_child(int go_fd, int err_fd, const char *cmd)
 {
 	char *argv[64], *copy, *tok, *save = NULL, c;
 	sigset_t none;
-	int n = 0;
+	int n = 0, e;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -124,30 +126,56 @@ static void run_held_child(int go_fd, const char *cmd)
 		if (n)
 			execvp(argv[0], argv);
 	}
-	fprintf(stderr, "profrun: -c: cannot run '%s': %s\n", cmd, strerror(errno));
+	e = errno;
+	fprintf(stderr, "profrun: -c: cannot run '%s': %s\n", cmd, strerror(e));
+	if (write(err_fd, &e, sizeof(e)) < 0)
+		_exit(126);
 	_exit(127);
 }
 
-static int spawn_held(const char *cmd, pid_t *pid, int *go_fd, int *pidfd)
+static int spawn_held(const char *cmd, pid_t *pid, int *go_fd, int *pidfd, int *err_fd)
 {
-	int p[2];
+	int p[2], e[2];
 
 	if (pipe2(p, O_CLOEXEC))
 		return -errno;
-	*pid = fork();
-	if (*pid < 0) {
+	if (pipe2(e, O_CLOEXEC)) {
 		close(p[0]);
 		close(p[1]);
 		return -errno;
 	}
+	*pid = fork();
+	if (*pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		close(e[0]);
+		close(e[1]);
+		return -errno;
+	}
 	if (*pid == 0) {
 		close(p[1]);
-		run_held_child(p[0], cmd);
+		close(e[0]);
+		run_held_child(p[0], e[1], cmd);
 	}
 	close(p[0]);
+	close(e[1]);
 	*go_fd = p[1];
+	*err_fd = e[0];
 	*pidfd = syscall(SYS_pidfd_open, *pid, 0);
 	return *pidfd < 0 ? -errno : 0;
+}
+
+/* True when the -c command could not be executed; closes err_fd. */
+static bool exec_failed(int err_fd)
+{
+	int e = 0;
+	bool failed;
+
+	if (err_fd < 0)
+		return false;
+	failed = read(err_fd, &e, sizeof(e)) == sizeof(e);
+	close(err_fd);
+	return failed;
 }
 
 static void release_child(int *go_fd)
@@ -304,7 +332,7 @@ int main(int argc, char **argv)
 		.opts = &opts,
 		.cfg = { .hz = 99, .user = true, .kernel = true, .life_buffer = 512 * 1024 },
 	};
-	int go_fd = -1, pidfd = -1, rc = PR_EXIT_RUNTIME, err;
+	int go_fd = -1, pidfd = -1, exec_err_fd = -1, rc = PR_EXIT_RUNTIME, err;
 	pid_t child = 0;
 	char msg[256];
 
@@ -332,6 +360,15 @@ int main(int argc, char **argv)
 	block_signals();
 	raise_nofile();
 	rt.target_pid = opts.pid;
+	/* started (held) before setup so the script sees target_pid() at once */
+	if (opts.cmd) {
+		err = spawn_held(opts.cmd, &child, &go_fd, &pidfd, &exec_err_fd);
+		if (err) {
+			pr_err("-c: cannot start '%s': %s", opts.cmd, strerror(-err));
+			goto out;
+		}
+		rt.target_pid = child;
+	}
 	err = pr_script_new(&rt, &rt.script);
 	if (err) {
 		pr_err("cannot create the Lua state: %s", strerror(-err));
@@ -355,19 +392,15 @@ int main(int argc, char **argv)
 		pr_err("out of memory");
 		goto out;
 	}
-	if (opts.cmd) {
-		err = spawn_held(opts.cmd, &child, &go_fd, &pidfd);
-		if (err) {
-			pr_err("-c: cannot start '%s': %s", opts.cmd, strerror(-err));
-			goto out;
-		}
-		rt.target_pid = rt.cfg.pid = child;
-	}
+	if (child)
+		rt.cfg.pid = child;
 	if (pr_plan_load(rt.plan, &rt.cfg))
 		goto out;
 	rc = run(&rt, pidfd, &go_fd);
 out:
 	reap_child(child, &go_fd);
+	if (exec_failed(exec_err_fd) && rc == PR_EXIT_OK)
+		rc = PR_EXIT_RUNTIME;
 	if (pidfd >= 0)
 		close(pidfd);
 	pr_loop_free(rt.loop);

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "log.h"
 #include "opts.h"
@@ -286,15 +287,21 @@ int pr_script_new(struct pr_rt *rt, struct pr_script **out)
 static int load_chunk(struct pr_script *s, const char *path, const char *code)
 {
 	lua_State *L = s->L;
-	int st;
+	struct stat st;
+	int r;
 
-	if (path && access(path, R_OK)) {
+	if (path && (stat(path, &st) || access(path, R_OK))) {
 		pr_err("cannot read script '%s': %s", path, strerror(errno));
 		return -EINVAL;
 	}
-	st = path ? luaL_loadfile(L, path) : luaL_loadbuffer(L, code, strlen(code), "=(-e)");
-	if (st) {
-		pr_err("%s%s", st == LUA_ERRSYNTAX ? "syntax error: " : "", lua_tostring(L, -1));
+	/* luaL_loadfile's own message for a directory can show a freed name */
+	if (path && !S_ISREG(st.st_mode)) {
+		pr_err("cannot read script '%s': not a regular file", path);
+		return -EINVAL;
+	}
+	r = path ? luaL_loadfile(L, path) : luaL_loadbuffer(L, code, strlen(code), "=(-e)");
+	if (r) {
+		pr_err("%s%s", r == LUA_ERRSYNTAX ? "syntax error: " : "", lua_tostring(L, -1));
 		lua_pop(L, 1);
 		return -EINVAL;
 	}

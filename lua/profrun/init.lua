@@ -318,9 +318,22 @@ local REC_SAMPLE, REC_EXEC, REC_EXIT = C.PR_REC_SAMPLE, C.PR_REC_EXEC, C.PR_REC_
 local basep = ffi.new("const uint8_t *[1]")
 local bytesp = ffi.new("uint32_t[1]")
 
+-- The same filter the C handler applies: C frames and profrun's library
+-- frames say nothing about the user's mistake.
+local function user_traceback(err)
+    local out = {}
+    for line in debug.traceback(tostring(err), 3):gmatch("[^\n]+") do
+        if not (line:find("[C]:", 1, true) or line:find("lua/profrun/", 1, true)) then
+            out[#out + 1] = line
+        end
+    end
+    if out[#out] == "stack traceback:" then out[#out] = nil end
+    return table.concat(out, "\n")
+end
+
 local function report(err)
     hook_errors = hook_errors + 1
-    io_stderr:write("profrun: error in a hook: ", debug.traceback(err, 2), "\n")
+    io_stderr:write("profrun: error in a hook: ", user_traceback(err), "\n")
 end
 
 -- With --keep-going each hook call is protected on its own, so one bad
