@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Unit test runner: `unit_tests [-t NAME]` runs every test in the table
+ * below, or those whose name contains NAME. Each test prints `ok NAME` or
+ * `FAIL NAME`; the last line is `N passed, N failed` and the exit status
+ * is non-zero when a test failed (or none matched).
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "harness.h"
+
+/* Every test, in run order: X(name) runs void test_name(void). */
+/* clang-format off */
+#define TESTS(X)				\
+	X(opts_script_and_args)			\
+	X(opts_options_after_script)		\
+	X(opts_double_dash)			\
+	X(opts_exec_code)			\
+	X(opts_attached_values)			\
+	X(opts_errors)				\
+	X(opts_help_version)			\
+	X(opts_duration)			\
+	X(opts_uint)				\
+	X(procfs_parse_stat)			\
+	X(procfs_parse_stat_odd_comm)		\
+	X(procfs_parse_stat_truncated)		\
+	X(procfs_read_stat_self)		\
+	X(procfs_read_self)			\
+	X(procfs_read_cmdline_child)		\
+	X(procfs_read_missing)			\
+	X(procfs_read_kthread_cmdline)		\
+	X(ksym_fixture_lookup)			\
+	X(ksym_malformed_lines)			\
+	X(ksym_long_lines)			\
+	X(ksym_missing_file)			\
+	X(ksym_proc_kallsyms)			\
+	X(maps_parse_line)			\
+	X(maps_parse_line_errors)		\
+	X(maps_normalize_self)			\
+	X(maps_normalize_anon)			\
+	X(elfsym_burn)				\
+	X(elfsym_libc_qsort)			\
+	X(elfsym_bad_files)			\
+	X(elfsym_same_binary)			\
+	X(elfsym_alias_prefers_sized)		\
+	X(stacks_kernel_intern)			\
+	X(stacks_user_frames)			\
+	X(stacks_shared_across_pids)		\
+	X(stacks_anon_frames)			\
+	X(stacks_full)				\
+	X(stacks_unknown_id)			\
+	X(stacks_table_grows)
+/* clang-format on */
+
+#define DECLARE(n) void test_##n(void);
+#define ENTRY(n) { .name = #n, .fn = test_##n },
+TESTS(DECLARE)
+
+static const struct test {
+	const char *name;
+	void (*fn)(void);
+} tests[] = { TESTS(ENTRY) };
+
+int test_argc;
+char **test_argv;
+static bool cur_failed;
+static const char *cur_skip;
+
+static bool report(bool ok, const char *name, const char *file, int line, const char *a,
+		   const char *e)
+{
+	if (!ok) {
+		printf("  %s: actual %s != expected %s (%s:%d)\n", name, a, e, file, line);
+		cur_failed = true;
+	}
+	return ok;
+}
+
+static void fmt_val(char *buf, size_t len, int kind, unsigned long long v)
+{
+	static const char *const fmts[] = { "%lld", "%llu", "0x%llx" };
+
+	snprintf(buf, len, fmts[kind], v);
+}
+
+bool test__eq(bool ok, int kind, unsigned long long a, unsigned long long e, const char *name,
+	      const char *file, int line)
+{
+	char as[32] = "", es[32] = "";
+
+	if (!ok) {
+		fmt_val(as, sizeof(as), kind, a);
+		fmt_val(es, sizeof(es), kind, e);
+	}
+	return report(ok, name, file, line, as, es);
+}
+
+bool test__streq(const char *a, const char *e, const char *name, const char *file, int line)
+{
+	bool ok = a && e ? !strcmp(a, e) : a == e;
+	char as[600] = "NULL", es[600] = "NULL";
+
+	if (!ok && a)
+		snprintf(as, sizeof(as), "\"%.580s\"", a);
+	if (!ok && e)
+		snprintf(es, sizeof(es), "\"%.580s\"", e);
+	return report(ok, name, file, line, as, es);
+}
+
+bool test__true(bool ok, const char *name, const char *file, int line)
+{
+	return report(ok, name, file, line, "false", "true");
+}
+
+void test__skip(const char *why)
+{
+	cur_skip = why;
+}
+
+bool test_mkdtemp(char *dir)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, 64, "%.40s/profrun-unit.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	return ASSERT_TRUE(mkdtemp(dir), "mkdtemp");
+}
+
+bool test_write_file(const char *dir, const char *name, const void *data, size_t len, char *path)
+{
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, 256, "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		n = write(fd, data, len);
+		close(fd);
+	}
+	return ASSERT_EQ(n, (ssize_t)len, "write fixture file");
+}
+
+void test_rmdir(const char *dir)
+{
+	char path[320];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	while (d && (de = readdir(d))) {
+		if (de->d_type == DT_DIR)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+/* Runs the tests whose name contains filter (all when NULL). */
+static void run_tests(const char *filter, int *passed, int *failed)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		if (filter && !strstr(tests[i].name, filter))
+			continue;
+		cur_failed = false;
+		cur_skip = NULL;
+		tests[i].fn();
+		if (cur_failed)
+			printf("FAIL %s\n", tests[i].name);
+		else if (cur_skip)
+			printf("ok %s # SKIP %s\n", tests[i].name, cur_skip);
+		else
+			printf("ok %s\n", tests[i].name);
+		if (cur_failed)
+			(*failed)++;
+		else
+			(*passed)++;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	int passed = 0, failed = 0, opt, rc = 0;
+	const char *filter = NULL;
+
+	while ((opt = getopt(argc, argv, "t:")) != -1) {
+		if (opt == 't')
+			filter = optarg;
+		else
+			rc = 2;
+	}
+	if (rc || optind < argc) {
+		fprintf(stderr, "usage: %s [-t NAME]\n", argv[0]);
+		rc = 2;
+		goto out;
+	}
+	test_argc = argc;
+	test_argv = argv;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	run_tests(filter, &passed, &failed);
+	if (!passed && !failed)
+		fprintf(stderr, "no test name contains '%s'\n", filter ? filter : "");
+	printf("%d passed, %d failed\n", passed, failed);
+	rc = failed || !passed ? 1 : 0;
+out:
+	return rc;
+}

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Command-line parsing: runtime/opts.c, fed literal argv vectors. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "harness.h"
+#include "opts.h"
+
+#define SEC 1000000000ull
+
+static char err[256];
+
+static int parse_words(struct pr_opts *o, char **words)
+{
+	int argc = 0;
+
+	while (words[argc])
+		argc++;
+	err[0] = '\0';
+	return pr_opts_parse(argc, words, o, err, sizeof(err));
+}
+
+/* PARSE(&o, "x.lua", "-d", "5") parses `profrun x.lua -d 5`. */
+#define PARSE(o, ...) parse_words(o, (char *[]){ "profrun", __VA_ARGS__, NULL })
+
+void test_opts_script_and_args(void)
+{
+	struct pr_opts o;
+
+	if (ASSERT_OK(PARSE(&o, "top.lua", "a", "b"), "parse")) {
+		ASSERT_STREQ(o.script, "top.lua", "script");
+		ASSERT_NULL(o.code, "code");
+		ASSERT_EQ(o.nargs, 2, "nargs");
+		ASSERT_STREQ(o.args[0], "a", "args[0]");
+		ASSERT_STREQ(o.args[1], "b", "args[1]");
+		ASSERT_NULL(o.args[2], "args end with NULL");
+		ASSERT_EQ(o.duration_ns, 0, "duration");
+		ASSERT_EQ(o.pid, 0, "pid");
+		ASSERT_EQ(o.hz, 0, "hz");
+		ASSERT_NULL(o.cmd, "cmd");
+	}
+	pr_opts_free(&o);
+
+	if (ASSERT_OK(PARSE(&o, "-d", "5", "-p", "42", "-F", "999", "top.lua"), "before script")) {
+		ASSERT_STREQ(o.script, "top.lua", "script");
+		ASSERT_EQ(o.duration_ns, 5 * SEC, "duration");
+		ASSERT_EQ(o.pid, 42, "pid");
+		ASSERT_EQ(o.hz, 999, "hz");
+		ASSERT_EQ(o.nargs, 0, "nargs");
+	}
+	pr_opts_free(&o);
+}
+
+void test_opts_options_after_script(void)
+{
+	struct pr_opts o;
+
+	if (ASSERT_OK(PARSE(&o, "top.lua", "-d", "5"), "top.lua -d 5")) {
+		ASSERT_STREQ(o.script, "top.lua", "script");
+		ASSERT_EQ(o.duration_ns, 5 * SEC, "duration");
+		ASSERT_EQ(o.nargs, 0, "nargs");
+	}
+	pr_opts_free(&o);
+
+	if (ASSERT_OK(PARSE(&o, "x.lua", "--json", "foo"), "x.lua --json foo")) {
+		ASSERT_STREQ(o.script, "x.lua", "script");
+		ASSERT_EQ(o.nargs, 2, "nargs");
+		ASSERT_STREQ(o.args[0], "--json", "args[0]");
+		ASSERT_STREQ(o.args[1], "foo", "args[1]");
+	}
+	pr_opts_free(&o);
+
+	if (ASSERT_OK(PARSE(&o, "x.lua", "a", "-v", "--keep-going", "-p", "7", "b", "-"),
+		      "mixed")) {
+		ASSERT_TRUE(o.verbose, "verbose");
+		ASSERT_TRUE(o.keep_going, "keep_going");
+		ASSERT_EQ(o.pid, 7, "pid");
+		ASSERT_EQ(o.nargs, 3, "nargs");
+		ASSERT_STREQ(o.args[0], "a", "args[0]");
+		ASSERT_STREQ(o.args[1], "b", "args[1]");
+		ASSERT_STREQ(o.args[2], "-", "args[2]");
+	}
+	pr_opts_free(&o);
+}
+
+void test_opts_double_dash(void)
+{
+	struct pr_opts o;
+
+	if (ASSERT_OK(PARSE(&o, "-v", "x.lua", "--", "-d", "5", "--"), "x.lua -- -d 5 --")) {
+		ASSERT_STREQ(o.script, "x.lua", "script");
+		ASSERT_EQ(o.duration_ns, 0, "-d after -- is not ours");
+		ASSERT_TRUE(o.verbose, "verbose");
+		ASSERT_EQ(o.nargs, 3, "nargs");
+		ASSERT_STREQ(o.args[0], "-d", "args[0]");
+		ASSERT_STREQ(o.args[1], "5", "args[1]");
+		ASSERT_STREQ(o.args[2], "--", "args[2]");
+	}
+	pr_opts_free(&o);
+
+	if (ASSERT_OK(PARSE(&o, "-e", "print(1)", "--", "-v"), "-e CODE -- -v")) {
+		ASSERT_STREQ(o.code, "print(1)", "code");
+		ASSERT_NULL(o.script, "script");
+		ASSERT_TRUE(!o.verbose, "-v after -- is not ours");
+		ASSERT_EQ(o.nargs, 1, "nargs");
+		ASSERT_STREQ(o.args[0], "-v", "args[0]");
+	}
+	pr_opts_free(&o);
+}
+
+void test_opts_exec_code(void)
+{
+	struct pr_opts o;
+
+	if (ASSERT_OK(PARSE(&o, "-e", "CODE", "a", "b"), "-e CODE a b")) {
+		ASSERT_STREQ(o.code, "CODE", "code");
+		ASSERT_NULL(o.script, "script");
+		ASSERT_EQ(o.nargs, 2, "nargs");
+		ASSERT_STREQ(o.args[0], "a", "args[0]");
+		ASSERT_STREQ(o.args[1], "b", "args[1]");
+	}
+	pr_opts_free(&o);
+
+	/* words before a late -e were script arguments, not a script */
+	if (ASSERT_OK(PARSE(&o, "a", "-e", "CODE", "b"), "a -e CODE b")) {
+		ASSERT_STREQ(o.code, "CODE", "code");
+		ASSERT_NULL(o.script, "script");
+		ASSERT_EQ(o.nargs, 2, "nargs");
+		ASSERT_STREQ(o.args[0], "a", "args[0]");
+		ASSERT_STREQ(o.args[1], "b", "args[1]");
+	}
+	pr_opts_free(&o);
+}
+
+void test_opts_attached_values(void)
+{
+	struct pr_opts o;
+
+	if (ASSERT_OK(PARSE(&o, "-d5s", "-F999", "-p42", "x.lua"), "-d5s -F999 -p42")) {
+		ASSERT_EQ(o.duration_ns, 5 * SEC, "duration");
+		ASSERT_EQ(o.hz, 999, "hz");
+		ASSERT_EQ(o.pid, 42, "pid");
+		ASSERT_EQ(o.nargs, 0, "nargs");
+	}
+	pr_opts_free(&o);
+
+	if (ASSERT_OK(PARSE(&o, "--duration=5s", "--freq=10", "--cmd=sleep 1", "x.lua"),
+		      "--duration=5s --freq=10 --cmd=")) {
+		ASSERT_EQ(o.duration_ns, 5 * SEC, "duration");
+		ASSERT_EQ(o.hz, 10, "hz");
+		ASSERT_STREQ(o.cmd, "sleep 1", "cmd");
+	}
+	pr_opts_free(&o);
+
+	if (ASSERT_OK(PARSE(&o, "--exec=x()", "--pid=9"), "--exec= --pid=")) {
+		ASSERT_STREQ(o.code, "x()", "code");
+		ASSERT_EQ(o.pid, 9, "pid");
+	}
+	pr_opts_free(&o);
+}
+
+static void expect_usage_error(char **words, const char *what)
+{
+	struct pr_opts o;
+
+	ASSERT_EQ(parse_words(&o, words), -EINVAL, what);
+	ASSERT_TRUE(err[0], what);
+	pr_opts_free(&o);
+}
+
+#define EXPECT_ERROR(...) \
+	expect_usage_error((char *[]){ "profrun", __VA_ARGS__, NULL }, #__VA_ARGS__)
+
+void test_opts_errors(void)
+{
+	EXPECT_ERROR("--bogus", "x.lua");
+	EXPECT_ERROR("-x", "x.lua");
+	EXPECT_ERROR("--keep-going=1", "x.lua");
+	EXPECT_ERROR("x.lua", "-d");
+	EXPECT_ERROR("-d");
+	EXPECT_ERROR("-p", "0", "x.lua");
+	EXPECT_ERROR("-p", "abc", "x.lua");
+	EXPECT_ERROR("-p", "4194305", "x.lua");
+	EXPECT_ERROR("-F", "0", "x.lua");
+	EXPECT_ERROR("-F", "100001", "x.lua");
+	EXPECT_ERROR("-d", "0", "x.lua");
+	EXPECT_ERROR("-d", "10x", "x.lua");
+	EXPECT_ERROR("-v");
+	EXPECT_ERROR("-d", "5", "--");
+	EXPECT_ERROR("-p", "5", "-c", "ls", "x.lua");
+	EXPECT_ERROR("x.lua", "-c", "ls", "-p", "5");
+	EXPECT_ERROR("-c", "", "x.lua");
+	EXPECT_ERROR("--cmd=", "x.lua");
+	/* no words at all */
+	expect_usage_error((char *[]){ "profrun", NULL }, "no arguments");
+}
+
+void test_opts_help_version(void)
+{
+	struct pr_opts o;
+
+	if (ASSERT_OK(PARSE(&o, "--help"), "--help"))
+		ASSERT_TRUE(o.help && !o.version, "help set");
+	pr_opts_free(&o);
+	if (ASSERT_OK(PARSE(&o, "-h"), "-h"))
+		ASSERT_TRUE(o.help, "help set");
+	pr_opts_free(&o);
+	if (ASSERT_OK(PARSE(&o, "x.lua", "--help"), "x.lua --help"))
+		ASSERT_TRUE(o.help, "help after script");
+	pr_opts_free(&o);
+	if (ASSERT_OK(PARSE(&o, "-V"), "-V"))
+		ASSERT_TRUE(o.version && !o.help, "version set");
+	pr_opts_free(&o);
+	if (ASSERT_OK(PARSE(&o, "--version"), "--version"))
+		ASSERT_TRUE(o.version, "version set");
+	pr_opts_free(&o);
+}
+
+static const struct {
+	const char *s;
+	int rc;
+	uint64_t ns;
+} durations[] = {
+	{ .s = "10s", .ns = 10 * SEC },	     { .s = "500ms", .ns = 500000000 },
+	{ .s = "2m", .ns = 120 * SEC },	     { .s = "1.5h", .ns = 5400 * SEC },
+	{ .s = "10", .ns = 10 * SEC },	     { .s = ".5", .ns = SEC / 2 },
+	{ .s = "1ms", .ns = 1000000 },	     { .s = "1000us", .ns = 1000000 },
+	{ .s = "1000000ns", .ns = 1000000 }, { .s = "720h", .ns = 720 * 3600 * SEC },
+	{ .s = "250us", .rc = -ERANGE },     { .s = "999999ns", .rc = -ERANGE },
+	{ .s = "0", .rc = -ERANGE },	     { .s = "721h", .rc = -ERANGE },
+	{ .s = "10x", .rc = -EINVAL },	     { .s = "10 s", .rc = -EINVAL },
+	{ .s = "10S", .rc = -EINVAL },	     { .s = "-5", .rc = -EINVAL },
+	{ .s = "+5", .rc = -EINVAL },	     { .s = " 5", .rc = -EINVAL },
+	{ .s = "s", .rc = -EINVAL },	     { .s = "", .rc = -EINVAL },
+	{ .s = ".", .rc = -EINVAL },	     { .s = "inf", .rc = -EINVAL },
+	{ .s = "nan", .rc = -EINVAL },	     { .s = "1e999", .rc = -EINVAL },
+};
+
+void test_opts_duration(void)
+{
+	uint64_t ns;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+		ns = 12345;
+		rc = pr_opts_parse_duration(durations[i].s, &ns);
+		ASSERT_EQ(rc, durations[i].rc, durations[i].s);
+		ASSERT_EQ(ns, rc ? 12345 : durations[i].ns, durations[i].s);
+	}
+	ASSERT_EQ(pr_opts_parse_duration(NULL, &ns), -EINVAL, "NULL");
+}
+
+static const struct {
+	const char *s;
+	uint32_t min, max;
+	int rc;
+	uint32_t v;
+} uints[] = {
+	{ .s = "1", .min = 1, .max = 10, .v = 1 },
+	{ .s = "10", .min = 1, .max = 10, .v = 10 },
+	{ .s = "007", .min = 1, .max = 10, .v = 7 },
+	{ .s = "0", .min = 0, .max = 0 },
+	{ .s = "4294967295", .min = 0, .max = UINT32_MAX, .v = UINT32_MAX },
+	{ .s = "0", .min = 1, .max = 10, .rc = -EINVAL },
+	{ .s = "11", .min = 1, .max = 10, .rc = -EINVAL },
+	{ .s = "4294967296", .min = 0, .max = UINT32_MAX, .rc = -EINVAL },
+	{ .s = "18446744073709551616", .min = 0, .max = UINT32_MAX, .rc = -EINVAL },
+	{ .s = "", .min = 0, .max = 10, .rc = -EINVAL },
+	{ .s = "-1", .min = 0, .max = 10, .rc = -EINVAL },
+	{ .s = "+1", .min = 0, .max = 10, .rc = -EINVAL },
+	{ .s = " 1", .min = 0, .max = 10, .rc = -EINVAL },
+	{ .s = "1 ", .min = 0, .max = 10, .rc = -EINVAL },
+	{ .s = "1x", .min = 0, .max = 10, .rc = -EINVAL },
+	{ .s = "0x1", .min = 0, .max = 10, .rc = -EINVAL },
+	{ .s = "1.0", .min = 0, .max = 10, .rc = -EINVAL },
+};
+
+void test_opts_uint(void)
+{
+	uint32_t v;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(uints) / sizeof(uints[0]); i++) {
+		v = 12345;
+		rc = pr_opts_parse_uint(uints[i].s, uints[i].min, uints[i].max, &v);
+		ASSERT_EQ(rc, uints[i].rc, uints[i].s);
+		ASSERT_EQ(v, rc ? 12345 : uints[i].v, uints[i].s);
+	}
+	ASSERT_EQ(pr_opts_parse_uint(NULL, 0, 10, &v), -EINVAL, "NULL");
+}

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Stack interning: runtime/stacks.c wired as main.c's make_caches does,
+ * with a kallsyms fixture for kernel frames and our own process for user
+ * frames.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "harness.h"
+#include "stacks.h"
+
+#define KFN_A 0xffffffff81000100ull
+#define KFN_B 0xffffffff81000200ull
+#define NO_PID 4194305 /* above any pid_max */
+
+static const char kallsyms[] = "ffffffff81000000 T _stext\n"
+			       "ffffffff81000100 T kfn_a\n"
+			       "ffffffff81000200 t kfn_b\n"
+			       "ffffffff81001000 T _etext\n";
+
+struct env {
+	char dir[64];
+	struct pr_ksym *ksym;
+	struct pr_elfsyms *bins;
+	struct pr_maps *maps;
+	struct pr_stacks *st;
+};
+
+static void env_free(struct env *e)
+{
+	pr_stacks_free(e->st);
+	pr_maps_free(e->maps);
+	pr_elfsyms_free(e->bins);
+	pr_ksym_free(e->ksym);
+	if (e->dir[0])
+		test_rmdir(e->dir);
+}
+
+/* The caches of runtime/main.c make_caches, kernel symbols from a fixture. */
+static bool env_init(struct env *e, uint32_t max_stacks)
+{
+	struct pr_stacks_opts so = { .max_stacks = max_stacks };
+	char path[256];
+	bool ok;
+
+	*e = (struct env){ .ksym = NULL };
+	ok = test_mkdtemp(e->dir) &&
+	     test_write_file(e->dir, "kallsyms", kallsyms, strlen(kallsyms), path) &&
+	     ASSERT_OK(pr_ksym_new(&e->ksym), "ksym_new") &&
+	     ASSERT_OK(pr_ksym_load(e->ksym, path), "ksym_load") &&
+	     ASSERT_OK(pr_elfsyms_new(&e->bins), "elfsyms_new") &&
+	     ASSERT_OK(pr_maps_new(e->bins, &e->maps), "maps_new");
+	if (ok) {
+		so.ksym = e->ksym;
+		so.maps = e->maps;
+		ok = ASSERT_OK(pr_stacks_new(&so, &e->st), "stacks_new");
+	}
+	return ok;
+}
+
+static void check_frame(const struct pr_frame *f, const char *name, uint64_t off,
+			const char *module, uint32_t kernel, const char *what)
+{
+	ASSERT_STREQ(f->name, name, what);
+	ASSERT_EQ(f->offset, off, what);
+	ASSERT_STREQ(f->module, module, what);
+	ASSERT_EQ(f->kernel, kernel, what);
+}
+
+void test_stacks_kernel_intern(void)
+{
+	uint64_t k1[] = { KFN_A + 0x10, KFN_B + 0x20 }, k2[] = { KFN_A + 0x10 };
+	uint64_t k3[] = { KFN_B + 0x20, KFN_A + 0x10 }, k4[] = { 0xffffffff90000000ull };
+	uint64_t deep[PR_MAX_FRAMES + 73];
+	struct pr_frame out[PR_MAX_FRAMES + 73];
+	uint32_t id1, id2, id3, id4, i;
+	struct env e;
+
+	if (!env_init(&e, 0))
+		goto out;
+	id1 = pr_stacks_intern(e.st, 10, k1, 2, NULL, 0);
+	ASSERT_TRUE(id1 >= 1, "first id");
+	ASSERT_EQ(pr_stacks_intern(e.st, 10, k1, 2, NULL, 0), id1, "same stack, same id");
+	ASSERT_EQ(pr_stacks_intern(e.st, 11, k1, 2, NULL, 0), id1, "kernel stacks span pids");
+	id2 = pr_stacks_intern(e.st, 10, k2, 1, NULL, 0);
+	id3 = pr_stacks_intern(e.st, 10, k3, 2, NULL, 0);
+	ASSERT_TRUE(id2 && id2 != id1, "a prefix is another stack");
+	ASSERT_TRUE(id3 && id3 != id1 && id3 != id2, "order matters");
+	ASSERT_EQ(pr_stacks_intern(e.st, 10, NULL, 0, NULL, 0), 0, "empty stack");
+	ASSERT_EQ(pr_stacks_count(e.st), 3, "count");
+	ASSERT_EQ(pr_stacks_pid(e.st, id1), 10, "pid of the first sample");
+
+	if (ASSERT_EQ(pr_stacks_frames(e.st, id1, out, 8), 2, "frames")) {
+		check_frame(&out[0], "kfn_a", 0x10, "kernel", 1, "leaf");
+		check_frame(&out[1], "kfn_b", 0x20, "kernel", 1, "caller");
+		ASSERT_EQ(out[0].addr, KFN_A + 0x10, "kernel frame addr");
+	}
+	ASSERT_EQ(pr_stacks_frames(e.st, id1, out, 1), 1, "frames, max 1");
+
+	id4 = pr_stacks_intern(e.st, 10, k4, 1, NULL, 0);
+	if (ASSERT_EQ(pr_stacks_frames(e.st, id4, out, 8), 1, "unknown kernel address")) {
+		check_frame(&out[0], NULL, k4[0], NULL, 1, "past _etext");
+		ASSERT_EQ(out[0].addr, k4[0], "addr");
+	}
+
+	/* deeper than PR_MAX_FRAMES: cut to the leaf-most frames */
+	for (i = 0; i < PR_MAX_FRAMES + 73; i++)
+		deep[i] = KFN_A + i;
+	id4 = pr_stacks_intern(e.st, 10, deep, PR_MAX_FRAMES + 73, NULL, 0);
+	ASSERT_EQ(pr_stacks_frames(e.st, id4, out, PR_MAX_FRAMES + 73), PR_MAX_FRAMES,
+		  "frames capped");
+	ASSERT_EQ(pr_stacks_intern(e.st, 10, deep, PR_MAX_FRAMES, NULL, 0), id4,
+		  "capped stack equals its first PR_MAX_FRAMES");
+out:
+	env_free(&e);
+}
+
+static volatile int probe_sink;
+
+/* Two functions of this binary for user frames. */
+__attribute__((noinline)) void unit_stacks_leaf(void)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		probe_sink += i;
+}
+
+__attribute__((noinline)) void unit_stacks_caller(void)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		unit_stacks_leaf();
+}
+
+static bool exe_path(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return ASSERT_TRUE(n > 0, "readlink /proc/self/exe");
+}
+
+void test_stacks_user_frames(void)
+{
+	uint64_t u[] = { (uintptr_t)unit_stacks_leaf + 1, (uintptr_t)unit_stacks_caller + 2 };
+	uint64_t k[] = { KFN_B + 4 };
+	struct pr_frame out[8];
+	char exe[4096];
+	uint32_t id;
+	struct env e;
+
+	if (!env_init(&e, 0) || !exe_path(exe, sizeof(exe)))
+		goto out;
+	id = pr_stacks_intern(e.st, getpid(), NULL, 0, u, 2);
+	ASSERT_TRUE(id >= 1, "user stack id");
+	ASSERT_EQ(pr_stacks_intern(e.st, getpid(), NULL, 0, u, 2), id, "same user stack");
+	if (ASSERT_EQ(pr_stacks_frames(e.st, id, out, 8), 2, "user frames")) {
+		check_frame(&out[0], "unit_stacks_leaf", 1, exe, 0, "user leaf");
+		check_frame(&out[1], "unit_stacks_caller", 2, exe, 0, "user caller");
+		ASSERT_TRUE(out[0].addr != u[0], "user addr is a file offset");
+	}
+
+	/* kernel frames come first, then user frames, each leaf first */
+	id = pr_stacks_intern(e.st, getpid(), k, 1, u, 2);
+	if (ASSERT_EQ(pr_stacks_frames(e.st, id, out, 8), 3, "mixed frames")) {
+		check_frame(&out[0], "kfn_b", 4, "kernel", 1, "kernel leaf");
+		check_frame(&out[1], "unit_stacks_leaf", 1, exe, 0, "user leaf");
+		check_frame(&out[2], "unit_stacks_caller", 2, exe, 0, "user caller");
+	}
+out:
+	env_free(&e);
+}
+
+void test_stacks_shared_across_pids(void)
+{
+	uint64_t u[] = { (uintptr_t)unit_stacks_leaf + 1, (uintptr_t)unit_stacks_caller + 2 };
+	uint32_t id;
+	struct env e;
+	pid_t child;
+
+	if (!env_init(&e, 0))
+		goto out;
+	fflush(NULL);
+	child = fork();
+	if (child == 0) {
+		for (;;)
+			pause();
+	}
+	if (!ASSERT_TRUE(child > 0, "fork"))
+		goto out;
+	id = pr_stacks_intern(e.st, getpid(), NULL, 0, u, 2);
+	ASSERT_EQ(pr_stacks_intern(e.st, child, NULL, 0, u, 2), id,
+		  "same code in two processes, one stack");
+	ASSERT_EQ(pr_stacks_pid(e.st, id), getpid(), "pid of the first sample");
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+out:
+	env_free(&e);
+}
+
+void test_stacks_anon_frames(void)
+{
+	char *heap = malloc(64);
+	uint64_t u[] = { (uintptr_t)heap };
+	struct pr_frame out[2];
+	uint32_t id;
+	struct env e;
+
+	if (!env_init(&e, 0))
+		goto out;
+	id = pr_stacks_intern(e.st, getpid(), NULL, 0, u, 1);
+	if (ASSERT_EQ(pr_stacks_frames(e.st, id, out, 2), 1, "anon frame")) {
+		check_frame(&out[0], NULL, u[0], NULL, 0, "heap address");
+		ASSERT_EQ(out[0].addr, u[0], "anon addr");
+	}
+	ASSERT_EQ(pr_stacks_intern(e.st, getpid(), NULL, 0, u, 1), id, "same anon stack");
+	ASSERT_TRUE(pr_stacks_intern(e.st, NO_PID, NULL, 0, u, 1) != id,
+		    "anon frames are per process");
+out:
+	env_free(&e);
+	free(heap);
+}
+
+void test_stacks_full(void)
+{
+	uint64_t k1[] = { KFN_A }, k2[] = { KFN_B }, k3[] = { KFN_A, KFN_B };
+	uint32_t id1, id2;
+	struct env e;
+
+	if (!env_init(&e, 2))
+		goto out;
+	id1 = pr_stacks_intern(e.st, 1, k1, 1, NULL, 0);
+	id2 = pr_stacks_intern(e.st, 1, k2, 1, NULL, 0);
+	ASSERT_TRUE(id1 && id2 && id1 != id2, "two stacks fit");
+	ASSERT_EQ(pr_stacks_full(e.st), 0, "not full yet");
+	ASSERT_EQ(pr_stacks_intern(e.st, 1, k3, 2, NULL, 0), 0, "third stack");
+	ASSERT_EQ(pr_stacks_full(e.st), 1, "counted as full");
+	ASSERT_EQ(pr_stacks_intern(e.st, 1, k1, 1, NULL, 0), id1, "known stacks still found");
+	ASSERT_EQ(pr_stacks_full(e.st), 1, "a known stack is not counted");
+	ASSERT_EQ(pr_stacks_count(e.st), 2, "count");
+out:
+	env_free(&e);
+}
+
+void test_stacks_unknown_id(void)
+{
+	uint64_t k[] = { KFN_A };
+	struct pr_frame out[2];
+	uint32_t id;
+	struct env e;
+
+	if (!env_init(&e, 0))
+		goto out;
+	ASSERT_EQ(pr_stacks_frames(e.st, 1, out, 2), -ENOENT, "empty table");
+	id = pr_stacks_intern(e.st, 1, k, 1, NULL, 0);
+	ASSERT_EQ(pr_stacks_frames(e.st, 0, out, 2), -ENOENT, "id 0");
+	ASSERT_EQ(pr_stacks_frames(e.st, id + 1, out, 2), -ENOENT, "next id");
+	ASSERT_EQ(pr_stacks_frames(e.st, UINT32_MAX, out, 2), -ENOENT, "huge id");
+	ASSERT_EQ(pr_stacks_pid(e.st, 0), -ENOENT, "pid of id 0");
+	ASSERT_EQ(pr_stacks_pid(e.st, id + 1), -ENOENT, "pid of unknown id");
+out:
+	env_free(&e);
+}
+
+void test_stacks_table_grows(void)
+{
+	uint32_t i, n = 20000, bad = 0;
+	struct env e;
+	uint64_t k;
+
+	if (!env_init(&e, 0))
+		goto out;
+	for (i = 0; i < n; i++) {
+		k = KFN_A + i;
+		if (pr_stacks_intern(e.st, 1, &k, 1, NULL, 0) != i + 1)
+			bad++;
+	}
+	ASSERT_EQ(bad, 0, "ids in order");
+	for (i = 0; i < n; i++) {
+		k = KFN_A + i;
+		if (pr_stacks_intern(e.st, 1, &k, 1, NULL, 0) != i + 1)
+			bad++;
+	}
+	ASSERT_EQ(bad, 0, "every stack found after the table grew");
+	ASSERT_EQ(pr_stacks_count(e.st), n, "count");
+	ASSERT_EQ(pr_stacks_full(e.st), 0, "nothing dropped");
+out:
+	env_free(&e);
+}
