@@ -8,17 +8,26 @@
 --   profrun -c './myprog --flag' examples/top.lua # a command, until it exits
 --   profrun examples/top.lua -d 5 40              # top 40 instead of 20
 --
+--   600 samples, 0.2% of them idle (0 lost)
 --    SELF%  TOTAL%  SAMPLES  FUNCTION                        MODULE
 --    74.6%   74.6%      448  burn_heavy                      burn
 --    24.8%   24.8%      149  burn_light                      burn
 --     0.5%   99.9%        3  main                            burn
 local limit = tonumber(arg[1]) or 20
 
+-- idle samples are taken too, but only counted: the header says how busy
+-- the machine was, the table is about the work
+sample { idle = true }
+
 local per_stack = {} -- stack id -> samples
 local comm_of = {}   -- stack id -> comm of its first sample
-local total = 0
+local total, idle = 0, 0
 
 function on_sample(s)
+    if s.pid == 0 then
+        idle = idle + 1
+        return
+    end
     local id = s.stack
     total = total + 1
     local n = per_stack[id]
@@ -72,7 +81,10 @@ function on_end()
         return a < b
     end)
     local st = stats()
-    print(string.format("%d samples (%d lost)", total, st.sample.dropped))
+    local all = total + idle
+    print(string.format("%d samples, %.1f%% of them idle (%d lost)", all,
+        all > 0 and 100 * idle / all or 0, st.sample.dropped))
+    if total == 0 then return end
     print(string.format("%7s %7s %8s  %-40s %s", "SELF%", "TOTAL%", "SAMPLES", "FUNCTION",
         "MODULE"))
     for i = 1, math.min(limit, #keys) do
