@@ -33,6 +33,16 @@ struct {
 #define STACK_BYTES (PR_MAX_FRAMES * sizeof(__u64))
 #define HEAD_BYTES (sizeof(struct pr_sample_raw) - 2 * STACK_BYTES)
 
+/* Bounds a byte count from bpf_get_stack in a way the verifier can follow
+ * (clang 14 loses plain comparisons): at most STACK_BYTES, whole frames. */
+static __always_inline long clamp_stack_bytes(long b)
+{
+	b &= 0xfff;
+	if (b > STACK_BYTES)
+		b = STACK_BYTES;
+	return b & ~7L;
+}
+
 SEC("perf_event")
 int pr_sample(struct bpf_perf_event_data *ctx)
 {
@@ -67,10 +77,7 @@ int pr_sample(struct bpf_perf_event_data *ctx)
 			kb = 0;
 		}
 	}
-	kb &= 0xfff;
-	if (kb > STACK_BYTES)
-		kb = STACK_BYTES;
-	kb &= ~7L;
+	kb = clamp_stack_bytes(kb);
 	if (want_user && tgid != 0) {
 		ub = bpf_get_stack(ctx, (void *)s->addrs + kb, STACK_BYTES, BPF_F_USER_STACK);
 		if (ub < 0) {
@@ -78,10 +85,7 @@ int pr_sample(struct bpf_perf_event_data *ctx)
 			ub = 0;
 		}
 	}
-	ub &= 0xfff;
-	if (ub > STACK_BYTES)
-		ub = STACK_BYTES;
-	ub &= ~7L;
+	ub = clamp_stack_bytes(ub);
 	s->nkernel = kb / 8;
 	s->nuser = ub / 8;
 	size = HEAD_BYTES + kb + ub;

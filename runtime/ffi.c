@@ -174,12 +174,8 @@ int pr_ffi_stats(struct pr_rt *rt, struct pr_stats *out)
 	*out = (struct pr_stats){ 0 };
 	if (rt->plan)
 		pr_plan_counts(rt->plan, out->produced, out->dropped);
-	if (rt->loop) {
-		pr_loop_delivered(rt->loop, out->delivered);
-		out->batches = pr_loop_batches(rt->loop);
-		out->kstack_errors = pr_loop_kstack_errors(rt->loop);
-		out->ustack_errors = pr_loop_ustack_errors(rt->loop);
-	}
+	if (rt->loop)
+		pr_loop_stats(rt->loop, out);
 	if (rt->stacks) {
 		out->stacks = pr_stacks_count(rt->stacks);
 		out->stacks_full = pr_stacks_full(rt->stacks);

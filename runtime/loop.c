@@ -396,27 +396,15 @@ int pr_loop_batch(struct pr_loop *l, const uint8_t **base, uint32_t *bytes)
 	return l->count;
 }
 
-void pr_loop_delivered(const struct pr_loop *l, uint64_t *delivered)
+void pr_loop_stats(const struct pr_loop *l, struct pr_stats *out)
 {
 	int i;
 
 	for (i = 0; i < PR_SRC_MAX; i++)
-		delivered[i] += l->delivered[i];
-}
-
-uint64_t pr_loop_batches(const struct pr_loop *l)
-{
-	return l->batches;
-}
-
-uint64_t pr_loop_kstack_errors(const struct pr_loop *l)
-{
-	return l->kstack_errors;
-}
-
-uint64_t pr_loop_ustack_errors(const struct pr_loop *l)
-{
-	return l->ustack_errors;
+		out->delivered[i] += l->delivered[i];
+	out->batches += l->batches;
+	out->kstack_errors += l->kstack_errors;
+	out->ustack_errors += l->ustack_errors;
 }
 
 void pr_loop_free(struct pr_loop *l)

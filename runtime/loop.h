@@ -35,11 +35,9 @@ int pr_loop_drain(struct pr_loop *l, bool dispatch);
 /* The current batch: arena start, bytes used; returns the record count.
  * Valid during the dispatch cycle only. */
 int pr_loop_batch(struct pr_loop *l, const uint8_t **base, uint32_t *bytes);
-/* Records read from the rings so far, per source. */
-void pr_loop_delivered(const struct pr_loop *l, uint64_t *delivered);
-uint64_t pr_loop_batches(const struct pr_loop *l);
-uint64_t pr_loop_kstack_errors(const struct pr_loop *l);
-uint64_t pr_loop_ustack_errors(const struct pr_loop *l);
+/* Adds what the loop counted (records delivered per source, batches,
+ * stack errors) into out. */
+void pr_loop_stats(const struct pr_loop *l, struct pr_stats *out);
 void pr_loop_free(struct pr_loop *l);
 
 #endif

@@ -42,7 +42,6 @@ struct pr_script {
 	struct pr_rt *rt;
 	int refs[REF_MAX];
 	uint32_t hooks;
-	uint64_t errors;
 	bool interrupted;
 };
 
@@ -193,7 +192,6 @@ static int call(struct pr_script *s, int nargs, int nres, const char *what, bool
 		lua_pop(L, 1);
 		return -EINTR;
 	}
-	s->errors++;
 	pr_err("error in %s: %s", what, lua_tostring(L, -1));
 	lua_pop(L, 1);
 	if (may_continue && s->rt->opts->keep_going)
@@ -430,11 +428,6 @@ int pr_script_end(struct pr_script *s)
 bool pr_script_interrupted(const struct pr_script *s)
 {
 	return s->interrupted;
-}
-
-uint64_t pr_script_errors(const struct pr_script *s)
-{
-	return s->errors;
 }
 
 void pr_script_free(struct pr_script *s)

@@ -31,7 +31,6 @@ int pr_script_timer(struct pr_script *s, int idx);
 int pr_script_end(struct pr_script *s);
 /* True when Ctrl-C cut a running hook short. */
 bool pr_script_interrupted(const struct pr_script *s);
-uint64_t pr_script_errors(const struct pr_script *s);
 void pr_script_free(struct pr_script *s);
 
 #endif
