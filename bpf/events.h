@@ -19,6 +19,8 @@ enum pr_limits {
 	PR_PATH_LEN = 256,
 	/* the kernel's default kernel.perf_event_max_stack */
 	PR_MAX_FRAMES = 127,
+	/* bytes of the argument block an exec event carries */
+	PR_ARGS_LEN = 512,
 };
 
 enum pr_rec_type {
@@ -26,6 +28,7 @@ enum pr_rec_type {
 	PR_REC_EXEC = 2,
 	PR_REC_EXIT = 3,
 	PR_REC_SAMPLE = 4, /* arena only: a sample with its interned stack */
+	PR_REC_FORK = 5,
 };
 
 /* Drop accounting: one slot per source, per CPU, counted in BPF. */
@@ -33,7 +36,8 @@ enum pr_source {
 	PR_SRC_SAMPLE = 0,
 	PR_SRC_EXEC = 1,
 	PR_SRC_EXIT = 2,
-	PR_SRC_MAX = 3,
+	PR_SRC_FORK = 3,
+	PR_SRC_MAX = 4,
 };
 
 struct pr_src_counts {
@@ -76,6 +80,8 @@ struct pr_sample {
 	char comm[PR_COMM_LEN];
 };
 
+/* An exec carries what /proc may no longer have when a script asks: a
+ * process that lived one millisecond is still fully described. */
 struct pr_exec {
 	struct pr_hdr hdr;
 	__u32 pid;
@@ -83,9 +89,25 @@ struct pr_exec {
 	__u32 uid;
 	__u32 old_pid; /* differs from pid when a non-leader thread exec'd */
 	__u64 cgroup;
-	__u64 start; /* process start, CLOCK_MONOTONIC ns */
+	__u64 start;          /* process start, CLOCK_MONOTONIC ns */
+	__u64 start_boottime; /* the same in CLOCK_BOOTTIME: /proc/PID/stat field 22 */
+	__u32 mntns;          /* mount namespace inode */
+	__u32 pidns;          /* pid namespace inode */
+	__u32 args_len;       /* bytes of args used: NUL-separated argv */
+	__u32 args_truncated; /* 1 when argv was longer than args */
 	char comm[PR_COMM_LEN];
 	char filename[PR_PATH_LEN];
+	char args[PR_ARGS_LEN];
+};
+
+/* A new process (not a thread). */
+struct pr_fork {
+	struct pr_hdr hdr;
+	__u32 pid;
+	__u32 ppid;
+	__u64 start;
+	__u64 start_boottime;
+	char comm[PR_COMM_LEN];
 };
 
 struct pr_exit {
@@ -97,8 +119,9 @@ struct pr_exit {
 	__u32 signal;	 /* terminating signal, 0 when it exited normally */
 	__u32 core;	 /* 1 if it dumped core */
 	__u64 cgroup;
-	__u64 start;	/* process start, CLOCK_MONOTONIC ns */
-	__u64 duration; /* exit time - start, ns */
+	__u64 start;	      /* process start, CLOCK_MONOTONIC ns */
+	__u64 start_boottime; /* the same in CLOCK_BOOTTIME: /proc/PID/stat field 22 */
+	__u64 duration;	      /* exit time - start, ns */
 	char comm[PR_COMM_LEN];
 };
 

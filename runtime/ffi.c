@@ -12,7 +12,7 @@
 #include "ffi.h"
 #include "loop.h"
 #include "plan.h"
-#include "procfs.h"
+#include "proc.h"
 #include "rt.h"
 #include "stacks.h"
 
@@ -30,7 +30,7 @@ static const struct {
 	size_t size;
 } types[] = {
 	TYPE(pr_hdr),	      TYPE(pr_sample_raw), TYPE(pr_sample), TYPE(pr_exec),
-	TYPE(pr_exit),	      TYPE(pr_frame),	   TYPE(pr_stats),  TYPE(pr_proc_stat),
+	TYPE(pr_exit),	      TYPE(pr_frame),	   TYPE(pr_stats),  TYPE(pr_proc_stat), TYPE(pr_fork), TYPE(pr_proc_info),
 	TYPE(pr_sample_opts), TYPE(pr_src_counts),
 };
 #undef TYPE
@@ -60,7 +60,10 @@ static const struct {
 	FIELD(pr_frame, name),	   FIELD(pr_frame, module),
 	FIELD(pr_frame, kernel),   FIELD(pr_stats, delivered),
 	FIELD(pr_stats, binaries), FIELD(pr_proc_stat, start_ticks),
-	FIELD(pr_proc_stat, comm),
+	FIELD(pr_proc_stat, comm), FIELD(pr_exec, start_boottime), FIELD(pr_exec, args),
+	FIELD(pr_exec, args_len), FIELD(pr_exit, start_boottime), FIELD(pr_fork, pid),
+	FIELD(pr_fork, ppid), FIELD(pr_fork, comm), FIELD(pr_proc_info, gen),
+	FIELD(pr_proc_info, comm), FIELD(pr_stats, proc_seeded),
 };
 #undef FIELD
 
@@ -184,6 +187,8 @@ int pr_ffi_stats(struct pr_rt *rt, struct pr_stats *out)
 		out->ksyms = pr_ksym_count(rt->ksym);
 	if (rt->bins)
 		out->binaries = pr_elfsyms_count(rt->bins);
+	if (rt->procs)
+		pr_proc_stats(rt->procs, out);
 	return 0;
 }
 
@@ -215,12 +220,34 @@ int pr_ffi_usym(struct pr_rt *rt, uint32_t pid, uint64_t addr, struct pr_frame *
 	return rt->stacks ? pr_stacks_usym(rt->stacks, pid, addr, out) : -ENOENT;
 }
 
-int pr_ffi_proc_stat(uint32_t pid, struct pr_proc_stat *out)
+int pr_ffi_proc_config(struct pr_rt *rt, uint32_t capacity, const char **err)
 {
-	return pr_procfs_read_stat(pid, out);
+	int r = refuse_after_setup(rt, err);
+
+	if (r)
+		return r;
+	rt->proc_capacity = capacity;
+	return 0;
 }
 
-int pr_ffi_proc_read(uint32_t pid, const char *what, char *buf, uint32_t len)
+int pr_ffi_proc_lookup(struct pr_rt *rt, uint32_t pid, struct pr_proc_info *out)
 {
-	return pr_procfs_read(pid, what, buf, len);
+	return rt->procs ? pr_proc_lookup(rt->procs, pid, out) : -ENOENT;
+}
+
+int pr_ffi_proc_field(struct pr_rt *rt, uint32_t pid, uint64_t gen, int field, char *buf,
+		      uint32_t len)
+{
+	return rt->procs ? pr_proc_field(rt->procs, pid, gen, field, buf, len) : -ENOENT;
+}
+
+int pr_ffi_proc_number(struct pr_rt *rt, uint32_t pid, uint64_t gen, int field, uint64_t *out)
+{
+	return rt->procs ? pr_proc_number(rt->procs, pid, gen, field, out) : -ENOENT;
+}
+
+int pr_ffi_proc_env(struct pr_rt *rt, uint32_t pid, uint64_t gen, const char *name, char *buf,
+		    uint32_t len)
+{
+	return rt->procs ? pr_proc_env(rt->procs, pid, gen, name, buf, len) : -ENOENT;
 }

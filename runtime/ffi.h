@@ -21,6 +21,33 @@ enum pr_hook {
 	PR_HOOK_SAMPLE = 1,
 	PR_HOOK_EXEC = 2,
 	PR_HOOK_EXIT = 4,
+	PR_HOOK_FORK = 8,
+	PR_HOOK_PROC = 16, /* the script calls proc(): track exec and exit */
+};
+
+/* proc(pid) fields read on demand. */
+enum pr_proc_field {
+	PR_PF_EXE = 0,
+	PR_PF_CMDLINE = 1, /* arguments joined by spaces */
+	PR_PF_ARGV = 2,    /* arguments, NUL-separated */
+	PR_PF_CWD = 3,
+	PR_PF_CGROUP = 4,
+	PR_PF_CONTAINER = 5,
+	PR_PF_USER = 6,
+	PR_PF_STR_MAX = 7,
+	PR_PF_UID = 8, /* numbers from here on */
+	PR_PF_MNTNS = 9,
+	PR_PF_PIDNS = 10,
+};
+
+struct pr_proc_info {
+	uint64_t gen;         /* identity of this entry: changes when the pid is reused */
+	uint64_t start_ticks; /* /proc/PID/stat field 22: clock ticks since boot */
+	uint32_t pid;
+	uint32_t ppid;
+	uint32_t exited;      /* 1 after its exit event */
+	uint32_t pad;
+	char comm[16];
 };
 
 struct pr_sample_opts {
@@ -53,6 +80,14 @@ struct pr_stats {
 	uint64_t ustack_errors;		/* user stacks BPF could not take */
 	uint64_t ksyms;			/* kernel symbols loaded */
 	uint64_t binaries;		/* binaries with a symbol table */
+	uint64_t proc_size;	       /* process cache: entries held */
+	uint64_t proc_capacity;
+	uint64_t proc_hits;
+	uint64_t proc_misses;	       /* lookups that went to /proc (or found nothing) */
+	uint64_t proc_evictions;       /* entries dropped by the LRU bound */
+	uint64_t proc_exited_evictions; /* entries dropped a cycle after their exit */
+	uint64_t proc_reloads;	       /* entries replaced after PID reuse */
+	uint64_t proc_seeded;	       /* entries from the /proc scan at start */
 };
 
 struct pr_proc_stat {
@@ -84,7 +119,12 @@ int pr_ffi_stack_pid(struct pr_rt *rt, uint32_t id);
 int pr_ffi_ksym(struct pr_rt *rt, uint64_t addr, struct pr_frame *out);
 int pr_ffi_usym(struct pr_rt *rt, uint32_t pid, uint64_t addr, struct pr_frame *out);
 
-int pr_ffi_proc_stat(uint32_t pid, struct pr_proc_stat *out);
-int pr_ffi_proc_read(uint32_t pid, const char *what, char *buf, uint32_t len);
+int pr_ffi_proc_config(struct pr_rt *rt, uint32_t capacity, const char **err);
+int pr_ffi_proc_lookup(struct pr_rt *rt, uint32_t pid, struct pr_proc_info *out);
+int pr_ffi_proc_field(struct pr_rt *rt, uint32_t pid, uint64_t gen, int field, char *buf,
+		      uint32_t len);
+int pr_ffi_proc_number(struct pr_rt *rt, uint32_t pid, uint64_t gen, int field, uint64_t *out);
+int pr_ffi_proc_env(struct pr_rt *rt, uint32_t pid, uint64_t gen, const char *name, char *buf,
+		    uint32_t len);
 
 #endif

@@ -31,6 +31,7 @@
 #include "script.h"
 #include "stacks.h"
 #include "maps.h"
+#include "proc.h"
 
 #define ARENA_BYTES (256 * 1024)
 #define BATCH_MAX 4096
@@ -39,8 +40,9 @@
 
 _Static_assert(sizeof(struct pr_hdr) == 16, "pr_hdr layout");
 _Static_assert(sizeof(struct pr_sample) == 56, "pr_sample layout");
-_Static_assert(sizeof(struct pr_exec) == 320, "pr_exec layout");
-_Static_assert(sizeof(struct pr_exit) == 80, "pr_exit layout");
+_Static_assert(sizeof(struct pr_exec) == 856, "pr_exec layout");
+_Static_assert(sizeof(struct pr_exit) == 88, "pr_exit layout");
+_Static_assert(sizeof(struct pr_fork) == 56, "pr_fork layout");
 _Static_assert(sizeof(struct pr_sample_raw) == 64 + 16 * PR_MAX_FRAMES, "pr_sample_raw layout");
 _Static_assert(MAX_RECORD >= sizeof(struct pr_sample) && MAX_RECORD >= sizeof(struct pr_exit),
 	       "MAX_RECORD covers every arena record");
@@ -133,24 +135,61 @@ static int take_sample(struct pr_loop *l, const struct pr_sample_raw *r, size_t 
 		.tid = r->tid,
 		.cpu = r->cpu,
 		.cgroup = r->cgroup,
-		.stack = pr_stacks_intern(l->rt->stacks, r->pid, (const uint64_t *)r->addrs,
-					  r->nkernel, (const uint64_t *)r->addrs + r->nkernel,
-					  r->nuser),
+		.stack = pr_stacks_intern(l->rt->stacks, r->pid, r->hdr.time,
+					  (const uint64_t *)r->addrs, r->nkernel,
+					  (const uint64_t *)r->addrs + r->nkernel, r->nuser),
 	};
 	memcpy(s->comm, r->comm, sizeof(s->comm));
 	return 0;
 }
 
-static int take_copy(struct pr_loop *l, const void *data, size_t len, size_t want, int src)
+/* Counts a lifecycle record and, when a hook wants it, copies it into the
+ * arena for Lua. */
+static void take_copy(struct pr_loop *l, const void *data, size_t want, int src, uint32_t hook)
 {
-	if (len < want) {
-		l->bad_records++;
-		return 0;
-	}
 	l->delivered[src]++;
-	if (l->dispatch)
+	if (l->dispatch && (l->rt->cfg.hooks & hook))
 		memcpy(arena_put(l, want), data, want);
-	return 0;
+}
+
+static void take_exec(struct pr_loop *l, const struct pr_exec *e)
+{
+	/* samples taken before the exec still resolve in the old image */
+	pr_maps_on_exec(l->rt->maps, e->pid, e->hdr.time);
+	if (l->rt->procs)
+		pr_proc_on_exec(l->rt->procs, e);
+	take_copy(l, e, sizeof(*e), PR_SRC_EXEC, PR_HOOK_EXEC);
+}
+
+static void take_exit(struct pr_loop *l, const struct pr_exit *e)
+{
+	if (l->rt->procs)
+		pr_proc_on_exit(l->rt->procs, e);
+	take_copy(l, e, sizeof(*e), PR_SRC_EXIT, PR_HOOK_EXIT);
+}
+
+static void take_fork(struct pr_loop *l, const struct pr_fork *e)
+{
+	if (l->rt->procs)
+		pr_proc_on_fork(l->rt->procs, e);
+	take_copy(l, e, sizeof(*e), PR_SRC_FORK, PR_HOOK_FORK);
+}
+
+/* The size a record of this type must have at least. */
+static size_t min_size(uint32_t type)
+{
+	switch (type) {
+	case PR_REC_SAMPLE_RAW:
+		return offsetof(struct pr_sample_raw, addrs);
+	case PR_REC_EXEC:
+		return sizeof(struct pr_exec);
+	case PR_REC_EXIT:
+		return sizeof(struct pr_exit);
+	case PR_REC_FORK:
+		return sizeof(struct pr_fork);
+	default:
+		return SIZE_MAX;
+	}
 }
 
 static int on_record(void *ctx, void *data, size_t len)
@@ -158,7 +197,7 @@ static int on_record(void *ctx, void *data, size_t len)
 	struct pr_loop *l = ((struct ring_src *)ctx)->loop;
 	const struct pr_hdr *h = data;
 
-	if (len < sizeof(*h)) {
+	if (len < sizeof(*h) || len < min_size(h->type)) {
 		l->bad_records++;
 		return 0;
 	}
@@ -167,15 +206,14 @@ static int on_record(void *ctx, void *data, size_t len)
 		take_sample(l, data, len);
 		break;
 	case PR_REC_EXEC:
-		/* the old image's maps are gone; read the new ones on demand */
-		pr_maps_forget(l->rt->maps, ((const struct pr_exec *)data)->pid);
-		take_copy(l, data, len, sizeof(struct pr_exec), PR_SRC_EXEC);
+		take_exec(l, data);
 		break;
 	case PR_REC_EXIT:
-		take_copy(l, data, len, sizeof(struct pr_exit), PR_SRC_EXIT);
+		take_exit(l, data);
 		break;
-	default:
-		l->bad_records++;
+	case PR_REC_FORK:
+		take_fork(l, data);
+		break;
 	}
 	if (l->count >= BATCH_MAX || l->used + MAX_RECORD > ARENA_BYTES) {
 		l->batch_full = true;
@@ -341,6 +379,13 @@ static bool has_work(const struct pr_loop *l)
 	return l->nrings || l->ntimers || l->deadline_fd >= 0 || l->child_fd >= 0;
 }
 
+/* One dispatch cycle is over: exits seen a cycle ago may go now. */
+static void end_cycle(struct pr_loop *l)
+{
+	if (l->rt->procs)
+		pr_proc_end_cycle(l->rt->procs);
+}
+
 enum pr_stop pr_loop_run(struct pr_loop *l)
 {
 	struct epoll_event evs[16];
@@ -365,6 +410,7 @@ enum pr_stop pr_loop_run(struct pr_loop *l)
 				stop = PR_STOP_ERROR;
 			more |= r > 0;
 		}
+		end_cycle(l);
 		if (stop == PR_STOP_NONE && l->rt->exit_requested)
 			stop = PR_STOP_EXIT;
 	}
@@ -384,6 +430,7 @@ int pr_loop_drain(struct pr_loop *l, bool dispatch)
 				l->dispatch = false;
 				r = 1;
 			}
+			end_cycle(l);
 		} while (r > 0);
 	}
 	return err;

@@ -24,6 +24,7 @@
 #include "loop.h"
 #include "maps.h"
 #include "opts.h"
+#include "proc.h"
 #include "rt.h"
 #include "script.h"
 #include "stacks.h"
@@ -35,9 +36,11 @@
 #define CAP_BPF 39
 #endif
 
-static const char *const source_names[PR_SRC_MAX] = { "samples", "exec events", "exit events" };
+static const char *const source_names[PR_SRC_MAX] = { "samples", "exec events", "exit events",
+							"fork events" };
 static const char *const source_hint[PR_SRC_MAX] = {
 	"raise sample{buffer=...} or lower the frequency",
+	"raise lifecycle{buffer=...} or do less work per event",
 	"raise lifecycle{buffer=...} or do less work per event",
 	"raise lifecycle{buffer=...} or do less work per event",
 };
@@ -238,23 +241,41 @@ static void report_drops(struct pr_rt *rt)
 			(unsigned long long)st.stacks_full);
 }
 
+/* An exited process left the process cache: its maps can go too. */
+static void forget_maps(void *ctx, uint32_t pid)
+{
+	pr_maps_forget(ctx, pid);
+}
+
 static int make_caches(struct pr_rt *rt)
 {
 	struct pr_stacks_opts so = { 0 };
+	struct pr_cgroup_opts co = { 0 };
+	struct pr_proc_opts po = { 0 };
 	int err;
 
 	err = pr_ksym_new(&rt->ksym);
 	err = err ?: pr_elfsyms_new(&rt->bins);
 	err = err ?: pr_maps_new(rt->bins, &rt->maps);
+	err = err ?: pr_cgroup_new(&co, &rt->cgroups);
 	if (err)
 		return err;
 	so.ksym = rt->ksym;
 	so.maps = rt->maps;
-	return pr_stacks_new(&so, &rt->stacks);
+	po.cgroups = rt->cgroups;
+	po.capacity = rt->proc_capacity;
+	po.on_evict = forget_maps;
+	po.evict_ctx = rt->maps;
+	err = pr_proc_new(&po, &rt->procs);
+	return err ?: pr_stacks_new(&so, &rt->stacks);
 }
 
 static void free_caches(struct pr_rt *rt)
 {
+	pr_proc_free(rt->procs);
+	pr_cgroup_free(rt->cgroups);
+	rt->procs = NULL;
+	rt->cgroups = NULL;
 	pr_stacks_free(rt->stacks);
 	pr_maps_free(rt->maps);
 	pr_elfsyms_free(rt->bins);
@@ -394,6 +415,9 @@ int main(int argc, char **argv)
 	}
 	if (child)
 		rt.cfg.pid = child;
+	/* before anything attaches: processes older than profrun are known */
+	if (rt.cfg.hooks & PR_HOOK_PROC)
+		pr_proc_seed(rt.procs);
 	if (pr_plan_load(rt.plan, &rt.cfg))
 		goto out;
 	rc = run(&rt, pidfd, &go_fd);

@@ -30,6 +30,7 @@ struct range {
 
 struct proc_maps {
 	uint32_t pid;
+	uint64_t exec_time; /* != 0: an exec at this time replaced the image */
 	struct range *ranges;
 	size_t n;
 	struct proc_maps *next;
@@ -210,12 +211,17 @@ static struct range *find_range(struct proc_maps *p, uint64_t addr)
 	return NULL;
 }
 
-struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t addr, uint64_t *foff)
+struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t addr,
+				    uint64_t time, uint64_t *foff)
 {
 	struct proc_maps *p = get_proc(m, pid);
 	struct range *r;
 	char path[4200];
 
+	if (p && p->exec_time && (time == 0 || time >= p->exec_time)) {
+		pr_maps_forget(m, pid);
+		p = get_proc(m, pid);
+	}
 	if (!p || !(r = find_range(p, addr)))
 		return NULL;
 	if (!r->tried) {
@@ -230,6 +236,18 @@ struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t ad
 	}
 	*foff = addr - r->start + r->offset;
 	return r->bin;
+}
+
+void pr_maps_on_exec(struct pr_maps *m, uint32_t pid, uint64_t time)
+{
+	struct proc_maps *p;
+
+	for (p = m->buckets[pid % NBUCKETS]; p; p = p->next) {
+		if (p->pid == pid) {
+			p->exec_time = time;
+			return;
+		}
+	}
 }
 
 void pr_maps_forget(struct pr_maps *m, uint32_t pid)

@@ -28,10 +28,15 @@ void pr_maps_free(struct pr_maps *m);
  * file-backed range, 0 for any other valid line, -EINVAL for garbage. */
 int pr_maps_parse_line(char *line, struct pr_map_range *out);
 
-/* The binary mapped at addr in pid and the file offset of addr in it;
- * NULL for anonymous memory, unknown processes and unreadable files. */
-struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t addr, uint64_t *foff);
-/* Forgets pid's maps (after exec or exit). */
+/* The binary mapped at addr in pid at time (CLOCK_MONOTONIC ns of the
+ * sample; 0 = now) and the file offset of addr in it; NULL for anonymous
+ * memory, unknown processes and unreadable files. */
+struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t addr,
+				    uint64_t time, uint64_t *foff);
+/* pid exec'd at time: samples taken before still use the old image, the
+ * first sample after it reads the new maps. */
+void pr_maps_on_exec(struct pr_maps *m, uint32_t pid, uint64_t time);
+/* Forgets pid's maps (the process is gone). */
 void pr_maps_forget(struct pr_maps *m, uint32_t pid);
 
 #endif

@@ -40,10 +40,19 @@ static const struct hook_desc {
 	  .lua_name = "on_exit",
 	  .prog = "pr_exit",
 	  .kind = "tp_btf/sched_process_exit" },
+	{ .hook = PR_HOOK_FORK,
+	  .lua_name = "on_fork",
+	  .prog = "pr_fork",
+	  .kind = "tp_btf/sched_process_fork" },
 	{ .hook = PR_HOOK_SAMPLE,
 	  .lua_name = "on_sample",
 	  .prog = "pr_sample",
 	  .kind = "perf_event" },
+	/* proc() keeps its cache current from exec and exit events */
+	{ .hook = PR_HOOK_PROC,
+	  .lua_name = "proc()",
+	  .prog = "pr_exec/pr_exit",
+	  .kind = "tp_btf" },
 };
 
 static const struct hook_desc *desc_of(uint32_t hook)
@@ -126,7 +135,7 @@ static uint32_t failed_hook(struct bpf_object *obj, uint32_t wanted)
 			    (wanted & hook_table[i].hook))
 				return hook_table[i].hook;
 	}
-	return wanted & PR_HOOK_EXEC ? PR_HOOK_EXEC : wanted;
+	return wanted & -wanted; /* not found: blame the first program asked for */
 }
 
 static int attach_one(struct bpf_program *prog, struct bpf_link **link, uint32_t hook)
@@ -138,30 +147,56 @@ static int attach_one(struct bpf_program *prog, struct bpf_link **link, uint32_t
 	return -errno ?: -EINVAL;
 }
 
+/* Lifecycle programs a hook set needs: proc() tracking needs exec and exit. */
+static uint32_t lifecycle_wants(uint32_t hooks)
+{
+	uint32_t w = hooks & (PR_HOOK_EXEC | PR_HOOK_EXIT | PR_HOOK_FORK);
+
+	if (hooks & PR_HOOK_PROC)
+		w |= PR_HOOK_EXEC | PR_HOOK_EXIT;
+	return w;
+}
+
+/* The hook to name when a lifecycle program fails: the user's own hook
+ * if it asked for that program, else proc(). */
+static uint32_t blame(uint32_t hooks, uint32_t prog_hook)
+{
+	return (hooks & prog_hook) ? prog_hook : PR_HOOK_PROC;
+}
+
 static int load_lifecycle(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 {
-	uint32_t want = cfg->hooks & (PR_HOOK_EXEC | PR_HOOK_EXIT);
+	static const uint32_t order[] = { PR_HOOK_EXEC, PR_HOOK_EXIT, PR_HOOK_FORK };
+	uint32_t want = lifecycle_wants(cfg->hooks);
 	struct bpf_object_open_opts oo = open_opts(cfg);
-	int err;
+	struct bpf_program *progs[3];
+	struct bpf_link **links[3];
+	int err = 0;
+	size_t i;
 
 	p->life = pr_lifecycle_bpf__open_opts(&oo);
 	if (!p->life) {
 		err = -errno;
-		report(want & PR_HOOK_EXEC ? PR_HOOK_EXEC : PR_HOOK_EXIT, "open", err);
+		report(blame(cfg->hooks, want & PR_HOOK_EXEC ? PR_HOOK_EXEC : want), "open", err);
 		return err;
 	}
-	bpf_program__set_autoload(p->life->progs.pr_exec, want & PR_HOOK_EXEC);
-	bpf_program__set_autoload(p->life->progs.pr_exit, want & PR_HOOK_EXIT);
+	progs[0] = p->life->progs.pr_exec;
+	progs[1] = p->life->progs.pr_exit;
+	progs[2] = p->life->progs.pr_fork;
+	links[0] = &p->life->links.pr_exec;
+	links[1] = &p->life->links.pr_exit;
+	links[2] = &p->life->links.pr_fork;
+	for (i = 0; i < 3; i++)
+		bpf_program__set_autoload(progs[i], want & order[i]);
 	bpf_map__set_max_entries(p->life->maps.pr_life_rb, ring_size(cfg->life_buffer));
 	err = pr_lifecycle_bpf__load(p->life);
 	if (err) {
-		report(failed_hook(p->life->obj, want), "load", err);
+		report(blame(cfg->hooks, failed_hook(p->life->obj, want)), "load", err);
 		return err;
 	}
-	if (want & PR_HOOK_EXEC)
-		err = attach_one(p->life->progs.pr_exec, &p->life->links.pr_exec, PR_HOOK_EXEC);
-	if (!err && (want & PR_HOOK_EXIT))
-		err = attach_one(p->life->progs.pr_exit, &p->life->links.pr_exit, PR_HOOK_EXIT);
+	for (i = 0; i < 3 && !err; i++)
+		if (want & order[i])
+			err = attach_one(progs[i], links[i], blame(cfg->hooks, order[i]));
 	return err;
 }
 
@@ -202,7 +237,7 @@ int pr_plan_load(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 
 	if (p->state != PLAN_NEW)
 		return -EALREADY;
-	if (cfg->hooks & (PR_HOOK_EXEC | PR_HOOK_EXIT))
+	if (lifecycle_wants(cfg->hooks))
 		err = load_lifecycle(p, cfg);
 	if (!err && (cfg->hooks & PR_HOOK_SAMPLE))
 		err = load_sampler(p, cfg);
@@ -231,8 +266,10 @@ void pr_plan_detach(struct pr_plan *p)
 	if (p->life) {
 		bpf_link__destroy(p->life->links.pr_exec);
 		bpf_link__destroy(p->life->links.pr_exit);
+		bpf_link__destroy(p->life->links.pr_fork);
 		p->life->links.pr_exec = NULL;
 		p->life->links.pr_exit = NULL;
+		p->life->links.pr_fork = NULL;
 	}
 	p->state = PLAN_DETACHED;
 }

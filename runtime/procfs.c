@@ -104,13 +104,20 @@ int pr_procfs_parse_stat(const char *buf, size_t len, struct pr_proc_stat *out)
 	return 0;
 }
 
-static int read_uid(unsigned pid, uint32_t *uid)
+static int path_of(char *buf, size_t len, const char *root, unsigned pid, const char *file)
 {
-	char path[64], buf[4096], *p;
+	int n = snprintf(buf, len, "%s/%u/%s", root, pid, file);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int pr_procfs_uid_at(const char *root, unsigned pid, uint32_t *uid)
+{
+	char path[PR_PROCFS_PATH], buf[4096], *p;
 	int n;
 
-	snprintf(path, sizeof(path), "/proc/%u/status", pid);
-	n = pr_procfs_slurp(path, buf, sizeof(buf));
+	n = path_of(path, sizeof(path), root, pid, "status");
+	n = n ?: pr_procfs_slurp(path, buf, sizeof(buf));
 	if (n < 0)
 		return n;
 	p = strstr(buf, "\nUid:");
@@ -120,18 +127,25 @@ static int read_uid(unsigned pid, uint32_t *uid)
 	return 0;
 }
 
+int pr_procfs_stat_at(const char *root, unsigned pid, struct pr_proc_stat *out)
+{
+	char path[PR_PROCFS_PATH], buf[1024];
+	int n;
+
+	n = path_of(path, sizeof(path), root, pid, "stat");
+	n = n ?: pr_procfs_slurp(path, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	return pr_procfs_parse_stat(buf, n, out);
+}
+
 int pr_procfs_read_stat(unsigned pid, struct pr_proc_stat *out)
 {
 	struct pr_proc_stat st;
-	char path[64], buf[1024];
-	int n, err;
+	int err;
 
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	n = pr_procfs_slurp(path, buf, sizeof(buf));
-	if (n < 0)
-		return n;
-	err = pr_procfs_parse_stat(buf, n, &st);
-	err = err ?: read_uid(pid, &st.uid);
+	err = pr_procfs_stat_at("/proc", pid, &st);
+	err = err ?: pr_procfs_uid_at("/proc", pid, &st.uid);
 	if (!err)
 		*out = st;
 	return err;
@@ -147,14 +161,45 @@ static int read_link(const char *path, char *buf, size_t len)
 	return n;
 }
 
-static int read_cmdline(const char *path, char *buf, size_t len)
+/* argv as NUL-separated words, without the trailing NULs */
+static int read_argv(const char *path, char *buf, size_t len)
 {
-	int n = pr_procfs_slurp(path, buf, len), i;
+	int n = pr_procfs_slurp(path, buf, len);
 
 	if (n < 0)
 		return n;
 	while (n > 0 && buf[n - 1] == '\0')
 		n--;
+	buf[n] = '\0';
+	return n;
+}
+
+/* The path of the cgroup v2 hierarchy: the "0::" line of /proc/PID/cgroup. */
+static int read_cgroup(const char *path, char *buf, size_t len)
+{
+	char text[4096], *line;
+	int n = pr_procfs_slurp(path, text, sizeof(text));
+
+	if (n < 0)
+		return n;
+	for (line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line += 3;
+		n = strcspn(line, "\n");
+		if ((size_t)n >= len)
+			return -ENAMETOOLONG;
+		memcpy(buf, line, n);
+		buf[n] = '\0';
+		return n;
+	}
+	return -ENOENT;
+}
+
+int pr_procfs_join_args(char *buf, int n)
+{
+	int i;
+
 	for (i = 0; i < n; i++)
 		if (buf[i] == '\0')
 			buf[i] = ' ';
@@ -162,18 +207,26 @@ static int read_cmdline(const char *path, char *buf, size_t len)
 	return n;
 }
 
-int pr_procfs_read(unsigned pid, const char *what, char *buf, size_t len)
+int pr_procfs_read_at(const char *root, unsigned pid, const char *what, char *buf, size_t len)
 {
-	char path[64];
+	char path[PR_PROCFS_PATH];
 	int n;
 
 	if (len == 0)
 		return -EINVAL;
-	snprintf(path, sizeof(path), "/proc/%u/%s", pid, what);
+	n = path_of(path, sizeof(path), root, pid, what);
+	if (n)
+		return n;
 	if (!strcmp(what, "exe") || !strcmp(what, "cwd"))
 		return read_link(path, buf, len);
-	if (!strcmp(what, "cmdline"))
-		return read_cmdline(path, buf, len);
+	if (!strcmp(what, "cmdline")) {
+		n = read_argv(path, buf, len);
+		return n < 0 ? n : pr_procfs_join_args(buf, n);
+	}
+	if (!strcmp(what, "environ"))
+		return pr_procfs_slurp(path, buf, len);
+	if (!strcmp(what, "cgroup"))
+		return read_cgroup(path, buf, len);
 	if (!strcmp(what, "comm")) {
 		n = pr_procfs_slurp(path, buf, len);
 		if (n > 0 && buf[n - 1] == '\n')
@@ -181,4 +234,39 @@ int pr_procfs_read(unsigned pid, const char *what, char *buf, size_t len)
 		return n;
 	}
 	return -EINVAL;
+}
+
+int pr_procfs_argv_at(const char *root, unsigned pid, char *buf, size_t len)
+{
+	char path[PR_PROCFS_PATH];
+	int err = path_of(path, sizeof(path), root, pid, "cmdline");
+
+	return err ?: read_argv(path, buf, len);
+}
+
+int pr_procfs_ns_at(const char *root, unsigned pid, const char *ns, uint32_t *inum)
+{
+	char path[PR_PROCFS_PATH], link[64], *open_b;
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s/%u/ns/%s", root, pid, ns);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	n = read_link(path, link, sizeof(link));
+	if (n < 0)
+		return n;
+	/* "mnt:[4026531841]" */
+	open_b = strchr(link, '[');
+	if (!open_b || open_b[1] < '0' || open_b[1] > '9')
+		return -EINVAL;
+	*inum = strtoul(open_b + 1, NULL, 10);
+	return 0;
+}
+
+int pr_procfs_read(unsigned pid, const char *what, char *buf, size_t len)
+{
+	if (strcmp(what, "exe") && strcmp(what, "cwd") && strcmp(what, "cmdline") &&
+	    strcmp(what, "comm"))
+		return -EINVAL;
+	return pr_procfs_read_at("/proc", pid, what, buf, len);
 }

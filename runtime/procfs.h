@@ -18,4 +18,21 @@ int pr_procfs_read(unsigned pid, const char *what, char *buf, size_t len);
 /* Reads a whole small file into buf (NUL-terminated); returns its length. */
 int pr_procfs_slurp(const char *path, char *buf, size_t len);
 
+/* Longest path these readers build under a procfs root. */
+#define PR_PROCFS_PATH 512
+
+/* The same readers under another procfs root (tests use a fake tree).
+ * what adds "environ" (raw, NUL-separated) and "cgroup" (the v2 path). */
+int pr_procfs_read_at(const char *root, unsigned pid, const char *what, char *buf, size_t len);
+/* /proc/PID/stat alone (uid is left 0). */
+int pr_procfs_stat_at(const char *root, unsigned pid, struct pr_proc_stat *out);
+/* The real uid from /proc/PID/status. */
+int pr_procfs_uid_at(const char *root, unsigned pid, uint32_t *uid);
+/* argv as NUL-separated words (no trailing NUL counted); returns the length. */
+int pr_procfs_argv_at(const char *root, unsigned pid, char *buf, size_t len);
+/* Turns n bytes of NUL-separated words into one space-separated string. */
+int pr_procfs_join_args(char *buf, int n);
+/* The inode of namespace ns ("mnt", "pid") from the /proc/PID/ns link. */
+int pr_procfs_ns_at(const char *root, unsigned pid, const char *ns, uint32_t *inum);
+
 #endif

@@ -20,6 +20,8 @@ struct pr_ksym;
 struct pr_elfsyms;
 struct pr_maps;
 struct pr_stacks;
+struct pr_proc;
+struct pr_cgroup;
 
 struct pr_rt {
 	const struct pr_opts *opts;
@@ -37,6 +39,9 @@ struct pr_rt {
 	struct pr_elfsyms *bins;
 	struct pr_maps *maps;
 	struct pr_stacks *stacks;
+	struct pr_cgroup *cgroups;
+	struct pr_proc *procs;
+	uint32_t proc_capacity; /* proc_cache{capacity=}; 0 = default */
 };
 
 #endif

@@ -356,18 +356,22 @@ static int boot_state(struct pr_script *s, const char *path)
 	return 0;
 }
 
+/* Expects the script's main chunk on the stack (it is consumed): the
+ * Lua side looks in it for what the hooks alone do not say. */
 static int finish_setup(struct pr_script *s)
 {
 	lua_State *L = s->L;
 	int err;
 
+	/* stack: chunk */
 	lua_getglobal(L, "require");
 	lua_pushliteral(L, "profrun");
 	lua_call(L, 1, 1);
 	lua_getfield(L, -1, "finish_setup");
 	lua_remove(L, -2);
-	/* stack: finish_setup */
-	err = call(s, 0, 1, "setup", false);
+	lua_insert(L, -2);
+	/* stack: finish_setup, chunk */
+	err = call(s, 1, 1, "setup", false);
 	if (err)
 		return -EINVAL;
 	s->hooks = lua_tointeger(L, -1);
@@ -384,10 +388,14 @@ int pr_script_setup(struct pr_script *s, const char *path, const char *code, cha
 	if (err)
 		return err;
 	/* stack: chunk */
+	lua_pushvalue(s->L, -1);
 	push_args(s->L, path ? path : "-e", args, nargs);
+	/* stack: chunk, chunk */
 	err = call(s, 0, 0, path ? path : "-e", false);
-	if (err)
+	if (err) {
+		lua_pop(s->L, 1);
 		return -EINVAL;
+	}
 	return finish_setup(s);
 }
 

@@ -153,8 +153,8 @@ static uint32_t add_stack(struct pr_stacks *st, uint64_t h, uint32_t n, uint32_t
 	return id;
 }
 
-static void normalize(struct pr_stacks *st, uint32_t pid, const uint64_t *k, uint32_t nk,
-		      const uint64_t *u, uint32_t nu)
+static void normalize(struct pr_stacks *st, uint32_t pid, uint64_t time, const uint64_t *k,
+		      uint32_t nk, const uint64_t *u, uint32_t nu)
 {
 	struct frame *f = st->scratch;
 	uint64_t foff;
@@ -164,7 +164,7 @@ static void normalize(struct pr_stacks *st, uint32_t pid, const uint64_t *k, uin
 		f[i] = (struct frame){ .addr = k[i], .kind = FK_KERNEL };
 	f += nk;
 	for (i = 0; i < nu; i++) {
-		struct pr_elfsym *b = pr_maps_normalize(st->maps, pid, u[i], &foff);
+		struct pr_elfsym *b = pr_maps_normalize(st->maps, pid, u[i], time, &foff);
 
 		if (b)
 			f[i] = (struct frame){ .addr = foff, .bin = b, .kind = FK_BINARY };
@@ -173,8 +173,8 @@ static void normalize(struct pr_stacks *st, uint32_t pid, const uint64_t *k, uin
 	}
 }
 
-uint32_t pr_stacks_intern(struct pr_stacks *st, uint32_t pid, const uint64_t *k, uint32_t nk,
-			  const uint64_t *u, uint32_t nu)
+uint32_t pr_stacks_intern(struct pr_stacks *st, uint32_t pid, uint64_t time, const uint64_t *k,
+			  uint32_t nk, const uint64_t *u, uint32_t nu)
 {
 	uint32_t n, slot, id;
 	uint64_t h;
@@ -186,7 +186,7 @@ uint32_t pr_stacks_intern(struct pr_stacks *st, uint32_t pid, const uint64_t *k,
 	n = nk + nu;
 	if (n == 0)
 		return 0;
-	normalize(st, pid, k, nk, u, nu);
+	normalize(st, pid, time, k, nk, u, nu);
 	h = hash_frames(st->scratch, n);
 	for (slot = h & st->table_mask; (id = st->table[slot]);
 	     slot = (slot + 1) & st->table_mask) {
@@ -256,7 +256,7 @@ int pr_stacks_usym(struct pr_stacks *st, uint32_t pid, uint64_t addr, struct pr_
 	struct frame fr = { .addr = addr, .pid = pid, .kind = FK_ANON };
 	uint64_t foff;
 
-	fr.bin = pr_maps_normalize(st->maps, pid, addr, &foff);
+	fr.bin = pr_maps_normalize(st->maps, pid, addr, 0, &foff);
 	if (fr.bin) {
 		fr.kind = FK_BINARY;
 		fr.addr = foff;

@@ -25,11 +25,11 @@ struct pr_stacks_opts {
 int pr_stacks_new(const struct pr_stacks_opts *o, struct pr_stacks **out);
 void pr_stacks_free(struct pr_stacks *st);
 
-/* Interns kernel frames k[0..nk) and user frames u[0..nu) of pid, leaf
- * first. Returns the stack id (>= 1), 0 when the table is full, or for an
+/* Interns kernel frames k[0..nk) and user frames u[0..nu) of pid, taken
+ * at time (CLOCK_MONOTONIC ns; 0 = now), leaf first. Returns the stack id (>= 1), 0 when the table is full, or for an
  * empty stack. */
-uint32_t pr_stacks_intern(struct pr_stacks *st, uint32_t pid, const uint64_t *k, uint32_t nk,
-			  const uint64_t *u, uint32_t nu);
+uint32_t pr_stacks_intern(struct pr_stacks *st, uint32_t pid, uint64_t time, const uint64_t *k,
+			  uint32_t nk, const uint64_t *u, uint32_t nu);
 /* Fills out[0..max) with the frames of stack id, leaf first (kernel frames
  * first). Returns the number of frames, or -ENOENT. Strings in out live
  * until profrun exits. */

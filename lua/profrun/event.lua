@@ -14,11 +14,28 @@ ffi.cdef [[
 typedef struct { struct pr_sample r; } pr_sample_view;
 typedef struct { struct pr_exec r; } pr_exec_view;
 typedef struct { struct pr_exit r; } pr_exit_view;
+typedef struct { struct pr_fork r; } pr_fork_view;
 ]]
 
 local stack_of -- set by profrun: id -> frames
 
 local function comm(r) return ffi_string(r.comm) end
+
+-- the exec event's argument block: NUL-separated words
+local function args_text(r)
+    local n = r.args_len
+    if n > ffi.sizeof(r.args) then n = ffi.sizeof(r.args) end
+    while n > 0 and r.args[n - 1] == 0 do n = n - 1 end
+    return ffi_string(r.args, n)
+end
+
+local function split_args(s)
+    local t = {}
+    for w in (s .. "\0"):gmatch("([^%z]*)%z") do t[#t + 1] = w end
+    if s == "" then t = {} end
+    return t
+end
+M.split_args = split_args
 local function time(r) return tonumber(r.hdr.time) end
 local function cgroup(r) return tonumber(r.cgroup) end
 
@@ -37,7 +54,18 @@ local getters = {
         old_pid = function(r) return r.old_pid end,
         start = function(r) return tonumber(r.start) end,
         filename = function(r) return ffi_string(r.filename) end,
+        argv = function(r) return split_args(args_text(r)) end,
+        cmdline = function(r) return (args_text(r):gsub("%z", " ")) end,
+        args_truncated = function(r) return r.args_truncated ~= 0 end,
+        mntns = function(r) return r.mntns end,
+        pidns = function(r) return r.pidns end,
         comm = comm, time = time, cgroup = cgroup,
+    },
+    fork = {
+        pid = function(r) return r.pid end,
+        ppid = function(r) return r.ppid end,
+        start = function(r) return tonumber(r.start) end,
+        comm = comm, time = time,
     },
     exit = {
         pid = function(r) return r.pid end,
@@ -119,6 +147,7 @@ end
 M.sample_ptr = ffi.typeof("const pr_sample_view *")
 M.exec_ptr = ffi.typeof("const pr_exec_view *")
 M.exit_ptr = ffi.typeof("const pr_exit_view *")
+M.fork_ptr = ffi.typeof("const pr_fork_view *")
 
 function M.set_stack_resolver(fn) stack_of = fn end
 

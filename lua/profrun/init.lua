@@ -37,9 +37,10 @@ local HOOK_BITS = {
     on_sample = C.PR_HOOK_SAMPLE,
     on_exec = C.PR_HOOK_EXEC,
     on_exit = C.PR_HOOK_EXIT,
+    on_fork = C.PR_HOOK_FORK,
     on_end = 0,
 }
-local HOOK_NAMES = { "on_sample", "on_exec", "on_exit", "on_end" }
+local HOOK_NAMES = { "on_sample", "on_exec", "on_exit", "on_fork", "on_end" }
 
 -- ---- helpers ----------------------------------------------------------
 
@@ -219,34 +220,83 @@ function api.usym(pid, addr)
     return frame_table(one_frame)
 end
 
-local proc_stat = ffi.new("struct pr_proc_stat")
-local proc_buf = ffi.new("char[?]", 65536)
-local LAZY = { exe = true, cwd = true, cmdline = true }
+local proc_tracking = false -- proc_cache{} was called
+
+-- proc_cache{ capacity = N }: bound of the process metadata cache
+function api.proc_cache(t)
+    setup_only("proc_cache{}")
+    check_keys("proc_cache{}", t, { capacity = true })
+    local c = opt_int("proc_cache{}", t, "capacity", 16, 4194304) or 0
+    local r = C.pr_ffi_proc_config(rt, c, errp)
+    if r < 0 then c_error("proc_cache{}", r) end
+    proc_tracking = true
+end
+
+local STR_FIELDS = {
+    exe = C.PR_PF_EXE, cmdline = C.PR_PF_CMDLINE, cwd = C.PR_PF_CWD,
+    cgroup = C.PR_PF_CGROUP, container = C.PR_PF_CONTAINER, user = C.PR_PF_USER,
+}
+local NUM_FIELDS = { uid = C.PR_PF_UID, mntns = C.PR_PF_MNTNS, pidns = C.PR_PF_PIDNS }
+local STRBUF_LEN = 65536
+local strbuf = ffi.new("char[?]", STRBUF_LEN)
+local numbuf = ffi.new("uint64_t[1]")
+local info = ffi.new("struct pr_proc_info")
+
+local proc_methods = {}
+
+-- p:env(name): the value of an environment variable, or nil
+function proc_methods.env(p, name)
+    if type(name) ~= "string" then error("p:env(name): name must be a string", 2) end
+    local n = C.pr_ffi_proc_env(rt, p.pid, p.gen, name, strbuf, STRBUF_LEN)
+    return n >= 0 and ffi_string(strbuf, n) or nil
+end
+
+local function proc_string(p, field)
+    local n = C.pr_ffi_proc_field(rt, p.pid, p.gen, field, strbuf, STRBUF_LEN)
+    return n >= 0 and ffi_string(strbuf, n) or nil
+end
+
+-- Fields are read (and cached) by the runtime on first use; a proc object
+-- is bound to one process: after the pid is reused it reads nil, never the
+-- new process's data.
 local proc_mt = {
     __index = function(p, k)
-        if not LAZY[k] then return nil end
-        local n = C.pr_ffi_proc_read(p.pid, k, proc_buf, 65536)
-        local v = n >= 0 and ffi_string(proc_buf, n) or nil
-        rawset(p, k, v or false)
-        return v
+        local f = STR_FIELDS[k]
+        if f then return proc_string(p, f) end
+        f = NUM_FIELDS[k]
+        if f then
+            if C.pr_ffi_proc_number(rt, p.pid, p.gen, f, numbuf) < 0 then return nil end
+            return tonumber(numbuf[0])
+        end
+        if k == "argv" then
+            local s = proc_string(p, C.PR_PF_ARGV)
+            return s and event.split_args(s) or nil
+        end
+        if k == "exited" then
+            return C.pr_ffi_proc_lookup(rt, p.pid, info) < 0 or info.gen ~= p.gen
+                or info.exited ~= 0
+        end
+        return proc_methods[k]
     end,
+    __tostring = function(p) return format("proc %d (%s)", p.pid, p.comm) end,
 }
 
--- proc(pid): {pid, ppid, uid, comm, start_time, exe, cmdline, cwd} read
--- from /proc (exe, cmdline and cwd on first use); nil if there is no such
--- process
+-- proc(pid): what is known of a process (see the README), or nil when no
+-- such process is known or alive. Never stale: a pid that was reused gives
+-- the new process, and an exited one stays readable through the dispatch
+-- cycle after its exit.
 function api.proc(pid)
     run_phase_only("proc()")
     if type(pid) ~= "number" then error("proc(pid): pid must be a number", 2) end
-    if C.pr_ffi_proc_stat(pid, proc_stat) < 0 then return nil end
+    if C.pr_ffi_proc_lookup(rt, pid, info) < 0 then return nil end
     return setmetatable({
-        pid = proc_stat.pid, ppid = proc_stat.ppid, uid = proc_stat.uid,
-        comm = ffi_string(proc_stat.comm), start_time = tonumber(proc_stat.start_ticks),
+        pid = info.pid, ppid = info.ppid, comm = ffi_string(info.comm),
+        start_time = tonumber(info.start_ticks), gen = info.gen,
     }, proc_mt)
 end
 
 local stats_buf = ffi.new("struct pr_stats")
-local SOURCES = { [0] = "sample", "exec", "exit" }
+local SOURCES = { [0] = "sample", "exec", "exit", "fork" }
 
 -- stats(): what was produced, delivered and lost per source, and counters
 function api.stats()
@@ -257,6 +307,13 @@ function api.stats()
         stacks_full = tonumber(s.stacks_full), kstack_errors = tonumber(s.kstack_errors),
         ustack_errors = tonumber(s.ustack_errors), hook_errors = hook_errors,
         ksyms = tonumber(s.ksyms), binaries = tonumber(s.binaries),
+        proc = {
+            size = tonumber(s.proc_size), capacity = tonumber(s.proc_capacity),
+            hits = tonumber(s.proc_hits), misses = tonumber(s.proc_misses),
+            evictions = tonumber(s.proc_evictions),
+            exited_evictions = tonumber(s.proc_exited_evictions),
+            reloads = tonumber(s.proc_reloads), seeded = tonumber(s.proc_seeded),
+        },
     }
     for i = 0, C.PR_SRC_MAX - 1 do
         t[SOURCES[i]] = { produced = tonumber(s.produced[i]),
@@ -285,10 +342,31 @@ local function lock_globals()
     })
 end
 
+-- Does fn (or a function defined inside it) name this global? Global
+-- reads are string constants of the bytecode, so this finds every
+-- proc(...) the script could call.
+local function names_global(fn, name)
+    local ok, jutil = pcall(require, "jit.util")
+    if not ok then return true end -- cannot tell: assume it does
+    local function walk(f)
+        local fi = jutil.funcinfo(f)
+        for i = 1, fi.gcconsts or 0 do
+            local k = jutil.funck(f, -i)
+            if k == name or (type(k) == "proto" and walk(k)) then return true end
+        end
+        return false
+    end
+    return walk(fn)
+end
+
 -- Called once the script's top level has run: collects the hooks, checks
--- them, and returns the bits of the hooks that need BPF.
-function M.finish_setup()
+-- them, and returns the bits of what needs BPF (hooks, and proc()
+-- tracking when the script can call proc).
+function M.finish_setup(chunk)
     local mask = 0
+    if proc_tracking or (chunk and names_global(chunk, "proc")) then
+        mask = C.PR_HOOK_PROC
+    end
     for name, v in pairs(_G) do
         if type(name) == "string" and name:sub(1, 3) == "on_" then
             if not HOOK_BITS[name] then
@@ -314,7 +392,9 @@ end
 
 local hdr_ptr = ffi.typeof("const struct pr_hdr *")
 local sample_ptr, exec_ptr, exit_ptr = event.sample_ptr, event.exec_ptr, event.exit_ptr
+local fork_ptr = event.fork_ptr
 local REC_SAMPLE, REC_EXEC, REC_EXIT = C.PR_REC_SAMPLE, C.PR_REC_EXEC, C.PR_REC_EXIT
+local REC_FORK = C.PR_REC_FORK
 local basep = ffi.new("const uint8_t *[1]")
 local bytesp = ffi.new("uint32_t[1]")
 
@@ -348,6 +428,7 @@ function M.dispatch()
     local n = C.pr_ffi_batch(rt, basep, bytesp)
     local p = basep[0]
     local on_sample, on_exec, on_exit = hooks.on_sample, hooks.on_exec, hooks.on_exit
+    local on_fork = hooks.on_fork
     local kg = keep_going
     for _ = 1, n do
         if stopping then return end
@@ -364,6 +445,10 @@ function M.dispatch()
         elseif t == REC_EXIT then
             if on_exit then
                 if kg then protected(on_exit, cast(exit_ptr, p)) else on_exit(cast(exit_ptr, p)) end
+            end
+        elseif t == REC_FORK then
+            if on_fork then
+                if kg then protected(on_fork, cast(fork_ptr, p)) else on_fork(cast(fork_ptr, p)) end
             end
         end
         p = p + band(h.size + 7, -8)

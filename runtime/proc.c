@@ -1,0 +1,700 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Process metadata cache. An entry is one process: its pid plus its start
+ * time in clock ticks since boot (what /proc/PID/stat field 22 holds and
+ * what exec/fork/exit events carry as start_boottime). Each entry gets a
+ * generation number when created; Lua objects hold (pid, gen), so a proc()
+ * object never reads another process's data after the pid is reused.
+ *
+ * Sources, in order of trust: lifecycle events (exec carries comm, ppid,
+ * uid, cgroup, namespaces, filename and argv, so a 1 ms process is fully
+ * described), then /proc, read one field at a time on first use. A /proc
+ * read for a live entry is checked afterwards against the entry's start
+ * time: if the pid now belongs to another process the value is dropped.
+ * Exited entries never read /proc (the pid may be someone else's by now).
+ *
+ * Lifetime: an exit marks the entry; it stays readable through the end of
+ * the next dispatch cycle (on_exit and samples still in flight find it),
+ * then it is evicted. An exec of the same process drops every field read
+ * so far. An event or /proc stat with another start time replaces the
+ * entry (a reload). The LRU bound holds at all times: past capacity the
+ * least recently used entry goes, whatever its state.
+ */
+#include <errno.h>
+#include <dirent.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "proc.h"
+#include "procfs.h"
+
+#define ENV_MAX (128 * 1024)
+#define ARGV_MAX (64 * 1024)
+
+enum have_bits {
+	HAVE_UID = 1 << 0,
+	HAVE_MNTNS = 1 << 1,
+	HAVE_PIDNS = 1 << 2,
+	HAVE_CGROUP_ID = 1 << 3,
+};
+
+struct entry {
+	uint32_t pid, ppid, uid, mntns, pidns;
+	uint32_t have;          /* enum have_bits */
+	uint32_t tried;         /* string fields tried (bit per enum pr_proc_field) */
+	bool exited;
+	bool args_truncated;    /* the exec event's argv was cut */
+	uint64_t gen, start_ticks, cgroup_id, exit_cycle;
+	char comm[16];
+	char *str[PR_PF_STR_MAX];
+	uint32_t str_len[PR_PF_STR_MAX];
+	char *event_exe;        /* filename from the exec event */
+	char *environ;          /* raw, NUL-separated */
+	uint32_t environ_len;
+	bool environ_tried;
+	struct entry *hnext;             /* hash chain */
+	struct entry *lru_prev, *lru_next; /* most recent at head */
+	struct entry *xnext;             /* exited list, oldest first */
+};
+
+struct pr_proc {
+	char *root;
+	struct pr_cgroup *cgroups;
+	uint32_t capacity, nbuckets;
+	struct entry **buckets;
+	struct entry *lru_head, *lru_tail;
+	struct entry *x_head, *x_tail;
+	uint64_t size, next_gen, cycle, ns_per_tick;
+	void (*on_evict)(void *ctx, uint32_t pid);
+	void *evict_ctx;
+	uint64_t hits, misses, evictions, exited_evictions, reloads, seeded;
+	char scratch[ENV_MAX > ARGV_MAX ? ENV_MAX : ARGV_MAX];
+};
+
+int pr_proc_new(const struct pr_proc_opts *o, struct pr_proc **out)
+{
+	struct pr_proc *pc = calloc(1, sizeof(*pc));
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (!pc)
+		return -ENOMEM;
+	pc->capacity = o->capacity ? o->capacity : PR_PROC_DEFAULT_CAPACITY;
+	for (pc->nbuckets = 64; pc->nbuckets < pc->capacity; pc->nbuckets *= 2)
+		;
+	pc->buckets = calloc(pc->nbuckets, sizeof(*pc->buckets));
+	pc->root = strdup(o->root ? o->root : "/proc");
+	if (!pc->buckets || !pc->root) {
+		free(pc->buckets);
+		free(pc->root);
+		free(pc);
+		return -ENOMEM;
+	}
+	pc->cgroups = o->cgroups;
+	pc->on_evict = o->on_evict;
+	pc->evict_ctx = o->evict_ctx;
+	pc->ns_per_tick = 1000000000ull / (hz > 0 ? hz : 100);
+	pc->next_gen = 1;
+	*out = pc;
+	return 0;
+}
+
+static void clear_fields(struct entry *e)
+{
+	int i;
+
+	for (i = 0; i < PR_PF_STR_MAX; i++) {
+		free(e->str[i]);
+		e->str[i] = NULL;
+		e->str_len[i] = 0;
+	}
+	free(e->event_exe);
+	free(e->environ);
+	e->event_exe = NULL;
+	e->environ = NULL;
+	e->environ_len = 0;
+	e->environ_tried = false;
+	e->tried = 0;
+	e->have = 0;
+	e->args_truncated = false;
+}
+
+static void entry_free(struct entry *e)
+{
+	clear_fields(e);
+	free(e);
+}
+
+void pr_proc_free(struct pr_proc *pc)
+{
+	struct entry *e, *next;
+
+	if (!pc)
+		return;
+	for (e = pc->lru_head; e; e = next) {
+		next = e->lru_next;
+		entry_free(e);
+	}
+	free(pc->buckets);
+	free(pc->root);
+	free(pc);
+}
+
+static struct entry **slot_of(struct pr_proc *pc, uint32_t pid)
+{
+	return &pc->buckets[pid & (pc->nbuckets - 1)];
+}
+
+static struct entry *find(struct pr_proc *pc, uint32_t pid)
+{
+	struct entry *e;
+
+	for (e = *slot_of(pc, pid); e; e = e->hnext)
+		if (e->pid == pid)
+			return e;
+	return NULL;
+}
+
+static void lru_unlink(struct pr_proc *pc, struct entry *e)
+{
+	if (e->lru_prev)
+		e->lru_prev->lru_next = e->lru_next;
+	else
+		pc->lru_head = e->lru_next;
+	if (e->lru_next)
+		e->lru_next->lru_prev = e->lru_prev;
+	else
+		pc->lru_tail = e->lru_prev;
+	e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_push(struct pr_proc *pc, struct entry *e)
+{
+	e->lru_next = pc->lru_head;
+	if (pc->lru_head)
+		pc->lru_head->lru_prev = e;
+	pc->lru_head = e;
+	if (!pc->lru_tail)
+		pc->lru_tail = e;
+}
+
+static void touch(struct pr_proc *pc, struct entry *e)
+{
+	if (pc->lru_head == e)
+		return;
+	lru_unlink(pc, e);
+	lru_push(pc, e);
+}
+
+static void xlist_remove(struct pr_proc *pc, struct entry *e)
+{
+	struct entry **pp, *prev = NULL;
+
+	for (pp = &pc->x_head; *pp; prev = *pp, pp = &(*pp)->xnext) {
+		if (*pp != e)
+			continue;
+		*pp = e->xnext;
+		if (pc->x_tail == e)
+			pc->x_tail = prev;
+		e->xnext = NULL;
+		return;
+	}
+}
+
+/* Removes e from every structure and frees it. */
+static void drop(struct pr_proc *pc, struct entry *e)
+{
+	struct entry **pp;
+
+	for (pp = slot_of(pc, e->pid); *pp; pp = &(*pp)->hnext) {
+		if (*pp == e) {
+			*pp = e->hnext;
+			break;
+		}
+	}
+	lru_unlink(pc, e);
+	if (e->exited)
+		xlist_remove(pc, e);
+	pc->size--;
+	entry_free(e);
+}
+
+static struct entry *create(struct pr_proc *pc, uint32_t pid, uint64_t start_ticks)
+{
+	struct entry *e = calloc(1, sizeof(*e)), **slot;
+
+	if (!e)
+		return NULL;
+	while (pc->size >= pc->capacity && pc->lru_tail) {
+		pc->evictions++;
+		drop(pc, pc->lru_tail);
+	}
+	e->pid = pid;
+	e->start_ticks = start_ticks;
+	e->gen = pc->next_gen++;
+	slot = slot_of(pc, pid);
+	e->hnext = *slot;
+	*slot = e;
+	lru_push(pc, e);
+	pc->size++;
+	return e;
+}
+
+/* The entry for the process (pid, start): the cached one when it is the
+ * same process, else a fresh one replacing it. */
+static struct entry *entry_for(struct pr_proc *pc, uint32_t pid, uint64_t start_ticks)
+{
+	struct entry *e = find(pc, pid);
+
+	if (e && !e->exited && e->start_ticks == start_ticks) {
+		touch(pc, e);
+		return e;
+	}
+	if (e) {
+		/* an exited entry stays for its grace cycle unless the pid is
+		 * taken again: then the new process wins the slot */
+		pc->reloads++;
+		drop(pc, e);
+	}
+	return create(pc, pid, start_ticks);
+}
+
+static uint64_t ticks_of(const struct pr_proc *pc, uint64_t boottime_ns)
+{
+	return boottime_ns / pc->ns_per_tick;
+}
+
+static void set_comm(struct entry *e, const char *comm)
+{
+	memcpy(e->comm, comm, sizeof(e->comm));
+	e->comm[sizeof(e->comm) - 1] = '\0';
+}
+
+static char *dup_bytes(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+void pr_proc_on_exec(struct pr_proc *pc, const struct pr_exec *ev)
+{
+	struct entry *e = entry_for(pc, ev->pid, ticks_of(pc, ev->start_boottime));
+	uint32_t n;
+
+	if (!e)
+		return;
+	clear_fields(e); /* a new image: nothing read before still holds */
+	set_comm(e, ev->comm);
+	e->ppid = ev->ppid;
+	e->uid = ev->uid;
+	e->mntns = ev->mntns;
+	e->pidns = ev->pidns;
+	e->cgroup_id = ev->cgroup;
+	e->have = HAVE_UID | HAVE_MNTNS | HAVE_PIDNS | HAVE_CGROUP_ID;
+	n = strnlen(ev->filename, sizeof(ev->filename));
+	if (n)
+		e->event_exe = dup_bytes(ev->filename, n);
+	n = ev->args_len < sizeof(ev->args) ? ev->args_len : sizeof(ev->args);
+	while (n > 0 && ev->args[n - 1] == '\0')
+		n--;
+	if (n) {
+		e->str[PR_PF_ARGV] = dup_bytes(ev->args, n);
+		e->str_len[PR_PF_ARGV] = e->str[PR_PF_ARGV] ? n : 0;
+		e->args_truncated = ev->args_truncated;
+	}
+}
+
+void pr_proc_on_fork(struct pr_proc *pc, const struct pr_fork *ev)
+{
+	struct entry *e = entry_for(pc, ev->pid, ticks_of(pc, ev->start_boottime));
+
+	if (!e)
+		return;
+	set_comm(e, ev->comm);
+	e->ppid = ev->ppid;
+}
+
+void pr_proc_on_exit(struct pr_proc *pc, const struct pr_exit *ev)
+{
+	uint64_t ticks = ticks_of(pc, ev->start_boottime);
+	struct entry *e = find(pc, ev->pid);
+
+	/* never seen (it started and ended between two looks): keep what the
+	 * event tells, so on_exit can still ask */
+	if (!e || e->exited || e->start_ticks != ticks) {
+		e = entry_for(pc, ev->pid, ticks);
+		if (!e)
+			return;
+		set_comm(e, ev->comm);
+		e->ppid = ev->ppid;
+		e->cgroup_id = ev->cgroup;
+		e->have |= HAVE_CGROUP_ID;
+	}
+	e->exited = true;
+	e->exit_cycle = pc->cycle;
+	e->xnext = NULL;
+	if (pc->x_tail)
+		pc->x_tail->xnext = e;
+	else
+		pc->x_head = e;
+	pc->x_tail = e;
+}
+
+void pr_proc_end_cycle(struct pr_proc *pc)
+{
+	struct entry *e;
+	uint32_t pid;
+
+	while ((e = pc->x_head) && e->exit_cycle < pc->cycle) {
+		pid = e->pid;
+		pc->exited_evictions++;
+		drop(pc, e);
+		if (pc->on_evict)
+			pc->on_evict(pc->evict_ctx, pid);
+	}
+	pc->cycle++;
+}
+
+static struct entry *load(struct pr_proc *pc, uint32_t pid)
+{
+	struct pr_proc_stat st;
+	struct entry *e;
+
+	if (pr_procfs_stat_at(pc->root, pid, &st) || st.pid != pid)
+		return NULL;
+	e = entry_for(pc, pid, st.start_ticks);
+	if (!e)
+		return NULL;
+	set_comm(e, st.comm);
+	e->ppid = st.ppid;
+	return e;
+}
+
+int pr_proc_seed(struct pr_proc *pc)
+{
+	struct dirent *d;
+	char *end;
+	DIR *dir;
+	unsigned long pid;
+	int n = 0;
+
+	dir = opendir(pc->root);
+	if (!dir)
+		return -errno;
+	while ((d = readdir(dir)) && n < (int)pc->capacity) {
+		pid = strtoul(d->d_name, &end, 10);
+		if (*end || pid == 0 || pid > 0xffffffffu)
+			continue;
+		if (!find(pc, pid) && load(pc, pid))
+			n++;
+	}
+	closedir(dir);
+	pc->seeded += n;
+	return n;
+}
+
+static void fill_info(const struct entry *e, struct pr_proc_info *out)
+{
+	*out = (struct pr_proc_info){
+		.gen = e->gen, .start_ticks = e->start_ticks, .pid = e->pid, .ppid = e->ppid,
+		.exited = e->exited,
+	};
+	memcpy(out->comm, e->comm, sizeof(out->comm));
+}
+
+int pr_proc_lookup(struct pr_proc *pc, uint32_t pid, struct pr_proc_info *out)
+{
+	struct entry *e = find(pc, pid);
+
+	if (e) {
+		pc->hits++;
+		touch(pc, e);
+	} else {
+		pc->misses++;
+		e = load(pc, pid);
+		if (!e)
+			return -ENOENT;
+	}
+	fill_info(e, out);
+	return 0;
+}
+
+static struct entry *find_gen(struct pr_proc *pc, uint32_t pid, uint64_t gen)
+{
+	struct entry *e = find(pc, pid);
+
+	return e && e->gen == gen ? e : NULL;
+}
+
+/* A value read from /proc counts only if the pid still names this process
+ * after the read. */
+static bool still_same(struct pr_proc *pc, const struct entry *e)
+{
+	struct pr_proc_stat st;
+
+	return !pr_procfs_stat_at(pc->root, e->pid, &st) && st.start_ticks == e->start_ticks;
+}
+
+static int read_procfs(struct pr_proc *pc, struct entry *e, int field, char *buf, size_t len)
+{
+	switch (field) {
+	case PR_PF_EXE:
+		return pr_procfs_read_at(pc->root, e->pid, "exe", buf, len);
+	case PR_PF_ARGV:
+		return pr_procfs_argv_at(pc->root, e->pid, buf, len);
+	case PR_PF_CWD:
+		return pr_procfs_read_at(pc->root, e->pid, "cwd", buf, len);
+	case PR_PF_CGROUP:
+		return pr_procfs_read_at(pc->root, e->pid, "cgroup", buf, len);
+	default:
+		return -EINVAL;
+	}
+}
+
+/* The cgroup path from the id an event carried: good after the exit too. */
+static int cgroup_from_id(struct pr_proc *pc, struct entry *e, char *buf, size_t len)
+{
+	const char *path;
+
+	if (!(e->have & HAVE_CGROUP_ID) || !pc->cgroups)
+		return -ENOENT;
+	path = pr_cgroup_lookup(pc->cgroups, e->cgroup_id);
+	if (!path)
+		return -ENOENT;
+	snprintf(buf, len, "%s", path);
+	return strlen(buf);
+}
+
+static int user_name(struct pr_proc *pc, uint32_t uid, char *buf, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+
+	(void)pc;
+	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) || !res)
+		return -ENOENT;
+	snprintf(buf, len, "%s", res->pw_name);
+	return strlen(buf);
+}
+
+static int load_number(struct pr_proc *pc, struct entry *e, int field);
+static int get_string(struct pr_proc *pc, struct entry *e, int field);
+
+static int fill_string(struct pr_proc *pc, struct entry *e, int field)
+{
+	char *buf = pc->scratch;
+	size_t len = sizeof(pc->scratch);
+	int n;
+
+	switch (field) {
+	case PR_PF_CONTAINER:
+		n = get_string(pc, e, PR_PF_CGROUP);
+		if (n >= 0)
+			n = pr_cgroup_container_id(e->str[PR_PF_CGROUP], buf, len);
+		break;
+	case PR_PF_CMDLINE:
+		n = get_string(pc, e, PR_PF_ARGV);
+		if (n >= 0) {
+			memcpy(buf, e->str[PR_PF_ARGV], n);
+			n = pr_procfs_join_args(buf, n);
+		}
+		break;
+	case PR_PF_USER:
+		n = load_number(pc, e, PR_PF_UID);
+		if (!n)
+			n = user_name(pc, e->uid, buf, len);
+		break;
+	case PR_PF_CGROUP:
+		n = cgroup_from_id(pc, e, buf, len);
+		if (n >= 0)
+			break;
+		/* fall through */
+	default:
+		n = e->exited ? -ENOENT : read_procfs(pc, e, field, buf, ARGV_MAX);
+		if (n >= 0 && !still_same(pc, e))
+			n = -ESTALE;
+	}
+	if (n < 0)
+		return n;
+	e->str[field] = dup_bytes(buf, n);
+	if (!e->str[field])
+		return -ENOMEM;
+	e->str_len[field] = n;
+	return n;
+}
+
+/* exe: the kernel's resolved path while the process lives; else the path
+ * its exec event named. */
+static int fill_exe(struct pr_proc *pc, struct entry *e)
+{
+	int n = fill_string(pc, e, PR_PF_EXE);
+	size_t k;
+
+	if (n >= 0 || !e->event_exe)
+		return n;
+	k = strlen(e->event_exe);
+	e->str[PR_PF_EXE] = dup_bytes(e->event_exe, k);
+	e->str_len[PR_PF_EXE] = e->str[PR_PF_EXE] ? k : 0;
+	return e->str[PR_PF_EXE] ? (int)k : -ENOMEM;
+}
+
+/* argv from the exec event, unless it was cut and /proc has all of it. */
+static int fill_argv(struct pr_proc *pc, struct entry *e)
+{
+	char *cut = e->str[PR_PF_ARGV];
+	uint32_t cut_len = e->str_len[PR_PF_ARGV];
+	int n;
+
+	if (cut && !e->args_truncated)
+		return cut_len;
+	e->str[PR_PF_ARGV] = NULL;
+	n = fill_string(pc, e, PR_PF_ARGV);
+	if (n < 0 && cut) {
+		e->str[PR_PF_ARGV] = cut;
+		e->str_len[PR_PF_ARGV] = cut_len;
+		return cut_len;
+	}
+	free(cut);
+	e->args_truncated = false;
+	return n;
+}
+
+static int get_string(struct pr_proc *pc, struct entry *e, int field)
+{
+	int n;
+
+	if (e->str[field] && !(field == PR_PF_ARGV && e->args_truncated))
+		return e->str_len[field];
+	if (e->tried & (1u << field))
+		return -ENOENT;
+	if (field == PR_PF_EXE)
+		n = fill_exe(pc, e);
+	else if (field == PR_PF_ARGV)
+		n = fill_argv(pc, e);
+	else
+		n = fill_string(pc, e, field);
+	e->tried |= 1u << field;
+	return n;
+}
+
+int pr_proc_field(struct pr_proc *pc, uint32_t pid, uint64_t gen, int field, char *buf,
+		  uint32_t len)
+{
+	struct entry *e = find_gen(pc, pid, gen);
+	int n;
+
+	if (!e)
+		return -ESTALE;
+	if (field < 0 || field >= PR_PF_STR_MAX || len == 0)
+		return -EINVAL;
+	n = get_string(pc, e, field);
+	if (n < 0)
+		return n;
+	if ((uint32_t)n >= len)
+		n = len - 1;
+	memcpy(buf, e->str[field], n);
+	buf[n] = '\0';
+	return n;
+}
+
+static int load_number(struct pr_proc *pc, struct entry *e, int field)
+{
+	uint32_t bit = field == PR_PF_UID ? HAVE_UID : field == PR_PF_MNTNS ? HAVE_MNTNS : HAVE_PIDNS;
+	uint32_t *dst = field == PR_PF_UID ? &e->uid : field == PR_PF_MNTNS ? &e->mntns : &e->pidns;
+	uint32_t v;
+	int err;
+
+	if (e->have & bit)
+		return 0;
+	if (e->exited)
+		return -ENOENT;
+	if (field == PR_PF_UID)
+		err = pr_procfs_uid_at(pc->root, e->pid, &v);
+	else
+		err = pr_procfs_ns_at(pc->root, e->pid, field == PR_PF_MNTNS ? "mnt" : "pid", &v);
+	if (!err && !still_same(pc, e))
+		err = -ESTALE;
+	if (err)
+		return err;
+	*dst = v;
+	e->have |= bit;
+	return 0;
+}
+
+int pr_proc_number(struct pr_proc *pc, uint32_t pid, uint64_t gen, int field, uint64_t *out)
+{
+	struct entry *e = find_gen(pc, pid, gen);
+	int err;
+
+	if (!e)
+		return -ESTALE;
+	if (field != PR_PF_UID && field != PR_PF_MNTNS && field != PR_PF_PIDNS)
+		return -EINVAL;
+	err = load_number(pc, e, field);
+	if (err)
+		return err;
+	*out = field == PR_PF_UID ? e->uid : field == PR_PF_MNTNS ? e->mntns : e->pidns;
+	return 0;
+}
+
+static int load_environ(struct pr_proc *pc, struct entry *e)
+{
+	int n;
+
+	if (e->environ || e->environ_tried)
+		return e->environ ? 0 : -ENOENT;
+	e->environ_tried = true;
+	if (e->exited)
+		return -ENOENT;
+	n = pr_procfs_read_at(pc->root, e->pid, "environ", pc->scratch, ENV_MAX);
+	if (n < 0 || !still_same(pc, e))
+		return -ENOENT;
+	e->environ = dup_bytes(pc->scratch, n);
+	e->environ_len = e->environ ? n : 0;
+	return e->environ ? 0 : -ENOMEM;
+}
+
+int pr_proc_env(struct pr_proc *pc, uint32_t pid, uint64_t gen, const char *name, char *buf,
+		uint32_t len)
+{
+	struct entry *e = find_gen(pc, pid, gen);
+	size_t k = strlen(name);
+	const char *p, *end;
+	int n;
+
+	if (!e)
+		return -ESTALE;
+	if (len == 0 || load_environ(pc, e))
+		return -ENOENT;
+	end = e->environ + e->environ_len;
+	for (p = e->environ; p < end; p += strnlen(p, end - p) + 1) {
+		if ((size_t)(end - p) > k && !strncmp(p, name, k) && p[k] == '=') {
+			n = strnlen(p + k + 1, end - p - k - 1);
+			if ((uint32_t)n >= len)
+				n = len - 1;
+			memcpy(buf, p + k + 1, n);
+			buf[n] = '\0';
+			return n;
+		}
+	}
+	return -ENOENT;
+}
+
+void pr_proc_stats(const struct pr_proc *pc, struct pr_stats *out)
+{
+	out->proc_size += pc->size;
+	out->proc_capacity += pc->capacity;
+	out->proc_hits += pc->hits;
+	out->proc_misses += pc->misses;
+	out->proc_evictions += pc->evictions;
+	out->proc_exited_evictions += pc->exited_evictions;
+	out->proc_reloads += pc->reloads;
+	out->proc_seeded += pc->seeded;
+}
