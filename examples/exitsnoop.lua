@@ -1,12 +1,13 @@
 -- exitsnoop.lua: one line per process exit on the whole machine: how long
--- it lived and how it ended (exit code, or the signal that killed it).
+-- it lived, how it ended (exit code, or the signal that killed it) and its
+-- command line, which proc() still knows after the exit.
 --
 --   profrun examples/exitsnoop.lua            # until Ctrl-C
 --   profrun examples/exitsnoop.lua -d 10s
 --
---   COMM             PID     PPID    LIFETIME(ms)  EXIT
---   sh               4312    4290          2.314   code 3
---   sleep            4318    4290       1001.870   signal 15 (TERM)
+--   COMM             PID     PPID    LIFETIME(ms)  EXIT                 COMMAND
+--   sh               4312    4290          2.314   code 3               sh -c exit 3
+--   sleep            4318    4290       1001.870   signal 15 (TERM)     sleep 10
 local fmt = string.format
 
 local SIGNALS = {
@@ -15,7 +16,8 @@ local SIGNALS = {
     [13] = "PIPE", [14] = "ALRM", [15] = "TERM",
 }
 
-print(fmt("%-16s %-7s %-7s %13s  %s", "COMM", "PID", "PPID", "LIFETIME(ms)", "EXIT"))
+print(fmt("%-16s %-7s %-7s %13s  %-20s %s", "COMM", "PID", "PPID", "LIFETIME(ms)", "EXIT",
+    "COMMAND"))
 
 function on_exit(e)
     local how
@@ -25,7 +27,10 @@ function on_exit(e)
     else
         how = fmt("code %d", e.exit_code)
     end
-    print(fmt("%-16s %-7d %-7d %13.3f  %s", e.comm, e.pid, e.ppid, e.duration / 1e6, how))
+    local p = proc(e.pid)
+    local cmd = p and p.cmdline
+    print(fmt("%-16s %-7d %-7d %13.3f  %-20s %s", e.comm, e.pid, e.ppid, e.duration / 1e6, how,
+        (cmd and cmd ~= "") and cmd or "[" .. e.comm .. "]"))
 end
 
 function on_end()
