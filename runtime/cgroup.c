@@ -193,7 +193,7 @@ static const char *id_in_component(const char *c, size_t n)
 	for (i = 0; i < sizeof(scope_prefixes) / sizeof(scope_prefixes[0]); i++) {
 		p = strlen(scope_prefixes[i]);
 		if (n >= p + 64 && !strncmp(c, scope_prefixes[i], p) && is_hex64(c + p) &&
-		    (n == p + 64 || !strncmp(c + p + 64, ".scope", n - p - 64)))
+		    (n == p + 64 || (n == p + 70 && !strncmp(c + p + 64, ".scope", 6))))
 			return c + p;
 	}
 	return NULL;

@@ -46,6 +46,7 @@ struct entry {
 	uint32_t have;          /* enum have_bits */
 	uint32_t tried;         /* string fields tried (bit per enum pr_proc_field) */
 	bool exited;
+	bool stale;             /* /proc showed another process on this pid */
 	bool args_truncated;    /* the exec event's argv was cut */
 	uint64_t gen, start_ticks, cgroup_id, exit_cycle;
 	char comm[16];
@@ -203,9 +204,12 @@ static void xlist_remove(struct pr_proc *pc, struct entry *e)
 	}
 }
 
-/* Removes e from every structure and frees it. */
+/* Removes e from every structure and frees it. An exited process leaving
+ * the cache, whatever the reason, is reported to on_evict. */
 static void drop(struct pr_proc *pc, struct entry *e)
 {
+	uint32_t pid = e->pid;
+	bool exited = e->exited;
 	struct entry **pp;
 
 	for (pp = slot_of(pc, e->pid); *pp; pp = &(*pp)->hnext) {
@@ -219,6 +223,8 @@ static void drop(struct pr_proc *pc, struct entry *e)
 		xlist_remove(pc, e);
 	pc->size--;
 	entry_free(e);
+	if (exited && pc->on_evict)
+		pc->on_evict(pc->evict_ctx, pid);
 }
 
 static struct entry *create(struct pr_proc *pc, uint32_t pid, uint64_t start_ticks)
@@ -350,14 +356,10 @@ void pr_proc_on_exit(struct pr_proc *pc, const struct pr_exit *ev)
 void pr_proc_end_cycle(struct pr_proc *pc)
 {
 	struct entry *e;
-	uint32_t pid;
 
 	while ((e = pc->x_head) && e->exit_cycle < pc->cycle) {
-		pid = e->pid;
 		pc->exited_evictions++;
 		drop(pc, e);
-		if (pc->on_evict)
-			pc->on_evict(pc->evict_ctx, pid);
 	}
 	pc->cycle++;
 }
@@ -413,6 +415,12 @@ int pr_proc_lookup(struct pr_proc *pc, uint32_t pid, struct pr_proc_info *out)
 {
 	struct entry *e = find(pc, pid);
 
+	/* its exit event was lost, but /proc told us: start over */
+	if (e && e->stale) {
+		pc->reloads++;
+		drop(pc, e);
+		e = NULL;
+	}
 	if (e) {
 		pc->hits++;
 		touch(pc, e);
@@ -430,16 +438,21 @@ static struct entry *find_gen(struct pr_proc *pc, uint32_t pid, uint64_t gen)
 {
 	struct entry *e = find(pc, pid);
 
-	return e && e->gen == gen ? e : NULL;
+	return e && e->gen == gen && !e->stale ? e : NULL;
 }
 
 /* A value read from /proc counts only if the pid still names this process
  * after the read. */
-static bool still_same(struct pr_proc *pc, const struct entry *e)
+static bool still_same(struct pr_proc *pc, struct entry *e)
 {
 	struct pr_proc_stat st;
 
-	return !pr_procfs_stat_at(pc->root, e->pid, &st) && st.start_ticks == e->start_ticks;
+	if (pr_procfs_stat_at(pc->root, e->pid, &st))
+		return false; /* gone: its exit event is on the way */
+	if (st.start_ticks == e->start_ticks)
+		return true;
+	e->stale = true; /* another process has this pid now */
+	return false;
 }
 
 static int read_procfs(struct pr_proc *pc, struct entry *e, int field, char *buf, size_t len)
@@ -557,8 +570,10 @@ static int fill_argv(struct pr_proc *pc, struct entry *e)
 	e->str[PR_PF_ARGV] = NULL;
 	n = fill_string(pc, e, PR_PF_ARGV);
 	if (n < 0 && cut) {
+		/* the cut value is all there will ever be */
 		e->str[PR_PF_ARGV] = cut;
 		e->str_len[PR_PF_ARGV] = cut_len;
+		e->args_truncated = false;
 		return cut_len;
 	}
 	free(cut);

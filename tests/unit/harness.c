@@ -33,6 +33,32 @@
 	X(procfs_read_cmdline_child)		\
 	X(procfs_read_missing)			\
 	X(procfs_read_kthread_cmdline)		\
+	X(procfs_ns_at)				\
+	X(procfs_read_at_cgroup)		\
+	X(procfs_read_at_files)			\
+	X(procfs_stat_uid_at)			\
+	X(procfs_argv_at)			\
+	X(procfs_join_args)			\
+	X(cgroup_container_id)			\
+	X(cgroup_lookup)			\
+	X(cgroup_lookup_no_mount)		\
+	X(proc_lookup)				\
+	X(proc_fields)				\
+	X(proc_env)				\
+	X(proc_vanished)			\
+	X(proc_reused_under_entry)		\
+	X(proc_reuse_by_exec)			\
+	X(proc_exec_same_process)		\
+	X(proc_exec_args_truncated)		\
+	X(proc_exec_only)			\
+	X(proc_exit_grace)			\
+	X(proc_exited_never_reads_proc)		\
+	X(proc_exit_unseen)			\
+	X(proc_fork)				\
+	X(proc_lru)				\
+	X(proc_exited_dropped_early)		\
+	X(proc_seed)				\
+	X(proc_cgroup_from_event)		\
 	X(ksym_fixture_lookup)			\
 	X(ksym_malformed_lines)			\
 	X(ksym_long_lines)			\

@@ -138,7 +138,7 @@ static void check_normalize(struct pr_maps *m, uint64_t addr, const char *bin_su
 	struct pr_elfsym *b;
 	uint64_t foff = 0;
 
-	b = pr_maps_normalize(m, getpid(), addr, &foff);
+	b = pr_maps_normalize(m, getpid(), addr, 0, &foff);
 	if (ASSERT_TRUE(b, fn))
 		check_binary(b, foff, bin_suffix, fn);
 	else if (geteuid())
@@ -181,10 +181,10 @@ void test_maps_normalize_anon(void)
 	if (!ASSERT_OK(pr_elfsyms_new(&bins), "elfsyms_new") ||
 	    !ASSERT_OK(pr_maps_new(bins, &m), "maps_new"))
 		goto out;
-	ASSERT_NULL(pr_maps_normalize(m, getpid(), (uintptr_t)heap, &foff), "heap");
-	ASSERT_NULL(pr_maps_normalize(m, getpid(), (uintptr_t)&local, &foff), "stack");
-	ASSERT_NULL(pr_maps_normalize(m, getpid(), 0, &foff), "address 0");
-	ASSERT_NULL(pr_maps_normalize(m, 4194305, (uintptr_t)unit_maps_probe, &foff),
+	ASSERT_NULL(pr_maps_normalize(m, getpid(), (uintptr_t)heap, 0, &foff), "heap");
+	ASSERT_NULL(pr_maps_normalize(m, getpid(), (uintptr_t)&local, 0, &foff), "stack");
+	ASSERT_NULL(pr_maps_normalize(m, getpid(), 0, 0, &foff), "address 0");
+	ASSERT_NULL(pr_maps_normalize(m, 4194305, (uintptr_t)unit_maps_probe, 0, &foff),
 		    "no such pid");
 	ASSERT_EQ(pr_elfsyms_count(bins), 0, "no binary opened");
 out:

@@ -84,15 +84,15 @@ void test_stacks_kernel_intern(void)
 
 	if (!env_init(&e, 0))
 		goto out;
-	id1 = pr_stacks_intern(e.st, 10, k1, 2, NULL, 0);
+	id1 = pr_stacks_intern(e.st, 10, 0, k1, 2, NULL, 0);
 	ASSERT_TRUE(id1 >= 1, "first id");
-	ASSERT_EQ(pr_stacks_intern(e.st, 10, k1, 2, NULL, 0), id1, "same stack, same id");
-	ASSERT_EQ(pr_stacks_intern(e.st, 11, k1, 2, NULL, 0), id1, "kernel stacks span pids");
-	id2 = pr_stacks_intern(e.st, 10, k2, 1, NULL, 0);
-	id3 = pr_stacks_intern(e.st, 10, k3, 2, NULL, 0);
+	ASSERT_EQ(pr_stacks_intern(e.st, 10, 0, k1, 2, NULL, 0), id1, "same stack, same id");
+	ASSERT_EQ(pr_stacks_intern(e.st, 11, 0, k1, 2, NULL, 0), id1, "kernel stacks span pids");
+	id2 = pr_stacks_intern(e.st, 10, 0, k2, 1, NULL, 0);
+	id3 = pr_stacks_intern(e.st, 10, 0, k3, 2, NULL, 0);
 	ASSERT_TRUE(id2 && id2 != id1, "a prefix is another stack");
 	ASSERT_TRUE(id3 && id3 != id1 && id3 != id2, "order matters");
-	ASSERT_EQ(pr_stacks_intern(e.st, 10, NULL, 0, NULL, 0), 0, "empty stack");
+	ASSERT_EQ(pr_stacks_intern(e.st, 10, 0, NULL, 0, NULL, 0), 0, "empty stack");
 	ASSERT_EQ(pr_stacks_count(e.st), 3, "count");
 	ASSERT_EQ(pr_stacks_pid(e.st, id1), 10, "pid of the first sample");
 
@@ -103,7 +103,7 @@ void test_stacks_kernel_intern(void)
 	}
 	ASSERT_EQ(pr_stacks_frames(e.st, id1, out, 1), 1, "frames, max 1");
 
-	id4 = pr_stacks_intern(e.st, 10, k4, 1, NULL, 0);
+	id4 = pr_stacks_intern(e.st, 10, 0, k4, 1, NULL, 0);
 	if (ASSERT_EQ(pr_stacks_frames(e.st, id4, out, 8), 1, "unknown kernel address")) {
 		check_frame(&out[0], NULL, k4[0], NULL, 1, "past _etext");
 		ASSERT_EQ(out[0].addr, k4[0], "addr");
@@ -112,10 +112,10 @@ void test_stacks_kernel_intern(void)
 	/* deeper than PR_MAX_FRAMES: cut to the leaf-most frames */
 	for (i = 0; i < PR_MAX_FRAMES + 73; i++)
 		deep[i] = KFN_A + i;
-	id4 = pr_stacks_intern(e.st, 10, deep, PR_MAX_FRAMES + 73, NULL, 0);
+	id4 = pr_stacks_intern(e.st, 10, 0, deep, PR_MAX_FRAMES + 73, NULL, 0);
 	ASSERT_EQ(pr_stacks_frames(e.st, id4, out, PR_MAX_FRAMES + 73), PR_MAX_FRAMES,
 		  "frames capped");
-	ASSERT_EQ(pr_stacks_intern(e.st, 10, deep, PR_MAX_FRAMES, NULL, 0), id4,
+	ASSERT_EQ(pr_stacks_intern(e.st, 10, 0, deep, PR_MAX_FRAMES, NULL, 0), id4,
 		  "capped stack equals its first PR_MAX_FRAMES");
 out:
 	env_free(&e);
@@ -159,9 +159,9 @@ void test_stacks_user_frames(void)
 
 	if (!env_init(&e, 0) || !exe_path(exe, sizeof(exe)))
 		goto out;
-	id = pr_stacks_intern(e.st, getpid(), NULL, 0, u, 2);
+	id = pr_stacks_intern(e.st, getpid(), 0, NULL, 0, u, 2);
 	ASSERT_TRUE(id >= 1, "user stack id");
-	ASSERT_EQ(pr_stacks_intern(e.st, getpid(), NULL, 0, u, 2), id, "same user stack");
+	ASSERT_EQ(pr_stacks_intern(e.st, getpid(), 0, NULL, 0, u, 2), id, "same user stack");
 	if (ASSERT_EQ(pr_stacks_frames(e.st, id, out, 8), 2, "user frames")) {
 		check_frame(&out[0], "unit_stacks_leaf", 1, exe, 0, "user leaf");
 		check_frame(&out[1], "unit_stacks_caller", 2, exe, 0, "user caller");
@@ -169,7 +169,7 @@ void test_stacks_user_frames(void)
 	}
 
 	/* kernel frames come first, then user frames, each leaf first */
-	id = pr_stacks_intern(e.st, getpid(), k, 1, u, 2);
+	id = pr_stacks_intern(e.st, getpid(), 0, k, 1, u, 2);
 	if (ASSERT_EQ(pr_stacks_frames(e.st, id, out, 8), 3, "mixed frames")) {
 		check_frame(&out[0], "kfn_b", 4, "kernel", 1, "kernel leaf");
 		check_frame(&out[1], "unit_stacks_leaf", 1, exe, 0, "user leaf");
@@ -196,8 +196,8 @@ void test_stacks_shared_across_pids(void)
 	}
 	if (!ASSERT_TRUE(child > 0, "fork"))
 		goto out;
-	id = pr_stacks_intern(e.st, getpid(), NULL, 0, u, 2);
-	ASSERT_EQ(pr_stacks_intern(e.st, child, NULL, 0, u, 2), id,
+	id = pr_stacks_intern(e.st, getpid(), 0, NULL, 0, u, 2);
+	ASSERT_EQ(pr_stacks_intern(e.st, child, 0, NULL, 0, u, 2), id,
 		  "same code in two processes, one stack");
 	ASSERT_EQ(pr_stacks_pid(e.st, id), getpid(), "pid of the first sample");
 	kill(child, SIGKILL);
@@ -216,13 +216,13 @@ void test_stacks_anon_frames(void)
 
 	if (!env_init(&e, 0))
 		goto out;
-	id = pr_stacks_intern(e.st, getpid(), NULL, 0, u, 1);
+	id = pr_stacks_intern(e.st, getpid(), 0, NULL, 0, u, 1);
 	if (ASSERT_EQ(pr_stacks_frames(e.st, id, out, 2), 1, "anon frame")) {
 		check_frame(&out[0], NULL, u[0], NULL, 0, "heap address");
 		ASSERT_EQ(out[0].addr, u[0], "anon addr");
 	}
-	ASSERT_EQ(pr_stacks_intern(e.st, getpid(), NULL, 0, u, 1), id, "same anon stack");
-	ASSERT_TRUE(pr_stacks_intern(e.st, NO_PID, NULL, 0, u, 1) != id,
+	ASSERT_EQ(pr_stacks_intern(e.st, getpid(), 0, NULL, 0, u, 1), id, "same anon stack");
+	ASSERT_TRUE(pr_stacks_intern(e.st, NO_PID, 0, NULL, 0, u, 1) != id,
 		    "anon frames are per process");
 out:
 	env_free(&e);
@@ -237,13 +237,13 @@ void test_stacks_full(void)
 
 	if (!env_init(&e, 2))
 		goto out;
-	id1 = pr_stacks_intern(e.st, 1, k1, 1, NULL, 0);
-	id2 = pr_stacks_intern(e.st, 1, k2, 1, NULL, 0);
+	id1 = pr_stacks_intern(e.st, 1, 0, k1, 1, NULL, 0);
+	id2 = pr_stacks_intern(e.st, 1, 0, k2, 1, NULL, 0);
 	ASSERT_TRUE(id1 && id2 && id1 != id2, "two stacks fit");
 	ASSERT_EQ(pr_stacks_full(e.st), 0, "not full yet");
-	ASSERT_EQ(pr_stacks_intern(e.st, 1, k3, 2, NULL, 0), 0, "third stack");
+	ASSERT_EQ(pr_stacks_intern(e.st, 1, 0, k3, 2, NULL, 0), 0, "third stack");
 	ASSERT_EQ(pr_stacks_full(e.st), 1, "counted as full");
-	ASSERT_EQ(pr_stacks_intern(e.st, 1, k1, 1, NULL, 0), id1, "known stacks still found");
+	ASSERT_EQ(pr_stacks_intern(e.st, 1, 0, k1, 1, NULL, 0), id1, "known stacks still found");
 	ASSERT_EQ(pr_stacks_full(e.st), 1, "a known stack is not counted");
 	ASSERT_EQ(pr_stacks_count(e.st), 2, "count");
 out:
@@ -260,7 +260,7 @@ void test_stacks_unknown_id(void)
 	if (!env_init(&e, 0))
 		goto out;
 	ASSERT_EQ(pr_stacks_frames(e.st, 1, out, 2), -ENOENT, "empty table");
-	id = pr_stacks_intern(e.st, 1, k, 1, NULL, 0);
+	id = pr_stacks_intern(e.st, 1, 0, k, 1, NULL, 0);
 	ASSERT_EQ(pr_stacks_frames(e.st, 0, out, 2), -ENOENT, "id 0");
 	ASSERT_EQ(pr_stacks_frames(e.st, id + 1, out, 2), -ENOENT, "next id");
 	ASSERT_EQ(pr_stacks_frames(e.st, UINT32_MAX, out, 2), -ENOENT, "huge id");
@@ -280,13 +280,13 @@ void test_stacks_table_grows(void)
 		goto out;
 	for (i = 0; i < n; i++) {
 		k = KFN_A + i;
-		if (pr_stacks_intern(e.st, 1, &k, 1, NULL, 0) != i + 1)
+		if (pr_stacks_intern(e.st, 1, 0, &k, 1, NULL, 0) != i + 1)
 			bad++;
 	}
 	ASSERT_EQ(bad, 0, "ids in order");
 	for (i = 0; i < n; i++) {
 		k = KFN_A + i;
-		if (pr_stacks_intern(e.st, 1, &k, 1, NULL, 0) != i + 1)
+		if (pr_stacks_intern(e.st, 1, 0, &k, 1, NULL, 0) != i + 1)
 			bad++;
 	}
 	ASSERT_EQ(bad, 0, "every stack found after the table grew");
