@@ -101,12 +101,19 @@ static bool needs_shell(const char *cmd)
 	return strpbrk(cmd, "|&;<>()$`\\\"'*?[]#~=%{}\n") != NULL;
 }
 
+/* One simple command (quotes, globs, variables allowed): the shell can
+ * exec it in place, so its PID stays the one profrun filters on. */
+static bool single_command(const char *cmd)
+{
+	return strpbrk(cmd, "|&;()`\n") == NULL && !strstr(cmd, "$(");
+}
+
 /* The child end of -c: waits for the go byte, then execs the command. An
  * exec failure is written to err_fd (close-on-exec, so a successful exec
  * writes nothing) for the parent to turn into a non-zero exit. */
 static void run_held_child(int go_fd, int err_fd, const char *cmd)
 {
-	char *argv[64], *copy, *tok, *save = NULL, c;
+	char *argv[64], *copy, *tok, *save = NULL, *shell_cmd = NULL, c;
 	sigset_t none;
 	int n = 0, e;
 
@@ -120,6 +127,8 @@ static void run_held_child(int go_fd, int err_fd, const char *cmd)
 	close(go_fd);
 	copy = strdup(cmd);
 	if (!copy || needs_shell(cmd)) {
+		if (single_command(cmd) && asprintf(&shell_cmd, "exec %s", cmd) > 0)
+			cmd = shell_cmd;
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 	} else {
 		for (tok = strtok_r(copy, " \t", &save); tok && n < 63;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include "maps.h"
 
 #define NBUCKETS 4096
@@ -31,6 +32,7 @@ struct range {
 struct proc_maps {
 	uint32_t pid;
 	uint64_t exec_time; /* != 0: an exec at this time replaced the image */
+	uint64_t read_time; /* when /proc/PID/maps was read (CLOCK_MONOTONIC ns) */
 	struct range *ranges;
 	size_t n;
 	struct proc_maps *next;
@@ -147,6 +149,18 @@ static int add_range(struct proc_maps *p, size_t *cap, const struct pr_map_range
 	return 0;
 }
 
+/* A miss may mean maps changed without an event we saw (an exec with no
+ * exec program loaded, a dlopen): read again, at most this often. */
+#define REREAD_NS 50000000ull
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 static void read_maps(struct proc_maps *p)
 {
 	struct pr_map_range r;
@@ -154,6 +168,7 @@ static void read_maps(struct proc_maps *p)
 	size_t cap = 0;
 	FILE *f;
 
+	p->read_time = mono_ns();
 	snprintf(path, sizeof(path), "/proc/%u/maps", p->pid);
 	f = fopen(path, "re");
 	if (!f)
@@ -222,7 +237,16 @@ struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t ad
 		pr_maps_forget(m, pid);
 		p = get_proc(m, pid);
 	}
-	if (!p || !(r = find_range(p, addr)))
+	if (!p)
+		return NULL;
+	r = find_range(p, addr);
+	/* only a sample taken after the last read can show a newer mapping */
+	if (!r && (time == 0 || time > p->read_time) && mono_ns() - p->read_time > REREAD_NS) {
+		pr_maps_forget(m, pid);
+		p = get_proc(m, pid);
+		r = p ? find_range(p, addr) : NULL;
+	}
+	if (!r)
 		return NULL;
 	if (!r->tried) {
 		r->tried = 1;
