@@ -3,8 +3,9 @@
  * cgroup id -> path. Ids are directory inode numbers in the cgroup2 mount;
  * one walk of the mount (nftw, no symlinks followed, other mounts not
  * crossed) fills a hash of every cgroup. A lookup of an unknown id walks
- * again, but at most once per rescan interval, so a flood of lookups for a
- * cgroup that is already gone costs one walk, not one per event. Paths are
+ * again at once when the id is above every id seen (kernfs ids grow, so it
+ * is a cgroup made since), else at most once per rescan interval, so a
+ * flood of lookups for a cgroup that is already gone costs one walk. Paths are
  * kept for the whole run: cgroups are few and their names short.
  */
 #include <errno.h>
@@ -30,6 +31,7 @@ struct pr_cgroup {
 	uint64_t (*now)(void *ctx);
 	void *now_ctx;
 	uint64_t rescan_ns, last_walk;
+	uint64_t max_id; /* the highest id a walk found or was asked for */
 	bool walked;
 	uint64_t walks;
 	struct cg_ent *buckets[NBUCKETS];
@@ -131,6 +133,8 @@ static int visit(const char *path, const struct stat *st, int type, struct FTW *
 	if (!e)
 		return FTW_STOP;
 	e->id = st->st_ino;
+	if (e->id > walking->max_id)
+		walking->max_id = e->id;
 	memcpy(e->path, rel, n);
 	e->next = walking->buckets[e->id % NBUCKETS];
 	walking->buckets[e->id % NBUCKETS] = e;
@@ -153,10 +157,14 @@ const char *pr_cgroup_lookup(struct pr_cgroup *cg, uint64_t id)
 
 	if (e)
 		return e->path;
-	if (!cg->root ||
-	    (cg->walked && cg->now(cg->now_ctx) - cg->last_walk < cg->rescan_ns))
+	/* ids grow: one above all known is a cgroup made since the last walk,
+	 * worth a walk at once; others wait for the rescan interval */
+	if (!cg->root || (cg->walked && id <= cg->max_id &&
+			  cg->now(cg->now_ctx) - cg->last_walk < cg->rescan_ns))
 		return NULL;
 	walk(cg);
+	if (id > cg->max_id)
+		cg->max_id = id; /* not found: do not walk for it again at once */
 	e = find(cg, id);
 	return e ? e->path : NULL;
 }

@@ -230,6 +230,25 @@ int pr_ffi_proc_config(struct pr_rt *rt, uint32_t capacity, const char **err)
 	return 0;
 }
 
+/* A lifecycle record from the arena reaches the process cache: called by
+ * the dispatcher right before the record's hook. */
+void pr_ffi_proc_event(struct pr_rt *rt, const struct pr_hdr *rec)
+{
+	if (!rt->procs)
+		return;
+	switch (rec->type) {
+	case PR_REC_EXEC:
+		pr_proc_on_exec(rt->procs, (const struct pr_exec *)rec);
+		break;
+	case PR_REC_EXIT:
+		pr_proc_on_exit(rt->procs, (const struct pr_exit *)rec);
+		break;
+	case PR_REC_FORK:
+		pr_proc_on_fork(rt->procs, (const struct pr_fork *)rec);
+		break;
+	}
+}
+
 int pr_ffi_proc_lookup(struct pr_rt *rt, uint32_t pid, struct pr_proc_info *out)
 {
 	return rt->procs ? pr_proc_lookup(rt->procs, pid, out) : -ENOENT;

@@ -120,6 +120,7 @@ int pr_ffi_ksym(struct pr_rt *rt, uint64_t addr, struct pr_frame *out);
 int pr_ffi_usym(struct pr_rt *rt, uint32_t pid, uint64_t addr, struct pr_frame *out);
 
 int pr_ffi_proc_config(struct pr_rt *rt, uint32_t capacity, const char **err);
+void pr_ffi_proc_event(struct pr_rt *rt, const struct pr_hdr *rec);
 int pr_ffi_proc_lookup(struct pr_rt *rt, uint32_t pid, struct pr_proc_info *out);
 int pr_ffi_proc_field(struct pr_rt *rt, uint32_t pid, uint64_t gen, int field, char *buf,
 		      uint32_t len);

@@ -143,12 +143,14 @@ static int take_sample(struct pr_loop *l, const struct pr_sample_raw *r, size_t 
 	return 0;
 }
 
-/* Counts a lifecycle record and, when a hook wants it, copies it into the
- * arena for Lua. */
+/* Counts a lifecycle record and copies it into the arena when a hook
+ * wants it or the process cache tracks it: the cache is updated from the
+ * arena, record by record, right before that record's hook runs (see
+ * pr_ffi_proc_event), so a hook never sees the cache ahead of its event. */
 static void take_copy(struct pr_loop *l, const void *data, size_t want, int src, uint32_t hook)
 {
 	l->delivered[src]++;
-	if (l->dispatch && (l->rt->cfg.hooks & hook))
+	if (l->dispatch && (l->rt->cfg.hooks & (hook | PR_HOOK_PROC)))
 		memcpy(arena_put(l, want), data, want);
 }
 
@@ -156,22 +158,16 @@ static void take_exec(struct pr_loop *l, const struct pr_exec *e)
 {
 	/* samples taken before the exec still resolve in the old image */
 	pr_maps_on_exec(l->rt->maps, e->pid, e->hdr.time);
-	if (l->rt->procs)
-		pr_proc_on_exec(l->rt->procs, e);
 	take_copy(l, e, sizeof(*e), PR_SRC_EXEC, PR_HOOK_EXEC);
 }
 
 static void take_exit(struct pr_loop *l, const struct pr_exit *e)
 {
-	if (l->rt->procs)
-		pr_proc_on_exit(l->rt->procs, e);
 	take_copy(l, e, sizeof(*e), PR_SRC_EXIT, PR_HOOK_EXIT);
 }
 
 static void take_fork(struct pr_loop *l, const struct pr_fork *e)
 {
-	if (l->rt->procs)
-		pr_proc_on_fork(l->rt->procs, e);
 	take_copy(l, e, sizeof(*e), PR_SRC_FORK, PR_HOOK_FORK);
 }
 

@@ -345,7 +345,10 @@ static int run(struct pr_rt *rt, int child_pidfd, int *go_fd)
 	pr_plan_detach(rt->plan);
 	/* after an error or exit() the hooks see nothing more, but what is
 	 * in the rings is still read so the counts add up */
-	pr_loop_drain(rt->loop, stop != PR_STOP_ERROR && stop != PR_STOP_EXIT);
+	err = pr_loop_drain(rt->loop, stop != PR_STOP_ERROR && stop != PR_STOP_EXIT);
+	/* a hook can fail on what was still in the rings, too */
+	if (err == -ECANCELED)
+		stop = PR_STOP_ERROR;
 	rc = exit_code_for(rt, stop);
 	if (pr_script_end(rt->script) && rc == PR_EXIT_OK)
 		rc = PR_EXIT_RUNTIME;

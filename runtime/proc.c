@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdbool.h>
@@ -47,6 +48,7 @@ struct entry {
 	uint32_t tried;         /* string fields tried (bit per enum pr_proc_field) */
 	bool exited;
 	bool stale;             /* /proc showed another process on this pid */
+	int dirfd;              /* /proc/PID of this very process, once looked up */
 	bool args_truncated;    /* the exec event's argv was cut */
 	uint64_t gen, start_ticks, cgroup_id, exit_cycle;
 	char comm[16];
@@ -72,6 +74,7 @@ struct pr_proc {
 	void (*on_evict)(void *ctx, uint32_t pid);
 	void *evict_ctx;
 	uint64_t hits, misses, evictions, exited_evictions, reloads, seeded;
+	uint32_t ndirfds;
 	char scratch[ENV_MAX > ARGV_MAX ? ENV_MAX : ARGV_MAX];
 };
 
@@ -122,9 +125,13 @@ static void clear_fields(struct entry *e)
 	e->args_truncated = false;
 }
 
-static void entry_free(struct entry *e)
+static void entry_free(struct pr_proc *pc, struct entry *e)
 {
 	clear_fields(e);
+	if (e->dirfd >= 0) {
+		close(e->dirfd);
+		pc->ndirfds--;
+	}
 	free(e);
 }
 
@@ -136,7 +143,7 @@ void pr_proc_free(struct pr_proc *pc)
 		return;
 	for (e = pc->lru_head; e; e = next) {
 		next = e->lru_next;
-		entry_free(e);
+		entry_free(pc, e);
 	}
 	free(pc->buckets);
 	free(pc->root);
@@ -222,7 +229,7 @@ static void drop(struct pr_proc *pc, struct entry *e)
 	if (e->exited)
 		xlist_remove(pc, e);
 	pc->size--;
-	entry_free(e);
+	entry_free(pc, e);
 	if (exited && pc->on_evict)
 		pc->on_evict(pc->evict_ctx, pid);
 }
@@ -238,6 +245,7 @@ static struct entry *create(struct pr_proc *pc, uint32_t pid, uint64_t start_tic
 		drop(pc, pc->lru_tail);
 	}
 	e->pid = pid;
+	e->dirfd = -1;
 	e->start_ticks = start_ticks;
 	e->gen = pc->next_gen++;
 	slot = slot_of(pc, pid);
@@ -364,6 +372,42 @@ void pr_proc_end_cycle(struct pr_proc *pc)
 	pc->cycle++;
 }
 
+/* Reads of a looked-up process go through its /proc/PID directory fd:
+ * once that process is gone they fail, even if its pid (and start tick)
+ * now belong to another process. Others go by path. */
+static const char *root_of(const struct pr_proc *pc, const struct entry *e)
+{
+	return e->dirfd >= 0 ? "/proc/self/fd" : pc->root;
+}
+
+static unsigned id_of(const struct entry *e)
+{
+	return e->dirfd >= 0 ? (unsigned)e->dirfd : e->pid;
+}
+
+#define MAX_DIRFDS 4096
+
+/* Pins the entry to its process: opens /proc/PID and checks, through the
+ * new fd, that the process there has the entry's start time. */
+static void pin(struct pr_proc *pc, struct entry *e)
+{
+	struct pr_proc_stat st;
+	char path[PR_PROCFS_PATH];
+
+	if (e->dirfd >= 0 || e->exited || pc->ndirfds >= MAX_DIRFDS)
+		return;
+	snprintf(path, sizeof(path), "%s/%u", pc->root, e->pid);
+	e->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (e->dirfd < 0)
+		return;
+	pc->ndirfds++;
+	if (!pr_procfs_stat_at("/proc/self/fd", e->dirfd, &st) && st.start_ticks == e->start_ticks)
+		return;
+	close(e->dirfd);
+	e->dirfd = -1;
+	pc->ndirfds--;
+}
+
 static struct entry *load(struct pr_proc *pc, uint32_t pid)
 {
 	struct pr_proc_stat st;
@@ -430,6 +474,7 @@ int pr_proc_lookup(struct pr_proc *pc, uint32_t pid, struct pr_proc_info *out)
 		if (!e)
 			return -ENOENT;
 	}
+	pin(pc, e);
 	fill_info(e, out);
 	return 0;
 }
@@ -447,7 +492,7 @@ static bool still_same(struct pr_proc *pc, struct entry *e)
 {
 	struct pr_proc_stat st;
 
-	if (pr_procfs_stat_at(pc->root, e->pid, &st))
+	if (pr_procfs_stat_at(root_of(pc, e), id_of(e), &st))
 		return false; /* gone: its exit event is on the way */
 	if (st.start_ticks == e->start_ticks)
 		return true;
@@ -459,13 +504,13 @@ static int read_procfs(struct pr_proc *pc, struct entry *e, int field, char *buf
 {
 	switch (field) {
 	case PR_PF_EXE:
-		return pr_procfs_read_at(pc->root, e->pid, "exe", buf, len);
+		return pr_procfs_read_at(root_of(pc, e), id_of(e), "exe", buf, len);
 	case PR_PF_ARGV:
-		return pr_procfs_argv_at(pc->root, e->pid, buf, len);
+		return pr_procfs_argv_at(root_of(pc, e), id_of(e), buf, len);
 	case PR_PF_CWD:
-		return pr_procfs_read_at(pc->root, e->pid, "cwd", buf, len);
+		return pr_procfs_read_at(root_of(pc, e), id_of(e), "cwd", buf, len);
 	case PR_PF_CGROUP:
-		return pr_procfs_read_at(pc->root, e->pid, "cgroup", buf, len);
+		return pr_procfs_read_at(root_of(pc, e), id_of(e), "cgroup", buf, len);
 	default:
 		return -EINVAL;
 	}
@@ -631,9 +676,9 @@ static int load_number(struct pr_proc *pc, struct entry *e, int field)
 	if (e->exited)
 		return -ENOENT;
 	if (field == PR_PF_UID)
-		err = pr_procfs_uid_at(pc->root, e->pid, &v);
+		err = pr_procfs_uid_at(root_of(pc, e), id_of(e), &v);
 	else
-		err = pr_procfs_ns_at(pc->root, e->pid, field == PR_PF_MNTNS ? "mnt" : "pid", &v);
+		err = pr_procfs_ns_at(root_of(pc, e), id_of(e), field == PR_PF_MNTNS ? "mnt" : "pid", &v);
 	if (!err && !still_same(pc, e))
 		err = -ESTALE;
 	if (err)
@@ -668,7 +713,7 @@ static int load_environ(struct pr_proc *pc, struct entry *e)
 	e->environ_tried = true;
 	if (e->exited)
 		return -ENOENT;
-	n = pr_procfs_read_at(pc->root, e->pid, "environ", pc->scratch, ENV_MAX);
+	n = pr_procfs_read_at(root_of(pc, e), id_of(e), "environ", pc->scratch, ENV_MAX);
 	if (n < 0 || !still_same(pc, e))
 		return -ENOENT;
 	e->environ = dup_bytes(pc->scratch, n);

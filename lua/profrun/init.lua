@@ -422,7 +422,11 @@ local function protected(fn, ev)
     xpcall(fn, report, ev)
 end
 
--- One batch: walk the arena and call the hook for each record. Hooks are
+local proc_event = C.pr_ffi_proc_event
+
+-- One batch: walk the arena and call the hook for each record. Lifecycle
+-- records update the process cache first, in order, so proc() in a hook
+-- sees the world as of that event, not as of the end of the batch. Hooks are
 -- called through locals named like them, so tracebacks name the hook.
 function M.dispatch()
     local n = C.pr_ffi_batch(rt, basep, bytesp)
@@ -439,14 +443,17 @@ function M.dispatch()
                 if kg then protected(on_sample, cast(sample_ptr, p)) else on_sample(cast(sample_ptr, p)) end
             end
         elseif t == REC_EXEC then
+            proc_event(rt, h)
             if on_exec then
                 if kg then protected(on_exec, cast(exec_ptr, p)) else on_exec(cast(exec_ptr, p)) end
             end
         elseif t == REC_EXIT then
+            proc_event(rt, h)
             if on_exit then
                 if kg then protected(on_exit, cast(exit_ptr, p)) else on_exit(cast(exit_ptr, p)) end
             end
         elseif t == REC_FORK then
+            proc_event(rt, h)
             if on_fork then
                 if kg then protected(on_fork, cast(fork_ptr, p)) else on_fork(cast(fork_ptr, p)) end
             end

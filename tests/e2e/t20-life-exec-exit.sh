@@ -83,14 +83,14 @@ expect_eq "exit: no signals" "$(val signals "$OUT")" 0 "$OUT"
 run_profrun -c "$EXITER -s 9" "$EXAMPLES/exitsnoop.lua"
 expect_rc "exitsnoop, exiter -s 9: exit 0" 0
 expect_grep "exitsnoop: header" "$OUT" '^COMM +PID +PPID +LIFETIME\(ms\) +EXIT'
-expect_grep "exitsnoop: signal 9" "$OUT" '^exiter .* signal 9 \(KILL\)$'
+expect_grep "exitsnoop: signal 9" "$OUT" '^exiter .* signal 9 \(KILL\) +.*exiter -s 9$'
 
 run_profrun -c "$EXITER -s 15" "$EXAMPLES/exitsnoop.lua"
-expect_grep "exitsnoop: signal 15" "$OUT" '^exiter .* signal 15 \(TERM\)$'
+expect_grep "exitsnoop: signal 15" "$OUT" '^exiter .* signal 15 \(TERM\) +.*exiter -s 15$'
 
 run_profrun -c "$EXITER 3" "$EXAMPLES/exitsnoop.lua"
 expect_rc "exitsnoop, exiter 3: exit 0" 0
-expect_grep "exitsnoop: code 3" "$OUT" '^exiter .* code 3$'
+expect_grep "exitsnoop: code 3" "$OUT" '^exiter .* code 3 +.*exiter 3$'
 
 # ---- examples/execsnoop.lua ----
 name=e2eexec$$

@@ -1,0 +1,132 @@
+#!/bin/bash
+# A proc object never reads another process's data, even when the PID is
+# reused within the same clock tick (start_time has 10 ms resolution).
+#
+# A (prog_a, a copy of exiter, argv[0] "AAA_<k>", MARK=A in its
+# environment, started in $TMP/a.d) lives about a millisecond. B (prog_b, a
+# copy of sleep, argv[0] "BBB_<k>", MARK=B, started in $TMP/b.d) is forced
+# onto A's PID right after A exited (ns_last_pid), usually in the same
+# tick. The script takes proc(e.pid) in on_exec of A without reading any
+# lazy field, waits 0.3 s in the hook (A is gone, B runs, profrun has not
+# yet seen A's exit), then reads the object's exe, cwd and env("MARK"):
+# each must be A's or nil, never B's.
+#
+# An attempt counts when B got A's PID, A's object was not yet marked
+# exited when read, and B's start_time (/proc/PID/stat field 22) equals
+# A's; attempts (each started right after a tick boundary) are repeated
+# until two count.
+. "$(dirname "$0")/lib.sh"
+require_bpf
+require_fixtures exiter
+
+NS_LAST_PID=/proc/sys/kernel/ns_last_pid
+if [ "$(id -u)" != 0 ]; then
+	skip_all "forcing PID reuse through $NS_LAST_PID needs root"
+fi
+[ -w "$NS_LAST_PID" ] || { echo "Bail out! $NS_LAST_PID is not writable as root"; exit 1; }
+
+RUN_TIMEOUT=60
+cp "$FIXTURES/exiter" "$TMP/prog_a"
+cp "$(type -P sleep)" "$TMP/prog_b"
+mkdir -p "$TMP/a.d" "$TMP/b.d"
+
+cat >"$TMP/tick.lua" <<'EOF'
+local format = string.format
+local function show(v) return v == nil and "nil" or tostring(v) end
+function on_exec(e)
+  local a0 = e.argv[1]
+  if not (a0 and a0:match("^AAA_%d+$")) then return end
+  local p = proc(e.pid)
+  if not p then
+    print(format("A tag=%s pid=%d found=false", a0, e.pid))
+    return
+  end
+  -- A exits and B takes its PID while this hook runs
+  local t0 = now()
+  while now() - t0 < 3e8 do end
+  local exited = p.exited
+  print(format("A tag=%s pid=%d found=true start=%d exited_at_read=%s exe=%s cwd=%s mark=%s",
+    a0, e.pid, p.start_time, tostring(exited), show(p.exe), show(p.cwd), show(p:env("MARK"))))
+end
+EOF
+
+start_profrun -d 55 "$TMP/tick.lua"
+if ! wait_attached "$PR_PID" pr_exec pr_exit; then
+	fail "attached" "no link to pr_exec and pr_exit within 20 s" "$OUT" "$ERR"
+	finish
+fi
+pass "attached"
+
+# tick_start: returns right after /proc/uptime (10 ms resolution, the same
+# clock as start_time) moved on, so A and B start early in one tick
+tick_start() {
+	local a b i
+	read -r a _ </proc/uptime
+	for ((i = 0; i < 100000; i++)); do
+		read -r b _ </proc/uptime
+		[ "$b" != "$a" ] && return
+	done
+}
+
+stat_start() { awk '{ sub(/^.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
+field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
+
+COUNTED=0
+NTRY=25
+for k in $(seq 1 $NTRY); do
+	tick_start
+	(cd "$TMP/a.d" && MARK=A exec -a "AAA_$k" "$TMP/prog_a" 0) &
+	APID=$!
+	track_pid "$APID"
+	wait "$APID"
+	exec 9<"$NS_LAST_PID"
+	flock -w 5 9
+	echo $((APID - 1)) >"$NS_LAST_PID"
+	(cd "$TMP/b.d" && MARK=B exec -a "BBB_$k" "$TMP/prog_b" 2 9<&-) &
+	BPID=$!
+	exec 9<&-
+	track_pid "$BPID"
+	BSTART=$(stat_start "$BPID")
+	# the hook reports after its 0.3 s wait
+	l=
+	for ((i = 0; i < 50; i++)); do
+		l=$(grep -m1 "^A tag=AAA_$k " "$OUT")
+		[ -n "$l" ] && break
+		sleep 0.1
+	done
+	if [ "$BPID" != "$APID" ]; then
+		echo "# attempt $k: A had PID $APID, B got $BPID"
+		continue
+	fi
+	if [ -z "$l" ] || [ "$(field "$l" found)" != true ]; then
+		echo "# attempt $k: no proc object for A: ${l:-no line}"
+		continue
+	fi
+	if [ "$(field "$l" exited_at_read)" != false ]; then
+		echo "# attempt $k: A was already marked exited when read"
+		continue
+	fi
+	if [ "$(field "$l" start)" != "$BSTART" ]; then
+		echo "# attempt $k: A started at tick $(field "$l" start), B at $BSTART"
+		continue
+	fi
+	echo "# attempt $k counts: PID $APID, both started at tick $BSTART"
+	COUNTED=$((COUNTED + 1))
+	[ $COUNTED -ge 2 ] && break
+done
+kill -INT "$PR_PID"
+wait_profrun
+expect_rc "SIGINT ends the run with exit 0" 0
+
+if [ $COUNTED = 0 ]; then
+	fail "PID reused within the same tick" \
+		"in $NTRY attempts B never got A's PID in A's tick before profrun saw A's exit" "$OUT"
+else
+	pass "PID reused within the same tick ($COUNTED attempts)"
+fi
+# whatever the attempt, A's object never shows B
+expect_no_grep "A's object never reads B's exe (prog_b)" "$OUT" '^A .* exe=[^ ]*/prog_b '
+expect_no_grep "A's object never reads B's cwd" "$OUT" "^A .* cwd=$TMP/b\\.d "
+expect_no_grep "A's object never reads B's environment (MARK=B)" "$OUT" '^A .* mark=B$'
+
+finish
