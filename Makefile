@@ -18,7 +18,7 @@ VMLINUX_H    ?=
 CFLAGS       ?= -O2 -g
 LDFLAGS      ?=
 EXTRA_CFLAGS ?=
-LIBS         := libbpf libelf zlib luajit
+LIBS         := libbpf libelf zlib luajit liblzma
 
 ifeq ($(V),1)
 Q   :=
@@ -39,7 +39,7 @@ ALL_CFLAGS = $(CFLAGS) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
 	-DPROFRUN_VERSION='"$(VERSION)"' -DPROFRUN_LUADIR='"$(PREFIX)/share/profrun/lua"' \
 	$(EXTRA_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -Wl,--dynamic-list=$(O)/profrun.dynlist
-LDLIBS = $(PC_LIBS) -ldl -lm
+LDLIBS = $(PC_LIBS) -liberty -ldl -lm
 
 # clang -target bpf does not search the host's system include dirs; add
 # them after our own so <bpf/bpf_helpers.h> and asm/ headers are found.

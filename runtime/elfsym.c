@@ -1,32 +1,65 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Symbol tables for user binaries. Each binary (device + inode) gets one
- * entry holding an open fd until its symbols are read, then a sorted array
- * of function symbols and one string pool. Addresses arrive as file
- * offsets (see maps.c) and are turned into link-time virtual addresses
- * through the PT_LOAD program headers, which is right for PIE, non-PIE and
- * shared libraries alike, without guessing a load bias.
+ * entry holding an open fd (so a deleted file or one in another mount
+ * namespace stays readable), the file's size and mtime, and, once read, a
+ * sorted array of function symbols with one string pool. Addresses arrive
+ * as file offsets (see maps.c) and are turned into link-time virtual
+ * addresses through the binary's own PT_LOAD headers, which is right for
+ * PIE, non-PIE and shared libraries alike, without guessing a load bias;
+ * separate debuginfo files share those link-time addresses.
  *
- * Sources here: .symtab, else .dynsym. Debuginfo, MiniDebugInfo,
- * demangling and the negative cache come with the full symbolizer.
- * The files belong to other users: libelf does the bounds checks, and a
- * file that does not parse simply has no symbols.
+ * Sources, best first: debuginfo by build-id, debuginfo by .gnu_debuglink
+ * (the build-id, when both have one, must match; no file is ever hashed),
+ * the binary's .symtab, MiniDebugInfo (an xz-compressed ELF in
+ * .gnu_debugdata holding the local symbols .dynsym lacks) merged with
+ * .dynsym, and .dynsym alone. Names are demangled on first resolve.
+ *
+ * A binary with no function symbols at all goes into the negative cache:
+ * (dev, ino) -> (size, mtime, expiry). A new entry for that inode checks
+ * it before parsing anything, so such a binary is parsed once per TTL
+ * however often it is replaced in the table; expired negatives are swept
+ * on insertion, at most once per TTL. Symbol memory is bounded: past
+ * max_bytes the least recently used tables are unloaded (their fds stay,
+ * so they can be read again).
+ *
+ * Every file here may belong to another user: libelf bounds-checks the
+ * ELF structures, every offset and size taken from the file is checked
+ * against the data it points into, and a file that does not parse simply
+ * has no symbols.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <lzma.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+#include <libiberty/demangle.h>
 #include "elfsym.h"
+
+#define NBUCKETS 1024
+#define MINIDEBUG_MAX (64u << 20)
+#define BUILD_ID_MAX 64
+
+enum source { SRC_NONE, SRC_DEBUGINFO, SRC_DEBUGLINK, SRC_SYMTAB, SRC_MINIDEBUG, SRC_DYNSYM };
+
+static const char *const source_names[] = {
+	[SRC_NONE] = "none",	       [SRC_DEBUGINFO] = "debuginfo", [SRC_DEBUGLINK] = "debuglink",
+	[SRC_SYMTAB] = "symtab",       [SRC_MINIDEBUG] = "minidebuginfo", [SRC_DYNSYM] = "dynsym",
+};
 
 struct sym {
 	uint64_t addr;
 	uint64_t size;
 	uint32_t name; /* pool offset */
+	uint32_t demangled; /* index + 1 into demangled[], 0 = not yet, UINT32_MAX = as is */
+	uint32_t rank;      /* among aliases, lower is the name users know */
 };
 
 struct seg {
@@ -34,57 +67,136 @@ struct seg {
 };
 
 struct pr_elfsym {
+	struct pr_elfsyms *table;
 	dev_t dev;
 	ino_t ino;
-	int fd; /* -1 once read */
+	off_t size;
+	struct timespec mtime;
+	int fd;
 	bool loaded;
+	enum source source;
 	char *name;
 	struct sym *syms;
 	size_t nsyms;
 	char *pool;
+	size_t pool_len, pool_cap;
+	char **demangled;
+	size_t ndemangled;
 	struct seg *segs;
 	size_t nsegs;
-	struct pr_elfsym *next; /* hash chain */
+	uint64_t bytes;
+	uint64_t last_use;
+	struct pr_elfsym *next;    /* hash chain */
+	struct pr_elfsym *all_next; /* every entry ever made, replaced ones too */
 };
 
-#define NBUCKETS 1024
+struct negative {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	uint64_t expires;
+	struct negative *next;
+};
 
 struct pr_elfsyms {
 	struct pr_elfsym *buckets[NBUCKETS];
-	uint64_t count;
+	struct pr_elfsym *all;
+	struct negative *neg[NBUCKETS];
+	char *debug_dir;
+	uint64_t ttl, max_bytes, last_sweep, use_clock;
+	uint64_t (*now)(void *ctx);
+	void *now_ctx;
+	uint64_t count, nneg, parses, hits, misses, bytes, unloads;
 };
+
+static uint64_t mono_now(void *ctx)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+int pr_elfsyms_new_opts(const struct pr_elfsyms_opts *o, struct pr_elfsyms **out)
+{
+	struct pr_elfsyms *t = calloc(1, sizeof(*t));
+	const char *dd = o->debug_dir ? o->debug_dir : getenv("PROFRUN_DEBUG_DIR");
+
+	if (!t)
+		return -ENOMEM;
+	elf_version(EV_CURRENT);
+	t->debug_dir = strdup(dd && *dd ? dd : "/usr/lib/debug");
+	if (!t->debug_dir) {
+		free(t);
+		return -ENOMEM;
+	}
+	t->ttl = o->negative_ttl_ns ? o->negative_ttl_ns : 600ull * 1000000000ull;
+	t->max_bytes = o->max_bytes ? o->max_bytes : 256ull << 20;
+	t->now = o->now ? o->now : mono_now;
+	t->now_ctx = o->now_ctx;
+	*out = t;
+	return 0;
+}
 
 int pr_elfsyms_new(struct pr_elfsyms **out)
 {
-	elf_version(EV_CURRENT);
-	*out = calloc(1, sizeof(**out));
-	return *out ? 0 : -ENOMEM;
+	struct pr_elfsyms_opts o = { 0 };
+
+	return pr_elfsyms_new_opts(&o, out);
+}
+
+static void unload(struct pr_elfsym *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->ndemangled; i++)
+		free(b->demangled[i]);
+	free(b->demangled);
+	free(b->syms);
+	free(b->pool);
+	free(b->segs);
+	b->demangled = NULL;
+	b->ndemangled = 0;
+	b->syms = NULL;
+	b->pool = NULL;
+	b->segs = NULL;
+	b->nsyms = b->nsegs = b->pool_len = b->pool_cap = 0;
+	if (b->table)
+		b->table->bytes -= b->bytes;
+	b->bytes = 0;
+	b->loaded = false;
 }
 
 static void bin_free(struct pr_elfsym *b)
 {
+	unload(b);
 	if (b->fd >= 0)
 		close(b->fd);
 	free(b->name);
-	free(b->syms);
-	free(b->pool);
-	free(b->segs);
 	free(b);
 }
 
 void pr_elfsyms_free(struct pr_elfsyms *t)
 {
 	struct pr_elfsym *b, *next;
+	struct negative *n, *nn;
 	size_t i;
 
 	if (!t)
 		return;
+	for (b = t->all; b; b = next) {
+		next = b->all_next;
+		bin_free(b);
+	}
 	for (i = 0; i < NBUCKETS; i++) {
-		for (b = t->buckets[i]; b; b = next) {
-			next = b->next;
-			bin_free(b);
+		for (n = t->neg[i]; n; n = nn) {
+			nn = n->next;
+			free(n);
 		}
 	}
+	free(t->debug_dir);
 	free(t);
 }
 
@@ -95,25 +207,100 @@ static size_t bucket_of(dev_t dev, ino_t ino)
 	return (h >> 32) % NBUCKETS;
 }
 
-static struct pr_elfsym *insert(struct pr_elfsyms *t, dev_t dev, ino_t ino, int fd,
-				const char *name)
+static bool same_file(const struct stat *st, off_t size, const struct timespec *mtime)
 {
-	struct pr_elfsym *b = calloc(1, sizeof(*b));
-	size_t k = bucket_of(dev, ino);
-
-	if (!b || !(b->name = strdup(name))) {
-		free(b);
-		close(fd);
-		return NULL;
-	}
-	b->dev = dev;
-	b->ino = ino;
-	b->fd = fd;
-	b->next = t->buckets[k];
-	t->buckets[k] = b;
-	t->count++;
-	return b;
+	return st->st_size == size && st->st_mtim.tv_sec == mtime->tv_sec &&
+	       st->st_mtim.tv_nsec == mtime->tv_nsec;
 }
+
+/* ---- negative cache -------------------------------------------------- */
+
+static struct negative *neg_find(struct pr_elfsyms *t, dev_t dev, ino_t ino)
+{
+	struct negative *n;
+
+	for (n = t->neg[bucket_of(dev, ino)]; n; n = n->next)
+		if (n->dev == dev && n->ino == ino)
+			return n;
+	return NULL;
+}
+
+static void neg_remove(struct pr_elfsyms *t, struct negative *victim)
+{
+	struct negative **pp;
+
+	for (pp = &t->neg[bucket_of(victim->dev, victim->ino)]; *pp; pp = &(*pp)->next) {
+		if (*pp == victim) {
+			*pp = victim->next;
+			free(victim);
+			t->nneg--;
+			return;
+		}
+	}
+}
+
+/* Drops expired negatives; runs at most once per TTL. */
+static void neg_sweep(struct pr_elfsyms *t, uint64_t now)
+{
+	struct negative **pp, *n;
+	size_t i;
+
+	if (t->last_sweep && now - t->last_sweep < t->ttl)
+		return;
+	t->last_sweep = now;
+	for (i = 0; i < NBUCKETS; i++) {
+		for (pp = &t->neg[i]; (n = *pp);) {
+			if (n->expires > now) {
+				pp = &n->next;
+				continue;
+			}
+			*pp = n->next;
+			free(n);
+			t->nneg--;
+		}
+	}
+}
+
+static void neg_insert(struct pr_elfsyms *t, const struct pr_elfsym *b)
+{
+	uint64_t now = t->now(t->now_ctx);
+	struct negative *n;
+	size_t k;
+
+	neg_sweep(t, now);
+	n = neg_find(t, b->dev, b->ino);
+	if (!n) {
+		n = calloc(1, sizeof(*n));
+		if (!n)
+			return;
+		k = bucket_of(b->dev, b->ino);
+		n->next = t->neg[k];
+		t->neg[k] = n;
+		t->nneg++;
+	}
+	n->dev = b->dev;
+	n->ino = b->ino;
+	n->size = b->size;
+	n->mtime = b->mtime;
+	n->expires = now + t->ttl;
+}
+
+/* True when the binary is known to have nothing to symbolize. */
+static bool neg_says_empty(struct pr_elfsyms *t, const struct pr_elfsym *b)
+{
+	struct negative *n = neg_find(t, b->dev, b->ino);
+
+	if (!n)
+		return false;
+	if (n->size != b->size || n->mtime.tv_sec != b->mtime.tv_sec ||
+	    n->mtime.tv_nsec != b->mtime.tv_nsec || n->expires <= t->now(t->now_ctx)) {
+		neg_remove(t, n);
+		return false;
+	}
+	return true;
+}
+
+/* ---- the table of binaries --------------------------------------------- */
 
 static struct pr_elfsym *find(struct pr_elfsyms *t, dev_t dev, ino_t ino)
 {
@@ -125,6 +312,69 @@ static struct pr_elfsym *find(struct pr_elfsyms *t, dev_t dev, ino_t ino)
 	return NULL;
 }
 
+/* Takes the entry out of the lookup table; it stays alive (stacks may
+ * point at it) until the table is freed. */
+static void retire(struct pr_elfsyms *t, struct pr_elfsym *victim)
+{
+	struct pr_elfsym **pp;
+
+	for (pp = &t->buckets[bucket_of(victim->dev, victim->ino)]; *pp; pp = &(*pp)->next) {
+		if (*pp == victim) {
+			*pp = victim->next;
+			t->count--;
+			return;
+		}
+	}
+}
+
+static struct pr_elfsym *insert(struct pr_elfsyms *t, const struct stat *st, int fd,
+				const char *name)
+{
+	struct pr_elfsym *b = calloc(1, sizeof(*b));
+	size_t k = bucket_of(st->st_dev, st->st_ino);
+
+	if (!b || !(b->name = strdup(name))) {
+		free(b);
+		close(fd);
+		return NULL;
+	}
+	b->table = t;
+	b->dev = st->st_dev;
+	b->ino = st->st_ino;
+	b->size = st->st_size;
+	b->mtime = st->st_mtim;
+	b->fd = fd;
+	b->next = t->buckets[k];
+	t->buckets[k] = b;
+	b->all_next = t->all;
+	t->all = b;
+	t->count++;
+	return b;
+}
+
+/* The cached entry if it is still this file, else a new one for fd. */
+static struct pr_elfsym *adopt(struct pr_elfsyms *t, dev_t dev, int fd, const char *name)
+{
+	struct pr_elfsym *b;
+	struct stat st;
+
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return NULL;
+	}
+	/* maps name the device as the mount shows it; key by that one */
+	if (dev)
+		st.st_dev = dev;
+	b = find(t, st.st_dev, st.st_ino);
+	if (b && same_file(&st, b->size, &b->mtime)) {
+		close(fd);
+		return b;
+	}
+	if (b)
+		retire(t, b); /* replaced in place: read it again */
+	return insert(t, &st, fd, name);
+}
+
 struct pr_elfsym *pr_elfsym_lookup(struct pr_elfsyms *t, dev_t dev, ino_t ino,
 				   const char *open_path, const char *name)
 {
@@ -132,7 +382,10 @@ struct pr_elfsym *pr_elfsym_lookup(struct pr_elfsyms *t, dev_t dev, ino_t ino,
 	struct stat st;
 	int fd;
 
-	if (b)
+	/* a stat (no open) is enough to see the cached entry still holds; when
+	 * the path is gone (the process exited) the cached entry is all there is */
+	if (b && (stat(open_path, &st) ||
+		  (st.st_ino == ino && same_file(&st, b->size, &b->mtime))))
 		return b;
 	fd = open(open_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -142,29 +395,19 @@ struct pr_elfsym *pr_elfsym_lookup(struct pr_elfsyms *t, dev_t dev, ino_t ino,
 		close(fd);
 		return NULL;
 	}
-	return insert(t, dev, ino, fd, name);
+	return adopt(t, dev, fd, name);
 }
 
 struct pr_elfsym *pr_elfsym_lookup_path(struct pr_elfsyms *t, const char *path)
 {
-	struct pr_elfsym *b;
-	struct stat st;
-	int fd;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st)) {
-		close(fd);
-		return NULL;
-	}
-	b = find(t, st.st_dev, st.st_ino);
-	if (b) {
-		close(fd);
-		return b;
-	}
-	return insert(t, st.st_dev, st.st_ino, fd, path);
+	return adopt(t, 0, fd, path);
 }
+
+/* ---- reading symbols ----------------------------------------------------- */
 
 static int cmp_sym(const void *a, const void *b)
 {
@@ -172,8 +415,19 @@ static int cmp_sym(const void *a, const void *b)
 
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
-	/* at one address, keep the sized symbol first */
-	return (x->size < y->size) - (x->size > y->size);
+	/* at one address: the sized symbol, then the public name first */
+	if ((x->size != 0) != (y->size != 0))
+		return x->size ? -1 : 1;
+	return (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+/* qsort over __GI_qsort, a global over a local alias, a weak in between */
+static uint32_t rank_of(const GElf_Sym *s, const char *name)
+{
+	int bind = GELF_ST_BIND(s->st_info);
+	uint32_t r = bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 2 : 4;
+
+	return r + (name[0] == '_' && name[1] == '_');
 }
 
 static int read_segments(Elf *elf, struct pr_elfsym *b)
@@ -181,7 +435,7 @@ static int read_segments(Elf *elf, struct pr_elfsym *b)
 	size_t n, i;
 	GElf_Phdr ph;
 
-	if (elf_getphdrnum(elf, &n))
+	if (elf_getphdrnum(elf, &n) || n > 4096)
 		return -EINVAL;
 	b->segs = calloc(n ? n : 1, sizeof(*b->segs));
 	if (!b->segs)
@@ -189,34 +443,31 @@ static int read_segments(Elf *elf, struct pr_elfsym *b)
 	for (i = 0; i < n; i++) {
 		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
 			continue;
-		b->segs[b->nsegs++] = (struct seg){ .off = ph.p_offset,
-						    .vaddr = ph.p_vaddr,
-						    .filesz = ph.p_filesz };
+		b->segs[b->nsegs++] = (struct seg){
+			.off = ph.p_offset, .vaddr = ph.p_vaddr, .filesz = ph.p_filesz
+		};
 	}
 	return 0;
 }
 
-/* The symbol section to read: .symtab when present, else .dynsym. */
-static Elf_Scn *pick_symtab(Elf *elf, GElf_Shdr *out)
+static Elf_Scn *find_section(Elf *elf, Elf64_Word type, const char *name, GElf_Shdr *out)
 {
-	Elf_Scn *scn = NULL, *dyn = NULL;
-	GElf_Shdr sh, dynsh;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	const char *nm;
+	GElf_Shdr sh;
 
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return NULL;
 	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &sh))
+		if (!gelf_getshdr(scn, &sh) || (type && sh.sh_type != type))
 			continue;
-		if (sh.sh_type == SHT_SYMTAB && sh.sh_entsize) {
-			*out = sh;
-			return scn;
-		}
-		if (sh.sh_type == SHT_DYNSYM && sh.sh_entsize && !dyn) {
-			dyn = scn;
-			dynsh = sh;
-		}
+		if (name && (!(nm = elf_strptr(elf, shstrndx, sh.sh_name)) || strcmp(nm, name)))
+			continue;
+		*out = sh;
+		return scn;
 	}
-	if (dyn)
-		*out = dynsh;
-	return dyn;
+	return NULL;
 }
 
 static bool is_function(const GElf_Sym *s)
@@ -227,66 +478,310 @@ static bool is_function(const GElf_Sym *s)
 	       s->st_value != 0;
 }
 
-static int read_symbols(Elf *elf, struct pr_elfsym *b)
+static int pool_add(struct pr_elfsym *b, const char *s, uint32_t *off)
 {
-	size_t i, n, pool_len = 0, pool_cap = 0, len;
-	Elf_Data *data;
-	GElf_Shdr sh;
+	size_t len = strlen(s) + 1;
+	char *p;
+
+	if (b->pool_len + len > b->pool_cap) {
+		size_t cap = b->pool_cap ? b->pool_cap * 2 : 4096;
+
+		while (cap < b->pool_len + len)
+			cap *= 2;
+		p = realloc(b->pool, cap);
+		if (!p)
+			return -ENOMEM;
+		b->pool = p;
+		b->pool_cap = cap;
+	}
+	memcpy(b->pool + b->pool_len, s, len);
+	*off = b->pool_len;
+	b->pool_len += len;
+	return 0;
+}
+
+/* Appends the function symbols of one symbol table section. */
+static int add_symbols(Elf *elf, Elf64_Word type, struct pr_elfsym *b, size_t *cap)
+{
 	Elf_Scn *scn;
+	GElf_Shdr sh;
+	Elf_Data *data;
+	size_t i, n;
 	GElf_Sym s;
 	const char *nm;
-	char *pool;
+	struct sym *ns;
+	uint32_t off;
 
-	scn = pick_symtab(elf, &sh);
-	if (!scn)
+	scn = find_section(elf, type, NULL, &sh);
+	if (!scn || !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
 		return 0;
-	data = elf_getdata(scn, NULL);
-	if (!data)
-		return 0;
-	n = sh.sh_size / sh.sh_entsize;
-	b->syms = calloc(n ? n : 1, sizeof(*b->syms));
-	if (!b->syms)
-		return -ENOMEM;
+	n = data->d_size / sh.sh_entsize;
 	for (i = 0; i < n; i++) {
 		if (!gelf_getsym(data, i, &s) || !is_function(&s))
 			continue;
 		nm = elf_strptr(elf, sh.sh_link, s.st_name);
 		if (!nm || !*nm)
 			continue;
-		len = strlen(nm) + 1;
-		if (pool_len + len > pool_cap) {
-			pool_cap = pool_cap ? pool_cap * 2 : 4096;
-			while (pool_cap < pool_len + len)
-				pool_cap *= 2;
-			pool = realloc(b->pool, pool_cap);
-			if (!pool)
+		if (b->nsyms == *cap) {
+			*cap = *cap ? *cap * 2 : 256;
+			ns = realloc(b->syms, *cap * sizeof(*ns));
+			if (!ns)
 				return -ENOMEM;
-			b->pool = pool;
+			b->syms = ns;
 		}
-		memcpy(b->pool + pool_len, nm, len);
-		b->syms[b->nsyms++] =
-			(struct sym){ .addr = s.st_value, .size = s.st_size, .name = pool_len };
-		pool_len += len;
+		if (pool_add(b, nm, &off))
+			return -ENOMEM;
+		b->syms[b->nsyms++] = (struct sym){ .addr = s.st_value, .size = s.st_size,
+						    .name = off, .rank = rank_of(&s, nm) };
 	}
-	qsort(b->syms, b->nsyms, sizeof(*b->syms), cmp_sym);
 	return 0;
+}
+
+static size_t count_functions(Elf *elf, Elf64_Word type)
+{
+	Elf_Scn *scn;
+	GElf_Shdr sh;
+	Elf_Data *data;
+	size_t i, n, k = 0;
+	GElf_Sym s;
+
+	scn = find_section(elf, type, NULL, &sh);
+	if (!scn || !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
+		return 0;
+	n = data->d_size / sh.sh_entsize;
+	for (i = 0; i < n; i++)
+		if (gelf_getsym(data, i, &s) && is_function(&s))
+			k++;
+	return k;
+}
+
+/* The GNU build-id note, as lowercase hex; 0 or its length in bytes. */
+static int build_id(Elf *elf, char *hex, size_t hexlen)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	GElf_Nhdr nh;
+	Elf_Data *data;
+	size_t off = 0, noff, doff, i;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(data = elf_getdata(scn, NULL)))
+			continue;
+		for (off = 0; (off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0;) {
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 || nh.n_descsz == 0 ||
+			    nh.n_descsz > BUILD_ID_MAX || 2 * nh.n_descsz + 1 > hexlen ||
+			    memcmp((char *)data->d_buf + noff, "GNU", 4))
+				continue;
+			for (i = 0; i < nh.n_descsz; i++)
+				sprintf(hex + 2 * i, "%02x", ((unsigned char *)data->d_buf)[doff + i]);
+			return nh.n_descsz;
+		}
+	}
+	return 0;
+}
+
+/* .gnu_debuglink: a NUL-terminated file name (the CRC after it is not
+ * checked: files are never hashed; the build-id check covers mismatches). */
+static bool debuglink(Elf *elf, char *name, size_t len)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = find_section(elf, SHT_PROGBITS, ".gnu_debuglink", &sh);
+	Elf_Data *data;
+	size_t n;
+
+	if (!scn || !(data = elf_getdata(scn, NULL)) || !data->d_buf || data->d_size < 2)
+		return false;
+	n = strnlen(data->d_buf, data->d_size);
+	if (n == 0 || n == data->d_size || n >= len || memchr(data->d_buf, '/', n))
+		return false;
+	memcpy(name, data->d_buf, n);
+	name[n] = '\0';
+	return true;
+}
+
+struct elf_file {
+	int fd;
+	Elf *elf;
+};
+
+static bool open_elf(const char *path, struct elf_file *f)
+{
+	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	f->elf = NULL;
+	if (f->fd < 0)
+		return false;
+	f->elf = elf_begin(f->fd, ELF_C_READ_MMAP, NULL);
+	if (f->elf && elf_kind(f->elf) == ELF_K_ELF)
+		return true;
+	elf_end(f->elf);
+	close(f->fd);
+	return false;
+}
+
+static void close_elf(struct elf_file *f)
+{
+	elf_end(f->elf);
+	close(f->fd);
+}
+
+/* A separate debuginfo file with a .symtab (and, when the binary has a
+ * build-id, the same build-id). */
+static bool usable_debuginfo(const char *path, const char *want_id, struct elf_file *f)
+{
+	char id[2 * BUILD_ID_MAX + 1] = "";
+
+	if (!open_elf(path, f))
+		return false;
+	if (count_functions(f->elf, SHT_SYMTAB) &&
+	    (!*want_id || (build_id(f->elf, id, sizeof(id)) && !strcmp(id, want_id))))
+		return true;
+	close_elf(f);
+	return false;
+}
+
+static enum source find_debuginfo(struct pr_elfsym *b, Elf *elf, struct elf_file *f)
+{
+	char id[2 * BUILD_ID_MAX + 1] = "", link[256], path[4096], dir[4096], *slash;
+	const char *dd = b->table->debug_dir;
+
+	if (build_id(elf, id, sizeof(id)) > 1) {
+		snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", dd, id, id + 2);
+		if (usable_debuginfo(path, id, f))
+			return SRC_DEBUGINFO;
+	}
+	if (!debuglink(elf, link, sizeof(link)))
+		return SRC_NONE;
+	snprintf(dir, sizeof(dir), "%s", b->name);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	/* gdb's search order: next to the binary, .debug/ beside it, the
+	 * global debug directory */
+	snprintf(path, sizeof(path), "%s/%s", dir, link);
+	if (strcmp(path, b->name) && usable_debuginfo(path, id, f))
+		return SRC_DEBUGLINK;
+	snprintf(path, sizeof(path), "%s/.debug/%s", dir, link);
+	if (usable_debuginfo(path, id, f))
+		return SRC_DEBUGLINK;
+	snprintf(path, sizeof(path), "%s%s/%s", dd, dir, link);
+	if (usable_debuginfo(path, id, f))
+		return SRC_DEBUGLINK;
+	return SRC_NONE;
+}
+
+/* .gnu_debugdata: an xz stream holding a small ELF with a .symtab. */
+static int read_minidebuginfo(Elf *elf, struct pr_elfsym *b, size_t *cap)
+{
+	uint64_t memlimit = MINIDEBUG_MAX;
+	size_t in_pos = 0, out_pos = 0, out_cap;
+	GElf_Shdr sh;
+	Elf_Scn *scn = find_section(elf, SHT_PROGBITS, ".gnu_debugdata", &sh);
+	Elf_Data *data;
+	uint8_t *out;
+	Elf *inner;
+	int err = 0;
+
+	if (!scn || !(data = elf_getdata(scn, NULL)) || !data->d_buf || !data->d_size)
+		return 0;
+	out_cap = data->d_size * 8 < MINIDEBUG_MAX ? data->d_size * 8 : MINIDEBUG_MAX;
+	for (;;) {
+		lzma_ret r;
+
+		out = malloc(out_cap);
+		if (!out)
+			return -ENOMEM;
+		in_pos = out_pos = 0;
+		r = lzma_stream_buffer_decode(&memlimit, 0, NULL, data->d_buf, &in_pos,
+					      data->d_size, out, &out_pos, out_cap);
+		if (r == LZMA_OK)
+			break;
+		free(out);
+		if (r != LZMA_BUF_ERROR || out_cap >= MINIDEBUG_MAX)
+			return 0; /* corrupt or too large: no names from here */
+		out_cap = out_cap * 4 < MINIDEBUG_MAX ? out_cap * 4 : MINIDEBUG_MAX;
+	}
+	inner = elf_memory((char *)out, out_pos);
+	if (inner && elf_kind(inner) == ELF_K_ELF)
+		err = add_symbols(inner, SHT_SYMTAB, b, cap);
+	elf_end(inner);
+	free(out);
+	return err;
+}
+
+static int read_symbols(Elf *elf, struct pr_elfsym *b)
+{
+	struct elf_file dbg;
+	size_t cap = 0, before;
+	int err;
+
+	b->source = find_debuginfo(b, elf, &dbg);
+	if (b->source != SRC_NONE) {
+		err = add_symbols(dbg.elf, SHT_SYMTAB, b, &cap);
+		close_elf(&dbg);
+		return err;
+	}
+	if (count_functions(elf, SHT_SYMTAB)) {
+		b->source = SRC_SYMTAB;
+		return add_symbols(elf, SHT_SYMTAB, b, &cap);
+	}
+	err = read_minidebuginfo(elf, b, &cap);
+	before = b->nsyms;
+	err = err ?: add_symbols(elf, SHT_DYNSYM, b, &cap);
+	if (before)
+		b->source = SRC_MINIDEBUG;
+	else if (b->nsyms)
+		b->source = SRC_DYNSYM;
+	return err;
+}
+
+static void account(struct pr_elfsym *b)
+{
+	b->bytes = b->nsyms * sizeof(struct sym) + b->pool_cap + b->nsegs * sizeof(struct seg);
+	b->table->bytes += b->bytes;
+}
+
+/* Unloads least recently used tables until the budget holds again. */
+static void enforce_budget(struct pr_elfsyms *t, const struct pr_elfsym *keep)
+{
+	struct pr_elfsym *b, *lru;
+
+	while (t->bytes > t->max_bytes) {
+		lru = NULL;
+		for (b = t->all; b; b = b->all_next)
+			if (b != keep && b->loaded && b->bytes && (!lru || b->last_use < lru->last_use))
+				lru = b;
+		if (!lru)
+			return;
+		unload(lru);
+		t->unloads++;
+	}
 }
 
 static void load(struct pr_elfsym *b)
 {
+	struct pr_elfsyms *t = b->table;
 	Elf *elf;
 
 	b->loaded = true;
-	if (b->fd < 0)
+	if (b->fd < 0 || neg_says_empty(t, b))
 		return;
+	t->parses++;
 	elf = elf_begin(b->fd, ELF_C_READ_MMAP, NULL);
 	if (elf && elf_kind(elf) == ELF_K_ELF) {
 		if (read_segments(elf, b) || read_symbols(elf, b))
 			b->nsyms = 0;
 	}
 	elf_end(elf);
-	close(b->fd);
-	b->fd = -1;
+	if (b->nsyms) {
+		qsort(b->syms, b->nsyms, sizeof(*b->syms), cmp_sym);
+	} else {
+		b->source = SRC_NONE;
+		neg_insert(t, b);
+	}
+	account(b);
+	enforce_budget(t, b);
 }
 
 static bool foff_to_vaddr(const struct pr_elfsym *b, uint64_t foff, uint64_t *vaddr)
@@ -304,17 +799,46 @@ static bool foff_to_vaddr(const struct pr_elfsym *b, uint64_t foff, uint64_t *va
 	return false;
 }
 
+/* Demangles on first use; keeps the result for the table's lifetime. */
+static const char *display_name(struct pr_elfsym *b, struct sym *s)
+{
+	const char *raw = b->pool + s->name;
+	char *d = NULL, **nd;
+
+	if (s->demangled == UINT32_MAX)
+		return raw;
+	if (s->demangled)
+		return b->demangled[s->demangled - 1];
+	if (raw[0] == '_' && (raw[1] == 'Z' || raw[1] == 'R')) {
+		d = rust_demangle(raw, DMGL_PARAMS | DMGL_ANSI);
+		if (!d && raw[1] == 'Z')
+			d = cplus_demangle_v3(raw, DMGL_PARAMS | DMGL_ANSI);
+	}
+	nd = d ? realloc(b->demangled, (b->ndemangled + 1) * sizeof(*nd)) : NULL;
+	if (!nd) {
+		free(d);
+		s->demangled = UINT32_MAX;
+		return raw;
+	}
+	b->demangled = nd;
+	b->demangled[b->ndemangled++] = d;
+	s->demangled = b->ndemangled;
+	return d;
+}
+
 const char *pr_elfsym_resolve(struct pr_elfsym *b, uint64_t foff, uint64_t *off)
 {
+	struct pr_elfsyms *t = b->table;
 	size_t lo = 0, hi, mid;
-	const struct sym *s;
+	struct sym *s;
 	uint64_t va;
 
 	if (!b->loaded)
 		load(b);
+	b->last_use = ++t->use_clock;
 	hi = b->nsyms;
 	if (!hi || !foff_to_vaddr(b, foff, &va) || va < b->syms[0].addr)
-		return NULL;
+		goto miss;
 	while (hi - lo > 1) {
 		mid = lo + (hi - lo) / 2;
 		if (b->syms[mid].addr <= va)
@@ -328,14 +852,25 @@ const char *pr_elfsym_resolve(struct pr_elfsym *b, uint64_t foff, uint64_t *off)
 	s = &b->syms[lo];
 	/* a sized symbol covers only its size; an unsized one up to the next */
 	if (s->size && va >= s->addr + s->size)
-		return NULL;
+		goto miss;
 	*off = va - s->addr;
-	return b->pool + s->name;
+	t->hits++;
+	return display_name(b, s);
+miss:
+	t->misses++;
+	return NULL;
 }
 
 const char *pr_elfsym_name(const struct pr_elfsym *b)
 {
 	return b->name;
+}
+
+const char *pr_elfsym_source(struct pr_elfsym *b)
+{
+	if (!b->loaded)
+		load(b);
+	return source_names[b->source];
 }
 
 uint64_t pr_elfsyms_count(const struct pr_elfsyms *t)
@@ -348,4 +883,15 @@ uint64_t pr_elfsym_nsyms(struct pr_elfsym *b)
 	if (!b->loaded)
 		load(b);
 	return b->nsyms;
+}
+
+void pr_elfsyms_stats(const struct pr_elfsyms *t, struct pr_stats *out)
+{
+	out->binaries += t->count;
+	out->elf_negative += t->nneg;
+	out->elf_parses += t->parses;
+	out->elf_hits += t->hits;
+	out->elf_misses += t->misses;
+	out->elf_bytes += t->bytes;
+	out->elf_unloads += t->unloads;
 }

@@ -1,39 +1,63 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Per-binary symbol tables, keyed by device + inode and shared by every
- * process that maps the binary. A table is created when a binary is first
- * seen in a stack (its file is opened then, while the process is alive, so
- * it can be read after the process exited or the file was deleted) and its
- * symbols are read on the first lookup.
+ * process that maps the binary; size and mtime are re-checked so a binary
+ * replaced in place is read again. A table is created when a binary is
+ * first seen in a stack (its file is opened then, while the process is
+ * alive, so it can be read after the process exited or the file was
+ * deleted) and its symbols are read on the first lookup, from the best
+ * source: separate debuginfo (build-id, then .gnu_debuglink), .symtab,
+ * MiniDebugInfo (.gnu_debugdata) with .dynsym, .dynsym. C++ and Rust names
+ * are demangled. Binaries with nothing to symbolize are remembered in a
+ * negative cache with a TTL.
  */
 #ifndef PR_ELFSYM_H
 #define PR_ELFSYM_H
 
 #include <stdint.h>
 #include <sys/types.h>
+#include "ffi.h"
 
 struct pr_elfsyms; /* the table of binaries */
 struct pr_elfsym;  /* one binary; lives as long as the table */
 
+struct pr_elfsyms_opts {
+	const char *debug_dir;      /* NULL = $PROFRUN_DEBUG_DIR or /usr/lib/debug */
+	uint64_t negative_ttl_ns;   /* 0 = 10 minutes */
+	uint64_t max_bytes;         /* symbol memory before unloading LRU tables; 0 = 256 MiB */
+	uint64_t (*now)(void *ctx); /* monotonic ns; NULL = CLOCK_MONOTONIC */
+	void *now_ctx;
+};
+
 int pr_elfsyms_new(struct pr_elfsyms **out);
+int pr_elfsyms_new_opts(const struct pr_elfsyms_opts *o, struct pr_elfsyms **out);
 void pr_elfsyms_free(struct pr_elfsyms *t);
 
 /* The binary with this identity, created (and its file opened through
- * open_path, e.g. /proc/PID/map_files/...) when unknown. name is the path
- * shown to users. NULL on failure (the file could not be opened). */
+ * open_path, e.g. /proc/PID/map_files/...) when unknown, or re-created when
+ * the file at open_path has another size or mtime than the one cached.
+ * name is the path shown to users. NULL when the file cannot be opened or
+ * is not that inode. */
 struct pr_elfsym *pr_elfsym_lookup(struct pr_elfsyms *t, dev_t dev, ino_t ino,
 				   const char *open_path, const char *name);
 /* Opens and reads a binary directly by path (unit tests, usym fallbacks). */
 struct pr_elfsym *pr_elfsym_lookup_path(struct pr_elfsyms *t, const char *path);
 
-/* The function containing file offset foff, or NULL. *off is the distance
- * from the symbol's start. Reads the symbols on first use. */
+/* The function containing file offset foff, demangled, or NULL. *off is
+ * the distance from the symbol's start. Reads the symbols on first use.
+ * The string lives as long as the table. */
 const char *pr_elfsym_resolve(struct pr_elfsym *b, uint64_t foff, uint64_t *off);
 /* The path shown for this binary. */
 const char *pr_elfsym_name(const struct pr_elfsym *b);
-/* Binaries known, and of those with at least one symbol. */
+/* Where the symbols came from: "debuginfo", "debuglink", "symtab",
+ * "minidebuginfo", "dynsym" or "none" (reads them if needed). */
+const char *pr_elfsym_source(struct pr_elfsym *b);
+/* Binaries known. */
 uint64_t pr_elfsyms_count(const struct pr_elfsyms *t);
 /* Number of function symbols read for this binary (reads them if needed). */
 uint64_t pr_elfsym_nsyms(struct pr_elfsym *b);
+/* Adds binaries, negative entries, parses, resolve hits/misses and bytes
+ * held into out. */
+void pr_elfsyms_stats(const struct pr_elfsyms *t, struct pr_stats *out);
 
 #endif

@@ -186,7 +186,7 @@ int pr_ffi_stats(struct pr_rt *rt, struct pr_stats *out)
 	if (rt->ksym)
 		out->ksyms = pr_ksym_count(rt->ksym);
 	if (rt->bins)
-		out->binaries = pr_elfsyms_count(rt->bins);
+		pr_elfsyms_stats(rt->bins, out);
 	if (rt->procs)
 		pr_proc_stats(rt->procs, out);
 	return 0;

@@ -63,7 +63,7 @@ struct pr_frame {
 	uint64_t addr; /* kernel: address; user: file offset in module, or the address if no module
 			*/
 	uint64_t offset;    /* bytes past the start of the symbol (or module) */
-	const char *name;   /* NULL when unknown */
+	const char *name;   /* NULL when unknown; valid until the next call into the runtime */
 	const char *module; /* binary path, "kernel" or a module name; NULL when unknown */
 	uint32_t kernel;    /* 1 for a kernel frame */
 	uint32_t pad;
@@ -88,6 +88,12 @@ struct pr_stats {
 	uint64_t proc_exited_evictions; /* entries dropped a cycle after their exit */
 	uint64_t proc_reloads;	       /* entries replaced after PID reuse */
 	uint64_t proc_seeded;	       /* entries from the /proc scan at start */
+	uint64_t elf_negative; /* binaries in the negative cache */
+	uint64_t elf_parses;   /* ELF files parsed for symbols */
+	uint64_t elf_hits;     /* user addresses named */
+	uint64_t elf_misses;   /* user addresses in a binary but in no symbol */
+	uint64_t elf_bytes;    /* memory held by symbol tables */
+	uint64_t elf_unloads;  /* tables unloaded to stay within the budget */
 };
 
 struct pr_proc_stat {

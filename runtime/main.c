@@ -24,6 +24,7 @@
 #include "loop.h"
 #include "maps.h"
 #include "opts.h"
+#include "perfmap.h"
 #include "proc.h"
 #include "rt.h"
 #include "script.h"
@@ -267,10 +268,12 @@ static int make_caches(struct pr_rt *rt)
 	err = err ?: pr_elfsyms_new(&rt->bins);
 	err = err ?: pr_maps_new(rt->bins, &rt->maps);
 	err = err ?: pr_cgroup_new(&co, &rt->cgroups);
+	err = err ?: pr_perfmaps_new(NULL, &rt->perfmaps);
 	if (err)
 		return err;
 	so.ksym = rt->ksym;
 	so.maps = rt->maps;
+	so.perfmaps = rt->perfmaps;
 	po.cgroups = rt->cgroups;
 	po.capacity = rt->proc_capacity;
 	po.on_evict = forget_maps;
@@ -286,6 +289,8 @@ static void free_caches(struct pr_rt *rt)
 	rt->procs = NULL;
 	rt->cgroups = NULL;
 	pr_stacks_free(rt->stacks);
+	pr_perfmaps_free(rt->perfmaps);
+	rt->perfmaps = NULL;
 	pr_maps_free(rt->maps);
 	pr_elfsyms_free(rt->bins);
 	pr_ksym_free(rt->ksym);

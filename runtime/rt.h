@@ -20,6 +20,7 @@ struct pr_ksym;
 struct pr_elfsyms;
 struct pr_maps;
 struct pr_stacks;
+struct pr_perfmaps;
 struct pr_proc;
 struct pr_cgroup;
 
@@ -39,6 +40,7 @@ struct pr_rt {
 	struct pr_elfsyms *bins;
 	struct pr_maps *maps;
 	struct pr_stacks *stacks;
+	struct pr_perfmaps *perfmaps;
 	struct pr_cgroup *cgroups;
 	struct pr_proc *procs;
 	uint32_t proc_capacity; /* proc_cache{capacity=}; 0 = default */

@@ -32,6 +32,7 @@ struct stack {
 struct pr_stacks {
 	struct pr_ksym *ksym;
 	struct pr_maps *maps;
+	struct pr_perfmaps *perfmaps;
 	uint32_t max_stacks;
 	struct stack *stacks; /* index = id; stacks[0] unused */
 	uint32_t nstacks, cap_stacks;
@@ -51,6 +52,7 @@ int pr_stacks_new(const struct pr_stacks_opts *o, struct pr_stacks **out)
 		return -ENOMEM;
 	st->ksym = o->ksym;
 	st->maps = o->maps;
+	st->perfmaps = o->perfmaps;
 	st->max_stacks = o->max_stacks ? o->max_stacks : 1 << 20;
 	st->table_mask = 4095;
 	st->table = calloc(st->table_mask + 1, sizeof(*st->table));
@@ -227,6 +229,10 @@ static void symbolize(struct pr_stacks *st, const struct frame *fr, struct pr_fr
 			out->offset = fr->addr;
 		break;
 	default:
+		/* anonymous executable memory: a JIT may have named it */
+		if (st->perfmaps)
+			out->name = pr_perfmap_lookup(st->perfmaps, fr->pid, fr->addr, &out->offset,
+						      &out->module);
 		break;
 	}
 }

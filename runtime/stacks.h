@@ -13,13 +13,15 @@
 #include "ffi.h"
 #include "ksym.h"
 #include "maps.h"
+#include "perfmap.h"
 
 struct pr_stacks;
 
 struct pr_stacks_opts {
 	struct pr_ksym *ksym;
 	struct pr_maps *maps;
-	uint32_t max_stacks; /* 0: default */
+	struct pr_perfmaps *perfmaps; /* JIT names; may be NULL */
+	uint32_t max_stacks;	      /* 0: default */
 };
 
 int pr_stacks_new(const struct pr_stacks_opts *o, struct pr_stacks **out);

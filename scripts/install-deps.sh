@@ -6,7 +6,8 @@
 set -eu
 
 PKGS="make gcc clang llvm pkg-config libc6-dev libbpf-dev bpftool libelf-dev zlib1g-dev
-luajit libluajit-5.1-dev util-linux procps"
+luajit libluajit-5.1-dev liblzma-dev libiberty-dev util-linux procps
+binutils elfutils xz-utils g++"
 
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * perf-PID.map reader. The file is written by the process itself, so it is
+ * hostile input: lines are parsed within their length, numbers must be
+ * hex and fit, names are copied with their length, and both the file size
+ * and the entry count are capped. Entries are kept sorted by start; a JIT
+ * that re-uses an address range appends a new line, and a later line for
+ * the same start wins. The file is read again only when it has grown.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "perfmap.h"
+
+#define NBUCKETS 256
+#define MAX_FILE (64u << 20)
+#define MAX_ENTRIES (1u << 20)
+
+struct jit_sym {
+	uint64_t start, size;
+	uint32_t name; /* pool offset */
+	uint32_t seq;  /* line number: later lines win */
+};
+
+struct pmap {
+	uint32_t pid;
+	off_t size_read;
+	char module[32];
+	struct jit_sym *syms;
+	size_t n;
+	char *pool;
+	size_t pool_len;
+	struct pmap *next;
+};
+
+struct pr_perfmaps {
+	char *dir;
+	struct pmap *buckets[NBUCKETS];
+	uint64_t reads;
+};
+
+int pr_perfmaps_new(const struct pr_perfmaps_opts *o, struct pr_perfmaps **out)
+{
+	struct pr_perfmaps *pm = calloc(1, sizeof(*pm));
+
+	if (!pm)
+		return -ENOMEM;
+	pm->dir = strdup(o && o->dir ? o->dir : "/tmp");
+	if (!pm->dir) {
+		free(pm);
+		return -ENOMEM;
+	}
+	*out = pm;
+	return 0;
+}
+
+static void pmap_clear(struct pmap *p)
+{
+	free(p->syms);
+	free(p->pool);
+	p->syms = NULL;
+	p->pool = NULL;
+	p->n = p->pool_len = 0;
+}
+
+void pr_perfmaps_free(struct pr_perfmaps *pm)
+{
+	struct pmap *p, *next;
+	size_t i;
+
+	if (!pm)
+		return;
+	for (i = 0; i < NBUCKETS; i++) {
+		for (p = pm->buckets[i]; p; p = next) {
+			next = p->next;
+			pmap_clear(p);
+			free(p);
+		}
+	}
+	free(pm->dir);
+	free(pm);
+}
+
+static int hex_field(const char **p, const char *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	int digits = 0, d;
+	const char *s = *p;
+
+	if (end - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	for (; s < end && *s != ' '; s++, digits++) {
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
+			d = (*s | 0x20) - 'a' + 10;
+		else
+			return -EINVAL;
+		if (digits >= 16)
+			return -EINVAL;
+		v = v << 4 | d;
+	}
+	if (!digits || s >= end)
+		return -EINVAL;
+	*out = v;
+	*p = s + 1;
+	return 0;
+}
+
+int pr_perfmap_parse_line(const char *line, size_t len, uint64_t *start, uint64_t *size,
+			  const char **name, size_t *name_len)
+{
+	const char *p = line, *end = line + len;
+
+	if (hex_field(&p, end, start) || hex_field(&p, end, size))
+		return -EINVAL;
+	if (p >= end || *size == 0 || *start + *size < *start)
+		return -EINVAL;
+	*name = p;
+	*name_len = end - p;
+	return 0;
+}
+
+static int cmp_jit(const void *a, const void *b)
+{
+	const struct jit_sym *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return (x->seq < y->seq) - (x->seq > y->seq); /* latest first */
+}
+
+static int add_entry(struct pmap *p, size_t *cap, size_t *pool_cap, uint64_t start,
+		     uint64_t size, const char *name, size_t nlen)
+{
+	void *np;
+
+	if (p->n >= MAX_ENTRIES)
+		return -E2BIG;
+	if (p->n == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		np = realloc(p->syms, *cap * sizeof(*p->syms));
+		if (!np)
+			return -ENOMEM;
+		p->syms = np;
+	}
+	if (p->pool_len + nlen + 1 > *pool_cap) {
+		while (p->pool_len + nlen + 1 > *pool_cap)
+			*pool_cap = *pool_cap ? *pool_cap * 2 : 4096;
+		np = realloc(p->pool, *pool_cap);
+		if (!np)
+			return -ENOMEM;
+		p->pool = np;
+	}
+	memcpy(p->pool + p->pool_len, name, nlen);
+	p->pool[p->pool_len + nlen] = '\0';
+	p->syms[p->n] = (struct jit_sym){ .start = start, .size = size, .name = p->pool_len,
+					  .seq = p->n };
+	p->n++;
+	p->pool_len += nlen + 1;
+	return 0;
+}
+
+/* Reads the whole file again (it only grows; re-reading keeps this simple
+ * and the cost is paid once per growth, not per lookup). */
+static void read_map(struct pr_perfmaps *pm, struct pmap *p, const char *path, off_t fsize)
+{
+	size_t cap = 0, pool_cap = 0, len, nlen;
+	uint64_t start, size;
+	const char *name;
+	char line[4096];
+	FILE *f;
+
+	pmap_clear(p);
+	p->size_read = fsize;
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	pm->reads++;
+	while (fgets(line, sizeof(line), f)) {
+		len = strcspn(line, "\n");
+		if (line[len] != '\n' && !feof(f)) {
+			int c;
+
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			continue;
+		}
+		if (pr_perfmap_parse_line(line, len, &start, &size, &name, &nlen))
+			continue;
+		if (add_entry(p, &cap, &pool_cap, start, size, name, nlen))
+			break;
+	}
+	fclose(f);
+	if (p->n)
+		qsort(p->syms, p->n, sizeof(*p->syms), cmp_jit);
+}
+
+static struct pmap *get(struct pr_perfmaps *pm, uint32_t pid)
+{
+	struct pmap **head = &pm->buckets[pid % NBUCKETS], *p;
+
+	for (p = *head; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	snprintf(p->module, sizeof(p->module), "perf-%u.map", pid);
+	p->next = *head;
+	*head = p;
+	return p;
+}
+
+const char *pr_perfmap_lookup(struct pr_perfmaps *pm, uint32_t pid, uint64_t addr,
+			      uint64_t *off, const char **module)
+{
+	struct pmap *p = get(pm, pid);
+	size_t lo = 0, hi, mid;
+	char path[4200];
+	struct stat st;
+
+	if (!p)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/perf-%u.map", pm->dir, pid);
+	if (!stat(path, &st) && st.st_size != p->size_read && st.st_size <= MAX_FILE)
+		read_map(pm, p, path, st.st_size);
+	hi = p->n;
+	if (!hi || addr < p->syms[0].start)
+		return NULL;
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (p->syms[mid].start <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	/* the latest line for this start sorts first among equals */
+	while (lo > 0 && p->syms[lo - 1].start == p->syms[lo].start)
+		lo--;
+	if (addr - p->syms[lo].start >= p->syms[lo].size)
+		return NULL;
+	*off = addr - p->syms[lo].start;
+	*module = p->module;
+	return p->pool + p->syms[lo].name;
+}
+
+uint64_t pr_perfmaps_reads(const struct pr_perfmaps *pm)
+{
+	return pm->reads;
+}
