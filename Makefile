@@ -156,7 +156,72 @@ $(O)/fixtures/%: tests/fixtures/%.c | $(DEPS_STAMP)
 	$(Q)$(CLANG) -O1 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-inline \
 		-Wall -Wextra -Werror -o $@ $<
 
-fixtures: $(FIXTURES)
+# Symbolization fixtures: one source in every kind of binary a profiler
+# meets. Debuginfo goes to $(O)/fixtures/debug (PROFRUN_DEBUG_DIR in tests).
+FX        := $(O)/fixtures
+FXFLAGS   := -O1 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-inline
+SYMFIXES  := $(FX)/symfix-pie $(FX)/symfix-nopie $(FX)/symfix-stripped $(FX)/symfix-buildid \
+	     $(FX)/symfix-debuglink $(FX)/symfix-minidebug $(FX)/symfix-uselib $(FX)/libsymfix.so \
+	     $(FX)/cppfix
+
+$(FX)/symfix-pie: tests/fixtures/symfix.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(FXFLAGS) -fPIE -pie -o $@ $<
+
+$(FX)/symfix-nopie: tests/fixtures/symfix.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(FXFLAGS) -fno-pie -no-pie -o $@ $<
+
+# stripped with no build-id: no debuginfo can be found for it
+$(FX)/symfix-stripped: tests/fixtures/symfix.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(FXFLAGS) -fPIE -pie -Wl,--build-id=none -o $@.full $<
+	$(Q)objcopy --strip-all $@.full $@ && rm -f $@.full
+
+# stripped, its debuginfo found through the build-id
+$(FX)/symfix-buildid: tests/fixtures/symfix.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(FXFLAGS) -fPIE -pie -Wl,--build-id=sha1 -o $@.full $<
+	$(Q)id=$$(readelf -n $@.full | sed -n 's/.*Build ID: \([0-9a-f]*\).*/\1/p'); \
+	  mkdir -p $(FX)/debug/.build-id/$${id:0:2} && \
+	  objcopy --only-keep-debug $@.full $(FX)/debug/.build-id/$${id:0:2}/$${id:2}.debug && \
+	  objcopy --strip-all $@.full $@ && rm -f $@.full
+
+# stripped, its debuginfo named by .gnu_debuglink in .debug/ beside it
+$(FX)/symfix-debuglink: tests/fixtures/symfix.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(FX)/.debug && $(CLANG) $(FXFLAGS) -fPIE -pie -Wl,--build-id=none -o $@.full $<
+	$(Q)objcopy --only-keep-debug $@.full $(FX)/.debug/symfix-debuglink.debug && \
+	  objcopy --strip-all --add-gnu-debuglink=$(FX)/.debug/symfix-debuglink.debug $@.full $@ && \
+	  rm -f $@.full
+
+# MiniDebugInfo as Fedora builds it: the function symbols .dynsym lacks,
+# in an xz-compressed ELF inside .gnu_debugdata of a stripped binary
+$(FX)/symfix-minidebug: tests/fixtures/symfix.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(FXFLAGS) -fPIE -pie -Wl,--build-id=none -o $@.full $<
+	$(Q)nm -D $@.full --format=posix --defined-only | awk '{ print $$1 }' | sort > $@.dynsyms
+	$(Q)nm $@.full --format=posix --defined-only | awk '$$2 ~ /[TtWw]/ { print $$1 }' | sort > $@.funcs
+	$(Q)comm -13 $@.dynsyms $@.funcs > $@.keep
+	$(Q)objcopy --only-keep-debug $@.full $@.mini && \
+	  objcopy -S --remove-section .gdb_index --remove-section .comment --keep-symbols=$@.keep $@.mini && \
+	  rm -f $@.mini.xz && xz -k $@.mini && \
+	  objcopy --strip-all --add-section .gnu_debugdata=$@.mini.xz $@.full $@ && \
+	  rm -f $@.full $@.dynsyms $@.funcs $@.keep $@.mini $@.mini.xz
+
+$(FX)/libsymfix.so: tests/fixtures/symfix.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(FXFLAGS) -DSYMFIX_SHARED -fPIC -shared -o $@ $<
+
+$(FX)/symfix-uselib: tests/fixtures/symfix.c $(FX)/libsymfix.so
+	$(call msg,CC,$@)
+	$(Q)$(CLANG) $(FXFLAGS) -DSYMFIX_USE_LIB -o $@ $< -L$(FX) -lsymfix -Wl,-rpath,'$$ORIGIN'
+
+$(FX)/cppfix: tests/fixtures/cppfix.cpp | $(DEPS_STAMP)
+	$(call msg,CXX,$@)
+	$(Q)mkdir -p $(@D) && clang++ $(FXFLAGS) -o $@ $<
+
+fixtures: $(FIXTURES) $(SYMFIXES)
 
 test-unit: $(O)/unit_tests fixtures
 	$(Q)FIXTURES=$(O)/fixtures $(O)/unit_tests | tee $(O)/test-unit.log

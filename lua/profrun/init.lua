@@ -307,6 +307,12 @@ function api.stats()
         stacks_full = tonumber(s.stacks_full), kstack_errors = tonumber(s.kstack_errors),
         ustack_errors = tonumber(s.ustack_errors), hook_errors = hook_errors,
         ksyms = tonumber(s.ksyms), binaries = tonumber(s.binaries),
+        symbols = {
+            binaries = tonumber(s.binaries), negative = tonumber(s.elf_negative),
+            parses = tonumber(s.elf_parses), hits = tonumber(s.elf_hits),
+            misses = tonumber(s.elf_misses), bytes = tonumber(s.elf_bytes),
+            unloads = tonumber(s.elf_unloads),
+        },
         proc = {
             size = tonumber(s.proc_size), capacity = tonumber(s.proc_capacity),
             hits = tonumber(s.proc_hits), misses = tonumber(s.proc_misses),
