@@ -243,6 +243,14 @@ test: $(O)/profrun $(O)/unit_tests fixtures
 	       END { printf "total: %d passed, %d failed\n", p, f; exit f > 0 }' || rc=1; \
 	exit $$rc
 
+$(O)/bench/symbench: bench/symbench.c $(O)/rt/elfsym.o $(O)/profrun.dynlist
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/rt/elfsym.o $(LDLIBS)
+
+bench-sym: $(O)/bench/symbench fixtures
+	bench/symbolize.sh $(O)
+
 run: $(O)/profrun
 	$(O)/profrun -d 10 examples/top.lua
 
@@ -261,6 +269,6 @@ uninstall:
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps fixtures test test-unit test-lua test-e2e run bench install uninstall clean
+.PHONY: all deps fixtures test test-unit test-lua test-e2e run bench bench-sym install uninstall clean
 
 -include $(RT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
