@@ -119,7 +119,8 @@ int pr_maps_parse_line(char *line, struct pr_map_range *out)
 	};
 	line[pos + strcspn(line + pos, "\n")] = '\0';
 	strip_deleted(line + pos);
-	if (strlen(perms) < 3 || perms[2] != 'x' || ino == 0 || out->path[0] != '/')
+	out->exec = strlen(perms) >= 3 && perms[2] == 'x';
+	if (!out->exec || ino == 0 || out->path[0] != '/')
 		return 0;
 	return 1;
 }
@@ -151,7 +152,7 @@ static int add_range(struct proc_maps *p, size_t *cap, const struct pr_map_range
 
 /* A miss may mean maps changed without an event we saw (an exec with no
  * exec program loaded, a dlopen): read again, at most this often. */
-#define REREAD_NS 50000000ull
+#define REREAD_NS 1000000ull
 
 static uint64_t mono_ns(void)
 {
@@ -163,6 +164,7 @@ static uint64_t mono_ns(void)
 
 static void read_maps(struct proc_maps *p)
 {
+	int rc;
 	struct pr_map_range r;
 	char path[64], line[4096 + 128];
 	size_t cap = 0;
@@ -182,7 +184,15 @@ static void read_maps(struct proc_maps *p)
 				;
 			continue;
 		}
-		if (pr_maps_parse_line(line, &r) == 1 && add_range(p, &cap, &r))
+		/* anonymous executable ranges (JIT code, vdso) are kept too, with
+		 * no file, so an address in them is known as anonymous, not a
+		 * miss that makes the maps be read again */
+		rc = pr_maps_parse_line(line, &r);
+		if (rc == 0 && r.exec) {
+			r.ino = 0;
+			r.path = "";
+		}
+		if ((rc == 1 || (rc == 0 && r.exec)) && add_range(p, &cap, &r))
 			break;
 	}
 	fclose(f);
@@ -246,8 +256,8 @@ struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t ad
 		p = get_proc(m, pid);
 		r = p ? find_range(p, addr) : NULL;
 	}
-	if (!r)
-		return NULL;
+	if (!r || r->ino == 0)
+		return NULL; /* unmapped, or anonymous memory */
 	if (!r->tried) {
 		r->tried = 1;
 		snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", pid,

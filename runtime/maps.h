@@ -19,6 +19,7 @@ struct pr_map_range {
 	dev_t dev;
 	ino_t ino;
 	const char *path; /* points into the parsed line */
+	int exec;	  /* the range is executable (file-backed or not) */
 };
 
 int pr_maps_new(struct pr_elfsyms *bins, struct pr_maps **out);
