@@ -232,13 +232,91 @@ test-lua: $(O)/profrun
 test-e2e: $(O)/profrun fixtures
 	$(Q)PROFRUN=$(O)/profrun FIXTURES=$(O)/fixtures tests/e2e/run.sh | tee $(O)/test-e2e.log
 
+# libFuzzer targets, one per parser of process-controlled input, each
+# linked with the runtime sources it needs built the same way (ASan, UBSan,
+# coverage) in $(O)/fuzz; seed corpora come from the fixtures and
+# /proc/self/maps. `make fuzz` runs each for FUZZ_SECONDS; `make test-fuzz`
+# runs each for FUZZ_TEST_SECONDS as one test (failed when libFuzzer found a
+# crash, a leak or a hang; the input is left in $(O)/fuzz/artifacts-NAME/).
+FUZZ_CC           ?= $(CLANG)
+FUZZ_SECONDS      ?= 60
+FUZZ_TEST_SECONDS ?= 10
+FUZZ_CFLAGS        = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+	-I$(O) -Ibpf -Iruntime $(PC_CFLAGS)
+FUZZ_LIBS          = -lelf -llzma -liberty -lz
+FUZZERS           := elfsym maps perfmap
+FUZZ_BINS         := $(patsubst %,$(O)/fuzz/fuzz_%,$(FUZZERS))
+FUZZ_CORPORA      := $(patsubst %,$(O)/fuzz/corpus-%.stamp,$(FUZZERS))
+fuzz_rt_elfsym    := elfsym
+fuzz_rt_maps      := maps elfsym
+fuzz_rt_perfmap   := perfmap
+
+$(O)/fuzz/rt/%.o: runtime/%.c $(wildcard runtime/*.h) bpf/events.h | $(DEPS_STAMP)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+define fuzz_rule
+$(O)/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(patsubst %,$(O)/fuzz/rt/%.o,$(fuzz_rt_$(1))) \
+		$(wildcard runtime/*.h) | $(DEPS_STAMP)
+	$$(call msg,FUZZ,$$@)
+	$$(Q)$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ $$< $(patsubst %,$(O)/fuzz/rt/%.o,$(fuzz_rt_$(1))) \
+		$$(FUZZ_LIBS)
+endef
+$(foreach f,$(FUZZERS),$(eval $(call fuzz_rule,$(f))))
+
+# Seeds: every kind of fixture binary; real maps lines; JIT map lines.
+$(O)/fuzz/corpus-elfsym.stamp: $(SYMFIXES)
+	$(call msg,GEN,$(@:.stamp=))
+	$(Q)rm -rf $(@:.stamp=) && mkdir -p $(@:.stamp=)
+	$(Q)cp $(SYMFIXES) $(FX)/.debug/symfix-debuglink.debug $(@:.stamp=)/
+	$(Q)cp $(FX)/debug/.build-id/*/*.debug $(@:.stamp=)/
+	$(Q)touch $@
+
+$(O)/fuzz/corpus-maps.stamp: tests/fuzz/fuzz_maps.c
+	$(call msg,GEN,$(@:.stamp=))
+	$(Q)rm -rf $(@:.stamp=) && mkdir -p $(@:.stamp=)
+	$(Q)head -n 60 /proc/self/maps > $(@:.stamp=)/self
+	$(Q)cd $(@:.stamp=) && split -l 6 self line-
+	$(Q)printf '%s\n' \
+	  '7f0000400000-7f0000401000 r-xp 00001000 08:02 77 /tmp/gone.so (deleted)' \
+	  '7f0000200000-7f0000201000 r-xp 00001000 103:05 42                         /tmp/my lib.so' \
+	  '7ffd1c7f2000-7ffd1c7f4000 r-xp 00000000 00:00 0                          [vdso]' \
+	  'ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]' \
+	  > $(@:.stamp=)/synthetic
+	$(Q)touch $@
+
+$(O)/fuzz/corpus-perfmap.stamp: tests/fuzz/fuzz_perfmap.c
+	$(call msg,GEN,$(@:.stamp=))
+	$(Q)rm -rf $(@:.stamp=) && mkdir -p $(@:.stamp=)
+	$(Q)printf '%s\n' '7f0012340000 2a LazyCompile:~main /tmp/app.js:1:1' \
+	  '7f0012340100 80 Function:~<anonymous> node:internal/main:1:1' \
+	  '0x3000 0x20 [jit] Interpreter' '3000 8 newest for 3000' > $(@:.stamp=)/node
+	$(Q)printf '%s\n' '1000 10 foo' 'ABCDEF abc Up And Low' 'fffffffffffffff0 f top' \
+	  > $(@:.stamp=)/plain
+	$(Q)touch $@
+
+fuzz-build: $(FUZZ_BINS) $(FUZZ_CORPORA)
+
+fuzz: fuzz-build
+	$(Q)rc=0; for f in $(FUZZERS); do \
+	  mkdir -p $(O)/fuzz/work-$$f $(O)/fuzz/artifacts-$$f; \
+	  $(O)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -artifact_prefix=$(O)/fuzz/artifacts-$$f/ $(O)/fuzz/work-$$f $(O)/fuzz/corpus-$$f || rc=1; \
+	done; exit $$rc
+
+test-fuzz: fuzz-build
+	$(Q)tests/fuzz/run.sh $(O) $(FUZZ_TEST_SECONDS) $(FUZZERS) | tee $(O)/test-fuzz.log
+
 # Every suite runs even when one fails; the last line sums them up.
 test: $(O)/profrun $(O)/unit_tests fixtures
 	$(Q)rc=0; \
 	$(MAKE) --no-print-directory test-unit || rc=1; \
 	$(MAKE) --no-print-directory test-lua || rc=1; \
 	$(MAKE) --no-print-directory test-e2e || rc=1; \
-	tail -qn1 $(O)/test-unit.log $(O)/test-lua.log $(O)/test-e2e.log | \
+	$(MAKE) --no-print-directory test-fuzz || rc=1; \
+	tail -qn1 $(O)/test-unit.log $(O)/test-lua.log $(O)/test-e2e.log $(O)/test-fuzz.log | \
 	  awk '{ for (i = 1; i < NF; i++) { if ($$(i+1) ~ /^passed/) p += $$i; if ($$(i+1) ~ /^failed/) f += $$i } } \
 	       END { printf "total: %d passed, %d failed\n", p, f; exit f > 0 }' || rc=1; \
 	exit $$rc
@@ -269,6 +347,7 @@ uninstall:
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps fixtures test test-unit test-lua test-e2e run bench bench-sym install uninstall clean
+.PHONY: all deps fixtures test test-unit test-lua test-e2e test-fuzz fuzz fuzz-build run bench \
+	bench-sym install uninstall clean
 
 -include $(RT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

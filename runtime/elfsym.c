@@ -90,6 +90,15 @@ struct pr_elfsym {
 	struct pr_elfsym *all_next; /* every entry ever made, replaced ones too */
 };
 
+/* Names of an unloaded table, kept until pr_elfsyms_release: a caller may
+ * still hold a name it got before the unload. */
+struct grave {
+	char *pool;
+	char **demangled;
+	size_t ndemangled;
+	struct grave *next;
+};
+
 struct negative {
 	dev_t dev;
 	ino_t ino;
@@ -103,6 +112,7 @@ struct pr_elfsyms {
 	struct pr_elfsym *buckets[NBUCKETS];
 	struct pr_elfsym *all;
 	struct negative *neg[NBUCKETS];
+	struct grave *graves;
 	char *debug_dir;
 	uint64_t ttl, max_bytes, last_sweep, use_clock;
 	uint64_t (*now)(void *ctx);
@@ -147,15 +157,54 @@ int pr_elfsyms_new(struct pr_elfsyms **out)
 	return pr_elfsyms_new_opts(&o, out);
 }
 
-static void unload(struct pr_elfsym *b)
+static void bury(struct pr_elfsyms *t, struct pr_elfsym *b)
 {
+	struct grave *g = calloc(1, sizeof(*g));
 	size_t i;
 
-	for (i = 0; i < b->ndemangled; i++)
-		free(b->demangled[i]);
-	free(b->demangled);
+	if (!g) {
+		/* no memory to defer the free: the names go now */
+		for (i = 0; i < b->ndemangled; i++)
+			free(b->demangled[i]);
+		free(b->demangled);
+		free(b->pool);
+		return;
+	}
+	*g = (struct grave){ .pool = b->pool, .demangled = b->demangled,
+			     .ndemangled = b->ndemangled, .next = t->graves };
+	t->graves = g;
+}
+
+void pr_elfsyms_release(struct pr_elfsyms *t)
+{
+	struct grave *g, *next;
+	size_t i;
+
+	for (g = t->graves; g; g = next) {
+		next = g->next;
+		for (i = 0; i < g->ndemangled; i++)
+			free(g->demangled[i]);
+		free(g->demangled);
+		free(g->pool);
+		free(g);
+	}
+	t->graves = NULL;
+}
+
+static void unload(struct pr_elfsym *b)
+{
+	struct pr_elfsyms *t = b->table;
+	size_t i;
+
+	if (t) {
+		bury(t, b);
+	} else {
+		for (i = 0; i < b->ndemangled; i++)
+			free(b->demangled[i]);
+		free(b->demangled);
+		free(b->pool);
+	}
 	free(b->syms);
-	free(b->pool);
 	free(b->segs);
 	b->demangled = NULL;
 	b->ndemangled = 0;
@@ -190,6 +239,7 @@ void pr_elfsyms_free(struct pr_elfsyms *t)
 		next = b->all_next;
 		bin_free(b);
 	}
+	pr_elfsyms_release(t);
 	for (i = 0; i < NBUCKETS; i++) {
 		for (n = t->neg[i]; n; n = nn) {
 			nn = n->next;
@@ -383,11 +433,14 @@ struct pr_elfsym *pr_elfsym_lookup(struct pr_elfsyms *t, dev_t dev, ino_t ino,
 	int fd;
 
 	/* a stat (no open) is enough to see the cached entry still holds; when
-	 * the path is gone (the process exited) the cached entry is all there is */
-	if (b && (stat(open_path, &st) ||
-		  (st.st_ino == ino && same_file(&st, b->size, &b->mtime))))
+	 * the path is gone (the process exited) or names another file now (an
+	 * upgrade renamed over it) the cached entry, whose fd holds the very
+	 * inode, is all there is */
+	if (b && (stat(open_path, &st) || st.st_ino != ino ||
+		  same_file(&st, b->size, &b->mtime)))
 		return b;
-	fd = open(open_path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a path a process controls may name a FIFO by now */
+	fd = open(open_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return NULL;
 	/* a path (not a map_files link) may name a file replaced since */
@@ -400,7 +453,7 @@ struct pr_elfsym *pr_elfsym_lookup(struct pr_elfsyms *t, dev_t dev, ino_t ino,
 
 struct pr_elfsym *pr_elfsym_lookup_path(struct pr_elfsyms *t, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return NULL;
@@ -606,10 +659,18 @@ struct elf_file {
 
 static bool open_elf(const char *path, struct elf_file *f)
 {
-	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	/* a debuglink names a file beside the binary: whoever owns that
+	 * directory may have put a FIFO there */
+	f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	f->elf = NULL;
 	if (f->fd < 0)
 		return false;
+	if (fstat(f->fd, &st) || !S_ISREG(st.st_mode)) {
+		close(f->fd);
+		return false;
+	}
 	f->elf = elf_begin(f->fd, ELF_C_READ_MMAP, NULL);
 	if (f->elf && elf_kind(f->elf) == ELF_K_ELF)
 		return true;

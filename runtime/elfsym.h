@@ -45,13 +45,17 @@ struct pr_elfsym *pr_elfsym_lookup_path(struct pr_elfsyms *t, const char *path);
 
 /* The function containing file offset foff, demangled, or NULL. *off is
  * the distance from the symbol's start. Reads the symbols on first use.
- * The string lives as long as the table. */
+ * The string lives until pr_elfsyms_release (a table unloaded to stay in
+ * the memory budget keeps its names until then) or the table is freed. */
 const char *pr_elfsym_resolve(struct pr_elfsym *b, uint64_t foff, uint64_t *off);
 /* The path shown for this binary. */
 const char *pr_elfsym_name(const struct pr_elfsym *b);
 /* Where the symbols came from: "debuginfo", "debuglink", "symtab",
  * "minidebuginfo", "dynsym" or "none" (reads them if needed). */
 const char *pr_elfsym_source(struct pr_elfsym *b);
+/* Frees the names of tables unloaded since the last call: no name from
+ * before may be used after it. Callers release at the start of a request. */
+void pr_elfsyms_release(struct pr_elfsyms *t);
 /* Binaries known. */
 uint64_t pr_elfsyms_count(const struct pr_elfsyms *t);
 /* Number of function symbols read for this binary (reads them if needed). */

@@ -273,6 +273,7 @@ static int make_caches(struct pr_rt *rt)
 		return err;
 	so.ksym = rt->ksym;
 	so.maps = rt->maps;
+	so.bins = rt->bins;
 	so.perfmaps = rt->perfmaps;
 	po.cgroups = rt->cgroups;
 	po.capacity = rt->proc_capacity;

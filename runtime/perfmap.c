@@ -170,7 +170,9 @@ static void read_map(struct pr_perfmaps *pm, struct pmap *p, const char *path, o
 	size_t cap = 0, pool_cap = 0, len, nlen;
 	uint64_t start, size;
 	const char *name;
-	char line[4096];
+	char *line = NULL;
+	size_t line_cap = 0;
+	ssize_t got;
 	FILE *f;
 
 	pmap_clear(p);
@@ -179,20 +181,19 @@ static void read_map(struct pr_perfmaps *pm, struct pmap *p, const char *path, o
 	if (!f)
 		return;
 	pm->reads++;
-	while (fgets(line, sizeof(line), f)) {
-		len = strcspn(line, "\n");
-		if (line[len] != '\n' && !feof(f)) {
-			int c;
-
-			while ((c = fgetc(f)) != EOF && c != '\n')
-				;
+	/* getline, not fgets: a NUL inside a line must not hide its end */
+	while ((got = getline(&line, &line_cap, f)) > 0) {
+		len = got;
+		if (line[len - 1] == '\n')
+			len--;
+		if (len > 4096 || memchr(line, '\0', len))
 			continue;
-		}
 		if (pr_perfmap_parse_line(line, len, &start, &size, &name, &nlen))
 			continue;
 		if (add_entry(p, &cap, &pool_cap, start, size, name, nlen))
 			break;
 	}
+	free(line);
 	fclose(f);
 	if (p->n)
 		qsort(p->syms, p->n, sizeof(*p->syms), cmp_jit);

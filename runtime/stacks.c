@@ -32,6 +32,7 @@ struct stack {
 struct pr_stacks {
 	struct pr_ksym *ksym;
 	struct pr_maps *maps;
+	struct pr_elfsyms *bins;
 	struct pr_perfmaps *perfmaps;
 	uint32_t max_stacks;
 	struct stack *stacks; /* index = id; stacks[0] unused */
@@ -53,6 +54,7 @@ int pr_stacks_new(const struct pr_stacks_opts *o, struct pr_stacks **out)
 	st->ksym = o->ksym;
 	st->maps = o->maps;
 	st->perfmaps = o->perfmaps;
+	st->bins = o->bins;
 	st->max_stacks = o->max_stacks ? o->max_stacks : 1 << 20;
 	st->table_mask = 4095;
 	st->table = calloc(st->table_mask + 1, sizeof(*st->table));
@@ -212,6 +214,13 @@ uint32_t pr_stacks_intern(struct pr_stacks *st, uint32_t pid, uint64_t time, con
 	return id;
 }
 
+/* Names handed out by the last request have been copied by now. */
+static void new_request(struct pr_stacks *st)
+{
+	if (st->bins)
+		pr_elfsyms_release(st->bins);
+}
+
 static void symbolize(struct pr_stacks *st, const struct frame *fr, struct pr_frame *out)
 {
 	*out = (struct pr_frame){ .addr = fr->addr, .offset = fr->addr };
@@ -244,6 +253,7 @@ int pr_stacks_frames(struct pr_stacks *st, uint32_t id, struct pr_frame *out, in
 
 	if (id == 0 || id >= st->nstacks)
 		return -ENOENT;
+	new_request(st);
 	s = &st->stacks[id];
 	for (i = 0; i < s->n && (int)i < max; i++)
 		symbolize(st, &st->pool[s->start + i], &out[i]);
@@ -262,6 +272,7 @@ int pr_stacks_usym(struct pr_stacks *st, uint32_t pid, uint64_t addr, struct pr_
 	struct frame fr = { .addr = addr, .pid = pid, .kind = FK_ANON };
 	uint64_t foff;
 
+	new_request(st);
 	fr.bin = pr_maps_normalize(st->maps, pid, addr, 0, &foff);
 	if (fr.bin) {
 		fr.kind = FK_BINARY;
@@ -276,6 +287,7 @@ int pr_stacks_ksym(struct pr_stacks *st, uint64_t addr, struct pr_frame *f)
 {
 	struct frame fr = { .addr = addr, .kind = FK_KERNEL };
 
+	new_request(st);
 	symbolize(st, &fr, f);
 	return f->name ? 0 : -ENOENT;
 }

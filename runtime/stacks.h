@@ -20,6 +20,7 @@ struct pr_stacks;
 struct pr_stacks_opts {
 	struct pr_ksym *ksym;
 	struct pr_maps *maps;
+	struct pr_elfsyms *bins;      /* released before each request; may be NULL */
 	struct pr_perfmaps *perfmaps; /* JIT names; may be NULL */
 	uint32_t max_stacks;	      /* 0: default */
 };

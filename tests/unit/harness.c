@@ -73,6 +73,27 @@
 	X(elfsym_bad_files)			\
 	X(elfsym_same_binary)			\
 	X(elfsym_alias_prefers_sized)		\
+	X(elfsym_load_bias)			\
+	X(elfsym_running_bias)			\
+	X(elfsym_sources)			\
+	X(elfsym_cpp_demangle)			\
+	X(elfsym_rust_demangle)			\
+	X(elfsym_negative_parsed_once)		\
+	X(elfsym_negative_replaced)		\
+	X(elfsym_overwrite_in_place)		\
+	X(elfsym_negative_expiry)		\
+	X(elfsym_negative_sweep)		\
+	X(elfsym_budget)			\
+	X(elfsym_budget_names_live)		\
+	X(elfsym_truncated)			\
+	X(elfsym_corrupted)			\
+	X(elfsym_debuglink_fifo)		\
+	X(elfsym_lookup_fifo)			\
+	X(elfsym_lookup_path_replaced)		\
+	X(perfmap_parse_line)			\
+	X(perfmap_parse_line_len)		\
+	X(perfmap_lookup)			\
+	X(perfmap_hostile)			\
 	X(stacks_kernel_intern)			\
 	X(stacks_user_frames)			\
 	X(stacks_shared_across_pids)		\
