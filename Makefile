@@ -57,7 +57,7 @@ LUA_SRCS     := $(wildcard lua/profrun/*.lua)
 LUA_OBJS     := $(patsubst lua/profrun/%.lua,$(O)/lua/%.o,$(LUA_SRCS)) $(O)/lua/cdef.o
 UNIT_SRCS    := $(wildcard tests/unit/test_*.c)
 UNIT_OBJS    := $(patsubst tests/unit/%.c,$(O)/unit/%.o,$(UNIT_SRCS) tests/unit/harness.c)
-FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
+FIXTURE_SRCS := $(filter-out tests/fixtures/xdpload.c,$(wildcard tests/fixtures/*.c))
 FIXTURES     := $(patsubst tests/fixtures/%.c,$(O)/fixtures/%,$(FIXTURE_SRCS))
 DEPS_STAMP   := $(O)/.deps-ok
 
@@ -221,7 +221,18 @@ $(FX)/cppfix: tests/fixtures/cppfix.cpp | $(DEPS_STAMP)
 	$(call msg,CXX,$@)
 	$(Q)mkdir -p $(@D) && clang++ $(FXFLAGS) -o $@ $<
 
-fixtures: $(FIXTURES) $(SYMFIXES)
+# kernel-symbol fixtures: a slow XDP program under two names, and a loader
+$(FX)/xdp_slow_%.bpf.o: tests/fixtures/bpf/xdp_slow.bpf.c $(O)/vmlinux.h | $(DEPS_STAMP)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DPROG=xdp_slow_$* -c $< -o $@
+
+$(FX)/xdpload: tests/fixtures/xdpload.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O1 -g -Wall -Wextra -Werror -o $@ $< $(shell $(PKG_CONFIG) --cflags --libs libbpf)
+
+KSYMFIXES := $(FX)/xdp_slow_a.bpf.o $(FX)/xdp_slow_b.bpf.o $(FX)/xdpload
+
+fixtures: $(FIXTURES) $(SYMFIXES) $(KSYMFIXES)
 
 test-unit: $(O)/unit_tests fixtures
 	$(Q)FIXTURES=$(O)/fixtures $(O)/unit_tests | tee $(O)/test-unit.log

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <time.h>
+#include "bpfsym.h"
 #include "elfsym.h"
 #include "ffi.h"
 #include "loop.h"
@@ -183,8 +184,16 @@ int pr_ffi_stats(struct pr_rt *rt, struct pr_stats *out)
 		out->stacks = pr_stacks_count(rt->stacks);
 		out->stacks_full = pr_stacks_full(rt->stacks);
 	}
-	if (rt->ksym)
+	if (rt->ksym) {
 		out->ksyms = pr_ksym_count(rt->ksym);
+		out->ksym_reads = pr_ksym_reads(rt->ksym);
+		out->ksym_parse_ns = pr_ksym_parse_ns(rt->ksym);
+	}
+	if (rt->bpfsym) {
+		out->bpf_symbols = pr_bpfsym_count(rt->bpfsym);
+		out->bpf_updates = pr_bpfsym_updates(rt->bpfsym);
+		out->bpf_resyncs = pr_bpfsym_resyncs(rt->bpfsym);
+	}
 	if (rt->bins)
 		pr_elfsyms_stats(rt->bins, out);
 	if (rt->procs)

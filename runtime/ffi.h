@@ -94,6 +94,11 @@ struct pr_stats {
 	uint64_t elf_misses;   /* user addresses in a binary but in no symbol */
 	uint64_t elf_bytes;    /* memory held by symbol tables */
 	uint64_t elf_unloads;  /* tables unloaded to stay within the budget */
+	uint64_t ksym_reads;    /* times /proc/kallsyms was read: 1 per run */
+	uint64_t ksym_parse_ns; /* how long that parse took */
+	uint64_t bpf_symbols;   /* live BPF function ranges */
+	uint64_t bpf_updates;   /* ranges added or removed (baseline + feed) */
+	uint64_t bpf_resyncs;   /* full baseline walks (start, lost records) */
 };
 
 struct pr_proc_stat {

@@ -1,22 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Kernel symbol table: one sorted array of text symbols plus one string
- * pool, built in a single pass over /proc/kallsyms. Names are stored as
- * pool offsets while the pool grows and never as one allocation each. A
- * symbol ends where the next one starts; the last text symbol of the core
- * kernel (_etext) and of each module bound the lookups, so an address past
- * the end of known text is unknown, not "the last symbol plus a lot".
+ * pool, built in a single pass over /proc/kallsyms, read once per run.
+ * Names are stored as pool offsets while the pool grows and never as one
+ * allocation each. BPF programs are skipped here: they come and go, and
+ * bpfsym.c keeps them exactly. A symbol ends where the next one of the
+ * same module starts; the core kernel ends at _etext/_einittext, and the
+ * last symbol of a module ends at the module's end (from /proc/modules),
+ * or one page on, so an address in no known text (a BPF program that is
+ * gone, say) is unknown, not "the last symbol below plus a lot".
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "ksym.h"
+#include "procfs.h"
 
 struct ksym_ent {
 	uint64_t addr;
-	uint32_t name;	 /* pool offset */
+	uint64_t end;
+	uint32_t name; /* pool offset */
 	uint32_t module; /* pool offset of the module name */
 };
 
@@ -27,6 +33,7 @@ struct pr_ksym {
 	size_t pool_len, pool_cap;
 	bool loaded;
 	int load_err;
+	uint64_t reads, parse_ns;
 };
 
 int pr_ksym_new(struct pr_ksym **out)
@@ -119,9 +126,11 @@ static int parse_line(struct pr_ksym *ks, char *line, uint32_t kernel_mod, uint3
 		return 0;
 	if (mod) {
 		mod++;
-		if (*mod == '[')
-			mod++;
-		mod[strcspn(mod, "]")] = '\0';
+		/* BPF programs are bpfsym.c's: exact ranges, kept current */
+		if (!strncmp(mod, "[bpf]", 5))
+			return 0;
+		/* keep the brackets: "[ext4]" reads as a module in any output */
+		mod[strcspn(mod, "]") + (*mod == '[')] = '\0';
 		if (strcmp(mod, last_mod_name)) {
 			err = pool_add(ks, mod, strlen(mod), last_mod);
 			if (err)
@@ -132,6 +141,60 @@ static int parse_line(struct pr_ksym *ks, char *line, uint32_t kernel_mod, uint3
 	}
 	err = pool_add(ks, name, end - name, &name_off);
 	return err ?: ent_add(ks, addr, name_off, mod_off);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* The end of module mod ("[ext4]") from /proc/modules text, or 0. */
+static uint64_t module_end(const char *modules, const char *mod)
+{
+	size_t n = strlen(mod);
+	unsigned long long size, base;
+	const char *line;
+
+	if (!modules || n < 3)
+		return 0;
+	for (line = modules; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		if (strncmp(line, mod + 1, n - 2) || line[n - 2] != ' ')
+			continue;
+		/* "ext4 1024000 2 - Live 0xffffffffc0a00000" */
+		if (sscanf(line + n - 2, " %llu %*s %*s %*s %llx", &size, &base) == 2)
+			return base + size;
+	}
+	return 0;
+}
+
+/* Each symbol's end: the next symbol of its module, else its module's end
+ * (or a page on when /proc/modules does not say). */
+static void set_ends(struct pr_ksym *ks, const char *modules_path)
+{
+	static char modules[1 << 16];
+	const char *mtext = NULL;
+	struct ksym_ent *e, *next;
+	uint64_t mend;
+	size_t i;
+
+	if (modules_path && pr_procfs_slurp(modules_path, modules, sizeof(modules)) > 0)
+		mtext = modules;
+	for (i = 0; i < ks->n; i++) {
+		e = &ks->ents[i];
+		next = i + 1 < ks->n ? &ks->ents[i + 1] : NULL;
+		if (next && next->module == e->module) {
+			e->end = next->addr;
+			continue;
+		}
+		mend = !strcmp(ks->pool + e->module, "kernel") ? 0 :
+								module_end(mtext, ks->pool + e->module);
+		e->end = mend > e->addr ? mend : e->addr + 4096;
+		if (next && e->end > next->addr)
+			e->end = next->addr;
+	}
 }
 
 static void skip_rest(FILE *f)
@@ -147,17 +210,20 @@ int pr_ksym_load(struct pr_ksym *ks, const char *path)
 	/* KSYM_NAME_LEN is 512 since Linux 6.1, plus address, type, module */
 	char line[1024], last_mod_name[64] = "";
 	uint32_t kernel_mod, last_mod = 0;
+	uint64_t t0;
 	FILE *f;
 	int err;
 
 	ks->loaded = true;
 	ks->n = 0;
 	ks->pool_len = 0;
+	t0 = now_ns();
 	f = fopen(path ? path : "/proc/kallsyms", "re");
 	if (!f) {
 		ks->load_err = -errno;
 		return ks->load_err;
 	}
+	ks->reads++;
 	err = pool_add(ks, "kernel", 6, &kernel_mod);
 	while (!err && fgets(line, sizeof(line), f)) {
 		if (!strchr(line, '\n') && !feof(f)) {
@@ -169,8 +235,11 @@ int pr_ksym_load(struct pr_ksym *ks, const char *path)
 				 sizeof(last_mod_name));
 	}
 	fclose(f);
-	if (!err && ks->n)
+	if (!err && ks->n) {
 		qsort(ks->ents, ks->n, sizeof(ks->ents[0]), cmp_ent);
+		set_ends(ks, path ? NULL : "/proc/modules");
+	}
+	ks->parse_ns = now_ns() - t0;
 	ks->load_err = err;
 	return err;
 }
@@ -194,7 +263,8 @@ const char *pr_ksym_lookup(struct pr_ksym *ks, uint64_t addr, uint64_t *off, con
 	}
 	e = &ks->ents[lo];
 	/* the end markers are symbols too: past them lies no known text */
-	if (!strcmp(ks->pool + e->name, "_etext") || !strcmp(ks->pool + e->name, "_einittext"))
+	if (addr >= e->end || !strcmp(ks->pool + e->name, "_etext") ||
+	    !strcmp(ks->pool + e->name, "_einittext"))
 		return NULL;
 	*off = addr - e->addr;
 	*module = ks->pool + e->module;
@@ -204,4 +274,14 @@ const char *pr_ksym_lookup(struct pr_ksym *ks, uint64_t addr, uint64_t *off, con
 uint64_t pr_ksym_count(const struct pr_ksym *ks)
 {
 	return ks->n;
+}
+
+uint64_t pr_ksym_reads(const struct pr_ksym *ks)
+{
+	return ks->reads;
+}
+
+uint64_t pr_ksym_parse_ns(const struct pr_ksym *ks)
+{
+	return ks->parse_ns;
 }

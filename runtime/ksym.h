@@ -17,5 +17,9 @@ int pr_ksym_load(struct pr_ksym *ks, const char *path);
 const char *pr_ksym_lookup(struct pr_ksym *ks, uint64_t addr, uint64_t *off, const char **module);
 /* Number of symbols held (0 before the first lookup). */
 uint64_t pr_ksym_count(const struct pr_ksym *ks);
+/* Times kallsyms was opened (one per run is the rule), and how long the
+ * parse took. */
+uint64_t pr_ksym_reads(const struct pr_ksym *ks);
+uint64_t pr_ksym_parse_ns(const struct pr_ksym *ks);
 
 #endif

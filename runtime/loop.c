@@ -32,6 +32,7 @@
 #include "stacks.h"
 #include "maps.h"
 #include "proc.h"
+#include "ksymfeed.h"
 
 #define ARENA_BYTES (256 * 1024)
 #define BATCH_MAX 4096
@@ -47,7 +48,7 @@ _Static_assert(sizeof(struct pr_sample_raw) == 64 + 16 * PR_MAX_FRAMES, "pr_samp
 _Static_assert(MAX_RECORD >= sizeof(struct pr_sample) && MAX_RECORD >= sizeof(struct pr_exit),
 	       "MAX_RECORD covers every arena record");
 
-enum tag_kind { TAG_SIGNAL, TAG_DEADLINE, TAG_CHILD, TAG_TIMER, TAG_RING };
+enum tag_kind { TAG_SIGNAL, TAG_DEADLINE, TAG_CHILD, TAG_TIMER, TAG_RING, TAG_KSYMFEED };
 
 struct ring_src {
 	struct pr_loop *loop;
@@ -290,6 +291,8 @@ int pr_loop_new(struct pr_rt *rt, int child_pidfd, struct pr_loop **out)
 	err = err ?: add_ring(l, pr_plan_sample_ring(rt->plan));
 	if (!err && child_pidfd >= 0)
 		err = watch(l, child_pidfd, TAG_CHILD, 0);
+	if (!err && rt->ksymfeed)
+		err = watch(l, pr_ksymfeed_fd(rt->ksymfeed), TAG_KSYMFEED, 0);
 	if (err)
 		goto err;
 	*out = l;
@@ -400,6 +403,9 @@ enum pr_stop pr_loop_run(struct pr_loop *l)
 		for (i = 0; i < n && stop == PR_STOP_NONE; i++)
 			stop = serve(l, &evs[i]);
 		more = false;
+		/* BPF programs that came or went before these samples */
+		if (l->rt->ksymfeed)
+			pr_ksymfeed_drain(l->rt->ksymfeed, l->rt->bpfsym);
 		for (i = 0; i < l->nrings && stop == PR_STOP_NONE; i++) {
 			r = consume_one(l, i);
 			if (r < 0)

@@ -18,7 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "bpfsym.h"
 #include "elfsym.h"
+#include "ksymfeed.h"
 #include "ksym.h"
 #include "log.h"
 #include "loop.h"
@@ -257,6 +259,29 @@ static void forget_maps(void *ctx, uint32_t pid)
 	pr_maps_forget(ctx, pid);
 }
 
+/* The kernel symbol feed opens before the baseline is taken, so no BPF
+ * program that comes or goes in between is missed; both before the
+ * samplers, so the first sample already finds every program named. */
+static int start_ksym_feed(void *ctx)
+{
+	struct pr_rt *rt = ctx;
+	int err;
+
+	if (!rt->cfg.kernel)
+		return 0;
+	err = pr_bpfsym_new(&rt->bpfsym);
+	if (err)
+		return err;
+	err = pr_ksymfeed_new(&rt->ksymfeed);
+	if (err)
+		pr_warn("kernel symbol feed: perf_event_open failed: %s; BPF program names "
+			"are taken once at start and may go stale",
+			strerror(-err));
+	pr_bpfsym_resync(rt->bpfsym);
+	pr_stacks_set_bpfsym(rt->stacks, rt->bpfsym);
+	return 0;
+}
+
 static int make_caches(struct pr_rt *rt)
 {
 	struct pr_stacks_opts so = { 0 };
@@ -290,6 +315,10 @@ static void free_caches(struct pr_rt *rt)
 	rt->procs = NULL;
 	rt->cgroups = NULL;
 	pr_stacks_free(rt->stacks);
+	pr_ksymfeed_free(rt->ksymfeed);
+	pr_bpfsym_free(rt->bpfsym);
+	rt->ksymfeed = NULL;
+	rt->bpfsym = NULL;
 	pr_perfmaps_free(rt->perfmaps);
 	rt->perfmaps = NULL;
 	pr_maps_free(rt->maps);
@@ -436,6 +465,8 @@ int main(int argc, char **argv)
 	/* before anything attaches: processes older than profrun are known */
 	if (rt.cfg.hooks & PR_HOOK_PROC)
 		pr_proc_seed(rt.procs);
+	rt.cfg.before_samplers = start_ksym_feed;
+	rt.cfg.ctx = &rt;
 	if (pr_plan_load(rt.plan, &rt.cfg))
 		goto out;
 	rc = run(&rt, pidfd, &go_fd);

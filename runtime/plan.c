@@ -239,6 +239,8 @@ int pr_plan_load(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 		return -EALREADY;
 	if (lifecycle_wants(cfg->hooks))
 		err = load_lifecycle(p, cfg);
+	if (!err && (cfg->hooks & PR_HOOK_SAMPLE) && cfg->before_samplers)
+		err = cfg->before_samplers(cfg->ctx);
 	if (!err && (cfg->hooks & PR_HOOK_SAMPLE))
 		err = load_sampler(p, cfg);
 	p->state = PLAN_LOADED;

@@ -21,6 +21,9 @@ struct pr_plan_cfg {
 	uint32_t sample_buffer;	 /* ring buffer bytes */
 	uint32_t life_buffer;
 	const char *btf_path; /* kernel BTF override; NULL = the running kernel's */
+	/* runs after the lifecycle programs, before the samplers attach */
+	int (*before_samplers)(void *ctx);
+	void *ctx;
 };
 
 struct pr_plan;

@@ -21,6 +21,8 @@ struct pr_elfsyms;
 struct pr_maps;
 struct pr_stacks;
 struct pr_perfmaps;
+struct pr_bpfsym;
+struct pr_ksymfeed;
 struct pr_proc;
 struct pr_cgroup;
 
@@ -41,6 +43,8 @@ struct pr_rt {
 	struct pr_maps *maps;
 	struct pr_stacks *stacks;
 	struct pr_perfmaps *perfmaps;
+	struct pr_bpfsym *bpfsym;     /* BPF program symbols, when sampling kernel stacks */
+	struct pr_ksymfeed *ksymfeed; /* keeps bpfsym current */
 	struct pr_cgroup *cgroups;
 	struct pr_proc *procs;
 	uint32_t proc_capacity; /* proc_cache{capacity=}; 0 = default */

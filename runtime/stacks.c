@@ -14,12 +14,15 @@
 #include <string.h>
 #include "stacks.h"
 
-enum frame_kind { FK_KERNEL = 1, FK_BINARY = 2, FK_ANON = 3 };
+/* FK_BPF: a kernel address inside a JITed BPF function, named by its
+ * bpfsym id at intern time, so the name stays right after the program is
+ * unloaded and its addresses are reused. */
+enum frame_kind { FK_KERNEL = 1, FK_BINARY = 2, FK_ANON = 3, FK_BPF = 4 };
 
 struct frame {
 	uint64_t addr;	       /* kernel: address; binary: file offset; anon: address */
 	struct pr_elfsym *bin; /* FK_BINARY */
-	uint32_t pid;	       /* FK_ANON */
+	uint32_t pid;	       /* FK_ANON; FK_BPF: the bpfsym id */
 	uint32_t kind;
 };
 
@@ -34,6 +37,7 @@ struct pr_stacks {
 	struct pr_maps *maps;
 	struct pr_elfsyms *bins;
 	struct pr_perfmaps *perfmaps;
+	struct pr_bpfsym *bpfsym;
 	uint32_t max_stacks;
 	struct stack *stacks; /* index = id; stacks[0] unused */
 	uint32_t nstacks, cap_stacks;
@@ -55,6 +59,7 @@ int pr_stacks_new(const struct pr_stacks_opts *o, struct pr_stacks **out)
 	st->maps = o->maps;
 	st->perfmaps = o->perfmaps;
 	st->bins = o->bins;
+	st->bpfsym = o->bpfsym;
 	st->max_stacks = o->max_stacks ? o->max_stacks : 1 << 20;
 	st->table_mask = 4095;
 	st->table = calloc(st->table_mask + 1, sizeof(*st->table));
@@ -164,8 +169,11 @@ static void normalize(struct pr_stacks *st, uint32_t pid, uint64_t time, const u
 	uint64_t foff;
 	uint32_t i;
 
-	for (i = 0; i < nk; i++)
-		f[i] = (struct frame){ .addr = k[i], .kind = FK_KERNEL };
+	for (i = 0; i < nk; i++) {
+		uint32_t id = st->bpfsym ? pr_bpfsym_find(st->bpfsym, k[i]) : 0;
+
+		f[i] = (struct frame){ .addr = k[i], .pid = id, .kind = id ? FK_BPF : FK_KERNEL };
+	}
 	f += nk;
 	for (i = 0; i < nu; i++) {
 		struct pr_elfsym *b = pr_maps_normalize(st->maps, pid, u[i], time, &foff);
@@ -223,6 +231,8 @@ static void new_request(struct pr_stacks *st)
 
 static void symbolize(struct pr_stacks *st, const struct frame *fr, struct pr_frame *out)
 {
+	uint64_t start;
+
 	*out = (struct pr_frame){ .addr = fr->addr, .offset = fr->addr };
 	switch (fr->kind) {
 	case FK_KERNEL:
@@ -230,6 +240,12 @@ static void symbolize(struct pr_stacks *st, const struct frame *fr, struct pr_fr
 		out->name = pr_ksym_lookup(st->ksym, fr->addr, &out->offset, &out->module);
 		if (!out->name)
 			out->offset = fr->addr;
+		break;
+	case FK_BPF:
+		out->kernel = 1;
+		out->module = "bpf";
+		out->name = pr_bpfsym_name(st->bpfsym, fr->pid, &start);
+		out->offset = out->name ? fr->addr - start : fr->addr;
 		break;
 	case FK_BINARY:
 		out->module = pr_elfsym_name(fr->bin);
@@ -285,11 +301,17 @@ int pr_stacks_usym(struct pr_stacks *st, uint32_t pid, uint64_t addr, struct pr_
 
 int pr_stacks_ksym(struct pr_stacks *st, uint64_t addr, struct pr_frame *f)
 {
-	struct frame fr = { .addr = addr, .kind = FK_KERNEL };
+	uint32_t id = st->bpfsym ? pr_bpfsym_find(st->bpfsym, addr) : 0;
+	struct frame fr = { .addr = addr, .pid = id, .kind = id ? FK_BPF : FK_KERNEL };
 
 	new_request(st);
 	symbolize(st, &fr, f);
 	return f->name ? 0 : -ENOENT;
+}
+
+void pr_stacks_set_bpfsym(struct pr_stacks *st, struct pr_bpfsym *bs)
+{
+	st->bpfsym = bs;
 }
 
 uint64_t pr_stacks_count(const struct pr_stacks *st)

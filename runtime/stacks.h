@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "ffi.h"
 #include "ksym.h"
+#include "bpfsym.h"
 #include "maps.h"
 #include "perfmap.h"
 
@@ -22,6 +23,7 @@ struct pr_stacks_opts {
 	struct pr_maps *maps;
 	struct pr_elfsyms *bins;      /* released before each request; may be NULL */
 	struct pr_perfmaps *perfmaps; /* JIT names; may be NULL */
+	struct pr_bpfsym *bpfsym;     /* BPF program names; may be NULL */
 	uint32_t max_stacks;	      /* 0: default */
 };
 
@@ -44,6 +46,8 @@ int pr_stacks_usym(struct pr_stacks *st, uint32_t pid, uint64_t addr, struct pr_
 /* Fills f for a kernel address; 0 or -ENOENT. */
 int pr_stacks_ksym(struct pr_stacks *st, uint64_t addr, struct pr_frame *f);
 uint64_t pr_stacks_count(const struct pr_stacks *st);
+/* Names kernel frames inside BPF programs from bs from now on. */
+void pr_stacks_set_bpfsym(struct pr_stacks *st, struct pr_bpfsym *bs);
 uint64_t pr_stacks_full(const struct pr_stacks *st);
 
 #endif

@@ -313,6 +313,12 @@ function api.stats()
             misses = tonumber(s.elf_misses), bytes = tonumber(s.elf_bytes),
             unloads = tonumber(s.elf_unloads),
         },
+        ksym = {
+            kallsyms_reads = tonumber(s.ksym_reads),
+            kallsyms_parse_ms = tonumber(s.ksym_parse_ns) / 1e6,
+            kallsyms_symbols = tonumber(s.ksyms), bpf_symbols = tonumber(s.bpf_symbols),
+            bpf_updates = tonumber(s.bpf_updates), bpf_resyncs = tonumber(s.bpf_resyncs),
+        },
         proc = {
             size = tonumber(s.proc_size), capacity = tonumber(s.proc_capacity),
             hits = tonumber(s.proc_hits), misses = tonumber(s.proc_misses),
