@@ -193,7 +193,9 @@ static void add_prog(struct pr_bpfsym *bs, int fd)
 		nm = info.name;
 		if (btf && (t = btf__type_by_id(btf, finfo[i].type_id)))
 			nm = btf__name_by_offset(btf, t->name_off);
-		func_name(name, sizeof(name), (const uint8_t *)&tags[i], nm);
+		/* the kernel names the main function with the program's tag,
+		 * the others with their own */
+		func_name(name, sizeof(name), i == 0 ? info.tag : (const uint8_t *)&tags[i], nm);
 		pr_bpfsym_add(bs, ksyms[i], lens[i], name);
 	}
 	btf__free(btf);

@@ -14,7 +14,7 @@
 
 struct pr_bpfsym;
 
-#define PR_BPFSYM_NAME_LEN 128
+#define PR_BPFSYM_NAME_LEN 512 /* KSYM_NAME_LEN */
 
 int pr_bpfsym_new(struct pr_bpfsym **out);
 void pr_bpfsym_free(struct pr_bpfsym *bs);

@@ -12,7 +12,7 @@ void pr_ksym_free(struct pr_ksym *ks);
 /* Loads kallsyms from path (tests pass a fixture; NULL = /proc/kallsyms). */
 int pr_ksym_load(struct pr_ksym *ks, const char *path);
 /* The function containing addr, or NULL. *off is addr - start; *module is
- * "kernel" or the module's name. Strings live until pr_ksym_free. Loads
+ * "kernel" or the module's name in brackets ("[ext4]"). Strings live until pr_ksym_free. Loads
  * /proc/kallsyms on first use. */
 const char *pr_ksym_lookup(struct pr_ksym *ks, uint64_t addr, uint64_t *off, const char **module);
 /* Number of symbols held (0 before the first lookup). */

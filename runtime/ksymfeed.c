@@ -165,7 +165,10 @@ void pr_ksymfeed_apply(const void *rec, size_t len, struct pr_bpfsym *bs)
 	if (h->type != PERF_RECORD_KSYMBOL || h->size < sizeof(*k) ||
 	    k->ksym_type != PERF_RECORD_KSYMBOL_TYPE_BPF)
 		return;
-	body = h->size - sizeof(*k);
+	/* the name is followed by sample_id_all's time: not part of it */
+	if (h->size < sizeof(*k) + sizeof(uint64_t))
+		return;
+	body = h->size - sizeof(*k) - sizeof(uint64_t);
 	nlen = strnlen(k->name, body);
 	if (nlen == body)
 		return; /* no NUL inside the record: not a name */

@@ -186,7 +186,7 @@ local function frame_table(f)
         name = f.name ~= nil and ffi_string(f.name) or nil,
         module = f.module ~= nil and ffi_string(f.module) or nil,
         offset = tonumber(f.offset),
-        addr = tonumber(f.addr),
+        addr = f.addr, -- uint64 cdata: kernel addresses do not fit a Lua number
         kernel = f.kernel ~= 0,
     }
 end

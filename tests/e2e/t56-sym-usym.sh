@@ -24,7 +24,7 @@ function on_end()
   print("name=" .. tostring(f.name))
   print("offset=" .. tostring(f.offset))
   print("module=" .. tostring(f.module))
-  print("addr=" .. string.format("%.0f", f.addr))
+  print("addr=" .. string.format("%d", f.addr))
   print("kernel=" .. tostring(f.kernel))
 end
 EOF

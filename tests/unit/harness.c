@@ -63,7 +63,22 @@
 	X(ksym_malformed_lines)			\
 	X(ksym_long_lines)			\
 	X(ksym_missing_file)			\
+	X(ksym_odd_lines)			\
+	X(ksym_all_zero)			\
+	X(ksym_unsorted)			\
+	X(ksym_boundaries)			\
 	X(ksym_proc_kallsyms)			\
+	X(bpfsym_ranges)			\
+	X(bpfsym_remove)			\
+	X(bpfsym_replace)			\
+	X(bpfsym_bad_input)			\
+	X(bpfsym_many)				\
+	X(bpfsym_resync_live)			\
+	X(ksymfeed_register_unregister)		\
+	X(ksymfeed_ignored)			\
+	X(ksymfeed_lost_resync)			\
+	X(ksymfeed_live)			\
+	X(ksymfeed_order_across_cpus)		\
 	X(maps_parse_line)			\
 	X(maps_parse_line_errors)		\
 	X(maps_normalize_self)			\
