@@ -337,6 +337,15 @@ $(O)/bench/symbench: bench/symbench.c $(O)/rt/elfsym.o $(O)/profrun.dynlist
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/rt/elfsym.o $(LDLIBS)
 
+$(O)/bench/ksymbench: bench/ksymbench.c $(O)/rt/ksym.o $(O)/rt/bpfsym.o $(O)/rt/procfs.o \
+		$(O)/profrun.dynlist
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/rt/ksym.o $(O)/rt/bpfsym.o $(O)/rt/procfs.o $(LDLIBS)
+
+bench-ksym: $(O)/bench/ksymbench
+	$(O)/bench/ksymbench
+
 bench-sym: $(O)/bench/symbench fixtures
 	bench/symbolize.sh $(O)
 
@@ -359,6 +368,6 @@ clean:
 	rm -rf $(O)
 
 .PHONY: all deps fixtures test test-unit test-lua test-e2e test-fuzz fuzz fuzz-build run bench \
-	bench-sym install uninstall clean
+	bench-sym bench-ksym install uninstall clean
 
 -include $(RT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
