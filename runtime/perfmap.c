@@ -35,8 +35,16 @@ struct pmap {
 	struct pmap *next;
 };
 
+/* A pool replaced by a re-read, kept until pr_perfmaps_release: a caller
+ * may still hold a name from it. */
+struct old_pool {
+	char *pool;
+	struct old_pool *next;
+};
+
 struct pr_perfmaps {
 	char *dir;
+	struct old_pool *old;
 	struct pmap *buckets[NBUCKETS];
 	uint64_t reads;
 };
@@ -54,6 +62,35 @@ int pr_perfmaps_new(const struct pr_perfmaps_opts *o, struct pr_perfmaps **out)
 	}
 	*out = pm;
 	return 0;
+}
+
+void pr_perfmaps_release(struct pr_perfmaps *pm)
+{
+	struct old_pool *o, *next;
+
+	for (o = pm->old; o; o = next) {
+		next = o->next;
+		free(o->pool);
+		free(o);
+	}
+	pm->old = NULL;
+}
+
+/* Keeps the pool for names handed out before; frees it if that fails. */
+static void retire_pool(struct pr_perfmaps *pm, char *pool)
+{
+	struct old_pool *o;
+
+	if (!pool)
+		return;
+	o = malloc(sizeof(*o));
+	if (!o) {
+		free(pool);
+		return;
+	}
+	o->pool = pool;
+	o->next = pm->old;
+	pm->old = o;
 }
 
 static void pmap_clear(struct pmap *p)
@@ -79,6 +116,7 @@ void pr_perfmaps_free(struct pr_perfmaps *pm)
 			free(p);
 		}
 	}
+	pr_perfmaps_release(pm);
 	free(pm->dir);
 	free(pm);
 }
@@ -175,6 +213,8 @@ static void read_map(struct pr_perfmaps *pm, struct pmap *p, const char *path, o
 	ssize_t got;
 	FILE *f;
 
+	retire_pool(pm, p->pool);
+	p->pool = NULL;
 	pmap_clear(p);
 	p->size_read = fsize;
 	f = fopen(path, "re");

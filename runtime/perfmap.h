@@ -26,10 +26,13 @@ void pr_perfmaps_free(struct pr_perfmaps *pm);
 int pr_perfmap_parse_line(const char *line, size_t len, uint64_t *start, uint64_t *size,
 			  const char **name, size_t *name_len);
 /* The JIT function of pid containing addr, or NULL; *off from its start,
- * *module the map's name. Strings are valid until the next call (a grown
- * file is read again). */
+ * *module the map's name. Strings are valid until pr_perfmaps_release (a
+ * grown file is read again, its old names kept until then). */
 const char *pr_perfmap_lookup(struct pr_perfmaps *pm, uint32_t pid, uint64_t addr,
 			      uint64_t *off, const char **module);
+/* Frees the names of maps read again since the last call: no name from
+ * before may be used after it. Callers release at the start of a request. */
+void pr_perfmaps_release(struct pr_perfmaps *pm);
 /* Map files read (for stats and tests). */
 uint64_t pr_perfmaps_reads(const struct pr_perfmaps *pm);
 

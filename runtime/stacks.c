@@ -227,6 +227,8 @@ static void new_request(struct pr_stacks *st)
 {
 	if (st->bins)
 		pr_elfsyms_release(st->bins);
+	if (st->perfmaps)
+		pr_perfmaps_release(st->perfmaps);
 }
 
 static void symbolize(struct pr_stacks *st, const struct frame *fr, struct pr_frame *out)

@@ -46,6 +46,8 @@ EOF
 # as start_profrun does, with strace between timeout and profrun
 OUT=$TMP/run1.out
 ERR=$TMP/run1.err
+# LeakSanitizer cannot run under ptrace (SANITIZE=1 builds)
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
 timeout -k 5 "$RUN_TIMEOUT" strace -f -qq -e trace=open,openat -o "$TMP/strace.log" \
 	"$PROFRUN" -F 999 "$TMP/all.lua" "$TMP" >"$OUT" 2>"$ERR" </dev/null &
 BG_PID=$!
