@@ -46,7 +46,7 @@ local function label(f)
 end
 
 local function module(f)
-    if f.kernel then return "[kernel]" .. (f.module ~= "kernel" and f.module or "") end
+    if f.kernel then return f.module == "kernel" and "[kernel]" or f.module or "[kernel]" end
     return f.module and f.module:match("[^/]*$") or "?"
 end
 
