@@ -67,6 +67,7 @@ struct pr_loop {
 	struct ring_src rings[2]; /* [0] lifecycle, [1] samples; dispatch order */
 	int nrings;
 	bool dispatch; /* false while draining after an error or exit() */
+	int poll_ms;   /* epoll timeout: sample wakeups are batched in BPF */
 	bool batch_full;
 	uint8_t *arena;
 	uint32_t used, count;
@@ -279,6 +280,8 @@ int pr_loop_new(struct pr_rt *rt, int child_pidfd, struct pr_loop **out)
 	l->sigfd = l->deadline_fd = -1;
 	l->child_fd = child_pidfd;
 	l->dispatch = true;
+	/* samples wake the loop only in batches; look at least this often */
+	l->poll_ms = pr_plan_sample_ring(rt->plan) >= 0 ? 50 : -1;
 	l->arena = malloc(ARENA_BYTES);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (!l->arena || l->epfd < 0) {
@@ -395,7 +398,7 @@ enum pr_stop pr_loop_run(struct pr_loop *l)
 	if (!has_work(l))
 		return PR_STOP_IDLE;
 	while (stop == PR_STOP_NONE) {
-		n = epoll_wait(l->epfd, evs, 16, more ? 0 : -1);
+		n = epoll_wait(l->epfd, evs, 16, more ? 0 : l->poll_ms);
 		if (n < 0 && errno != EINTR) {
 			pr_err("event loop: epoll_wait failed: %s", strerror(errno));
 			return PR_STOP_ERROR;
