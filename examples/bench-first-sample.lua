@@ -4,7 +4,9 @@
 -- until stopped.
 --
 --   profrun examples/bench-first-sample.lua
-sample { hz = 999, user = true, kernel = true }
+-- idle CPUs are sampled too, as bpftrace's profile:hz probe does, so both
+-- tools wait for the same first timer tick, not for a task to run
+sample { hz = 999, user = true, kernel = true, idle = true }
 
 local first = true
 function on_sample(s)
