@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include "array.h"
 #include "bpfsym.h"
 
 #define MAX_FUNCS 256
@@ -65,23 +66,6 @@ static uint32_t lower_bound(const struct pr_bpfsym *bs, uint64_t start)
 	return lo;
 }
 
-static int grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
-{
-	uint32_t c = *cap ? *cap : 64;
-	void *np;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	np = realloc(*p, (size_t)c * elem);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = c;
-	return 0;
-}
-
 static void unlink_at(struct pr_bpfsym *bs, uint32_t i)
 {
 	memmove(bs->live + i, bs->live + i + 1, (bs->nlive - i - 1) * sizeof(*bs->live));
@@ -95,8 +79,8 @@ int pr_bpfsym_add(struct pr_bpfsym *bs, uint64_t start, uint32_t len, const char
 
 	if (!len || start + len < start)
 		return -EINVAL;
-	if (grow((void **)&bs->recs, &bs->cap_recs, bs->nrecs + 1, sizeof(*bs->recs)) ||
-	    grow((void **)&bs->live, &bs->cap_live, bs->nlive + 1, sizeof(*bs->live)))
+	if (pr_array_reserve((void **)&bs->recs, &bs->cap_recs, bs->nrecs + 1, sizeof(*bs->recs)) ||
+	    pr_array_reserve((void **)&bs->live, &bs->cap_live, bs->nlive + 1, sizeof(*bs->live)))
 		return -ENOMEM;
 	i = lower_bound(bs, start);
 	/* a register for a start already live replaces it (we missed the

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "array.h"
 #include "stacks.h"
 
 /* FK_BPF: a kernel address inside a JITed BPF function, named by its
@@ -131,29 +132,12 @@ static int grow_table(struct pr_stacks *st)
 	return 0;
 }
 
-static int reserve(void **p, uint32_t *cap, uint32_t need, size_t elem)
-{
-	uint32_t c = *cap ? *cap : 1024;
-	void *np;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	np = realloc(*p, (size_t)c * elem);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = c;
-	return 0;
-}
-
 static uint32_t add_stack(struct pr_stacks *st, uint64_t h, uint32_t n, uint32_t pid)
 {
 	uint32_t id = st->nstacks;
 
-	if (reserve((void **)&st->stacks, &st->cap_stacks, id + 1, sizeof(*st->stacks)) ||
-	    reserve((void **)&st->pool, &st->cap_pool, st->npool + n, sizeof(*st->pool)))
+	if (pr_array_reserve((void **)&st->stacks, &st->cap_stacks, id + 1, sizeof(*st->stacks)) ||
+	    pr_array_reserve((void **)&st->pool, &st->cap_pool, st->npool + n, sizeof(*st->pool)))
 		return 0;
 	memcpy(st->pool + st->npool, st->scratch, n * sizeof(*st->pool));
 	st->stacks[id] = (struct stack){ .hash = h, .start = st->npool, .n = n, .pid = pid };
