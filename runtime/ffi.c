@@ -173,6 +173,12 @@ int pr_ffi_target_pid(struct pr_rt *rt)
 	return rt->target_pid;
 }
 
+/* The frequency in force: sample{hz=} as -F overrides it, once setup ran. */
+uint32_t pr_ffi_sample_hz(struct pr_rt *rt)
+{
+	return rt->cfg.hz;
+}
+
 int pr_ffi_stats(struct pr_rt *rt, struct pr_stats *out)
 {
 	*out = (struct pr_stats){ 0 };

@@ -122,6 +122,7 @@ int pr_ffi_timer_add(struct pr_rt *rt, double seconds, const char **err);
 int pr_ffi_batch(struct pr_rt *rt, const uint8_t **base, uint32_t *bytes);
 void pr_ffi_exit(struct pr_rt *rt, int code);
 int pr_ffi_target_pid(struct pr_rt *rt);
+uint32_t pr_ffi_sample_hz(struct pr_rt *rt);
 int pr_ffi_stats(struct pr_rt *rt, struct pr_stats *out);
 uint64_t pr_ffi_now(void);
 
@@ -138,5 +139,10 @@ int pr_ffi_proc_field(struct pr_rt *rt, uint32_t pid, uint64_t gen, int field, c
 int pr_ffi_proc_number(struct pr_rt *rt, uint32_t pid, uint64_t gen, int field, uint64_t *out);
 int pr_ffi_proc_env(struct pr_rt *rt, uint32_t pid, uint64_t gen, const char *name, char *buf,
 		    uint32_t len);
+
+/* The GNU build-id of the ELF file at path as lowercase hex (NUL-terminated
+ * in hex[len]): its length, or -ENOENT (no file, not ELF, no note),
+ * -ENOSPC (len too small). Needs no run context. */
+int pr_ffi_elf_build_id(const char *path, char *hex, uint32_t len);
 
 #endif

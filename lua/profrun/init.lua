@@ -334,6 +334,10 @@ function api.stats()
     return t
 end
 
+-- sample_hz(): the sampling frequency per CPU in force (-F overrides
+-- sample{hz=}; final once the script's top level has run)
+function api.sample_hz() return C.pr_ffi_sample_hz(rt) end
+
 -- now(): CLOCK_MONOTONIC nanoseconds, the clock of every event's time
 function api.now() return tonumber(C.pr_ffi_now()) end
 
