@@ -1,0 +1,126 @@
+#!/bin/bash
+# Every example in examples/ runs for about 2 s on real BPF and prints what
+# its header says it prints. Each run is tied to a fixture started with -c
+# (so it ends when the fixture does): burn for the CPU examples, exiter for
+# the lifecycle ones. flamegraph.lua and pprof.lua are checked when they
+# exist; an example this file does not know is run once and must exit 0.
+. "$(dirname "$0")/lib.sh"
+require_bpf
+require_fixtures burn exiter
+
+RUN_TIMEOUT=30
+BURN=$FIXTURES/burn
+EXITER=$FIXTURES/exiter
+declare -A KNOWN
+
+# ---- top.lua ----
+KNOWN[top.lua]=1
+run_profrun -c "$BURN 1.5" "$EXAMPLES/top.lua"
+expect_rc "top: exit 0" 0
+expect_grep "top: sample summary" "$OUT" '^[0-9]+ samples, [0-9.]+% of them idle'
+expect_grep "top: header" "$OUT" 'SELF% +TOTAL% +SAMPLES +FUNCTION +MODULE'
+expect_grep "top: burn_heavy is listed" "$OUT" '%.* burn_heavy +burn$'
+
+# ---- profile.lua ----
+KNOWN[profile.lua]=1
+run_profrun -c "$BURN 1.5" "$EXAMPLES/profile.lua"
+expect_rc "profile: exit 0" 0
+expect_grep "profile: folded burn_heavy stack" "$OUT" '^[0-9]+ burn;.*main;burn_heavy$'
+
+# ---- flamegraph.lua (another module's example: only when present) ----
+KNOWN[flamegraph.lua]=1
+if [ -e "$EXAMPLES/flamegraph.lua" ]; then
+	run_profrun -c "$BURN 1.5" "$EXAMPLES/flamegraph.lua" "$TMP/flame.svg" "$TMP/flame.folded"
+	expect_rc "flamegraph: exit 0" 0
+	expect_grep "flamegraph: says what it wrote" "$OUT" "wrote .*flame\.svg"
+	check "flamegraph: the SVG exists" test -s "$TMP/flame.svg"
+	expect_grep "flamegraph: an SVG" "$TMP/flame.svg" '<svg'
+	expect_grep "flamegraph: burn_heavy in the SVG" "$TMP/flame.svg" 'burn_heavy'
+	expect_grep "flamegraph: folded stacks" "$TMP/flame.folded" 'burn_heavy'
+else
+	echo "# flamegraph.lua not present: skipped"
+fi
+
+# ---- pprof.lua (another module's example: only when present) ----
+KNOWN[pprof.lua]=1
+if [ -e "$EXAMPLES/pprof.lua" ]; then
+	run_profrun -c "$BURN 1.5" "$EXAMPLES/pprof.lua" "$TMP/cpu.pb.gz"
+	expect_rc "pprof: exit 0" 0
+	expect_grep "pprof: says what it wrote" "$OUT" "wrote .*cpu\.pb\.gz"
+	check "pprof: a gzip file" gzip -t "$TMP/cpu.pb.gz"
+	expect_ge "pprof: burn_heavy in the profile's strings" \
+		"$(gzip -dc "$TMP/cpu.pb.gz" 2>/dev/null | grep -ac burn_heavy)" 1
+else
+	echo "# pprof.lua not present: skipped"
+fi
+
+# ---- execsnoop.lua ----
+KNOWN[execsnoop.lua]=1
+run_profrun -c "$EXITER 0" "$EXAMPLES/execsnoop.lua"
+expect_rc "execsnoop: exit 0" 0
+expect_grep "execsnoop: header" "$OUT" '^COMM +PID +PPID +UID +FILENAME +ARGS'
+expect_grep "execsnoop: the fixture's exec" "$OUT" "^exiter +[0-9]+ +[0-9]+ +0 +.*exiter 0\$"
+
+run_profrun -c "$EXITER 0" "$EXAMPLES/execsnoop.lua" --json
+expect_rc "execsnoop --json: exit 0" 0
+expect_grep "execsnoop --json: a JSON line for the fixture" "$OUT" '^\{.*"comm":"exiter".*\}$'
+
+# ---- exitsnoop.lua ----
+KNOWN[exitsnoop.lua]=1
+run_profrun -c "$EXITER 4" "$EXAMPLES/exitsnoop.lua"
+expect_rc "exitsnoop: exit 0" 0
+expect_grep "exitsnoop: header" "$OUT" '^COMM +PID +PPID +LIFETIME\(ms\) +EXIT +COMMAND'
+expect_grep "exitsnoop: code 4" "$OUT" '^exiter .* code 4 +.*exiter 4$'
+
+run_profrun -c "$EXITER 4" "$EXAMPLES/exitsnoop.lua" --json
+expect_rc "exitsnoop --json: exit 0" 0
+expect_grep "exitsnoop --json: a JSON line with exit_code 4" "$OUT" \
+	'^\{.*"comm":"exiter".*"exit_code":4,.*\}$'
+
+# ---- container-top.lua ----
+KNOWN[container-top.lua]=1
+run_profrun -c "$BURN 2" "$EXAMPLES/container-top.lua"
+expect_rc "container-top: exit 0" 0
+expect_grep "container-top: title" "$OUT" '^CPU samples per container / cgroup  [0-9:]+$'
+expect_grep "container-top: header" "$OUT" '^SAMPLES +% +CONTAINER / CGROUP$'
+expect_grep "container-top: a row (container id or cgroup path)" "$OUT" \
+	'^ *[0-9]+ +[0-9.]+% +([0-9a-f]{12}|/.*|\[cgroup [0-9]+\])$'
+expect_ge "container-top: at least one table per second" "$(grep -c '^SAMPLES ' "$OUT")" 2 "$OUT"
+
+# ---- lifetimes.lua ----
+KNOWN[lifetimes.lua]=1
+run_profrun -c "$EXITER -f 50 0" "$EXAMPLES/lifetimes.lua"
+expect_rc "lifetimes: exit 0" 0
+expect_grep "lifetimes: a histogram for the fixture's children" "$OUT" \
+	'^@lifetime_us\[exiter\] \(50 processes\):$'
+expect_grep "lifetimes: bucket lines" "$OUT" \
+	'^\[[0-9]+[KMGTPE]?, [0-9]+[KMGTPE]?\) +[0-9]+ \|@+ *\|$'
+expect_ge "lifetimes: bucket counts add up to 50 children" "$(awk '
+	/^@lifetime_us\[exiter\]/ { on = 1; next }
+	/^$/ { on = 0 }
+	on && /^\[/ { s = $0; sub(/ \|.*/, "", s); k = split(s, a, " "); n += a[k] }
+	END { print n + 0 }' "$OUT")" 50 "$OUT"
+
+# ---- offender.lua ----
+KNOWN[offender.lua]=1
+run_profrun -c "$BURN 0.5" "$EXAMPLES/offender.lua"
+expect_rc "offender: exit 0" 0
+expect_grep "offender: summary" "$OUT" '^offender among [0-9]+ process(es)? that lived < 1 s'
+expect_grep "offender: burn is the offender" "$OUT" '^  pid [0-9]+  burn  lived 0\.[0-9]+ s, [0-9]+ samples$'
+expect_grep "offender: its command line" "$OUT" "^  command: .*burn 0\\.5\$"
+expect_grep "offender: its stack names burn's functions" "$OUT" \
+	'^    burn;.*main;burn_(heavy|light)$'
+
+run_profrun -c "$BURN 0.5" "$EXAMPLES/offender.lua" 0.1
+expect_grep "offender 0.1: burn lived too long to count" "$OUT" \
+	'^offender among 0 processes that lived < 0.1 s'
+
+# ---- anything else in examples/ runs and exits 0 ----
+for f in "$EXAMPLES"/*.lua; do
+	b=$(basename "$f")
+	[ -n "${KNOWN[$b]:-}" ] && continue
+	run_profrun -c "$BURN 1" "$f"
+	expect_rc "$b: runs and exits 0" 0
+done
+
+finish
