@@ -259,9 +259,9 @@ FUZZ_LIBS          = -lelf -llzma -liberty -lz
 FUZZERS           := elfsym maps perfmap
 FUZZ_BINS         := $(patsubst %,$(O)/fuzz/fuzz_%,$(FUZZERS))
 FUZZ_CORPORA      := $(patsubst %,$(O)/fuzz/corpus-%.stamp,$(FUZZERS))
-fuzz_rt_elfsym    := elfsym
-fuzz_rt_maps      := maps elfsym
-fuzz_rt_perfmap   := perfmap
+fuzz_rt_elfsym    := elfsym strpool
+fuzz_rt_maps      := maps elfsym strpool
+fuzz_rt_perfmap   := perfmap strpool
 
 $(O)/fuzz/rt/%.o: runtime/%.c $(wildcard runtime/*.h) bpf/events.h | $(DEPS_STAMP)
 	$(call msg,FUZZ,$@)
@@ -332,16 +332,18 @@ test: $(O)/profrun $(O)/unit_tests fixtures
 	       END { printf "total: %d passed, %d failed\n", p, f; exit f > 0 }' || rc=1; \
 	exit $$rc
 
-$(O)/bench/symbench: bench/symbench.c $(O)/rt/elfsym.o $(O)/profrun.dynlist
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/rt/elfsym.o $(LDLIBS)
+SYMBENCH_OBJS  := $(O)/rt/elfsym.o $(O)/rt/strpool.o
+KSYMBENCH_OBJS := $(O)/rt/ksym.o $(O)/rt/bpfsym.o $(O)/rt/procfs.o $(O)/rt/strpool.o $(O)/rt/array.o
 
-$(O)/bench/ksymbench: bench/ksymbench.c $(O)/rt/ksym.o $(O)/rt/bpfsym.o $(O)/rt/procfs.o \
-		$(O)/profrun.dynlist
+$(O)/bench/symbench: bench/symbench.c $(SYMBENCH_OBJS) $(O)/profrun.dynlist
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/rt/ksym.o $(O)/rt/bpfsym.o $(O)/rt/procfs.o $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(SYMBENCH_OBJS) $(LDLIBS)
+
+$(O)/bench/ksymbench: bench/ksymbench.c $(KSYMBENCH_OBJS) $(O)/profrun.dynlist
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(KSYMBENCH_OBJS) $(LDLIBS)
 
 bench-ksym: $(O)/bench/ksymbench
 	$(O)/bench/ksymbench

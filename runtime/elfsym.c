@@ -42,6 +42,7 @@
 #include <unistd.h>
 #include <libiberty/demangle.h>
 #include "elfsym.h"
+#include "strpool.h"
 
 #define NBUCKETS 1024
 #define MINIDEBUG_MAX (64u << 20)
@@ -50,16 +51,16 @@
 enum source { SRC_NONE, SRC_DEBUGINFO, SRC_DEBUGLINK, SRC_SYMTAB, SRC_MINIDEBUG, SRC_DYNSYM };
 
 static const char *const source_names[] = {
-	[SRC_NONE] = "none",	       [SRC_DEBUGINFO] = "debuginfo", [SRC_DEBUGLINK] = "debuglink",
-	[SRC_SYMTAB] = "symtab",       [SRC_MINIDEBUG] = "minidebuginfo", [SRC_DYNSYM] = "dynsym",
+	[SRC_NONE] = "none",	 [SRC_DEBUGINFO] = "debuginfo",	    [SRC_DEBUGLINK] = "debuglink",
+	[SRC_SYMTAB] = "symtab", [SRC_MINIDEBUG] = "minidebuginfo", [SRC_DYNSYM] = "dynsym",
 };
 
 struct sym {
 	uint64_t addr;
 	uint64_t size;
-	uint32_t name; /* pool offset */
+	uint32_t name;	    /* pool offset */
 	uint32_t demangled; /* index + 1 into demangled[], 0 = not yet, UINT32_MAX = as is */
-	uint32_t rank;      /* among aliases, lower is the name users know */
+	uint32_t rank;	    /* among aliases, lower is the name users know */
 };
 
 struct seg {
@@ -78,15 +79,14 @@ struct pr_elfsym {
 	char *name;
 	struct sym *syms;
 	size_t nsyms;
-	char *pool;
-	size_t pool_len, pool_cap;
+	struct pr_strpool names;
 	char **demangled;
 	size_t ndemangled;
 	struct seg *segs;
 	size_t nsegs;
 	uint64_t bytes;
 	uint64_t last_use;
-	struct pr_elfsym *next;    /* hash chain */
+	struct pr_elfsym *next;	    /* hash chain */
 	struct pr_elfsym *all_next; /* every entry ever made, replaced ones too */
 };
 
@@ -167,11 +167,13 @@ static void bury(struct pr_elfsyms *t, struct pr_elfsym *b)
 		for (i = 0; i < b->ndemangled; i++)
 			free(b->demangled[i]);
 		free(b->demangled);
-		free(b->pool);
+		free(b->names.buf);
 		return;
 	}
-	*g = (struct grave){ .pool = b->pool, .demangled = b->demangled,
-			     .ndemangled = b->ndemangled, .next = t->graves };
+	*g = (struct grave){ .pool = b->names.buf,
+			     .demangled = b->demangled,
+			     .ndemangled = b->ndemangled,
+			     .next = t->graves };
 	t->graves = g;
 }
 
@@ -202,16 +204,16 @@ static void unload(struct pr_elfsym *b)
 		for (i = 0; i < b->ndemangled; i++)
 			free(b->demangled[i]);
 		free(b->demangled);
-		free(b->pool);
+		free(b->names.buf);
 	}
 	free(b->syms);
 	free(b->segs);
 	b->demangled = NULL;
 	b->ndemangled = 0;
 	b->syms = NULL;
-	b->pool = NULL;
+	b->names.buf = NULL;
 	b->segs = NULL;
-	b->nsyms = b->nsegs = b->pool_len = b->pool_cap = 0;
+	b->nsyms = b->nsegs = b->names.len = b->names.cap = 0;
 	if (b->table)
 		b->table->bytes -= b->bytes;
 	b->bytes = 0;
@@ -436,8 +438,7 @@ struct pr_elfsym *pr_elfsym_lookup(struct pr_elfsyms *t, dev_t dev, ino_t ino,
 	 * the path is gone (the process exited) or names another file now (an
 	 * upgrade renamed over it) the cached entry, whose fd holds the very
 	 * inode, is all there is */
-	if (b && (stat(open_path, &st) || st.st_ino != ino ||
-		  same_file(&st, b->size, &b->mtime)))
+	if (b && (stat(open_path, &st) || st.st_ino != ino || same_file(&st, b->size, &b->mtime)))
 		return b;
 	/* O_NONBLOCK: a path a process controls may name a FIFO by now */
 	fd = open(open_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -496,9 +497,9 @@ static int read_segments(Elf *elf, struct pr_elfsym *b)
 	for (i = 0; i < n; i++) {
 		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
 			continue;
-		b->segs[b->nsegs++] = (struct seg){
-			.off = ph.p_offset, .vaddr = ph.p_vaddr, .filesz = ph.p_filesz
-		};
+		b->segs[b->nsegs++] = (struct seg){ .off = ph.p_offset,
+						    .vaddr = ph.p_vaddr,
+						    .filesz = ph.p_filesz };
 	}
 	return 0;
 }
@@ -531,28 +532,6 @@ static bool is_function(const GElf_Sym *s)
 	       s->st_value != 0;
 }
 
-static int pool_add(struct pr_elfsym *b, const char *s, uint32_t *off)
-{
-	size_t len = strlen(s) + 1;
-	char *p;
-
-	if (b->pool_len + len > b->pool_cap) {
-		size_t cap = b->pool_cap ? b->pool_cap * 2 : 4096;
-
-		while (cap < b->pool_len + len)
-			cap *= 2;
-		p = realloc(b->pool, cap);
-		if (!p)
-			return -ENOMEM;
-		b->pool = p;
-		b->pool_cap = cap;
-	}
-	memcpy(b->pool + b->pool_len, s, len);
-	*off = b->pool_len;
-	b->pool_len += len;
-	return 0;
-}
-
 /* Appends the function symbols of one symbol table section. */
 static int add_symbols(Elf *elf, Elf64_Word type, struct pr_elfsym *b, size_t *cap)
 {
@@ -582,10 +561,11 @@ static int add_symbols(Elf *elf, Elf64_Word type, struct pr_elfsym *b, size_t *c
 				return -ENOMEM;
 			b->syms = ns;
 		}
-		if (pool_add(b, nm, &off))
+		if (pr_strpool_add(&b->names, nm, strlen(nm), &off))
 			return -ENOMEM;
-		b->syms[b->nsyms++] = (struct sym){ .addr = s.st_value, .size = s.st_size,
-						    .name = off, .rank = rank_of(&s, nm) };
+		b->syms[b->nsyms++] = (struct sym){
+			.addr = s.st_value, .size = s.st_size, .name = off, .rank = rank_of(&s, nm)
+		};
 	}
 	return 0;
 }
@@ -618,7 +598,8 @@ static int build_id(Elf *elf, char *hex, size_t hexlen)
 	size_t off = 0, noff, doff, i;
 
 	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(data = elf_getdata(scn, NULL)))
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE ||
+		    !(data = elf_getdata(scn, NULL)))
 			continue;
 		for (off = 0; (off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0;) {
 			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 || nh.n_descsz == 0 ||
@@ -626,7 +607,8 @@ static int build_id(Elf *elf, char *hex, size_t hexlen)
 			    memcmp((char *)data->d_buf + noff, "GNU", 4))
 				continue;
 			for (i = 0; i < nh.n_descsz; i++)
-				sprintf(hex + 2 * i, "%02x", ((unsigned char *)data->d_buf)[doff + i]);
+				sprintf(hex + 2 * i, "%02x",
+					((unsigned char *)data->d_buf)[doff + i]);
 			return nh.n_descsz;
 		}
 	}
@@ -799,7 +781,7 @@ static int read_symbols(Elf *elf, struct pr_elfsym *b)
 
 static void account(struct pr_elfsym *b)
 {
-	b->bytes = b->nsyms * sizeof(struct sym) + b->pool_cap + b->nsegs * sizeof(struct seg);
+	b->bytes = b->nsyms * sizeof(struct sym) + b->names.cap + b->nsegs * sizeof(struct seg);
 	b->table->bytes += b->bytes;
 }
 
@@ -811,7 +793,8 @@ static void enforce_budget(struct pr_elfsyms *t, const struct pr_elfsym *keep)
 	while (t->bytes > t->max_bytes) {
 		lru = NULL;
 		for (b = t->all; b; b = b->all_next)
-			if (b != keep && b->loaded && b->bytes && (!lru || b->last_use < lru->last_use))
+			if (b != keep && b->loaded && b->bytes &&
+			    (!lru || b->last_use < lru->last_use))
 				lru = b;
 		if (!lru)
 			return;
@@ -863,7 +846,7 @@ static bool foff_to_vaddr(const struct pr_elfsym *b, uint64_t foff, uint64_t *va
 /* Demangles on first use; keeps the result for the table's lifetime. */
 static const char *display_name(struct pr_elfsym *b, struct sym *s)
 {
-	const char *raw = b->pool + s->name;
+	const char *raw = b->names.buf + s->name;
 	char *d = NULL, **nd;
 
 	if (s->demangled == UINT32_MAX)

@@ -17,20 +17,20 @@
 #include <string.h>
 #include <time.h>
 #include "ksym.h"
+#include "strpool.h"
 #include "procfs.h"
 
 struct ksym_ent {
 	uint64_t addr;
 	uint64_t end;
-	uint32_t name; /* pool offset */
+	uint32_t name;	 /* pool offset */
 	uint32_t module; /* pool offset of the module name */
 };
 
 struct pr_ksym {
 	struct ksym_ent *ents;
 	size_t n, cap;
-	char *pool;
-	size_t pool_len, pool_cap;
+	struct pr_strpool names;
 	bool loaded;
 	int load_err;
 	uint64_t reads, parse_ns;
@@ -47,30 +47,8 @@ void pr_ksym_free(struct pr_ksym *ks)
 	if (!ks)
 		return;
 	free(ks->ents);
-	free(ks->pool);
+	pr_strpool_clear(&ks->names);
 	free(ks);
-}
-
-static int pool_add(struct pr_ksym *ks, const char *s, size_t len, uint32_t *off)
-{
-	char *p;
-
-	if (ks->pool_len + len + 1 > ks->pool_cap) {
-		size_t cap = ks->pool_cap ? ks->pool_cap * 2 : 1 << 20;
-
-		while (cap < ks->pool_len + len + 1)
-			cap *= 2;
-		p = realloc(ks->pool, cap);
-		if (!p)
-			return -ENOMEM;
-		ks->pool = p;
-		ks->pool_cap = cap;
-	}
-	memcpy(ks->pool + ks->pool_len, s, len);
-	ks->pool[ks->pool_len + len] = '\0';
-	*off = ks->pool_len;
-	ks->pool_len += len + 1;
-	return 0;
 }
 
 static int ent_add(struct pr_ksym *ks, uint64_t addr, uint32_t name, uint32_t module)
@@ -132,14 +110,14 @@ static int parse_line(struct pr_ksym *ks, char *line, uint32_t kernel_mod, uint3
 		/* keep the brackets: "[ext4]" reads as a module in any output */
 		mod[strcspn(mod, "]") + (*mod == '[')] = '\0';
 		if (strcmp(mod, last_mod_name)) {
-			err = pool_add(ks, mod, strlen(mod), last_mod);
+			err = pr_strpool_add(&ks->names, mod, strlen(mod), last_mod);
 			if (err)
 				return err;
 			snprintf(last_mod_name, last_mod_cap, "%s", mod);
 		}
 		mod_off = *last_mod;
 	}
-	err = pool_add(ks, name, end - name, &name_off);
+	err = pr_strpool_add(&ks->names, name, end - name, &name_off);
 	return err ?: ent_add(ks, addr, name_off, mod_off);
 }
 
@@ -160,7 +138,8 @@ static uint64_t module_end(const char *modules, const char *mod)
 
 	if (!modules || n < 3)
 		return 0;
-	for (line = modules; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+	for (line = modules; line && *line;
+	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
 		if (strncmp(line, mod + 1, n - 2) || line[n - 2] != ' ')
 			continue;
 		/* "ext4 1024000 2 - Live 0xffffffffc0a00000" */
@@ -189,8 +168,9 @@ static void set_ends(struct pr_ksym *ks, const char *modules_path)
 			e->end = next->addr;
 			continue;
 		}
-		mend = !strcmp(ks->pool + e->module, "kernel") ? 0 :
-								module_end(mtext, ks->pool + e->module);
+		mend = !strcmp(ks->names.buf + e->module, "kernel")
+			       ? 0
+			       : module_end(mtext, ks->names.buf + e->module);
 		e->end = mend > e->addr ? mend : e->addr + 4096;
 		if (next && e->end > next->addr)
 			e->end = next->addr;
@@ -216,7 +196,7 @@ int pr_ksym_load(struct pr_ksym *ks, const char *path)
 
 	ks->loaded = true;
 	ks->n = 0;
-	ks->pool_len = 0;
+	ks->names.len = 0;
 	t0 = now_ns();
 	f = fopen(path ? path : "/proc/kallsyms", "re");
 	if (!f) {
@@ -224,7 +204,7 @@ int pr_ksym_load(struct pr_ksym *ks, const char *path)
 		return ks->load_err;
 	}
 	ks->reads++;
-	err = pool_add(ks, "kernel", 6, &kernel_mod);
+	err = pr_strpool_add(&ks->names, "kernel", 6, &kernel_mod);
 	while (!err && fgets(line, sizeof(line), f)) {
 		if (!strchr(line, '\n') && !feof(f)) {
 			skip_rest(f); /* longer than any valid line: not a symbol */
@@ -263,12 +243,12 @@ const char *pr_ksym_lookup(struct pr_ksym *ks, uint64_t addr, uint64_t *off, con
 	}
 	e = &ks->ents[lo];
 	/* the end markers are symbols too: past them lies no known text */
-	if (addr >= e->end || !strcmp(ks->pool + e->name, "_etext") ||
-	    !strcmp(ks->pool + e->name, "_einittext"))
+	if (addr >= e->end || !strcmp(ks->names.buf + e->name, "_etext") ||
+	    !strcmp(ks->names.buf + e->name, "_einittext"))
 		return NULL;
 	*off = addr - e->addr;
-	*module = ks->pool + e->module;
-	return ks->pool + e->name;
+	*module = ks->names.buf + e->module;
+	return ks->names.buf + e->name;
 }
 
 uint64_t pr_ksym_count(const struct pr_ksym *ks)

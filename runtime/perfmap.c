@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "perfmap.h"
+#include "strpool.h"
 
 #define NBUCKETS 256
 #define MAX_FILE (64u << 20)
@@ -30,8 +31,7 @@ struct pmap {
 	char module[32];
 	struct jit_sym *syms;
 	size_t n;
-	char *pool;
-	size_t pool_len;
+	struct pr_strpool names;
 	struct pmap *next;
 };
 
@@ -96,10 +96,9 @@ static void retire_pool(struct pr_perfmaps *pm, char *pool)
 static void pmap_clear(struct pmap *p)
 {
 	free(p->syms);
-	free(p->pool);
 	p->syms = NULL;
-	p->pool = NULL;
-	p->n = p->pool_len = 0;
+	p->n = 0;
+	pr_strpool_clear(&p->names);
 }
 
 void pr_perfmaps_free(struct pr_perfmaps *pm)
@@ -170,9 +169,10 @@ static int cmp_jit(const void *a, const void *b)
 	return (x->seq < y->seq) - (x->seq > y->seq); /* latest first */
 }
 
-static int add_entry(struct pmap *p, size_t *cap, size_t *pool_cap, uint64_t start,
-		     uint64_t size, const char *name, size_t nlen)
+static int add_entry(struct pmap *p, size_t *cap, uint64_t start, uint64_t size, const char *name,
+		     size_t nlen)
 {
+	uint32_t off;
 	void *np;
 
 	if (p->n >= MAX_ENTRIES)
@@ -184,20 +184,10 @@ static int add_entry(struct pmap *p, size_t *cap, size_t *pool_cap, uint64_t sta
 			return -ENOMEM;
 		p->syms = np;
 	}
-	if (p->pool_len + nlen + 1 > *pool_cap) {
-		while (p->pool_len + nlen + 1 > *pool_cap)
-			*pool_cap = *pool_cap ? *pool_cap * 2 : 4096;
-		np = realloc(p->pool, *pool_cap);
-		if (!np)
-			return -ENOMEM;
-		p->pool = np;
-	}
-	memcpy(p->pool + p->pool_len, name, nlen);
-	p->pool[p->pool_len + nlen] = '\0';
-	p->syms[p->n] = (struct jit_sym){ .start = start, .size = size, .name = p->pool_len,
-					  .seq = p->n };
+	if (pr_strpool_add(&p->names, name, nlen, &off))
+		return -ENOMEM;
+	p->syms[p->n] = (struct jit_sym){ .start = start, .size = size, .name = off, .seq = p->n };
 	p->n++;
-	p->pool_len += nlen + 1;
 	return 0;
 }
 
@@ -205,7 +195,7 @@ static int add_entry(struct pmap *p, size_t *cap, size_t *pool_cap, uint64_t sta
  * and the cost is paid once per growth, not per lookup). */
 static void read_map(struct pr_perfmaps *pm, struct pmap *p, const char *path, off_t fsize)
 {
-	size_t cap = 0, pool_cap = 0, len, nlen;
+	size_t cap = 0, len, nlen;
 	uint64_t start, size;
 	const char *name;
 	char *line = NULL;
@@ -213,8 +203,9 @@ static void read_map(struct pr_perfmaps *pm, struct pmap *p, const char *path, o
 	ssize_t got;
 	FILE *f;
 
-	retire_pool(pm, p->pool);
-	p->pool = NULL;
+	/* names handed out before stay valid until pr_perfmaps_release */
+	retire_pool(pm, p->names.buf);
+	p->names = (struct pr_strpool){ 0 };
 	pmap_clear(p);
 	p->size_read = fsize;
 	f = fopen(path, "re");
@@ -230,7 +221,7 @@ static void read_map(struct pr_perfmaps *pm, struct pmap *p, const char *path, o
 			continue;
 		if (pr_perfmap_parse_line(line, len, &start, &size, &name, &nlen))
 			continue;
-		if (add_entry(p, &cap, &pool_cap, start, size, name, nlen))
+		if (add_entry(p, &cap, start, size, name, nlen))
 			break;
 	}
 	free(line);
@@ -256,8 +247,8 @@ static struct pmap *get(struct pr_perfmaps *pm, uint32_t pid)
 	return p;
 }
 
-const char *pr_perfmap_lookup(struct pr_perfmaps *pm, uint32_t pid, uint64_t addr,
-			      uint64_t *off, const char **module)
+const char *pr_perfmap_lookup(struct pr_perfmaps *pm, uint32_t pid, uint64_t addr, uint64_t *off,
+			      const char **module)
 {
 	struct pmap *p = get(pm, pid);
 	size_t lo = 0, hi, mid;
@@ -286,7 +277,7 @@ const char *pr_perfmap_lookup(struct pr_perfmaps *pm, uint32_t pid, uint64_t add
 		return NULL;
 	*off = addr - p->syms[lo].start;
 	*module = p->module;
-	return p->pool + p->syms[lo].name;
+	return p->names.buf + p->syms[lo].name;
 }
 
 uint64_t pr_perfmaps_reads(const struct pr_perfmaps *pm)
