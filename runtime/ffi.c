@@ -30,9 +30,9 @@ static const struct {
 	const char *name;
 	size_t size;
 } types[] = {
-	TYPE(pr_hdr),	      TYPE(pr_sample_raw), TYPE(pr_sample), TYPE(pr_exec),
-	TYPE(pr_exit),	      TYPE(pr_frame),	   TYPE(pr_stats),  TYPE(pr_proc_stat), TYPE(pr_fork), TYPE(pr_proc_info),
-	TYPE(pr_sample_opts), TYPE(pr_src_counts),
+	TYPE(pr_hdr),  TYPE(pr_sample_raw), TYPE(pr_sample),	  TYPE(pr_exec),
+	TYPE(pr_exit), TYPE(pr_frame),	    TYPE(pr_stats),	  TYPE(pr_proc_stat),
+	TYPE(pr_fork), TYPE(pr_proc_info),  TYPE(pr_sample_opts), TYPE(pr_src_counts),
 };
 #undef TYPE
 
@@ -44,27 +44,51 @@ static const struct {
 	const char *type, *field;
 	size_t off;
 } fields[] = {
-	FIELD(pr_hdr, type),	   FIELD(pr_hdr, size),
-	FIELD(pr_hdr, time),	   FIELD(pr_sample, pid),
-	FIELD(pr_sample, tid),	   FIELD(pr_sample, cpu),
-	FIELD(pr_sample, stack),   FIELD(pr_sample, cgroup),
-	FIELD(pr_sample, comm),	   FIELD(pr_exec, pid),
-	FIELD(pr_exec, ppid),	   FIELD(pr_exec, uid),
-	FIELD(pr_exec, old_pid),   FIELD(pr_exec, cgroup),
-	FIELD(pr_exec, start),	   FIELD(pr_exec, comm),
-	FIELD(pr_exec, filename),  FIELD(pr_exit, pid),
-	FIELD(pr_exit, ppid),	   FIELD(pr_exit, tid),
-	FIELD(pr_exit, exit_code), FIELD(pr_exit, signal),
-	FIELD(pr_exit, core),	   FIELD(pr_exit, cgroup),
-	FIELD(pr_exit, start),	   FIELD(pr_exit, duration),
-	FIELD(pr_exit, comm),	   FIELD(pr_sample_raw, addrs),
-	FIELD(pr_frame, name),	   FIELD(pr_frame, module),
-	FIELD(pr_frame, kernel),   FIELD(pr_stats, delivered),
-	FIELD(pr_stats, binaries), FIELD(pr_proc_stat, start_ticks),
-	FIELD(pr_proc_stat, comm), FIELD(pr_exec, start_boottime), FIELD(pr_exec, args),
-	FIELD(pr_exec, args_len), FIELD(pr_exit, start_boottime), FIELD(pr_fork, pid),
-	FIELD(pr_fork, ppid), FIELD(pr_fork, comm), FIELD(pr_proc_info, gen),
-	FIELD(pr_proc_info, comm), FIELD(pr_stats, proc_seeded),
+	FIELD(pr_hdr, type),
+	FIELD(pr_hdr, size),
+	FIELD(pr_hdr, time),
+	FIELD(pr_sample, pid),
+	FIELD(pr_sample, tid),
+	FIELD(pr_sample, cpu),
+	FIELD(pr_sample, stack),
+	FIELD(pr_sample, cgroup),
+	FIELD(pr_sample, comm),
+	FIELD(pr_exec, pid),
+	FIELD(pr_exec, ppid),
+	FIELD(pr_exec, uid),
+	FIELD(pr_exec, old_pid),
+	FIELD(pr_exec, cgroup),
+	FIELD(pr_exec, start),
+	FIELD(pr_exec, comm),
+	FIELD(pr_exec, filename),
+	FIELD(pr_exit, pid),
+	FIELD(pr_exit, ppid),
+	FIELD(pr_exit, tid),
+	FIELD(pr_exit, exit_code),
+	FIELD(pr_exit, signal),
+	FIELD(pr_exit, core),
+	FIELD(pr_exit, cgroup),
+	FIELD(pr_exit, start),
+	FIELD(pr_exit, duration),
+	FIELD(pr_exit, comm),
+	FIELD(pr_sample_raw, addrs),
+	FIELD(pr_frame, name),
+	FIELD(pr_frame, module),
+	FIELD(pr_frame, kernel),
+	FIELD(pr_stats, delivered),
+	FIELD(pr_stats, binaries),
+	FIELD(pr_proc_stat, start_ticks),
+	FIELD(pr_proc_stat, comm),
+	FIELD(pr_exec, start_boottime),
+	FIELD(pr_exec, args),
+	FIELD(pr_exec, args_len),
+	FIELD(pr_exit, start_boottime),
+	FIELD(pr_fork, pid),
+	FIELD(pr_fork, ppid),
+	FIELD(pr_fork, comm),
+	FIELD(pr_proc_info, gen),
+	FIELD(pr_proc_info, comm),
+	FIELD(pr_stats, proc_seeded),
 };
 #undef FIELD
 
@@ -125,12 +149,6 @@ int pr_ffi_lifecycle_config(struct pr_rt *rt, uint32_t buffer, const char **err)
 		return r;
 	if (buffer)
 		rt->cfg.life_buffer = buffer;
-	return 0;
-}
-
-int pr_ffi_hooks(struct pr_rt *rt, uint32_t mask)
-{
-	rt->cfg.hooks = mask;
 	return 0;
 }
 
@@ -218,11 +236,6 @@ uint64_t pr_ffi_now(void)
 int pr_ffi_stack_frames(struct pr_rt *rt, uint32_t id, struct pr_frame *out, int max)
 {
 	return rt->stacks ? pr_stacks_frames(rt->stacks, id, out, max) : -ENOENT;
-}
-
-int pr_ffi_stack_pid(struct pr_rt *rt, uint32_t id)
-{
-	return rt->stacks ? pr_stacks_pid(rt->stacks, id) : -ENOENT;
 }
 
 int pr_ffi_ksym(struct pr_rt *rt, uint64_t addr, struct pr_frame *out)

@@ -117,7 +117,6 @@ int pr_ffi_offsetof(const char *type, const char *field);
 
 int pr_ffi_sample_config(struct pr_rt *rt, const struct pr_sample_opts *o, const char **err);
 int pr_ffi_lifecycle_config(struct pr_rt *rt, uint32_t buffer, const char **err);
-int pr_ffi_hooks(struct pr_rt *rt, uint32_t mask);
 int pr_ffi_timer_add(struct pr_rt *rt, double seconds, const char **err);
 int pr_ffi_batch(struct pr_rt *rt, const uint8_t **base, uint32_t *bytes);
 void pr_ffi_exit(struct pr_rt *rt, int code);
@@ -127,7 +126,6 @@ int pr_ffi_stats(struct pr_rt *rt, struct pr_stats *out);
 uint64_t pr_ffi_now(void);
 
 int pr_ffi_stack_frames(struct pr_rt *rt, uint32_t id, struct pr_frame *out, int max);
-int pr_ffi_stack_pid(struct pr_rt *rt, uint32_t id);
 int pr_ffi_ksym(struct pr_rt *rt, uint64_t addr, struct pr_frame *out);
 int pr_ffi_usym(struct pr_rt *rt, uint32_t pid, uint64_t addr, struct pr_frame *out);
 

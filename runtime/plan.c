@@ -49,10 +49,7 @@ static const struct hook_desc {
 	  .prog = "pr_sample",
 	  .kind = "perf_event" },
 	/* proc() keeps its cache current from exec and exit events */
-	{ .hook = PR_HOOK_PROC,
-	  .lua_name = "proc()",
-	  .prog = "pr_exec/pr_exit",
-	  .kind = "tp_btf" },
+	{ .hook = PR_HOOK_PROC, .lua_name = "proc()", .prog = "pr_exec/pr_exit", .kind = "tp_btf" },
 };
 
 static const struct hook_desc *desc_of(uint32_t hook)
@@ -63,13 +60,6 @@ static const struct hook_desc *desc_of(uint32_t hook)
 		if (hook_table[i].hook == hook)
 			return &hook_table[i];
 	return NULL;
-}
-
-const char *pr_plan_hook_name(uint32_t hook)
-{
-	const struct hook_desc *d = desc_of(hook);
-
-	return d ? d->lua_name : "?";
 }
 
 int pr_plan_new(struct pr_plan **out)
@@ -307,11 +297,6 @@ int pr_plan_counts(const struct pr_plan *p, uint64_t *produced, uint64_t *droppe
 	if (!err && p->smp)
 		err = add_counts(p->smp->maps.pr_counts, produced, dropped);
 	return err;
-}
-
-int pr_plan_perf_events(const struct pr_plan *p)
-{
-	return pr_sampler_count(p->sampler);
 }
 
 void pr_plan_free(struct pr_plan *p)

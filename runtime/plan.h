@@ -40,11 +40,6 @@ int pr_plan_sample_ring(const struct pr_plan *p);
 void pr_plan_detach(struct pr_plan *p);
 /* Adds BPF's produced/dropped counters per source into the arrays. */
 int pr_plan_counts(const struct pr_plan *p, uint64_t *produced, uint64_t *dropped);
-/* Number of perf events the sampler opened (0 when not sampling). */
-int pr_plan_perf_events(const struct pr_plan *p);
 void pr_plan_free(struct pr_plan *p);
-
-/* The Lua hook name for a hook bit ("on_sample"...). */
-const char *pr_plan_hook_name(uint32_t hook);
 
 #endif

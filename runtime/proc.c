@@ -44,23 +44,23 @@ enum have_bits {
 
 struct entry {
 	uint32_t pid, ppid, uid, mntns, pidns;
-	uint32_t have;          /* enum have_bits */
-	uint32_t tried;         /* string fields tried (bit per enum pr_proc_field) */
+	uint32_t have;	/* enum have_bits */
+	uint32_t tried; /* string fields tried (bit per enum pr_proc_field) */
 	bool exited;
-	bool stale;             /* /proc showed another process on this pid */
-	int dirfd;              /* /proc/PID of this very process, once looked up */
-	bool args_truncated;    /* the exec event's argv was cut */
+	bool stale;	     /* /proc showed another process on this pid */
+	int dirfd;	     /* /proc/PID of this very process, once looked up */
+	bool args_truncated; /* the exec event's argv was cut */
 	uint64_t gen, start_ticks, cgroup_id, exit_cycle;
 	char comm[16];
 	char *str[PR_PF_STR_MAX];
 	uint32_t str_len[PR_PF_STR_MAX];
-	char *event_exe;        /* filename from the exec event */
-	char *environ;          /* raw, NUL-separated */
+	char *event_exe; /* filename from the exec event */
+	char *environ;	 /* raw, NUL-separated */
 	uint32_t environ_len;
 	bool environ_tried;
-	struct entry *hnext;             /* hash chain */
+	struct entry *hnext;		   /* hash chain */
 	struct entry *lru_prev, *lru_next; /* most recent at head */
-	struct entry *xnext;             /* exited list, oldest first */
+	struct entry *xnext;		   /* exited list, oldest first */
 };
 
 struct pr_proc {
@@ -449,7 +449,10 @@ int pr_proc_seed(struct pr_proc *pc)
 static void fill_info(const struct entry *e, struct pr_proc_info *out)
 {
 	*out = (struct pr_proc_info){
-		.gen = e->gen, .start_ticks = e->start_ticks, .pid = e->pid, .ppid = e->ppid,
+		.gen = e->gen,
+		.start_ticks = e->start_ticks,
+		.pid = e->pid,
+		.ppid = e->ppid,
 		.exited = e->exited,
 	};
 	memcpy(out->comm, e->comm, sizeof(out->comm));
@@ -530,12 +533,11 @@ static int cgroup_from_id(struct pr_proc *pc, struct entry *e, char *buf, size_t
 	return strlen(buf);
 }
 
-static int user_name(struct pr_proc *pc, uint32_t uid, char *buf, size_t len)
+static int user_name(uint32_t uid, char *buf, size_t len)
 {
 	struct passwd pw, *res = NULL;
 	char tmp[1024];
 
-	(void)pc;
 	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) || !res)
 		return -ENOENT;
 	snprintf(buf, len, "%s", res->pw_name);
@@ -567,7 +569,7 @@ static int fill_string(struct pr_proc *pc, struct entry *e, int field)
 	case PR_PF_USER:
 		n = load_number(pc, e, PR_PF_UID);
 		if (!n)
-			n = user_name(pc, e->uid, buf, len);
+			n = user_name(e->uid, buf, len);
 		break;
 	case PR_PF_CGROUP:
 		n = cgroup_from_id(pc, e, buf, len);
@@ -666,7 +668,9 @@ int pr_proc_field(struct pr_proc *pc, uint32_t pid, uint64_t gen, int field, cha
 
 static int load_number(struct pr_proc *pc, struct entry *e, int field)
 {
-	uint32_t bit = field == PR_PF_UID ? HAVE_UID : field == PR_PF_MNTNS ? HAVE_MNTNS : HAVE_PIDNS;
+	uint32_t bit = field == PR_PF_UID     ? HAVE_UID
+		       : field == PR_PF_MNTNS ? HAVE_MNTNS
+					      : HAVE_PIDNS;
 	uint32_t *dst = field == PR_PF_UID ? &e->uid : field == PR_PF_MNTNS ? &e->mntns : &e->pidns;
 	uint32_t v;
 	int err;
@@ -678,7 +682,8 @@ static int load_number(struct pr_proc *pc, struct entry *e, int field)
 	if (field == PR_PF_UID)
 		err = pr_procfs_uid_at(root_of(pc, e), id_of(e), &v);
 	else
-		err = pr_procfs_ns_at(root_of(pc, e), id_of(e), field == PR_PF_MNTNS ? "mnt" : "pid", &v);
+		err = pr_procfs_ns_at(root_of(pc, e), id_of(e),
+				      field == PR_PF_MNTNS ? "mnt" : "pid", &v);
 	if (!err && !still_same(pc, e))
 		err = -ESTALE;
 	if (err)

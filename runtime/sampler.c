@@ -115,8 +115,3 @@ void pr_sampler_free(struct pr_sampler *s)
 	free(s->links);
 	free(s);
 }
-
-int pr_sampler_count(const struct pr_sampler *s)
-{
-	return s ? s->n : 0;
-}

@@ -13,7 +13,5 @@ struct pr_sampler;
 int pr_sampler_new(struct bpf_program *prog, uint32_t hz, struct pr_sampler **out, int *failed_cpu);
 /* Detaches and closes every event; accepts NULL. */
 void pr_sampler_free(struct pr_sampler *s);
-/* Number of perf events open. */
-int pr_sampler_count(const struct pr_sampler *s);
 
 #endif
