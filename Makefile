@@ -351,6 +351,18 @@ bench-ksym: $(O)/bench/ksymbench
 bench-sym: $(O)/bench/symbench fixtures
 	bench/symbolize.sh $(O)
 
+# The unwinding benchmark's workload must have no frame pointers, and GCC
+# is what builds most such code; bench/uwspin.c says why each flag.
+UWCC ?= gcc
+$(O)/bench/uwspin: bench/uwspin.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(UWCC) -O2 -fomit-frame-pointer -g -Wall -Wextra -Werror -pthread -o $@ $<
+
+# knobs: ROUNDS HZS SECONDS WARM TOOLS STACK_BYTES RESULTS (bench/unwind.sh)
+bench-unwind: $(O)/profrun $(O)/bench/uwspin
+	bench/unwind.sh $(O)
+
 run: $(O)/profrun
 	$(O)/profrun -d 10 examples/top.lua
 
@@ -370,6 +382,6 @@ clean:
 	rm -rf $(O)
 
 .PHONY: all deps fixtures test test-unit test-lua test-e2e test-fuzz fuzz fuzz-build run bench \
-	bench-sym bench-ksym install uninstall clean
+	bench-sym bench-ksym bench-unwind install uninstall clean
 
 -include $(RT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
