@@ -333,6 +333,7 @@ test: $(O)/profrun $(O)/unit_tests fixtures
 	exit $$rc
 
 SYMBENCH_OBJS  := $(O)/rt/elfsym.o $(O)/rt/strpool.o
+CFIBENCH_OBJS  := $(O)/rt/cfi.o
 KSYMBENCH_OBJS := $(O)/rt/ksym.o $(O)/rt/bpfsym.o $(O)/rt/procfs.o $(O)/rt/strpool.o $(O)/rt/array.o
 
 $(O)/bench/symbench: bench/symbench.c $(SYMBENCH_OBJS) $(O)/profrun.dynlist
@@ -345,11 +346,21 @@ $(O)/bench/ksymbench: bench/ksymbench.c $(KSYMBENCH_OBJS) $(O)/profrun.dynlist
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(KSYMBENCH_OBJS) $(LDLIBS)
 
+$(O)/bench/cfibench: bench/cfibench.c $(CFIBENCH_OBJS) $(O)/profrun.dynlist
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(CFIBENCH_OBJS) $(LDLIBS)
+
 bench-ksym: $(O)/bench/ksymbench
 	$(O)/bench/ksymbench
 
 bench-sym: $(O)/bench/symbench fixtures
 	bench/symbolize.sh $(O)
+
+# Unwind tables: size and build time per binary (CFI_BINS=... for others
+# than libc.so.6 and python3.11).
+bench-cfi: $(O)/bench/cfibench
+	$(O)/bench/cfibench $(CFI_BINS)
 
 # The unwinding benchmark's workload must have no frame pointers, and GCC
 # is what builds most such code; bench/uwspin.c says why each flag.
@@ -382,6 +393,6 @@ clean:
 	rm -rf $(O)
 
 .PHONY: all deps fixtures test test-unit test-lua test-e2e test-fuzz fuzz fuzz-build run bench \
-	bench-sym bench-ksym bench-unwind install uninstall clean
+	bench-sym bench-ksym bench-cfi bench-unwind install uninstall clean
 
 -include $(RT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
