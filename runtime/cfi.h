@@ -38,7 +38,9 @@ enum pr_reg_rule {
 };
 
 enum pr_cfi_row_flags {
-	PR_CFI_SIGNAL = 1, /* the FDE's CIE has the 'S' augmentation */
+	PR_CFI_SIGNAL = 1,	/* the FDE's CIE has the 'S' augmentation */
+	PR_CFI_UNSUPPORTED = 2, /* on an INVALID row: inside an FDE, a rule we cannot follow
+				 * (an INVALID row without it is a gap: no FDE covers it) */
 };
 
 struct pr_cfi_row {
