@@ -34,7 +34,8 @@ enum pr_reg_rule {
 	PR_REG_AT_CFA = 1,    /* saved at CFA + off */
 	PR_REG_AT_SP = 2,     /* saved at rsp + off (DW_OP_breg7 off): a signal frame's ucontext */
 	PR_REG_VAL_CFA = 3,   /* the value is CFA + off (DW_CFA_val_offset) */
-	PR_REG_UNDEFINED = 4, /* lost; for the return address: the outermost frame */
+	PR_REG_UNDEFINED = 4, /* lost; for the return address: the outermost frame (such a
+			       * row ends the stack whatever its CFA says) */
 };
 
 enum pr_cfi_row_flags {
