@@ -333,7 +333,7 @@ test: $(O)/profrun $(O)/unit_tests fixtures
 	exit $$rc
 
 SYMBENCH_OBJS  := $(O)/rt/elfsym.o $(O)/rt/strpool.o
-CFIBENCH_OBJS  := $(O)/rt/cfi.o
+CFIBENCH_OBJS  := $(O)/rt/cfi.o $(O)/rt/array.o
 KSYMBENCH_OBJS := $(O)/rt/ksym.o $(O)/rt/bpfsym.o $(O)/rt/procfs.o $(O)/rt/strpool.o $(O)/rt/array.o
 
 $(O)/bench/symbench: bench/symbench.c $(SYMBENCH_OBJS) $(O)/profrun.dynlist

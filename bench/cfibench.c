@@ -160,7 +160,7 @@ static void print_result(const char *path, const struct result *r)
 {
 	const char *base = strrchr(path, '/');
 
-	printf("%-16s %10zu %7u %8zu %7u %10zu %9.1f %8.2f %8.2f %7.0f", base ? base + 1 : path,
+	printf("%-20s %10zu %7u %8zu %7u %10zu %9.1f %8.2f %8.2f %7.0f", base ? base + 1 : path,
 	       r->eh_frame, r->st.fdes, r->rows, r->st.invalid_rows, r->bytes, r->bytes / 1024.0,
 	       r->build_ms, r->build_min_ms, r->find_ns);
 	print_rejects(&r->st);
@@ -186,7 +186,7 @@ int main(int argc, char **argv)
 		nbins = argc - optind;
 	}
 	elf_version(EV_CURRENT);
-	printf("%-16s %10s %7s %8s %7s %10s %9s %8s %8s %7s %s\n", "binary", "eh_frame_B", "fdes",
+	printf("%-20s %10s %7s %8s %7s %10s %9s %8s %8s %7s %s\n", "binary", "eh_frame_B", "fdes",
 	       "rows", "invalid", "table_B", "table_KiB", "build_ms", "min_ms", "find_ns",
 	       "rejected");
 	for (i = 0; i < nbins; i++) {
@@ -202,7 +202,7 @@ int main(int argc, char **argv)
 		total_eh += r.eh_frame;
 		total_ms += r.build_ms;
 	}
-	printf("%-16s %10zu %7s %8s %7s %10zu %9.1f %8.2f   (median of %d builds each)\n", "total",
+	printf("%-20s %10zu %7s %8s %7s %10zu %9.1f %8.2f   (median of %d builds each)\n", "total",
 	       total_eh, "", "", "", total, total / 1024.0, total_ms, runs);
 	return rc;
 }
