@@ -7,8 +7,9 @@
 #   profrun-fp     profrun bench/uw-profile.lua --unwind fp      (bpf_get_stackid)
 #   profrun-dwarf  ... --unwind dwarf   (stack copy + .eh_frame in user space)
 #   profrun-auto   ... --unwind auto
-#   perf-fp        perf record -F HZ -a -g
-#   perf-dwarf     perf record -F HZ -a --call-graph dwarf  (8 KiB copy per sample)
+#   perf-fp        perf record -F HZ -a -g --no-bpf-event
+#   perf-dwarf     perf record -F HZ -a --call-graph dwarf --no-bpf-event
+#                  (8 KiB copy per sample; see cmd() for --no-bpf-event)
 #
 #   bench/unwind.sh BUILD_DIR     (make bench-unwind)
 #   knobs: ROUNDS=5 HZS="99 999" SECONDS=3 (baseline workload length; sets
@@ -92,15 +93,20 @@ cmd() {
 	esac
 	case $1 in
 	profrun-*) CMD=("$PROFRUN" "$here/uw-profile.lua" --hz "$2" --unwind "${1#profrun-}" "${sb[@]}") ;;
-	perf-fp) CMD=(perf record -F "$2" -a -g -o "$3.perf.data") ;;
-	perf-dwarf) CMD=(perf record -F "$2" -a --call-graph dwarf -o "$3.perf.data") ;;
+	# --no-bpf-event: perf 6.1 stops reading a recording at the KSYMBOL record
+	# of a BPF program unloaded meanwhile ("failed to process type: 17 [Bad
+	# address]"), losing the sample count and every later sample; the record
+	# only names BPF JIT code, which uwspin never runs.
+	perf-fp) CMD=(perf record -F "$2" -a -g --no-bpf-event -o "$3.perf.data") ;;
+	perf-dwarf) CMD=(perf record -F "$2" -a --call-graph dwarf --no-bpf-event -o "$3.perf.data") ;;
 	esac
 }
 
 # ---- per-run measures -----------------------------------------------------
 
-# work: runs uwspin -> "WALL_MS OTHERS_MS": OTHERS_MS is the CPU the rest of
-# the machine (minus uwspin and the profiler) used meanwhile, from /proc/stat
+# work: runs uwspin -> "WALL_MS CPU_MS OTHERS_MS": uwspin's wall and own CPU
+# time, and the CPU the rest of the machine (with the profiler) used
+# meanwhile, from /proc/stat
 work() {
 	local b0 b1 out
 	b0=$(busy_ms)
@@ -109,7 +115,7 @@ work() {
 	awk -v o="$out" -v b0="$b0" -v b1="$b1" 'BEGIN {
 		match(o, /wall_ms=[0-9.]+/); w = substr(o, RSTART + 8, RLENGTH - 8)
 		match(o, /cpu_ms=[0-9.]+/); c = substr(o, RSTART + 7, RLENGTH - 7)
-		printf "%s %.0f\n", w, b1 - b0 - c }'
+		printf "%s %s %.0f\n", w, c, b1 - b0 - c }'
 }
 
 # busy_ms: non-idle CPU time of the whole machine so far (10 ms ticks)
@@ -184,11 +190,11 @@ run_tool() {
 		return 0
 	fi
 	# the window: the profiler's CPU and its BPF programs' runs during the work
-	local c0 c1 ms others r0 t0 r1 t1
+	local c0 c1 ms wcpu others r0 t0 r1 t1
 	prog_ids "$pid" >"$base.ids"
 	read -r r0 t0 < <(bpf_run "$base.ids")
 	c0=$(cpu_ms "$pid")
-	read -r ms others < <(work)
+	read -r ms wcpu others < <(work)
 	c1=$(cpu_ms "$pid")
 	read -r r1 t1 < <(bpf_run "$base.ids")
 	stop_pid "$pid" 40
@@ -209,7 +215,7 @@ run_tool() {
 	esac
 	local uw full; read -r uw full < <(full_chain "$base.folded")
 	awk '$1 >= 1' "$base.folded" | grep ' uwspin;' | sort -rn >"$RESULTS/folded/$tool.$hz.$round.folded"
-	echo "$hz,$round,$tool,$ms,$others,$win,$(timev "$tv" user),$(timev "$tv" sys),$(timev "$tv" rss),$((r1 - r0)),$((t1 - t0)),${samples:-NA},${lost:-NA},$bytes,${stacks:-NA},${complete:-NA},${trunc:-NA},${copy:-NA},$uw,$full,${fails:-}" >>"$CSV"
+	echo "$hz,$round,$tool,$ms,$wcpu,$others,$win,$(timev "$tv" user),$(timev "$tv" sys),$(timev "$tv" rss),$((r1 - r0)),$((t1 - t0)),${samples:-NA},${lost:-NA},$bytes,${stacks:-NA},${complete:-NA},${trunc:-NA},${copy:-NA},$uw,$full,${fails:-}" >>"$CSV"
 	# anything the tool said about losses, errors or throttling
 	grep -hiE 'lost|drop|error|fail|throttl|took too long' "$base.err" 2>/dev/null | grep -v '^\[ perf record' |
 		head -3 | sed "s/^/  $tool $hz Hz round $round: /" >&2
@@ -232,7 +238,7 @@ fi
 
 tools=""
 for t in $TOOLS; do usable "$t" && tools="$tools $t"; done
-echo "hz,round,tool,work_ms,others_ms,cpu_window_ms,user_s,sys_s,maxrss_kb,bpf_runs,bpf_ns,samples,lost,data_bytes,stacks,complete,truncated,copy_bytes,uw_samples,uw_full,failures" >"$CSV"
+echo "hz,round,tool,work_ms,work_cpu_ms,others_ms,cpu_window_ms,user_s,sys_s,maxrss_kb,bpf_runs,bpf_ns,samples,lost,data_bytes,stacks,complete,truncated,copy_bytes,uw_samples,uw_full,failures" >"$CSV"
 ntools=$(wc -w <<<"$tools")
 nhz=$(wc -w <<<"$HZS")
 {
@@ -246,8 +252,8 @@ for hz in $HZS; do
 		# shellcheck disable=SC2086 # $tools is a word list
 		for t in $(rotate "$r" base $tools); do
 			if [ "$t" = base ]; then
-				read -r ms others < <(work)
-				echo "$hz,$r,base,$ms,$others,0,0,0,0,0,0,NA,NA,NA,NA,NA,NA,NA,NA,NA," >>"$CSV"
+				read -r ms wcpu others < <(work)
+				echo "$hz,$r,base,$ms,$wcpu,$others,0,0,0,0,0,0,NA,NA,NA,NA,NA,NA,NA,NA,NA," >>"$CSV"
 			else
 				run_tool "$t" "$hz" "$r"
 			fi
@@ -271,10 +277,12 @@ awk -F, -v hzs="$HZS" '
 	function per(a, b) { return b > 0 ? sprintf("%.0f", a / b) : "-" }
 	function num(x) { return (x == "NA" || x == "") ? 0 : x }
 	FNR == 1 { for (i = 1; i <= NF; i++) f[$i] = i; next }
-	NR == FNR { if ($f["tool"] == "base") { base[$1 "," $2] = $f["work_ms"]; add("base@" $1 ",oth", $f["others_ms"]) }; next }
+	NR == FNR { if ($f["tool"] == "base") { base[$1 "," $2] = $f["work_ms"]; bcpu[$1 "," $2] = $f["work_cpu_ms"]
+		add("base@" $1 ",oth", $f["others_ms"]) }; next }
 	$f["tool"] == "base" { next }
 	{ c = $f["tool"] "@" $1; if (!(c in seen)) { seen[c] = 1; order[++nc] = c }
 	  b = base[$1 "," $2]; if (b > 0) add(c ",ratio", sprintf("%.4f", $f["work_ms"] / b))
+	  b = bcpu[$1 "," $2]; if (b > 0) add(c ",cratio", sprintf("%.4f", $f["work_cpu_ms"] / b))
 	  add(c ",cpu", $f["cpu_window_ms"]); add(c ",oth", $f["others_ms"])
 	  if ($f["bpf_runs"] > 0) add(c ",bpf", sprintf("%.0f", $f["bpf_ns"] / $f["bpf_runs"]))
 	  runs[c]++; smp[c] += num($f["samples"]); lost[c] += num($f["lost"])
@@ -282,23 +290,26 @@ awk -F, -v hzs="$HZS" '
 	  if ($f["stacks"] != "NA") { st[c] += $f["stacks"]; cp[c] += num($f["complete"]); cb[c] += num($f["copy_bytes"]) }
 	  uw[c] += num($f["uw_samples"]); full[c] += num($f["uw_full"]) }
 	END {
-		fmt = "%-17s %4s %21s %7s %7s %7s %9s %7s %7s %8s %7s %5s\n"
-		printf fmt, "tool@hz", "runs", "ratio med (min-max)", "cpu_ms", "bpf_ns", "full",
+		fmt = "%-17s %4s %21s %9s %7s %7s %7s %9s %7s %7s %8s %7s %5s\n"
+		printf fmt, "tool@hz", "runs", "ratio med (min-max)", "cpu_ratio", "cpu_ms", "bpf_ns", "full",
 			"complete", "copy_B", "data_B", "samples", "oth_ms", "lost"
 		for (i = 1; i <= nc; i++) { c = order[i]
 			printf fmt, c, runs[c],
 				(vals[c ",ratio"] != "" ? sprintf("%.3f (%.3f-%.3f)", med(c ",ratio"), lo(c ",ratio"), hi(c ",ratio")) : "-"),
+				(vals[c ",cratio"] != "" ? sprintf("%.3f", med(c ",cratio")) : "-"),
 				sprintf("%.0f", med(c ",cpu")), (vals[c ",bpf"] != "" ? med(c ",bpf") : "-"),
 				pct(full[c], uw[c]), pct(cp[c], st[c]), per(cb[c], st[c]), per(bytes[c], bsmp[c]),
 				sprintf("%.0f", smp[c] / runs[c]), sprintf("%.0f", med(c ",oth")), lost[c] }
 		n = split(hzs, hz, " ")
 		for (i = 1; i <= n; i++) if (vals["base@" hz[i] ",oth"] != "")
-			printf fmt, "base@" hz[i], "", "1", "", "", "", "", "", "", "",
+			printf fmt, "base@" hz[i], "", "1", "1", "", "", "", "", "", "", "",
 				sprintf("%.0f", med("base@" hz[i] ",oth")), ""
 	}' "$CSV" "$CSV" | tee "$RESULTS/unwind.summary"
 cat <<EOF
-ratio: workload wall / the same round's baseline. cpu_ms: the profiler's CPU during the
-workload; bpf_ns: its BPF programs' run time per sample in that window (medians).
+ratio: workload wall / the same round's baseline. cpu_ratio: the same for uwspin's own CPU
+time, which holds the sampling interrupts and BPF (no IRQ time accounting) but not the
+waits for other processes: the steadier figure when oth_ms is high. cpu_ms: the
+profiler's CPU during the workload; bpf_ns: its BPF run time per sample then (medians).
 full: uwspin samples whose stack holds main|uw_thread;uw_f01..uw_f16 (pooled over rounds).
 complete, copy_B: profrun's stats().unwind complete/stacks and copy_bytes/stacks.
 data_B: perf.data bytes per sample. samples: mean per run (whole run, all CPUs).
