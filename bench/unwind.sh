@@ -7,9 +7,8 @@
 #   profrun-fp     profrun bench/uw-profile.lua --unwind fp      (bpf_get_stackid)
 #   profrun-dwarf  ... --unwind dwarf   (stack copy + .eh_frame in user space)
 #   profrun-auto   ... --unwind auto
-#   perf-fp        perf record -F HZ -a -g --no-bpf-event
-#   perf-dwarf     perf record -F HZ -a --call-graph dwarf --no-bpf-event
-#                  (8 KiB copy per sample; see cmd() for --no-bpf-event)
+#   perf-fp        perf record -F HZ -a -g
+#   perf-dwarf     perf record -F HZ -a --call-graph dwarf  (8 KiB copy per sample)
 #
 #   bench/unwind.sh BUILD_DIR     (make bench-unwind)
 #   knobs: ROUNDS=5 HZS="99 999" SECONDS=3 (baseline workload length; sets
@@ -93,12 +92,8 @@ cmd() {
 	esac
 	case $1 in
 	profrun-*) CMD=("$PROFRUN" "$here/uw-profile.lua" --hz "$2" --unwind "${1#profrun-}" "${sb[@]}") ;;
-	# --no-bpf-event: perf 6.1 stops reading a recording at the KSYMBOL record
-	# of a BPF program unloaded meanwhile ("failed to process type: 17 [Bad
-	# address]"), losing the sample count and every later sample; the record
-	# only names BPF JIT code, which uwspin never runs.
-	perf-fp) CMD=(perf record -F "$2" -a -g --no-bpf-event -o "$3.perf.data") ;;
-	perf-dwarf) CMD=(perf record -F "$2" -a --call-graph dwarf --no-bpf-event -o "$3.perf.data") ;;
+	perf-fp) CMD=(perf record -F "$2" -a -g -o "$3.perf.data") ;;
+	perf-dwarf) CMD=(perf record -F "$2" -a --call-graph dwarf -o "$3.perf.data") ;;
 	esac
 }
 
@@ -151,27 +146,36 @@ uwstat() {
 		if (kv[1] == k) { print kv[2]; exit } } }' "$1"
 }
 
-# perf_fold DATA OUT: uwspin's stacks from the recording, folded as profrun's
+# perf_fold DATA BASE: uwspin's stacks from the recording, folded as
+# profrun's, into BASE.folded; perf script's user+sys seconds into BASE.pst
 perf_fold() {
-	perf script -i "$1" --comms uwspin -F comm,tid,ip,sym 2>>"$2.err" | awk '
+	/usr/bin/time -f "%U %S" -o "$2.pst" perf script -i "$1" --comms uwspin -F comm,tid,ip,sym \
+		2>>"$2.err" | awk '
 		function emit(  i, s) { if (comm == "") return; s = comm
 			for (i = n; i >= 1; i--) s = s ";" f[i]
 			print s; comm = ""; n = 0 }
 		/^[^ \t]/ { emit(); comm = $1; n = 0; next }
 		/^[ \t]+[0-9a-f]+ / { $1 = ""; sub(/^ /, ""); f[++n] = $0; next }
 		/^$/ { emit() }
-		END { emit() }' | sort | uniq -c | sed 's/^ *\([0-9]*\) /\1 /' >"$2"
+		END { emit() }' | sort | uniq -c | sed 's/^ *\([0-9]*\) /\1 /' >"$2.folded"
 }
 
-# post_perf DATA BASE: "samples lost data_bytes" and BASE.folded
+# post_perf DATA BASE: "SAMPLES LOST DATA_BYTES POST_CPU_MS READ_ERRORS", and
+# BASE.folded. perf 6.1 cannot parse some KSYMBOL records this kernel writes
+# when another process loads a BPF program during the recording ("failed to
+# process type: 17 [Bad address]"): perf record then prints no sample count
+# and perf script stops there. Such a run keeps its overhead figures; its
+# read errors exclude it from the per-sample and quality figures.
 post_perf() {
-	local data=$1 base=$2 samples lost bytes
+	local data=$1 base=$2 samples lost bytes post bad
 	samples=$(sed -n 's/.*(\([0-9]*\) samples).*/\1/p' "$base.err" | tail -1)
 	lost=$(perf report -i "$data" --stats 2>/dev/null |
 		awk '/LOST(_SAMPLES)? events:/ { s += $3 } END { print s + 0 }')
 	bytes=$(stat -c %s "$data" 2>/dev/null || echo NA)
-	perf_fold "$data" "$base.folded"
-	echo "${samples:-NA} $lost $bytes"
+	perf_fold "$data" "$base"
+	post=$(awk 'NF == 2 && $1 ~ /^[0-9.]+$/ { printf "%.0f", ($1 + $2) * 1000 }' "$base.pst")
+	bad=$(grep -c 'failed to process' "$base.err")
+	echo "${samples:-NA} $lost $bytes ${post:-NA} $bad"
 }
 
 # run_tool TOOL HZ ROUND: one profiled run, one CSV row
@@ -201,9 +205,9 @@ run_tool() {
 	wait "$tp"; untrack "$tp"
 	local win; win=$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')
 	others=$((others - ${win%.*}))
-	local samples=NA lost=NA bytes=NA stacks=NA complete=NA trunc=NA copy=NA fails=
+	local samples=NA lost=NA bytes=NA stacks=NA complete=NA trunc=NA copy=NA fails='' post=NA bad=0
 	case $tool in
-	perf-*) read -r samples lost bytes < <(post_perf "$data" "$base") ;;
+	perf-*) read -r samples lost bytes post bad < <(post_perf "$data" "$base") ;;
 	profrun-*)
 		grep -v '^#' "$base.out" >"$base.folded"
 		samples=$(uwstat "$base.out" samples); lost=$(uwstat "$base.out" dropped)
@@ -215,9 +219,10 @@ run_tool() {
 	esac
 	local uw full; read -r uw full < <(full_chain "$base.folded")
 	awk '$1 >= 1' "$base.folded" | grep ' uwspin;' | sort -rn >"$RESULTS/folded/$tool.$hz.$round.folded"
-	echo "$hz,$round,$tool,$ms,$wcpu,$others,$win,$(timev "$tv" user),$(timev "$tv" sys),$(timev "$tv" rss),$((r1 - r0)),$((t1 - t0)),${samples:-NA},${lost:-NA},$bytes,${stacks:-NA},${complete:-NA},${trunc:-NA},${copy:-NA},$uw,$full,${fails:-}" >>"$CSV"
+	echo "$hz,$round,$tool,$ms,$wcpu,$others,$win,$(timev "$tv" user),$(timev "$tv" sys),$(timev "$tv" rss),$((r1 - r0)),$((t1 - t0)),${samples:-NA},${lost:-NA},$bytes,${stacks:-NA},${complete:-NA},${trunc:-NA},${copy:-NA},$uw,$full,$post,$bad,${fails:-}" >>"$CSV"
 	# anything the tool said about losses, errors or throttling
 	grep -hiE 'lost|drop|error|fail|throttl|took too long' "$base.err" 2>/dev/null | grep -v '^\[ perf record' |
+		sort | uniq -c | sed 's/^ *1 //' |
 		head -3 | sed "s/^/  $tool $hz Hz round $round: /" >&2
 	cp "$base.err" "$RESULTS/logs/$tool.$hz.$round.err"
 	rm -rf "$base".*
@@ -238,7 +243,7 @@ fi
 
 tools=""
 for t in $TOOLS; do usable "$t" && tools="$tools $t"; done
-echo "hz,round,tool,work_ms,work_cpu_ms,others_ms,cpu_window_ms,user_s,sys_s,maxrss_kb,bpf_runs,bpf_ns,samples,lost,data_bytes,stacks,complete,truncated,copy_bytes,uw_samples,uw_full,failures" >"$CSV"
+echo "hz,round,tool,work_ms,work_cpu_ms,others_ms,cpu_window_ms,user_s,sys_s,maxrss_kb,bpf_runs,bpf_ns,samples,lost,data_bytes,stacks,complete,truncated,copy_bytes,uw_samples,uw_full,post_cpu_ms,read_errors,failures" >"$CSV"
 ntools=$(wc -w <<<"$tools")
 nhz=$(wc -w <<<"$HZS")
 {
@@ -253,7 +258,7 @@ for hz in $HZS; do
 		for t in $(rotate "$r" base $tools); do
 			if [ "$t" = base ]; then
 				read -r ms wcpu others < <(work)
-				echo "$hz,$r,base,$ms,$wcpu,$others,0,0,0,0,0,0,NA,NA,NA,NA,NA,NA,NA,NA,NA," >>"$CSV"
+				echo "$hz,$r,base,$ms,$wcpu,$others,0,0,0,0,0,0,NA,NA,NA,NA,NA,NA,NA,NA,NA,NA,0," >>"$CSV"
 			else
 				run_tool "$t" "$hz" "$r"
 			fi
@@ -265,7 +270,8 @@ echo "perf_event_max_sample_rate after: $(cat /proc/sys/kernel/perf_event_max_sa
 
 # ---- summary ----------------------------------------------------------------
 # Per tool and HZ: ratio median (min-max) over the rounds, medians of the
-# per-run figures, and the pooled shares (sums over the rounds, divided).
+# per-run figures, and pooled shares (sums over the rounds, divided); runs
+# perf could not read whole are left out of the per-sample and quality sums.
 awk -F, -v hzs="$HZS" '
 	function med(k,   n, i, j, t, v) { n = split(vals[k], v, " ")
 		for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] + 0 > t + 0; j--) v[j + 1] = v[j]; v[j + 1] = t }
@@ -273,6 +279,7 @@ awk -F, -v hzs="$HZS" '
 	function lo(k,   n, v, i, m) { n = split(vals[k], v, " "); m = v[1]; for (i = 2; i <= n; i++) if (v[i] + 0 < m + 0) m = v[i]; return m }
 	function hi(k,   n, v, i, m) { n = split(vals[k], v, " "); m = v[1]; for (i = 2; i <= n; i++) if (v[i] + 0 > m + 0) m = v[i]; return m }
 	function add(k, x) { if (x != "NA" && x != "") vals[k] = vals[k] (vals[k] == "" ? "" : " ") x }
+	function mf(k, f) { return vals[k] != "" ? sprintf(f, med(k)) : "-" }
 	function pct(a, b) { return b > 0 ? sprintf("%.1f%%", 100 * a / b) : "-" }
 	function per(a, b) { return b > 0 ? sprintf("%.0f", a / b) : "-" }
 	function num(x) { return (x == "NA" || x == "") ? 0 : x }
@@ -283,37 +290,44 @@ awk -F, -v hzs="$HZS" '
 	{ c = $f["tool"] "@" $1; if (!(c in seen)) { seen[c] = 1; order[++nc] = c }
 	  b = base[$1 "," $2]; if (b > 0) add(c ",ratio", sprintf("%.4f", $f["work_ms"] / b))
 	  b = bcpu[$1 "," $2]; if (b > 0) add(c ",cratio", sprintf("%.4f", $f["work_cpu_ms"] / b))
-	  add(c ",cpu", $f["cpu_window_ms"]); add(c ",oth", $f["others_ms"])
+	  add(c ",cpu", $f["cpu_window_ms"]); add(c ",oth", $f["others_ms"]); add(c ",post", $f["post_cpu_ms"])
 	  if ($f["bpf_runs"] > 0) add(c ",bpf", sprintf("%.0f", $f["bpf_ns"] / $f["bpf_runs"]))
-	  runs[c]++; smp[c] += num($f["samples"]); lost[c] += num($f["lost"])
+	  runs[c]++; lost[c] += num($f["lost"])
+	  if ($f["read_errors"] > 0) { bad[c]++; next }
+	  smp[c] += num($f["samples"]); nsmp[c]++
 	  if ($f["data_bytes"] != "NA") { bytes[c] += $f["data_bytes"]; bsmp[c] += num($f["samples"]) }
 	  if ($f["stacks"] != "NA") { st[c] += $f["stacks"]; cp[c] += num($f["complete"]); cb[c] += num($f["copy_bytes"]) }
-	  uw[c] += num($f["uw_samples"]); full[c] += num($f["uw_full"]) }
+	  uw[c] += num($f["uw_samples"]); full[c] += num($f["uw_full"])
+	  n = split($f["failures"], fl, "|")
+	  for (i = 1; i <= n; i++) { split(fl[i], kv, "="); fails[c] = fails[c]; fsum[c, kv[1]] += kv[2]; fkeys[kv[1]] = 1 } }
 	END {
-		fmt = "%-17s %4s %21s %9s %7s %7s %7s %9s %7s %7s %8s %7s %5s\n"
-		printf fmt, "tool@hz", "runs", "ratio med (min-max)", "cpu_ratio", "cpu_ms", "bpf_ns", "full",
-			"complete", "copy_B", "data_B", "samples", "oth_ms", "lost"
+		fmt = "%-17s %4s %21s %7s %6s %7s %6s %7s %8s %6s %6s %7s %6s %4s %3s\n"
+		printf fmt, "tool@hz", "runs", "ratio med (min-max)", "cpu_rat", "cpu_ms", "post_ms", "bpf_ns",
+			"full", "complete", "copy_B", "data_B", "samples", "oth_ms", "lost", "bad"
 		for (i = 1; i <= nc; i++) { c = order[i]
 			printf fmt, c, runs[c],
 				(vals[c ",ratio"] != "" ? sprintf("%.3f (%.3f-%.3f)", med(c ",ratio"), lo(c ",ratio"), hi(c ",ratio")) : "-"),
-				(vals[c ",cratio"] != "" ? sprintf("%.3f", med(c ",cratio")) : "-"),
-				sprintf("%.0f", med(c ",cpu")), (vals[c ",bpf"] != "" ? med(c ",bpf") : "-"),
+				mf(c ",cratio", "%.3f"), mf(c ",cpu", "%.0f"), mf(c ",post", "%.0f"), mf(c ",bpf", "%.0f"),
 				pct(full[c], uw[c]), pct(cp[c], st[c]), per(cb[c], st[c]), per(bytes[c], bsmp[c]),
-				sprintf("%.0f", smp[c] / runs[c]), sprintf("%.0f", med(c ",oth")), lost[c] }
+				per(smp[c], nsmp[c]), mf(c ",oth", "%.0f"), lost[c], bad[c] + 0 }
 		n = split(hzs, hz, " ")
 		for (i = 1; i <= n; i++) if (vals["base@" hz[i] ",oth"] != "")
-			printf fmt, "base@" hz[i], "", "1", "1", "", "", "", "", "", "", "",
-				sprintf("%.0f", med("base@" hz[i] ",oth")), ""
+			printf fmt, "base@" hz[i], "", "1", "1", "", "", "", "", "", "", "", "", mf("base@" hz[i] ",oth", "%.0f"), "", ""
+		for (i = 1; i <= nc; i++) { c = order[i]; line = ""
+			for (k in fkeys) if (fsum[c, k]) line = line " " k "=" fsum[c, k]
+			if (line != "") printf "truncated stacks by reason, %s (all processes, pooled):%s\n", c, line }
 	}' "$CSV" "$CSV" | tee "$RESULTS/unwind.summary"
 cat <<EOF
-ratio: workload wall / the same round's baseline. cpu_ratio: the same for uwspin's own CPU
-time, which holds the sampling interrupts and BPF (no IRQ time accounting) but not the
-waits for other processes: the steadier figure when oth_ms is high. cpu_ms: the
-profiler's CPU during the workload; bpf_ns: its BPF run time per sample then (medians).
+ratio: workload wall / the same round's baseline. cpu_rat: the same for uwspin's own CPU
+time, which holds the sampling interrupts and BPF (no IRQ time accounting here) but not
+the waits for other processes: the steadier figure when oth_ms is high.
+cpu_ms: the profiler's CPU during the workload; post_ms: perf script's CPU to unwind and
+symbolize the recording afterwards; bpf_ns: BPF run time per sample in the window (medians).
 full: uwspin samples whose stack holds main|uw_thread;uw_f01..uw_f16 (pooled over rounds).
-complete, copy_B: profrun's stats().unwind complete/stacks and copy_bytes/stacks.
-data_B: perf.data bytes per sample. samples: mean per run (whole run, all CPUs).
-oth_ms: CPU the rest of the machine used during the workload (median; ~0 on a quiet machine).
-lost: samples lost, summed (profrun: dropped; perf: LOST records).
+complete, copy_B: profrun's stats().unwind complete/stacks and copy_bytes/stacks (all
+processes). data_B: perf.data bytes per sample. samples: mean per run (all CPUs, whole run).
+oth_ms: CPU the rest of the machine used during the workload (median; ~0 when quiet).
+lost: samples lost, summed (profrun: dropped; perf: LOST records). bad: runs whose
+recording perf could not read whole (left out of samples, data_B and full).
 raw: $CSV
 EOF
