@@ -115,7 +115,10 @@
 	X(stacks_anon_frames)			\
 	X(stacks_full)				\
 	X(stacks_unknown_id)			\
-	X(stacks_table_grows)
+	X(stacks_table_grows)			\
+	X(cfi_eh_frame)				\
+	X(cfi_debug_frame)			\
+	X(cfi_free_null)
 /* clang-format on */
 
 #define DECLARE(n) void test_##n(void);

@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Unwind tables: runtime/cfi.c on call frame sections this file assembles
+ * byte by byte (so every expected row is known before the code under test
+ * runs), on libc, python3.11 and a binary compiled here, checked row by row against
+ * binutils' `readelf --debug-dump=frames-interp`, and on 2000 mutations of
+ * a valid section. Sections are handed over in heap copies of their exact
+ * size and freed before the rows are read, so under SANITIZE=1 a read past
+ * a section or a row pointing into one is an ASan report, not luck. Inputs
+ * that could abort the process (a UBSan report) run in a child.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "cfi.h"
+#include "harness.h"
+
+#define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
+#define PYTHON "/usr/bin/python3.11"
+
+/* DWARF numbers, written out here rather than taken from cfi.c. */
+enum {
+	DW_CFA_nop = 0x00,
+	DW_CFA_set_loc = 0x01,
+	DW_CFA_advance_loc1 = 0x02,
+	DW_CFA_advance_loc2 = 0x03,
+	DW_CFA_advance_loc4 = 0x04,
+	DW_CFA_offset_extended = 0x05,
+	DW_CFA_restore_extended = 0x06,
+	DW_CFA_undefined = 0x07,
+	DW_CFA_same_value = 0x08,
+	DW_CFA_register = 0x09,
+	DW_CFA_remember_state = 0x0a,
+	DW_CFA_restore_state = 0x0b,
+	DW_CFA_def_cfa = 0x0c,
+	DW_CFA_def_cfa_register = 0x0d,
+	DW_CFA_def_cfa_offset = 0x0e,
+	DW_CFA_def_cfa_expression = 0x0f,
+	DW_CFA_expression = 0x10,
+	DW_CFA_offset_extended_sf = 0x11,
+	DW_CFA_def_cfa_sf = 0x12,
+	DW_CFA_def_cfa_offset_sf = 0x13,
+	DW_CFA_val_offset = 0x14,
+	DW_CFA_val_offset_sf = 0x15,
+	DW_CFA_GNU_args_size = 0x2e,
+	DW_CFA_advance_loc = 0x40,
+	DW_CFA_offset = 0x80,
+	DW_CFA_restore = 0xc0,
+	DW_OP_deref = 0x06,
+	DW_OP_and = 0x1a,
+	DW_OP_plus = 0x22,
+	DW_OP_shl = 0x24,
+	DW_OP_ge = 0x2a,
+	DW_OP_lit0 = 0x30,
+	DW_OP_breg0 = 0x70,
+	DW_EH_PE_pcrel_sdata4 = 0x1b,
+	DW_EH_PE_indirect_pcrel_sdata4 = 0x9b,
+	RBX = 3,
+	RBP = 6,
+	RSP = 7,
+	R8 = 8,
+	R10 = 10,
+	RIP = 16,
+};
+
+/* Operand bytes. LEB2 is the two-byte (s)LEB128 of 64..8191. */
+#define LEB2(v) (0x80 | ((v)&0x7f)), (((v) >> 7) & 0x7f)
+#define LE16(v) ((v)&0xff), (((v) >> 8) & 0xff)
+#define LE32(v) LE16(v), LE16((v) >> 16)
+#define LE64(v) LE32(v), LE32((uint64_t)(v) >> 32)
+/* What every compiler's CIE says: CFA = rsp+8, return address at CFA-8. */
+#define CIE_X86 DW_CFA_def_cfa, RSP, 8, DW_CFA_offset | RIP, 1
+
+/* ---- a tiny assembler of call frame sections ------------------------------ */
+
+struct gen {
+	uint8_t b[4096];
+	size_t n;
+	uint64_t vaddr; /* section address: base of pc-relative pointers */
+	int version;	/* 0: .eh_frame; 1, 3, 4: .debug_frame with this CIE version */
+	uint8_t enc;	/* .eh_frame FDE pointer encoding the next CIE declares */
+	bool lsda;	/* the last CIE has 'L': FDEs carry a 4-byte LSDA pointer */
+	bool nopad;	/* leave entries unpadded, so the last operand ends the entry */
+	size_t cie;	/* offset of the CIE the next FDE names */
+};
+
+static void gen_init(struct gen *g, int version, uint64_t vaddr)
+{
+	*g = (struct gen){ .vaddr = vaddr, .version = version, .enc = DW_EH_PE_pcrel_sdata4 };
+}
+
+static void put(struct gen *g, const void *p, size_t len)
+{
+	if (!len)
+		return;
+	if (g->n + len > sizeof(g->b))
+		abort(); /* a test wrote a section too big for its buffer */
+	memcpy(g->b + g->n, p, len);
+	g->n += len;
+}
+
+static void put_u8(struct gen *g, uint8_t v)
+{
+	put(g, &v, 1);
+}
+
+static void put_le(struct gen *g, uint64_t v, int bytes)
+{
+	while (bytes--) {
+		put_u8(g, v & 0xff);
+		v >>= 8;
+	}
+}
+
+static void put_leb(struct gen *g, int64_t v, bool sign)
+{
+	uint8_t byte;
+	bool more;
+
+	do {
+		byte = v & 0x7f;
+		v = sign ? v >> 7 : (int64_t)((uint64_t)v >> 7);
+		more = sign ? !((v == 0 && !(byte & 0x40)) || (v == -1 && (byte & 0x40))) : v != 0;
+		put_u8(g, byte | (more ? 0x80 : 0));
+	} while (more);
+}
+
+static void patch_u32(struct gen *g, size_t off, uint32_t v)
+{
+	memcpy(g->b + off, &v, 4);
+}
+
+/* Pads the entry at start with DW_CFA_nop to 8 bytes and fills in its length. */
+static void close_entry(struct gen *g, size_t start)
+{
+	while (!g->nopad && (g->n - start) % 8)
+		put_u8(g, DW_CFA_nop);
+	patch_u32(g, start, g->n - start - 4);
+}
+
+/* The augmentation data a CIE with augmentation aug carries. */
+static void put_aug_data(struct gen *g, const char *aug)
+{
+	struct gen d = { .n = 0 };
+
+	g->lsda = false;
+	for (aug++; *aug; aug++) {
+		if (*aug == 'R')
+			put_u8(&d, g->enc);
+		if (*aug == 'L')
+			put_u8(&d, DW_EH_PE_pcrel_sdata4);
+		g->lsda |= *aug == 'L';
+		if (*aug == 'P') {
+			put_u8(&d, DW_EH_PE_indirect_pcrel_sdata4);
+			put_le(&d, 0x1234, 4); /* never followed */
+		}
+	}
+	put_leb(g, d.n, false);
+	put(g, d.b, d.n);
+}
+
+/* A CIE with data alignment -8 and the return address in column 16;
+ * returns its offset, which the FDEs after it name. */
+static size_t gen_cie(struct gen *g, const char *aug, unsigned code_align, const uint8_t *ins,
+		      size_t nins)
+{
+	size_t start = g->n;
+
+	put_le(g, 0, 4);
+	put_le(g, g->version ? 0xffffffff : 0, 4);
+	put_u8(g, g->version ? g->version : 1);
+	put(g, aug, strlen(aug) + 1);
+	if (g->version >= 4) {
+		put_u8(g, 8); /* address_size */
+		put_u8(g, 0); /* segment_selector_size */
+	}
+	put_leb(g, code_align, false);
+	put_leb(g, -8, true);
+	if (g->version >= 3)
+		put_leb(g, RIP, false);
+	else
+		put_u8(g, RIP);
+	if (aug[0] == 'z')
+		put_aug_data(g, aug);
+	put(g, ins, nins);
+	close_entry(g, start);
+	g->cie = start;
+	return start;
+}
+
+/* An FDE for [pc, pc + len) of the CIE g->cie; returns its offset. */
+static size_t gen_fde(struct gen *g, uint64_t pc, uint64_t len, const uint8_t *ins, size_t nins)
+{
+	size_t start = g->n;
+
+	put_le(g, 0, 4);
+	if (g->version) {
+		put_le(g, g->cie, 4); /* offset of the CIE in the section */
+		put_le(g, pc, 8);
+		put_le(g, len, 8);
+	} else {
+		put_le(g, g->n - g->cie, 4); /* distance back from this field */
+		put_le(g, pc - (g->vaddr + g->n), 4);
+		put_le(g, len, 4);
+		put_leb(g, g->lsda ? 4 : 0, false);
+		if (g->lsda)
+			put_le(g, 0, 4);
+	}
+	put(g, ins, nins);
+	close_entry(g, start);
+	return start;
+}
+
+/* .eh_frame's zero terminator */
+static void gen_end(struct gen *g)
+{
+	put_le(g, 0, 4);
+}
+
+#define INS(...) (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })
+#define CIE(g, aug, code_align, ...) gen_cie(g, aug, code_align, INS(__VA_ARGS__))
+#define FDE(g, pc, len, ...) gen_fde(g, pc, len, INS(__VA_ARGS__))
+
+/* ---- building and checking ------------------------------------------------ */
+
+/* Builds from a heap copy of exactly len bytes, freed before returning. */
+static int build_bytes(const uint8_t *data, size_t len, uint64_t vaddr, bool debug_frame,
+		       const struct pr_cfi_seg *segs, size_t nsegs, struct pr_cfi_table *t,
+		       struct pr_cfi_build_stats *st)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+	struct pr_cfi_section sec = {
+		.data = copy, .size = len, .vaddr = vaddr, .debug_frame = debug_frame
+	};
+	int err;
+
+	*t = (struct pr_cfi_table){ .n = 0 };
+	*st = (struct pr_cfi_build_stats){ .cies = 0 };
+	if (!copy)
+		return -ENOMEM;
+	if (len)
+		memcpy(copy, data, len);
+	err = pr_cfi_build(&sec, segs, nsegs, t, st);
+	memset(copy, 0xa5, len); /* rows must not point into the section */
+	free(copy);
+	return err;
+}
+
+static int build_segs(const struct gen *g, const struct pr_cfi_seg *segs, size_t nsegs,
+		      struct pr_cfi_table *t, struct pr_cfi_build_stats *st)
+{
+	return build_bytes(g->b, g->n, g->vaddr, g->version != 0, segs, nsegs, t, st);
+}
+
+static int build(const struct gen *g, struct pr_cfi_table *t, struct pr_cfi_build_stats *st)
+{
+	return build_segs(g, NULL, 0, t, st);
+}
+
+static uint32_t rejected(const struct pr_cfi_build_stats *st)
+{
+	uint32_t n = 0;
+	int i;
+
+	for (i = 0; i < PR_CFI_REJ_MAX; i++)
+		n += st->rejected[i];
+	return n;
+}
+
+/* What pr_cfi_find must give at pc. Offsets are compared only where the
+ * rule has one; flags always. */
+struct want {
+	uint64_t pc;
+	uint8_t cfa, rbp, ra, flags;
+	int32_t cfa_off;
+	int16_t rbp_off, ra_off;
+	bool any_flags; /* a rejected FDE: INVALID, whether or not called a gap */
+};
+
+/* clang-format off */
+#define ROW(pc_, cfa_, coff_, rbp_, roff_, ra_, aoff_)                                          \
+	{                                                                                       \
+		.pc = (pc_), .cfa = (cfa_), .cfa_off = (coff_), .rbp = (rbp_), .rbp_off = (roff_), \
+		.ra = (ra_), .ra_off = (aoff_)                                                  \
+	}
+/* CFA rsp+off, rbp untouched, return address at CFA-8: most rows there are */
+#define SP(pc_, off_) ROW(pc_, PR_CFA_SP, off_, PR_REG_SAME, 0, PR_REG_AT_CFA, -8)
+/* as SP, with rbp saved at CFA-16 */
+#define SPB(pc_, off_) ROW(pc_, PR_CFA_SP, off_, PR_REG_AT_CFA, -16, PR_REG_AT_CFA, -8)
+/* no FDE covers pc */
+#define GAP(pc_) { .pc = (pc_), .cfa = PR_CFA_INVALID }
+/* inside an FDE, a rule we cannot follow */
+#define UNSUP(pc_) { .pc = (pc_), .cfa = PR_CFA_INVALID, .flags = PR_CFI_UNSUPPORTED }
+/* inside an FDE that was rejected */
+#define DROPPED(pc_) { .pc = (pc_), .cfa = PR_CFA_INVALID, .any_flags = true }
+/* clang-format on */
+
+static bool has_off(uint8_t rule)
+{
+	return rule == PR_REG_AT_CFA || rule == PR_REG_AT_SP || rule == PR_REG_VAL_CFA;
+}
+
+static const char *at(char *buf, const char *what, uint64_t pc)
+{
+	snprintf(buf, 64, "%s at %#" PRIx64, what, pc);
+	return buf;
+}
+
+static bool check_want(const struct pr_cfi_table *t, const struct want *w)
+{
+	const struct pr_cfi_row *r = pr_cfi_find(t, w->pc);
+	char b[64];
+	bool ok;
+
+	if (!ASSERT_TRUE(r, at(b, "a row", w->pc)))
+		return false;
+	ok = ASSERT_TRUE(r->pc <= w->pc, at(b, "row starts at or before", w->pc));
+	ok = ASSERT_EQ(r->cfa, w->cfa, at(b, "cfa kind", w->pc)) && ok;
+	if (!w->any_flags)
+		ok = ASSERT_EQ(r->flags, w->flags, at(b, "flags", w->pc)) && ok;
+	if (w->cfa == PR_CFA_INVALID)
+		return ok;
+	ok = ASSERT_EQ(r->cfa_off, w->cfa_off, at(b, "cfa_off", w->pc)) && ok;
+	ok = ASSERT_EQ(r->rbp, w->rbp, at(b, "rbp rule", w->pc)) && ok;
+	if (has_off(w->rbp))
+		ok = ASSERT_EQ(r->rbp_off, w->rbp_off, at(b, "rbp_off", w->pc)) && ok;
+	ok = ASSERT_EQ(r->ra, w->ra, at(b, "ra rule", w->pc)) && ok;
+	if (has_off(w->ra))
+		ok = ASSERT_EQ(r->ra_off, w->ra_off, at(b, "ra_off", w->pc)) && ok;
+	return ok;
+}
+
+static bool check_wants(const struct pr_cfi_table *t, const struct want *w, size_t n)
+{
+	bool ok = true;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		ok = check_want(t, &w[i]) && ok;
+	return ok;
+}
+
+#define CHECK_WANTS(t, ...)                                  \
+	check_wants(t, (const struct want[]){ __VA_ARGS__ }, \
+		    sizeof((const struct want[]){ __VA_ARGS__ }) / sizeof(struct want))
+
+/* Rows strictly ascending: a binary search over them is well defined. */
+static bool sorted(const struct pr_cfi_table *t)
+{
+	size_t i;
+
+	for (i = 1; i < t->n; i++) {
+		if (t->rows[i].pc <= t->rows[i - 1].pc) {
+			printf("  row %zu at %#x follows row %zu at %#x\n", i, t->rows[i].pc, i - 1,
+			       t->rows[i - 1].pc);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool check_sorted(const struct pr_cfi_table *t)
+{
+	return ASSERT_TRUE(sorted(t), "rows sorted by pc");
+}
+
+/* Runs fn(arg) in a child, so an ASan or UBSan abort fails this test
+ * instead of ending the runner; true when the child exited 0. */
+static bool in_child(int (*fn)(void *), void *arg, const char *what)
+{
+	int status = 0;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		fflush(stdout);
+		_exit(fn(arg));
+	}
+	if (!ASSERT_TRUE(pid > 0, "fork") || !ASSERT_EQ(waitpid(pid, &status, 0), pid, "waitpid"))
+		return false;
+	if (WIFSIGNALED(status))
+		printf("  %s: killed by signal %d\n", what, WTERMSIG(status));
+	return ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0, what);
+}
+
+/* ---- the format, both flavours -------------------------------------------- */
+
+/* Two CIEs (code alignment 1 and 4) and an FDE of each, in g's flavour. */
+static void gen_two_cies(struct gen *g)
+{
+	CIE(g, g->version ? "" : "zR", 1, CIE_X86);
+	FDE(g, 0x1000, 0x10, DW_CFA_advance_loc | 1, DW_CFA_def_cfa_offset, 16);
+	CIE(g, g->version ? "" : "zR", 4, CIE_X86);
+	FDE(g, 0x2000, 0x10, DW_CFA_advance_loc | 1, DW_CFA_def_cfa_offset, 16);
+	if (!g->version)
+		gen_end(g);
+}
+
+static void check_two_cies(struct gen *g, const char *what)
+{
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t;
+
+	printf("  # %s\n", what);
+	if (!ASSERT_OK(build(g, &t, &st), "build"))
+		return;
+	ASSERT_EQ(st.cies, 2, "cies");
+	ASSERT_EQ(st.fdes, 2, "fdes");
+	ASSERT_EQ(rejected(&st), 0, "rejected");
+	ASSERT_EQ(st.invalid_rows, 0, "invalid_rows");
+	ASSERT_EQ(st.rows, t.n, "rows counted");
+	check_sorted(&t);
+	ASSERT_NULL(pr_cfi_find(&t, 0xfff), "before the first FDE");
+	CHECK_WANTS(&t, SP(0x1000, 8), SP(0x1001, 16), SP(0x100f, 16), GAP(0x1010), GAP(0x1fff),
+		    SP(0x2000, 8), SP(0x2003, 8), SP(0x2004, 16), SP(0x200f, 16), GAP(0x2010),
+		    GAP(UINT64_MAX));
+	pr_cfi_free(&t);
+	ASSERT_EQ(t.n, 0, "n after free");
+	ASSERT_NULL(pr_cfi_find(&t, 0x1000), "find in a freed table");
+}
+
+void test_cfi_eh_frame(void)
+{
+	struct gen g;
+
+	gen_init(&g, 0, 0x3000);
+	gen_two_cies(&g);
+	check_two_cies(&g, ".eh_frame");
+}
+
+void test_cfi_debug_frame(void)
+{
+	static const int versions[] = { 1, 3, 4 };
+	char what[32];
+	struct gen g;
+	size_t i;
+
+	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		gen_init(&g, versions[i], 0);
+		gen_two_cies(&g);
+		snprintf(what, sizeof(what), ".debug_frame v%d", versions[i]);
+		check_two_cies(&g, what);
+	}
+}
+
+static int free_null(void *arg)
+{
+	(void)arg;
+	pr_cfi_free(NULL);
+	return 0;
+}
+
+/* house style 5: every _free accepts NULL */
+void test_cfi_free_null(void)
+{
+	struct pr_cfi_table t = { .n = 0 };
+
+	ASSERT_NULL(pr_cfi_find(&t, 0x1000), "find in an empty table");
+	pr_cfi_free(&t);
+	in_child(free_null, NULL, "pr_cfi_free(NULL) returns");
+}
