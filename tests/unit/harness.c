@@ -118,7 +118,14 @@
 	X(stacks_table_grows)			\
 	X(cfi_eh_frame)				\
 	X(cfi_debug_frame)			\
-	X(cfi_free_null)
+	X(cfi_free_null)			\
+	X(cfi_cfa_rules)			\
+	X(cfi_reg_rules)			\
+	X(cfi_restore_to_cie)			\
+	X(cfi_remember_restore)			\
+	X(cfi_advance_ops)			\
+	X(cfi_rows_at_one_pc)			\
+	X(cfi_set_loc)
 /* clang-format on */
 
 #define DECLARE(n) void test_##n(void);

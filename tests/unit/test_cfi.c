@@ -468,3 +468,244 @@ void test_cfi_free_null(void)
 	pr_cfi_free(&t);
 	in_child(free_null, NULL, "pr_cfi_free(NULL) returns");
 }
+
+/* ---- the call frame program ------------------------------------------------ */
+
+/* An .eh_frame of the usual CIE and one FDE at 0x1000 running ins. */
+static void gen_one(struct gen *g, unsigned code_align, const uint8_t *ins, size_t nins,
+		    uint64_t len)
+{
+	gen_init(g, 0, 0x40000);
+	CIE(g, "zR", code_align, CIE_X86);
+	gen_fde(g, 0x1000, len, ins, nins);
+	gen_end(g);
+}
+
+#define ONE(g, len, ...) gen_one(g, 1, INS(__VA_ARGS__), len)
+
+void test_cfi_cfa_rules(void)
+{
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t;
+	struct gen g;
+	size_t i, unsup = 0;
+
+	/* clang-format off */
+	ONE(&g, 0x40,
+	    DW_CFA_advance_loc | 1, DW_CFA_def_cfa_offset, 16, DW_CFA_offset | RBP, 2,
+	    DW_CFA_advance_loc | 3, DW_CFA_def_cfa_register, RBP,
+	    DW_CFA_advance_loc | 4, DW_CFA_def_cfa_sf, RSP, 0x7d,	/* -3 * -8 */
+	    DW_CFA_advance_loc | 4, DW_CFA_def_cfa_offset_sf, 0x7c,	/* -4 * -8 */
+	    DW_CFA_advance_loc | 4, DW_CFA_def_cfa, R10, 16,
+	    DW_CFA_advance_loc | 4, DW_CFA_def_cfa_register, RSP,	/* keeps 16 */
+	    DW_CFA_advance_loc | 4, DW_CFA_def_cfa, R10, 0,
+	    DW_CFA_advance_loc | 4, DW_CFA_def_cfa_offset, 8,		/* still r10 */
+	    DW_CFA_advance_loc | 4, DW_CFA_def_cfa, RSP, 8);
+	/* clang-format on */
+	if (!ASSERT_OK(build(&g, &t, &st), "build"))
+		return;
+	ASSERT_EQ(rejected(&st), 0, "rejected");
+	check_sorted(&t);
+	CHECK_WANTS(&t, SP(0x1000, 8), SPB(0x1001, 16), SPB(0x1003, 16),
+		    ROW(0x1004, PR_CFA_BP, 16, PR_REG_AT_CFA, -16, PR_REG_AT_CFA, -8),
+		    ROW(0x1007, PR_CFA_BP, 16, PR_REG_AT_CFA, -16, PR_REG_AT_CFA, -8),
+		    SPB(0x1008, 24), SPB(0x100c, 32), UNSUP(0x1010), UNSUP(0x1013), SPB(0x1014, 16),
+		    UNSUP(0x1018), UNSUP(0x101c), UNSUP(0x101f), SPB(0x1020, 8), SPB(0x103f, 8),
+		    GAP(0x1040));
+	for (i = 0; i < t.n; i++)
+		unsup += (t.rows[i].flags & PR_CFI_UNSUPPORTED) != 0;
+	ASSERT_TRUE(unsup >= 2, "two stretches in r10");
+	ASSERT_EQ(st.invalid_rows, unsup, "invalid_rows counts the UNSUPPORTED rows");
+	pr_cfi_free(&t);
+}
+
+void test_cfi_reg_rules(void)
+{
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t;
+	struct gen g;
+
+	/* clang-format off */
+	ONE(&g, 0x20,
+	    DW_CFA_advance_loc | 1, DW_CFA_def_cfa_offset, 16, DW_CFA_offset | RBP, 2,
+	    DW_CFA_advance_loc | 1, DW_CFA_restore | RBP,
+	    DW_CFA_advance_loc | 1, DW_CFA_offset_extended_sf, RBP, 3,	/* 3 * -8 */
+	    DW_CFA_advance_loc | 1, DW_CFA_same_value, RBP,
+	    DW_CFA_advance_loc | 1, DW_CFA_offset_extended, RBP, 2,
+	    DW_CFA_advance_loc | 1, DW_CFA_val_offset, RBP, 2,
+	    DW_CFA_advance_loc | 1, DW_CFA_val_offset_sf, RBP, 0x7d,	/* -3 * -8 */
+	    DW_CFA_advance_loc | 1, DW_CFA_restore_extended, RBP,
+	    DW_CFA_advance_loc | 1, DW_CFA_undefined, RIP,
+	    DW_CFA_advance_loc | 1, DW_CFA_offset | RIP, 1,
+	    DW_CFA_advance_loc | 1, DW_CFA_GNU_args_size, 16, DW_CFA_nop,
+	    DW_CFA_advance_loc | 1, DW_CFA_undefined, RBP);
+	/* clang-format on */
+	if (!ASSERT_OK(build(&g, &t, &st), "build"))
+		return;
+	ASSERT_EQ(rejected(&st), 0, "rejected");
+	ASSERT_EQ(st.invalid_rows, 0, "invalid_rows");
+	check_sorted(&t);
+	CHECK_WANTS(
+		&t, SP(0x1000, 8), SPB(0x1001, 16), SP(0x1002, 16),
+		ROW(0x1003, PR_CFA_SP, 16, PR_REG_AT_CFA, -24, PR_REG_AT_CFA, -8), SP(0x1004, 16),
+		SPB(0x1005, 16), ROW(0x1006, PR_CFA_SP, 16, PR_REG_VAL_CFA, -16, PR_REG_AT_CFA, -8),
+		ROW(0x1007, PR_CFA_SP, 16, PR_REG_VAL_CFA, 24, PR_REG_AT_CFA, -8), SP(0x1008, 16),
+		ROW(0x1009, PR_CFA_SP, 16, PR_REG_SAME, 0, PR_REG_UNDEFINED, 0), SP(0x100a, 16),
+		SP(0x100b, 16), ROW(0x100c, PR_CFA_SP, 16, PR_REG_UNDEFINED, 0, PR_REG_AT_CFA, -8),
+		ROW(0x101f, PR_CFA_SP, 16, PR_REG_UNDEFINED, 0, PR_REG_AT_CFA, -8), GAP(0x1020));
+	pr_cfi_free(&t);
+}
+
+/* DW_CFA_restore goes back to the CIE's rule, not to "same value". */
+void test_cfi_restore_to_cie(void)
+{
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t;
+	struct gen g;
+
+	gen_init(&g, 0, 0x40000);
+	CIE(&g, "zR", 1, CIE_X86, DW_CFA_offset | RBP, 2);
+	/* clang-format off */
+	FDE(&g, 0x1000, 0x10,
+	    DW_CFA_advance_loc | 1, DW_CFA_offset | RBP, 3,
+	    DW_CFA_advance_loc | 1, DW_CFA_restore | RBP,
+	    DW_CFA_advance_loc | 1, DW_CFA_same_value, RBP,
+	    DW_CFA_advance_loc | 1, DW_CFA_restore_extended, RBP,
+	    DW_CFA_advance_loc | 1, DW_CFA_offset | RIP, 3,
+	    DW_CFA_advance_loc | 1, DW_CFA_restore | RIP);
+	/* clang-format on */
+	gen_end(&g);
+	if (!ASSERT_OK(build(&g, &t, &st), "build"))
+		return;
+	ASSERT_EQ(rejected(&st), 0, "rejected");
+	CHECK_WANTS(&t, SPB(0x1000, 8),
+		    ROW(0x1001, PR_CFA_SP, 8, PR_REG_AT_CFA, -24, PR_REG_AT_CFA, -8),
+		    SPB(0x1002, 8), SP(0x1003, 8), SPB(0x1004, 8),
+		    ROW(0x1005, PR_CFA_SP, 8, PR_REG_AT_CFA, -16, PR_REG_AT_CFA, -24),
+		    SPB(0x1006, 8), GAP(0x1010));
+	pr_cfi_free(&t);
+}
+
+/* GCC's epilogue in the middle of a function, and nesting. */
+void test_cfi_remember_restore(void)
+{
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t;
+	struct gen g;
+
+	/* clang-format off */
+	ONE(&g, 0x20,
+	    DW_CFA_advance_loc | 1, DW_CFA_def_cfa_offset, 16, DW_CFA_offset | RBP, 2,
+	    DW_CFA_advance_loc | 1, DW_CFA_def_cfa_offset, 24, DW_CFA_offset | RBX, 3,
+	    /* pop %rbx; pop %rbp; ret; then the code after the early return */
+	    DW_CFA_advance_loc | 8, DW_CFA_remember_state, DW_CFA_def_cfa_offset, 16,
+	    DW_CFA_advance_loc | 1, DW_CFA_def_cfa_offset, 8,
+	    DW_CFA_advance_loc | 1, DW_CFA_restore_state,
+	    /* two levels */
+	    DW_CFA_advance_loc | 4, DW_CFA_remember_state, DW_CFA_def_cfa_offset, 32,
+	    DW_CFA_restore | RBP,
+	    DW_CFA_advance_loc | 1, DW_CFA_remember_state, DW_CFA_def_cfa_offset, 40,
+	    DW_CFA_advance_loc | 1, DW_CFA_restore_state,
+	    DW_CFA_advance_loc | 1, DW_CFA_restore_state);
+	/* clang-format on */
+	if (!ASSERT_OK(build(&g, &t, &st), "build"))
+		return;
+	ASSERT_EQ(rejected(&st), 0, "rejected");
+	check_sorted(&t);
+	CHECK_WANTS(&t, SP(0x1000, 8), SPB(0x1001, 16), SPB(0x1002, 24), SPB(0x1009, 24),
+		    SPB(0x100a, 16), SPB(0x100b, 8), SPB(0x100c, 24), SPB(0x100f, 24),
+		    SP(0x1010, 32), SP(0x1011, 40), SP(0x1012, 32), SPB(0x1013, 24),
+		    SPB(0x101f, 24), GAP(0x1020));
+	pr_cfi_free(&t);
+}
+
+/* Each advance op in turn moves the location; rows follow code_align. */
+static void check_advances(unsigned ca)
+{
+	const uint64_t p1 = 0x1000 + 63 * ca, p2 = p1 + 0xff * ca, p3 = p2 + 0x1234 * ca,
+		       p4 = p3 + 0x12345 * ca, end = 0x1000 + 0x100000;
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t;
+	struct gen g;
+
+	printf("  # code_align %u\n", ca);
+	/* clang-format off */
+	gen_one(&g, ca,
+		INS(DW_CFA_advance_loc | 63, DW_CFA_def_cfa_offset, 16,
+		    DW_CFA_advance_loc1, 0xff, DW_CFA_def_cfa_offset, 24,
+		    DW_CFA_advance_loc2, LE16(0x1234), DW_CFA_def_cfa_offset, 32,
+		    DW_CFA_advance_loc4, LE32(0x12345), DW_CFA_def_cfa_offset, 40),
+		end - 0x1000);
+	/* clang-format on */
+	if (!ASSERT_OK(build(&g, &t, &st), "build"))
+		return;
+	ASSERT_EQ(rejected(&st), 0, "rejected");
+	check_sorted(&t);
+	CHECK_WANTS(&t, SP(0x1000, 8), SP(p1 - 1, 8), SP(p1, 16), SP(p2 - 1, 16), SP(p2, 24),
+		    SP(p3 - 1, 24), SP(p3, 32), SP(p4 - 1, 32), SP(p4, 40), SP(end - 1, 40),
+		    GAP(end));
+	pr_cfi_free(&t);
+}
+
+void test_cfi_advance_ops(void)
+{
+	check_advances(1);
+	check_advances(4);
+}
+
+/* Instructions before the first advance, and after an advance by 0, set
+ * the rule at the same location: the last one wins there. */
+void test_cfi_rows_at_one_pc(void)
+{
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t;
+	struct gen g;
+
+	/* clang-format off */
+	ONE(&g, 0x10,
+	    DW_CFA_def_cfa_offset, 16,
+	    DW_CFA_advance_loc | 0, DW_CFA_def_cfa_offset, 24,
+	    DW_CFA_advance_loc | 2, DW_CFA_def_cfa_offset, 32,
+	    DW_CFA_advance_loc1, 0, DW_CFA_def_cfa_offset, 8,
+	    DW_CFA_advance_loc | 0,
+	    DW_CFA_advance_loc | 1, DW_CFA_def_cfa_offset, 16);
+	/* clang-format on */
+	if (!ASSERT_OK(build(&g, &t, &st), "build"))
+		return;
+	check_sorted(&t);
+	CHECK_WANTS(&t, SP(0x1000, 24), SP(0x1001, 24), SP(0x1002, 8), SP(0x1003, 16), GAP(0x1010));
+	pr_cfi_free(&t);
+}
+
+/* DW_CFA_set_loc: a pointer in the FDE's encoding (.eh_frame: pc-relative
+ * to the operand itself) or an address (.debug_frame). */
+void test_cfi_set_loc(void)
+{
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t;
+	struct gen g;
+	size_t fde;
+
+	/* operand at 18: length, CIE pointer, pc, range, aug length, opcode */
+	gen_init(&g, 0, 0x40000);
+	CIE(&g, "zR", 1, CIE_X86);
+	fde = FDE(&g, 0x1000, 0x40, DW_CFA_set_loc, LE32(0), DW_CFA_def_cfa_offset, 16,
+		  DW_CFA_advance_loc | 4, DW_CFA_def_cfa_offset, 24);
+	patch_u32(&g, fde + 18, 0x1020 - (g.vaddr + fde + 18));
+	gen_end(&g);
+	if (ASSERT_OK(build(&g, &t, &st), "build .eh_frame")) {
+		ASSERT_EQ(rejected(&st), 0, "rejected");
+		check_sorted(&t);
+		CHECK_WANTS(&t, SP(0x1000, 8), SP(0x101f, 8), SP(0x1020, 16), SP(0x1023, 16),
+			    SP(0x1024, 24), GAP(0x1040));
+		pr_cfi_free(&t);
+	}
+	gen_init(&g, 4, 0);
+	CIE(&g, "", 1, CIE_X86);
+	FDE(&g, 0x1000, 0x40, DW_CFA_set_loc, LE64(0x1020), DW_CFA_def_cfa_offset, 16);
+	if (ASSERT_OK(build(&g, &t, &st), "build .debug_frame")) {
+		ASSERT_EQ(rejected(&st), 0, "rejected");
+		CHECK_WANTS(&t, SP(0x101f, 8), SP(0x1020, 16), SP(0x103f, 16), GAP(0x1040));
+		pr_cfi_free(&t);
+	}
+}
