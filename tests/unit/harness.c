@@ -125,7 +125,12 @@
 	X(cfi_remember_restore)			\
 	X(cfi_advance_ops)			\
 	X(cfi_rows_at_one_pc)			\
-	X(cfi_set_loc)
+	X(cfi_set_loc)				\
+	X(cfi_plt_expr)				\
+	X(cfi_signal_frame)			\
+	X(cfi_realign_expr)			\
+	X(cfi_unknown_expr)			\
+	X(cfi_augmentation_zplr)
 /* clang-format on */
 
 #define DECLARE(n) void test_##n(void);

@@ -709,3 +709,189 @@ void test_cfi_set_loc(void)
 		pr_cfi_free(&t);
 	}
 }
+
+/* ---- expressions ---------------------------------------------------------- */
+
+/* The PLT's CFA: rsp + off + ((rip & 15) >= thr ? 8 : 0); shl is 3 for 8 */
+#define PLT_EXPR(off, thr, shl)                                                   \
+	DW_OP_breg0 + RSP, off, DW_OP_breg0 + RIP, 0, DW_OP_lit0 + 15, DW_OP_and, \
+		DW_OP_lit0 + (thr), DW_OP_ge, DW_OP_lit0 + (shl), DW_OP_shl, DW_OP_plus
+#define PLT(pc_, thr)                                                             \
+	{                                                                         \
+		.pc = (pc_), .cfa = PR_CFA_PLT, .cfa_off = 8, .rbp = PR_REG_SAME, \
+		.ra = PR_REG_AT_CFA, .ra_off = -8, .flags = (thr) << 4            \
+	}
+
+void test_cfi_plt_expr(void)
+{
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t;
+	struct gen g;
+
+	gen_init(&g, 0, 0x40000);
+	CIE(&g, "zR", 1, CIE_X86);
+	/* the .plt FDE binutils writes: PLT0, then the entries */
+	FDE(&g, 0x1000, 0x20, DW_CFA_def_cfa_offset, 16, DW_CFA_advance_loc | 6,
+	    DW_CFA_def_cfa_offset, 24, DW_CFA_advance_loc | 10, DW_CFA_def_cfa_expression, 11,
+	    PLT_EXPR(8, 11, 3));
+	/* .plt.sec style, threshold 10 */
+	FDE(&g, 0x1020, 0x20, DW_CFA_def_cfa_expression, 11, PLT_EXPR(8, 10, 3));
+	/* one operand off: not the PLT */
+	FDE(&g, 0x1040, 0x10, DW_CFA_def_cfa_expression, 11, PLT_EXPR(8, 11, 2));
+	gen_end(&g);
+	if (!ASSERT_OK(build(&g, &t, &st), "build"))
+		return;
+	ASSERT_EQ(rejected(&st), 0, "rejected");
+	check_sorted(&t);
+	CHECK_WANTS(&t, SP(0x1000, 16), SP(0x1005, 16), SP(0x1006, 24), SP(0x100f, 24),
+		    PLT(0x1010, 11), PLT(0x101f, 11), PLT(0x1020, 10), PLT(0x103f, 10),
+		    UNSUP(0x1040), GAP(0x1050));
+	pr_cfi_free(&t);
+}
+
+/* glibc's __restore_rt (sysdeps/unix/sysv/linux/x86_64/libc_sigaction.c):
+ * every register is read from the ucontext the kernel pushed at rsp. */
+void test_cfi_signal_frame(void)
+{
+	const struct want sig = { .pc = 0x104f,
+				  .cfa = PR_CFA_DEREF_SP,
+				  .cfa_off = 160,
+				  .rbp = PR_REG_AT_SP,
+				  .rbp_off = 120,
+				  .ra = PR_REG_AT_SP,
+				  .ra_off = 168,
+				  .flags = PR_CFI_SIGNAL };
+	struct pr_cfi_build_stats st;
+	struct want last = sig;
+	struct pr_cfi_table t;
+	struct gen g;
+
+	gen_init(&g, 0, 0x40000);
+	CIE(&g, "zRS", 1, DW_CFA_nop);
+	/* clang-format off */
+	FDE(&g, 0x104f, 0xa,
+	    DW_CFA_def_cfa_expression, 4, DW_OP_breg0 + RSP, LEB2(160), DW_OP_deref,
+	    DW_CFA_expression, R8, 2, DW_OP_breg0 + RSP, 40,
+	    DW_CFA_expression, RBP, 3, DW_OP_breg0 + RSP, LEB2(120),
+	    DW_CFA_expression, RBX, 3, DW_OP_breg0 + RSP, LEB2(128),
+	    DW_CFA_expression, RSP, 3, DW_OP_breg0 + RSP, LEB2(160),
+	    DW_CFA_expression, RIP, 3, DW_OP_breg0 + RSP, LEB2(168));
+	/* clang-format on */
+	CIE(&g, "zR", 1, CIE_X86);
+	FDE(&g, 0x1060, 0x10, DW_CFA_nop);
+	gen_end(&g);
+	if (!ASSERT_OK(build(&g, &t, &st), "build"))
+		return;
+	ASSERT_EQ(rejected(&st), 0, "rejected");
+	ASSERT_EQ(st.invalid_rows, 0, "invalid_rows");
+	last.pc = 0x1058;
+	check_want(&t, &sig);
+	check_want(&t, &last);
+	CHECK_WANTS(&t, GAP(0x1059), SP(0x1060, 8), GAP(0x1070));
+	pr_cfi_free(&t);
+}
+
+/* GCC's dynamic realignment (DRAP): the CFA sits in r10 while the stack is
+ * realigned, then is read back through rbp. The saved rbp is at rbp+0, a
+ * place no row can say: it is lost, never "same". */
+void test_cfi_realign_expr(void)
+{
+	const struct want drap = { .pc = 0x1021,
+				   .cfa = PR_CFA_DEREF_BP,
+				   .cfa_off = -8,
+				   .rbp = PR_REG_UNDEFINED,
+				   .ra = PR_REG_AT_CFA,
+				   .ra_off = -8 };
+	struct pr_cfi_build_stats st;
+	struct want end = drap;
+	struct pr_cfi_table t;
+	struct gen g;
+
+	/* clang-format off */
+	ONE(&g, 0x64,
+	    DW_CFA_advance_loc | 5, DW_CFA_def_cfa, R10, 0,
+	    DW_CFA_advance_loc | 26, DW_CFA_expression, RBP, 2, DW_OP_breg0 + RBP, 0,
+	    DW_CFA_advance_loc | 2, DW_CFA_def_cfa_expression, 3, DW_OP_breg0 + RBP, 0x78,
+	    DW_OP_deref,					/* rbp - 8 */
+	    DW_CFA_advance_loc | 45, DW_CFA_def_cfa, R10, 0,
+	    DW_CFA_advance_loc | 5, DW_CFA_def_cfa, RSP, 8);
+	/* clang-format on */
+	if (!ASSERT_OK(build(&g, &t, &st), "build"))
+		return;
+	ASSERT_EQ(rejected(&st), 0, "rejected");
+	end.pc = 0x104d;
+	CHECK_WANTS(&t, SP(0x1000, 8), UNSUP(0x1005), UNSUP(0x1020));
+	check_want(&t, &drap);
+	check_want(&t, &end);
+	/* GCC leaves rbp's expression in force after the epilogue */
+	CHECK_WANTS(&t, UNSUP(0x104e), UNSUP(0x1052),
+		    ROW(0x1053, PR_CFA_SP, 8, PR_REG_UNDEFINED, 0, PR_REG_AT_CFA, -8),
+		    ROW(0x1063, PR_CFA_SP, 8, PR_REG_UNDEFINED, 0, PR_REG_AT_CFA, -8), GAP(0x1064));
+	pr_cfi_free(&t);
+}
+
+/* Expressions nobody taught it give INVALID rows, never a wrong rule. */
+void test_cfi_unknown_expr(void)
+{
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t;
+	struct gen g;
+	size_t i, unsup = 0;
+
+	gen_init(&g, 0, 0x40000);
+	CIE(&g, "zR", 1, CIE_X86);
+	/* rsp + 8 + 1 */
+	FDE(&g, 0x1000, 0x10, DW_CFA_def_cfa_expression, 4, DW_OP_breg0 + RSP, 8, DW_OP_lit0 + 1,
+	    DW_OP_plus, DW_CFA_advance_loc | 4, DW_CFA_def_cfa, RSP, 8);
+	/* *(rbx + 8) */
+	FDE(&g, 0x1010, 0x10, DW_CFA_def_cfa_expression, 3, DW_OP_breg0 + RBX, 8, DW_OP_deref);
+	/* *(rsp + 8) + 1 */
+	FDE(&g, 0x1020, 0x10, DW_CFA_def_cfa_expression, 5, DW_OP_breg0 + RSP, 8, DW_OP_deref,
+	    DW_OP_lit0 + 1, DW_OP_plus);
+	/* the return address at rbx + 8, or in rdx: nowhere a row can say */
+	FDE(&g, 0x1030, 0x10, DW_CFA_expression, RIP, 2, DW_OP_breg0 + RBX, 8);
+	FDE(&g, 0x1040, 0x10, DW_CFA_register, RIP, 1);
+	/* an empty expression */
+	FDE(&g, 0x1050, 0x10, DW_CFA_def_cfa_expression, 0);
+	/* rbp in rbx: lost, the row still usable */
+	FDE(&g, 0x1060, 0x10, DW_CFA_register, RBP, RBX);
+	gen_end(&g);
+	if (!ASSERT_OK(build(&g, &t, &st), "build"))
+		return;
+	ASSERT_EQ(rejected(&st), 0, "rejected");
+	check_sorted(&t);
+	CHECK_WANTS(&t, UNSUP(0x1000), UNSUP(0x1003), SP(0x1004, 8), UNSUP(0x1010), UNSUP(0x1020),
+		    UNSUP(0x1030), UNSUP(0x1040), UNSUP(0x1050),
+		    ROW(0x1060, PR_CFA_SP, 8, PR_REG_UNDEFINED, 0, PR_REG_AT_CFA, -8), GAP(0x1070));
+	for (i = 0; i < t.n; i++)
+		unsup += (t.rows[i].flags & PR_CFI_UNSUPPORTED) != 0;
+	ASSERT_EQ(st.invalid_rows, unsup, "invalid_rows");
+	/* adjacent INVALID rows may merge: 0x1000, and 0x1010 to 0x1060 */
+	ASSERT_TRUE(unsup >= 2, "two stretches of INVALID rows");
+	pr_cfi_free(&t);
+}
+
+/* C++ and libgcc CIEs carry a personality and an LSDA encoding; their
+ * FDEs an LSDA pointer in the augmentation data. */
+void test_cfi_augmentation_zplr(void)
+{
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t;
+	struct gen g;
+
+	gen_init(&g, 0, 0x40000);
+	CIE(&g, "zPLR", 1, CIE_X86);
+	FDE(&g, 0x1000, 0x10, DW_CFA_advance_loc | 1, DW_CFA_def_cfa_offset, 16);
+	CIE(&g, "zPR", 1, CIE_X86);
+	FDE(&g, 0x1010, 0x10, DW_CFA_advance_loc | 2, DW_CFA_def_cfa_offset, 24);
+	CIE(&g, "zLR", 4, CIE_X86);
+	FDE(&g, 0x1020, 0x10, DW_CFA_advance_loc | 2, DW_CFA_def_cfa_offset, 32);
+	gen_end(&g);
+	if (!ASSERT_OK(build(&g, &t, &st), "build"))
+		return;
+	ASSERT_EQ(st.cies, 3, "cies");
+	ASSERT_EQ(rejected(&st), 0, "rejected");
+	CHECK_WANTS(&t, SP(0x1000, 8), SP(0x1001, 16), SP(0x1011, 8), SP(0x1012, 24), SP(0x1027, 8),
+		    SP(0x1028, 32), GAP(0x1030));
+	pr_cfi_free(&t);
+}
