@@ -130,7 +130,18 @@
 	X(cfi_signal_frame)			\
 	X(cfi_realign_expr)			\
 	X(cfi_unknown_expr)			\
-	X(cfi_augmentation_zplr)
+	X(cfi_augmentation_zplr)		\
+	X(cfi_reject_opcode)			\
+	X(cfi_reject_state)			\
+	X(cfi_reject_encoding)			\
+	X(cfi_reject_no_cie)			\
+	X(cfi_reject_overlap)			\
+	X(cfi_reject_truncated_section)		\
+	X(cfi_reject_truncated_fde)		\
+	X(cfi_reject_truncated_cie)		\
+	X(cfi_prefixes)				\
+	X(cfi_factored_overflow)		\
+	X(cfi_terminator)
 /* clang-format on */
 
 #define DECLARE(n) void test_##n(void);

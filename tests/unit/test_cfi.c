@@ -895,3 +895,476 @@ void test_cfi_augmentation_zplr(void)
 		    SP(0x1028, 32), GAP(0x1030));
 	pr_cfi_free(&t);
 }
+
+/* ---- what it rejects ---------------------------------------------------------- */
+
+/* Builds g; the section is usable, FDEs were rejected for why, n of
+ * them, and the FDE at 0x1000 (every case starts with a good one) is
+ * intact. */
+static void check_rejected(const struct gen *g, int why, uint32_t n, const char *what)
+{
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t;
+	char name[96];
+
+	snprintf(name, sizeof(name), "%s: build", what);
+	if (!ASSERT_OK(build(g, &t, &st), name))
+		return;
+	snprintf(name, sizeof(name), "%s: rejected for reason %d", what, why);
+	if (!ASSERT_EQ(st.rejected[why], n, name))
+		printf("  rejected by reason: %u %u %u %u %u %u %u\n", st.rejected[0],
+		       st.rejected[1], st.rejected[2], st.rejected[3], st.rejected[4],
+		       st.rejected[5], st.rejected[6]);
+	snprintf(name, sizeof(name), "%s: rejected in all", what);
+	ASSERT_EQ(rejected(&st), n, name);
+	snprintf(name, sizeof(name), "%s: sorted", what);
+	ASSERT_TRUE(sorted(&t), name);
+	printf("  # %s\n", what);
+	CHECK_WANTS(&t, SP(0x1000, 8), SP(0x1001, 16), SP(0x100f, 16), GAP(0x1010));
+	pr_cfi_free(&t);
+}
+
+/* A good CIE and FDE at 0x1000, in g's flavour; returns the FDE's offset. */
+static size_t gen_good(struct gen *g, int version)
+{
+	gen_init(g, version, 0x40000);
+	CIE(g, version ? "" : "zR", 1, CIE_X86);
+	return FDE(g, 0x1000, 0x10, DW_CFA_advance_loc | 1, DW_CFA_def_cfa_offset, 16);
+}
+
+void test_cfi_reject_opcode(void)
+{
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t;
+	struct gen g;
+
+	gen_good(&g, 0);
+	FDE(&g, 0x1100, 0x10, DW_CFA_advance_loc | 1, 0x17);
+	FDE(&g, 0x1200, 0x10, DW_CFA_advance_loc | 1, 0x3f);
+	gen_end(&g);
+	check_rejected(&g, PR_CFI_REJ_OPCODE, 2, "opcodes 0x17, 0x3f");
+
+	/* adjacent to the good FDE, its first row (rsp+16) the same as the
+	 * last there, then a row of its own before the bad opcode: none of
+	 * its rows may stay */
+	gen_good(&g, 0);
+	FDE(&g, 0x1010, 0x10, DW_CFA_def_cfa_offset, 16, DW_CFA_advance_loc | 1,
+	    DW_CFA_def_cfa_offset, 24, DW_CFA_advance_loc | 1, 0x3f);
+	gen_end(&g);
+	if (!ASSERT_OK(build(&g, &t, &st), "build"))
+		return;
+	ASSERT_EQ(st.rejected[PR_CFI_REJ_OPCODE], 1, "rejected: opcode");
+	check_sorted(&t);
+	CHECK_WANTS(&t, SP(0x1000, 8), SP(0x100f, 16), DROPPED(0x1010), DROPPED(0x1011),
+		    DROPPED(0x101f), GAP(0x1020));
+	pr_cfi_free(&t);
+}
+
+void test_cfi_reject_state(void)
+{
+	uint8_t deep[1100];
+	struct gen g;
+	size_t i, n = 0;
+
+	gen_good(&g, 0);
+	FDE(&g, 0x1100, 0x10, DW_CFA_advance_loc | 1, DW_CFA_restore_state);
+	gen_end(&g);
+	check_rejected(&g, PR_CFI_REJ_STATE, 1, "restore_state with nothing remembered");
+
+	/* 8 levels, as deep as hand-written assembly goes: fine */
+	gen_good(&g, 0);
+	for (i = 0; i < 8; i++)
+		deep[n++] = DW_CFA_remember_state;
+	for (i = 0; i < 8; i++)
+		deep[n++] = DW_CFA_restore_state;
+	gen_fde(&g, 0x1100, 0x10, deep, n);
+	gen_end(&g);
+	check_rejected(&g, PR_CFI_REJ_STATE, 0, "8 levels");
+
+	/* 1000 levels: too deep, rejected without overrunning anything */
+	gen_good(&g, 0);
+	for (n = 0; n < 1000; n++)
+		deep[n] = DW_CFA_remember_state;
+	gen_fde(&g, 0x1100, 0x10, deep, n);
+	gen_end(&g);
+	check_rejected(&g, PR_CFI_REJ_STATE, 1, "1000 levels");
+}
+
+void test_cfi_reject_encoding(void)
+{
+	struct gen g;
+	size_t cie;
+
+	/* no 'z': an unknown letter leaves the rest unreadable */
+	gen_good(&g, 0);
+	CIE(&g, "Q", 1, CIE_X86);
+	FDE(&g, 0x1100, 0x10, DW_CFA_nop);
+	gen_end(&g);
+	check_rejected(&g, PR_CFI_REJ_ENCODING, 1, "augmentation \"Q\"");
+
+	/* pointer encodings: 0x07 is no format, datarel needs a base we lack */
+	gen_good(&g, 0);
+	g.enc = 0x07;
+	CIE(&g, "zR", 1, CIE_X86);
+	FDE(&g, 0x1100, 0x10, DW_CFA_nop);
+	g.enc = 0x30 | 0x0b;
+	CIE(&g, "zR", 1, CIE_X86);
+	FDE(&g, 0x1200, 0x10, DW_CFA_nop);
+	gen_end(&g);
+	check_rejected(&g, PR_CFI_REJ_ENCODING, 2, "pointer encodings 0x07, 0x3b");
+
+	/* CIE version 2 does not exist */
+	gen_good(&g, 0);
+	cie = CIE(&g, "zR", 1, CIE_X86);
+	g.b[cie + 8] = 2;
+	FDE(&g, 0x1100, 0x10, DW_CFA_nop);
+	gen_end(&g);
+	check_rejected(&g, PR_CFI_REJ_ENCODING, 1, "CIE version 2");
+
+	/* .debug_frame v4 with 4-byte addresses: not x86-64 */
+	gen_good(&g, 4);
+	cie = CIE(&g, "", 1, CIE_X86);
+	g.b[cie + 10] = 4;
+	FDE(&g, 0x1100, 0x10, DW_CFA_nop);
+	check_rejected(&g, PR_CFI_REJ_ENCODING, 1, ".debug_frame address_size 4");
+}
+
+void test_cfi_reject_no_cie(void)
+{
+	struct gen g;
+	size_t bad;
+
+	g.cie = gen_good(&g, 0);
+	FDE(&g, 0x1100, 0x10, DW_CFA_nop);
+	g.cie = 4; /* into the middle of the CIE */
+	FDE(&g, 0x1200, 0x10, DW_CFA_nop);
+	bad = FDE(&g, 0x1300, 0x10, DW_CFA_nop);
+	patch_u32(&g, bad + 4, bad + 4 + 0x100); /* before the section */
+	gen_end(&g);
+	check_rejected(&g, PR_CFI_REJ_NO_CIE, 3, ".eh_frame: an FDE, mid-CIE, before the section");
+
+	g.cie = gen_good(&g, 1);
+	FDE(&g, 0x1100, 0x10, DW_CFA_nop);
+	g.cie = 0x10000; /* past the end */
+	FDE(&g, 0x1200, 0x10, DW_CFA_nop);
+	check_rejected(&g, PR_CFI_REJ_NO_CIE, 2, ".debug_frame: an FDE, past the end");
+}
+
+/* Of two FDEs that overlap, one is taken whole and the other rejected:
+ * no pc mixes their rows. a's rows have CFA rsp+16, b's rsp+32. */
+static void check_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen, bool b_first,
+			  const char *what)
+{
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t;
+	const struct pr_cfi_row *ra, *rb;
+	struct gen g;
+
+	gen_init(&g, 0, 0x40000);
+	CIE(&g, "zR", 1, CIE_X86);
+	if (b_first)
+		FDE(&g, b, blen, DW_CFA_def_cfa_offset, 32);
+	FDE(&g, a, alen, DW_CFA_def_cfa_offset, 16);
+	if (!b_first)
+		FDE(&g, b, blen, DW_CFA_def_cfa_offset, 32);
+	gen_end(&g);
+	printf("  # %s\n", what);
+	if (!ASSERT_OK(build(&g, &t, &st), "build"))
+		return;
+	ASSERT_EQ(st.rejected[PR_CFI_REJ_OVERLAP], 1, "rejected: overlap");
+	check_sorted(&t);
+	ra = pr_cfi_find(&t, a);
+	if (ra && ra->cfa == PR_CFA_SP && ra->cfa_off == 16) {
+		/* a taken: b's pcs inside a are a's, those past a's end in no FDE */
+		rb = pr_cfi_find(&t, b);
+		ASSERT_TRUE(rb && rb->cfa_off == 16, "a's rule at b's start");
+		if (b + blen > a + alen)
+			CHECK_WANTS(&t, DROPPED(a + alen), DROPPED(b + blen - 1));
+	} else {
+		ASSERT_TRUE(!ra || ra->cfa == PR_CFA_INVALID || ra->cfa_off == 32, "b taken");
+		CHECK_WANTS(&t, SP(b, 32), SP(b + blen - 1, 32), GAP(b + blen));
+	}
+	pr_cfi_free(&t);
+}
+
+void test_cfi_reject_overlap(void)
+{
+	check_overlap(0x1000, 0x100, 0x1080, 0x100, false, "b starts inside a");
+	check_overlap(0x1000, 0x100, 0x1080, 0x100, true, "the same, b listed first");
+	check_overlap(0x1000, 0x100, 0x1040, 0x10, false, "b inside a");
+	check_overlap(0x1000, 0x10, 0x1000, 0x20, false, "same start");
+}
+
+/* Offsets factored by data_align (-8) past int64_t: rbp or the CFA lost,
+ * or the FDE rejected; never an offset wrapped into something plausible. */
+static int build_overflow(void *arg)
+{
+	struct pr_cfi_build_stats st;
+	const struct pr_cfi_row *r;
+	struct gen g, ins = { .n = 0 };
+	struct pr_cfi_table t;
+	bool ok;
+
+	(void)arg;
+	gen_good(&g, 0);
+	/* (2^61 + 1) * -8: wrapped, -8 */
+	put_u8(&ins, DW_CFA_offset | RBP);
+	put_leb(&ins, (1ll << 61) + 1, false);
+	put_u8(&ins, DW_CFA_advance_loc | 1);
+	/* (2^61 + 2) * -8: wrapped, -16 */
+	put_u8(&ins, DW_CFA_def_cfa_offset_sf);
+	put_leb(&ins, (1ll << 61) + 2, true);
+	gen_fde(&g, 0x1100, 0x10, ins.b, ins.n);
+	/* DW_CFA_GNU_negative_offset_extended rbp, 2^63: -INT64_MIN */
+	ins.n = 0;
+	put_u8(&ins, 0x2f);
+	put_u8(&ins, RBP);
+	put_leb(&ins, INT64_MIN, false);
+	gen_fde(&g, 0x1200, 0x10, ins.b, ins.n);
+	gen_end(&g);
+	if (!ASSERT_OK(build(&g, &t, &st), "build"))
+		return 1;
+	r = pr_cfi_find(&t, 0x1100);
+	ok = ASSERT_TRUE(r && (r->cfa == PR_CFA_INVALID || r->rbp == PR_REG_UNDEFINED),
+			 "rbp at (2^61 + 1) * -8: lost");
+	if (r && r->cfa != PR_CFA_INVALID && r->rbp != PR_REG_UNDEFINED)
+		printf("  rbp rule %u%+d\n", r->rbp, r->rbp_off);
+	r = pr_cfi_find(&t, 0x1101);
+	ok = ASSERT_EQ(r ? r->cfa : 0xff, PR_CFA_INVALID, "CFA rsp + (2^61 + 2) * -8: INVALID") &&
+	     ok;
+	if (r && r->cfa != PR_CFA_INVALID)
+		printf("  cfa rule %u%+d\n", r->cfa, r->cfa_off);
+	r = pr_cfi_find(&t, 0x1200);
+	ok = ASSERT_TRUE(r && (r->cfa == PR_CFA_INVALID || r->rbp == PR_REG_UNDEFINED),
+			 "rbp at -(2^63) * -8: lost") &&
+	     ok;
+	pr_cfi_free(&t);
+	return !ok;
+}
+
+/* In a child: signed overflow there is a UBSan abort under SANITIZE=1. */
+void test_cfi_factored_overflow(void)
+{
+	in_child(build_overflow, NULL, "huge factored offsets handled");
+}
+
+/* A section whose walk cannot even start: -EINVAL, or 0 and no rows. */
+static void check_unusable(const uint8_t *data, size_t len, const char *what)
+{
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t;
+	int err = build_bytes(data, len, 0x40000, false, NULL, 0, &t, &st);
+
+	if (!ASSERT_TRUE(err == -EINVAL || (err == 0 && t.n == 0), what))
+		printf("  build: %d, %zu rows\n", err, t.n);
+	pr_cfi_free(&t);
+}
+
+/* A rich, valid .eh_frame (or .debug_frame): the seed of the truncation
+ * and mutation tests. */
+static void gen_rich(struct gen *g, int version)
+{
+	const char *aug = version ? "" : "zR";
+
+	gen_init(g, version, 0x40000);
+	CIE(g, aug, 1, CIE_X86);
+	FDE(g, 0x1000, 0x40, DW_CFA_advance_loc | 1, DW_CFA_def_cfa_offset, 16, DW_CFA_offset | RBP,
+	    2, DW_CFA_advance_loc | 3, DW_CFA_def_cfa_register, RBP, DW_CFA_advance_loc1, 0x20,
+	    DW_CFA_remember_state, DW_CFA_def_cfa, RSP, 8, DW_CFA_advance_loc | 1,
+	    DW_CFA_restore_state, DW_CFA_advance_loc2, LE16(4), DW_CFA_def_cfa, R10, 0);
+	FDE(g, 0x1040, 0x20, DW_CFA_def_cfa_offset, 16, DW_CFA_advance_loc | 6,
+	    DW_CFA_def_cfa_offset, 24, DW_CFA_advance_loc | 10, DW_CFA_def_cfa_expression, 11,
+	    PLT_EXPR(8, 11, 3));
+	CIE(g, version ? "" : "zRS", 4, DW_CFA_nop);
+	FDE(g, 0x1100, 0x10, DW_CFA_def_cfa_expression, 4, DW_OP_breg0 + RSP, LEB2(160),
+	    DW_OP_deref, DW_CFA_expression, RBP, 3, DW_OP_breg0 + RSP, LEB2(120), DW_CFA_expression,
+	    RIP, 3, DW_OP_breg0 + RSP, LEB2(168));
+	CIE(g, version ? "" : "zPLR", 1, CIE_X86, DW_CFA_offset | RBP, 2);
+	FDE(g, 0x1200, 0x20, DW_CFA_advance_loc4, LE32(2), DW_CFA_val_offset, RBP, 2,
+	    DW_CFA_advance_loc | 1, DW_CFA_undefined, RIP, DW_CFA_advance_loc | 1,
+	    DW_CFA_restore | RIP, DW_CFA_restore_extended, RBP, DW_CFA_GNU_args_size, 8);
+	if (!version)
+		gen_end(g);
+}
+
+/* Lengths past the section: the walk stops there. */
+void test_cfi_reject_truncated_section(void)
+{
+	struct gen g;
+	size_t cie, fde;
+
+	gen_init(&g, 0, 0x40000);
+	cie = CIE(&g, "zR", 1, CIE_X86);
+	patch_u32(&g, cie, 0x1000);
+	check_unusable(g.b, g.n, "a CIE's length past the section");
+	check_unusable((const uint8_t[]){ 0x10, 0, 0 }, 3, "three bytes");
+	check_unusable((const uint8_t[]){ 0xff, 0xff, 0xff, 0xff, 0x10, 0, 0, 0 }, 8,
+		       "a 64-bit length cut short");
+
+	gen_good(&g, 0);
+	fde = FDE(&g, 0x1100, 0x10, DW_CFA_nop);
+	patch_u32(&g, fde, 0x100);
+	check_rejected(&g, PR_CFI_REJ_TRUNCATED, 1, "an FDE's length past the section");
+
+	gen_good(&g, 0);
+	put_le(&g, 0, 2);
+	check_rejected(&g, PR_CFI_REJ_TRUNCATED, 1, "two bytes after the last FDE");
+}
+
+/* FDEs whose contents run past their length. */
+void test_cfi_reject_truncated_fde(void)
+{
+	struct gen g;
+	size_t fde;
+
+	/* operands: entries left unpadded, so nothing follows them */
+	gen_good(&g, 0);
+	g.nopad = true;
+	FDE(&g, 0x1100, 0x10, DW_CFA_advance_loc4, 0x01, 0x00);
+	FDE(&g, 0x1200, 0x10, DW_CFA_def_cfa_offset, 0x80);
+	FDE(&g, 0x1300, 0x10, DW_CFA_def_cfa_expression, 10, DW_OP_breg0 + RSP, 8);
+	FDE(&g, 0x1400, 0x10, DW_CFA_expression, RBP, 5, DW_OP_breg0 + RSP);
+	FDE(&g, 0x1500, 0x10, DW_CFA_offset | RBP);
+	gen_end(&g);
+	check_rejected(&g, PR_CFI_REJ_TRUNCATED, 5, "operands past their FDE");
+
+	/* ending inside its pc range field */
+	gen_good(&g, 0);
+	g.nopad = true;
+	fde = gen_fde(&g, 0x1100, 0x10, NULL, 0);
+	g.n = fde + 12;
+	patch_u32(&g, fde, 8);
+	gen_end(&g);
+	check_rejected(&g, PR_CFI_REJ_TRUNCATED, 1, "an FDE shorter than its header");
+
+	gen_good(&g, 0);
+	fde = FDE(&g, 0x1100, 0x10, DW_CFA_nop);
+	g.b[fde + 16] = 0x40;
+	gen_end(&g);
+	check_rejected(&g, PR_CFI_REJ_TRUNCATED, 1, "an FDE's augmentation data past its end");
+}
+
+/* CIEs cut short: after the id, inside the augmentation string, and with
+ * augmentation data longer than the CIE. Their FDEs are rejected. */
+void test_cfi_reject_truncated_cie(void)
+{
+	struct gen g;
+	size_t cie;
+
+	gen_good(&g, 0);
+	g.cie = g.n;
+	put_le(&g, 4, 4);
+	put_le(&g, 0, 4);
+	FDE(&g, 0x1100, 0x10, DW_CFA_nop);
+	gen_end(&g);
+	check_rejected(&g, PR_CFI_REJ_TRUNCATED, 1, "a CIE of only its id");
+
+	gen_good(&g, 0);
+	g.cie = g.n;
+	put_le(&g, 7, 4);
+	put_le(&g, 0, 4);
+	put(&g, "\1zR", 3);
+	FDE(&g, 0x1200, 0x10, DW_CFA_nop);
+	gen_end(&g);
+	check_rejected(&g, PR_CFI_REJ_TRUNCATED, 1, "an augmentation string without its NUL");
+
+	gen_good(&g, 0);
+	cie = CIE(&g, "zR", 1, CIE_X86);
+	g.b[cie + 15] = 0x40;
+	FDE(&g, 0x1300, 0x10, DW_CFA_nop);
+	gen_end(&g);
+	check_rejected(&g, PR_CFI_REJ_TRUNCATED, 1, "augmentation data past the CIE");
+}
+
+/* A word a child writes and its parent reads after it died: how far the
+ * child got. */
+static uint32_t *shared_word(void)
+{
+	uint32_t *w =
+		mmap(NULL, sizeof(*w), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (!ASSERT_TRUE(w != MAP_FAILED, "mmap a shared word"))
+		return NULL;
+	*w = UINT32_MAX;
+	return w;
+}
+
+static int build_prefixes(void *arg)
+{
+	struct pr_cfi_build_stats st;
+	uint32_t *at = arg;
+	struct pr_cfi_table t;
+	int version, err;
+	struct gen g;
+	size_t len;
+
+	for (version = 0; version < 2; version++) {
+		gen_rich(&g, version);
+		for (len = 0; len < g.n; len++) {
+			*at = version << 16 | len;
+			err = build_bytes(g.b, len, g.vaddr, version, NULL, 0, &t, &st);
+			if (!ASSERT_TRUE(err == 0 || err == -EINVAL,
+					 "a prefix builds or is -EINVAL") ||
+			    !ASSERT_TRUE(sorted(&t), "a prefix's rows sorted")) {
+				printf("  prefix of %zu bytes (of %zu), debug_frame %d: %d\n", len,
+				       g.n, version, err);
+				return 1;
+			}
+			pr_cfi_free(&t);
+		}
+	}
+	*at = UINT32_MAX;
+	return 0;
+}
+
+/* Every prefix of a valid section, of each flavour: a truncation at any
+ * byte. In a child, where an abort names the prefix. */
+void test_cfi_prefixes(void)
+{
+	uint32_t *at = shared_word();
+
+	if (!at)
+		return;
+	if (!in_child(build_prefixes, at, "every prefix handled") && *at != UINT32_MAX)
+		printf("  died on the prefix of %u bytes, debug_frame %u\n", *at & 0xffff,
+		       *at >> 16);
+	munmap(at, sizeof(*at));
+}
+
+static int build_empty(void *arg)
+{
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t;
+	bool ok;
+
+	(void)arg;
+	ok = ASSERT_OK(build_bytes((const uint8_t[]){ 0, 0, 0, 0 }, 4, 0, false, NULL, 0, &t, &st),
+		       "only a terminator") &&
+	     ASSERT_EQ(t.n, 0, "rows of only a terminator") &&
+	     ASSERT_EQ(rejected(&st), 0, "rejected");
+	pr_cfi_free(&t);
+	ok = ASSERT_OK(build_bytes(NULL, 0, 0, false, NULL, 0, &t, &st), "an empty section") &&
+	     ASSERT_EQ(t.n, 0, "rows of an empty section") && ok;
+	pr_cfi_free(&t);
+	return !ok;
+}
+
+/* The zero length that ends .eh_frame; sections with no entries (in a
+ * child: nothing to sort must not reach qsort with a NULL base). */
+void test_cfi_terminator(void)
+{
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t;
+	struct gen g;
+
+	gen_good(&g, 0);
+	gen_end(&g);
+	if (ASSERT_OK(build(&g, &t, &st), "build")) {
+		ASSERT_EQ(st.cies, 1, "cies");
+		ASSERT_EQ(st.fdes, 1, "fdes");
+		ASSERT_EQ(rejected(&st), 0, "a terminator is no entry");
+		CHECK_WANTS(&t, SP(0x1000, 8), SP(0x100f, 16), GAP(0x1010));
+		pr_cfi_free(&t);
+	}
+	in_child(build_empty, NULL, "sections with no entries");
+}
