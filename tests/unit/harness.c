@@ -141,7 +141,9 @@
 	X(cfi_reject_truncated_cie)		\
 	X(cfi_prefixes)				\
 	X(cfi_factored_overflow)		\
-	X(cfi_terminator)
+	X(cfi_terminator)			\
+	X(cfi_gaps)				\
+	X(cfi_segments)
 /* clang-format on */
 
 #define DECLARE(n) void test_##n(void);

@@ -1368,3 +1368,73 @@ void test_cfi_terminator(void)
 	}
 	in_child(build_empty, NULL, "sections with no entries");
 }
+
+/* ---- lookups ------------------------------------------------------------------- */
+
+void test_cfi_gaps(void)
+{
+	struct pr_cfi_build_stats st;
+	const struct pr_cfi_row *r;
+	struct pr_cfi_table t;
+	struct gen g;
+
+	gen_init(&g, 0, 0x40000);
+	CIE(&g, "zR", 1, CIE_X86);
+	FDE(&g, 0x1020, 0x10, DW_CFA_advance_loc | 1, DW_CFA_def_cfa_offset, 32);
+	FDE(&g, 0x1010, 0, DW_CFA_nop); /* empty: nothing to say */
+	FDE(&g, 0x1000, 0x10, DW_CFA_advance_loc | 1, DW_CFA_def_cfa_offset, 16);
+	gen_end(&g);
+	if (!ASSERT_OK(build(&g, &t, &st), "build"))
+		return;
+	ASSERT_EQ(rejected(&st), 0, "rejected");
+	check_sorted(&t);
+	r = pr_cfi_find(&t, 0xfff);
+	ASSERT_TRUE(!r || (r->cfa == PR_CFA_INVALID && !(r->flags & PR_CFI_UNSUPPORTED)),
+		    "before the first FDE: NULL or a gap");
+	r = pr_cfi_find(&t, 0);
+	ASSERT_TRUE(!r || (r->cfa == PR_CFA_INVALID && !(r->flags & PR_CFI_UNSUPPORTED)),
+		    "at 0: NULL or a gap");
+	CHECK_WANTS(&t, SP(0x1000, 8), SP(0x100f, 16), GAP(0x1010), GAP(0x101f), SP(0x1020, 8),
+		    SP(0x1021, 32), SP(0x102f, 32), GAP(0x1030), GAP(0xffffffff), GAP(0x100001000),
+		    GAP(UINT64_MAX));
+	pr_cfi_free(&t);
+}
+
+/* With segments rows are keyed by file offset, whatever each segment's
+ * vaddr - offset; FDEs outside them, or past 4 GiB, are rejected. */
+void test_cfi_segments(void)
+{
+	const struct pr_cfi_seg segs[] = {
+		{ .vaddr = 0x401000, .off = 0x1000, .size = 0x1000 },
+		{ .vaddr = 0x603000, .off = 0x3000, .size = 0x1000 },
+	};
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t;
+	struct gen g;
+
+	gen_init(&g, 0, 0x604000);
+	CIE(&g, "zR", 1, CIE_X86);
+	FDE(&g, 0x401100, 0x10, DW_CFA_advance_loc | 1, DW_CFA_def_cfa_offset, 16);
+	FDE(&g, 0x603100, 0x10, DW_CFA_advance_loc | 2, DW_CFA_def_cfa_offset, 24);
+	FDE(&g, 0x500000, 0x10, DW_CFA_nop); /* in no segment */
+	FDE(&g, 0x401ff0, 0x20, DW_CFA_nop); /* past its segment's end */
+	gen_end(&g);
+	if (!ASSERT_OK(build_segs(&g, segs, 2, &t, &st), "build"))
+		return;
+	ASSERT_EQ(st.rejected[PR_CFI_REJ_RANGE], 2, "rejected: range");
+	check_sorted(&t);
+	CHECK_WANTS(&t, SP(0x1100, 8), SP(0x1101, 16), GAP(0x1110), GAP(0x2000), SP(0x3100, 8),
+		    SP(0x3102, 24), SP(0x310f, 24), GAP(0x3110), GAP(0x401100), GAP(0x603100));
+	pr_cfi_free(&t);
+
+	/* no segments: vaddrs, which must fit the rows' 32 bits */
+	gen_init(&g, 4, 0);
+	CIE(&g, "", 1, CIE_X86);
+	FDE(&g, 0xffff0000, 0x10, DW_CFA_advance_loc | 1, DW_CFA_def_cfa_offset, 16);
+	FDE(&g, 0x100001000, 0x10, DW_CFA_nop);
+	if (!ASSERT_OK(build(&g, &t, &st), "build without segments"))
+		return;
+	ASSERT_EQ(st.rejected[PR_CFI_REJ_RANGE], 1, "rejected past 4 GiB");
+	CHECK_WANTS(&t, SP(0xffff0000, 8), SP(0xffff0001, 16), GAP(0xffff0010), GAP(0x100001000));
+	pr_cfi_free(&t);
+}
