@@ -143,7 +143,10 @@
 	X(cfi_factored_overflow)		\
 	X(cfi_terminator)			\
 	X(cfi_gaps)				\
-	X(cfi_segments)
+	X(cfi_segments)				\
+	X(cfi_libc_vs_readelf)			\
+	X(cfi_python_vs_readelf)		\
+	X(cfi_fixture_vs_readelf)
 /* clang-format on */
 
 #define DECLARE(n) void test_##n(void);

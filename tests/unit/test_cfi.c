@@ -1438,3 +1438,496 @@ void test_cfi_segments(void)
 	CHECK_WANTS(&t, SP(0xffff0000, 8), SP(0xffff0001, 16), GAP(0xffff0010), GAP(0x100001000));
 	pr_cfi_free(&t);
 }
+
+/* ---- real binaries, against binutils ---------------------------------------------- */
+
+/* readelf --debug-dump=frames-interp of one section, row by row, against
+ * the table built from the same file. A row's rule holds from its LOC up
+ * to the next row's (or the FDE's end): both ends are looked up. */
+struct cmp {
+	const struct pr_cfi_table *t;
+	GElf_Phdr exec[8];
+	size_t nexec;
+	/* the CIE rows by section offset, for FDEs that print no table */
+	struct {
+		unsigned long off;
+		char cfa[32], rbp[32], ra[32];
+	} cies[16];
+	size_t ncies;
+	/* the FDE being read and its last row, not yet compared */
+	unsigned long cie, pc, end;
+	bool in_fde, in_cie, fde_rows;
+	int rbp_col, ra_col;
+	unsigned long loc;
+	char cfa[32], rbp[32], ra[32];
+	bool pending;
+	/* rows looked up: plain rsp/rbp CFA, CFA in another register, CFA
+	 * expression, return address in a register; then outside the
+	 * executable segments */
+	unsigned plain, plain_ok, reg, reg_ok, exp, exp_ok, ra_lost, ra_lost_ok, outside;
+	unsigned exp_kinds[PR_CFA_PLT + 1];
+	unsigned fdes, shown;
+};
+
+static bool to_off(const struct cmp *c, uint64_t vaddr, uint64_t *off)
+{
+	size_t i;
+
+	for (i = 0; i < c->nexec; i++) {
+		const GElf_Phdr *p = &c->exec[i];
+
+		if (vaddr >= p->p_vaddr && vaddr < p->p_vaddr + p->p_filesz) {
+			*off = vaddr - p->p_vaddr + p->p_offset;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A register column as a rule: "c-16" saved at CFA-16, "v-16" the value
+ * CFA-16, "u" or "s" (or no column) unchanged, "rN" in another register
+ * (lost to us); false for "exp", which says too little. */
+static bool col_rule(const char *s, uint8_t *rule, int *off)
+{
+	*off = 0;
+	if (!*s || !strcmp(s, "u") || !strcmp(s, "s"))
+		*rule = PR_REG_SAME;
+	else if (s[0] == 'c' || s[0] == 'v')
+		*rule = s[0] == 'c' ? PR_REG_AT_CFA : PR_REG_VAL_CFA, *off = atoi(s + 1);
+	else if (s[0] == 'r')
+		*rule = PR_REG_UNDEFINED;
+	else
+		return false;
+	return true;
+}
+
+static void show(struct cmp *c, uint64_t vaddr, const struct pr_cfi_row *r)
+{
+	if (c->shown++ >= 12)
+		return;
+	printf("  %#" PRIx64 ": readelf cfa %s rbp %s ra %s; row ", vaddr, c->cfa,
+	       *c->rbp ? c->rbp : "-", c->ra);
+	if (r)
+		printf("at %#x cfa %u%+d rbp %u%+d ra %u%+d flags %#x\n", r->pc, r->cfa, r->cfa_off,
+		       r->rbp, r->rbp_off, r->ra, r->ra_off, r->flags);
+	else
+		printf("NULL\n");
+}
+
+/* readelf's plain CFA reg+cfa_off, return address at CFA+ra_off, and its
+ * rbp column (unless "exp", which says too little) against r. */
+static bool plain_agrees(const struct cmp *c, const struct pr_cfi_row *r, const char *reg,
+			 int cfa_off, int ra_off)
+{
+	uint8_t rbp;
+	int rbp_off;
+
+	if (!r || r->cfa != (!strcmp(reg, "rsp") ? PR_CFA_SP : PR_CFA_BP) ||
+	    r->cfa_off != cfa_off || r->ra != PR_REG_AT_CFA || r->ra_off != ra_off)
+		return false;
+	return !col_rule(c->rbp, &rbp, &rbp_off) ||
+	       (r->rbp == rbp && (!has_off(rbp) || r->rbp_off == rbp_off));
+}
+
+static bool tally(unsigned *n, unsigned *ok, bool agrees)
+{
+	(*n)++;
+	*ok += agrees;
+	return agrees;
+}
+
+/* Whether the row at vaddr agrees with readelf's cfa, rbp and ra columns. */
+static void compare_at(struct cmp *c, uint64_t vaddr)
+{
+	const struct pr_cfi_row *r;
+	uint8_t ra = PR_REG_SAME;
+	int ra_off, cfa_off = 0;
+	char reg[8] = "";
+	bool plain, unsup, ok;
+	uint64_t off;
+
+	if (!to_off(c, vaddr, &off)) {
+		c->outside++;
+		return;
+	}
+	r = pr_cfi_find(c->t, off);
+	unsup = r && r->cfa == PR_CFA_INVALID && (r->flags & PR_CFI_UNSUPPORTED);
+	plain = sscanf(c->cfa, "%7[a-z0-9]%d", reg, &cfa_off) == 2 &&
+		(!strcmp(reg, "rsp") || !strcmp(reg, "rbp"));
+	if (!strcmp(c->ra, "exp") || !strcmp(c->cfa, "exp")) {
+		/* an expression: a rule we know, or INVALID; never rsp/rbp + N */
+		ok = tally(&c->exp, &c->exp_ok,
+			   r && r->cfa != PR_CFA_SP && r->cfa != PR_CFA_BP &&
+				   (r->cfa != PR_CFA_INVALID || unsup));
+		if (r && r->cfa <= PR_CFA_PLT)
+			c->exp_kinds[r->cfa]++;
+	} else if (col_rule(c->ra, &ra, &ra_off) && ra == PR_REG_AT_CFA && plain) {
+		ok = tally(&c->plain, &c->plain_ok, plain_agrees(c, r, reg, cfa_off, ra_off));
+	} else if (!strcmp(c->ra, "u")) {
+		/* the outermost frame, whatever its CFA */
+		ok = tally(&c->plain, &c->plain_ok, r && r->ra == PR_REG_UNDEFINED);
+	} else if (ra == PR_REG_AT_CFA) {
+		ok = tally(&c->reg, &c->reg_ok, unsup); /* the CFA in another register */
+	} else {
+		ok = tally(&c->ra_lost, &c->ra_lost_ok, unsup); /* ra in a register */
+	}
+	if (!ok)
+		show(c, vaddr, r);
+}
+
+/* The last row read holds up to end. */
+static void flush_row(struct cmp *c, unsigned long end)
+{
+	if (!c->pending)
+		return;
+	c->pending = false;
+	if (c->loc < c->pc || c->loc >= c->end)
+		return;
+	compare_at(c, c->loc);
+	if (end > c->loc + 1)
+		compare_at(c, end - 1);
+}
+
+/* An FDE with no table of its own runs on its CIE's row. */
+static void flush_fde(struct cmp *c)
+{
+	size_t i;
+
+	flush_row(c, c->end);
+	if (!c->in_fde || c->fde_rows || c->pc >= c->end)
+		return;
+	for (i = 0; i < c->ncies && c->cies[i].off != c->cie; i++)
+		;
+	/* a CIE with no instructions (glibc's "zRS") prints no row */
+	if (i == c->ncies)
+		return;
+	memcpy(c->cfa, c->cies[i].cfa, sizeof(c->cfa));
+	memcpy(c->rbp, c->cies[i].rbp, sizeof(c->rbp));
+	memcpy(c->ra, c->cies[i].ra, sizeof(c->ra));
+	c->loc = c->pc;
+	c->pending = true;
+	flush_row(c, c->end);
+}
+
+static void read_header(struct cmp *c, char *line)
+{
+	char *tok, *save = NULL;
+	int i = 0;
+
+	c->rbp_col = c->ra_col = -1;
+	for (tok = strtok_r(line, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save), i++) {
+		if (!strcmp(tok, "rbp"))
+			c->rbp_col = i;
+		if (!strcmp(tok, "ra"))
+			c->ra_col = i;
+	}
+}
+
+static void read_row(struct cmp *c, char *line)
+{
+	char *tok, *save = NULL, *cols[32];
+	unsigned long loc;
+	int n = 0;
+
+	/* a register column reads "r1 (rdx)": the name in parentheses is no column */
+	for (tok = strtok_r(line, " \t\n", &save); tok && n < 32;
+	     tok = strtok_r(NULL, " \t\n", &save))
+		if (tok[0] != '(')
+			cols[n++] = tok;
+	if (n < 2 || c->ra_col < 0 || c->ra_col >= n)
+		return;
+	loc = strtoul(cols[0], NULL, 16);
+	if (c->in_cie && c->ncies < 16) {
+		c->cies[c->ncies].off = c->cie;
+		snprintf(c->cies[c->ncies].cfa, 32, "%s", cols[1]);
+		snprintf(c->cies[c->ncies].rbp, 32, "%s", c->rbp_col > 0 ? cols[c->rbp_col] : "");
+		snprintf(c->cies[c->ncies++].ra, 32, "%s", cols[c->ra_col]);
+		return;
+	}
+	if (!c->in_fde)
+		return;
+	/* of rows at one LOC (an advance by 0) the last holds */
+	if (!c->pending || loc != c->loc)
+		flush_row(c, loc);
+	c->fde_rows = true;
+	c->loc = loc;
+	snprintf(c->cfa, 32, "%s", cols[1]);
+	snprintf(c->rbp, 32, "%s", c->rbp_col > 0 ? cols[c->rbp_col] : "");
+	snprintf(c->ra, 32, "%s", cols[c->ra_col]);
+	c->pending = true;
+}
+
+/* Feeds readelf's view of section sec in path through c. */
+static bool compare_readelf(struct cmp *c, const char *path, const char *sec)
+{
+	char cmd[512], line[1024], want[64];
+	unsigned long a, b, off;
+	bool in_sec = false;
+	FILE *f;
+
+	/* not following .gnu_debuglink: a debuginfo file's .eh_frame is NOBITS,
+	 * and readelf fails on it */
+	snprintf(cmd, sizeof(cmd),
+		 "readelf --debug-dump=frames-interp --debug-dump=no-follow-links '%s' 2>/dev/null",
+		 path);
+	snprintf(want, sizeof(want), "Contents of the %s section", sec);
+	f = popen(cmd, "r");
+	if (!ASSERT_TRUE(f, "popen readelf"))
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Contents of the ", 16)) {
+			flush_fde(c);
+			c->in_fde = c->in_cie = false;
+			in_sec = !strncmp(line, want, strlen(want));
+		} else if (!in_sec) {
+			continue;
+		} else if (sscanf(line, "%lx %lx %lx CIE", &off, &a, &b) == 3 &&
+			   strstr(line, " CIE")) {
+			flush_fde(c);
+			c->in_fde = false;
+			c->in_cie = true;
+			c->cie = off;
+		} else if (strstr(line, " FDE cie=")) {
+			flush_fde(c);
+			c->in_cie = false;
+			c->in_fde = sscanf(strstr(line, "cie="), "cie=%lx pc=%lx..%lx", &c->cie,
+					   &c->pc, &c->end) == 3;
+			c->fde_rows = false;
+			c->fdes++;
+		} else if (strstr(line, "LOC") && strstr(line, "CFA")) {
+			read_header(c, line);
+		} else if (strlen(line) > 17 && line[16] == ' ' &&
+			   strspn(line, "0123456789abcdef") == 16) {
+			read_row(c, line);
+		}
+	}
+	flush_fde(c);
+	return ASSERT_OK(pclose(f), "readelf exit status");
+}
+
+static Elf *open_elf(const char *path, int *fd)
+{
+	Elf *elf = NULL;
+
+	elf_version(EV_CURRENT);
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd >= 0)
+		elf = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
+	if (!ASSERT_TRUE(elf, path) && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return elf;
+}
+
+static void close_elf(Elf *elf, int fd)
+{
+	elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void read_exec_loads(struct cmp *c, Elf *elf)
+{
+	size_t n = 0, i;
+	GElf_Phdr ph;
+
+	elf_getphdrnum(elf, &n);
+	for (i = 0; i < n && c->nexec < 8; i++)
+		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X))
+			c->exec[c->nexec++] = ph;
+}
+
+static void print_cmp(const struct cmp *c, const char *what, const struct pr_cfi_build_stats *st)
+{
+	printf("  # %s: %u FDEs, %u rows (%u invalid); looked up %u, matched %u: plain rsp/rbp "
+	       "%u/%u, CFA in another register %u/%u, return address in a register %u/%u, "
+	       "expressions %u/%u (PLT %u, DEREF_SP %u, DEREF_BP %u, INVALID %u); %u outside "
+	       "the executable segments; rejected %u\n",
+	       what, c->fdes, st->rows, st->invalid_rows, c->plain + c->reg + c->ra_lost + c->exp,
+	       c->plain_ok + c->reg_ok + c->ra_lost_ok + c->exp_ok, c->plain_ok, c->plain,
+	       c->reg_ok, c->reg, c->ra_lost_ok, c->ra_lost, c->exp_ok, c->exp,
+	       c->exp_kinds[PR_CFA_PLT], c->exp_kinds[PR_CFA_DEREF_SP],
+	       c->exp_kinds[PR_CFA_DEREF_BP], c->exp_kinds[PR_CFA_INVALID], c->outside,
+	       rejected(st));
+}
+
+/* Builds path's table and compares it with readelf's view of sec. */
+static bool check_binary(const char *path, const char *sec, struct cmp *c, struct pr_cfi_table *t,
+			 struct pr_cfi_build_stats *st)
+{
+	int fd = -1;
+	Elf *elf = open_elf(path, &fd);
+	bool ok = false;
+
+	*c = (struct cmp){ .t = t };
+	*st = (struct pr_cfi_build_stats){ .cies = 0 };
+	*t = (struct pr_cfi_table){ .n = 0 };
+	if (!elf)
+		return false;
+	read_exec_loads(c, elf);
+	if (ASSERT_OK(pr_cfi_build_elf(elf, NULL, t, st), "pr_cfi_build_elf") &&
+	    ASSERT_TRUE(sorted(t), "rows sorted") && compare_readelf(c, path, sec)) {
+		print_cmp(c, path, st);
+		ASSERT_EQ(c->fdes, st->fdes, "FDEs readelf and the builder saw");
+		ASSERT_EQ(c->plain_ok, c->plain, "plain rsp/rbp rows that match readelf");
+		ASSERT_EQ(c->reg_ok, c->reg, "rows with the CFA in another register INVALID");
+		ASSERT_EQ(c->ra_lost_ok, c->ra_lost, "rows with ra in a register INVALID");
+		ASSERT_EQ(c->exp_ok, c->exp, "expression rows not plain");
+		ok = true;
+	}
+	close_elf(elf, fd);
+	return ok;
+}
+
+void test_cfi_libc_vs_readelf(void)
+{
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t;
+	struct cmp c;
+	size_t i, plt = 0, sig = 0;
+
+	if (!check_binary(LIBC, ".eh_frame", &c, &t, &st))
+		goto out;
+	for (i = 0; i < c.nexec; i++)
+		printf("  # libc executable PT_LOAD: vaddr %#" PRIx64 " offset %#" PRIx64 "\n",
+		       (uint64_t)c.exec[i].p_vaddr, (uint64_t)c.exec[i].p_offset);
+	ASSERT_TRUE(c.plain > 10000, "libc: more than 10000 plain rows compared");
+	ASSERT_EQ(rejected(&st), 0, "libc: FDEs rejected");
+	for (i = 0; i < t.n; i++) {
+		plt += t.rows[i].cfa == PR_CFA_PLT;
+		sig += t.rows[i].cfa == PR_CFA_DEREF_SP && (t.rows[i].flags & PR_CFI_SIGNAL) &&
+		       t.rows[i].cfa_off == 160 && t.rows[i].ra == PR_REG_AT_SP &&
+		       t.rows[i].ra_off == 168;
+	}
+	ASSERT_TRUE(plt >= 1, "libc: its .plt row");
+	ASSERT_EQ(sig, 1, "libc: __restore_rt's row");
+out:
+	pr_cfi_free(&t);
+}
+
+/* A big non-PIE binary: rows keyed by offset, 0x400000 below the vaddrs. */
+void test_cfi_python_vs_readelf(void)
+{
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t = { .n = 0 };
+	struct cmp c;
+
+	if (access(PYTHON, R_OK)) {
+		test__skip("no " PYTHON);
+		return;
+	}
+	if (check_binary(PYTHON, ".eh_frame", &c, &t, &st)) {
+		ASSERT_TRUE(c.plain > 10000, "python: more than 10000 plain rows compared");
+		ASSERT_EQ(rejected(&st), 0, "python: FDEs rejected");
+	}
+	pr_cfi_free(&t);
+}
+
+/* Built here, not by the Makefile: fixtures there keep frame pointers.
+ * Without libc, so that a .debug_frame build carries no .eh_frame of crt
+ * files. drap() realigns its stack through r10 (GCC's DRAP). */
+static const char fixture_src[] =
+	"typedef unsigned long u64;\n"
+	"static volatile u64 sink;\n"
+	"__attribute__((noinline)) u64 leaf(u64 a) { return a * 3 + 1; }\n"
+	"__attribute__((noinline)) u64 pushes(u64 a, u64 b, u64 c, u64 d)\n"
+	"{\n"
+	"	u64 r = 0;\n"
+	"	for (u64 i = 0; i < a; i++) { r += leaf(i ^ b) * c; r ^= leaf(r + d); sink = r; }\n"
+	"	return r;\n"
+	"}\n"
+	"__attribute__((noinline)) u64 vla(u64 n)\n"
+	"{\n"
+	"	volatile char *p = __builtin_alloca(n);\n"
+	"	p[0] = 1; p[n - 1] = 2;\n"
+	"	return leaf(p[0] + p[n - 1]);\n"
+	"}\n"
+	"__attribute__((noinline)) u64 drap(u64 n)\n"
+	"{\n"
+	"	volatile u64 buf[8] __attribute__((aligned(64)));\n"
+	"	volatile char *p = __builtin_alloca(n);\n"
+	"	buf[n & 7] = n; p[0] = 1;\n"
+	"	return leaf(buf[n & 7] + p[0]);\n"
+	"}\n"
+	"__attribute__((noinline)) u64 recurse(u64 n) { return n ? recurse(n - 1) + leaf(n) : 0; }\n"
+	"void _start(void)\n"
+	"{\n"
+	"	u64 r = pushes(3, 4, 5, 6) + vla(16) + drap(24) + recurse(4);\n"
+	"	__asm__ volatile(\"mov $60, %%eax; syscall\" :: \"D\"(r & 0) : \"memory\");\n"
+	"	__builtin_unreachable();\n"
+	"}\n";
+
+static bool run_cmd(const char *cmd)
+{
+	int status = system(cmd);
+
+	if (status != 0)
+		printf("  %s: status %d\n", cmd, status);
+	return ASSERT_EQ(status, 0, "command");
+}
+
+/* Every row an -O2 -fomit-frame-pointer build has: rsp and rbp CFAs, r10
+ * during realignment, *(rbp-8) after it. */
+static void check_fixture(const char *path, const char *sec, struct pr_cfi_table *t)
+{
+	struct pr_cfi_build_stats st;
+	struct cmp c;
+
+	if (!check_binary(path, sec, &c, t, &st))
+		return;
+	ASSERT_EQ(rejected(&st), 0, "rejected");
+	ASSERT_TRUE(c.plain >= 20, "plain rows compared");
+	ASSERT_TRUE(c.reg >= 1, "rows with the CFA in r10 compared");
+	ASSERT_TRUE(c.exp >= 1, "realigned rows compared");
+	ASSERT_EQ(c.exp_kinds[PR_CFA_DEREF_BP], c.exp, "realigned rows are *(rbp + off)");
+	ASSERT_TRUE(st.invalid_rows >= 1, "r10 rows counted");
+}
+
+void test_cfi_fixture_vs_readelf(void)
+{
+	char dir[64], src[256], cmd[512], eh[300], dbg[300], strip[300], debug[300];
+	struct pr_cfi_table teh = { .n = 0 }, tdbg = { .n = 0 }, tsplit = { .n = 0 };
+	struct pr_cfi_build_stats st = { .cies = 0 };
+	int fd1 = -1, fd2 = -1;
+	Elf *e1 = NULL, *e2 = NULL;
+
+	if (!test_mkdtemp(dir) ||
+	    !test_write_file(dir, "fx.c", fixture_src, sizeof(fixture_src) - 1, src))
+		goto out;
+	snprintf(eh, sizeof(eh), "%s/fx-eh", dir);
+	snprintf(dbg, sizeof(dbg), "%s/fx-dbg", dir);
+	snprintf(strip, sizeof(strip), "%s/fx-stripped", dir);
+	snprintf(debug, sizeof(debug), "%s/fx.debug", dir);
+	snprintf(
+		cmd, sizeof(cmd),
+		"set -e; cd '%s'; F='-O2 -fomit-frame-pointer -fno-stack-protector -nostdlib -static'; "
+		"cc $F -o fx-eh fx.c; cc $F -fno-asynchronous-unwind-tables -g -o fx-dbg fx.c; "
+		"objcopy --only-keep-debug fx-dbg fx.debug; objcopy --strip-debug fx-dbg fx-stripped",
+		dir);
+	if (!run_cmd(cmd))
+		goto out;
+	printf("  # .eh_frame\n");
+	check_fixture(eh, ".eh_frame", &teh);
+	printf("  # .debug_frame\n");
+	check_fixture(dbg, ".debug_frame", &tdbg);
+	/* stripped, its .debug_frame in separate debuginfo: the same rows */
+	e1 = open_elf(strip, &fd1);
+	e2 = open_elf(debug, &fd2);
+	if (!e1 || !e2)
+		goto out;
+	if (ASSERT_OK(pr_cfi_build_elf(e1, NULL, &tsplit, &st), "stripped alone"))
+		ASSERT_EQ(tsplit.n, 0, "rows of the stripped binary alone");
+	pr_cfi_free(&tsplit);
+	if (ASSERT_OK(pr_cfi_build_elf(e1, e2, &tsplit, &st), "stripped + debuginfo") &&
+	    ASSERT_EQ(tsplit.n, tdbg.n, "rows from separate debuginfo") && tdbg.n)
+		ASSERT_OK(memcmp(tsplit.rows, tdbg.rows, tdbg.n * sizeof(*tdbg.rows)),
+			  "the same rows as from the unstripped binary");
+out:
+	close_elf(e1, fd1);
+	close_elf(e2, fd2);
+	pr_cfi_free(&teh);
+	pr_cfi_free(&tdbg);
+	pr_cfi_free(&tsplit);
+	test_rmdir(dir);
+}
