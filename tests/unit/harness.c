@@ -146,7 +146,8 @@
 	X(cfi_segments)				\
 	X(cfi_libc_vs_readelf)			\
 	X(cfi_python_vs_readelf)		\
-	X(cfi_fixture_vs_readelf)
+	X(cfi_fixture_vs_readelf)		\
+	X(cfi_fuzz)
 /* clang-format on */
 
 #define DECLARE(n) void test_##n(void);

@@ -1931,3 +1931,153 @@ out:
 	pr_cfi_free(&tsplit);
 	test_rmdir(dir);
 }
+
+/* ---- mutations ----------------------------------------------------------------- */
+
+#define FUZZ_SEED 0x5eedcf1ull
+#define FUZZ_RUNS 2000
+
+static uint64_t next_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Mutation i of seed section g into out; its length. The same i always
+ * gives the same bytes, so a failure can be shown again. */
+static size_t mutate(const struct gen *g, uint64_t i, uint8_t *out)
+{
+	static const uint32_t words[] = {
+		0, 1, 4, 7, 8, 0x7f, 0x80, 0xff, 0x7fffffff, 0x80000000, 0xfffffff0, 0xffffffff
+	};
+	static const uint8_t ops[] = { 0x01, 0x04, 0x0a, 0x0b, 0x0c, 0x0f, 0x10, 0x16,
+				       0x2e, 0x3f, 0x7f, 0x80, 0xbf, 0xc0, 0xff };
+	uint64_t s = FUZZ_SEED ^ (i + 1) * 0x9e3779b97f4a7c15ull;
+	size_t n = g->n, k, m, at;
+	uint32_t w;
+
+	memcpy(out, g->b, n);
+	for (k = 1 + next_rand(&s) % 4; k-- && n > 4;) {
+		at = next_rand(&s) % n;
+		switch (next_rand(&s) % 6) {
+		case 0:
+			out[at] = next_rand(&s);
+			break;
+		case 1:
+			out[at] ^= 1 << (next_rand(&s) % 8);
+			break;
+		case 2:
+			w = words[next_rand(&s) % (sizeof(words) / sizeof(words[0]))];
+			at = at > n - 4 ? n - 4 : at;
+			memcpy(out + at, &w, 4);
+			break;
+		case 3:
+			out[at] = ops[next_rand(&s) % sizeof(ops)];
+			break;
+		case 4:
+			n = at + 1;
+			break;
+		default:
+			m = next_rand(&s) % 16;
+			m = m > n - at ? n - at : m;
+			memmove(out + next_rand(&s) % (n - m + 1), out + at, m);
+		}
+	}
+	return n;
+}
+
+struct fuzz {
+	uint32_t *current; /* shared with the parent: the mutation being built */
+	uint32_t built, einval, rows, rejected[PR_CFI_REJ_MAX];
+};
+
+/* Every row's fields are in their enums' ranges. */
+static bool rows_valid(const struct pr_cfi_table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		const struct pr_cfi_row *r = &t->rows[i];
+
+		if (r->cfa > PR_CFA_PLT || r->rbp > PR_REG_UNDEFINED || r->ra > PR_REG_UNDEFINED)
+			return false;
+	}
+	return true;
+}
+
+static void print_hex(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		printf("%s%02x", i % 32 ? " " : "\n    ", p[i]);
+	printf("\n");
+}
+
+static int fuzz_all(void *arg)
+{
+	struct fuzz *fz = arg;
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t;
+	uint8_t buf[4096];
+	unsigned failed = 0;
+	struct gen g[2];
+	uint32_t i;
+	size_t n;
+	int err, r;
+
+	gen_rich(&g[0], 0);
+	gen_rich(&g[1], 1);
+	for (i = 0; i < FUZZ_RUNS; i++) {
+		*fz->current = i;
+		n = mutate(&g[i % 2], i, buf);
+		err = build_bytes(buf, n, g[i % 2].vaddr, i % 2, NULL, 0, &t, &st);
+		fz->built += !err;
+		fz->einval += err == -EINVAL;
+		fz->rows += t.n;
+		for (r = 0; r < PR_CFI_REJ_MAX; r++)
+			fz->rejected[r] += st.rejected[r];
+		if ((err && err != -EINVAL) || !sorted(&t) || !rows_valid(&t)) {
+			if (failed++ < 5) {
+				printf("  mutation %u: build %d, %zu rows, sorted %d, valid %d:", i,
+				       err, t.n, sorted(&t), rows_valid(&t));
+				print_hex(buf, n);
+			}
+		}
+		pr_cfi_free(&t);
+	}
+	*fz->current = UINT32_MAX; /* all done */
+	printf("  # %u mutations: %u built, %u -EINVAL, %u rows; rejected: truncated %u, "
+	       "encoding %u, opcode %u, state %u, no CIE %u, range %u, overlap %u; failed %u\n",
+	       FUZZ_RUNS, fz->built, fz->einval, fz->rows, fz->rejected[PR_CFI_REJ_TRUNCATED],
+	       fz->rejected[PR_CFI_REJ_ENCODING], fz->rejected[PR_CFI_REJ_OPCODE],
+	       fz->rejected[PR_CFI_REJ_STATE], fz->rejected[PR_CFI_REJ_NO_CIE],
+	       fz->rejected[PR_CFI_REJ_RANGE], fz->rejected[PR_CFI_REJ_OVERLAP], failed);
+	return failed ? 1 : 0;
+}
+
+/* 2000 mutations (fixed seed) of a valid .eh_frame and .debug_frame: each
+ * builds or is -EINVAL, and its rows are sorted and well-formed. Under
+ * SANITIZE=1 any read outside a section aborts the child; the mutation it
+ * was on is shown. */
+void test_cfi_fuzz(void)
+{
+	uint32_t *current = shared_word();
+	struct fuzz fz = { .current = current };
+	uint8_t buf[4096];
+	struct gen g;
+	size_t n;
+
+	if (!current)
+		return;
+	if (!in_child(fuzz_all, &fz, "every mutation handled") && *current < FUZZ_RUNS) {
+		gen_rich(&g, *current % 2);
+		n = mutate(&g, *current, buf);
+		printf("  last mutation started: %u (debug_frame %u), %zu bytes:", *current,
+		       *current % 2, n);
+		print_hex(buf, n);
+	}
+	munmap(current, sizeof(*current));
+}
