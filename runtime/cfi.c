@@ -282,7 +282,9 @@ static int parse_cie(const struct pr_cfi_section *sec, const struct entry *e, st
 
 	*out = (struct cie){ .fde_enc = PE_absptr, .addr_size = 8 };
 	version = get_u8(&c);
-	if (c.bad || (version != 1 && version != 3 && version != 4))
+	if (c.bad)
+		return PR_CFI_REJ_TRUNCATED;
+	if (version != 1 && version != 3 && version != 4)
 		return PR_CFI_REJ_ENCODING;
 	aug = (const char *)c.p;
 	auglen = strnlen(aug, c.end - c.p);
@@ -862,6 +864,8 @@ int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs
 
 	out->rows = NULL;
 	out->n = 0;
+	if (st)
+		*st = (struct pr_cfi_build_stats){ 0 };
 	if (!sec->data && sec->size)
 		return -EINVAL;
 	while (next_entry(&c, sec, &e)) {
@@ -912,9 +916,6 @@ int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs
 			reject(st, PR_CFI_REJ_RANGE);
 			continue;
 		}
-		/* the hole since the previous FDE */
-		if (out->n && last_end < f->start)
-			err = push_gap(&b, last_end + b.to_row);
 		/* the FDE's first row may merge with (and so remove) the gap row
 		 * before it: keep that row to put back if the FDE is rejected */
 		mark = out->n;
@@ -966,6 +967,8 @@ const struct pr_cfi_row *pr_cfi_find(const struct pr_cfi_table *t, uint64_t pc)
 
 void pr_cfi_free(struct pr_cfi_table *t)
 {
+	if (!t)
+		return;
 	free(t->rows);
 	t->rows = NULL;
 	t->n = 0;
