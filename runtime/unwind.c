@@ -153,6 +153,10 @@ uint32_t pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, voi
 			fail = step_cfi(in, &row, &r);
 		} else if (in->mode == PR_UNWIND_DWARF) {
 			fail = PR_UW_NO_CFI;
+		} else if (r.bp_ok && r.bp == 0) {
+			/* the ABI's outermost frame: _start clears rbp */
+			complete = true;
+			break;
 		} else {
 			fail = step_fp(in, &r);
 			st->fp_frames += fail < 0;

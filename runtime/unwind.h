@@ -27,8 +27,8 @@ enum pr_unwind_where {
 };
 
 /* The row for pc in pid at time. trusted: pc is the sampled one or came
- * from an unwind row, so a miss means the maps changed (a dlopen) and may
- * read them again; a pc found by frame pointer may be garbage. */
+ * from an unwind row, so a miss most likely means the maps changed (a
+ * dlopen); a pc found by frame pointer may be garbage. */
 typedef enum pr_unwind_where (*pr_unwind_find_fn)(void *ctx, uint32_t pid, uint64_t time,
 						  uint64_t pc, bool trusted,
 						  struct pr_cfi_row *row);

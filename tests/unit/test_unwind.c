@@ -229,6 +229,9 @@ void test_unwind_fp_fallback(void)
 	ASSERT_TRUE(f.trusted[0] && !f.trusted[1], "a pc found by frame pointer is not trusted");
 	ASSERT_EQ(st.fp_frames, 1, "one frame by frame pointer");
 	ASSERT_EQ(st.complete, 1, "auto complete");
+	/* rbp = 0 marks the outermost frame (the ABI's _start clears it) */
+	ASSERT_EQ(walk(&f, PR_UNWIND_AUTO, ANON_LO + 4, 0, pcs, &st), 1, "rbp 0: frames");
+	ASSERT_EQ(st.complete, 1, "rbp 0: complete");
 	ASSERT_EQ(walk(&f, PR_UNWIND_DWARF, ANON_LO + 4, SP0 + 16, pcs, &st), 1, "dwarf frames");
 	ASSERT_EQ(st.fail[PR_UW_NO_CFI], 1, "dwarf: no_cfi");
 	ASSERT_EQ(st.truncated, 1, "dwarf truncated");
