@@ -4,7 +4,7 @@
 # tests/e2e/lib-unwind.sh: sourced after lib.sh by the t8x unwinding tests
 # (run.sh runs only tNN-*.sh, so this file is never run on its own).
 #
-# uw_profile CMD MODE [STACK_BYTES [offsets]] profiles CMD (profrun -c, 499 Hz,
+# uw_profile CMD MODE [STACK_BYTES [offsets]] profiles CMD (profrun -c, 999 Hz,
 # user stacks only) with sample{unwind=MODE} ("default" leaves the option
 # out) and sample{stack_bytes=STACK_BYTES} ("default" or empty: the
 # default). $OUT then has:
@@ -26,9 +26,9 @@
 # The uw_expect_* helpers compare shares of samples whose frames match an
 # ERE. Anchor a frame with (^|;) and (;|$): names are plain words.
 
-# 499 Hz on the one busy CPU: about 500 samples a second, so a 1-2 s run
+# 999 Hz on the one busy CPU: up to 1000 samples a second, so a 1-2 s run
 # has hundreds, and 90% leaves room for process start and vDSO samples.
-UW_HZ=499
+UW_HZ=999
 UW_MIN_SAMPLES=${UW_MIN_SAMPLES:-100}
 UW_ENV=()
 UW_ARGS=()
@@ -166,24 +166,39 @@ uw_expect_profiled() {
 		"$OUT" "$ERR"
 }
 
-# uw_expect_no_fp NAME BINARY FUNC...: none of FUNC sets up a frame pointer
-# (mov %rsp,%rbp), so only unwind tables lead through them
-uw_expect_no_fp() {
-	local name=$1 bin=$2 fn dis bad=
-	shift 2
+# uw_fp_setup BINARY FUNC: prints "yes" when FUNC sets up a frame pointer
+# (push %rbp, then mov %rsp,%rbp with no other push or rsp change between:
+# rbp then points at the saved rbp and the return address), "no" when it
+# does not, "missing" when objdump does not find it
+uw_fp_setup() {
+	objdump -d --no-show-raw-insn --disassemble="$2" "$1" 2>/dev/null | awk -v fn="<$2>:" '
+		index($0, fn) { found = 1 }
+		/push +%rbp$/ { p = 1; next }
+		/push|pop|,%rsp$/ { p = 0 }
+		p && /mov +%rsp,%rbp$/ { fp = 1 }
+		END { print !found ? "missing" : fp ? "yes" : "no" }'
+}
+
+# uw_expect_fp_setup NAME BINARY yes|no FUNC...: each FUNC does (yes) or does
+# not (no) set up a frame pointer
+uw_expect_fp_setup() {
+	local name=$1 bin=$2 want=$3 fn got bad=
+	shift 3
 	for fn in "$@"; do
-		dis=$(objdump -d --no-show-raw-insn --disassemble="$fn" "$bin" 2>/dev/null)
-		if ! grep -q "<$fn>:" <<<"$dis"; then
-			bad="$bad $fn(not found)"
-		elif grep -Eq 'mov +%rsp,%rbp' <<<"$dis"; then
-			bad="$bad $fn"
-		fi
+		got=$(uw_fp_setup "$bin" "$fn")
+		[ "$got" = "$want" ] || bad="$bad $fn($got)"
 	done
 	if [ -z "$bad" ]; then
-		pass "$name: no frame pointer set up in $*"
+		pass "$name: frame pointer set up: $want, in $*"
 	else
-		fail "$name" "frame pointer set up (or function missing) in:$bad"
+		fail "$name" "frame pointer set up, expected $want, got:$bad"
 	fi
+}
+
+# uw_expect_no_fp NAME BINARY FUNC...: none of FUNC sets up a frame
+# pointer, so only unwind tables lead through them
+uw_expect_no_fp() {
+	uw_expect_fp_setup "$1" "$2" no "${@:3}"
 }
 
 # uw_expect_sections NAME FILE WANT NOTWANT: readelf lists every section of

@@ -21,6 +21,8 @@ RUN_TIMEOUT=30
 L='libuwmixed\.so'
 
 uw_expect_no_fp "libuwmixed.so" "$FIXTURES/libuwmixed.so" lib_entry lib_middle
+uw_expect_fp_setup "uw-mixed" "$FIXTURES/uw-mixed" yes main uw_callback
+uw_expect_fp_setup "uw-mixed-nocfi" "$FIXTURES/uw-mixed-nocfi" yes main uw_callback
 uw_expect_sections "uw-mixed-nocfi: no .eh_frame, .eh_frame_hdr or .debug_frame" \
 	"$FIXTURES/uw-mixed-nocfi" "" ".eh_frame .eh_frame_hdr .debug_frame"
 
