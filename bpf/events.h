@@ -14,13 +14,15 @@
 #define PR_EVENTS_H
 
 enum pr_limits {
-	PR_ABI_VERSION = 1,
+	PR_ABI_VERSION = 2,
 	PR_COMM_LEN = 16,
 	PR_PATH_LEN = 256,
 	/* the kernel's default kernel.perf_event_max_stack */
 	PR_MAX_FRAMES = 127,
 	/* bytes of the argument block an exec event carries */
 	PR_ARGS_LEN = 512,
+	/* most user stack bytes one sample can carry (sample{stack_bytes=}) */
+	PR_USTACK_MAX = 16384,
 };
 
 enum pr_rec_type {
@@ -54,7 +56,11 @@ struct pr_hdr {
 /* Ring buffer record of one CPU sample; variable length: only the first
  * nkernel + nuser entries of addrs are sent (kernel frames first, each
  * leaf first). kerr/uerr keep bpf_get_stack's error so truncation and
- * failures are counted, not guessed. */
+ * failures are counted, not guessed.
+ *
+ * When user stacks are unwound in user space, nuser is 0 and the frames
+ * are followed by ustack_len bytes of the user stack, copied from address
+ * usp up, with the user registers the unwinder starts from. */
 struct pr_sample_raw {
 	struct pr_hdr hdr;
 	__u32 pid; /* thread-group id */
@@ -66,7 +72,17 @@ struct pr_sample_raw {
 	__s32 kerr;
 	__s32 uerr;
 	char comm[PR_COMM_LEN];
+	__u64 uip; /* user registers at the sample (the syscall's, in the kernel) */
+	__u64 usp;
+	__u64 ubp;
+	__u32 ustack_len; /* bytes of copied user stack after the frames */
+	__u32 ustack_flags; /* PR_USTACK_* */
 	__u64 addrs[2 * PR_MAX_FRAMES];
+};
+
+enum pr_ustack_flags {
+	PR_USTACK_COPIED = 1, /* the record carries user registers (and a stack copy) */
+	PR_USTACK_SHORT = 2,  /* the copy stopped early: unreadable memory above usp */
 };
 
 /* Arena record of one sample as Lua sees it: the stack is interned. */

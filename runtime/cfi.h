@@ -34,11 +34,14 @@ enum pr_reg_rule {
 	PR_REG_AT_CFA = 1,    /* saved at CFA + off */
 	PR_REG_AT_SP = 2,     /* saved at rsp + off (DW_OP_breg7 off): a signal frame's ucontext */
 	PR_REG_VAL_CFA = 3,   /* the value is CFA + off (DW_CFA_val_offset) */
-	PR_REG_UNDEFINED = 4, /* lost; for the return address: the outermost frame */
+	PR_REG_UNDEFINED = 4, /* lost; for the return address: the outermost frame (such a
+			       * row ends the stack whatever its CFA says) */
 };
 
 enum pr_cfi_row_flags {
-	PR_CFI_SIGNAL = 1, /* the FDE's CIE has the 'S' augmentation */
+	PR_CFI_SIGNAL = 1,	/* the FDE's CIE has the 'S' augmentation */
+	PR_CFI_UNSUPPORTED = 2, /* on an INVALID row: inside an FDE, a rule we cannot follow
+				 * (an INVALID row without it is a gap: no FDE covers it) */
 };
 
 struct pr_cfi_row {

@@ -41,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <libiberty/demangle.h>
+#include "cfi.h"
 #include "elfsym.h"
 #include "strpool.h"
 
@@ -84,6 +85,9 @@ struct pr_elfsym {
 	size_t ndemangled;
 	struct seg *segs;
 	size_t nsegs;
+	struct pr_cfi_table cfi;
+	bool cfi_loaded;
+	bool cfi_none; /* no unwind info: stays known while the file is the same */
 	uint64_t bytes;
 	uint64_t last_use;
 	struct pr_elfsym *next;	    /* hash chain */
@@ -118,6 +122,7 @@ struct pr_elfsyms {
 	uint64_t (*now)(void *ctx);
 	void *now_ctx;
 	uint64_t count, nneg, parses, hits, misses, bytes, unloads;
+	uint64_t cfi_builds, cfi_none, cfi_bytes;
 };
 
 static uint64_t mono_now(void *ctx)
@@ -208,6 +213,10 @@ static void unload(struct pr_elfsym *b)
 	}
 	free(b->syms);
 	free(b->segs);
+	if (t)
+		t->cfi_bytes -= b->cfi.n * sizeof(*b->cfi.rows);
+	pr_cfi_free(&b->cfi);
+	b->cfi_loaded = false;
 	b->demangled = NULL;
 	b->ndemangled = 0;
 	b->syms = NULL;
@@ -779,10 +788,15 @@ static int read_symbols(Elf *elf, struct pr_elfsym *b)
 	return err;
 }
 
+/* Symbols and unwind rows share one budget: both are per-binary caches of
+ * what the file says. */
 static void account(struct pr_elfsym *b)
 {
-	b->bytes = b->nsyms * sizeof(struct sym) + b->names.cap + b->nsegs * sizeof(struct seg);
-	b->table->bytes += b->bytes;
+	uint64_t now = b->nsyms * sizeof(struct sym) + b->names.cap +
+		       b->nsegs * sizeof(struct seg) + b->cfi.n * sizeof(*b->cfi.rows);
+
+	b->table->bytes = b->table->bytes - b->bytes + now;
+	b->bytes = now;
 }
 
 /* Unloads least recently used tables until the budget holds again. */
@@ -826,6 +840,56 @@ static void load(struct pr_elfsym *b)
 	}
 	account(b);
 	enforce_budget(t, b);
+}
+
+/* Unwind rows from .eh_frame, else .debug_frame, else the debuginfo's
+ * .debug_frame (opened only then: most binaries never need it). */
+static void load_cfi(struct pr_elfsym *b)
+{
+	struct pr_elfsyms *t = b->table;
+	struct elf_file dbg;
+	Elf *elf;
+
+	b->cfi_loaded = true;
+	if (b->fd < 0 || b->cfi_none)
+		return;
+	elf = elf_begin(b->fd, ELF_C_READ_MMAP, NULL);
+	if (elf && elf_kind(elf) == ELF_K_ELF) {
+		pr_cfi_build_elf(elf, NULL, &b->cfi, NULL);
+		if (b->cfi.n == 0 && find_debuginfo(b, elf, &dbg) != SRC_NONE) {
+			pr_cfi_build_elf(elf, dbg.elf, &b->cfi, NULL);
+			close_elf(&dbg);
+		}
+	}
+	elf_end(elf);
+	t->cfi_builds++;
+	if (b->cfi.n == 0) {
+		b->cfi_none = true;
+		t->cfi_none++;
+		return;
+	}
+	t->cfi_bytes += b->cfi.n * sizeof(*b->cfi.rows);
+	account(b);
+	enforce_budget(t, b);
+}
+
+int pr_elfsym_cfi_row(struct pr_elfsym *b, uint64_t foff, struct pr_cfi_row *row)
+{
+	const struct pr_cfi_row *r;
+
+	if (!b->cfi_loaded)
+		load_cfi(b);
+	b->last_use = ++b->table->use_clock;
+	r = pr_cfi_find(&b->cfi, foff);
+	if (!r)
+		return 0;
+	*row = *r;
+	return 1;
+}
+
+bool pr_elfsym_has_cfi(const struct pr_elfsym *b)
+{
+	return !b->cfi_none;
 }
 
 static bool foff_to_vaddr(const struct pr_elfsym *b, uint64_t foff, uint64_t *vaddr)
@@ -938,4 +1002,7 @@ void pr_elfsyms_stats(const struct pr_elfsyms *t, struct pr_stats *out)
 	out->elf_misses += t->misses;
 	out->elf_bytes += t->bytes;
 	out->elf_unloads += t->unloads;
+	out->unwind_tables += t->cfi_builds;
+	out->unwind_no_tables += t->cfi_none;
+	out->unwind_table_bytes += t->cfi_bytes;
 }

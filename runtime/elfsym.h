@@ -14,8 +14,10 @@
 #ifndef PR_ELFSYM_H
 #define PR_ELFSYM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "cfi.h"
 #include "ffi.h"
 
 struct pr_elfsyms; /* the table of binaries */
@@ -60,6 +62,13 @@ void pr_elfsyms_release(struct pr_elfsyms *t);
 uint64_t pr_elfsyms_count(const struct pr_elfsyms *t);
 /* Number of function symbols read for this binary (reads them if needed). */
 uint64_t pr_elfsym_nsyms(struct pr_elfsym *b);
+/* The unwind row (cfi.h) covering file offset foff, built from the
+ * binary's .eh_frame or .debug_frame on first use and kept in the same
+ * memory budget as the symbols: 1 with *row filled (it may be an INVALID
+ * row), 0 when no row covers foff or the binary has no unwind info. */
+int pr_elfsym_cfi_row(struct pr_elfsym *b, uint64_t foff, struct pr_cfi_row *row);
+/* False once the binary is known to have no unwind info at all. */
+bool pr_elfsym_has_cfi(const struct pr_elfsym *b);
 /* Adds binaries, negative entries, parses, resolve hits/misses and bytes
  * held into out. */
 void pr_elfsyms_stats(const struct pr_elfsyms *t, struct pr_stats *out);

@@ -138,6 +138,20 @@ int pr_ffi_sample_config(struct pr_rt *rt, const struct pr_sample_opts *o, const
 		rt->cfg.idle = o->idle;
 	if (o->buffer)
 		rt->cfg.sample_buffer = o->buffer;
+	if (o->unwind >= 0) {
+		if (o->unwind > PR_UNWIND_DWARF) {
+			*err = "unwind must be \"auto\", \"fp\" or \"dwarf\"";
+			return -EINVAL;
+		}
+		rt->cfg.unwind = o->unwind;
+	}
+	if (o->stack_bytes) {
+		if (o->stack_bytes < 512 || o->stack_bytes > PR_USTACK_MAX) {
+			*err = "stack_bytes must be between 512 and 16384";
+			return -EINVAL;
+		}
+		rt->cfg.stack_bytes = o->stack_bytes;
+	}
 	return 0;
 }
 
@@ -199,7 +213,7 @@ uint32_t pr_ffi_sample_hz(struct pr_rt *rt)
 
 int pr_ffi_stats(struct pr_rt *rt, struct pr_stats *out)
 {
-	*out = (struct pr_stats){ 0 };
+	*out = (struct pr_stats){ .unwind_mode = rt->cfg.unwind };
 	if (rt->plan)
 		pr_plan_counts(rt->plan, out->produced, out->dropped);
 	if (rt->loop)

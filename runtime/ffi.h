@@ -50,6 +50,24 @@ struct pr_proc_info {
 	char comm[16];
 };
 
+/* How user stacks are taken (sample{unwind=}). */
+enum pr_unwind_mode {
+	PR_UNWIND_AUTO = 0,  /* stack copy + unwind tables, frame pointers where a binary has none */
+	PR_UNWIND_FP = 1,    /* frame-pointer walk in BPF only */
+	PR_UNWIND_DWARF = 2, /* stack copy + unwind tables only */
+};
+
+/* Why a copied user stack stopped before its outermost frame. */
+enum pr_unwind_fail {
+	PR_UW_NO_CFI = 0,      /* a pc in code with no unwind info (and no frame pointer to use) */
+	PR_UW_UNSUPPORTED = 1, /* a rule the unwinder cannot follow (CFA in r10, ...) */
+	PR_UW_STACK_SHORT = 2, /* the frame lies beyond the copied bytes */
+	PR_UW_BAD_FRAME = 3,   /* the stack does not go up, or rbp is lost */
+	PR_UW_NO_MAP = 4,      /* a return address outside any executable mapping */
+	PR_UW_TOO_DEEP = 5,    /* more than PR_MAX_FRAMES frames */
+	PR_UW_FAIL_MAX = 6,
+};
+
 struct pr_sample_opts {
 	uint32_t hz;	 /* 0: keep the current value */
 	uint32_t pid;	 /* 0: every process */
@@ -57,6 +75,8 @@ struct pr_sample_opts {
 	int32_t kernel;	 /* -1: keep, 0/1 */
 	int32_t idle;	 /* -1: keep, 0/1: also sample the idle task */
 	uint32_t buffer; /* ring buffer bytes, 0: keep */
+	int32_t unwind;	 /* -1: keep, enum pr_unwind_mode */
+	uint32_t stack_bytes; /* user stack bytes copied per sample, 0: keep */
 };
 
 struct pr_frame {
@@ -99,6 +119,17 @@ struct pr_stats {
 	uint64_t bpf_symbols;   /* live BPF function ranges */
 	uint64_t bpf_updates;   /* ranges added or removed (baseline + feed) */
 	uint64_t bpf_resyncs;   /* full baseline walks (start, lost records) */
+	uint64_t unwind_mode;	     /* enum pr_unwind_mode in force */
+	uint64_t unwind_stacks;	     /* user stacks unwound from a stack copy */
+	uint64_t unwind_complete;    /* of those, reaching the outermost frame */
+	uint64_t unwind_truncated;   /* of those, stopped early: unwind_fail says why */
+	uint64_t unwind_frames;	     /* user frames they produced */
+	uint64_t unwind_fp_frames;   /* of those, found by frame pointer (no unwind info) */
+	uint64_t unwind_copy_bytes;  /* user stack bytes received */
+	uint64_t unwind_fail[PR_UW_FAIL_MAX];
+	uint64_t unwind_tables;	     /* unwind tables built (binaries prepared) */
+	uint64_t unwind_no_tables;   /* binaries with no unwind info */
+	uint64_t unwind_table_bytes; /* memory held by unwind tables */
 };
 
 struct pr_proc_stat {

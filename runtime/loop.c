@@ -33,6 +33,7 @@
 #include "maps.h"
 #include "proc.h"
 #include "ksymfeed.h"
+#include "unwind.h"
 
 #define ARENA_BYTES (256 * 1024)
 #define BATCH_MAX 4096
@@ -44,7 +45,7 @@ _Static_assert(sizeof(struct pr_sample) == 56, "pr_sample layout");
 _Static_assert(sizeof(struct pr_exec) == 856, "pr_exec layout");
 _Static_assert(sizeof(struct pr_exit) == 88, "pr_exit layout");
 _Static_assert(sizeof(struct pr_fork) == 56, "pr_fork layout");
-_Static_assert(sizeof(struct pr_sample_raw) == 64 + 16 * PR_MAX_FRAMES, "pr_sample_raw layout");
+_Static_assert(sizeof(struct pr_sample_raw) == 96 + 16 * PR_MAX_FRAMES, "pr_sample_raw layout");
 _Static_assert(MAX_RECORD >= sizeof(struct pr_sample) && MAX_RECORD >= sizeof(struct pr_exit),
 	       "MAX_RECORD covers every arena record");
 
@@ -74,6 +75,8 @@ struct pr_loop {
 	uint64_t delivered[PR_SRC_MAX];
 	uint64_t batches;
 	uint64_t kstack_errors, ustack_errors, bad_records;
+	struct pr_unwind_stats unwind;
+	uint64_t ustack[PR_MAX_FRAMES]; /* a sample's unwound user frames */
 };
 
 static uint64_t tag(enum tag_kind k, uint32_t idx)
@@ -115,13 +118,36 @@ static void *arena_put(struct pr_loop *l, uint32_t size)
 	return p;
 }
 
+/* The user frames of a sample whose user stack was copied, unwound now,
+ * while its process's maps are still those of the sample. */
+static uint32_t unwind_copy(struct pr_loop *l, const struct pr_sample_raw *r,
+			    const uint8_t *stack)
+{
+	struct pr_unwind_input in = {
+		.pid = r->pid,
+		.time = r->hdr.time,
+		.ip = r->uip,
+		.sp = r->usp,
+		.bp = r->ubp,
+		.stack = stack,
+		.len = r->ustack_len,
+		.mode = l->rt->cfg.unwind,
+	};
+
+	return pr_unwind(&in, pr_unwind_maps_find, l->rt->maps, l->ustack, PR_MAX_FRAMES,
+			 &l->unwind);
+}
+
 static int take_sample(struct pr_loop *l, const struct pr_sample_raw *r, size_t len)
 {
-	size_t head = offsetof(struct pr_sample_raw, addrs);
+	size_t head = offsetof(struct pr_sample_raw, addrs), frames;
+	const uint64_t *user;
 	struct pr_sample *s;
+	uint32_t nuser;
 
-	if (len < head || r->nkernel > PR_MAX_FRAMES || r->nuser > PR_MAX_FRAMES ||
-	    len < head + (r->nkernel + r->nuser) * sizeof(__u64)) {
+	frames = head + (r->nkernel + r->nuser) * sizeof(__u64);
+	if (len < head || r->nkernel > PR_MAX_FRAMES || r->nuser > PR_MAX_FRAMES || len < frames ||
+	    r->ustack_len > PR_USTACK_MAX || len < frames + r->ustack_len) {
 		l->bad_records++;
 		return 0;
 	}
@@ -130,6 +156,12 @@ static int take_sample(struct pr_loop *l, const struct pr_sample_raw *r, size_t 
 	l->ustack_errors += r->uerr != 0;
 	if (!l->dispatch)
 		return 0;
+	user = (const uint64_t *)r->addrs + r->nkernel;
+	nuser = r->nuser;
+	if (r->ustack_flags & PR_USTACK_COPIED) {
+		nuser = unwind_copy(l, r, (const uint8_t *)r + frames);
+		user = l->ustack;
+	}
 	s = arena_put(l, sizeof(*s));
 	*s = (struct pr_sample){
 		.hdr = { .type = PR_REC_SAMPLE, .size = sizeof(*s), .time = r->hdr.time },
@@ -138,8 +170,7 @@ static int take_sample(struct pr_loop *l, const struct pr_sample_raw *r, size_t 
 		.cpu = r->cpu,
 		.cgroup = r->cgroup,
 		.stack = pr_stacks_intern(l->rt->stacks, r->pid, r->hdr.time,
-					  (const uint64_t *)r->addrs, r->nkernel,
-					  (const uint64_t *)r->addrs + r->nkernel, r->nuser),
+					  (const uint64_t *)r->addrs, r->nkernel, user, nuser),
 	};
 	memcpy(s->comm, r->comm, sizeof(s->comm));
 	return 0;
@@ -456,6 +487,7 @@ void pr_loop_stats(const struct pr_loop *l, struct pr_stats *out)
 		out->delivered[i] += l->delivered[i];
 	out->batches += l->batches;
 	out->kstack_errors += l->kstack_errors;
+	pr_unwind_add_stats(&l->unwind, out);
 	out->ustack_errors += l->ustack_errors;
 }
 

@@ -223,10 +223,13 @@ static bool pid_exists(uint32_t pid)
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
-static uint32_t default_sample_buffer(uint32_t hz)
+static uint32_t default_sample_buffer(const struct pr_plan_cfg *cfg)
 {
-	/* ~0.5 s of 1 KiB records at full rate on every CPU */
-	uint64_t b = (uint64_t)hz * libbpf_num_possible_cpus() * 512;
+	/* ~0.5 s of 1 KiB records at full rate on every CPU; with stack
+	 * copies, of records a quarter of the copy size (most stacks are
+	 * shallower than the copy allows) */
+	uint64_t rec = cfg->unwind == PR_UNWIND_FP || !cfg->user ? 1024 : 1024 + cfg->stack_bytes / 4;
+	uint64_t b = (uint64_t)cfg->hz * libbpf_num_possible_cpus() * rec / 2;
 
 	if (b < 64 * 1024)
 		b = 64 * 1024;
@@ -398,7 +401,8 @@ int main(int argc, char **argv)
 	struct pr_opts opts;
 	struct pr_rt rt = {
 		.opts = &opts,
-		.cfg = { .hz = 99, .user = true, .kernel = true, .life_buffer = 512 * 1024 },
+		.cfg = { .hz = 99, .user = true, .kernel = true, .life_buffer = 512 * 1024,
+			 .unwind = PR_UNWIND_AUTO, .stack_bytes = PR_USTACK_MAX },
 	};
 	int go_fd = -1, pidfd = -1, exec_err_fd = -1, rc = PR_EXIT_RUNTIME, err;
 	pid_t child = 0;
@@ -451,8 +455,10 @@ int main(int argc, char **argv)
 		rt.cfg.hz = opts.hz;
 	if (opts.pid)
 		rt.cfg.pid = opts.pid;
+	if (opts.unwind >= 0)
+		rt.cfg.unwind = opts.unwind;
 	if (!rt.cfg.sample_buffer)
-		rt.cfg.sample_buffer = default_sample_buffer(rt.cfg.hz);
+		rt.cfg.sample_buffer = default_sample_buffer(&rt.cfg);
 	rt.cfg.hooks = pr_script_hooks(rt.script);
 	if (rt.cfg.hooks && (check_btf(&rt.cfg) || check_privileges()))
 		goto out;

@@ -236,13 +236,14 @@ static struct range *find_range(struct proc_maps *p, uint64_t addr)
 	return NULL;
 }
 
-struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t addr,
-				    uint64_t time, uint64_t *foff)
+struct pr_elfsym *pr_maps_find(struct pr_maps *m, uint32_t pid, uint64_t addr, uint64_t time,
+			       bool may_reread, uint64_t *foff, bool *mapped)
 {
 	struct proc_maps *p = get_proc(m, pid);
 	struct range *r;
 	char path[4200];
 
+	*mapped = false;
 	if (p && p->exec_time && (time == 0 || time >= p->exec_time)) {
 		pr_maps_forget(m, pid);
 		p = get_proc(m, pid);
@@ -251,13 +252,17 @@ struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t ad
 		return NULL;
 	r = find_range(p, addr);
 	/* only a sample taken after the last read can show a newer mapping */
-	if (!r && (time == 0 || time > p->read_time) && mono_ns() - p->read_time > REREAD_NS) {
+	if (!r && may_reread && (time == 0 || time > p->read_time) &&
+	    mono_ns() - p->read_time > REREAD_NS) {
 		pr_maps_forget(m, pid);
 		p = get_proc(m, pid);
 		r = p ? find_range(p, addr) : NULL;
 	}
-	if (!r || r->ino == 0)
-		return NULL; /* unmapped, or anonymous memory */
+	if (!r)
+		return NULL;
+	*mapped = true;
+	if (r->ino == 0)
+		return NULL; /* anonymous memory */
 	if (!r->tried) {
 		r->tried = 1;
 		snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", pid,
@@ -270,6 +275,14 @@ struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t ad
 	}
 	*foff = addr - r->start + r->offset;
 	return r->bin;
+}
+
+struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t addr,
+				    uint64_t time, uint64_t *foff)
+{
+	bool mapped;
+
+	return pr_maps_find(m, pid, addr, time, true, foff, &mapped);
 }
 
 void pr_maps_on_exec(struct pr_maps *m, uint32_t pid, uint64_t time)

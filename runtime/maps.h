@@ -8,6 +8,7 @@
 #ifndef PR_MAPS_H
 #define PR_MAPS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "elfsym.h"
@@ -34,6 +35,12 @@ int pr_maps_parse_line(char *line, struct pr_map_range *out);
  * memory, unknown processes and unreadable files. */
 struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t addr,
 				    uint64_t time, uint64_t *foff);
+/* The same, and *mapped tells an executable mapping (file-backed or
+ * anonymous) from no mapping at all. may_reread: a miss may read the maps
+ * again (at most every millisecond); unwinding passes false for return
+ * addresses, which on a broken stack are garbage. */
+struct pr_elfsym *pr_maps_find(struct pr_maps *m, uint32_t pid, uint64_t addr, uint64_t time,
+			       bool may_reread, uint64_t *foff, bool *mapped);
 /* pid exec'd at time: samples taken before still use the old image, the
  * first sample after it reads the new maps. */
 void pr_maps_on_exec(struct pr_maps *m, uint32_t pid, uint64_t time);

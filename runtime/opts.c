@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ffi.h"
 #include "opts.h"
 
 const char pr_opts_usage[] =
@@ -29,6 +30,9 @@ const char pr_opts_usage[] =
 	"                   A pipeline or list (| ; & &&) runs under sh, whose PID\n"
 	"                   is then the one sampled\n"
 	"  -F HZ            sampling frequency per CPU (default 99; overrides sample{hz})\n"
+	"  --unwind MODE    user stacks: auto (default: unwind tables, frame pointers\n"
+	"                   where a binary has none), fp (frame pointers only), dwarf\n"
+	"                   (unwind tables only); overrides sample{unwind}\n"
 	"  --keep-going     count errors raised by hooks and continue (default: stop)\n"
 	"  -v, --verbose    debug messages, libbpf's included\n"
 	"  -h, --help       this text\n"
@@ -46,6 +50,22 @@ const char pr_opts_usage[] =
 	"     no such PID; nothing was loaded\n"
 	"\n"
 	"needs root, or CAP_BPF+CAP_PERFMON, and a kernel with BTF.\n";
+
+int pr_opts_parse_unwind(const char *s, int *mode)
+{
+	static const char *const names[] = { [PR_UNWIND_AUTO] = "auto",
+					     [PR_UNWIND_FP] = "fp",
+					     [PR_UNWIND_DWARF] = "dwarf" };
+	int i;
+
+	for (i = 0; s && i < (int)(sizeof(names) / sizeof(names[0])); i++) {
+		if (!strcmp(s, names[i])) {
+			*mode = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
 
 int pr_opts_parse_uint(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 {
@@ -99,7 +119,7 @@ int pr_opts_parse_duration(const char *s, uint64_t *ns)
 	return -EINVAL;
 }
 
-enum opt_id { OPT_E, OPT_D, OPT_P, OPT_C, OPT_F, OPT_KEEP, OPT_V, OPT_H, OPT_VERSION };
+enum opt_id { OPT_E, OPT_D, OPT_P, OPT_C, OPT_F, OPT_UNWIND, OPT_KEEP, OPT_V, OPT_H, OPT_VERSION };
 
 static const struct opt_desc {
 	char shrt;
@@ -112,6 +132,7 @@ static const struct opt_desc {
 	{ .shrt = 'p', .lng = "pid", .has_arg = true, .id = OPT_P },
 	{ .shrt = 'c', .lng = "cmd", .has_arg = true, .id = OPT_C },
 	{ .shrt = 'F', .lng = "freq", .has_arg = true, .id = OPT_F },
+	{ .shrt = 0, .lng = "unwind", .has_arg = true, .id = OPT_UNWIND },
 	{ .shrt = 0, .lng = "keep-going", .has_arg = false, .id = OPT_KEEP },
 	{ .shrt = 'v', .lng = "verbose", .has_arg = false, .id = OPT_V },
 	{ .shrt = 'h', .lng = "help", .has_arg = false, .id = OPT_H },
@@ -186,6 +207,11 @@ static int apply_opt(struct pr_opts *o, const struct opt_desc *d, const char *v,
 		if (r)
 			snprintf(err, errlen, "-F %s: not a frequency in Hz (1..100000)", v);
 		break;
+	case OPT_UNWIND:
+		r = pr_opts_parse_unwind(v, &o->unwind);
+		if (r)
+			snprintf(err, errlen, "--unwind %s: not a mode; use auto, fp or dwarf", v);
+		break;
 	case OPT_KEEP:
 		o->keep_going = true;
 		break;
@@ -209,7 +235,7 @@ int pr_opts_parse(int argc, char **argv, struct pr_opts *o, char *err, size_t er
 	const char *val;
 	int i, r = 0;
 
-	*o = (struct pr_opts){ .args = calloc(argc + 1, sizeof(char *)) };
+	*o = (struct pr_opts){ .args = calloc(argc + 1, sizeof(char *)), .unwind = -1 };
 	if (!o->args) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

@@ -16,6 +16,7 @@ struct pr_opts {
 	uint32_t pid;	      /* -p; 0 = none */
 	const char *cmd;      /* -c */
 	uint32_t hz;	      /* -F; 0 = the script's or the default */
+	int unwind;	      /* --unwind; -1 = the script's or the default */
 	bool verbose;
 	bool keep_going;
 	bool help;
@@ -33,6 +34,8 @@ void pr_opts_free(struct pr_opts *o);
 
 /* "10s", "500ms", "2m", "1.5h", "250us", bare numbers are seconds. */
 int pr_opts_parse_duration(const char *s, uint64_t *ns);
+/* "auto", "fp" or "dwarf" → enum pr_unwind_mode. */
+int pr_opts_parse_unwind(const char *s, int *mode);
 /* A decimal integer in [min, max], nothing else. */
 int pr_opts_parse_uint(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 

@@ -205,6 +205,7 @@ static int load_sampler(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 	p->smp->rodata->want_user = cfg->user;
 	p->smp->rodata->want_kernel = cfg->kernel;
 	p->smp->rodata->want_idle = cfg->idle;
+	p->smp->rodata->ustack_bytes = cfg->unwind == PR_UNWIND_FP ? 0 : cfg->stack_bytes;
 	/* a quarter of the ring: room to spare before the reader must run */
 	p->smp->rodata->wakeup_bytes = ring_size(cfg->sample_buffer) / 4;
 	bpf_map__set_max_entries(p->smp->maps.pr_sample_rb, ring_size(cfg->sample_buffer));

@@ -19,6 +19,8 @@ struct pr_plan_cfg {
 	uint32_t pid;		 /* sample only this process; 0 = all */
 	bool user, kernel, idle; /* which stacks, whether to sample idle */
 	uint32_t sample_buffer;	 /* ring buffer bytes */
+	int unwind;		 /* enum pr_unwind_mode */
+	uint32_t stack_bytes;	 /* user stack bytes copied per sample (not "fp") */
 	uint32_t life_buffer;
 	const char *btf_path; /* kernel BTF override; NULL = the running kernel's */
 	/* runs after the lifecycle programs, before the samplers attach */

@@ -9,7 +9,7 @@ local ffi = require "ffi"
 ffi.cdef(require "profrun.cdef")
 
 local C = ffi.C
-local ABI_VERSION = 1
+local ABI_VERSION = 2
 if C.pr_ffi_abi_version() ~= ABI_VERSION then
     error(string.format("profrun Lua library (ABI %d) does not match the runtime (ABI %d)",
         ABI_VERSION, C.pr_ffi_abi_version()))
@@ -122,9 +122,16 @@ end
 local api = {}
 
 local SAMPLE_KEYS = { hz = true, pid = true, user = true, kernel = true, idle = true,
-    buffer = true }
+    buffer = true, unwind = true, stack_bytes = true }
+local UNWIND_MODES = { auto = C.PR_UNWIND_AUTO, fp = C.PR_UNWIND_FP, dwarf = C.PR_UNWIND_DWARF }
+local UNWIND_NAMES = { [C.PR_UNWIND_AUTO] = "auto", [C.PR_UNWIND_FP] = "fp",
+    [C.PR_UNWIND_DWARF] = "dwarf" }
+local UNWIND_FAILS = { [C.PR_UW_NO_CFI] = "no_cfi", [C.PR_UW_UNSUPPORTED] = "unsupported",
+    [C.PR_UW_STACK_SHORT] = "stack_short", [C.PR_UW_BAD_FRAME] = "bad_frame",
+    [C.PR_UW_NO_MAP] = "no_map", [C.PR_UW_TOO_DEEP] = "too_deep" }
 
--- sample{ hz=99, pid=N, user=true, kernel=true, idle=false, buffer=bytes }
+-- sample{ hz=99, pid=N, user=true, kernel=true, idle=false, buffer=bytes,
+--         unwind="auto"|"fp"|"dwarf", stack_bytes=16384 }
 function api.sample(t)
     setup_only("sample{}")
     check_keys("sample{}", t, SAMPLE_KEYS)
@@ -135,6 +142,16 @@ function api.sample(t)
     o.kernel = opt_bool("sample{}", t, "kernel")
     o.idle = opt_bool("sample{}", t, "idle")
     o.buffer = opt_int("sample{}", t, "buffer", 4096, 1024 * 1024 * 1024) or 0
+    o.unwind = -1
+    if t.unwind ~= nil then
+        local m = UNWIND_MODES[t.unwind]
+        if not m then
+            error("sample{}: unwind must be \"auto\", \"fp\" or \"dwarf\", got "
+                .. tostring(t.unwind), 2)
+        end
+        o.unwind = m
+    end
+    o.stack_bytes = opt_int("sample{}", t, "stack_bytes", 512, C.PR_USTACK_MAX) or 0
     local r = C.pr_ffi_sample_config(rt, o, errp)
     if r < 0 then c_error("sample{}", r) end
 end
@@ -319,6 +336,15 @@ function api.stats()
             kallsyms_symbols = tonumber(s.ksyms), bpf_symbols = tonumber(s.bpf_symbols),
             bpf_updates = tonumber(s.bpf_updates), bpf_resyncs = tonumber(s.bpf_resyncs),
         },
+        unwind = {
+            mode = UNWIND_NAMES[tonumber(s.unwind_mode)],
+            stacks = tonumber(s.unwind_stacks), complete = tonumber(s.unwind_complete),
+            truncated = tonumber(s.unwind_truncated), frames = tonumber(s.unwind_frames),
+            fp_frames = tonumber(s.unwind_fp_frames),
+            copy_bytes = tonumber(s.unwind_copy_bytes), tables = tonumber(s.unwind_tables),
+            no_tables = tonumber(s.unwind_no_tables),
+            table_bytes = tonumber(s.unwind_table_bytes), failures = {},
+        },
         proc = {
             size = tonumber(s.proc_size), capacity = tonumber(s.proc_capacity),
             hits = tonumber(s.proc_hits), misses = tonumber(s.proc_misses),
@@ -327,6 +353,9 @@ function api.stats()
             reloads = tonumber(s.proc_reloads), seeded = tonumber(s.proc_seeded),
         },
     }
+    for i = 0, C.PR_UW_FAIL_MAX - 1 do
+        t.unwind.failures[UNWIND_FAILS[i]] = tonumber(s.unwind_fail[i])
+    end
     for i = 0, C.PR_SRC_MAX - 1 do
         t[SOURCES[i]] = { produced = tonumber(s.produced[i]),
             delivered = tonumber(s.delivered[i]), dropped = tonumber(s.dropped[i]) }

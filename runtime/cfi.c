@@ -1,0 +1,1039 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * .eh_frame / .debug_frame → sorted unwind rows (see cfi.h).
+ *
+ * Two passes. The first walks every entry, decodes each FDE's pc range
+ * (which needs its CIE's pointer encoding) and sorts the FDEs by start, so
+ * overlapping FDEs are found and the second pass appends rows in address
+ * order. The second runs each FDE's CIE initial instructions and then its
+ * own instructions, appending a row whenever the location advances. A gap
+ * between two FDEs becomes an INVALID row, so a lookup past an FDE's end
+ * never borrows its rules.
+ *
+ * All reads go through a cursor bounded by its entry: input is whatever a
+ * process mapped, so it is hostile until proven otherwise.
+ */
+#include <errno.h>
+#include <gelf.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include "array.h"
+#include "cfi.h"
+
+/* x86-64 DWARF register numbers */
+#define REG_RBP 6
+#define REG_RSP 7
+#define REG_RIP 16
+
+#define STATE_STACK 16
+
+/* DW_CFA_* */
+enum {
+	CFA_nop = 0x00,
+	CFA_set_loc = 0x01,
+	CFA_advance_loc1 = 0x02,
+	CFA_advance_loc2 = 0x03,
+	CFA_advance_loc4 = 0x04,
+	CFA_offset_extended = 0x05,
+	CFA_restore_extended = 0x06,
+	CFA_undefined = 0x07,
+	CFA_same_value = 0x08,
+	CFA_register = 0x09,
+	CFA_remember_state = 0x0a,
+	CFA_restore_state = 0x0b,
+	CFA_def_cfa = 0x0c,
+	CFA_def_cfa_register = 0x0d,
+	CFA_def_cfa_offset = 0x0e,
+	CFA_def_cfa_expression = 0x0f,
+	CFA_expression = 0x10,
+	CFA_offset_extended_sf = 0x11,
+	CFA_def_cfa_sf = 0x12,
+	CFA_def_cfa_offset_sf = 0x13,
+	CFA_val_offset = 0x14,
+	CFA_val_offset_sf = 0x15,
+	CFA_val_expression = 0x16,
+	CFA_GNU_args_size = 0x2e,
+	CFA_GNU_negative_offset_extended = 0x2f,
+	CFA_advance_loc = 0x40,
+	CFA_offset = 0x80,
+	CFA_restore = 0xc0,
+};
+
+/* DW_OP_* used by the expressions we recognize */
+enum {
+	OP_deref = 0x06,
+	OP_and = 0x1a,
+	OP_plus = 0x22,
+	OP_shl = 0x24,
+	OP_ge = 0x2a,
+	OP_lit0 = 0x30,
+	OP_breg0 = 0x70,
+};
+
+/* DW_EH_PE_* */
+enum {
+	PE_absptr = 0x00,
+	PE_uleb128 = 0x01,
+	PE_udata2 = 0x02,
+	PE_udata4 = 0x03,
+	PE_udata8 = 0x04,
+	PE_sleb128 = 0x09,
+	PE_sdata2 = 0x0a,
+	PE_sdata4 = 0x0b,
+	PE_sdata8 = 0x0c,
+	PE_pcrel = 0x10,
+	PE_indirect = 0x80,
+	PE_omit = 0xff,
+};
+
+struct cursor {
+	const uint8_t *p, *end;
+	bool bad;
+};
+
+static bool need(struct cursor *c, size_t n)
+{
+	if (c->bad || (size_t)(c->end - c->p) < n) {
+		c->bad = true;
+		return false;
+	}
+	return true;
+}
+
+static uint64_t get_le(struct cursor *c, int n)
+{
+	uint64_t v = 0;
+	int i;
+
+	if (!need(c, n))
+		return 0;
+	for (i = 0; i < n; i++)
+		v |= (uint64_t)c->p[i] << (8 * i);
+	c->p += n;
+	return v;
+}
+
+static uint8_t get_u8(struct cursor *c)
+{
+	return get_le(c, 1);
+}
+
+static uint64_t get_uleb(struct cursor *c)
+{
+	uint64_t v = 0;
+	int shift = 0;
+	uint8_t b;
+
+	do {
+		if (!need(c, 1))
+			return 0;
+		b = *c->p++;
+		if (shift < 64)
+			v |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+	} while (b & 0x80);
+	return v;
+}
+
+static int64_t get_sleb(struct cursor *c)
+{
+	uint64_t v = 0;
+	int shift = 0;
+	uint8_t b;
+
+	do {
+		if (!need(c, 1))
+			return 0;
+		b = *c->p++;
+		if (shift < 64)
+			v |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+	} while (b & 0x80);
+	if (shift < 64 && (b & 0x40))
+		v |= ~0ull << shift;
+	return (int64_t)v;
+}
+
+/* A pointer in a DW_EH_PE_* encoding; pc-relative ones are resolved
+ * against the field's own address. Returns false for encodings we do not
+ * take (datarel, textrel, funcrel, aligned): they need context we lack. */
+static bool get_ptr(struct cursor *c, uint8_t enc, const struct pr_cfi_section *sec,
+		    uint64_t *out)
+{
+	uint64_t field = sec->vaddr + (uint64_t)(c->p - sec->data), v;
+
+	switch (enc & 0x0f) {
+	case PE_absptr:
+	case PE_udata8:
+	case PE_sdata8:
+		v = get_le(c, 8);
+		break;
+	case PE_uleb128:
+		v = get_uleb(c);
+		break;
+	case PE_udata2:
+		v = get_le(c, 2);
+		break;
+	case PE_sdata2:
+		v = (int64_t)(int16_t)get_le(c, 2);
+		break;
+	case PE_udata4:
+		v = get_le(c, 4);
+		break;
+	case PE_sdata4:
+		v = (int64_t)(int32_t)get_le(c, 4);
+		break;
+	case PE_sleb128:
+		v = get_sleb(c);
+		break;
+	default:
+		return false;
+	}
+	switch (enc & 0x70) {
+	case 0:
+		break;
+	case PE_pcrel:
+		v += field;
+		break;
+	default:
+		return false;
+	}
+	*out = v;
+	return !c->bad;
+}
+
+/* ---- entries ------------------------------------------------------------- */
+
+struct cie {
+	uint64_t code_align;
+	int64_t data_align;
+	uint64_t ra_reg;
+	uint8_t fde_enc;
+	bool has_z;
+	bool signal;
+	uint8_t addr_size; /* .debug_frame */
+	const uint8_t *insns, *insns_end;
+};
+
+struct fde {
+	uint64_t start, end; /* vaddrs */
+	const uint8_t *insns, *insns_end;
+	size_t cie_off;
+};
+
+struct entry {
+	const uint8_t *start;	 /* the length field */
+	const uint8_t *id;	 /* the CIE id / CIE pointer field */
+	const uint8_t *body;	 /* after the id */
+	const uint8_t *end;	 /* one past the entry */
+	uint64_t id_val;
+	bool is_cie;
+};
+
+/* Reads the entry at *c; false at the end of the section or on a
+ * terminator. Sets c->bad when the section cannot be walked further. */
+static bool next_entry(struct cursor *c, const struct pr_cfi_section *sec, struct entry *e)
+{
+	uint64_t len;
+	bool dwarf64 = false;
+	struct cursor body;
+
+	do {
+		if (c->p >= c->end)
+			return false;
+		e->start = c->p;
+		len = get_le(c, 4);
+		if (c->bad)
+			return false;
+		/* .eh_frame ends at a zero length; .debug_frame may pad with them */
+		if (len == 0 && !sec->debug_frame)
+			return false;
+	} while (len == 0);
+	if (len == 0xffffffffu) {
+		dwarf64 = true;
+		len = get_le(c, 8);
+	}
+	if (c->bad || len > (uint64_t)(c->end - c->p) || len < (dwarf64 ? 8u : 4u)) {
+		c->bad = true;
+		return false;
+	}
+	e->end = c->p + len;
+	e->id = c->p;
+	body = (struct cursor){ .p = c->p, .end = e->end };
+	e->id_val = get_le(&body, dwarf64 ? 8 : 4);
+	e->body = body.p;
+	if (sec->debug_frame)
+		e->is_cie = e->id_val == (dwarf64 ? ~0ull : 0xffffffffull);
+	else
+		e->is_cie = e->id_val == 0;
+	c->p = e->end;
+	return true;
+}
+
+static int parse_cie(const struct pr_cfi_section *sec, const struct entry *e, struct cie *out)
+{
+	struct cursor c = { .p = e->body, .end = e->end };
+	const char *aug;
+	size_t auglen;
+	uint8_t version;
+	const uint8_t *aug_end = NULL;
+	uint64_t skip;
+
+	*out = (struct cie){ .fde_enc = PE_absptr, .addr_size = 8 };
+	version = get_u8(&c);
+	if (c.bad || (version != 1 && version != 3 && version != 4))
+		return PR_CFI_REJ_ENCODING;
+	aug = (const char *)c.p;
+	auglen = strnlen(aug, c.end - c.p);
+	if (auglen == (size_t)(c.end - c.p))
+		return PR_CFI_REJ_TRUNCATED;
+	c.p += auglen + 1;
+	if (version == 4) {
+		out->addr_size = get_u8(&c);
+		if (get_u8(&c) != 0 || out->addr_size != 8)
+			return c.bad ? PR_CFI_REJ_TRUNCATED : PR_CFI_REJ_ENCODING;
+	}
+	out->code_align = get_uleb(&c);
+	out->data_align = get_sleb(&c);
+	out->ra_reg = version == 1 ? get_u8(&c) : get_uleb(&c);
+	if (c.bad)
+		return PR_CFI_REJ_TRUNCATED;
+	if (aug[0] == 'z') {
+		out->has_z = true;
+		skip = get_uleb(&c);
+		if (c.bad || skip > (uint64_t)(c.end - c.p))
+			return PR_CFI_REJ_TRUNCATED;
+		aug_end = c.p + skip;
+		aug++;
+	}
+	for (; *aug; aug++) {
+		uint8_t enc;
+		uint64_t ignored;
+
+		switch (*aug) {
+		case 'R':
+			out->fde_enc = get_u8(&c);
+			break;
+		case 'L':
+			(void)get_u8(&c);
+			break;
+		case 'P':
+			enc = get_u8(&c);
+			/* the personality routine is not ours to call: the pointer
+			 * is read only to step over it */
+			if (!get_ptr(&c, enc & ~PE_indirect, sec, &ignored))
+				return c.bad ? PR_CFI_REJ_TRUNCATED : PR_CFI_REJ_ENCODING;
+			break;
+		case 'S':
+			out->signal = true;
+			break;
+		default:
+			/* 'B' (AArch64 BTI) and the like carry no data; an unknown
+			 * letter is safe only when 'z' tells where the data ends */
+			if (!out->has_z)
+				return PR_CFI_REJ_ENCODING;
+			break;
+		}
+		if (c.bad)
+			return PR_CFI_REJ_TRUNCATED;
+	}
+	if (aug_end)
+		c.p = aug_end;
+	if (out->code_align == 0 || out->code_align > 16)
+		return PR_CFI_REJ_ENCODING;
+	out->insns = c.p;
+	out->insns_end = e->end;
+	return -1;
+}
+
+/* The CIE an FDE names, or a rejection reason. */
+static int fde_cie(const struct pr_cfi_section *sec, const struct entry *e, struct cie *cie,
+		   size_t *cie_off)
+{
+	struct cursor c = { .p = sec->data, .end = sec->data + sec->size };
+	struct entry ce;
+	uint64_t off;
+
+	if (sec->debug_frame) {
+		off = e->id_val;
+	} else {
+		/* .eh_frame: the distance back from the pointer field */
+		if (e->id_val > (uint64_t)(e->id - sec->data))
+			return PR_CFI_REJ_NO_CIE;
+		off = (uint64_t)(e->id - sec->data) - e->id_val;
+	}
+	if (off >= sec->size)
+		return PR_CFI_REJ_NO_CIE;
+	c.p = sec->data + off;
+	if (!next_entry(&c, sec, &ce) || !ce.is_cie || ce.start != sec->data + off)
+		return PR_CFI_REJ_NO_CIE;
+	*cie_off = off;
+	return parse_cie(sec, &ce, cie);
+}
+
+static int parse_fde(const struct pr_cfi_section *sec, const struct entry *e, struct fde *out)
+{
+	struct cursor c = { .p = e->body, .end = e->end };
+	uint64_t start, range, auglen;
+	struct cie cie;
+	int r = fde_cie(sec, e, &cie, &out->cie_off);
+
+	if (r >= 0)
+		return r;
+	if (sec->debug_frame) {
+		start = get_le(&c, cie.addr_size);
+		range = get_le(&c, cie.addr_size);
+	} else {
+		if (cie.fde_enc == PE_omit || !get_ptr(&c, cie.fde_enc, sec, &start) ||
+		    !get_ptr(&c, cie.fde_enc & 0x0f, sec, &range))
+			return c.bad ? PR_CFI_REJ_TRUNCATED : PR_CFI_REJ_ENCODING;
+	}
+	if (cie.has_z) {
+		auglen = get_uleb(&c);
+		if (c.bad || auglen > (uint64_t)(c.end - c.p))
+			return PR_CFI_REJ_TRUNCATED;
+		c.p += auglen;
+	}
+	if (c.bad)
+		return PR_CFI_REJ_TRUNCATED;
+	if (start + range < start)
+		return PR_CFI_REJ_RANGE;
+	out->start = start;
+	out->end = start + range;
+	out->insns = c.p;
+	out->insns_end = e->end;
+	return -1;
+}
+
+/* ---- running the call frame program --------------------------------------- */
+
+enum cfa_rule { CR_REG, CR_DEREF, CR_PLT, CR_BAD };
+
+struct rule {
+	uint8_t kind; /* enum pr_reg_rule, or RULE_BAD */
+	int64_t off;
+};
+#define RULE_BAD 0xff
+
+struct state {
+	uint8_t cfa;	  /* enum cfa_rule */
+	uint8_t plt_threshold;
+	uint64_t cfa_reg;
+	int64_t cfa_off;
+	struct rule rbp, ra;
+};
+
+struct builder {
+	const struct pr_cfi_section *sec;
+	struct pr_cfi_table *out;
+	uint32_t cap;
+	struct pr_cfi_build_stats *st;
+	int64_t to_row; /* add to a vaddr to get the row's pc (file offset) */
+	uint8_t flags;
+	bool emitting;
+	uint64_t fde_end;
+	size_t fde_first_row;
+};
+
+/* Recognizes the few DWARF expressions compilers and glibc emit for x86-64
+ * frames; anything else is not followed. */
+static bool breg(struct cursor *c, int reg, int64_t *off)
+{
+	if (get_u8(c) != OP_breg0 + reg)
+		return false;
+	*off = get_sleb(c);
+	return !c->bad;
+}
+
+static void cfa_expression(struct state *s, const uint8_t *p, size_t n)
+{
+	struct cursor c = { .p = p, .end = p + n };
+	int64_t off, zero;
+	int reg = p && n ? p[0] - OP_breg0 : -1;
+	uint8_t thr;
+
+	s->cfa = CR_BAD;
+	/* *(rsp + N) or *(rbp + N) */
+	if ((reg == REG_RSP || reg == REG_RBP) && breg(&c, reg, &off) && get_u8(&c) == OP_deref &&
+	    c.p == c.end && !c.bad) {
+		s->cfa = CR_DEREF;
+		s->cfa_reg = reg;
+		s->cfa_off = off;
+		return;
+	}
+	/* the PLT: rsp + N + ((rip & 15) >= T ? 8 : 0), written as
+	 * breg7 N; breg16 0; lit15; and; litT; ge; lit3; shl; plus */
+	c = (struct cursor){ .p = p, .end = p + n };
+	if (reg == REG_RSP && breg(&c, REG_RSP, &off) && get_u8(&c) == OP_breg0 + REG_RIP &&
+	    (zero = get_sleb(&c)) == 0 && get_u8(&c) == OP_lit0 + 15 && get_u8(&c) == OP_and) {
+		thr = get_u8(&c) - OP_lit0;
+		if (thr < 16 && get_u8(&c) == OP_ge && get_u8(&c) == OP_lit0 + 3 &&
+		    get_u8(&c) == OP_shl && get_u8(&c) == OP_plus && c.p == c.end && !c.bad) {
+			s->cfa = CR_PLT;
+			s->cfa_reg = REG_RSP;
+			s->cfa_off = off;
+			s->plt_threshold = thr;
+		}
+	}
+}
+
+/* DW_CFA_expression: the register is saved at the address computed. */
+static struct rule reg_expression(const uint8_t *p, size_t n)
+{
+	struct cursor c = { .p = p, .end = p + n };
+	int64_t off;
+
+	if (breg(&c, REG_RSP, &off) && c.p == c.end)
+		return (struct rule){ .kind = PR_REG_AT_SP, .off = off };
+	return (struct rule){ .kind = RULE_BAD };
+}
+
+static struct rule *tracked(struct state *s, const struct cie *cie, uint64_t reg)
+{
+	if (reg == REG_RBP)
+		return &s->rbp;
+	if (reg == cie->ra_reg)
+		return &s->ra;
+	return NULL;
+}
+
+/* DW_CFA_restore: back to the rule the CIE's instructions left. */
+static void restore(struct state *s, const struct state *init, const struct cie *cie,
+		    uint64_t reg)
+{
+	struct rule *r = tracked(s, cie, reg);
+
+	if (r)
+		*r = reg == REG_RBP ? init->rbp : init->ra;
+}
+
+static bool fits(int64_t v, int64_t lo, int64_t hi)
+{
+	return v >= lo && v <= hi;
+}
+
+static struct pr_cfi_row make_row(const struct builder *b, uint64_t loc, const struct state *s)
+{
+	struct pr_cfi_row r = { .pc = (uint32_t)(loc + b->to_row), .flags = b->flags };
+	bool ok = true;
+
+	switch (s->cfa) {
+	case CR_REG:
+		r.cfa = s->cfa_reg == REG_RSP ? PR_CFA_SP : s->cfa_reg == REG_RBP ? PR_CFA_BP : 0;
+		break;
+	case CR_DEREF:
+		r.cfa = s->cfa_reg == REG_RSP ? PR_CFA_DEREF_SP : PR_CFA_DEREF_BP;
+		break;
+	case CR_PLT:
+		r.cfa = PR_CFA_PLT;
+		r.flags |= s->plt_threshold << 4;
+		break;
+	default:
+		r.cfa = PR_CFA_INVALID;
+	}
+	ok = r.cfa != PR_CFA_INVALID && fits(s->cfa_off, INT32_MIN, INT32_MAX);
+	r.cfa_off = ok ? s->cfa_off : 0;
+	/* the return address must be somewhere we can read, or be undefined */
+	r.ra = s->ra.kind;
+	if (r.ra == PR_REG_AT_CFA || r.ra == PR_REG_AT_SP)
+		ok = ok && fits(s->ra.off, INT16_MIN, INT16_MAX);
+	else if (r.ra != PR_REG_UNDEFINED)
+		ok = false;
+	r.ra_off = ok ? s->ra.off : 0;
+	/* rbp we cannot follow is only lost, not fatal: later frames may not
+	 * need it */
+	r.rbp = s->rbp.kind;
+	if (r.rbp == RULE_BAD || (r.rbp != PR_REG_SAME && r.rbp != PR_REG_UNDEFINED &&
+				  !fits(s->rbp.off, INT16_MIN, INT16_MAX)))
+		r.rbp = PR_REG_UNDEFINED;
+	r.rbp_off = r.rbp == PR_REG_SAME || r.rbp == PR_REG_UNDEFINED ? 0 : s->rbp.off;
+	if (r.ra == PR_REG_UNDEFINED)
+		ok = true; /* the outermost frame: nothing else matters */
+	if (!ok) {
+		r = (struct pr_cfi_row){ .pc = r.pc, .cfa = PR_CFA_INVALID,
+					 .flags = PR_CFI_UNSUPPORTED };
+	}
+	return r;
+}
+
+static bool same_rules(const struct pr_cfi_row *a, const struct pr_cfi_row *b)
+{
+	return a->cfa == b->cfa && a->cfa_off == b->cfa_off && a->rbp == b->rbp &&
+	       a->rbp_off == b->rbp_off && a->ra == b->ra && a->ra_off == b->ra_off &&
+	       a->flags == b->flags;
+}
+
+static int push_row(struct builder *b, const struct pr_cfi_row *r)
+{
+	struct pr_cfi_table *t = b->out;
+
+	if (t->n) {
+		struct pr_cfi_row *last = &t->rows[t->n - 1];
+
+		if (same_rules(last, r))
+			return 0;
+		if (last->pc == r->pc) { /* the later rule wins at one address */
+			*last = *r;
+			if (t->n >= 2 && same_rules(&t->rows[t->n - 2], last))
+				t->n--;
+			return 0;
+		}
+	}
+	if (pr_array_reserve((void **)&t->rows, &b->cap, t->n + 1, sizeof(*t->rows)))
+		return -ENOMEM;
+	t->rows[t->n++] = *r;
+	return 0;
+}
+
+/* The state from loc on holds until the next advance: record it. */
+static int emit(struct builder *b, uint64_t loc, const struct state *s)
+{
+	struct pr_cfi_row r;
+
+	if (!b->emitting || loc >= b->fde_end)
+		return 0;
+	r = make_row(b, loc, s);
+	return push_row(b, &r);
+}
+
+static int advance(struct builder *b, uint64_t *loc, uint64_t delta, const struct cie *cie,
+		   const struct state *s)
+{
+	int err = emit(b, *loc, s);
+
+	*loc += delta * cie->code_align;
+	return err;
+}
+
+/* Runs one instruction stream. init is the state after the CIE's
+ * instructions (for DW_CFA_restore); NULL while running those. Returns
+ * -1 on success, a PR_CFI_REJ_* reason, or -ENOMEM as -2. */
+static int run(struct builder *b, const struct cie *cie, const uint8_t *p, const uint8_t *end,
+	       struct state *s, const struct state *init, uint64_t *loc)
+{
+	struct cursor c = { .p = p, .end = end };
+	struct state stack[STATE_STACK];
+	int depth = 0;
+
+	while (c.p < c.end && !c.bad) {
+		uint8_t op = get_u8(&c), low = op & 0x3f;
+		uint64_t reg, len;
+		int64_t off;
+		struct rule *r;
+		int err = 0;
+
+		switch (op & 0xc0) {
+		case CFA_advance_loc:
+			err = advance(b, loc, low, cie, s);
+			goto next;
+		case CFA_offset:
+			off = (int64_t)get_uleb(&c) * cie->data_align;
+			if ((r = tracked(s, cie, low)))
+				*r = (struct rule){ .kind = PR_REG_AT_CFA, .off = off };
+			goto next;
+		case CFA_restore:
+			if (!init)
+				return PR_CFI_REJ_STATE;
+			restore(s, init, cie, low);
+			goto next;
+		}
+		switch (op) {
+		case CFA_nop:
+		case CFA_GNU_args_size:
+			if (op == CFA_GNU_args_size)
+				(void)get_uleb(&c);
+			break;
+		case CFA_set_loc: {
+			uint64_t to;
+
+			if (b->sec->debug_frame ? (to = get_le(&c, 8), c.bad)
+						: !get_ptr(&c, cie->fde_enc, b->sec, &to))
+				return c.bad ? PR_CFI_REJ_TRUNCATED : PR_CFI_REJ_ENCODING;
+			if (to < *loc)
+				return PR_CFI_REJ_RANGE;
+			err = emit(b, *loc, s);
+			*loc = to;
+			break;
+		}
+		case CFA_advance_loc1:
+			err = advance(b, loc, get_le(&c, 1), cie, s);
+			break;
+		case CFA_advance_loc2:
+			err = advance(b, loc, get_le(&c, 2), cie, s);
+			break;
+		case CFA_advance_loc4:
+			err = advance(b, loc, get_le(&c, 4), cie, s);
+			break;
+		case CFA_offset_extended:
+		case CFA_offset_extended_sf:
+		case CFA_val_offset:
+		case CFA_val_offset_sf:
+		case CFA_GNU_negative_offset_extended:
+			reg = get_uleb(&c);
+			if (op == CFA_offset_extended || op == CFA_val_offset)
+				off = (int64_t)get_uleb(&c) * cie->data_align;
+			else if (op == CFA_GNU_negative_offset_extended)
+				off = -(int64_t)get_uleb(&c) * cie->data_align;
+			else
+				off = get_sleb(&c) * cie->data_align;
+			if ((r = tracked(s, cie, reg)))
+				*r = (struct rule){ .kind = op == CFA_val_offset ||
+								    op == CFA_val_offset_sf
+							    ? PR_REG_VAL_CFA
+							    : PR_REG_AT_CFA,
+						    .off = off };
+			break;
+		case CFA_restore_extended:
+			reg = get_uleb(&c);
+			if (!init)
+				return PR_CFI_REJ_STATE;
+			restore(s, init, cie, reg);
+			break;
+		case CFA_undefined:
+		case CFA_same_value:
+			reg = get_uleb(&c);
+			if ((r = tracked(s, cie, reg)))
+				*r = (struct rule){ .kind = op == CFA_undefined ? PR_REG_UNDEFINED
+										: PR_REG_SAME };
+			break;
+		case CFA_register:
+			/* saved in another register: we track none but rsp and rbp */
+			reg = get_uleb(&c);
+			(void)get_uleb(&c);
+			if ((r = tracked(s, cie, reg)))
+				*r = (struct rule){ .kind = RULE_BAD };
+			break;
+		case CFA_remember_state:
+			if (depth == STATE_STACK)
+				return PR_CFI_REJ_STATE;
+			stack[depth++] = *s;
+			break;
+		case CFA_restore_state:
+			if (depth == 0)
+				return PR_CFI_REJ_STATE;
+			*s = stack[--depth];
+			break;
+		case CFA_def_cfa:
+		case CFA_def_cfa_sf:
+			s->cfa = CR_REG;
+			s->cfa_reg = get_uleb(&c);
+			s->cfa_off = op == CFA_def_cfa ? (int64_t)get_uleb(&c)
+						       : get_sleb(&c) * cie->data_align;
+			break;
+		case CFA_def_cfa_register:
+			/* keeps the offset; after an expression there is none */
+			s->cfa_reg = get_uleb(&c);
+			if (s->cfa != CR_REG)
+				s->cfa = CR_BAD;
+			break;
+		case CFA_def_cfa_offset:
+		case CFA_def_cfa_offset_sf:
+			s->cfa_off = op == CFA_def_cfa_offset ? (int64_t)get_uleb(&c)
+							      : get_sleb(&c) * cie->data_align;
+			if (s->cfa != CR_REG)
+				s->cfa = CR_BAD;
+			break;
+		case CFA_def_cfa_expression:
+			len = get_uleb(&c);
+			if (c.bad || len > (uint64_t)(c.end - c.p))
+				return PR_CFI_REJ_TRUNCATED;
+			cfa_expression(s, c.p, len);
+			c.p += len;
+			break;
+		case CFA_expression:
+		case CFA_val_expression:
+			reg = get_uleb(&c);
+			len = get_uleb(&c);
+			if (c.bad || len > (uint64_t)(c.end - c.p))
+				return PR_CFI_REJ_TRUNCATED;
+			if ((r = tracked(s, cie, reg)))
+				*r = op == CFA_expression ? reg_expression(c.p, len)
+							  : (struct rule){ .kind = RULE_BAD };
+			c.p += len;
+			break;
+		default:
+			return PR_CFI_REJ_OPCODE;
+		}
+next:
+		if (err)
+			return -2;
+	}
+	return c.bad ? PR_CFI_REJ_TRUNCATED : -1;
+}
+
+/* ---- building ------------------------------------------------------------ */
+
+static int cmp_fde(const void *a, const void *b)
+{
+	const struct fde *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* vaddr → file offset through the executable segments; with none, vaddrs
+ * are kept (tests, tables built from bare sections). */
+static bool to_row_delta(const struct pr_cfi_seg *segs, size_t nsegs, uint64_t start,
+			 uint64_t end, int64_t *delta)
+{
+	size_t i;
+
+	if (!nsegs) {
+		*delta = 0;
+		return end <= UINT32_MAX;
+	}
+	for (i = 0; i < nsegs; i++) {
+		const struct pr_cfi_seg *s = &segs[i];
+
+		if (start >= s->vaddr && end <= s->vaddr + s->size) {
+			*delta = (int64_t)(s->off - s->vaddr);
+			return end + *delta <= UINT32_MAX;
+		}
+	}
+	return false;
+}
+
+static int push_gap(struct builder *b, uint64_t pc)
+{
+	struct pr_cfi_row r = { .pc = (uint32_t)pc, .cfa = PR_CFA_INVALID };
+
+	return push_row(b, &r);
+}
+
+static void reject(struct pr_cfi_build_stats *st, int why)
+{
+	if (st && why >= 0 && why < PR_CFI_REJ_MAX)
+		st->rejected[why]++;
+}
+
+/* Rows of one FDE; returns -1 when done, a reason, or -2 for ENOMEM. */
+static int fde_rows(struct builder *b, const struct fde *f)
+{
+	const struct pr_cfi_section *sec = b->sec;
+	struct cursor c = { .p = sec->data + f->cie_off, .end = sec->data + sec->size };
+	struct state init = { .cfa = CR_BAD }, s;
+	struct entry ce;
+	struct cie cie;
+	uint64_t loc = f->start;
+	int r;
+
+	if (!next_entry(&c, sec, &ce) || (r = parse_cie(sec, &ce, &cie)) >= 0)
+		return PR_CFI_REJ_NO_CIE;
+	b->flags = cie.signal ? PR_CFI_SIGNAL : 0;
+	/* the caller's rbp is the callee's until a rule says otherwise; the
+	 * return address has no rule until the CIE gives one */
+	init.rbp.kind = PR_REG_SAME;
+	init.ra.kind = RULE_BAD;
+	b->emitting = false;
+	r = run(b, &cie, cie.insns, cie.insns_end, &init, NULL, &loc);
+	if (r != -1)
+		return r;
+	loc = f->start;
+	s = init;
+	b->emitting = true;
+	b->fde_end = f->end;
+	r = run(b, &cie, f->insns, f->insns_end, &s, &init, &loc);
+	if (r != -1)
+		return r;
+	return emit(b, loc, &s) ? -2 : -1;
+}
+
+int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs, size_t nsegs,
+		 struct pr_cfi_table *out, struct pr_cfi_build_stats *st)
+{
+	struct cursor c = { .p = sec->data, .end = sec->data + sec->size };
+	struct builder b = { .sec = sec, .out = out, .st = st };
+	struct fde *fdes = NULL;
+	uint32_t nfdes = 0, cap = 0, i;
+	uint64_t last_end = 0;
+	struct entry e;
+	int err = 0;
+
+	out->rows = NULL;
+	out->n = 0;
+	if (!sec->data && sec->size)
+		return -EINVAL;
+	while (next_entry(&c, sec, &e)) {
+		struct fde f;
+		int r;
+
+		if (e.is_cie) {
+			if (st)
+				st->cies++;
+			continue;
+		}
+		if (st)
+			st->fdes++;
+		r = parse_fde(sec, &e, &f);
+		if (r >= 0) {
+			reject(st, r);
+			continue;
+		}
+		if (f.start == f.end)
+			continue;
+		if (pr_array_reserve((void **)&fdes, &cap, nfdes + 1, sizeof(*fdes))) {
+			free(fdes);
+			return -ENOMEM;
+		}
+		fdes[nfdes++] = f;
+	}
+	/* entries before a broken length are kept; without any, the section
+	 * itself is unusable */
+	if (c.bad && nfdes == 0) {
+		free(fdes);
+		return -EINVAL;
+	}
+	if (c.bad)
+		reject(st, PR_CFI_REJ_TRUNCATED);
+	qsort(fdes, nfdes, sizeof(*fdes), cmp_fde);
+	for (i = 0; i < nfdes && !err; i++) {
+		const struct fde *f = &fdes[i];
+		size_t mark = out->n;
+		int r;
+
+		if (i && f->start < last_end) {
+			reject(st, PR_CFI_REJ_OVERLAP);
+			continue;
+		}
+		if (!to_row_delta(segs, nsegs, f->start, f->end, &b.to_row)) {
+			reject(st, PR_CFI_REJ_RANGE);
+			continue;
+		}
+		/* the hole since the previous FDE */
+		if (out->n && last_end < f->start)
+			err = push_gap(&b, last_end + b.to_row);
+		mark = out->n;
+		r = err ? -2 : fde_rows(&b, f);
+		if (r == -2) {
+			err = -ENOMEM;
+			break;
+		}
+		if (r >= 0) {
+			reject(st, r);
+			out->n = mark;
+			err = push_gap(&b, f->start + b.to_row);
+		}
+		last_end = f->end;
+		err = err ?: push_gap(&b, f->end + b.to_row);
+	}
+	free(fdes);
+	if (err) {
+		pr_cfi_free(out);
+		return err;
+	}
+	if (st) {
+		st->rows = out->n;
+		for (i = 0; i < out->n; i++)
+			st->invalid_rows += (out->rows[i].flags & PR_CFI_UNSUPPORTED) != 0;
+	}
+	return 0;
+}
+
+const struct pr_cfi_row *pr_cfi_find(const struct pr_cfi_table *t, uint64_t pc)
+{
+	size_t lo = 0, hi = t->n, mid;
+
+	if (!t->n || pc < t->rows[0].pc)
+		return NULL;
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (t->rows[mid].pc <= pc)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &t->rows[lo];
+}
+
+void pr_cfi_free(struct pr_cfi_table *t)
+{
+	free(t->rows);
+	t->rows = NULL;
+	t->n = 0;
+}
+
+/* ---- from an ELF file ----------------------------------------------------- */
+
+static bool section(Elf *elf, const char *name, struct pr_cfi_section *out)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	const char *nm;
+	GElf_Shdr sh;
+	Elf_Data *d;
+
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
+		    !(nm = elf_strptr(elf, shstrndx, sh.sh_name)) || strcmp(nm, name))
+			continue;
+		/* debuginfo packages compress .debug_frame */
+		if ((sh.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0)
+			return false;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf || !d->d_size)
+			return false;
+		*out = (struct pr_cfi_section){ .data = d->d_buf,
+						.size = d->d_size,
+						.vaddr = sh.sh_addr,
+						.debug_frame = name[1] == 'd' };
+		return true;
+	}
+	return false;
+}
+
+static int exec_segments(Elf *elf, struct pr_cfi_seg **out, size_t *n)
+{
+	size_t count, i;
+	GElf_Phdr ph;
+
+	*out = NULL;
+	*n = 0;
+	if (elf_getphdrnum(elf, &count) || count > 4096)
+		return -EINVAL;
+	*out = calloc(count ? count : 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (i = 0; i < count; i++) {
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+			continue;
+		(*out)[(*n)++] = (struct pr_cfi_seg){ .vaddr = ph.p_vaddr,
+						      .off = ph.p_offset,
+						      .size = ph.p_filesz };
+	}
+	return 0;
+}
+
+int pr_cfi_build_elf(Elf *elf, Elf *debug, struct pr_cfi_table *out,
+		     struct pr_cfi_build_stats *st)
+{
+	static const char *const names[] = { ".eh_frame", ".debug_frame" };
+	struct pr_cfi_section sec;
+	struct pr_cfi_seg *segs;
+	size_t nsegs, i;
+	int err;
+
+	out->rows = NULL;
+	out->n = 0;
+	err = exec_segments(elf, &segs, &nsegs);
+	if (err)
+		return err;
+	if (nsegs == 0) {
+		free(segs);
+		return 0; /* nothing executable: nothing to unwind */
+	}
+	/* the binary's own .eh_frame, its .debug_frame, then the debuginfo's */
+	for (i = 0; i < 3 && out->n == 0; i++) {
+		if (!section(i < 2 ? elf : debug, names[i == 0 ? 0 : 1], &sec))
+			continue;
+		err = pr_cfi_build(&sec, segs, nsegs, out, st);
+		if (err == -ENOMEM)
+			break;
+		err = 0;
+	}
+	free(segs);
+	return err;
+}

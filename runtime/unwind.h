@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * User-space unwinding of a copied user stack (x86-64). BPF sends the user
+ * registers and the bytes above the stack pointer; each frame is unwound
+ * with the unwind row (cfi.h) of the binary its pc is in, or, in "auto"
+ * mode, by frame pointer where there is no row (JIT code, binaries with no
+ * unwind info). Everything the unwinder reads comes from the copy: the
+ * process may be gone by now.
+ *
+ * Where a pc's row comes from is a callback, so the walk can be tested on
+ * built tables and hand-made stacks; pr_unwind_maps_find is the real one
+ * (process maps + the per-binary cache).
+ */
+#ifndef PR_UNWIND_H
+#define PR_UNWIND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "cfi.h"
+#include "ffi.h"
+
+enum pr_unwind_where {
+	PR_UW_ROW = 0,	   /* *row is this pc's row (it may be INVALID) */
+	PR_UW_NO_TABLE = 1, /* mapped code without unwind info, or JIT/anonymous code */
+	PR_UW_UNMAPPED = 2, /* not executable memory of this process */
+};
+
+/* The row for pc in pid at time; first is true for the sampled frame
+ * (whose maps may be read again on a miss). */
+typedef enum pr_unwind_where (*pr_unwind_find_fn)(void *ctx, uint32_t pid, uint64_t time,
+						  uint64_t pc, bool first, struct pr_cfi_row *row);
+
+struct pr_unwind_input {
+	uint32_t pid;
+	uint64_t time;
+	uint64_t ip, sp, bp; /* user registers */
+	const uint8_t *stack; /* len bytes copied from sp up */
+	uint32_t len;
+	int mode; /* enum pr_unwind_mode */
+};
+
+struct pr_unwind_stats {
+	uint64_t stacks, complete, truncated, frames, fp_frames, copy_bytes;
+	uint64_t fail[PR_UW_FAIL_MAX];
+};
+
+/* Fills pcs[0..max) with the user stack, leaf first; returns the count. */
+uint32_t pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, void *ctx,
+		   uint64_t *pcs, uint32_t max, struct pr_unwind_stats *st);
+
+/* The real find: ctx is a struct pr_maps *. */
+enum pr_unwind_where pr_unwind_maps_find(void *ctx, uint32_t pid, uint64_t time, uint64_t pc,
+					 bool first, struct pr_cfi_row *row);
+
+void pr_unwind_add_stats(const struct pr_unwind_stats *st, struct pr_stats *out);
+
+#endif
