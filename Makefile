@@ -244,7 +244,7 @@ UWFPFLAGS   := -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -Wall
 UWNOTABLES  := -fno-asynchronous-unwind-tables -fno-unwind-tables
 UWPLAIN     := $(FX)/uw-chain $(FX)/uw-qsort $(FX)/uw-signal $(FX)/uw-prologue
 UNWINDFIXES := $(UWPLAIN) $(FX)/libuwmixed.so $(FX)/uw-mixed $(FX)/uw-mixed-nocfi \
-	       $(FX)/uw-debugframe $(FX)/uw-debugframe-buildid
+	       $(FX)/uw-dlopen $(FX)/uw-debugframe $(FX)/uw-debugframe-buildid
 
 # uw_has_sections FILE WANT NOTWANT: fail the build unless FILE has every
 # section in WANT and none in NOTWANT
@@ -273,6 +273,11 @@ $(FX)/uw-mixed-nocfi: $(UWDIR)/uw-mixed.c $(FX)/libuwmixed.so
 		-Wl,-rpath,'$$ORIGIN'
 	$(Q)objcopy -R .eh_frame -R .eh_frame_hdr $@.full $@ && rm -f $@.full
 	$(Q)$(call uw_has_sections,$@,.symtab,.eh_frame .eh_frame_hdr .debug_frame)
+
+# loads libuwmixed.so with dlopen() after it started
+$(FX)/uw-dlopen: $(UWDIR)/uw-dlopen.c $(FX)/libuwmixed.so
+	$(call msg,CC,$@)
+	$(Q)$(UWCC) $(UWFLAGS) -o $@ $<
 
 # uw-chain with .debug_frame only (the crt files' .eh_frame removed, so a
 # table can come from nowhere else)

@@ -50,7 +50,7 @@ expect_ge "$X: objdump finds a ret in each of the 16 uw_tiny_*" "$n_ret" 16
 expect_ge "$X: objdump finds pushes in uw_tiny_*" "$n_push" 8
 
 TINY="(^|;)uw_tiny_[0-9]+\\+0x[0-9a-f]+@$X\$"
-LOOP="(^|;)main@$X;uw_loop@$X(;|$)"
+LOOP="(^|;)main@$X;uw_loop(\\+0x[0-9a-f]+)?@$X(;|$)"
 FULL="$(uw_entry "$X")uw_loop@$X;uw_tiny_[0-9]+\\+0x[0-9a-f]+@$X\$"
 for mode in default dwarf; do
 	uw_profile "$BIN 1.5" "$mode" default offsets
