@@ -33,6 +33,7 @@ struct proc_maps {
 	uint32_t pid;
 	uint64_t exec_time; /* != 0: an exec at this time replaced the image */
 	uint64_t read_time; /* when /proc/PID/maps was read (CLOCK_MONOTONIC ns) */
+	bool unreadable;    /* it could not be: the process is gone (or not ours) */
 	struct range *ranges;
 	size_t n;
 	struct proc_maps *next;
@@ -173,6 +174,7 @@ static void read_maps(struct proc_maps *p)
 	p->read_time = mono_ns();
 	snprintf(path, sizeof(path), "/proc/%u/maps", p->pid);
 	f = fopen(path, "re");
+	p->unreadable = !f;
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
@@ -283,6 +285,13 @@ struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t ad
 	bool mapped;
 
 	return pr_maps_find(m, pid, addr, time, true, foff, &mapped);
+}
+
+bool pr_maps_unreadable(struct pr_maps *m, uint32_t pid)
+{
+	struct proc_maps *p = get_proc(m, pid);
+
+	return !p || p->unreadable;
 }
 
 void pr_maps_on_exec(struct pr_maps *m, uint32_t pid, uint64_t time)

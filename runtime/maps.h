@@ -41,6 +41,8 @@ struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t ad
  * addresses, which on a broken stack are garbage. */
 struct pr_elfsym *pr_maps_find(struct pr_maps *m, uint32_t pid, uint64_t addr, uint64_t time,
 			       bool may_reread, uint64_t *foff, bool *mapped);
+/* True when pid's maps could not be read: it exited before we looked. */
+bool pr_maps_unreadable(struct pr_maps *m, uint32_t pid);
 /* pid exec'd at time: samples taken before still use the old image, the
  * first sample after it reads the new maps. */
 void pr_maps_on_exec(struct pr_maps *m, uint32_t pid, uint64_t time);

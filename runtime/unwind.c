@@ -135,12 +135,12 @@ uint32_t pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, voi
 			break;
 		}
 		where = find(ctx, in->pid, in->time, r.exact ? r.pc : r.pc - 1, n == 0, &row);
-		if (where == PR_UW_UNMAPPED) {
+		if (where == PR_UW_UNMAPPED || where == PR_UW_NO_PROCESS) {
 			/* the sampled pc is real even when its mapping is gone; a
 			 * return address outside any code is garbage, not a frame */
 			if (n == 0)
 				pcs[n++] = r.pc;
-			fail = PR_UW_NO_MAP;
+			fail = where == PR_UW_NO_PROCESS ? PR_UW_GONE : PR_UW_NO_MAP;
 			break;
 		}
 		pcs[n++] = r.pc;
@@ -180,7 +180,7 @@ enum pr_unwind_where pr_unwind_maps_find(void *ctx, uint32_t pid, uint64_t time,
 
 	b = pr_maps_find(ctx, pid, pc, time, first, &foff, &mapped);
 	if (!mapped)
-		return PR_UW_UNMAPPED;
+		return pr_maps_unreadable(ctx, pid) ? PR_UW_NO_PROCESS : PR_UW_UNMAPPED;
 	if (!b || !pr_elfsym_cfi_row(b, foff, row))
 		return PR_UW_NO_TABLE;
 	/* a gap between FDEs: this code has no unwind info */

@@ -23,6 +23,7 @@ enum pr_unwind_where {
 	PR_UW_ROW = 0,	   /* *row is this pc's row (it may be INVALID) */
 	PR_UW_NO_TABLE = 1, /* mapped code without unwind info, or JIT/anonymous code */
 	PR_UW_UNMAPPED = 2, /* not executable memory of this process */
+	PR_UW_NO_PROCESS = 3, /* the process's memory map is gone */
 };
 
 /* The row for pc in pid at time; first is true for the sampled frame

@@ -83,6 +83,14 @@
 	X(maps_parse_line_errors)		\
 	X(maps_normalize_self)			\
 	X(maps_normalize_anon)			\
+	X(unwind_cfi_chain)			\
+	X(unwind_cfi_rbp)			\
+	X(unwind_signal_frame)			\
+	X(unwind_plt)				\
+	X(unwind_fp_fallback)			\
+	X(unwind_failures)			\
+	X(unwind_self)				\
+	X(unwind_self_through_libc)		\
 	X(elfsym_burn)				\
 	X(elfsym_libc_qsort)			\
 	X(elfsym_bad_files)			\
