@@ -216,5 +216,14 @@ uw_expect_sections() {
 # __libc_start_main (its .dynsym name; __libc_start_main_impl in debuginfo),
 # then any libc frames (__libc_start_call_main) up to main.
 uw_entry() { # EXE_BASENAME_ERE: ERE prefix up to and including "main@EXE;"
-	echo "^_start@$1;__libc_start_main[^;]*@libc\\.so\\.6;([^;]*@libc\\.so\\.6;)*main@$1;"
+	echo "^_start@$1;$(_uw_to_main "$1")"
+}
+
+# The same from __libc_start_main on, for binaries whose _start has no CFI
+uw_libc_main() { # EXE_BASENAME_ERE
+	echo "(^|;)$(_uw_to_main "$1")"
+}
+
+_uw_to_main() {
+	echo "__libc_start_main[^;]*@libc\\.so\\.6;([^;]*@libc\\.so\\.6;)*main@$1;"
 }

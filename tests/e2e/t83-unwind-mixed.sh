@@ -32,7 +32,8 @@ FULL="$(uw_entry "$X")lib_entry@$L;lib_middle@$L;uw_callback@$X(;|$)"
 for mode in default dwarf; do
 	uw_profile "$FIXTURES/$X 1.5" "$mode"
 	uw_expect_profiled "$X, unwind=$mode"
-	uw_expect_share "$X, unwind=$mode: >= 90% of samples go _start..main;lib_entry;lib_middle;uw_callback" \
+	uw_expect_share \
+		"$X, unwind=$mode: >= 90% of samples go _start..main;lib_entry;lib_middle;uw_callback" \
 		"$OUT" "$FULL" "" 90
 done
 uw_profile "$FIXTURES/$X 1" fp
@@ -42,7 +43,7 @@ uw_expect_share_below "$X, unwind=fp: main;lib_entry;lib_middle;uw_callback on <
 
 X=uw-mixed-nocfi
 CHAIN="(^|;)main@$X;lib_entry@$L;lib_middle@$L;uw_callback@$X(;|$)"
-FULL="(^|;)__libc_start_main[^;]*@libc\\.so\\.6;([^;]*@libc\\.so\\.6;)*main@$X;lib_entry@$L;lib_middle@$L;uw_callback@$X(;|$)"
+FULL="$(uw_libc_main "$X")lib_entry@$L;lib_middle@$L;uw_callback@$X(;|$)"
 uw_profile "$FIXTURES/$X 1.5" default
 uw_expect_profiled "$X"
 expect_eq "$X: stats().unwind.mode" "$(val unwind.mode "$OUT")" auto "$OUT"

@@ -39,6 +39,7 @@ uw_expect_no_fp "$X" "$BIN" main uw_loop uw_tiny_0 uw_tiny_1 uw_tiny_2 uw_tiny_3
 
 # "uw_tiny_N+0xOFF" of each instruction of the tiny functions that moves rsp
 # or rbp: push, pop, sub/add rsp, and ret
+# shellcheck disable=SC2016 # $0x is objdump's, not the shell's
 edges=$(objdump -d --no-show-raw-insn --prefix-addresses "$BIN" |
 	sed -nE 's/^[0-9a-f]+ <(uw_tiny_[0-9]+)(\+0x[0-9a-f]+)?> +(push|pop|ret|sub +\$0x[0-9a-f]+,%rsp|add +\$0x[0-9a-f]+,%rsp).*/\1\2 \3/p' |
 	awk '{ if ($1 !~ /\+/) $1 = $1 "+0x0"; print $1, $2 }')

@@ -26,7 +26,7 @@ uw_expect_sections "uw-debugframe-buildid: its debuginfo has .debug_frame" "$DBG
 uw_expect_no_fp "uw-debugframe" "$FIXTURES/uw-debugframe" main uw_f1 uw_f2 uw_f3 uw_f4 uw_f5
 
 for X in uw-debugframe uw-debugframe-buildid; do
-	FULL="(^|;)__libc_start_main[^;]*@libc\\.so\\.6;([^;]*@libc\\.so\\.6;)*main@$X;uw_f1@$X;uw_f2@$X;uw_f3@$X;uw_f4@$X;uw_f5@$X(;|$)"
+	FULL="$(uw_libc_main "$X")uw_f1@$X;uw_f2@$X;uw_f3@$X;uw_f4@$X;uw_f5@$X(;|$)"
 	UW_ENV=(PROFRUN_DEBUG_DIR="$DEBUG_DIR")
 	uw_profile "$FIXTURES/$X 1.5" dwarf
 	uw_expect_profiled "$X, unwind=dwarf"

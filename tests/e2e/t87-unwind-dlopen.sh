@@ -24,7 +24,8 @@ for mode in default dwarf; do
 	uw_expect_profiled "$X, unwind=$mode"
 	uw_expect_share "$X, unwind=$mode: >= 40% of samples in uw_callback (the workload)" \
 		"$OUT" "$IN_CB" "" 40
-	uw_expect_share "$X, unwind=$mode: >= 90% of uw_callback samples go _start..main;lib_entry;lib_middle;uw_callback" \
+	uw_expect_share \
+		"$X, unwind=$mode: >= 90% of uw_callback samples go _start..main;lib_entry;lib_middle;uw_callback" \
 		"$OUT" "$FULL" "$IN_CB" 90
 done
 
