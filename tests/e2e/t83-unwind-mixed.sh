@@ -30,13 +30,13 @@ X=uw-mixed
 CHAIN="(^|;)main@$X;lib_entry@$L;lib_middle@$L;uw_callback@$X(;|$)"
 FULL="$(uw_entry "$X")lib_entry@$L;lib_middle@$L;uw_callback@$X(;|$)"
 for mode in default dwarf; do
-	uw_profile "$FIXTURES/$X 1.5" "$mode"
+	uw_profile "$FIXTURES/$X 1.2" "$mode"
 	uw_expect_profiled "$X, unwind=$mode"
 	uw_expect_share \
 		"$X, unwind=$mode: >= 90% of samples go _start..main;lib_entry;lib_middle;uw_callback" \
 		"$OUT" "$FULL" "" 90
 done
-uw_profile "$FIXTURES/$X 1" fp
+uw_profile "$FIXTURES/$X 0.8" fp
 uw_expect_profiled "$X, unwind=fp"
 uw_expect_share_below "$X, unwind=fp: main;lib_entry;lib_middle;uw_callback on < 50% of samples" \
 	"$OUT" "$CHAIN" "" 50
@@ -44,13 +44,13 @@ uw_expect_share_below "$X, unwind=fp: main;lib_entry;lib_middle;uw_callback on <
 X=uw-mixed-nocfi
 CHAIN="(^|;)main@$X;lib_entry@$L;lib_middle@$L;uw_callback@$X(;|$)"
 FULL="$(uw_libc_main "$X")lib_entry@$L;lib_middle@$L;uw_callback@$X(;|$)"
-uw_profile "$FIXTURES/$X 1.5" default
+uw_profile "$FIXTURES/$X 1.2" default
 uw_expect_profiled "$X"
 expect_eq "$X: stats().unwind.mode" "$(val unwind.mode "$OUT")" auto "$OUT"
 uw_expect_share "$X: >= 90% of samples go __libc_start_main..main;lib_entry;lib_middle;uw_callback" \
 	"$OUT" "$FULL" "" 90
 expect_ge "$X: stats().unwind.no_tables >= 1" "$(val unwind.no_tables "$OUT")" 1 "$OUT"
-uw_profile "$FIXTURES/$X 1" dwarf
+uw_profile "$FIXTURES/$X 0.8" dwarf
 uw_expect_profiled "$X, unwind=dwarf"
 uw_expect_share_below "$X, unwind=dwarf: main;lib_entry;lib_middle;uw_callback on < 50% of samples" \
 	"$OUT" "$CHAIN" "" 50
