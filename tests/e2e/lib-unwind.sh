@@ -15,6 +15,7 @@
 #                                "[unknown]@?"); with "offsets", the leaf is
 #                                "name+0xoff@module"
 #   total=N                      samples of the command
+#   target=PID                   the command's PID (nil if no sample came)
 #   delivered=N                  stats().sample.delivered
 #   unwind.KEY=value             every field of stats().unwind, nested tables
 #                                as unwind.failures=table and
@@ -87,6 +88,7 @@ function on_end()
   for _, k in ipairs(keys) do print("stack\t" .. agg[k] .. "\t" .. k) end
   local st = stats()
   print("total=" .. total)
+  print("target=" .. tostring(tp))
   print("delivered=" .. st.sample.delivered)
   if type(st.unwind) == "table" then flatten("unwind.", st.unwind) else
     print("unwind=" .. tostring(st.unwind)) end
