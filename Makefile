@@ -325,12 +325,13 @@ FUZZ_CFLAGS        = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-re
 	-fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-I$(O) -Ibpf -Iruntime $(PC_CFLAGS)
 FUZZ_LIBS          = -lelf -llzma -liberty -lz
-FUZZERS           := elfsym maps perfmap
+FUZZERS           := elfsym maps perfmap cfi
 FUZZ_BINS         := $(patsubst %,$(O)/fuzz/fuzz_%,$(FUZZERS))
 FUZZ_CORPORA      := $(patsubst %,$(O)/fuzz/corpus-%.stamp,$(FUZZERS))
 fuzz_rt_elfsym    := elfsym strpool
 fuzz_rt_maps      := maps elfsym strpool
 fuzz_rt_perfmap   := perfmap strpool
+fuzz_rt_cfi       := cfi array
 
 $(O)/fuzz/rt/%.o: runtime/%.c $(wildcard runtime/*.h) bpf/events.h | $(DEPS_STAMP)
 	$(call msg,FUZZ,$@)
@@ -375,6 +376,20 @@ $(O)/fuzz/corpus-perfmap.stamp: tests/fuzz/fuzz_perfmap.c
 	  '0x3000 0x20 [jit] Interpreter' '3000 8 newest for 3000' > $(@:.stamp=)/node
 	$(Q)printf '%s\n' '1000 10 foo' 'ABCDEF abc Up And Low' 'fffffffffffffff0 f top' \
 	  > $(@:.stamp=)/plain
+	$(Q)touch $@
+
+# Seeds: the unwind sections of real binaries, each behind its selector
+# byte (0: .eh_frame, 1: .debug_frame; 2 adds a segment).
+$(O)/fuzz/corpus-cfi.stamp: $(FX)/symfix-pie
+	$(call msg,GEN,$(@:.stamp=))
+	$(Q)rm -rf $(@:.stamp=) && mkdir -p $(@:.stamp=)
+	$(Q)objcopy -O binary --only-section=.eh_frame $(FX)/symfix-pie $(@:.stamp=)/eh.raw
+	$(Q)objcopy -O binary --only-section=.debug_frame $(FX)/symfix-pie $(@:.stamp=)/dbg.raw || :
+	$(Q)for b in /lib64/ld-linux-x86-64.so.2; do \
+	  objcopy -O binary --only-section=.eh_frame $$b $(@:.stamp=)/ld.raw; done
+	$(Q)cd $(@:.stamp=) && for f in *.raw; do \
+	  { printf '\000'; cat $$f; } > $$f.0 && { printf '\002'; cat $$f; } > $$f.2 && \
+	  { printf '\001'; cat $$f; } > $$f.1 && rm $$f; done
 	$(Q)touch $@
 
 fuzz-build: $(FUZZ_BINS) $(FUZZ_CORPORA)

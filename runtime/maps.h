@@ -37,8 +37,8 @@ struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t ad
 				    uint64_t time, uint64_t *foff);
 /* The same, and *mapped tells an executable mapping (file-backed or
  * anonymous) from no mapping at all. may_reread: a miss may read the maps
- * again (at most every millisecond); unwinding passes false for return
- * addresses, which on a broken stack are garbage. */
+ * again (at most every millisecond); unwinding passes false for a return
+ * address found by frame pointer, which may be garbage. */
 struct pr_elfsym *pr_maps_find(struct pr_maps *m, uint32_t pid, uint64_t addr, uint64_t time,
 			       bool may_reread, uint64_t *foff, bool *mapped);
 /* True when pid's maps could not be read: it exited before we looked. */

@@ -123,7 +123,7 @@ uint32_t pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, voi
 	struct regs r = { .pc = in->ip, .sp = in->sp, .bp = in->bp, .bp_ok = true, .exact = true };
 	struct pr_cfi_row row;
 	enum pr_unwind_where where;
-	bool complete = false;
+	bool complete = false, trusted = true;
 	int fail = -1;
 	uint32_t n = 0;
 
@@ -134,7 +134,7 @@ uint32_t pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, voi
 			fail = PR_UW_TOO_DEEP;
 			break;
 		}
-		where = find(ctx, in->pid, in->time, r.exact ? r.pc : r.pc - 1, n == 0, &row);
+		where = find(ctx, in->pid, in->time, r.exact ? r.pc : r.pc - 1, trusted, &row);
 		if (where == PR_UW_UNMAPPED || where == PR_UW_NO_PROCESS) {
 			/* the sampled pc is real even when its mapping is gone; a
 			 * return address outside any code is garbage, not a frame */
@@ -148,7 +148,8 @@ uint32_t pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, voi
 			complete = true;
 			break;
 		}
-		if (where == PR_UW_ROW) {
+		trusted = where == PR_UW_ROW;
+		if (trusted) {
 			fail = step_cfi(in, &row, &r);
 		} else if (in->mode == PR_UNWIND_DWARF) {
 			fail = PR_UW_NO_CFI;
@@ -172,13 +173,13 @@ uint32_t pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, voi
 }
 
 enum pr_unwind_where pr_unwind_maps_find(void *ctx, uint32_t pid, uint64_t time, uint64_t pc,
-					 bool first, struct pr_cfi_row *row)
+					 bool trusted, struct pr_cfi_row *row)
 {
 	struct pr_elfsym *b;
 	uint64_t foff = 0;
 	bool mapped;
 
-	b = pr_maps_find(ctx, pid, pc, time, first, &foff, &mapped);
+	b = pr_maps_find(ctx, pid, pc, time, trusted, &foff, &mapped);
 	if (!mapped)
 		return pr_maps_unreadable(ctx, pid) ? PR_UW_NO_PROCESS : PR_UW_UNMAPPED;
 	if (!b || !pr_elfsym_cfi_row(b, foff, row))

@@ -26,20 +26,22 @@ struct fake {
 	struct pr_cfi_table t;
 	uint8_t stack[4096];
 	uint64_t lookups[16]; /* pcs asked for, in order */
+	bool trusted[16];
 	int nlookups;
 };
 
 static enum pr_unwind_where fake_find(void *ctx, uint32_t pid, uint64_t time, uint64_t pc,
-				      bool first, struct pr_cfi_row *row)
+				      bool trusted, struct pr_cfi_row *row)
 {
 	struct fake *f = ctx;
 	const struct pr_cfi_row *r;
 
 	(void)pid;
 	(void)time;
-	(void)first;
-	if (f->nlookups < 16)
+	if (f->nlookups < 16) {
+		f->trusted[f->nlookups] = trusted;
 		f->lookups[f->nlookups++] = pc;
+	}
 	if (pc >= ANON_LO && pc < ANON_HI)
 		return PR_UW_NO_TABLE;
 	if (pc < CODE_LO || pc >= CODE_HI)
@@ -119,6 +121,7 @@ void test_unwind_cfi_chain(void)
 	ASSERT_EQ(pcs[2], 0x3020, "_start");
 	ASSERT_EQ(f.lookups[0], 0x1004, "the sampled pc is looked up as is");
 	ASSERT_EQ(f.lookups[1], 0x200f, "a return address is looked up at pc - 1");
+	ASSERT_TRUE(f.trusted[1] && f.trusted[2], "pcs from rows are trusted");
 	ASSERT_EQ(st.complete, 1, "complete");
 	ASSERT_EQ(st.truncated, 0, "truncated");
 	ASSERT_EQ(st.frames, 3, "frames counted");
@@ -223,6 +226,7 @@ void test_unwind_fp_fallback(void)
 	put(&f, SP0 + 24, 0x3004); /* its return address */
 	ASSERT_EQ(walk(&f, PR_UNWIND_AUTO, ANON_LO + 4, SP0 + 16, pcs, &st), 2, "auto frames");
 	ASSERT_EQ(pcs[1], 0x3004, "caller by frame pointer");
+	ASSERT_TRUE(f.trusted[0] && !f.trusted[1], "a pc found by frame pointer is not trusted");
 	ASSERT_EQ(st.fp_frames, 1, "one frame by frame pointer");
 	ASSERT_EQ(st.complete, 1, "auto complete");
 	ASSERT_EQ(walk(&f, PR_UNWIND_DWARF, ANON_LO + 4, SP0 + 16, pcs, &st), 1, "dwarf frames");
