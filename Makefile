@@ -245,7 +245,7 @@ UWNOTABLES  := -fno-asynchronous-unwind-tables -fno-unwind-tables
 UWPLAIN     := $(FX)/uw-chain $(FX)/uw-qsort $(FX)/uw-signal $(FX)/uw-prologue $(FX)/uw-thread \
 	       $(FX)/uw-deep
 UNWINDFIXES := $(UWPLAIN) $(FX)/libuwmixed.so $(FX)/uw-mixed $(FX)/uw-mixed-nocfi \
-	       $(FX)/uw-dlopen $(FX)/uw-debugframe $(FX)/uw-debugframe-buildid
+	       $(FX)/uw-dlopen $(FX)/uw-dlopen-nocfi $(FX)/uw-debugframe $(FX)/uw-debugframe-buildid
 
 # uw_has_sections FILE WANT NOTWANT: fail the build unless FILE has every
 # section in WANT and none in NOTWANT
@@ -279,6 +279,14 @@ $(FX)/uw-mixed-nocfi: $(UWDIR)/uw-mixed.c $(FX)/libuwmixed.so
 $(FX)/uw-dlopen: $(UWDIR)/uw-dlopen.c $(FX)/libuwmixed.so
 	$(call msg,CC,$@)
 	$(Q)$(UWCC) $(UWFLAGS) -o $@ $<
+
+# the same with frame pointers and no unwind table, like JIT code calling
+# into a library loaded late (LuaJIT's ffi.load)
+$(FX)/uw-dlopen-nocfi: $(UWDIR)/uw-dlopen.c $(FX)/libuwmixed.so
+	$(call msg,CC,$@)
+	$(Q)$(UWCC) $(filter-out -g,$(UWFPFLAGS)) $(UWNOTABLES) -o $@.full $<
+	$(Q)objcopy -R .eh_frame -R .eh_frame_hdr $@.full $@ && rm -f $@.full
+	$(Q)$(call uw_has_sections,$@,.symtab,.eh_frame .eh_frame_hdr .debug_frame)
 
 # uw-chain with .debug_frame only (the crt files' .eh_frame removed, so a
 # table can come from nowhere else)
