@@ -248,10 +248,10 @@ UNWINDFIXES := $(UWPLAIN) $(FX)/libuwmixed.so $(FX)/uw-mixed $(FX)/uw-mixed-nocf
 	       $(FX)/uw-dlopen $(FX)/uw-dlopen-nocfi $(FX)/uw-debugframe $(FX)/uw-debugframe-buildid
 
 # uw_has_sections FILE WANT NOTWANT: fail the build unless FILE has every
-# section in WANT and none in NOTWANT
-uw_has_sections = secs=$$(readelf -SW $(1) 2>/dev/null | awk '{ print $$2 }'); \
+# section in WANT and none in NOTWANT (one subshell, so it chains with &&)
+uw_has_sections = (secs=$$(readelf -SW $(1) 2>/dev/null | awk '{ print $$2 }'); \
 	for s in $(2); do grep -qx -- "$$s" <<<"$$secs" || { echo "$(1): no $$s" >&2; exit 1; }; done; \
-	for s in $(3); do ! grep -qx -- "$$s" <<<"$$secs" || { echo "$(1): has $$s" >&2; exit 1; }; done
+	for s in $(3); do ! grep -qx -- "$$s" <<<"$$secs" || { echo "$(1): has $$s" >&2; exit 1; }; done)
 
 $(UWPLAIN): $(FX)/%: $(UWDIR)/%.c | $(DEPS_STAMP)
 	$(call msg,CC,$@)
