@@ -232,7 +232,84 @@ $(FX)/xdpload: tests/fixtures/xdpload.c | $(DEPS_STAMP)
 
 KSYMFIXES := $(FX)/xdp_slow_a.bpf.o $(FX)/xdp_slow_b.bpf.o $(FX)/xdpload
 
-fixtures: $(FIXTURES) $(SYMFIXES) $(KSYMFIXES)
+# ---- unwinding fixtures (issue 7) --------------------------------------------
+# Code the way distributions build it: GCC -O2 with no frame pointers, so
+# only .eh_frame/.debug_frame lead through it. The sources say which stack
+# each one shows. A recipe checks that the binary has the unwind sections
+# (and only those) its tests rely on.
+UWDIR       := tests/fixtures/unwind
+UWCC        ?= gcc
+UWFLAGS     := -O2 -g -fomit-frame-pointer -Wall -Wextra -Werror
+UWFPFLAGS   := -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -Wall -Wextra -Werror
+UWNOTABLES  := -fno-asynchronous-unwind-tables -fno-unwind-tables
+UWPLAIN     := $(FX)/uw-chain $(FX)/uw-qsort $(FX)/uw-signal $(FX)/uw-prologue $(FX)/uw-thread \
+	       $(FX)/uw-deep
+UNWINDFIXES := $(UWPLAIN) $(FX)/libuwmixed.so $(FX)/uw-mixed $(FX)/uw-mixed-nocfi \
+	       $(FX)/uw-dlopen $(FX)/uw-dlopen-nocfi $(FX)/uw-debugframe $(FX)/uw-debugframe-buildid
+
+# uw_has_sections FILE WANT NOTWANT: fail the build unless FILE has every
+# section in WANT and none in NOTWANT (one subshell, so it chains with &&)
+uw_has_sections = (secs=$$(readelf -SW $(1) 2>/dev/null | awk '{ print $$2 }'); \
+	for s in $(2); do grep -qx -- "$$s" <<<"$$secs" || { echo "$(1): no $$s" >&2; exit 1; }; done; \
+	for s in $(3); do ! grep -qx -- "$$s" <<<"$$secs" || { echo "$(1): has $$s" >&2; exit 1; }; done)
+
+$(UWPLAIN): $(FX)/%: $(UWDIR)/%.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(UWCC) $(UWFLAGS) -o $@ $<
+
+$(FX)/libuwmixed.so: $(UWDIR)/libuwmixed.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(UWCC) $(UWFLAGS) -fPIC -shared -o $@ $<
+
+# frame pointers and .eh_frame
+$(FX)/uw-mixed: $(UWDIR)/uw-mixed.c $(FX)/libuwmixed.so
+	$(call msg,CC,$@)
+	$(Q)$(UWCC) $(UWFPFLAGS) -o $@ $< -L$(FX) -luwmixed -Wl,-rpath,'$$ORIGIN'
+
+# frame pointers and no unwind table at all, like JIT code: no -g (it would
+# bring .debug_frame), and the crt files' .eh_frame removed
+$(FX)/uw-mixed-nocfi: $(UWDIR)/uw-mixed.c $(FX)/libuwmixed.so
+	$(call msg,CC,$@)
+	$(Q)$(UWCC) $(filter-out -g,$(UWFPFLAGS)) $(UWNOTABLES) -o $@.full $< -L$(FX) -luwmixed \
+		-Wl,-rpath,'$$ORIGIN'
+	$(Q)objcopy -R .eh_frame -R .eh_frame_hdr $@.full $@ && rm -f $@.full
+	$(Q)$(call uw_has_sections,$@,.symtab,.eh_frame .eh_frame_hdr .debug_frame)
+
+# loads libuwmixed.so with dlopen() after it started
+$(FX)/uw-dlopen: $(UWDIR)/uw-dlopen.c $(FX)/libuwmixed.so
+	$(call msg,CC,$@)
+	$(Q)$(UWCC) $(UWFLAGS) -o $@ $<
+
+# the same with frame pointers and no unwind table, like JIT code calling
+# into a library loaded late (LuaJIT's ffi.load)
+$(FX)/uw-dlopen-nocfi: $(UWDIR)/uw-dlopen.c $(FX)/libuwmixed.so
+	$(call msg,CC,$@)
+	$(Q)$(UWCC) $(filter-out -g,$(UWFPFLAGS)) $(UWNOTABLES) -o $@.full $<
+	$(Q)objcopy -R .eh_frame -R .eh_frame_hdr $@.full $@ && rm -f $@.full
+	$(Q)$(call uw_has_sections,$@,.symtab,.eh_frame .eh_frame_hdr .debug_frame)
+
+# uw-chain with .debug_frame only (the crt files' .eh_frame removed, so a
+# table can come from nowhere else)
+$(FX)/uw-debugframe: $(UWDIR)/uw-chain.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(UWCC) $(UWFLAGS) $(UWNOTABLES) -o $@.full $<
+	$(Q)objcopy -R .eh_frame -R .eh_frame_hdr $@.full $@ && rm -f $@.full
+	$(Q)$(call uw_has_sections,$@,.debug_frame .symtab,.eh_frame .eh_frame_hdr)
+
+# the same, stripped: .debug_frame (and the symbols) only in the build-id
+# debuginfo under $(FX)/debug
+$(FX)/uw-debugframe-buildid: $(UWDIR)/uw-chain.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(UWCC) $(UWFLAGS) $(UWNOTABLES) -Wl,--build-id=sha1 -o $@.full $<
+	$(Q)id=$$(readelf -n $@.full | sed -n 's/.*Build ID: \([0-9a-f]*\).*/\1/p'); \
+	  dbg=$(FX)/debug/.build-id/$${id:0:2}/$${id:2}.debug; \
+	  mkdir -p $(FX)/debug/.build-id/$${id:0:2} && \
+	  objcopy --only-keep-debug $@.full $$dbg && \
+	  objcopy --strip-all -R .eh_frame -R .eh_frame_hdr $@.full $@ && rm -f $@.full && \
+	  $(call uw_has_sections,$$dbg,.debug_frame .symtab,)
+	$(Q)$(call uw_has_sections,$@,,.eh_frame .eh_frame_hdr .debug_frame .symtab)
+
+fixtures: $(FIXTURES) $(SYMFIXES) $(KSYMFIXES) $(UNWINDFIXES)
 
 test-unit: $(O)/unit_tests fixtures
 	$(Q)FIXTURES=$(O)/fixtures $(O)/unit_tests | tee $(O)/test-unit.log
