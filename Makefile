@@ -232,7 +232,84 @@ $(FX)/xdpload: tests/fixtures/xdpload.c | $(DEPS_STAMP)
 
 KSYMFIXES := $(FX)/xdp_slow_a.bpf.o $(FX)/xdp_slow_b.bpf.o $(FX)/xdpload
 
-fixtures: $(FIXTURES) $(SYMFIXES) $(KSYMFIXES)
+# ---- unwinding fixtures (issue 7) --------------------------------------------
+# Code the way distributions build it: GCC -O2 with no frame pointers, so
+# only .eh_frame/.debug_frame lead through it. The sources say which stack
+# each one shows. A recipe checks that the binary has the unwind sections
+# (and only those) its tests rely on.
+UWDIR       := tests/fixtures/unwind
+UWCC        ?= gcc
+UWFLAGS     := -O2 -g -fomit-frame-pointer -Wall -Wextra -Werror
+UWFPFLAGS   := -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -Wall -Wextra -Werror
+UWNOTABLES  := -fno-asynchronous-unwind-tables -fno-unwind-tables
+UWPLAIN     := $(FX)/uw-chain $(FX)/uw-qsort $(FX)/uw-signal $(FX)/uw-prologue $(FX)/uw-thread \
+	       $(FX)/uw-deep
+UNWINDFIXES := $(UWPLAIN) $(FX)/libuwmixed.so $(FX)/uw-mixed $(FX)/uw-mixed-nocfi \
+	       $(FX)/uw-dlopen $(FX)/uw-dlopen-nocfi $(FX)/uw-debugframe $(FX)/uw-debugframe-buildid
+
+# uw_has_sections FILE WANT NOTWANT: fail the build unless FILE has every
+# section in WANT and none in NOTWANT (one subshell, so it chains with &&)
+uw_has_sections = (secs=$$(readelf -SW $(1) 2>/dev/null | awk '{ print $$2 }'); \
+	for s in $(2); do grep -qx -- "$$s" <<<"$$secs" || { echo "$(1): no $$s" >&2; exit 1; }; done; \
+	for s in $(3); do ! grep -qx -- "$$s" <<<"$$secs" || { echo "$(1): has $$s" >&2; exit 1; }; done)
+
+$(UWPLAIN): $(FX)/%: $(UWDIR)/%.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(UWCC) $(UWFLAGS) -o $@ $<
+
+$(FX)/libuwmixed.so: $(UWDIR)/libuwmixed.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(UWCC) $(UWFLAGS) -fPIC -shared -o $@ $<
+
+# frame pointers and .eh_frame
+$(FX)/uw-mixed: $(UWDIR)/uw-mixed.c $(FX)/libuwmixed.so
+	$(call msg,CC,$@)
+	$(Q)$(UWCC) $(UWFPFLAGS) -o $@ $< -L$(FX) -luwmixed -Wl,-rpath,'$$ORIGIN'
+
+# frame pointers and no unwind table at all, like JIT code: no -g (it would
+# bring .debug_frame), and the crt files' .eh_frame removed
+$(FX)/uw-mixed-nocfi: $(UWDIR)/uw-mixed.c $(FX)/libuwmixed.so
+	$(call msg,CC,$@)
+	$(Q)$(UWCC) $(filter-out -g,$(UWFPFLAGS)) $(UWNOTABLES) -o $@.full $< -L$(FX) -luwmixed \
+		-Wl,-rpath,'$$ORIGIN'
+	$(Q)objcopy -R .eh_frame -R .eh_frame_hdr $@.full $@ && rm -f $@.full
+	$(Q)$(call uw_has_sections,$@,.symtab,.eh_frame .eh_frame_hdr .debug_frame)
+
+# loads libuwmixed.so with dlopen() after it started
+$(FX)/uw-dlopen: $(UWDIR)/uw-dlopen.c $(FX)/libuwmixed.so
+	$(call msg,CC,$@)
+	$(Q)$(UWCC) $(UWFLAGS) -o $@ $<
+
+# the same with frame pointers and no unwind table, like JIT code calling
+# into a library loaded late (LuaJIT's ffi.load)
+$(FX)/uw-dlopen-nocfi: $(UWDIR)/uw-dlopen.c $(FX)/libuwmixed.so
+	$(call msg,CC,$@)
+	$(Q)$(UWCC) $(filter-out -g,$(UWFPFLAGS)) $(UWNOTABLES) -o $@.full $<
+	$(Q)objcopy -R .eh_frame -R .eh_frame_hdr $@.full $@ && rm -f $@.full
+	$(Q)$(call uw_has_sections,$@,.symtab,.eh_frame .eh_frame_hdr .debug_frame)
+
+# uw-chain with .debug_frame only (the crt files' .eh_frame removed, so a
+# table can come from nowhere else)
+$(FX)/uw-debugframe: $(UWDIR)/uw-chain.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(UWCC) $(UWFLAGS) $(UWNOTABLES) -o $@.full $<
+	$(Q)objcopy -R .eh_frame -R .eh_frame_hdr $@.full $@ && rm -f $@.full
+	$(Q)$(call uw_has_sections,$@,.debug_frame .symtab,.eh_frame .eh_frame_hdr)
+
+# the same, stripped: .debug_frame (and the symbols) only in the build-id
+# debuginfo under $(FX)/debug
+$(FX)/uw-debugframe-buildid: $(UWDIR)/uw-chain.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(UWCC) $(UWFLAGS) $(UWNOTABLES) -Wl,--build-id=sha1 -o $@.full $<
+	$(Q)id=$$(readelf -n $@.full | sed -n 's/.*Build ID: \([0-9a-f]*\).*/\1/p'); \
+	  dbg=$(FX)/debug/.build-id/$${id:0:2}/$${id:2}.debug; \
+	  mkdir -p $(FX)/debug/.build-id/$${id:0:2} && \
+	  objcopy --only-keep-debug $@.full $$dbg && \
+	  objcopy --strip-all -R .eh_frame -R .eh_frame_hdr $@.full $@ && rm -f $@.full && \
+	  $(call uw_has_sections,$$dbg,.debug_frame .symtab,)
+	$(Q)$(call uw_has_sections,$@,,.eh_frame .eh_frame_hdr .debug_frame .symtab)
+
+fixtures: $(FIXTURES) $(SYMFIXES) $(KSYMFIXES) $(UNWINDFIXES)
 
 test-unit: $(O)/unit_tests fixtures
 	$(Q)FIXTURES=$(O)/fixtures $(O)/unit_tests | tee $(O)/test-unit.log
@@ -256,12 +333,13 @@ FUZZ_CFLAGS        = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-re
 	-fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-I$(O) -Ibpf -Iruntime $(PC_CFLAGS)
 FUZZ_LIBS          = -lelf -llzma -liberty -lz
-FUZZERS           := elfsym maps perfmap
+FUZZERS           := elfsym maps perfmap cfi
 FUZZ_BINS         := $(patsubst %,$(O)/fuzz/fuzz_%,$(FUZZERS))
 FUZZ_CORPORA      := $(patsubst %,$(O)/fuzz/corpus-%.stamp,$(FUZZERS))
 fuzz_rt_elfsym    := elfsym strpool
 fuzz_rt_maps      := maps elfsym strpool
 fuzz_rt_perfmap   := perfmap strpool
+fuzz_rt_cfi       := cfi array
 
 $(O)/fuzz/rt/%.o: runtime/%.c $(wildcard runtime/*.h) bpf/events.h | $(DEPS_STAMP)
 	$(call msg,FUZZ,$@)
@@ -306,6 +384,20 @@ $(O)/fuzz/corpus-perfmap.stamp: tests/fuzz/fuzz_perfmap.c
 	  '0x3000 0x20 [jit] Interpreter' '3000 8 newest for 3000' > $(@:.stamp=)/node
 	$(Q)printf '%s\n' '1000 10 foo' 'ABCDEF abc Up And Low' 'fffffffffffffff0 f top' \
 	  > $(@:.stamp=)/plain
+	$(Q)touch $@
+
+# Seeds: the unwind sections of real binaries, each behind its selector
+# byte (0: .eh_frame, 1: .debug_frame; 2 adds a segment).
+$(O)/fuzz/corpus-cfi.stamp: $(FX)/symfix-pie
+	$(call msg,GEN,$(@:.stamp=))
+	$(Q)rm -rf $(@:.stamp=) && mkdir -p $(@:.stamp=)
+	$(Q)objcopy -O binary --only-section=.eh_frame $(FX)/symfix-pie $(@:.stamp=)/eh.raw
+	$(Q)objcopy -O binary --only-section=.debug_frame $(FX)/symfix-pie $(@:.stamp=)/dbg.raw || :
+	$(Q)for b in /lib64/ld-linux-x86-64.so.2; do \
+	  objcopy -O binary --only-section=.eh_frame $$b $(@:.stamp=)/ld.raw; done
+	$(Q)cd $(@:.stamp=) && for f in *.raw; do \
+	  { printf '\000'; cat $$f; } > $$f.0 && { printf '\002'; cat $$f; } > $$f.2 && \
+	  { printf '\001'; cat $$f; } > $$f.1 && rm $$f; done
 	$(Q)touch $@
 
 fuzz-build: $(FUZZ_BINS) $(FUZZ_CORPORA)

@@ -282,7 +282,9 @@ static int parse_cie(const struct pr_cfi_section *sec, const struct entry *e, st
 
 	*out = (struct cie){ .fde_enc = PE_absptr, .addr_size = 8 };
 	version = get_u8(&c);
-	if (c.bad || (version != 1 && version != 3 && version != 4))
+	if (c.bad)
+		return PR_CFI_REJ_TRUNCATED;
+	if (version != 1 && version != 3 && version != 4)
 		return PR_CFI_REJ_ENCODING;
 	aug = (const char *)c.p;
 	auglen = strnlen(aug, c.end - c.p);
@@ -508,6 +510,15 @@ static void restore(struct state *s, const struct state *init, const struct cie 
 		*r = reg == REG_RBP ? init->rbp : init->ra;
 }
 
+/* An operand times an alignment factor; a product that does not fit is
+ * INT64_MAX, which no row field accepts (the row becomes INVALID). */
+static int64_t scale(int64_t v, int64_t factor)
+{
+	int64_t r;
+
+	return __builtin_mul_overflow(v, factor, &r) ? INT64_MAX : r;
+}
+
 static bool fits(int64_t v, int64_t lo, int64_t hi)
 {
 	return v >= lo && v <= hi;
@@ -628,7 +639,7 @@ static int run(struct builder *b, const struct cie *cie, const uint8_t *p, const
 			err = advance(b, loc, low, cie, s);
 			goto next;
 		case CFA_offset:
-			off = (int64_t)get_uleb(&c) * cie->data_align;
+			off = scale(get_uleb(&c), cie->data_align);
 			if ((r = tracked(s, cie, low)))
 				*r = (struct rule){ .kind = PR_REG_AT_CFA, .off = off };
 			goto next;
@@ -672,11 +683,11 @@ static int run(struct builder *b, const struct cie *cie, const uint8_t *p, const
 		case CFA_GNU_negative_offset_extended:
 			reg = get_uleb(&c);
 			if (op == CFA_offset_extended || op == CFA_val_offset)
-				off = (int64_t)get_uleb(&c) * cie->data_align;
+				off = scale(get_uleb(&c), cie->data_align);
 			else if (op == CFA_GNU_negative_offset_extended)
-				off = -(int64_t)get_uleb(&c) * cie->data_align;
+				off = scale(scale(get_uleb(&c), cie->data_align), -1);
 			else
-				off = get_sleb(&c) * cie->data_align;
+				off = scale(get_sleb(&c), cie->data_align);
 			if ((r = tracked(s, cie, reg)))
 				*r = (struct rule){ .kind = op == CFA_val_offset ||
 								    op == CFA_val_offset_sf
@@ -719,7 +730,7 @@ static int run(struct builder *b, const struct cie *cie, const uint8_t *p, const
 			s->cfa = CR_REG;
 			s->cfa_reg = get_uleb(&c);
 			s->cfa_off = op == CFA_def_cfa ? (int64_t)get_uleb(&c)
-						       : get_sleb(&c) * cie->data_align;
+						       : scale(get_sleb(&c), cie->data_align);
 			break;
 		case CFA_def_cfa_register:
 			/* keeps the offset; after an expression there is none */
@@ -730,7 +741,7 @@ static int run(struct builder *b, const struct cie *cie, const uint8_t *p, const
 		case CFA_def_cfa_offset:
 		case CFA_def_cfa_offset_sf:
 			s->cfa_off = op == CFA_def_cfa_offset ? (int64_t)get_uleb(&c)
-							      : get_sleb(&c) * cie->data_align;
+							      : scale(get_sleb(&c), cie->data_align);
 			if (s->cfa != CR_REG)
 				s->cfa = CR_BAD;
 			break;
@@ -853,6 +864,8 @@ int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs
 
 	out->rows = NULL;
 	out->n = 0;
+	if (st)
+		*st = (struct pr_cfi_build_stats){ 0 };
 	if (!sec->data && sec->size)
 		return -EINVAL;
 	while (next_entry(&c, sec, &e)) {
@@ -887,10 +900,12 @@ int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs
 	}
 	if (c.bad)
 		reject(st, PR_CFI_REJ_TRUNCATED);
-	qsort(fdes, nfdes, sizeof(*fdes), cmp_fde);
+	if (nfdes)
+		qsort(fdes, nfdes, sizeof(*fdes), cmp_fde);
 	for (i = 0; i < nfdes && !err; i++) {
 		const struct fde *f = &fdes[i];
-		size_t mark = out->n;
+		struct pr_cfi_row before = { 0 };
+		size_t mark;
 		int r;
 
 		if (i && f->start < last_end) {
@@ -901,10 +916,11 @@ int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs
 			reject(st, PR_CFI_REJ_RANGE);
 			continue;
 		}
-		/* the hole since the previous FDE */
-		if (out->n && last_end < f->start)
-			err = push_gap(&b, last_end + b.to_row);
+		/* the FDE's first row may merge with (and so remove) the gap row
+		 * before it: keep that row to put back if the FDE is rejected */
 		mark = out->n;
+		if (mark)
+			before = out->rows[mark - 1];
 		r = err ? -2 : fde_rows(&b, f);
 		if (r == -2) {
 			err = -ENOMEM;
@@ -913,6 +929,8 @@ int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs
 		if (r >= 0) {
 			reject(st, r);
 			out->n = mark;
+			if (mark)
+				out->rows[mark - 1] = before;
 			err = push_gap(&b, f->start + b.to_row);
 		}
 		last_end = f->end;
@@ -949,6 +967,8 @@ const struct pr_cfi_row *pr_cfi_find(const struct pr_cfi_table *t, uint64_t pc)
 
 void pr_cfi_free(struct pr_cfi_table *t)
 {
+	if (!t)
+		return;
 	free(t->rows);
 	t->rows = NULL;
 	t->n = 0;

@@ -96,14 +96,15 @@ struct pr_cfi_seg {
 
 /* Builds rows from sec into out (which must be zeroed or freed). With no
  * segments, rows keep vaddrs. Malformed FDEs are skipped and counted in
- * st (may be NULL); returns 0, -EINVAL when the section itself is
- * unusable, -ENOMEM. */
+ * st (reset first; may be NULL); returns 0, -EINVAL when the section
+ * itself is unusable, -ENOMEM. Each FDE ends with a gap row, so a pc
+ * between FDEs finds an INVALID row. */
 int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs, size_t nsegs,
 		 struct pr_cfi_table *out, struct pr_cfi_build_stats *st);
 /* Builds from an ELF file: .eh_frame, else .debug_frame, else the
  * .debug_frame of debug (separate debuginfo, may be NULL). Segments come
- * from elf's program headers. Returns 0 (out->n may be 0: no unwind info),
- * or -errno. */
+ * from elf's program headers; st describes the section used last.
+ * Returns 0 (out->n may be 0: no unwind info), or -errno. */
 int pr_cfi_build_elf(Elf *elf, Elf *debug, struct pr_cfi_table *out,
 		     struct pr_cfi_build_stats *st);
 /* The row covering pc, or NULL before the first row. */

@@ -65,7 +65,8 @@ enum pr_unwind_fail {
 	PR_UW_BAD_FRAME = 3,   /* the stack does not go up, or rbp is lost */
 	PR_UW_NO_MAP = 4,      /* a return address outside any executable mapping */
 	PR_UW_TOO_DEEP = 5,    /* more than PR_MAX_FRAMES frames */
-	PR_UW_FAIL_MAX = 6,
+	PR_UW_GONE = 6,	       /* the process exited before its maps were read */
+	PR_UW_FAIL_MAX = 7,
 };
 
 struct pr_sample_opts {

@@ -33,6 +33,7 @@ struct proc_maps {
 	uint32_t pid;
 	uint64_t exec_time; /* != 0: an exec at this time replaced the image */
 	uint64_t read_time; /* when /proc/PID/maps was read (CLOCK_MONOTONIC ns) */
+	bool unreadable;    /* it could not be: the process is gone (or not ours) */
 	struct range *ranges;
 	size_t n;
 	struct proc_maps *next;
@@ -153,6 +154,8 @@ static int add_range(struct proc_maps *p, size_t *cap, const struct pr_map_range
 /* A miss may mean maps changed without an event we saw (an exec with no
  * exec program loaded, a dlopen): read again, at most this often. */
 #define REREAD_NS 1000000ull
+/* ... and for an address that may be garbage (see pr_maps_find) */
+#define REREAD_UNSURE_NS 100000000ull
 
 static uint64_t mono_ns(void)
 {
@@ -173,6 +176,7 @@ static void read_maps(struct proc_maps *p)
 	p->read_time = mono_ns();
 	snprintf(path, sizeof(path), "/proc/%u/maps", p->pid);
 	f = fopen(path, "re");
+	p->unreadable = !f;
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
@@ -237,7 +241,7 @@ static struct range *find_range(struct proc_maps *p, uint64_t addr)
 }
 
 struct pr_elfsym *pr_maps_find(struct pr_maps *m, uint32_t pid, uint64_t addr, uint64_t time,
-			       bool may_reread, uint64_t *foff, bool *mapped)
+			       bool sure, uint64_t *foff, bool *mapped)
 {
 	struct proc_maps *p = get_proc(m, pid);
 	struct range *r;
@@ -252,8 +256,8 @@ struct pr_elfsym *pr_maps_find(struct pr_maps *m, uint32_t pid, uint64_t addr, u
 		return NULL;
 	r = find_range(p, addr);
 	/* only a sample taken after the last read can show a newer mapping */
-	if (!r && may_reread && (time == 0 || time > p->read_time) &&
-	    mono_ns() - p->read_time > REREAD_NS) {
+	if (!r && (time == 0 || time > p->read_time) &&
+	    mono_ns() - p->read_time > (sure ? REREAD_NS : REREAD_UNSURE_NS)) {
 		pr_maps_forget(m, pid);
 		p = get_proc(m, pid);
 		r = p ? find_range(p, addr) : NULL;
@@ -283,6 +287,13 @@ struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t ad
 	bool mapped;
 
 	return pr_maps_find(m, pid, addr, time, true, foff, &mapped);
+}
+
+bool pr_maps_unreadable(struct pr_maps *m, uint32_t pid)
+{
+	struct proc_maps *p = get_proc(m, pid);
+
+	return !p || p->unreadable;
 }
 
 void pr_maps_on_exec(struct pr_maps *m, uint32_t pid, uint64_t time)

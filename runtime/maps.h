@@ -36,11 +36,14 @@ int pr_maps_parse_line(char *line, struct pr_map_range *out);
 struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t addr,
 				    uint64_t time, uint64_t *foff);
 /* The same, and *mapped tells an executable mapping (file-backed or
- * anonymous) from no mapping at all. may_reread: a miss may read the maps
- * again (at most every millisecond); unwinding passes false for return
- * addresses, which on a broken stack are garbage. */
+ * anonymous) from no mapping at all. A miss reads the maps again, at most
+ * every millisecond when sure (a sampled pc, a return address from an
+ * unwind row), every 100 ms when not (one found by frame pointer may be
+ * garbage, and a broken stack must not cost a maps read per sample). */
 struct pr_elfsym *pr_maps_find(struct pr_maps *m, uint32_t pid, uint64_t addr, uint64_t time,
-			       bool may_reread, uint64_t *foff, bool *mapped);
+			       bool sure, uint64_t *foff, bool *mapped);
+/* True when pid's maps could not be read: it exited before we looked. */
+bool pr_maps_unreadable(struct pr_maps *m, uint32_t pid);
 /* pid exec'd at time: samples taken before still use the old image, the
  * first sample after it reads the new maps. */
 void pr_maps_on_exec(struct pr_maps *m, uint32_t pid, uint64_t time);

@@ -123,7 +123,7 @@ uint32_t pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, voi
 	struct regs r = { .pc = in->ip, .sp = in->sp, .bp = in->bp, .bp_ok = true, .exact = true };
 	struct pr_cfi_row row;
 	enum pr_unwind_where where;
-	bool complete = false;
+	bool complete = false, trusted = true;
 	int fail = -1;
 	uint32_t n = 0;
 
@@ -134,13 +134,13 @@ uint32_t pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, voi
 			fail = PR_UW_TOO_DEEP;
 			break;
 		}
-		where = find(ctx, in->pid, in->time, r.exact ? r.pc : r.pc - 1, n == 0, &row);
-		if (where == PR_UW_UNMAPPED) {
+		where = find(ctx, in->pid, in->time, r.exact ? r.pc : r.pc - 1, trusted, &row);
+		if (where == PR_UW_UNMAPPED || where == PR_UW_NO_PROCESS) {
 			/* the sampled pc is real even when its mapping is gone; a
 			 * return address outside any code is garbage, not a frame */
 			if (n == 0)
 				pcs[n++] = r.pc;
-			fail = PR_UW_NO_MAP;
+			fail = where == PR_UW_NO_PROCESS ? PR_UW_GONE : PR_UW_NO_MAP;
 			break;
 		}
 		pcs[n++] = r.pc;
@@ -148,10 +148,15 @@ uint32_t pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, voi
 			complete = true;
 			break;
 		}
-		if (where == PR_UW_ROW) {
+		trusted = where == PR_UW_ROW;
+		if (trusted) {
 			fail = step_cfi(in, &row, &r);
 		} else if (in->mode == PR_UNWIND_DWARF) {
 			fail = PR_UW_NO_CFI;
+		} else if (r.bp_ok && r.bp == 0) {
+			/* the ABI's outermost frame: _start clears rbp */
+			complete = true;
+			break;
 		} else {
 			fail = step_fp(in, &r);
 			st->fp_frames += fail < 0;
@@ -172,15 +177,15 @@ uint32_t pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, voi
 }
 
 enum pr_unwind_where pr_unwind_maps_find(void *ctx, uint32_t pid, uint64_t time, uint64_t pc,
-					 bool first, struct pr_cfi_row *row)
+					 bool trusted, struct pr_cfi_row *row)
 {
 	struct pr_elfsym *b;
 	uint64_t foff = 0;
 	bool mapped;
 
-	b = pr_maps_find(ctx, pid, pc, time, first, &foff, &mapped);
+	b = pr_maps_find(ctx, pid, pc, time, trusted, &foff, &mapped);
 	if (!mapped)
-		return PR_UW_UNMAPPED;
+		return pr_maps_unreadable(ctx, pid) ? PR_UW_NO_PROCESS : PR_UW_UNMAPPED;
 	if (!b || !pr_elfsym_cfi_row(b, foff, row))
 		return PR_UW_NO_TABLE;
 	/* a gap between FDEs: this code has no unwind info */

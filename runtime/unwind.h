@@ -23,12 +23,15 @@ enum pr_unwind_where {
 	PR_UW_ROW = 0,	   /* *row is this pc's row (it may be INVALID) */
 	PR_UW_NO_TABLE = 1, /* mapped code without unwind info, or JIT/anonymous code */
 	PR_UW_UNMAPPED = 2, /* not executable memory of this process */
+	PR_UW_NO_PROCESS = 3, /* the process's memory map is gone */
 };
 
-/* The row for pc in pid at time; first is true for the sampled frame
- * (whose maps may be read again on a miss). */
+/* The row for pc in pid at time. trusted: pc is the sampled one or came
+ * from an unwind row, so a miss most likely means the maps changed (a
+ * dlopen); a pc found by frame pointer may be garbage. */
 typedef enum pr_unwind_where (*pr_unwind_find_fn)(void *ctx, uint32_t pid, uint64_t time,
-						  uint64_t pc, bool first, struct pr_cfi_row *row);
+						  uint64_t pc, bool trusted,
+						  struct pr_cfi_row *row);
 
 struct pr_unwind_input {
 	uint32_t pid;
@@ -50,7 +53,7 @@ uint32_t pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, voi
 
 /* The real find: ctx is a struct pr_maps *. */
 enum pr_unwind_where pr_unwind_maps_find(void *ctx, uint32_t pid, uint64_t time, uint64_t pc,
-					 bool first, struct pr_cfi_row *row);
+					 bool trusted, struct pr_cfi_row *row);
 
 void pr_unwind_add_stats(const struct pr_unwind_stats *st, struct pr_stats *out);
 

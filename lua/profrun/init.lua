@@ -128,7 +128,7 @@ local UNWIND_NAMES = { [C.PR_UNWIND_AUTO] = "auto", [C.PR_UNWIND_FP] = "fp",
     [C.PR_UNWIND_DWARF] = "dwarf" }
 local UNWIND_FAILS = { [C.PR_UW_NO_CFI] = "no_cfi", [C.PR_UW_UNSUPPORTED] = "unsupported",
     [C.PR_UW_STACK_SHORT] = "stack_short", [C.PR_UW_BAD_FRAME] = "bad_frame",
-    [C.PR_UW_NO_MAP] = "no_map", [C.PR_UW_TOO_DEEP] = "too_deep" }
+    [C.PR_UW_NO_MAP] = "no_map", [C.PR_UW_TOO_DEEP] = "too_deep", [C.PR_UW_GONE] = "gone" }
 
 -- sample{ hz=99, pid=N, user=true, kernel=true, idle=false, buffer=bytes,
 --         unwind="auto"|"fp"|"dwarf", stack_bytes=16384 }

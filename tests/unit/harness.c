@@ -83,6 +83,14 @@
 	X(maps_parse_line_errors)		\
 	X(maps_normalize_self)			\
 	X(maps_normalize_anon)			\
+	X(unwind_cfi_chain)			\
+	X(unwind_cfi_rbp)			\
+	X(unwind_signal_frame)			\
+	X(unwind_plt)				\
+	X(unwind_fp_fallback)			\
+	X(unwind_failures)			\
+	X(unwind_self)				\
+	X(unwind_self_through_libc)		\
 	X(elfsym_burn)				\
 	X(elfsym_libc_qsort)			\
 	X(elfsym_bad_files)			\
@@ -115,7 +123,39 @@
 	X(stacks_anon_frames)			\
 	X(stacks_full)				\
 	X(stacks_unknown_id)			\
-	X(stacks_table_grows)
+	X(stacks_table_grows)			\
+	X(cfi_eh_frame)				\
+	X(cfi_debug_frame)			\
+	X(cfi_free_null)			\
+	X(cfi_cfa_rules)			\
+	X(cfi_reg_rules)			\
+	X(cfi_restore_to_cie)			\
+	X(cfi_remember_restore)			\
+	X(cfi_advance_ops)			\
+	X(cfi_rows_at_one_pc)			\
+	X(cfi_set_loc)				\
+	X(cfi_plt_expr)				\
+	X(cfi_signal_frame)			\
+	X(cfi_realign_expr)			\
+	X(cfi_unknown_expr)			\
+	X(cfi_augmentation_zplr)		\
+	X(cfi_reject_opcode)			\
+	X(cfi_reject_state)			\
+	X(cfi_reject_encoding)			\
+	X(cfi_reject_no_cie)			\
+	X(cfi_reject_overlap)			\
+	X(cfi_reject_truncated_section)		\
+	X(cfi_reject_truncated_fde)		\
+	X(cfi_reject_truncated_cie)		\
+	X(cfi_prefixes)				\
+	X(cfi_factored_overflow)		\
+	X(cfi_terminator)			\
+	X(cfi_gaps)				\
+	X(cfi_segments)				\
+	X(cfi_libc_vs_readelf)			\
+	X(cfi_python_vs_readelf)		\
+	X(cfi_fixture_vs_readelf)		\
+	X(cfi_fuzz)
 /* clang-format on */
 
 #define DECLARE(n) void test_##n(void);
