@@ -336,8 +336,8 @@ FUZZ_LIBS          = -lelf -llzma -liberty -lz
 FUZZERS           := elfsym maps perfmap cfi
 FUZZ_BINS         := $(patsubst %,$(O)/fuzz/fuzz_%,$(FUZZERS))
 FUZZ_CORPORA      := $(patsubst %,$(O)/fuzz/corpus-%.stamp,$(FUZZERS))
-fuzz_rt_elfsym    := elfsym strpool
-fuzz_rt_maps      := maps elfsym strpool
+fuzz_rt_elfsym    := elfsym cfi array strpool
+fuzz_rt_maps      := maps elfsym cfi array strpool
 fuzz_rt_perfmap   := perfmap strpool
 fuzz_rt_cfi       := cfi array
 

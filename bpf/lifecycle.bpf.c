@@ -7,6 +7,15 @@
  * thread does: the leader can exit first and leave the process running.
  * An exec also carries the argument block, read from the new image's stack
  * where execve has just copied it.
+ *
+ * When proc() is in use (track_live), the programs also keep pr_live: pid
+ * -> exact start (CLOCK_BOOTTIME ns) of the process holding that pid now.
+ * The process cache needs it because /proc's start time has only clock
+ * tick resolution: two processes can hold one pid within one tick. An
+ * entry is written before the record that names the process is submitted,
+ * so the runtime never reads a record the table does not yet reflect, and
+ * deleted when the last thread exits, before the pid can be reused; a
+ * process the table missed (it was full) is counted in live_lost.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -15,10 +24,36 @@
 #include "events.h"
 #include "common.bpf.h"
 
+const volatile __u8 track_live = 0; /* keep pr_live current */
+
+__u64 live_lost = 0; /* processes pr_live could not take */
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 512 * 1024); /* resized by the runtime before load */
 } pr_life_rb SEC(".maps");
+
+/* Not preallocated: max_entries sizes the bucket array; an entry costs
+ * memory only while its process lives. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536); /* resized by the runtime before load */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u64);
+} pr_live SEC(".maps");
+
+static __always_inline void live_set(__u32 tgid, __u64 start_boottime)
+{
+	if (track_live && bpf_map_update_elem(&pr_live, &tgid, &start_boottime, BPF_ANY))
+		__sync_fetch_and_add(&live_lost, 1);
+}
+
+static __always_inline void live_clear(__u32 tgid)
+{
+	if (track_live)
+		bpf_map_delete_elem(&pr_live, &tgid);
+}
 
 static __always_inline __u32 parent_tgid(struct task_struct *t)
 {
@@ -58,6 +93,8 @@ int BPF_PROG(pr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	struct pr_exec *e;
 	const char *fname;
 
+	/* a non-leader thread's exec keeps the leader's start (de_thread) */
+	live_set(BPF_CORE_READ(p, tgid), BPF_CORE_READ(p, group_leader, start_boottime));
 	e = bpf_ringbuf_reserve(&pr_life_rb, sizeof(*e), 0);
 	if (!e) {
 		count_dropped(c);
@@ -95,6 +132,7 @@ int BPF_PROG(pr_exit, struct task_struct *p)
 	/* do_exit() decrements signal->live before this tracepoint fires */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
+	live_clear(BPF_CORE_READ(p, tgid));
 	c = count_produced(PR_SRC_EXIT);
 	e = bpf_ringbuf_reserve(&pr_life_rb, sizeof(*e), 0);
 	if (!e) {
@@ -130,6 +168,7 @@ int BPF_PROG(pr_fork, struct task_struct *parent, struct task_struct *child)
 	/* a new thread is not a new process */
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
 		return 0;
+	live_set(BPF_CORE_READ(child, tgid), BPF_CORE_READ(child, start_boottime));
 	c = count_produced(PR_SRC_FORK);
 	e = bpf_ringbuf_reserve(&pr_life_rb, sizeof(*e), 0);
 	if (!e) {
@@ -145,6 +184,19 @@ int BPF_PROG(pr_fork, struct task_struct *parent, struct task_struct *child)
 	e->start_boottime = BPF_CORE_READ(child, start_boottime);
 	BPF_CORE_READ_STR_INTO(&e->comm, child, comm);
 	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* pr_fork's silent twin, for proc() without on_fork: every new process
+ * goes into pr_live, nothing goes to the ring. The tracepoint fires before
+ * the child first runs, so the entry is there before the child can exec or
+ * exit. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(pr_live_fork, struct task_struct *parent, struct task_struct *child)
+{
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0;
+	live_set(BPF_CORE_READ(child, tgid), BPF_CORE_READ(child, start_boottime));
 	return 0;
 }
 

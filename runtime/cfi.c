@@ -613,7 +613,9 @@ static int advance(struct builder *b, uint64_t *loc, uint64_t delta, const struc
 {
 	int err = emit(b, *loc, s);
 
-	*loc += delta * cie->code_align;
+	/* past the FDE's end nothing is emitted: saturate, never wrap */
+	if (__builtin_add_overflow(*loc, delta * cie->code_align, loc))
+		*loc = UINT64_MAX;
 	return err;
 }
 

@@ -89,6 +89,7 @@ static const struct {
 	FIELD(pr_proc_info, gen),
 	FIELD(pr_proc_info, comm),
 	FIELD(pr_stats, proc_seeded),
+	FIELD(pr_stats, proc_untracked),
 };
 #undef FIELD
 
@@ -214,8 +215,10 @@ uint32_t pr_ffi_sample_hz(struct pr_rt *rt)
 int pr_ffi_stats(struct pr_rt *rt, struct pr_stats *out)
 {
 	*out = (struct pr_stats){ .unwind_mode = rt->cfg.unwind };
-	if (rt->plan)
+	if (rt->plan) {
 		pr_plan_counts(rt->plan, out->produced, out->dropped);
+		out->proc_untracked = pr_plan_live_lost(rt->plan);
+	}
 	if (rt->loop)
 		pr_loop_stats(rt->loop, out);
 	if (rt->stacks) {

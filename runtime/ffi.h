@@ -109,6 +109,8 @@ struct pr_stats {
 	uint64_t proc_exited_evictions; /* entries dropped a cycle after their exit */
 	uint64_t proc_reloads;	       /* entries replaced after PID reuse */
 	uint64_t proc_seeded;	       /* entries from the /proc scan at start */
+	uint64_t proc_gone;	       /* entries found gone (live table) before their exit event */
+	uint64_t proc_untracked;       /* processes the live table was too full to take */
 	uint64_t elf_negative; /* binaries in the negative cache */
 	uint64_t elf_parses;   /* ELF files parsed for symbols */
 	uint64_t elf_hits;     /* user addresses named */

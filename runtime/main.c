@@ -254,6 +254,17 @@ static void report_drops(struct pr_rt *rt)
 	if (st.stacks_full)
 		pr_warn("%llu samples got no stack id: the stack table is full",
 			(unsigned long long)st.stacks_full);
+	if (st.proc_untracked)
+		pr_warn("%llu processes did not fit proc()'s live process table; from then on a "
+			"pid reused within one clock tick (10 ms) may not be told from its "
+			"old process",
+			(unsigned long long)st.proc_untracked);
+}
+
+/* proc()'s live table: which process holds a pid, by exact start. */
+static int live_start(void *ctx, uint32_t pid, uint64_t *start_ns)
+{
+	return pr_plan_live_start(ctx, pid, start_ns);
 }
 
 /* An exited process left the process cache: its maps can go too. */
@@ -475,6 +486,8 @@ int main(int argc, char **argv)
 	rt.cfg.ctx = &rt;
 	if (pr_plan_load(rt.plan, &rt.cfg))
 		goto out;
+	if (rt.cfg.hooks & PR_HOOK_PROC)
+		pr_proc_set_live(rt.procs, live_start, rt.plan);
 	rc = run(&rt, pidfd, &go_fd);
 out:
 	reap_child(child, &go_fd);

@@ -24,6 +24,7 @@ struct pr_plan {
 	struct pr_lifecycle_bpf *life;
 	struct pr_sample_bpf *smp;
 	struct pr_sampler *sampler;
+	bool track_live; /* the lifecycle programs keep pr_live */
 };
 
 static const struct hook_desc {
@@ -48,8 +49,13 @@ static const struct hook_desc {
 	  .lua_name = "on_sample",
 	  .prog = "pr_sample",
 	  .kind = "perf_event" },
-	/* proc() keeps its cache current from exec and exit events */
+	/* proc() keeps its cache current from exec and exit events, and the
+	 * live table complete with every new process */
 	{ .hook = PR_HOOK_PROC, .lua_name = "proc()", .prog = "pr_exec/pr_exit", .kind = "tp_btf" },
+	{ .hook = PR_HOOK_PROC,
+	  .lua_name = "proc()",
+	  .prog = "pr_live_fork",
+	  .kind = "tp_btf/sched_process_fork" },
 };
 
 static const struct hook_desc *desc_of(uint32_t hook)
@@ -85,12 +91,27 @@ static const char *hint_for(int err)
 	}
 }
 
-static void report(uint32_t hook, const char *step, int err)
+static void report_desc(const struct hook_desc *d, const char *step, int err)
 {
-	const struct hook_desc *d = desc_of(hook);
-
 	pr_err("hook %s needs program '%s' (%s): %s failed: %s; %s", d->lua_name, d->prog, d->kind,
 	       step, strerror(-err), hint_for(err));
+}
+
+static void report(uint32_t hook, const char *step, int err)
+{
+	report_desc(desc_of(hook), step, err);
+}
+
+/* The descriptor that names program prog for hook: the one with that
+ * program when there is one, else the hook's first. */
+static const struct hook_desc *desc_for(uint32_t hook, const char *prog)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(hook_table) / sizeof(hook_table[0]); i++)
+		if (hook_table[i].hook == hook && !strcmp(hook_table[i].prog, prog))
+			return &hook_table[i];
+	return desc_of(hook);
 }
 
 /* Ring buffer sizes must be a power-of-two number of pages. */
@@ -111,82 +132,136 @@ static struct bpf_object_open_opts open_opts(const struct pr_plan_cfg *cfg)
 	};
 }
 
-/* The first program that should have loaded and did not. */
-static uint32_t failed_hook(struct bpf_object *obj, uint32_t wanted)
-{
-	struct bpf_program *prog;
-	size_t i;
-
-	bpf_object__for_each_program(prog, obj) {
-		if (!bpf_program__autoload(prog) || bpf_program__fd(prog) >= 0)
-			continue;
-		for (i = 0; i < sizeof(hook_table) / sizeof(hook_table[0]); i++)
-			if (!strcmp(hook_table[i].prog, bpf_program__name(prog)) &&
-			    (wanted & hook_table[i].hook))
-				return hook_table[i].hook;
-	}
-	return wanted & -wanted; /* not found: blame the first program asked for */
-}
-
-static int attach_one(struct bpf_program *prog, struct bpf_link **link, uint32_t hook)
+static int attach_one(struct bpf_program *prog, struct bpf_link **link, const struct hook_desc *d)
 {
 	*link = bpf_program__attach(prog);
 	if (*link)
 		return 0;
-	report(hook, "attach", -errno);
+	report_desc(d, "attach", -errno);
 	return -errno ?: -EINVAL;
 }
 
-/* Lifecycle programs a hook set needs: proc() tracking needs exec and exit. */
+/* The lifecycle programs in attach order. pr_exit goes first: it deletes
+ * from the live table, so no process the others write there can exit
+ * unseen. pr_live_fork serves proc() when on_fork did not load pr_fork,
+ * which writes new processes into the table too. */
+enum life_prog { LIFE_EXIT, LIFE_FORK, LIFE_LIVE_FORK, LIFE_EXEC, LIFE_N };
+
+static const uint32_t life_hook[LIFE_N] = {
+	[LIFE_EXIT] = PR_HOOK_EXIT,
+	[LIFE_FORK] = PR_HOOK_FORK,
+	[LIFE_LIVE_FORK] = PR_HOOK_PROC,
+	[LIFE_EXEC] = PR_HOOK_EXEC,
+};
+
+/* Lifecycle programs (bits of enum life_prog) a hook set needs: proc()
+ * needs exec and exit events and every new process in the live table. */
 static uint32_t lifecycle_wants(uint32_t hooks)
 {
-	uint32_t w = hooks & (PR_HOOK_EXEC | PR_HOOK_EXIT | PR_HOOK_FORK);
+	bool proc = hooks & PR_HOOK_PROC;
+	uint32_t w = 0;
 
-	if (hooks & PR_HOOK_PROC)
-		w |= PR_HOOK_EXEC | PR_HOOK_EXIT;
+	if (proc || (hooks & PR_HOOK_EXIT))
+		w |= 1u << LIFE_EXIT;
+	if (hooks & PR_HOOK_FORK)
+		w |= 1u << LIFE_FORK;
+	else if (proc)
+		w |= 1u << LIFE_LIVE_FORK;
+	if (proc || (hooks & PR_HOOK_EXEC))
+		w |= 1u << LIFE_EXEC;
 	return w;
 }
 
-/* The hook to name when a lifecycle program fails: the user's own hook
- * if it asked for that program, else proc(). */
-static uint32_t blame(uint32_t hooks, uint32_t prog_hook)
+static void life_progs(struct pr_lifecycle_bpf *s, struct bpf_program **progs,
+		       struct bpf_link ***links)
 {
-	return (hooks & prog_hook) ? prog_hook : PR_HOOK_PROC;
+	progs[LIFE_EXIT] = s->progs.pr_exit;
+	progs[LIFE_FORK] = s->progs.pr_fork;
+	progs[LIFE_LIVE_FORK] = s->progs.pr_live_fork;
+	progs[LIFE_EXEC] = s->progs.pr_exec;
+	links[LIFE_EXIT] = &s->links.pr_exit;
+	links[LIFE_FORK] = &s->links.pr_fork;
+	links[LIFE_LIVE_FORK] = &s->links.pr_live_fork;
+	links[LIFE_EXEC] = &s->links.pr_exec;
+}
+
+/* What to name when lifecycle program i fails: the user's own hook if it
+ * asked for that program, else proc(). */
+static const struct hook_desc *blame(uint32_t hooks, enum life_prog i, struct bpf_program *prog)
+{
+	uint32_t hook = (hooks & life_hook[i]) ? life_hook[i] : PR_HOOK_PROC;
+
+	return desc_for(hook, bpf_program__name(prog));
+}
+
+/* The first wanted program that did not load (the first wanted one when
+ * none can be told apart). */
+static enum life_prog failed_life(struct bpf_program **progs, uint32_t want)
+{
+	int i, first = -1;
+
+	for (i = 0; i < LIFE_N; i++) {
+		if (!(want & (1u << i)))
+			continue;
+		if (first < 0)
+			first = i;
+		if (bpf_program__fd(progs[i]) < 0)
+			return i;
+	}
+	return first;
+}
+
+/* Keys are pids: a table of pid_max entries is never full. pid_max is
+ * often 4 Mi, whose bucket array would cost more than most hosts'
+ * processes; past PR_LIVE_MAX entries a full table is counted instead
+ * (live_lost), and proc() falls back to start ticks. */
+#define PR_LIVE_MAX 65536
+
+static uint32_t live_entries(void)
+{
+	unsigned long n = 0;
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+
+	if (f) {
+		if (fscanf(f, "%lu", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	return n && n < PR_LIVE_MAX ? n : PR_LIVE_MAX;
 }
 
 static int load_lifecycle(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 {
-	static const uint32_t order[] = { PR_HOOK_EXEC, PR_HOOK_EXIT, PR_HOOK_FORK };
 	uint32_t want = lifecycle_wants(cfg->hooks);
 	struct bpf_object_open_opts oo = open_opts(cfg);
-	struct bpf_program *progs[3];
-	struct bpf_link **links[3];
-	int err = 0;
-	size_t i;
+	struct bpf_program *progs[LIFE_N];
+	struct bpf_link **links[LIFE_N];
+	uint32_t life_hooks =
+		cfg->hooks & (PR_HOOK_EXEC | PR_HOOK_EXIT | PR_HOOK_FORK | PR_HOOK_PROC);
+	int err = 0, i;
 
 	p->life = pr_lifecycle_bpf__open_opts(&oo);
 	if (!p->life) {
 		err = -errno;
-		report(blame(cfg->hooks, want & PR_HOOK_EXEC ? PR_HOOK_EXEC : want), "open", err);
+		report(life_hooks & -life_hooks, "open", err); /* on_exec first */
 		return err;
 	}
-	progs[0] = p->life->progs.pr_exec;
-	progs[1] = p->life->progs.pr_exit;
-	progs[2] = p->life->progs.pr_fork;
-	links[0] = &p->life->links.pr_exec;
-	links[1] = &p->life->links.pr_exit;
-	links[2] = &p->life->links.pr_fork;
-	for (i = 0; i < 3; i++)
-		bpf_program__set_autoload(progs[i], want & order[i]);
+	life_progs(p->life, progs, links);
+	for (i = 0; i < LIFE_N; i++)
+		bpf_program__set_autoload(progs[i], want & (1u << i));
+	p->track_live = cfg->hooks & PR_HOOK_PROC;
+	p->life->rodata->track_live = p->track_live;
+	bpf_map__set_max_entries(p->life->maps.pr_live, p->track_live ? live_entries() : 1);
 	bpf_map__set_max_entries(p->life->maps.pr_life_rb, ring_size(cfg->life_buffer));
 	err = pr_lifecycle_bpf__load(p->life);
 	if (err) {
-		report(blame(cfg->hooks, failed_hook(p->life->obj, want)), "load", err);
+		i = failed_life(progs, want);
+		report_desc(blame(cfg->hooks, i, progs[i]), "load", err);
 		return err;
 	}
-	for (i = 0; i < 3 && !err; i++)
-		if (want & order[i])
-			err = attach_one(progs[i], links[i], blame(cfg->hooks, order[i]));
+	for (i = 0; i < LIFE_N && !err; i++)
+		if (want & (1u << i))
+			err = attach_one(progs[i], links[i], blame(cfg->hooks, i, progs[i]));
 	return err;
 }
 
@@ -252,6 +327,35 @@ int pr_plan_sample_ring(const struct pr_plan *p)
 	return p->smp ? bpf_map__fd(p->smp->maps.pr_sample_rb) : -1;
 }
 
+static uint64_t live_lost(const struct pr_plan *p)
+{
+	return p->life && p->life->bss ? *(volatile __u64 *)&p->life->bss->live_lost : 0;
+}
+
+int pr_plan_live_start(const struct pr_plan *p, uint32_t pid, uint64_t *start_ns)
+{
+	__u64 v;
+	int err;
+
+	if (!p->life || !p->track_live || p->state == PLAN_NEW)
+		return -EOPNOTSUPP;
+	err = bpf_map__lookup_elem(p->life->maps.pr_live, &pid, sizeof(pid), &v, sizeof(v), 0);
+	if (err == -ENOENT)
+		return live_lost(p) ? -EAGAIN : -ENOENT;
+	if (err)
+		return err;
+	/* detached, exits are no longer seen: an entry may be a dead process */
+	if (p->state == PLAN_DETACHED)
+		return -EAGAIN;
+	*start_ns = v;
+	return 0;
+}
+
+uint64_t pr_plan_live_lost(const struct pr_plan *p)
+{
+	return live_lost(p);
+}
+
 void pr_plan_detach(struct pr_plan *p)
 {
 	if (p->state != PLAN_LOADED)
@@ -262,9 +366,11 @@ void pr_plan_detach(struct pr_plan *p)
 		bpf_link__destroy(p->life->links.pr_exec);
 		bpf_link__destroy(p->life->links.pr_exit);
 		bpf_link__destroy(p->life->links.pr_fork);
+		bpf_link__destroy(p->life->links.pr_live_fork);
 		p->life->links.pr_exec = NULL;
 		p->life->links.pr_exit = NULL;
 		p->life->links.pr_fork = NULL;
+		p->life->links.pr_live_fork = NULL;
 	}
 	p->state = PLAN_DETACHED;
 }

@@ -38,6 +38,14 @@ int pr_plan_load(struct pr_plan *p, const struct pr_plan_cfg *cfg);
 /* Ring buffer map fds (-1 when not loaded). */
 int pr_plan_life_ring(const struct pr_plan *p);
 int pr_plan_sample_ring(const struct pr_plan *p);
+/* The exact start (CLOCK_BOOTTIME ns) of the process holding pid now, from
+ * the live table the lifecycle programs keep while proc() is in use: 0,
+ * -ENOENT when no process that started or exec'd since they attached holds
+ * it, -EAGAIN when the table cannot tell (it was full once, or the
+ * programs are detached), -EOPNOTSUPP when there is no table. */
+int pr_plan_live_start(const struct pr_plan *p, uint32_t pid, uint64_t *start_ns);
+/* Processes the live table could not take because it was full. */
+uint64_t pr_plan_live_lost(const struct pr_plan *p);
 /* Detaches every program; maps stay readable for draining and counters. */
 void pr_plan_detach(struct pr_plan *p);
 /* Adds BPF's produced/dropped counters per source into the arrays. */

@@ -1,10 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Process metadata cache. An entry is one process: its pid plus its start
- * time in clock ticks since boot (what /proc/PID/stat field 22 holds and
- * what exec/fork/exit events carry as start_boottime). Each entry gets a
+ * time in clock ticks since boot (what /proc/PID/stat field 22 holds) and,
+ * when an event or the live table told it, in exact CLOCK_BOOTTIME ns (what
+ * exec/fork/exit events carry as start_boottime). Each entry gets a
  * generation number when created; Lua objects hold (pid, gen), so a proc()
  * object never reads another process's data after the pid is reused.
+ *
+ * A tick is 10 ms: a process can exit and another take its pid within the
+ * tick it started in. Two starts are compared exactly when both are known,
+ * by tick otherwise. /proc is read through a /proc/PID dirfd checked once
+ * (pin): a read through it fails once that process is gone, whoever has
+ * the pid. The live table (pr_proc_set_live: pid -> exact start of the
+ * process holding it, kept by the lifecycle programs) tells whether the
+ * process there is the entry's own: asked after the dirfd is opened and
+ * before its start is checked through it, it names the process behind the
+ * fd, which was alive at both ends. An entry with an exact start that the
+ * table no longer holds is gone: /proc is never read for it again, even
+ * if the pid and tick now belong to another process. Entries of processes
+ * older than the table (seeded) have only the tick check.
  *
  * Sources, in order of trust: lifecycle events (exec carries comm, ppid,
  * uid, cgroup, namespaces, filename and argv, so a 1 ms process is fully
@@ -48,9 +62,11 @@ struct entry {
 	uint32_t tried; /* string fields tried (bit per enum pr_proc_field) */
 	bool exited;
 	bool stale;	     /* /proc showed another process on this pid */
+	bool gone;	     /* the live table showed this process gone: no more /proc */
 	int dirfd;	     /* /proc/PID of this very process, once looked up */
 	bool args_truncated; /* the exec event's argv was cut */
 	uint64_t gen, start_ticks, cgroup_id, exit_cycle;
+	uint64_t start_ns; /* exact start, CLOCK_BOOTTIME ns; 0 = only the tick is known */
 	char comm[16];
 	char *str[PR_PF_STR_MAX];
 	uint32_t str_len[PR_PF_STR_MAX];
@@ -73,7 +89,9 @@ struct pr_proc {
 	uint64_t size, next_gen, cycle, ns_per_tick;
 	void (*on_evict)(void *ctx, uint32_t pid);
 	void *evict_ctx;
-	uint64_t hits, misses, evictions, exited_evictions, reloads, seeded;
+	pr_proc_live_fn live;
+	void *live_ctx;
+	uint64_t hits, misses, evictions, exited_evictions, reloads, seeded, gone;
 	uint32_t ndirfds;
 	char scratch[ENV_MAX > ARGV_MAX ? ENV_MAX : ARGV_MAX];
 };
@@ -133,6 +151,12 @@ static void entry_free(struct pr_proc *pc, struct entry *e)
 		pc->ndirfds--;
 	}
 	free(e);
+}
+
+void pr_proc_set_live(struct pr_proc *pc, pr_proc_live_fn fn, void *ctx)
+{
+	pc->live = fn;
+	pc->live_ctx = ctx;
 }
 
 void pr_proc_free(struct pr_proc *pc)
@@ -234,7 +258,8 @@ static void drop(struct pr_proc *pc, struct entry *e)
 		pc->on_evict(pc->evict_ctx, pid);
 }
 
-static struct entry *create(struct pr_proc *pc, uint32_t pid, uint64_t start_ticks)
+static struct entry *create(struct pr_proc *pc, uint32_t pid, uint64_t start_ticks,
+			    uint64_t start_ns)
 {
 	struct entry *e = calloc(1, sizeof(*e)), **slot;
 
@@ -247,6 +272,7 @@ static struct entry *create(struct pr_proc *pc, uint32_t pid, uint64_t start_tic
 	e->pid = pid;
 	e->dirfd = -1;
 	e->start_ticks = start_ticks;
+	e->start_ns = start_ns;
 	e->gen = pc->next_gen++;
 	slot = slot_of(pc, pid);
 	e->hnext = *slot;
@@ -256,13 +282,25 @@ static struct entry *create(struct pr_proc *pc, uint32_t pid, uint64_t start_tic
 	return e;
 }
 
+/* Did e's process start at start_ns (in tick start_ticks)? Exactly when
+ * both are known (0 = unknown), else by the tick. */
+static bool same_start(const struct entry *e, uint64_t start_ticks, uint64_t start_ns)
+{
+	if (e->start_ns && start_ns)
+		return e->start_ns == start_ns;
+	return e->start_ticks == start_ticks;
+}
+
 /* The entry for the process (pid, start): the cached one when it is the
  * same process, else a fresh one replacing it. */
-static struct entry *entry_for(struct pr_proc *pc, uint32_t pid, uint64_t start_ticks)
+static struct entry *entry_for(struct pr_proc *pc, uint32_t pid, uint64_t start_ticks,
+			       uint64_t start_ns)
 {
 	struct entry *e = find(pc, pid);
 
-	if (e && !e->exited && e->start_ticks == start_ticks) {
+	if (e && !e->exited && same_start(e, start_ticks, start_ns)) {
+		if (!e->start_ns)
+			e->start_ns = start_ns;
 		touch(pc, e);
 		return e;
 	}
@@ -272,7 +310,7 @@ static struct entry *entry_for(struct pr_proc *pc, uint32_t pid, uint64_t start_
 		pc->reloads++;
 		drop(pc, e);
 	}
-	return create(pc, pid, start_ticks);
+	return create(pc, pid, start_ticks, start_ns);
 }
 
 static uint64_t ticks_of(const struct pr_proc *pc, uint64_t boottime_ns)
@@ -299,7 +337,8 @@ static char *dup_bytes(const char *s, size_t n)
 
 void pr_proc_on_exec(struct pr_proc *pc, const struct pr_exec *ev)
 {
-	struct entry *e = entry_for(pc, ev->pid, ticks_of(pc, ev->start_boottime));
+	struct entry *e =
+		entry_for(pc, ev->pid, ticks_of(pc, ev->start_boottime), ev->start_boottime);
 	uint32_t n;
 
 	if (!e)
@@ -327,7 +366,8 @@ void pr_proc_on_exec(struct pr_proc *pc, const struct pr_exec *ev)
 
 void pr_proc_on_fork(struct pr_proc *pc, const struct pr_fork *ev)
 {
-	struct entry *e = entry_for(pc, ev->pid, ticks_of(pc, ev->start_boottime));
+	struct entry *e =
+		entry_for(pc, ev->pid, ticks_of(pc, ev->start_boottime), ev->start_boottime);
 
 	if (!e)
 		return;
@@ -342,8 +382,8 @@ void pr_proc_on_exit(struct pr_proc *pc, const struct pr_exit *ev)
 
 	/* never seen (it started and ended between two looks): keep what the
 	 * event tells, so on_exit can still ask */
-	if (!e || e->exited || e->start_ticks != ticks) {
-		e = entry_for(pc, ev->pid, ticks);
+	if (!e || e->exited || !same_start(e, ticks, ev->start_boottime)) {
+		e = entry_for(pc, ev->pid, ticks, ev->start_boottime);
 		if (!e)
 			return;
 		set_comm(e, ev->comm);
@@ -387,39 +427,112 @@ static unsigned id_of(const struct entry *e)
 
 #define MAX_DIRFDS 4096
 
-/* Pins the entry to its process: opens /proc/PID and checks, through the
- * new fd, that the process there has the entry's start time. */
+/* /proc may be read for e: not after its exit, nor once it is known gone. */
+static bool readable(const struct entry *e)
+{
+	return !e->exited && !e->gone;
+}
+
+static void mark_gone(struct pr_proc *pc, struct entry *e)
+{
+	if (!e->gone)
+		pc->gone++;
+	e->gone = true;
+}
+
+/* /proc/PID as a directory fd, or -1 (no such pid, or too many fds held). */
+static int open_pid_dir(struct pr_proc *pc, uint32_t pid)
+{
+	char path[PR_PROCFS_PATH];
+
+	if (pc->ndirfds >= MAX_DIRFDS)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%u", pc->root, pid);
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+static void keep_dirfd(struct pr_proc *pc, struct entry *e, int fd)
+{
+	e->dirfd = fd;
+	pc->ndirfds++;
+}
+
+enum live { LIVE_UNKNOWN, LIVE_SAME, LIVE_GONE };
+
+/* Whether the process holding e's pid now is e's own, by the live table.
+ * Only an entry whose exact start is known can be told (the table holds
+ * every process it came from until that process exits). */
+static enum live ask_live(struct pr_proc *pc, const struct entry *e)
+{
+	uint64_t ns;
+	int err;
+
+	if (!pc->live || !e->start_ns)
+		return LIVE_UNKNOWN;
+	err = pc->live(pc->live_ctx, e->pid, &ns);
+	if (err == -ENOENT || (!err && ns != e->start_ns))
+		return LIVE_GONE;
+	return err ? LIVE_UNKNOWN : LIVE_SAME;
+}
+
+/* Pins the entry to its process: opens /proc/PID, asks the live table,
+ * then checks the start through the new fd. The process behind the fd was
+ * alive at the open and at the check, so it held the pid when the table
+ * answered: a table naming e's exact start means the fd is e's process,
+ * even when another process now has the same start tick. */
 static void pin(struct pr_proc *pc, struct entry *e)
 {
 	struct pr_proc_stat st;
-	char path[PR_PROCFS_PATH];
+	enum live live;
+	int fd;
 
-	if (e->dirfd >= 0 || e->exited || pc->ndirfds >= MAX_DIRFDS)
+	if (e->dirfd >= 0 || !readable(e))
 		return;
-	snprintf(path, sizeof(path), "%s/%u", pc->root, e->pid);
-	e->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (e->dirfd < 0)
+	fd = open_pid_dir(pc, e->pid);
+	live = ask_live(pc, e);
+	if (live == LIVE_GONE)
+		mark_gone(pc, e);
+	else if (fd >= 0 && !pr_procfs_stat_at("/proc/self/fd", fd, &st) &&
+		 st.start_ticks == e->start_ticks) {
+		keep_dirfd(pc, e, fd);
 		return;
-	pc->ndirfds++;
-	if (!pr_procfs_stat_at("/proc/self/fd", e->dirfd, &st) && st.start_ticks == e->start_ticks)
-		return;
-	close(e->dirfd);
-	e->dirfd = -1;
-	pc->ndirfds--;
+	}
+	if (fd >= 0)
+		close(fd);
 }
 
-static struct entry *load(struct pr_proc *pc, uint32_t pid)
+/* The exact start of the process behind fd, from the live table asked
+ * between the open and the stat through fd (see pin); 0 when unknown. */
+static void exact_start(struct pr_proc *pc, uint32_t pid, int fd, uint64_t *ns)
 {
-	struct pr_proc_stat st;
-	struct entry *e;
+	if (fd < 0 || !pc->live || pc->live(pc->live_ctx, pid, ns))
+		*ns = 0;
+}
 
-	if (pr_procfs_stat_at(pc->root, pid, &st) || st.pid != pid)
-		return NULL;
-	e = entry_for(pc, pid, st.start_ticks);
-	if (!e)
-		return NULL;
-	set_comm(e, st.comm);
-	e->ppid = st.ppid;
+/* A process first seen in /proc: with pin_it, the process behind a
+ * /proc/PID fd opened before anything is read, so no other process can
+ * slip in between. */
+static struct entry *load(struct pr_proc *pc, uint32_t pid, bool pin_it)
+{
+	int fd = pin_it ? open_pid_dir(pc, pid) : -1;
+	struct pr_proc_stat st;
+	struct entry *e = NULL;
+	uint64_t ns;
+	int err;
+
+	exact_start(pc, pid, fd, &ns);
+	err = fd >= 0 ? pr_procfs_stat_at("/proc/self/fd", fd, &st)
+		      : pr_procfs_stat_at(pc->root, pid, &st);
+	if (!err && st.pid == pid)
+		e = entry_for(pc, pid, st.start_ticks, ticks_of(pc, ns) == st.start_ticks ? ns : 0);
+	if (e) {
+		set_comm(e, st.comm);
+		e->ppid = st.ppid;
+	}
+	if (e && fd >= 0 && e->dirfd < 0)
+		keep_dirfd(pc, e, fd);
+	else if (fd >= 0)
+		close(fd);
 	return e;
 }
 
@@ -438,7 +551,7 @@ int pr_proc_seed(struct pr_proc *pc)
 		pid = strtoul(d->d_name, &end, 10);
 		if (*end || pid == 0 || pid > 0xffffffffu)
 			continue;
-		if (!find(pc, pid) && load(pc, pid))
+		if (!find(pc, pid) && load(pc, pid, false))
 			n++;
 	}
 	closedir(dir);
@@ -473,7 +586,7 @@ int pr_proc_lookup(struct pr_proc *pc, uint32_t pid, struct pr_proc_info *out)
 		touch(pc, e);
 	} else {
 		pc->misses++;
-		e = load(pc, pid);
+		e = load(pc, pid, true);
 		if (!e)
 			return -ENOENT;
 	}
@@ -497,9 +610,15 @@ static bool still_same(struct pr_proc *pc, struct entry *e)
 
 	if (pr_procfs_stat_at(root_of(pc, e), id_of(e), &st))
 		return false; /* gone: its exit event is on the way */
-	if (st.start_ticks == e->start_ticks)
+	if (st.start_ticks != e->start_ticks) {
+		e->stale = true; /* another process has this pid now */
+		return false;
+	}
+	/* through its pinned fd only this process can be read; by path, the
+	 * read was its if it still holds the pid after it */
+	if (e->dirfd >= 0 || ask_live(pc, e) != LIVE_GONE)
 		return true;
-	e->stale = true; /* another process has this pid now */
+	mark_gone(pc, e);
 	return false;
 }
 
@@ -577,7 +696,7 @@ static int fill_string(struct pr_proc *pc, struct entry *e, int field)
 			break;
 		/* fall through */
 	default:
-		n = e->exited ? -ENOENT : read_procfs(pc, e, field, buf, ARGV_MAX);
+		n = !readable(e) ? -ENOENT : read_procfs(pc, e, field, buf, ARGV_MAX);
 		if (n >= 0 && !still_same(pc, e))
 			n = -ESTALE;
 	}
@@ -677,7 +796,7 @@ static int load_number(struct pr_proc *pc, struct entry *e, int field)
 
 	if (e->have & bit)
 		return 0;
-	if (e->exited)
+	if (!readable(e))
 		return -ENOENT;
 	if (field == PR_PF_UID)
 		err = pr_procfs_uid_at(root_of(pc, e), id_of(e), &v);
@@ -716,7 +835,7 @@ static int load_environ(struct pr_proc *pc, struct entry *e)
 	if (e->environ || e->environ_tried)
 		return e->environ ? 0 : -ENOENT;
 	e->environ_tried = true;
-	if (e->exited)
+	if (!readable(e))
 		return -ENOENT;
 	n = pr_procfs_read_at(root_of(pc, e), id_of(e), "environ", pc->scratch, ENV_MAX);
 	if (n < 0 || !still_same(pc, e))
@@ -762,4 +881,5 @@ void pr_proc_stats(const struct pr_proc *pc, struct pr_stats *out)
 	out->proc_exited_evictions += pc->exited_evictions;
 	out->proc_reloads += pc->reloads;
 	out->proc_seeded += pc->seeded;
+	out->proc_gone += pc->gone;
 }

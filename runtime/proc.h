@@ -27,6 +27,14 @@ struct pr_proc_opts {
 
 int pr_proc_new(const struct pr_proc_opts *o, struct pr_proc **out);
 void pr_proc_free(struct pr_proc *pc);
+/* The exact start (CLOCK_BOOTTIME ns) of the process holding pid now: 0
+ * and *start_ns, -ENOENT when no process that started or exec'd since the
+ * table began holds it (every process an event named is in it until it
+ * exits), another -errno when it cannot tell. */
+typedef int (*pr_proc_live_fn)(void *ctx, uint32_t pid, uint64_t *start_ns);
+/* Installs the live table (before the first event); without one, a pid
+ * reused within the start tick is not told apart from its old process. */
+void pr_proc_set_live(struct pr_proc *pc, pr_proc_live_fn fn, void *ctx);
 /* Adds every live process under the procfs root; returns how many. */
 int pr_proc_seed(struct pr_proc *pc);
 

@@ -351,6 +351,7 @@ function api.stats()
             evictions = tonumber(s.proc_evictions),
             exited_evictions = tonumber(s.proc_exited_evictions),
             reloads = tonumber(s.proc_reloads), seeded = tonumber(s.proc_seeded),
+            gone = tonumber(s.proc_gone), untracked = tonumber(s.proc_untracked),
         },
     }
     for i = 0, C.PR_UW_FAIL_MAX - 1 do

@@ -8,8 +8,10 @@
 #     event alone makes a 1 ms subshell known (its comm and ppid);
 #   - no on_fork: no pr_fork program;
 #   - a script whose only reference to proc is in on_end gets pr_exec and
-#     pr_exit (to keep the cache current) but no pr_sample and no pr_fork,
-#     and on_end prints a proc object for PID 1.
+#     pr_exit (to keep the cache current) and pr_live_fork (new processes
+#     into the live table, no records) but no pr_sample and no pr_fork,
+#     and on_end prints a proc object for PID 1;
+#   - pr_live_fork only then: with on_fork, pr_fork fills the live table.
 . "$(dirname "$0")/lib.sh"
 require_bpf
 require_bpftool
@@ -18,11 +20,11 @@ require_fixtures exiter
 RUN_TIMEOUT=40
 NKIDS=5
 
-# expect_progs NAME PID WANT_EXEC WANT_EXIT WANT_SAMPLE WANT_FORK
+# expect_progs NAME PID WANT_EXEC WANT_EXIT WANT_SAMPLE WANT_FORK WANT_LIVE_FORK
 expect_progs() {
 	local name=$1 pid=$2 p n
-	declare -A want=([pr_exec]=$3 [pr_exit]=$4 [pr_sample]=$5 [pr_fork]=$6)
-	for p in pr_exec pr_exit pr_sample pr_fork; do
+	declare -A want=([pr_exec]=$3 [pr_exit]=$4 [pr_sample]=$5 [pr_fork]=$6 [pr_live_fork]=$7)
+	for p in pr_exec pr_exit pr_sample pr_fork pr_live_fork; do
 		n=$(count_pr_progs -p "$pid" "$p")
 		if [ "${want[$p]}" = 1 ]; then
 			expect_ge "$name: $p loaded" "$n" 1
@@ -49,7 +51,7 @@ EOF
 start_profrun -d 30 "$TMP/fork.lua"
 if wait_attached "$PR_PID" pr_fork; then
 	pass "on_fork: pr_fork attached"
-	expect_progs "on_fork" "$PR_PID" 0 0 0 1
+	expect_progs "on_fork" "$PR_PID" 0 0 0 1 0
 	"$FIXTURES/exiter" -f $NKIDS 0 &
 	XPID=$!
 	track_pid "$XPID"
@@ -89,7 +91,7 @@ EOF
 start_profrun -d 30 "$TMP/forkproc.lua"
 if wait_attached "$PR_PID" pr_fork pr_exec pr_exit; then
 	pass "on_fork + proc: pr_fork, pr_exec and pr_exit attached"
-	expect_progs "on_fork + proc" "$PR_PID" 1 1 0 1
+	expect_progs "on_fork + proc" "$PR_PID" 1 1 0 1 0
 	bash -c 'for i in 1 2 3; do ( : ); done' &
 	BPID=$!
 	track_pid "$BPID"
@@ -111,7 +113,7 @@ fi
 start_profrun -d 30 -e 'function on_exec(e) end function on_exit(e) end'
 if wait_attached "$PR_PID" pr_exec pr_exit; then
 	pass "no on_fork: attached"
-	expect_progs "no on_fork" "$PR_PID" 1 1 0 0
+	expect_progs "no on_fork" "$PR_PID" 1 1 0 0 0
 else
 	fail "no on_fork: attached" "no link to pr_exec and pr_exit within 20 s" "$OUT" "$ERR"
 fi
@@ -123,7 +125,7 @@ expect_rc "no on_fork: SIGINT ends it with exit 0" 0
 start_profrun -d 30 -e 'function on_end() print(proc(1)) end'
 if wait_attached "$PR_PID" pr_exec pr_exit; then
 	pass "proc in on_end only: pr_exec and pr_exit attached"
-	expect_progs "proc in on_end only" "$PR_PID" 1 1 0 0
+	expect_progs "proc in on_end only" "$PR_PID" 1 1 0 0 1
 else
 	fail "proc in on_end only: pr_exec and pr_exit attached" \
 		"no link to pr_exec and pr_exit within 20 s" "$OUT" "$ERR"

@@ -9,12 +9,15 @@
 # tick. The script takes proc(e.pid) in on_exec of A without reading any
 # lazy field, waits 0.3 s in the hook (A is gone, B runs, profrun has not
 # yet seen A's exit), then reads the object's exe, cwd and env("MARK"):
-# each must be A's or nil, never B's.
+# each must be A's or nil, never B's. Whether A is still alive when
+# proc() runs is a race; in the "late" attempts (argv[0] "LLL_<k>") the
+# hook waits before proc(), so the object is first looked up while B
+# already holds the pid in A's tick.
 #
 # An attempt counts when B got A's PID, A's object was not yet marked
 # exited when read, and B's start_time (/proc/PID/stat field 22) equals
 # A's; attempts (each started right after a tick boundary) are repeated
-# until two count.
+# until two of each kind count.
 . "$(dirname "$0")/lib.sh"
 require_bpf
 require_fixtures exiter
@@ -33,17 +36,23 @@ mkdir -p "$TMP/a.d" "$TMP/b.d"
 cat >"$TMP/tick.lua" <<'EOF'
 local format = string.format
 local function show(v) return v == nil and "nil" or tostring(v) end
+local function wait()
+  local t0 = now()
+  while now() - t0 < 3e8 do end
+end
 function on_exec(e)
   local a0 = e.argv[1]
-  if not (a0 and a0:match("^AAA_%d+$")) then return end
+  local kind = a0 and a0:match("^(%u%u%u)_%d+$")
+  if kind ~= "AAA" and kind ~= "LLL" then return end
+  -- late: A exits and B takes its PID before proc() is asked
+  if kind == "LLL" then wait() end
   local p = proc(e.pid)
   if not p then
     print(format("A tag=%s pid=%d found=false", a0, e.pid))
     return
   end
   -- A exits and B takes its PID while this hook runs
-  local t0 = now()
-  while now() - t0 < 3e8 do end
+  if kind == "AAA" then wait() end
   local exited = p.exited
   print(format("A tag=%s pid=%d found=true start=%d exited_at_read=%s exe=%s cwd=%s mark=%s",
     a0, e.pid, p.start_time, tostring(exited), show(p.exe), show(p.cwd), show(p:env("MARK"))))
@@ -71,11 +80,12 @@ tick_start() {
 stat_start() { awk '{ sub(/^.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
 
-COUNTED=0
-NTRY=25
-for k in $(seq 1 $NTRY); do
+# attempt KIND K: one A (argv[0] KIND_K), then B on its PID; returns 0
+# when the attempt counts
+attempt() {
+	local kind=$1 k=$2 l i
 	tick_start
-	(cd "$TMP/a.d" && MARK=A exec -a "AAA_$k" "$TMP/prog_a" 0) &
+	(cd "$TMP/a.d" && MARK=A exec -a "${kind}_$k" "$TMP/prog_a" 0) &
 	APID=$!
 	track_pid "$APID"
 	wait "$APID"
@@ -90,40 +100,50 @@ for k in $(seq 1 $NTRY); do
 	# the hook reports after its 0.3 s wait
 	l=
 	for ((i = 0; i < 50; i++)); do
-		l=$(grep -m1 "^A tag=AAA_$k " "$OUT")
+		l=$(grep -m1 "^A tag=${kind}_$k " "$OUT")
 		[ -n "$l" ] && break
 		sleep 0.1
 	done
 	if [ "$BPID" != "$APID" ]; then
-		echo "# attempt $k: A had PID $APID, B got $BPID"
-		continue
+		echo "# attempt $kind $k: A had PID $APID, B got $BPID"
+		return 1
 	fi
 	if [ -z "$l" ] || [ "$(field "$l" found)" != true ]; then
-		echo "# attempt $k: no proc object for A: ${l:-no line}"
-		continue
+		echo "# attempt $kind $k: no proc object for A: ${l:-no line}"
+		return 1
 	fi
 	if [ "$(field "$l" exited_at_read)" != false ]; then
-		echo "# attempt $k: A was already marked exited when read"
-		continue
+		echo "# attempt $kind $k: A was already marked exited when read"
+		return 1
 	fi
 	if [ "$(field "$l" start)" != "$BSTART" ]; then
-		echo "# attempt $k: A started at tick $(field "$l" start), B at $BSTART"
-		continue
+		echo "# attempt $kind $k: A started at tick $(field "$l" start), B at $BSTART"
+		return 1
 	fi
-	echo "# attempt $k counts: PID $APID, both started at tick $BSTART"
-	COUNTED=$((COUNTED + 1))
-	[ $COUNTED -ge 2 ] && break
+	echo "# attempt $kind $k counts: PID $APID, both started at tick $BSTART"
+}
+
+NTRY=25
+declare -A COUNTED=([AAA]=0 [LLL]=0)
+for kind in AAA LLL; do
+	for k in $(seq 1 $NTRY); do
+		attempt "$kind" "$k" && COUNTED[$kind]=$((COUNTED[$kind] + 1))
+		[ "${COUNTED[$kind]}" -ge 2 ] && break
+	done
 done
 kill -INT "$PR_PID"
 wait_profrun
 expect_rc "SIGINT ends the run with exit 0" 0
 
-if [ $COUNTED = 0 ]; then
-	fail "PID reused within the same tick" \
-		"in $NTRY attempts B never got A's PID in A's tick before profrun saw A's exit" "$OUT"
-else
-	pass "PID reused within the same tick ($COUNTED attempts)"
-fi
+for kind in AAA LLL; do
+	what="PID reused within the same tick$([ $kind = LLL ] && echo ", proc() after A exited")"
+	if [ "${COUNTED[$kind]}" = 0 ]; then
+		fail "$what" \
+			"in $NTRY attempts B never got A's PID in A's tick before profrun saw A's exit" "$OUT"
+	else
+		pass "$what (${COUNTED[$kind]} attempts)"
+	fi
+done
 # whatever the attempt, A's object never shows B
 expect_no_grep "A's object never reads B's exe (prog_b)" "$OUT" '^A .* exe=[^ ]*/prog_b '
 expect_no_grep "A's object never reads B's cwd" "$OUT" "^A .* cwd=$TMP/b\\.d "

@@ -13,7 +13,7 @@ local FIELDS = {
         "duration", "comm" },
     pr_sample_raw = { "addrs" },
     pr_frame = { "name", "module", "kernel" },
-    pr_stats = { "delivered", "binaries" },
+    pr_stats = { "delivered", "binaries", "proc_untracked" },
     pr_proc_stat = { "start_ticks", "comm" },
 }
 

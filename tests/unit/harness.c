@@ -59,6 +59,11 @@
 	X(proc_exited_dropped_early)		\
 	X(proc_seed)				\
 	X(proc_cgroup_from_event)		\
+	X(proc_live_reuse_same_tick)		\
+	X(proc_live_same_process)		\
+	X(proc_live_by_path)			\
+	X(proc_live_unknown)			\
+	X(proc_live_exact_identity)		\
 	X(ksym_fixture_lookup)			\
 	X(ksym_malformed_lines)			\
 	X(ksym_long_lines)			\

@@ -24,12 +24,20 @@
 #define PIDNS 4026531836u
 #define HEX "3f1e2d4c5b6a79880123456789abcdef0fedcba9876543210a1b2c3d4e5f6789"
 #define MAX_EVICTED 16
+#define MAX_LIVE 8
 
 struct fx {
 	char root[64];
 	struct pr_proc *pc;
 	uint32_t evicted[MAX_EVICTED];
 	unsigned nevicted;
+	/* a fake live table: pid -> exact start of the process holding it */
+	struct {
+		uint32_t pid;
+		uint64_t ns;
+	} live[MAX_LIVE];
+	unsigned nlive;
+	int live_miss; /* what a pid the table lacks gives: -ENOENT, -EAGAIN */
 };
 
 static uint64_t boot_ns(uint64_t ticks)
@@ -197,6 +205,50 @@ static int fld_rc(struct fx *f, uint32_t pid, uint64_t gen, int which)
 	char buf[2048];
 
 	return pr_proc_field(f->pc, pid, gen, which, buf, sizeof(buf));
+}
+
+/* The fake live table's answer (pr_proc_live_fn). */
+static int fake_live(void *ctx, uint32_t pid, uint64_t *start_ns)
+{
+	struct fx *f = ctx;
+	unsigned i;
+
+	for (i = 0; i < f->nlive; i++) {
+		if (f->live[i].pid == pid) {
+			*start_ns = f->live[i].ns;
+			return 0;
+		}
+	}
+	return f->live_miss;
+}
+
+/* A cache with a live table that misses with -ENOENT. */
+static bool fx_init_live(struct fx *f)
+{
+	if (!fx_init(f, 16))
+		return false;
+	f->live_miss = -ENOENT;
+	pr_proc_set_live(f->pc, fake_live, f);
+	return true;
+}
+
+/* The table now says pid is held by the process that started at ns (0:
+ * by no process the table knows). */
+static void live_put(struct fx *f, uint32_t pid, uint64_t ns)
+{
+	unsigned i;
+
+	for (i = 0; i < f->nlive && f->live[i].pid != pid; i++)
+		;
+	if (!ns) {
+		if (i < f->nlive)
+			f->live[i] = f->live[--f->nlive];
+		return;
+	}
+	if (i == f->nlive && f->nlive < MAX_LIVE)
+		f->nlive++;
+	if (i < f->nlive)
+		f->live[i].pid = pid, f->live[i].ns = ns;
 }
 
 /* A numeric field, or the negative error. */
@@ -968,4 +1020,216 @@ out:
 	pr_cgroup_free(cg);
 	if (cgroot[0])
 		rm_tree(cgroot);
+}
+
+/* Process B: what must never show through A's object. */
+static bool put_b(const struct fx *f, uint32_t pid, uint64_t start)
+{
+	return put_proc(f, pid, "prog_b", 9, start, 0) &&
+	       put_link(f, pid, "exe", "/usr/bin/prog_b") && put_link(f, pid, "cwd", "/b.d") &&
+	       put_file(f, pid, "cmdline", "BBB\0", 4) &&
+	       put_file(f, pid, "environ", "MARK=B", 6) && put_link(f, pid, "ns/mnt", "mnt:[7]");
+}
+
+/* What A's object (pid 100, gen g) shows once B holds its pid: A's own
+ * event data or nothing, never B's. */
+static void expect_only_a(struct fx *f, uint64_t g, const char *when)
+{
+	char buf[64], what[128];
+
+	snprintf(what, sizeof(what), "%s: exe from A's exec event", when);
+	ASSERT_STREQ(fld(f, 100, g, PR_PF_EXE), "/usr/bin/prog_a", what);
+	snprintf(what, sizeof(what), "%s: cmdline from A's exec event", when);
+	ASSERT_STREQ(fld(f, 100, g, PR_PF_CMDLINE), "AAA -x", what);
+	snprintf(what, sizeof(what), "%s: no cwd (B's is /b.d)", when);
+	ASSERT_TRUE(fld_rc(f, 100, g, PR_PF_CWD) < 0, what);
+	snprintf(what, sizeof(what), "%s: no MARK (B's is B)", when);
+	ASSERT_TRUE(pr_proc_env(f->pc, 100, g, "MARK", buf, sizeof(buf)) < 0, what);
+	snprintf(what, sizeof(what), "%s: mntns from A's exec event", when);
+	ASSERT_EQ(num(f, 100, g, PR_PF_MNTNS), 11, what);
+}
+
+/* A execs and exits within a tick; B gets A's pid in that same tick. A's
+ * object, first looked up only then, must not be pinned to B: the live
+ * table names B's exact start (or nobody), not A's. */
+void test_proc_live_reuse_same_tick(void)
+{
+	uint64_t ns_a = boot_ns(T1) + 1000, ns_b = boot_ns(T1) + 5000;
+	struct pr_proc_info info;
+	struct pr_exec ea;
+	struct pr_exit xa;
+	struct pr_stats s;
+	struct fx f;
+	uint64_t g, g101;
+
+	if (!fx_init_live(&f) || !put_b(&f, 100, T1))
+		goto out;
+	ea = exec_ev(100, T1, "prog_a", "/usr/bin/prog_a", "AAA\0-x\0", 7);
+	ea.start_boottime = ns_a;
+	live_put(&f, 100, ns_b); /* A is gone, B holds the pid */
+	pr_proc_on_exec(f.pc, &ea);
+	if (!ASSERT_OK(pr_proc_lookup(f.pc, 100, &info), "lookup A"))
+		goto out;
+	g = info.gen;
+	ASSERT_STREQ(info.comm, "prog_a", "A's comm");
+	ASSERT_EQ(info.start_ticks, T1, "A's start tick, B's too");
+	ASSERT_EQ(info.exited, 0, "A's exit event not seen yet");
+	expect_only_a(&f, g, "B on the pid");
+	s = stats(&f);
+	ASSERT_EQ(s.proc_gone, 1, "A found gone");
+
+	/* the same with nobody the table knows on the pid */
+	f.nlive = 0;
+	ea.pid = 101;
+	if (!put_b(&f, 101, T1))
+		goto out;
+	pr_proc_on_exec(f.pc, &ea);
+	g101 = gen_of(&f, 101);
+	ASSERT_STREQ(fld(&f, 101, g101, PR_PF_EXE), "/usr/bin/prog_a", "no holder: A's exe");
+	ASSERT_TRUE(fld_rc(&f, 101, g101, PR_PF_CWD) < 0, "no holder: no cwd");
+
+	/* A's exit, then B's exec: B is a new entry and reads its own */
+	xa = exit_ev(100, 55, T1, "prog_a");
+	xa.start_boottime = ns_a;
+	pr_proc_on_exit(f.pc, &xa);
+	if (ASSERT_OK(pr_proc_lookup(f.pc, 100, &info), "lookup A after its exit")) {
+		ASSERT_EQ(info.gen, g, "A's entry");
+		ASSERT_EQ(info.exited, 1, "exited");
+	}
+	ea = exec_ev(100, T1, "prog_b", "/usr/bin/prog_b", "BBB\0", 4);
+	ea.start_boottime = ns_b;
+	live_put(&f, 100, ns_b);
+	pr_proc_on_exec(f.pc, &ea);
+	if (ASSERT_OK(pr_proc_lookup(f.pc, 100, &info), "lookup B")) {
+		ASSERT_TRUE(info.gen != g, "B has its own gen");
+		ASSERT_STREQ(fld(&f, 100, info.gen, PR_PF_CWD), "/b.d", "B reads its cwd");
+	}
+	ASSERT_EQ(fld_rc(&f, 100, g, PR_PF_EXE), -ESTALE, "A's gen is gone");
+out:
+	fx_free(&f);
+}
+
+/* The table naming A's exact start pins A's object to A; once A is gone
+ * nothing more is read through it, though B has the pid and the tick. */
+void test_proc_live_same_process(void)
+{
+	uint64_t ns_a = boot_ns(T1) + 1000;
+	struct pr_exec ea;
+	char buf[64];
+	struct fx f;
+	uint64_t g;
+
+	if (!fx_init_live(&f) || !put_worker(&f, 100, T1))
+		goto out;
+	ea = exec_ev(100, T1, "prog_a", "/usr/bin/prog_a", "AAA\0-x\0", 7);
+	ea.start_boottime = ns_a;
+	live_put(&f, 100, ns_a);
+	pr_proc_on_exec(f.pc, &ea);
+	g = gen_of(&f, 100);
+	ASSERT_STREQ(fld(&f, 100, g, PR_PF_CWD), "/srv", "A's cwd from /proc");
+	ASSERT_EQ(pr_proc_env(f.pc, 100, g, "HOME", buf, sizeof(buf)), 5, "A's environment");
+
+	/* A exits, B takes the pid in the same tick */
+	del(&f, 100, NULL);
+	live_put(&f, 100, boot_ns(T1) + 5000);
+	if (!put_b(&f, 100, T1))
+		goto out;
+	ASSERT_STREQ(fld(&f, 100, g, PR_PF_CWD), "/srv", "A's cwd stays");
+	ASSERT_EQ(num(&f, 100, g, PR_PF_UID), 2000, "uid from A's exec event, not B's 0");
+	ASSERT_TRUE(fld_rc(&f, 100, g, PR_PF_CGROUP) < 0, "no cgroup: A's fd reads nothing now");
+	ASSERT_EQ(stats(&f).proc_gone, 0, "pinned: the table was not needed again");
+out:
+	fx_free(&f);
+}
+
+/* An entry that could not be pinned reads by path: a value counts only
+ * if the table still names its process after the read. */
+void test_proc_live_by_path(void)
+{
+	uint64_t ns_a = boot_ns(T1) + 1000;
+	struct pr_exec ea;
+	char buf[64];
+	struct fx f;
+	uint64_t g;
+
+	if (!fx_init_live(&f))
+		goto out;
+	ea = exec_ev(100, T1, "prog_a", "/usr/bin/prog_a", "AAA\0-x\0", 7);
+	ea.start_boottime = ns_a;
+	live_put(&f, 100, ns_a);
+	pr_proc_on_exec(f.pc, &ea);
+	g = gen_of(&f, 100); /* no /proc/100: nothing to pin */
+	live_put(&f, 100, boot_ns(T1) + 5000);
+	if (!put_b(&f, 100, T1))
+		goto out;
+	expect_only_a(&f, g, "read by path");
+	ASSERT_TRUE(pr_proc_env(f.pc, 100, g, "MARK", buf, sizeof(buf)) < 0, "env again");
+	ASSERT_EQ(stats(&f).proc_gone, 1, "found gone after a read");
+out:
+	fx_free(&f);
+}
+
+/* A table that cannot tell (it overflowed) leaves the tick check: a live
+ * process is still read. */
+void test_proc_live_unknown(void)
+{
+	struct pr_exec ea;
+	struct fx f;
+	uint64_t g;
+
+	if (!fx_init_live(&f) || !put_worker(&f, 100, T1))
+		goto out;
+	f.live_miss = -EAGAIN;
+	ea = exec_ev(100, T1, "worker", "/usr/bin/worker", "w\0", 2);
+	ea.start_boottime = boot_ns(T1) + 1000;
+	pr_proc_on_exec(f.pc, &ea);
+	g = gen_of(&f, 100);
+	ASSERT_STREQ(fld(&f, 100, g, PR_PF_CWD), "/srv", "cwd by the tick check");
+	ASSERT_EQ(stats(&f).proc_gone, 0, "not gone");
+out:
+	fx_free(&f);
+}
+
+/* Starts compare exactly once both are known: an event of another process
+ * in the same tick is never taken for the cached one. */
+void test_proc_live_exact_identity(void)
+{
+	uint64_t ns_w = boot_ns(T1) + 1000, ns_x = boot_ns(T1) + 7000;
+	struct pr_proc_info info;
+	struct pr_exec e;
+	struct pr_exit x;
+	struct fx f;
+	uint64_t g;
+
+	/* loaded from /proc: its exact start comes from the table */
+	if (!fx_init_live(&f) || !put_worker(&f, 100, T1))
+		goto out;
+	live_put(&f, 100, ns_w);
+	g = gen_of(&f, 100);
+	e = exec_ev(100, T1, "same", "/usr/bin/same", "s\0", 2);
+	e.start_boottime = ns_w;
+	pr_proc_on_exec(f.pc, &e);
+	if (ASSERT_OK(pr_proc_lookup(f.pc, 100, &info), "exec of the same process"))
+		ASSERT_EQ(info.gen, g, "same gen");
+
+	/* its exit event was lost; another process, same pid, same tick */
+	e = exec_ev(100, T1, "other", "/usr/bin/other", "o\0", 2);
+	e.start_boottime = ns_x;
+	live_put(&f, 100, ns_x);
+	pr_proc_on_exec(f.pc, &e);
+	if (ASSERT_OK(pr_proc_lookup(f.pc, 100, &info), "exec of another process")) {
+		ASSERT_TRUE(info.gen != g, "another gen");
+		ASSERT_STREQ(info.comm, "other", "its comm");
+	}
+	ASSERT_EQ(fld_rc(&f, 100, g, PR_PF_EXE), -ESTALE, "the old gen reads nothing");
+
+	/* the first one's late exit does not end the second */
+	g = info.gen;
+	x = exit_ev(100, 1, T1, "same");
+	x.start_boottime = ns_w;
+	pr_proc_on_exit(f.pc, &x);
+	if (ASSERT_OK(pr_proc_lookup(f.pc, 100, &info), "after the late exit"))
+		ASSERT_TRUE(info.gen != g || !info.exited, "the second is not marked exited");
+out:
+	fx_free(&f);
 }
