@@ -11,6 +11,7 @@
 #   perf-dwarf     perf record -F HZ -a --call-graph dwarf  (8 KiB copy per sample)
 #
 #   bench/unwind.sh BUILD_DIR     (make bench-unwind)
+#   bench/unwind.sh --summary RESULTS/unwind.csv   (the table of an earlier run)
 #   knobs: ROUNDS=5 HZS="99 999" SECONDS=3 (baseline workload length; sets
 #          MITERS unless given) WARM=2 TOOLS="..." STACK_BYTES= (profrun's
 #          stack_bytes for dwarf/auto; unset: its default) BPF_STATS=1
@@ -40,7 +41,78 @@ work_s=$(printenv SECONDS || echo 3)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-[ $# -ge 1 ] || { echo "usage: bench/unwind.sh BUILD_DIR" >&2; exit 2; }
+# summary CSV: the table. Per tool and HZ: ratio median (min-max) over the
+# rounds, medians of the per-run figures, and pooled shares (sums over the
+# rounds, divided); runs perf could not read whole are left out of the
+# per-sample and quality sums.
+summary() {
+awk -F, '
+	function med(k,   n, i, j, t, v) { n = split(vals[k], v, " ")
+		for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] + 0 > t + 0; j--) v[j + 1] = v[j]; v[j + 1] = t }
+		return n ? ((n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2) : "" }
+	function lo(k,   n, v, i, m) { n = split(vals[k], v, " "); m = v[1]; for (i = 2; i <= n; i++) if (v[i] + 0 < m + 0) m = v[i]; return m }
+	function hi(k,   n, v, i, m) { n = split(vals[k], v, " "); m = v[1]; for (i = 2; i <= n; i++) if (v[i] + 0 > m + 0) m = v[i]; return m }
+	function add(k, x) { if (x != "NA" && x != "") vals[k] = vals[k] (vals[k] == "" ? "" : " ") x }
+	function mf(k, f) { return vals[k] != "" ? sprintf(f, med(k)) : "-" }
+	function pct(a, b) { return b > 0 ? sprintf("%.1f%%", 100 * a / b) : "-" }
+	function per(a, b) { return b > 0 ? sprintf("%.0f", a / b) : "-" }
+	function num(x) { return (x == "NA" || x == "") ? 0 : x }
+	FNR == 1 { for (i = 1; i <= NF; i++) f[$i] = i; next }
+	NR == FNR { if ($f["tool"] == "base") { base[$1 "," $2] = $f["work_ms"]; bcpu[$1 "," $2] = $f["work_cpu_ms"]
+		if (!($1 in bhz)) { bhz[$1] = 1; hz[++nhz] = $1 }; add("base@" $1 ",oth", $f["others_ms"]) }; next }
+	$f["tool"] == "base" { next }
+	{ c = $f["tool"] "@" $1; if (!(c in seen)) { seen[c] = 1; order[++nc] = c }
+	  b = base[$1 "," $2]; if (b > 0) add(c ",ratio", sprintf("%.4f", $f["work_ms"] / b))
+	  b = bcpu[$1 "," $2]; if (b > 0) add(c ",cratio", sprintf("%.4f", $f["work_cpu_ms"] / b))
+	  add(c ",cpu", $f["cpu_window_ms"]); add(c ",oth", $f["others_ms"]); add(c ",post", $f["post_cpu_ms"])
+	  if ($f["maxrss_kb"] > 0) add(c ",rss", $f["maxrss_kb"] / 1024)
+	  if ($f["bpf_runs"] > 0) add(c ",bpf", sprintf("%.0f", $f["bpf_ns"] / $f["bpf_runs"]))
+	  runs[c]++; lost[c] += num($f["lost"])
+	  if ($f["read_errors"] > 0) { bad[c]++; next }
+	  smp[c] += num($f["samples"]); nsmp[c]++
+	  if ($f["data_bytes"] != "NA") { bytes[c] += $f["data_bytes"]; bsmp[c] += num($f["samples"]) }
+	  if ($f["stacks"] != "NA") { st[c] += $f["stacks"]; cp[c] += num($f["complete"]); cb[c] += num($f["copy_bytes"]) }
+	  uw[c] += num($f["uw_samples"]); full[c] += num($f["uw_full"])
+	  n = split($f["failures"], fl, "|")
+	  for (i = 1; i <= n; i++) { split(fl[i], kv, "="); fails[c] = fails[c]; fsum[c, kv[1]] += kv[2]; fkeys[kv[1]] = 1 } }
+	END {
+		fmt = "%-17s %4s %21s %7s %6s %7s %6s %6s %7s %8s %6s %6s %7s %6s %4s %3s\n"
+		printf fmt, "tool@hz", "runs", "ratio med (min-max)", "cpu_rat", "cpu_ms", "post_ms", "rss_MB", "bpf_ns",
+			"full", "complete", "copy_B", "data_B", "samples", "oth_ms", "lost", "bad"
+		for (i = 1; i <= nc; i++) { c = order[i]
+			printf fmt, c, runs[c],
+				(vals[c ",ratio"] != "" ? sprintf("%.3f (%.3f-%.3f)", med(c ",ratio"), lo(c ",ratio"), hi(c ",ratio")) : "-"),
+				mf(c ",cratio", "%.3f"), mf(c ",cpu", "%.0f"), mf(c ",post", "%.0f"), mf(c ",rss", "%.0f"), mf(c ",bpf", "%.0f"),
+				pct(full[c], uw[c]), pct(cp[c], st[c]), per(cb[c], st[c]), per(bytes[c], bsmp[c]),
+				per(smp[c], nsmp[c]), mf(c ",oth", "%.0f"), lost[c], bad[c] + 0 }
+		for (i = 1; i <= nhz; i++) if (vals["base@" hz[i] ",oth"] != "")
+			printf fmt, "base@" hz[i], "", "1", "1", "", "", "", "", "", "", "", "", "", mf("base@" hz[i] ",oth", "%.0f"), "", ""
+		for (i = 1; i <= nc; i++) { c = order[i]; line = ""
+			for (k in fkeys) if (fsum[c, k]) line = line " " k "=" fsum[c, k]
+			if (line != "") printf "truncated stacks by reason, %s (all processes, pooled):%s\n", c, line }
+	}' "$1" "$1"
+cat <<EOF
+ratio: workload wall / the same round's baseline. cpu_rat: the same for uwspin's own CPU
+time, which holds the sampling interrupts and BPF (no IRQ time accounting here) but not
+the waits for other processes: the steadier figure when oth_ms is high.
+cpu_ms: the profiler's CPU during the workload; post_ms: perf script's CPU to unwind and
+symbolize the recording afterwards; rss_MB: the profiler's peak RSS over its whole run;
+bpf_ns: BPF run time per sample in the window (medians).
+full: uwspin samples whose stack holds main|uw_thread;uw_f01..uw_f16 (pooled over rounds).
+complete, copy_B: profrun's stats().unwind complete/stacks and copy_bytes/stacks (all
+processes). data_B: perf.data bytes per sample. samples: mean per run (all CPUs, whole run).
+oth_ms: CPU the rest of the machine used during the workload (median; ~0 when quiet).
+lost: samples lost, summed (profrun: dropped; perf: LOST records). bad: runs whose
+recording perf could not read whole (left out of samples, data_B and full).
+raw: $1
+EOF
+}
+
+if [ "${1:-}" = --summary ] && [ -r "${2:-}" ]; then
+	summary "$2"
+	exit 0
+fi
+[ $# -ge 1 ] || { echo "usage: bench/unwind.sh BUILD_DIR | --summary RESULTS/unwind.csv" >&2; exit 2; }
 build=$(cd "$1" && pwd)
 harness=${BENCH_HARNESS:-$repo/../shared/bench}
 if [ ! -r "$harness/lib.sh" ]; then
@@ -268,66 +340,5 @@ done
 echo "perf_event_max_sample_rate after: $(cat /proc/sys/kernel/perf_event_max_sample_rate)" |
 	tee -a "$RESULTS/unwind.machine"
 
-# ---- summary ----------------------------------------------------------------
-# Per tool and HZ: ratio median (min-max) over the rounds, medians of the
-# per-run figures, and pooled shares (sums over the rounds, divided); runs
-# perf could not read whole are left out of the per-sample and quality sums.
-awk -F, -v hzs="$HZS" '
-	function med(k,   n, i, j, t, v) { n = split(vals[k], v, " ")
-		for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] + 0 > t + 0; j--) v[j + 1] = v[j]; v[j + 1] = t }
-		return n ? ((n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2) : "" }
-	function lo(k,   n, v, i, m) { n = split(vals[k], v, " "); m = v[1]; for (i = 2; i <= n; i++) if (v[i] + 0 < m + 0) m = v[i]; return m }
-	function hi(k,   n, v, i, m) { n = split(vals[k], v, " "); m = v[1]; for (i = 2; i <= n; i++) if (v[i] + 0 > m + 0) m = v[i]; return m }
-	function add(k, x) { if (x != "NA" && x != "") vals[k] = vals[k] (vals[k] == "" ? "" : " ") x }
-	function mf(k, f) { return vals[k] != "" ? sprintf(f, med(k)) : "-" }
-	function pct(a, b) { return b > 0 ? sprintf("%.1f%%", 100 * a / b) : "-" }
-	function per(a, b) { return b > 0 ? sprintf("%.0f", a / b) : "-" }
-	function num(x) { return (x == "NA" || x == "") ? 0 : x }
-	FNR == 1 { for (i = 1; i <= NF; i++) f[$i] = i; next }
-	NR == FNR { if ($f["tool"] == "base") { base[$1 "," $2] = $f["work_ms"]; bcpu[$1 "," $2] = $f["work_cpu_ms"]
-		add("base@" $1 ",oth", $f["others_ms"]) }; next }
-	$f["tool"] == "base" { next }
-	{ c = $f["tool"] "@" $1; if (!(c in seen)) { seen[c] = 1; order[++nc] = c }
-	  b = base[$1 "," $2]; if (b > 0) add(c ",ratio", sprintf("%.4f", $f["work_ms"] / b))
-	  b = bcpu[$1 "," $2]; if (b > 0) add(c ",cratio", sprintf("%.4f", $f["work_cpu_ms"] / b))
-	  add(c ",cpu", $f["cpu_window_ms"]); add(c ",oth", $f["others_ms"]); add(c ",post", $f["post_cpu_ms"])
-	  if ($f["bpf_runs"] > 0) add(c ",bpf", sprintf("%.0f", $f["bpf_ns"] / $f["bpf_runs"]))
-	  runs[c]++; lost[c] += num($f["lost"])
-	  if ($f["read_errors"] > 0) { bad[c]++; next }
-	  smp[c] += num($f["samples"]); nsmp[c]++
-	  if ($f["data_bytes"] != "NA") { bytes[c] += $f["data_bytes"]; bsmp[c] += num($f["samples"]) }
-	  if ($f["stacks"] != "NA") { st[c] += $f["stacks"]; cp[c] += num($f["complete"]); cb[c] += num($f["copy_bytes"]) }
-	  uw[c] += num($f["uw_samples"]); full[c] += num($f["uw_full"])
-	  n = split($f["failures"], fl, "|")
-	  for (i = 1; i <= n; i++) { split(fl[i], kv, "="); fails[c] = fails[c]; fsum[c, kv[1]] += kv[2]; fkeys[kv[1]] = 1 } }
-	END {
-		fmt = "%-17s %4s %21s %7s %6s %7s %6s %7s %8s %6s %6s %7s %6s %4s %3s\n"
-		printf fmt, "tool@hz", "runs", "ratio med (min-max)", "cpu_rat", "cpu_ms", "post_ms", "bpf_ns",
-			"full", "complete", "copy_B", "data_B", "samples", "oth_ms", "lost", "bad"
-		for (i = 1; i <= nc; i++) { c = order[i]
-			printf fmt, c, runs[c],
-				(vals[c ",ratio"] != "" ? sprintf("%.3f (%.3f-%.3f)", med(c ",ratio"), lo(c ",ratio"), hi(c ",ratio")) : "-"),
-				mf(c ",cratio", "%.3f"), mf(c ",cpu", "%.0f"), mf(c ",post", "%.0f"), mf(c ",bpf", "%.0f"),
-				pct(full[c], uw[c]), pct(cp[c], st[c]), per(cb[c], st[c]), per(bytes[c], bsmp[c]),
-				per(smp[c], nsmp[c]), mf(c ",oth", "%.0f"), lost[c], bad[c] + 0 }
-		n = split(hzs, hz, " ")
-		for (i = 1; i <= n; i++) if (vals["base@" hz[i] ",oth"] != "")
-			printf fmt, "base@" hz[i], "", "1", "1", "", "", "", "", "", "", "", "", mf("base@" hz[i] ",oth", "%.0f"), "", ""
-		for (i = 1; i <= nc; i++) { c = order[i]; line = ""
-			for (k in fkeys) if (fsum[c, k]) line = line " " k "=" fsum[c, k]
-			if (line != "") printf "truncated stacks by reason, %s (all processes, pooled):%s\n", c, line }
-	}' "$CSV" "$CSV" | tee "$RESULTS/unwind.summary"
-cat <<EOF
-ratio: workload wall / the same round's baseline. cpu_rat: the same for uwspin's own CPU
-time, which holds the sampling interrupts and BPF (no IRQ time accounting here) but not
-the waits for other processes: the steadier figure when oth_ms is high.
-cpu_ms: the profiler's CPU during the workload; post_ms: perf script's CPU to unwind and
-symbolize the recording afterwards; bpf_ns: BPF run time per sample in the window (medians).
-full: uwspin samples whose stack holds main|uw_thread;uw_f01..uw_f16 (pooled over rounds).
-complete, copy_B: profrun's stats().unwind complete/stacks and copy_bytes/stacks (all
-processes). data_B: perf.data bytes per sample. samples: mean per run (all CPUs, whole run).
-oth_ms: CPU the rest of the machine used during the workload (median; ~0 when quiet).
-lost: samples lost, summed (profrun: dropped; perf: LOST records). bad: runs whose
-recording perf could not read whole (left out of samples, data_B and full).
-raw: $CSV
-EOF
+
+summary "$CSV" | tee "$RESULTS/unwind.summary"
