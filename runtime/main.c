@@ -225,14 +225,18 @@ static bool pid_exists(uint32_t pid)
 
 static uint32_t default_sample_buffer(const struct pr_plan_cfg *cfg)
 {
-	/* ~0.5 s of 1 KiB records at full rate on every CPU; with stack
-	 * copies, of records a quarter of the copy size (most stacks are
-	 * shallower than the copy allows) */
-	uint64_t rec = cfg->unwind == PR_UNWIND_FP || !cfg->user ? 1024 : 1024 + cfg->stack_bytes / 4;
+	bool copy = cfg->unwind != PR_UNWIND_FP && cfg->user;
+	/* ~0.5 s of records at full rate on every CPU: 1 KiB with frame
+	 * pointers; with stack copies a quarter of the copy size more (most
+	 * stacks are shallower than the copy allows) */
+	uint64_t rec = copy ? 1024 + cfg->stack_bytes / 4 : 1024;
 	uint64_t b = (uint64_t)cfg->hz * libbpf_num_possible_cpus() * rec / 2;
+	/* a copying ring must ride out a reader stalled for a while on a busy
+	 * machine: at 99 Hz one stalled second is ~1 MiB */
+	uint64_t floor = copy ? 2 * 1024 * 1024 : 64 * 1024;
 
-	if (b < 64 * 1024)
-		b = 64 * 1024;
+	if (b < floor)
+		b = floor;
 	if (b > 64 * 1024 * 1024)
 		b = 64 * 1024 * 1024;
 	return b;
