@@ -247,6 +247,8 @@ UWPLAIN     := $(FX)/uw-chain $(FX)/uw-qsort $(FX)/uw-signal $(FX)/uw-prologue $
 UNWINDFIXES := $(UWPLAIN) $(FX)/libuwmixed.so $(FX)/uw-mixed $(FX)/uw-mixed-nocfi \
 	       $(FX)/uw-dlopen $(FX)/uw-dlopen-nocfi $(FX)/uw-debugframe $(FX)/uw-debugframe-buildid
 
+$(UNWINDFIXES): $(UWDIR)/uw.h
+
 # uw_has_sections FILE WANT NOTWANT: fail the build unless FILE has every
 # section in WANT and none in NOTWANT (one subshell, so it chains with &&)
 uw_has_sections = (secs=$$(readelf -SW $(1) 2>/dev/null | awk '{ print $$2 }'); \

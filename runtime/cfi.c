@@ -119,7 +119,8 @@ static uint8_t get_u8(struct cursor *c)
 	return get_le(c, 1);
 }
 
-static uint64_t get_uleb(struct cursor *c)
+/* LEB128; bits past 64 are dropped, a sign past 64 bits is not extended. */
+static uint64_t get_leb(struct cursor *c, bool is_signed)
 {
 	uint64_t v = 0;
 	int shift = 0;
@@ -133,26 +134,19 @@ static uint64_t get_uleb(struct cursor *c)
 			v |= (uint64_t)(b & 0x7f) << shift;
 		shift += 7;
 	} while (b & 0x80);
+	if (is_signed && shift < 64 && (b & 0x40))
+		v |= ~0ull << shift;
 	return v;
+}
+
+static uint64_t get_uleb(struct cursor *c)
+{
+	return get_leb(c, false);
 }
 
 static int64_t get_sleb(struct cursor *c)
 {
-	uint64_t v = 0;
-	int shift = 0;
-	uint8_t b;
-
-	do {
-		if (!need(c, 1))
-			return 0;
-		b = *c->p++;
-		if (shift < 64)
-			v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-	} while (b & 0x80);
-	if (shift < 64 && (b & 0x40))
-		v |= ~0ull << shift;
-	return (int64_t)v;
+	return (int64_t)get_leb(c, true);
 }
 
 /* A pointer in a DW_EH_PE_* encoding; pc-relative ones are resolved

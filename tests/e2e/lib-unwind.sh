@@ -136,6 +136,21 @@ uw_diag() {
 # uw_expect_share NAME FILE WANT_ERE OF_ERE MIN_PCT: of the samples matching
 # OF_ERE ("" for all), at least MIN_PCT% also match WANT_ERE; and there are
 # at least UW_MIN_SAMPLES of them
+# uw_expect_complete NAME FILE [DIAG]: >= 90% of the stacks unwound in the
+# run (stats().unwind in FILE) reached their outermost frame
+uw_expect_complete() {
+	local stacks complete
+	stacks=$(val unwind.stacks "$2")
+	complete=$(val unwind.complete "$2")
+	if _is_int "$stacks" && _is_int "$complete" && [ "$stacks" -gt 0 ] &&
+		[ $((complete * 100)) -ge $((stacks * 90)) ]; then
+		pass "$1: >= 90% of unwound stacks complete ($complete/$stacks)"
+	else
+		fail "$1: >= 90% of unwound stacks complete" "complete=$complete stacks=$stacks" \
+			"${3:-$2}"
+	fi
+}
+
 uw_expect_share() {
 	local name=$1 f=$2 want=$3 of=$4 min=$5 part all
 	all=$(uw_count "$f" "$of")

@@ -26,14 +26,7 @@ uw_profile "$FIXTURES/$X 1.5" default
 uw_expect_profiled "$X"
 uw_expect_share "$X: >= 90% of samples are clone3;start_thread;uw_thread_main;uw_thread_burn" \
 	"$OUT" "^clone3@$LIBC;start_thread@$LIBC;uw_thread_main@$X;uw_thread_burn@$X(;|$)" "" 90
-stacks=$(val unwind.stacks "$OUT")
-complete=$(val unwind.complete "$OUT")
-if _is_int "$stacks" && _is_int "$complete" && [ "$stacks" -gt 0 ] &&
-	[ $((complete * 100)) -ge $((stacks * 90)) ]; then
-	pass "$X: >= 90% of unwound stacks complete ($complete/$stacks)"
-else
-	fail "$X: >= 90% of unwound stacks complete" "complete=$complete stacks=$stacks" "$OUT"
-fi
+uw_expect_complete "$X" "$OUT"
 
 # ---- deeper than the copy ----
 X=uw-deep
