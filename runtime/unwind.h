@@ -10,6 +10,18 @@
  * Where a pc's row comes from is a callback, so the walk can be tested on
  * built tables and hand-made stacks; pr_unwind_maps_find is the real one
  * (process maps + the per-binary cache).
+ *
+ * Why not unwind in BPF from tables loaded into maps (as the OpenTelemetry
+ * profiler does)? Measured on this kind of machine with a prototype: the
+ * in-kernel walk costs ~2 µs per sample for 13-15 frames and ~6 µs for
+ * 32, against ~0.45 µs for the copy; its tables are locked kernel memory
+ * (16 B a row: 5.8 MB for libc, python3 and a few libraries) and must be
+ * loaded (~0.3 µs a row) before a binary's first sample, so a process
+ * that execs or dlopens gets cut stacks until user space catches up, and
+ * a short-lived one never gets whole stacks. A copy needs nothing ready
+ * in advance: the tables are built on first use, from the copy, later.
+ * Its price is ring bandwidth (a main thread's copy stops at the top of
+ * its stack: ~1-6 KiB a sample) and the unwinding here (~30 ns a frame).
  */
 #ifndef PR_UNWIND_H
 #define PR_UNWIND_H
