@@ -21,7 +21,8 @@
  * a short-lived one never gets whole stacks. A copy needs nothing ready
  * in advance: the tables are built on first use, from the copy, later.
  * Its price is ring bandwidth (a main thread's copy stops at the top of
- * its stack: ~1-6 KiB a sample) and the unwinding here (~30 ns a frame).
+ * its stack: ~1-6 KiB a sample) and the unwinding here (~1.3 µs of CPU
+ * for an 18-frame stack, in profrun, not in the sampled process).
  */
 #ifndef PR_UNWIND_H
 #define PR_UNWIND_H
