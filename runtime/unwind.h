@@ -19,7 +19,8 @@
  * loaded (~0.3 µs a row) before a binary's first sample, so a process
  * that execs or dlopens gets cut stacks until user space catches up, and
  * a short-lived one never gets whole stacks. A copy needs nothing ready
- * in advance: the tables are built on first use, from the copy, later.
+ * in advance: a binary's table is built when its code first shows up in
+ * a copy, and the copy is unwound against it then.
  * Its price is ring bandwidth (a main thread's copy stops at the top of
  * its stack: ~1-6 KiB a sample) and the unwinding here (~1.3 µs of CPU
  * for an 18-frame stack, in profrun, not in the sampled process).
