@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -117,6 +118,8 @@ struct pr_elfsyms {
 	struct pr_elfsym *all;
 	struct negative *neg[NBUCKETS];
 	struct grave *graves;
+	struct pr_elfsym *vdso;
+	bool vdso_tried;
 	char *debug_dir;
 	uint64_t ttl, max_bytes, last_sweep, use_clock;
 	uint64_t (*now)(void *ctx);
@@ -459,6 +462,47 @@ struct pr_elfsym *pr_elfsym_lookup(struct pr_elfsyms *t, dev_t dev, ino_t ino,
 		return NULL;
 	}
 	return adopt(t, dev, fd, name);
+}
+
+/* Our [vdso] range, from /proc/self/maps. */
+static bool own_vdso(uint64_t *start, uint64_t *len)
+{
+	unsigned long long a, b;
+	char line[512];
+	bool found = false;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, "[vdso]") && sscanf(line, "%llx-%llx", &a, &b) == 2 && b > a;
+	fclose(f);
+	*start = a;
+	*len = b - a;
+	return found;
+}
+
+struct pr_elfsym *pr_elfsyms_vdso(struct pr_elfsyms *t)
+{
+	uint64_t start, len;
+	int fd;
+
+	if (t->vdso_tried)
+		return t->vdso;
+	t->vdso_tried = true;
+	/* a memfd holds the image, so the vDSO is a binary like any other:
+	 * the same symbol and unwind table code reads it */
+	if (!own_vdso(&start, &len) || len > (1u << 20))
+		return NULL;
+	fd = memfd_create("vdso", MFD_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (write(fd, (const void *)(uintptr_t)start, len) != (ssize_t)len) {
+		close(fd);
+		return NULL;
+	}
+	t->vdso = adopt(t, 0, fd, "[vdso]");
+	return t->vdso;
 }
 
 struct pr_elfsym *pr_elfsym_lookup_path(struct pr_elfsyms *t, const char *path)

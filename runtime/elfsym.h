@@ -42,6 +42,10 @@ void pr_elfsyms_free(struct pr_elfsyms *t);
  * is not that inode. */
 struct pr_elfsym *pr_elfsym_lookup(struct pr_elfsyms *t, dev_t dev, ino_t ino,
 				   const char *open_path, const char *name);
+/* The kernel's vDSO, from profrun's own mapping of it (every x86-64
+ * process maps the same image), or NULL when it cannot be copied. Its
+ * file offsets are offsets into the [vdso] mapping. */
+struct pr_elfsym *pr_elfsyms_vdso(struct pr_elfsyms *t);
 /* Opens and reads a binary directly by path (unit tests, usym fallbacks). */
 struct pr_elfsym *pr_elfsym_lookup_path(struct pr_elfsyms *t, const char *path);
 

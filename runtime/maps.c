@@ -27,6 +27,7 @@ struct range {
 	char *path;
 	struct pr_elfsym *bin; /* looked up on first use */
 	int tried;
+	bool vdso; /* the kernel's vDSO: the same image in every process */
 };
 
 struct proc_maps {
@@ -194,10 +195,12 @@ static void read_maps(struct proc_maps *p)
 		rc = pr_maps_parse_line(line, &r);
 		if (rc == 0 && r.exec) {
 			r.ino = 0;
-			r.path = "";
+			r.path = strcmp(r.path, "[vdso]") ? "" : "[vdso]";
 		}
 		if ((rc == 1 || (rc == 0 && r.exec)) && add_range(p, &cap, &r))
 			break;
+		if (rc == 0 && r.exec && r.path[0])
+			p->ranges[p->n - 1].vdso = true;
 	}
 	fclose(f);
 }
@@ -265,6 +268,11 @@ struct pr_elfsym *pr_maps_find(struct pr_maps *m, uint32_t pid, uint64_t addr, u
 	if (!r)
 		return NULL;
 	*mapped = true;
+	if (r->vdso) {
+		/* named and unwound from profrun's own copy of the image */
+		*foff = addr - r->start;
+		return pr_elfsyms_vdso(m->bins);
+	}
 	if (r->ino == 0)
 		return NULL; /* anonymous memory */
 	if (!r->tried) {

@@ -96,6 +96,7 @@
 	X(unwind_failures)			\
 	X(unwind_self)				\
 	X(unwind_self_through_libc)		\
+	X(unwind_vdso)				\
 	X(elfsym_burn)				\
 	X(elfsym_libc_qsort)			\
 	X(elfsym_bad_files)			\

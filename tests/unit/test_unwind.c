@@ -415,3 +415,50 @@ out:
 	pr_elfsyms_free(bins);
 	free(s);
 }
+
+/* The vDSO is anonymous memory in /proc/PID/maps; its addresses resolve
+ * in profrun's own copy of the image, named and with unwind rows. */
+void test_unwind_vdso(void)
+{
+	struct pr_elfsyms *bins = NULL;
+	struct pr_maps *maps = NULL;
+	unsigned long long a = 0, b = 0;
+	struct pr_cfi_row row;
+	struct pr_elfsym *bin = NULL;
+	uint64_t foff = 0, off, at;
+	const char *nm = NULL;
+	char line[512];
+	FILE *f;
+
+	f = fopen("/proc/self/maps", "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "[vdso]"))
+			sscanf(line, "%llx-%llx", &a, &b);
+	if (f)
+		fclose(f);
+	if (!a) {
+		test__skip("this process has no [vdso] mapping");
+		return;
+	}
+	if (!ASSERT_OK(pr_elfsyms_new(&bins), "elfsyms") ||
+	    !ASSERT_OK(pr_maps_new(bins, &maps), "maps"))
+		goto out;
+	/* the first address that names clock_gettime */
+	for (at = a; at < b && !nm; at += 16) {
+		bin = pr_maps_normalize(maps, getpid(), at, 0, &foff);
+		if (!ASSERT_TRUE(bin, "a vDSO address has a binary"))
+			goto out;
+		nm = pr_elfsym_resolve(bin, foff, &off);
+		if (nm && !strstr(nm, "clock_gettime"))
+			nm = NULL;
+	}
+	ASSERT_TRUE(nm, "clock_gettime is named");
+	ASSERT_STREQ(pr_elfsym_name(bin), "[vdso]", "module");
+	ASSERT_EQ(foff, at - 16 - a, "file offset = offset in the mapping");
+	ASSERT_EQ(pr_elfsym_cfi_row(bin, foff, &row), 1, "an unwind row");
+	ASSERT_TRUE(row.cfa == PR_CFA_SP || row.cfa == PR_CFA_BP, "a CFA rule");
+	ASSERT_TRUE(pr_elfsyms_vdso(bins) == bin, "one copy, shared");
+out:
+	pr_maps_free(maps);
+	pr_elfsyms_free(bins);
+}
