@@ -467,7 +467,7 @@ struct pr_elfsym *pr_elfsym_lookup(struct pr_elfsyms *t, dev_t dev, ino_t ino,
 /* Our [vdso] range, from /proc/self/maps. */
 static bool own_vdso(uint64_t *start, uint64_t *len)
 {
-	unsigned long long a, b;
+	unsigned long long a = 0, b = 0;
 	char line[512];
 	bool found = false;
 	FILE *f = fopen("/proc/self/maps", "re");
