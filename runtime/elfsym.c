@@ -954,18 +954,27 @@ static bool foff_to_vaddr(const struct pr_elfsym *b, uint64_t foff, uint64_t *va
 /* Demangles on first use; keeps the result for the table's lifetime. */
 static const char *display_name(struct pr_elfsym *b, struct sym *s)
 {
-	const char *raw = b->names.buf + s->name;
-	char *d = NULL, **nd;
+	const char *raw = b->names.buf + s->name, *at, *name = raw;
+	char *d = NULL, *base = NULL, **nd;
 
 	if (s->demangled == UINT32_MAX)
 		return raw;
 	if (s->demangled)
 		return b->demangled[s->demangled - 1];
-	if (raw[0] == '_' && (raw[1] == 'Z' || raw[1] == 'R')) {
-		d = rust_demangle(raw, DMGL_PARAMS | DMGL_ANSI);
-		if (!d && raw[1] == 'Z')
-			d = cplus_demangle_v3(raw, DMGL_PARAMS | DMGL_ANSI);
+	/* a .symtab names versioned definitions "memcpy@@GLIBC_2.14": users
+	 * know the function, not the version */
+	at = strchr(raw, '@');
+	if (at && at != raw && (base = strndup(raw, at - raw)))
+		name = base;
+	if (name[0] == '_' && (name[1] == 'Z' || name[1] == 'R')) {
+		d = rust_demangle(name, DMGL_PARAMS | DMGL_ANSI);
+		if (!d && name[1] == 'Z')
+			d = cplus_demangle_v3(name, DMGL_PARAMS | DMGL_ANSI);
 	}
+	if (d)
+		free(base);
+	else
+		d = base;
 	nd = d ? realloc(b->demangled, (b->ndemangled + 1) * sizeof(*nd)) : NULL;
 	if (!nd) {
 		free(d);

@@ -106,6 +106,7 @@
 	X(elfsym_running_bias)			\
 	X(elfsym_sources)			\
 	X(elfsym_cpp_demangle)			\
+	X(elfsym_symbol_versions)		\
 	X(elfsym_rust_demangle)			\
 	X(elfsym_negative_parsed_once)		\
 	X(elfsym_negative_replaced)		\

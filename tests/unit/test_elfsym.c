@@ -1707,3 +1707,43 @@ out:
 	view_free(&v);
 	test_rmdir(dir);
 }
+
+/* A .symtab names versioned definitions "vfunc@@VERS_2" and
+ * "vfunc@VERS_1" (glibc's own are like that): both show as vfunc. The
+ * library is built here, with a version script. */
+void test_elfsym_symbol_versions(void)
+{
+	static const char src[] = "__attribute__((noinline)) int vf_old(int x) { return x + 1; }\n"
+				  "__attribute__((noinline)) int vf_new(int x) { return x + 2; }\n"
+				  "__asm__(\".symver vf_old, vfunc@VERS_1\");\n"
+				  "__asm__(\".symver vf_new, vfunc@@VERS_2\");\n";
+	static const char map[] = "VERS_1 { global: vfunc; local: *; };\n"
+				  "VERS_2 { global: vfunc; } VERS_1;\n";
+	static const char *const versioned[] = { "vfunc@VERS_1", "vfunc@@VERS_2" };
+	struct elf_view v = { .n = 0 };
+	struct pr_elfsyms *t = NULL;
+	struct pr_elfsym *b;
+	char dir[64] = "", c[256], m[256], cmd[1024], lib[300];
+	size_t i;
+
+	if (!ASSERT_TRUE(test_mkdtemp(dir), "tmpdir") ||
+	    !ASSERT_TRUE(test_write_file(dir, "v.c", src, sizeof(src) - 1, c), "v.c") ||
+	    !ASSERT_TRUE(test_write_file(dir, "v.map", map, sizeof(map) - 1, m), "v.map"))
+		goto out;
+	snprintf(lib, sizeof(lib), "%s/libv.so", dir);
+	snprintf(cmd, sizeof(cmd), "cc -O1 -shared -fPIC -Wl,--version-script=%s -o %s %s", m, lib,
+		 c);
+	if (!ASSERT_OK(system(cmd), "cc -shared with a version script") ||
+	    !ASSERT_TRUE(view_open(lib, false, &v), "libv.so .symtab") || !(t = new_table(dir, 0)))
+		goto out;
+	b = pr_elfsym_lookup_path(t, lib);
+	if (!ASSERT_TRUE(b, "lookup_path libv.so"))
+		goto out;
+	for (i = 0; i < 2; i++)
+		check_named(b, &v, versioned[i], "vfunc");
+out:
+	pr_elfsyms_free(t);
+	view_free(&v);
+	if (dir[0])
+		test_rmdir(dir);
+}
