@@ -82,7 +82,6 @@ struct pr_sample_raw {
 
 enum pr_ustack_flags {
 	PR_USTACK_COPIED = 1, /* the record carries user registers (and a stack copy) */
-	PR_USTACK_SHORT = 2,  /* the copy stopped early: unreadable memory above usp */
 };
 
 /* Arena record of one sample as Lua sees it: the stack is interned. */

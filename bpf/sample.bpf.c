@@ -104,7 +104,6 @@ static __always_inline __u64 copy_user_stack(struct pr_sample_raw *s, void *dst)
 			return len;
 		/* a thread's stack ends below len: retry up to a page boundary
 		 * closer to sp, halving the span */
-		s->ustack_flags |= PR_USTACK_SHORT;
 		top = (sp + len / 2) & ~PAGE_MASK_LOW;
 		len = top > sp ? top - sp : 0;
 	}

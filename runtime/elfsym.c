@@ -931,11 +931,6 @@ int pr_elfsym_cfi_row(struct pr_elfsym *b, uint64_t foff, struct pr_cfi_row *row
 	return 1;
 }
 
-bool pr_elfsym_has_cfi(const struct pr_elfsym *b)
-{
-	return !b->cfi_none;
-}
-
 static bool foff_to_vaddr(const struct pr_elfsym *b, uint64_t foff, uint64_t *vaddr)
 {
 	size_t i;

@@ -71,8 +71,6 @@ uint64_t pr_elfsym_nsyms(struct pr_elfsym *b);
  * memory budget as the symbols: 1 with *row filled (it may be an INVALID
  * row), 0 when no row covers foff or the binary has no unwind info. */
 int pr_elfsym_cfi_row(struct pr_elfsym *b, uint64_t foff, struct pr_cfi_row *row);
-/* False once the binary is known to have no unwind info at all. */
-bool pr_elfsym_has_cfi(const struct pr_elfsym *b);
 /* Adds binaries, negative entries, parses, resolve hits/misses and bytes
  * held into out. */
 void pr_elfsyms_stats(const struct pr_elfsyms *t, struct pr_stats *out);
