@@ -93,7 +93,8 @@ struct pr_frame {
 struct pr_stats {
 	uint64_t produced[PR_SRC_MAX];	/* records BPF tried to emit, per source */
 	uint64_t dropped[PR_SRC_MAX];	/* of those, lost to a full ring buffer */
-	uint64_t delivered[PR_SRC_MAX]; /* read from the ring buffer */
+	uint64_t delivered[PR_SRC_MAX]; /* handed to the script (a hook, or proc()'s cache) */
+	uint64_t discarded[PR_SRC_MAX]; /* read from the ring after the run stopped, never handed */
 	uint64_t batches;		/* dispatch cycles that reached Lua */
 	uint64_t stacks;		/* distinct stacks interned */
 	uint64_t stacks_full;		/* samples whose stack did not fit the table */
@@ -133,6 +134,12 @@ struct pr_stats {
 	uint64_t unwind_tables;	     /* unwind tables built (binaries prepared) */
 	uint64_t unwind_no_tables;   /* binaries with no unwind info */
 	uint64_t unwind_table_bytes; /* memory held by unwind tables */
+	uint64_t unwind_evictions;   /* unwind tables dropped to stay within their budget */
+	uint64_t unwind_budget;	     /* bytes unwind tables may hold */
+	uint64_t elf_perfmap_untrusted; /* perf maps ignored: owned by neither the process's user nor root */
+	uint64_t idle_skipped;	     /* samples of the idle task not taken (sample{idle=false}) */
+	uint64_t lua_bytes;	     /* the script's Lua heap */
+	uint64_t lua_limit;	     /* its cap (--max-memory); 0 = none */
 };
 
 struct pr_proc_stat {

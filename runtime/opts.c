@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "ffi.h"
 #include "opts.h"
 
@@ -33,7 +34,15 @@ const char pr_opts_usage[] =
 	"  --unwind MODE    user stacks: auto (default: unwind tables, frame pointers\n"
 	"                   where a binary has none), fp (frame pointers only), dwarf\n"
 	"                   (unwind tables only); overrides sample{unwind}\n"
-	"  --keep-going     count errors raised by hooks and continue (default: stop)\n"
+	"  --keep-going     count errors raised by hooks and continue (default: stop);\n"
+	"                   the first errors are shown, the rest counted per hook\n"
+	"  --max-memory SIZE  cap the script's Lua heap (default 512M; 0 = no cap);\n"
+	"                   at the cap the hook fails, on_end runs, exit 1\n"
+	"  --allow-unsafe-script  run a script or module that others can write\n"
+	"                   (refused by default), with a warning\n"
+	"  --restricted     no ffi, os.execute, io.popen, debug, bytecode, loadlib;\n"
+	"                   files may be written only under --write-dir\n"
+	"  --write-dir DIR  where a --restricted script may write files\n"
 	"  -v, --verbose    debug messages, libbpf's included\n"
 	"  -h, --help       this text\n"
 	"  -V, --version    print the version\n"
@@ -91,6 +100,34 @@ static const struct unit {
 	{ .name = "h", .ns = 3600e9 },
 };
 
+int pr_opts_parse_size(const char *s, uint64_t *bytes)
+{
+	static const char units[] = "kmgt";
+	unsigned long long v;
+	const char *u;
+	char *end;
+	int shift;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (*end == '\0') {
+		*bytes = v;
+		return 0;
+	}
+	u = strchr(units, *end | 0x20);
+	if (!u || (end[1] && strcasecmp(end + 1, "b") && strcasecmp(end + 1, "ib")))
+		return -EINVAL;
+	shift = 10 * (u - units + 1);
+	if (v > (~0ull >> shift))
+		return -ERANGE;
+	*bytes = v << shift;
+	return 0;
+}
+
 int pr_opts_parse_duration(const char *s, uint64_t *ns)
 {
 	double v, total;
@@ -119,7 +156,22 @@ int pr_opts_parse_duration(const char *s, uint64_t *ns)
 	return -EINVAL;
 }
 
-enum opt_id { OPT_E, OPT_D, OPT_P, OPT_C, OPT_F, OPT_UNWIND, OPT_KEEP, OPT_V, OPT_H, OPT_VERSION };
+enum opt_id {
+	OPT_E,
+	OPT_D,
+	OPT_P,
+	OPT_C,
+	OPT_F,
+	OPT_UNWIND,
+	OPT_KEEP,
+	OPT_MAXMEM,
+	OPT_UNSAFE,
+	OPT_RESTRICTED,
+	OPT_WRITEDIR,
+	OPT_V,
+	OPT_H,
+	OPT_VERSION
+};
 
 static const struct opt_desc {
 	char shrt;
@@ -134,6 +186,10 @@ static const struct opt_desc {
 	{ .shrt = 'F', .lng = "freq", .has_arg = true, .id = OPT_F },
 	{ .shrt = 0, .lng = "unwind", .has_arg = true, .id = OPT_UNWIND },
 	{ .shrt = 0, .lng = "keep-going", .has_arg = false, .id = OPT_KEEP },
+	{ .shrt = 0, .lng = "max-memory", .has_arg = true, .id = OPT_MAXMEM },
+	{ .shrt = 0, .lng = "allow-unsafe-script", .has_arg = false, .id = OPT_UNSAFE },
+	{ .shrt = 0, .lng = "restricted", .has_arg = false, .id = OPT_RESTRICTED },
+	{ .shrt = 0, .lng = "write-dir", .has_arg = true, .id = OPT_WRITEDIR },
 	{ .shrt = 'v', .lng = "verbose", .has_arg = false, .id = OPT_V },
 	{ .shrt = 'h', .lng = "help", .has_arg = false, .id = OPT_H },
 	{ .shrt = 'V', .lng = "version", .has_arg = false, .id = OPT_VERSION },
@@ -215,6 +271,31 @@ static int apply_opt(struct pr_opts *o, const struct opt_desc *d, const char *v,
 	case OPT_KEEP:
 		o->keep_going = true;
 		break;
+	case OPT_MAXMEM:
+		r = pr_opts_parse_size(v, &o->max_memory);
+		if (r)
+			snprintf(err, errlen,
+				 "--max-memory %s: not a size; write e.g. 256M, 2G (0 = no limit)", v);
+		else if (!o->max_memory)
+			o->unlimited_memory = true;
+		else if (o->max_memory < 4ull << 20) {
+			snprintf(err, errlen, "--max-memory %s: at least 4M, or 0 for no limit", v);
+			r = -ERANGE;
+		}
+		break;
+	case OPT_UNSAFE:
+		o->allow_unsafe_script = true;
+		break;
+	case OPT_RESTRICTED:
+		o->restricted = true;
+		break;
+	case OPT_WRITEDIR:
+		o->write_dir = v;
+		if (!*v) {
+			snprintf(err, errlen, "--write-dir: empty directory name");
+			r = -EINVAL;
+		}
+		break;
 	case OPT_V:
 		o->verbose = true;
 		break;
@@ -292,6 +373,9 @@ int pr_opts_parse(int argc, char **argv, struct pr_opts *o, char *err, size_t er
 	if (!o->script && !o->code) {
 		snprintf(err, errlen,
 			 "no script given; usage: profrun [options] script.lua [args...]");
+		r = -EINVAL;
+	} else if (o->write_dir && !o->restricted) {
+		snprintf(err, errlen, "--write-dir is for --restricted scripts; add --restricted");
 		r = -EINVAL;
 	} else if (o->pid && o->cmd) {
 		snprintf(err, errlen,

@@ -17,6 +17,11 @@ struct pr_opts {
 	const char *cmd;      /* -c */
 	uint32_t hz;	      /* -F; 0 = the script's or the default */
 	int unwind;	      /* --unwind; -1 = the script's or the default */
+	uint64_t max_memory;	      /* --max-memory bytes for the Lua heap; 0 = the default */
+	bool unlimited_memory;	      /* --max-memory 0 */
+	bool allow_unsafe_script;     /* --allow-unsafe-script */
+	bool restricted;	      /* --restricted */
+	const char *write_dir;	      /* --write-dir: where a restricted script may write */
 	bool verbose;
 	bool keep_going;
 	bool help;
@@ -36,6 +41,8 @@ void pr_opts_free(struct pr_opts *o);
 int pr_opts_parse_duration(const char *s, uint64_t *ns);
 /* "auto", "fp" or "dwarf" → enum pr_unwind_mode. */
 int pr_opts_parse_unwind(const char *s, int *mode);
+/* "512M", "2G", "64k", bare bytes → bytes. */
+int pr_opts_parse_size(const char *s, uint64_t *bytes);
 /* A decimal integer in [min, max], nothing else. */
 int pr_opts_parse_uint(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 

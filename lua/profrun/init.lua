@@ -9,7 +9,7 @@ local ffi = require "ffi"
 ffi.cdef(require "profrun.cdef")
 
 local C = ffi.C
-local ABI_VERSION = 2
+local ABI_VERSION = 3
 if C.pr_ffi_abi_version() ~= ABI_VERSION then
     error(string.format("profrun Lua library (ABI %d) does not match the runtime (ABI %d)",
         ABI_VERSION, C.pr_ffi_abi_version()))
@@ -329,6 +329,7 @@ function api.stats()
             parses = tonumber(s.elf_parses), hits = tonumber(s.elf_hits),
             misses = tonumber(s.elf_misses), bytes = tonumber(s.elf_bytes),
             unloads = tonumber(s.elf_unloads),
+            perfmap_untrusted = tonumber(s.elf_perfmap_untrusted),
         },
         ksym = {
             kallsyms_reads = tonumber(s.ksym_reads),
@@ -343,7 +344,9 @@ function api.stats()
             fp_frames = tonumber(s.unwind_fp_frames),
             copy_bytes = tonumber(s.unwind_copy_bytes), tables = tonumber(s.unwind_tables),
             no_tables = tonumber(s.unwind_no_tables),
-            table_bytes = tonumber(s.unwind_table_bytes), failures = {},
+            table_bytes = tonumber(s.unwind_table_bytes),
+            evictions = tonumber(s.unwind_evictions), budget = tonumber(s.unwind_budget),
+            failures = {},
         },
         proc = {
             size = tonumber(s.proc_size), capacity = tonumber(s.proc_capacity),
@@ -353,14 +356,17 @@ function api.stats()
             reloads = tonumber(s.proc_reloads), seeded = tonumber(s.proc_seeded),
             gone = tonumber(s.proc_gone), untracked = tonumber(s.proc_untracked),
         },
+        memory = { lua_bytes = tonumber(s.lua_bytes), lua_limit = tonumber(s.lua_limit) },
     }
     for i = 0, C.PR_UW_FAIL_MAX - 1 do
         t.unwind.failures[UNWIND_FAILS[i]] = tonumber(s.unwind_fail[i])
     end
     for i = 0, C.PR_SRC_MAX - 1 do
         t[SOURCES[i]] = { produced = tonumber(s.produced[i]),
-            delivered = tonumber(s.delivered[i]), dropped = tonumber(s.dropped[i]) }
+            delivered = tonumber(s.delivered[i]), dropped = tonumber(s.dropped[i]),
+            discarded = tonumber(s.discarded[i]) }
     end
+    t.sample.idle_skipped = tonumber(s.idle_skipped)
     return t
 end
 
