@@ -25,6 +25,14 @@ static __always_inline struct pr_src_counts *count_produced(__u32 src)
 	return c;
 }
 
+static __always_inline void count_skipped(__u32 src)
+{
+	struct pr_src_counts *c = bpf_map_lookup_elem(&pr_counts, &src);
+
+	if (c)
+		c->skipped++;
+}
+
 static __always_inline void count_dropped(struct pr_src_counts *c)
 {
 	if (c)

@@ -45,6 +45,7 @@ enum pr_source {
 struct pr_src_counts {
 	__u64 produced; /* records the program tried to emit */
 	__u64 dropped;	/* of those, lost to a full ring buffer */
+	__u64 skipped;	/* events a filter left out before producing (idle samples) */
 };
 
 struct pr_hdr {

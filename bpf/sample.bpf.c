@@ -134,8 +134,11 @@ int pr_sample(struct bpf_perf_event_data *ctx)
 
 	if (filter_tgid && tgid != filter_tgid)
 		return 0;
-	if (!want_idle && tgid == 0)
+	if (!want_idle && tgid == 0) {
+		/* counted, so a run that saw almost nothing can say why */
+		count_skipped(PR_SRC_SAMPLE);
 		return 0;
+	}
 	c = count_produced(PR_SRC_SAMPLE);
 	buf = bpf_map_lookup_elem(&pr_sample_tmp, &zero);
 	if (!buf)

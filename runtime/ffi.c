@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include "bpfsym.h"
 #include "elfsym.h"
@@ -15,6 +16,7 @@
 #include "plan.h"
 #include "proc.h"
 #include "rt.h"
+#include "script.h"
 #include "stacks.h"
 
 int pr_ffi_abi_version(void)
@@ -185,14 +187,22 @@ int pr_ffi_timer_add(struct pr_rt *rt, double seconds, const char **err)
 	return rt->ntimers++;
 }
 
-int pr_ffi_batch(struct pr_rt *rt, const uint8_t **base, uint32_t *bytes)
+int pr_ffi_batch(struct pr_rt *rt, const uint8_t **base, uint32_t *bytes, uint32_t **done)
 {
+	static uint32_t nowhere;
+
 	if (!rt->loop) {
 		*base = NULL;
 		*bytes = 0;
+		*done = &nowhere;
 		return 0;
 	}
-	return pr_loop_batch(rt->loop, base, bytes);
+	return pr_loop_batch(rt->loop, base, bytes, done);
+}
+
+int pr_ffi_memory_hit(struct pr_rt *rt)
+{
+	return rt->script && pr_script_memory_hit(rt->script);
 }
 
 void pr_ffi_exit(struct pr_rt *rt, int code)
@@ -206,6 +216,18 @@ int pr_ffi_target_pid(struct pr_rt *rt)
 	return rt->target_pid;
 }
 
+int pr_ffi_target_exit(struct pr_rt *rt, int32_t *code, int32_t *sig, int32_t *core)
+{
+	int st = rt->target_status;
+
+	if (!rt->target_exited)
+		return -1;
+	*code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	*sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+	*core = WIFSIGNALED(st) && WCOREDUMP(st);
+	return 0;
+}
+
 /* The frequency in force: sample{hz=} as -F overrides it, once setup ran. */
 uint32_t pr_ffi_sample_hz(struct pr_rt *rt)
 {
@@ -216,7 +238,10 @@ int pr_ffi_stats(struct pr_rt *rt, struct pr_stats *out)
 {
 	*out = (struct pr_stats){ .unwind_mode = rt->cfg.unwind };
 	if (rt->plan) {
-		pr_plan_counts(rt->plan, out->produced, out->dropped);
+		uint64_t skipped[PR_SRC_MAX] = { 0 };
+
+		pr_plan_counts(rt->plan, out->produced, out->dropped, skipped);
+		out->idle_skipped = skipped[PR_SRC_SAMPLE];
 		out->proc_untracked = pr_plan_live_lost(rt->plan);
 	}
 	if (rt->loop)
@@ -239,6 +264,8 @@ int pr_ffi_stats(struct pr_rt *rt, struct pr_stats *out)
 		pr_elfsyms_stats(rt->bins, out);
 	if (rt->procs)
 		pr_proc_stats(rt->procs, out);
+	if (rt->script)
+		pr_script_heap(rt->script, &out->lua_bytes, &out->lua_limit);
 	return 0;
 }
 

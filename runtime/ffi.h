@@ -159,7 +159,14 @@ int pr_ffi_offsetof(const char *type, const char *field);
 int pr_ffi_sample_config(struct pr_rt *rt, const struct pr_sample_opts *o, const char **err);
 int pr_ffi_lifecycle_config(struct pr_rt *rt, uint32_t buffer, const char **err);
 int pr_ffi_timer_add(struct pr_rt *rt, double seconds, const char **err);
-int pr_ffi_batch(struct pr_rt *rt, const uint8_t **base, uint32_t *bytes);
+/* The current batch; Lua writes in **done how many records it handed to
+ * hooks so far (the rest count as discarded when a stop cuts it short). */
+int pr_ffi_batch(struct pr_rt *rt, const uint8_t **base, uint32_t *bytes, uint32_t **done);
+/* 1 after an allocation was refused at --max-memory, until reported. */
+int pr_ffi_memory_hit(struct pr_rt *rt);
+/* How the -c command ended: 0 with its exit code, or the signal that
+ * killed it (and whether it dumped core); -1 while it runs or without -c. */
+int pr_ffi_target_exit(struct pr_rt *rt, int32_t *code, int32_t *sig, int32_t *core);
 void pr_ffi_exit(struct pr_rt *rt, int code);
 int pr_ffi_target_pid(struct pr_rt *rt);
 uint32_t pr_ffi_sample_hz(struct pr_rt *rt);

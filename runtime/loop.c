@@ -23,6 +23,7 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "log.h"
@@ -49,7 +50,7 @@ _Static_assert(sizeof(struct pr_sample_raw) == 96 + 16 * PR_MAX_FRAMES, "pr_samp
 _Static_assert(MAX_RECORD >= sizeof(struct pr_sample) && MAX_RECORD >= sizeof(struct pr_exit),
 	       "MAX_RECORD covers every arena record");
 
-enum tag_kind { TAG_SIGNAL, TAG_DEADLINE, TAG_CHILD, TAG_TIMER, TAG_RING, TAG_KSYMFEED };
+enum tag_kind { TAG_SIGNAL, TAG_CHILD, TAG_TIMER, TAG_RING, TAG_KSYMFEED };
 
 struct ring_src {
 	struct pr_loop *loop;
@@ -61,7 +62,8 @@ struct pr_loop {
 	struct pr_rt *rt;
 	int epfd;
 	int sigfd;
-	int deadline_fd;
+	timer_t deadline; /* signals PR_SIG_DEADLINE, which can interrupt a hook */
+	bool has_deadline;
 	int child_fd;
 	int timer_fds[PR_RT_MAX_TIMERS];
 	int ntimers;
@@ -72,7 +74,9 @@ struct pr_loop {
 	bool batch_full;
 	uint8_t *arena;
 	uint32_t used, count;
+	uint32_t done; /* records of the batch Lua handed to a hook (it writes this) */
 	uint64_t delivered[PR_SRC_MAX];
+	uint64_t discarded[PR_SRC_MAX]; /* read after the run stopped, never handed */
 	uint64_t batches;
 	uint64_t kstack_errors, ustack_errors, bad_records;
 	struct pr_unwind_stats unwind;
@@ -151,11 +155,12 @@ static int take_sample(struct pr_loop *l, const struct pr_sample_raw *r, size_t 
 		l->bad_records++;
 		return 0;
 	}
-	l->delivered[PR_SRC_SAMPLE]++;
 	l->kstack_errors += r->kerr != 0;
 	l->ustack_errors += r->uerr != 0;
-	if (!l->dispatch)
+	if (!l->dispatch) {
+		l->discarded[PR_SRC_SAMPLE]++;
 		return 0;
+	}
 	user = (const uint64_t *)r->addrs + r->nkernel;
 	nuser = r->nuser;
 	if (r->ustack_flags & PR_USTACK_COPIED) {
@@ -176,14 +181,18 @@ static int take_sample(struct pr_loop *l, const struct pr_sample_raw *r, size_t 
 	return 0;
 }
 
-/* Counts a lifecycle record and copies it into the arena when a hook
- * wants it or the process cache tracks it: the cache is updated from the
- * arena, record by record, right before that record's hook runs (see
- * pr_ffi_proc_event), so a hook never sees the cache ahead of its event. */
+/* Copies a lifecycle record into the arena when a hook wants it or the
+ * process cache tracks it: the cache is updated from the arena, record by
+ * record, right before that record's hook runs (see pr_ffi_proc_event), so
+ * a hook never sees the cache ahead of its event. A record nobody asked
+ * for counts as delivered: nothing that was wanted is lost. */
 static void take_copy(struct pr_loop *l, const void *data, size_t want, int src, uint32_t hook)
 {
-	l->delivered[src]++;
-	if (l->dispatch && (l->rt->cfg.hooks & (hook | PR_HOOK_PROC)))
+	if (!(l->rt->cfg.hooks & (hook | PR_HOOK_PROC)))
+		l->delivered[src]++;
+	else if (!l->dispatch)
+		l->discarded[src]++;
+	else
 		memcpy(arena_put(l, want), data, want);
 }
 
@@ -273,10 +282,27 @@ static int setup_signals(struct pr_loop *l)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, PR_SIG_DEADLINE);
 	l->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (l->sigfd < 0)
 		return -errno;
 	return watch(l, l->sigfd, TAG_SIGNAL, 0);
+}
+
+/* The deadline is a signal, not a timerfd: read through the signalfd
+ * while the loop waits, and caught by the script's handler while a hook
+ * runs, which stops the hook the way Ctrl-C does. */
+static int arm_deadline(struct pr_loop *l, uint64_t ns)
+{
+	struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = PR_SIG_DEADLINE };
+	struct itimerspec its = {
+		.it_value = { .tv_sec = ns / 1000000000ull, .tv_nsec = ns % 1000000000ull },
+	};
+
+	if (timer_create(CLOCK_MONOTONIC, &sev, &l->deadline))
+		return -errno;
+	l->has_deadline = true;
+	return timer_settime(l->deadline, 0, &its, NULL) ? -errno : 0;
 }
 
 static int setup_timers(struct pr_loop *l)
@@ -291,12 +317,8 @@ static int setup_timers(struct pr_loop *l)
 		l->timer_fds[l->ntimers++] = fd;
 		err = watch(l, fd, TAG_TIMER, i);
 	}
-	if (!err && rt->opts->duration_ns) {
-		l->deadline_fd = new_timerfd(rt->opts->duration_ns, false);
-		if (l->deadline_fd < 0)
-			return l->deadline_fd;
-		err = watch(l, l->deadline_fd, TAG_DEADLINE, 0);
-	}
+	if (!err && rt->opts->duration_ns)
+		err = arm_deadline(l, rt->opts->duration_ns);
 	return err;
 }
 
@@ -308,7 +330,7 @@ int pr_loop_new(struct pr_rt *rt, int child_pidfd, struct pr_loop **out)
 	if (!l)
 		return -ENOMEM;
 	l->rt = rt;
-	l->sigfd = l->deadline_fd = -1;
+	l->sigfd = -1;
 	l->child_fd = child_pidfd;
 	l->dispatch = true;
 	/* samples wake the loop only in batches; look at least this often */
@@ -337,16 +359,70 @@ err:
 	return err;
 }
 
+static int source_of(uint32_t type)
+{
+	switch (type) {
+	case PR_REC_SAMPLE:
+		return PR_SRC_SAMPLE;
+	case PR_REC_EXEC:
+		return PR_SRC_EXEC;
+	case PR_REC_EXIT:
+		return PR_SRC_EXIT;
+	default:
+		return PR_SRC_FORK;
+	}
+}
+
+/* The arena's record number i (0-based), or NULL. */
+static const struct pr_hdr *arena_record(const struct pr_loop *l, uint32_t i)
+{
+	const uint8_t *p = l->arena;
+
+	for (; i && p < l->arena + l->used; i--)
+		p += (((const struct pr_hdr *)p)->size + 7) & ~7u;
+	return p < l->arena + l->used ? (const struct pr_hdr *)p : NULL;
+}
+
+/* The hook that got the batch's last handed record: for messages. */
+static const char *running_hook(void *ctx)
+{
+	static const char *const names[PR_SRC_MAX] = { "on_sample", "on_exec", "on_exit",
+						       "on_fork" };
+	const struct pr_loop *l = ctx;
+	const struct pr_hdr *h = l->done ? arena_record(l, l->done - 1) : NULL;
+
+	return h ? names[source_of(h->type)] : "a hook";
+}
+
+/* delivered: Lua handed the record to its hook (or to proc()'s cache);
+ * the rest of a batch a stop cut short is discarded. */
+static void count_batch(struct pr_loop *l)
+{
+	const uint8_t *p = l->arena;
+	const struct pr_hdr *h;
+	uint32_t i;
+
+	for (i = 0; i < l->count && p < l->arena + l->used; i++) {
+		h = (const struct pr_hdr *)p;
+		if (i < l->done)
+			l->delivered[source_of(h->type)]++;
+		else
+			l->discarded[source_of(h->type)]++;
+		p += (h->size + 7) & ~7u;
+	}
+}
+
 /* Hands the arena to Lua if it holds anything; resets it. */
 static int dispatch_batch(struct pr_loop *l)
 {
 	int err = 0;
 
+	l->done = 0;
 	if (l->count && l->dispatch) {
 		l->batches++;
-		err = pr_script_dispatch(l->rt->script);
-		fflush(stdout);
+		err = pr_script_dispatch(l->rt->script, running_hook, l);
 	}
+	count_batch(l);
 	l->used = l->count = 0;
 	return err;
 }
@@ -374,6 +450,22 @@ static enum pr_stop read_signal(struct pr_loop *l)
 	if (read(l->sigfd, &si, sizeof(si)) != sizeof(si))
 		return PR_STOP_NONE;
 	pr_debug("got signal %u", si.ssi_signo);
+	if ((int)si.ssi_signo == PR_SIG_DEADLINE)
+		return PR_STOP_DURATION;
+	pr_script_note_signal();
+	l->rt->stopped_by_signal = true;
+	return PR_STOP_SIGNAL;
+}
+
+/* A hook or timer that failed (<0) stops the run; an interrupted one
+ * stops it for the reason that interrupted it. */
+static enum pr_stop stop_for(struct pr_loop *l, int err)
+{
+	if (err != -EINTR)
+		return PR_STOP_ERROR;
+	if (pr_script_cause(l->rt->script) == PR_SCRIPT_CAUSE_DEADLINE)
+		return PR_STOP_DURATION;
+	l->rt->stopped_by_signal = true;
 	return PR_STOP_SIGNAL;
 }
 
@@ -389,6 +481,11 @@ static int fire_timer(struct pr_loop *l, uint32_t idx)
 	return pr_script_timer(l->rt->script, idx);
 }
 
+static enum pr_stop stop_for_err(struct pr_loop *l, int err)
+{
+	return err ? stop_for(l, err) : PR_STOP_NONE;
+}
+
 static enum pr_stop serve(struct pr_loop *l, const struct epoll_event *ev)
 {
 	uint32_t kind = ev->data.u64 >> 32, idx = (uint32_t)ev->data.u64;
@@ -396,12 +493,10 @@ static enum pr_stop serve(struct pr_loop *l, const struct epoll_event *ev)
 	switch (kind) {
 	case TAG_SIGNAL:
 		return read_signal(l);
-	case TAG_DEADLINE:
-		return PR_STOP_DURATION;
 	case TAG_CHILD:
 		return PR_STOP_CHILD;
 	case TAG_TIMER:
-		return fire_timer(l, idx) ? PR_STOP_ERROR : PR_STOP_NONE;
+		return stop_for_err(l, fire_timer(l, idx));
 	default:
 		return PR_STOP_NONE; /* rings are polled every iteration */
 	}
@@ -409,7 +504,7 @@ static enum pr_stop serve(struct pr_loop *l, const struct epoll_event *ev)
 
 static bool has_work(const struct pr_loop *l)
 {
-	return l->nrings || l->ntimers || l->deadline_fd >= 0 || l->child_fd >= 0;
+	return l->nrings || l->ntimers || l->has_deadline || l->child_fd >= 0;
 }
 
 /* One dispatch cycle is over: exits seen a cycle ago may go now. */
@@ -443,7 +538,7 @@ enum pr_stop pr_loop_run(struct pr_loop *l)
 		for (i = 0; i < l->nrings && stop == PR_STOP_NONE; i++) {
 			r = consume_one(l, i);
 			if (r < 0)
-				stop = PR_STOP_ERROR;
+				stop = stop_for(l, r);
 			more |= r > 0;
 		}
 		end_cycle(l);
@@ -472,10 +567,11 @@ int pr_loop_drain(struct pr_loop *l, bool dispatch)
 	return err;
 }
 
-int pr_loop_batch(struct pr_loop *l, const uint8_t **base, uint32_t *bytes)
+int pr_loop_batch(struct pr_loop *l, const uint8_t **base, uint32_t *bytes, uint32_t **done)
 {
 	*base = l->arena;
 	*bytes = l->used;
+	*done = &l->done;
 	return l->count;
 }
 
@@ -483,8 +579,10 @@ void pr_loop_stats(const struct pr_loop *l, struct pr_stats *out)
 {
 	int i;
 
-	for (i = 0; i < PR_SRC_MAX; i++)
+	for (i = 0; i < PR_SRC_MAX; i++) {
 		out->delivered[i] += l->delivered[i];
+		out->discarded[i] += l->discarded[i];
+	}
 	out->batches += l->batches;
 	out->kstack_errors += l->kstack_errors;
 	pr_unwind_add_stats(&l->unwind, out);
@@ -501,8 +599,8 @@ void pr_loop_free(struct pr_loop *l)
 		ring_buffer__free(l->rings[i].rb);
 	for (i = 0; i < l->ntimers; i++)
 		close(l->timer_fds[i]);
-	if (l->deadline_fd >= 0)
-		close(l->deadline_fd);
+	if (l->has_deadline)
+		timer_delete(l->deadline);
 	if (l->sigfd >= 0)
 		close(l->sigfd);
 	if (l->epfd >= 0)

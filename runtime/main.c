@@ -6,6 +6,7 @@
  * command held on a pipe, load and attach in plan order, release the
  * command, run the loop; then detach, drain, on_end, report drops.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -28,6 +29,7 @@
 #include "opts.h"
 #include "perfmap.h"
 #include "proc.h"
+#include "procfs.h"
 #include "rt.h"
 #include "script.h"
 #include "stacks.h"
@@ -108,7 +110,101 @@ static bool needs_shell(const char *cmd)
  * exec it in place, so its PID stays the one profrun filters on. */
 static bool single_command(const char *cmd)
 {
-	return strpbrk(cmd, "|&;()`\n") == NULL && !strstr(cmd, "$(");
+	const char *p;
+	char q = 0;
+
+	for (p = cmd; *p; p++) {
+		if (*p == '\\' && q != '\'' && p[1])
+			p++;
+		else if (q && *p == q)
+			q = 0;
+		else if (!q && (*p == '\'' || *p == '"'))
+			q = *p;
+		else if (q != '\'' && (*p == '`' || (*p == '$' && p[1] == '(')))
+			return false;
+		else if (!q && strchr("|&;()\n", *p))
+			return false;
+	}
+	return true;
+}
+
+/* Words only a shell can run: keywords and builtins with no program of
+ * the same name (`exit 7`, `cd dir && ...`, `. ./env.sh`). */
+static bool shell_word(const char *w, size_t n)
+{
+	static const char *const words[] = {
+		"!",	 "{",	 "}",	  "case",   "for",   "if",	"until", "while", ".",
+		":",	 "break", "continue", "eval", "exec", "exit", "export", "readonly",
+		"return", "set", "shift", "times", "trap", "unset", "alias", "cd", "command",
+		"getopts", "hash", "jobs", "local", "read", "type", "ulimit", "umask",
+		"unalias", "wait", "fg",  "bg",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strlen(words[i]) == n && !memcmp(words[i], w, n))
+			return true;
+	return false;
+}
+
+/* Length of the shell word at w (quotes and backslashes kept whole). */
+static size_t word_len(const char *w)
+{
+	const char *p = w;
+	char q = 0;
+
+	for (; *p && (q || !strchr(" \t", *p)); p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		else if (q && *p == q)
+			q = 0;
+		else if (!q && (*p == '\'' || *p == '"'))
+			q = *p;
+	}
+	return p - w;
+}
+
+static bool assignment(const char *w, size_t n)
+{
+	size_t i = 0;
+
+	if (!n || !(w[0] == '_' || isalpha((unsigned char)w[0])))
+		return false;
+	while (i < n && (w[i] == '_' || isalnum((unsigned char)w[i])))
+		i++;
+	return i < n && w[i] == '=';
+}
+
+/* Offset of the command word after leading VAR=value assignments. */
+static size_t command_word(const char *cmd, size_t *len)
+{
+	size_t off = strspn(cmd, " \t"), n;
+
+	for (;;) {
+		n = word_len(cmd + off);
+		if (!assignment(cmd + off, n))
+			break;
+		off += n + strspn(cmd + off + n, " \t");
+	}
+	*len = n;
+	return off;
+}
+
+/* What /bin/sh -c gets: a simple command is exec'd by the shell in place
+ * (`A=1 exec prog args`), so its PID is still the target; a builtin, a
+ * pipeline or a list runs as written. NULL: exec it without a shell. */
+static char *shell_text(const char *cmd)
+{
+	size_t n, at = command_word(cmd, &n);
+	char *out = NULL;
+
+	if (!needs_shell(cmd) && !shell_word(cmd + at, n))
+		return NULL;
+	if (!single_command(cmd) || shell_word(cmd + at, n) || !n)
+		return strdup(cmd);
+	if (asprintf(&out, "%.*sexec %s", (int)at, cmd, cmd + at) < 0)
+		return NULL;
+	return out;
 }
 
 /* The child end of -c: waits for the go byte, then execs the command. An
@@ -116,7 +212,7 @@ static bool single_command(const char *cmd)
  * writes nothing) for the parent to turn into a non-zero exit. */
 static void run_held_child(int go_fd, int err_fd, const char *cmd)
 {
-	char *argv[64], *copy, *tok, *save = NULL, *shell_cmd = NULL, c;
+	char *argv[64], *copy, *tok, *save = NULL, *shell_cmd, c;
 	sigset_t none;
 	int n = 0, e;
 
@@ -129,10 +225,9 @@ static void run_held_child(int go_fd, int err_fd, const char *cmd)
 		_exit(127); /* profrun failed before attaching: never run */
 	close(go_fd);
 	copy = strdup(cmd);
-	if (!copy || needs_shell(cmd)) {
-		if (single_command(cmd) && asprintf(&shell_cmd, "exec %s", cmd) > 0)
-			cmd = shell_cmd;
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+	shell_cmd = shell_text(cmd);
+	if (!copy || shell_cmd) {
+		execl("/bin/sh", "sh", "-c", shell_cmd ? shell_cmd : cmd, (char *)NULL);
 	} else {
 		for (tok = strtok_r(copy, " \t", &save); tok && n < 63;
 		     tok = strtok_r(NULL, " \t", &save))
@@ -223,6 +318,35 @@ static bool pid_exists(uint32_t pid)
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
+#define PF_KTHREAD 0x00200000
+
+/* -p must name a process that can still run. A zombie never will; a
+ * kernel thread runs, but only in the kernel. */
+static int check_target(uint32_t pid)
+{
+	char path[64], buf[1024], state;
+	const char *p;
+	unsigned flags;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	if (pr_procfs_slurp(path, buf, sizeof(buf)) < 0)
+		return 0; /* gone already: the pidfd says so at once */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %u", &state, &flags) != 2)
+		return 0;
+	if (state == 'Z' || state == 'X') {
+		pr_err("-p %u: the process has exited (a zombie waiting for its parent to reap "
+		       "it): it will never run again, so nothing could be sampled; give a live PID",
+		       pid);
+		return -ESRCH;
+	}
+	if (flags & PF_KTHREAD)
+		pr_warn("-p %u is a kernel thread: its samples have kernel stacks only, and it "
+			"never execs, forks or exits like a process",
+			pid);
+	return 0;
+}
+
 static uint32_t default_sample_buffer(const struct pr_plan_cfg *cfg)
 {
 	bool copy = cfg->unwind != PR_UNWIND_FP && cfg->user;
@@ -242,6 +366,42 @@ static uint32_t default_sample_buffer(const struct pr_plan_cfg *cfg)
 	return b;
 }
 
+/* Events read after the run stopped are counted, never silently gone. */
+static void report_discarded(const struct pr_stats *st)
+{
+	char parts[256];
+	size_t off = 0;
+	uint64_t total = 0;
+	int i;
+
+	parts[0] = '\0';
+	for (i = 0; i < PR_SRC_MAX; i++) {
+		if (!st->discarded[i])
+			continue;
+		total += st->discarded[i];
+		off += snprintf(parts + off, sizeof(parts) - off, "%s%llu %s", off ? ", " : "",
+				(unsigned long long)st->discarded[i], source_names[i]);
+		if (off >= sizeof(parts))
+			off = sizeof(parts) - 1;
+	}
+	if (total)
+		pr_warn("%llu events were read after the run stopped and not handed to a hook (%s)",
+			(unsigned long long)total, parts);
+}
+
+/* A first on_sample script on an idle machine sees almost nothing: say
+ * why once, and how to see the idle CPUs too. */
+static void report_idle(const struct pr_rt *rt, const struct pr_stats *st)
+{
+	uint64_t got = st->produced[PR_SRC_SAMPLE];
+
+	if (!(rt->cfg.hooks & PR_HOOK_SAMPLE) || got >= 100 || st->idle_skipped <= 4 * got)
+		return;
+	pr_warn("only %llu samples: the CPUs were idle for %llu more ticks, which are skipped "
+		"by default; sample{idle=true} includes them",
+		(unsigned long long)got, (unsigned long long)st->idle_skipped);
+}
+
 static void report_drops(struct pr_rt *rt)
 {
 	struct pr_stats st;
@@ -255,6 +415,8 @@ static void report_drops(struct pr_rt *rt)
 			(unsigned long long)st.dropped[i], (unsigned long long)st.produced[i],
 			source_names[i], source_hint[i]);
 	}
+	report_discarded(&st);
+	report_idle(rt, &st);
 	if (st.stacks_full)
 		pr_warn("%llu samples got no stack id: the stack table is full",
 			(unsigned long long)st.stacks_full);
@@ -356,6 +518,7 @@ static void block_signals(void)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGALRM);
+	sigaddset(&set, PR_SIG_DEADLINE);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
@@ -378,8 +541,36 @@ static int exit_code_for(struct pr_rt *rt, enum pr_stop stop)
 	return PR_EXIT_OK;
 }
 
+/* How the -c command ended, said before on_end (which may ask for it
+ * with target_exit()); nothing when it was never run or exited 0. */
+static void note_target_exit(struct pr_rt *rt, pid_t child, int *exec_err_fd)
+{
+	const char *name;
+	int st;
+
+	if (child <= 0 || waitpid(child, &st, WNOHANG) != child)
+		return;
+	rt->target_exited = true;
+	rt->target_status = st;
+	if (exec_failed(*exec_err_fd)) {
+		*exec_err_fd = -1;
+		rt->target_exited = false; /* it never ran: already reported */
+		return;
+	}
+	*exec_err_fd = -1;
+	if (WIFEXITED(st) && WEXITSTATUS(st))
+		pr_warn("command exited %d", WEXITSTATUS(st));
+	if (WIFSIGNALED(st)) {
+		name = sigabbrev_np(WTERMSIG(st));
+		pr_warn("command killed by %s%s%s", name ? "SIG" : "signal ", name ? name : "",
+			WCOREDUMP(st) ? " (core dumped)" : "");
+		if (!name)
+			pr_warn("(signal %d)", WTERMSIG(st));
+	}
+}
+
 /* From loaded programs to the end of the run; returns the exit code. */
-static int run(struct pr_rt *rt, int child_pidfd, int *go_fd)
+static int run(struct pr_rt *rt, int child_pidfd, int *go_fd, pid_t child, int *exec_err_fd)
 {
 	enum pr_stop stop = PR_STOP_ERROR;
 	int err, rc;
@@ -396,9 +587,15 @@ static int run(struct pr_rt *rt, int child_pidfd, int *go_fd)
 		stop = PR_STOP_EXIT;
 	pr_debug("loop stopped (%d)", stop);
 	pr_plan_detach(rt->plan);
-	/* after an error or exit() the hooks see nothing more, but what is
-	 * in the rings is still read so the counts add up */
-	err = pr_loop_drain(rt->loop, stop != PR_STOP_ERROR && stop != PR_STOP_EXIT);
+	if (stop == PR_STOP_CHILD && !child)
+		pr_warn("process %u exited; stopping", rt->target_pid);
+	/* After a stop (a signal, the deadline, an error, exit()) the hooks
+	 * see nothing more, but what is in the rings is still read so the
+	 * counts add up; when the target ended, its last events are due. */
+	err = pr_loop_drain(rt->loop, stop == PR_STOP_CHILD);
+	if (err == -EINTR)
+		err = 0; /* a stop while draining: the rest is discarded, counted */
+	note_target_exit(rt, child, exec_err_fd);
 	/* a hook can fail on what was still in the rings, too */
 	if (err == -ECANCELED)
 		stop = PR_STOP_ERROR;
@@ -439,14 +636,25 @@ int main(int argc, char **argv)
 	if (opts.verbose)
 		pr_log_set_level(PR_LOG_DEBUG);
 	libbpf_set_print(libbpf_log);
-	if (opts.pid && !pid_exists(opts.pid)) {
-		pr_err("-p %u: no such process; check the PID (ps -p %u)", opts.pid, opts.pid);
+	if (opts.pid && (!pid_exists(opts.pid) || check_target(opts.pid))) {
+		if (!pid_exists(opts.pid))
+			pr_err("-p %u: no such process; check the PID (ps -p %u)", opts.pid,
+			       opts.pid);
 		pr_opts_free(&opts);
 		return PR_EXIT_USAGE;
 	}
 	block_signals();
 	raise_nofile();
 	rt.target_pid = opts.pid;
+	/* -p: the run ends when the process does, as with -c */
+	if (opts.pid) {
+		pidfd = syscall(SYS_pidfd_open, opts.pid, 0);
+		if (pidfd < 0) {
+			pr_err("-p %u: cannot watch the process: %s", opts.pid, strerror(errno));
+			rc = PR_EXIT_USAGE;
+			goto out;
+		}
+	}
 	/* started (held) before setup so the script sees target_pid() at once */
 	if (opts.cmd) {
 		err = spawn_held(opts.cmd, &child, &go_fd, &pidfd, &exec_err_fd);
@@ -492,7 +700,7 @@ int main(int argc, char **argv)
 		goto out;
 	if (rt.cfg.hooks & PR_HOOK_PROC)
 		pr_proc_set_live(rt.procs, live_start, rt.plan);
-	rc = run(&rt, pidfd, &go_fd);
+	rc = run(&rt, pidfd, &go_fd, child, &exec_err_fd);
 out:
 	reap_child(child, &go_fd);
 	if (exec_failed(exec_err_fd) && rc == PR_EXIT_OK)

@@ -375,7 +375,8 @@ void pr_plan_detach(struct pr_plan *p)
 	p->state = PLAN_DETACHED;
 }
 
-static int add_counts(struct bpf_map *map, uint64_t *produced, uint64_t *dropped)
+static int add_counts(struct bpf_map *map, uint64_t *produced, uint64_t *dropped,
+		      uint64_t *skipped)
 {
 	int ncpu = libbpf_num_possible_cpus(), i, err = 0;
 	struct pr_src_counts *v;
@@ -389,20 +390,22 @@ static int add_counts(struct bpf_map *map, uint64_t *produced, uint64_t *dropped
 		for (i = 0; !err && i < ncpu; i++) {
 			produced[src] += v[i].produced;
 			dropped[src] += v[i].dropped;
+			skipped[src] += v[i].skipped;
 		}
 	}
 	free(v);
 	return err;
 }
 
-int pr_plan_counts(const struct pr_plan *p, uint64_t *produced, uint64_t *dropped)
+int pr_plan_counts(const struct pr_plan *p, uint64_t *produced, uint64_t *dropped,
+		   uint64_t *skipped)
 {
 	int err = 0;
 
 	if (p->life)
-		err = add_counts(p->life->maps.pr_counts, produced, dropped);
+		err = add_counts(p->life->maps.pr_counts, produced, dropped, skipped);
 	if (!err && p->smp)
-		err = add_counts(p->smp->maps.pr_counts, produced, dropped);
+		err = add_counts(p->smp->maps.pr_counts, produced, dropped, skipped);
 	return err;
 }
 

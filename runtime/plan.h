@@ -49,7 +49,8 @@ uint64_t pr_plan_live_lost(const struct pr_plan *p);
 /* Detaches every program; maps stay readable for draining and counters. */
 void pr_plan_detach(struct pr_plan *p);
 /* Adds BPF's produced/dropped counters per source into the arrays. */
-int pr_plan_counts(const struct pr_plan *p, uint64_t *produced, uint64_t *dropped);
+int pr_plan_counts(const struct pr_plan *p, uint64_t *produced, uint64_t *dropped,
+		   uint64_t *skipped);
 void pr_plan_free(struct pr_plan *p);
 
 #endif

@@ -7,11 +7,14 @@
 #ifndef PR_RT_H
 #define PR_RT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "plan.h"
 
 #define PR_RT_MAX_TIMERS 64
+/* The -d deadline: a timer signal, so it can interrupt a running hook. */
+#define PR_SIG_DEADLINE (SIGRTMIN + 1)
 
 struct pr_opts;
 struct pr_script;
@@ -35,6 +38,9 @@ struct pr_rt {
 	int ntimers;
 	bool exit_requested; /* exit() was called */
 	int exit_code;
+	bool stopped_by_signal; /* SIGINT/SIGTERM ended the run: on_end is bounded */
+	bool target_exited;	/* the -c command ended; target_status is its wait status */
+	int target_status;
 	struct pr_script *script;
 	struct pr_plan *plan;
 	struct pr_loop *loop;

@@ -9,14 +9,27 @@
  * the function, errors are turned into text with __tostring, and the
  * stop-or-keep-going policy is applied in one place.
  *
- * Ctrl-C during a hook: signals are blocked (the loop reads them through
- * signalfd) except while Lua runs. A SIGINT that lands in Lua installs a
- * count hook that raises "interrupted" at the next instruction the
- * interpreter runs. LuaJIT never runs hooks inside compiled traces, so a
- * hook stuck in `while true do end` ignores it: a watchdog alarm (or a
- * second Ctrl-C) then ends the process with _exit. The kernel detaches
- * every BPF link and program when their fds close with the process, so
- * nothing is left behind even then.
+ * Stops. Signals are blocked (the loop reads them through signalfd)
+ * except while Lua runs. What a stop signal does depends on the phase:
+ *  - setup and hooks: SIGINT/SIGTERM (and, in hooks, the -d deadline's
+ *    signal) install a count hook that raises "interrupted" at the next
+ *    instruction the interpreter runs. LuaJIT never runs hooks inside
+ *    compiled traces, so a hook stuck in `while true do end` ignores it: a
+ *    watchdog alarm, or a stop signal that a person sends a second time,
+ *    then ends the process with _exit. Setup runs with the JIT off, so a
+ *    loop at the top level is always interruptible, and an instruction
+ *    budget ends it by itself.
+ *  - on_end: stop signals are counted, not fatal: the first is noted, the
+ *    next interrupts on_end, and so does a bound of END_SECONDS after a
+ *    stop by signal. What on_end wrote is flushed either way.
+ * A signal within DUP_NS (0.3 s) of the previous one is the same stop sent twice
+ * (`timeout` signals the PID and then its process group) and only counted.
+ * The kernel detaches every BPF link and program when their fds close with
+ * the process, so nothing is left behind even after _exit.
+ *
+ * Memory: the state's allocator counts the Lua heap and fails allocations
+ * past --max-memory; the failing call is reported as "script memory limit
+ * reached" and the cap is raised by a reserve so on_end can still run.
  */
 #include <errno.h>
 #include <lauxlib.h>
@@ -28,14 +41,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "log.h"
 #include "opts.h"
 #include "script.h"
 
 #define WATCHDOG_SECONDS 2
+#define END_SECONDS 10
+#define DUP_NS 300000000ll
+#define SETUP_STEP 1000000 /* instructions between budget checks */
+#define DEFAULT_MAX_MEMORY (512ull << 20)
+#define MIN_RESERVE (16ull << 20)
 
-enum { REF_DISPATCH, REF_TIMER, REF_FINISH, REF_MAX };
+enum { REF_DISPATCH, REF_TIMER, REF_FINISH, REF_SUMMARY, REF_MAX };
+
+enum phase { PH_NONE, PH_SETUP, PH_HOOK, PH_END };
+
+struct heap {
+	size_t used;
+	size_t limit; /* 0: none */
+	bool hit;     /* an allocation failed at the limit */
+};
 
 struct pr_script {
 	lua_State *L;
@@ -43,23 +70,47 @@ struct pr_script {
 	int refs[REF_MAX];
 	uint32_t hooks;
 	bool interrupted;
+	enum pr_script_cause cause; /* what interrupted the last call */
+	struct heap heap;
+	const char *(*namer)(void *ctx); /* names the hook a dispatch ran, for messages */
+	void *namer_ctx;
 };
 
 /* The signal handler cannot be given a context: these are the only
- * globals, and only the handler and call() touch them. */
+ * globals, and only the handler, the count hooks and call() touch them. */
 static lua_State *sig_L;
-static volatile sig_atomic_t in_lua, sig_count;
+static volatile sig_atomic_t in_lua, phase, stopping, cause, end_signals;
+static volatile sig_atomic_t setup_steps;
+static int64_t last_signal_ns;
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+static void say(const char *msg)
+{
+	if (write(STDERR_FILENO, msg, strlen(msg)) < 0) {
+		/* nothing left to report it to */
+	}
+}
 
 static void hard_exit(void)
 {
-	static const char msg[] =
-		"profrun: the running hook did not stop (a loop in JIT-compiled code); "
-		"exiting now, on_end skipped\n";
+	static const char *const msgs[] = {
+		[PH_NONE] = "profrun: exiting now\n",
+		[PH_SETUP] = "profrun: setup did not stop (a loop in JIT-compiled code); exiting now, "
+			     "nothing was loaded\n",
+		[PH_HOOK] = "profrun: the running hook did not stop (a loop in JIT-compiled code); "
+			    "exiting now, on_end skipped\n",
+		[PH_END] = "profrun: on_end did not stop (a loop in JIT-compiled code); exiting now\n",
+	};
 
-	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
-		/* nothing left to report it to */
-	}
-	_exit(PR_EXIT_RUNTIME);
+	say(msgs[phase]);
+	_exit(phase == PH_SETUP ? PR_EXIT_USAGE : PR_EXIT_RUNTIME);
 }
 
 static void stop_hook(lua_State *L, lua_Debug *ar)
@@ -69,25 +120,79 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
 	luaL_error(L, "interrupted");
 }
 
+/* Asks the running Lua code to stop at its next interpreted instruction,
+ * and arms the watchdog for code that never gets there. */
+static void stop_lua(enum pr_script_cause c)
+{
+	cause = c;
+	stopping = 1;
+	lua_sethook(sig_L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+	alarm(WATCHDOG_SECONDS);
+}
+
+/* True when this stop signal repeats the previous one (within DUP_NS). */
+static bool duplicate_signal(void)
+{
+	int64_t now = mono_ns();
+	bool dup = last_signal_ns && now - last_signal_ns < DUP_NS;
+
+	last_signal_ns = now;
+	return dup;
+}
+
+static void on_end_signal(void)
+{
+	if (duplicate_signal())
+		return;
+	if (stopping)
+		hard_exit();
+	if (end_signals++ == 0) {
+		say("profrun: on_end is running; it ends by itself, or now at one more Ctrl-C\n");
+		return;
+	}
+	stop_lua(PR_SCRIPT_CAUSE_SIGNAL);
+}
+
+static void on_alarm(void)
+{
+	if (!in_lua)
+		return;
+	if (stopping)
+		hard_exit();
+	if (phase == PH_END) {
+		say("profrun: on_end ran for 10 s after a stop signal; interrupting it\n");
+		stop_lua(PR_SCRIPT_CAUSE_BOUND);
+	}
+}
+
 static void on_signal(int sig)
 {
 	if (sig == SIGALRM) {
-		if (in_lua)
-			hard_exit();
+		on_alarm();
 		return;
 	}
 	if (!in_lua)
 		return;
-	if (sig_count++ > 0)
-		hard_exit();
-	lua_sethook(sig_L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
-	alarm(WATCHDOG_SECONDS);
+	if (phase == PH_END) {
+		on_end_signal();
+		return;
+	}
+	if (sig == PR_SIG_DEADLINE) {
+		if (!stopping)
+			stop_lua(PR_SCRIPT_CAUSE_DEADLINE);
+		return;
+	}
+	if (duplicate_signal())
+		return;
+	if (stopping)
+		hard_exit(); /* asked again: the hook ignored the first */
+	stop_lua(PR_SCRIPT_CAUSE_SIGNAL);
 }
 
 static void install_handlers(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	int sigs[] = { SIGINT, SIGTERM, SIGALRM };
+	int sigs[] = { SIGINT, SIGTERM, SIGALRM, PR_SIG_DEADLINE };
 	size_t i;
 
 	sigemptyset(&sa.sa_mask);
@@ -95,7 +200,8 @@ static void install_handlers(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-static void unblock_signals(bool on)
+/* The deadline may cut setup and hooks short, never on_end. */
+static void unblock_signals(bool on, enum phase ph)
 {
 	sigset_t set;
 
@@ -103,7 +209,51 @@ static void unblock_signals(bool on)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGALRM);
+	if (ph == PH_HOOK || !on)
+		sigaddset(&set, PR_SIG_DEADLINE);
 	sigprocmask(on ? SIG_UNBLOCK : SIG_BLOCK, &set, NULL);
+}
+
+void pr_script_note_signal(void)
+{
+	duplicate_signal();
+}
+
+/* Setup's instruction budget: a top-level loop ends by itself, naming
+ * its line. */
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+	if (++setup_steps <= PR_SCRIPT_SETUP_BUDGET)
+		return;
+	lua_sethook(L, NULL, 0, 0);
+	lua_getinfo(L, "Sl", ar);
+	lua_pushfstring(L,
+			"%s:%d: setup ran more than %d million Lua instructions (a loop at the "
+			"top level?); the top level should only set options and define hooks: "
+			"do the work in hooks, every() or on_end",
+			ar->short_src, ar->currentline, PR_SCRIPT_SETUP_BUDGET);
+	lua_error(L);
+}
+
+static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct heap *h = ud;
+	size_t old = ptr ? osize : 0;
+	void *p;
+
+	if (nsize == 0) {
+		free(ptr);
+		h->used -= old;
+		return NULL;
+	}
+	if (h->limit && nsize > old && h->used - old + nsize > h->limit) {
+		h->hit = true;
+		return NULL;
+	}
+	p = realloc(ptr, nsize);
+	if (p)
+		h->used = h->used - old + nsize;
+	return p;
 }
 
 /* C frames and profrun's own library frames say nothing about the
@@ -165,9 +315,32 @@ static int traceback(lua_State *L)
 	return 1;
 }
 
-/* Calls the function below nargs arguments. what names it in messages.
- * Returns 0, -EINTR (Ctrl-C cut it short) or -ECANCELED (it raised). */
-static int call(struct pr_script *s, int nargs, int nres, const char *what, bool may_continue)
+static const char *const cause_text[] = {
+	[PR_SCRIPT_CAUSE_SIGNAL] = "interrupted inside",
+	[PR_SCRIPT_CAUSE_DEADLINE] = "the -d deadline interrupted",
+	[PR_SCRIPT_CAUSE_BOUND] = "the 10 s bound interrupted",
+};
+
+/* The cap grows by a reserve once it is hit, so on_end can still run. */
+static void report_memory(struct pr_script *s, const char *what)
+{
+	size_t reserve = s->heap.limit / 8;
+
+	pr_err("script memory limit reached in %s: the Lua heap holds %zu MiB, the cap is %zu MiB; "
+	       "keep less in tables (aggregate, or write out), or raise --max-memory",
+	       what, s->heap.used >> 20, s->heap.limit >> 20);
+	if (reserve < MIN_RESERVE)
+		reserve = MIN_RESERVE;
+	s->heap.limit += reserve;
+	s->heap.hit = false;
+}
+
+/* Calls the function below nargs arguments in phase ph. what names it in
+ * messages (name(ctx), when given, names it better once it ran). Returns
+ * 0, -EINTR (a stop cut it short: pr_script_cause says which) or
+ * -ECANCELED (it raised an error, or the memory cap was hit). */
+static int call(struct pr_script *s, int nargs, int nres, enum phase ph, const char *what,
+		bool may_continue)
 {
 	lua_State *L = s->L;
 	int base = lua_gettop(L) - nargs, status;
@@ -175,26 +348,43 @@ static int call(struct pr_script *s, int nargs, int nres, const char *what, bool
 	lua_pushcfunction(L, traceback);
 	lua_insert(L, base);
 	/* stack: traceback, fn, args... */
-	sig_count = 0;
+	stopping = 0;
+	end_signals = 0;
+	phase = ph;
 	in_lua = 1;
-	unblock_signals(true);
+	if (ph == PH_END && s->rt->stopped_by_signal)
+		alarm(END_SECONDS);
+	unblock_signals(true, ph);
 	status = lua_pcall(L, nargs, nres, base);
-	unblock_signals(false);
+	unblock_signals(false, ph);
 	in_lua = 0;
 	alarm(0);
 	lua_sethook(L, NULL, 0, 0);
 	lua_remove(L, base);
+	/* a stop that came as the call was returning is still a stop: the
+	 * handler consumed its signal, nothing else will report it */
+	if (status == 0 && stopping && ph != PH_END) {
+		s->interrupted = true;
+		s->cause = cause;
+		return -EINTR;
+	}
 	if (status == 0)
 		return 0;
-	if (sig_count > 0) {
+	if (s->namer)
+		what = s->namer(s->namer_ctx);
+	if (stopping && status != LUA_ERRMEM) {
 		s->interrupted = true;
-		pr_warn("interrupted inside %s", what);
+		s->cause = cause;
+		pr_warn("%s %s", cause_text[cause], what);
 		lua_pop(L, 1);
 		return -EINTR;
 	}
-	pr_err("error in %s: %s", what, lua_tostring(L, -1));
+	if (s->heap.hit || status == LUA_ERRMEM)
+		report_memory(s, what);
+	else
+		pr_err("error in %s: %s", what, lua_tostring(L, -1));
 	lua_pop(L, 1);
-	if (may_continue && s->rt->opts->keep_going)
+	if (may_continue && s->rt->opts->keep_going && status != LUA_ERRMEM)
 		return 0;
 	return -ECANCELED;
 }
@@ -251,7 +441,8 @@ static int boot(lua_State *L)
 	lua_call(L, 2, 0);
 	/* stack: M */
 	for (i = 0; i < REF_MAX; i++) {
-		static const char *const names[REF_MAX] = { "dispatch", "timer", "finish" };
+		static const char *const names[REF_MAX] = { "dispatch", "timer", "finish",
+							    "summary" };
 
 		lua_getfield(L, -1, names[i]);
 		luaL_checktype(L, -1, LUA_TFUNCTION);
@@ -271,7 +462,10 @@ int pr_script_new(struct pr_rt *rt, struct pr_script **out)
 	s->rt = rt;
 	for (i = 0; i < REF_MAX; i++)
 		s->refs[i] = LUA_NOREF;
-	s->L = luaL_newstate();
+	s->heap.limit = rt->opts->unlimited_memory ? 0
+			: rt->opts->max_memory	   ? rt->opts->max_memory
+						   : DEFAULT_MAX_MEMORY;
+	s->L = lua_newstate(counting_alloc, &s->heap);
 	if (!s->L) {
 		free(s);
 		return -ENOMEM;
@@ -371,7 +565,7 @@ static int finish_setup(struct pr_script *s)
 	lua_remove(L, -2);
 	lua_insert(L, -2);
 	/* stack: finish_setup, chunk */
-	err = call(s, 1, 1, "setup", false);
+	err = call(s, 1, 1, PH_SETUP, "setup", false);
 	if (err)
 		return -EINVAL;
 	s->hooks = lua_tointeger(L, -1);
@@ -391,7 +585,11 @@ int pr_script_setup(struct pr_script *s, const char *path, const char *code, cha
 	lua_pushvalue(s->L, -1);
 	push_args(s->L, path ? path : "-e", args, nargs);
 	/* stack: chunk, chunk */
-	err = call(s, 0, 0, path ? path : "-e", false);
+	luaJIT_setmode(s->L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+	setup_steps = 0;
+	lua_sethook(s->L, budget_hook, LUA_MASKCOUNT, SETUP_STEP);
+	err = call(s, 0, 0, PH_SETUP, "setup (the script's top level)", false);
+	luaJIT_setmode(s->L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_ON);
 	if (err) {
 		lua_pop(s->L, 1);
 		return -EINVAL;
@@ -404,38 +602,68 @@ uint32_t pr_script_hooks(const struct pr_script *s)
 	return s->hooks;
 }
 
-static int call_ref(struct pr_script *s, int ref, int nargs, const char *what)
+static int call_ref(struct pr_script *s, int ref, int nargs, enum phase ph, const char *what)
 {
 	lua_State *L = s->L;
 
 	lua_rawgeti(L, LUA_REGISTRYINDEX, s->refs[ref]);
 	if (nargs)
 		lua_insert(L, -1 - nargs);
-	return call(s, nargs, 0, what, true);
+	return call(s, nargs, 0, ph, what, true);
 }
 
-int pr_script_dispatch(struct pr_script *s)
+int pr_script_dispatch(struct pr_script *s, const char *(*hook)(void *ctx), void *ctx)
 {
-	return call_ref(s, REF_DISPATCH, 0, "a hook");
+	int err;
+
+	s->namer = hook;
+	s->namer_ctx = ctx;
+	err = call_ref(s, REF_DISPATCH, 0, PH_HOOK, "a hook");
+	s->namer = NULL;
+	/* stdout may be a pipe: what a hook printed is due now, not at exit */
+	fflush(stdout);
+	return err;
 }
 
 int pr_script_timer(struct pr_script *s, int idx)
 {
+	int err;
+
 	lua_pushinteger(s->L, idx);
-	return call_ref(s, REF_TIMER, 1, "an every() callback");
+	err = call_ref(s, REF_TIMER, 1, PH_HOOK, "an every() callback");
+	/* stdout may be a pipe: what a timer printed is due now, not at exit */
+	fflush(stdout);
+	return err;
 }
 
 int pr_script_end(struct pr_script *s)
 {
-	int err = call_ref(s, REF_FINISH, 0, "on_end");
+	int err = call_ref(s, REF_FINISH, 0, PH_END, "on_end");
 
 	fflush(stdout);
+	call_ref(s, REF_SUMMARY, 0, PH_END, "the end-of-run summary");
 	return err;
 }
 
 bool pr_script_interrupted(const struct pr_script *s)
 {
 	return s->interrupted;
+}
+
+enum pr_script_cause pr_script_cause(const struct pr_script *s)
+{
+	return s->cause;
+}
+
+void pr_script_heap(const struct pr_script *s, uint64_t *used, uint64_t *limit)
+{
+	*used = s->heap.used;
+	*limit = s->heap.limit;
+}
+
+bool pr_script_memory_hit(const struct pr_script *s)
+{
+	return s->heap.hit;
 }
 
 void pr_script_free(struct pr_script *s)

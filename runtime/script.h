@@ -22,15 +22,35 @@ int pr_script_setup(struct pr_script *s, const char *path, const char *code, cha
 		    int nargs);
 /* The hooks the script defined (enum pr_hook bits), valid after setup. */
 uint32_t pr_script_hooks(const struct pr_script *s);
-/* Hands the loop's current batch to the hooks. 0, or -ECANCELED when a
- * hook raised an error and the run must stop, -EINTR when interrupted. */
-int pr_script_dispatch(struct pr_script *s);
+/* Setup's budget, in millions of Lua instructions (documented). */
+#define PR_SCRIPT_SETUP_BUDGET 1000
+
+/* What cut a call short (pr_script_cause). */
+enum pr_script_cause {
+	PR_SCRIPT_CAUSE_SIGNAL,	  /* SIGINT or SIGTERM */
+	PR_SCRIPT_CAUSE_DEADLINE, /* the -d deadline (hooks and every() only) */
+	PR_SCRIPT_CAUSE_BOUND,	  /* on_end's own time bound */
+};
+
+/* Hands the loop's current batch to the hooks; hook(ctx) names the hook
+ * that ran last, for messages. 0, or -ECANCELED when a hook raised an
+ * error and the run must stop, -EINTR when a stop interrupted it. */
+int pr_script_dispatch(struct pr_script *s, const char *(*hook)(void *ctx), void *ctx);
 /* Runs the every() callback with this index. Same returns as dispatch. */
 int pr_script_timer(struct pr_script *s, int idx);
-/* Runs on_end if the script defined it. */
+/* Runs on_end if the script defined it (bounded after a stop by signal),
+ * flushes stdout, then prints the end-of-run hook error summary. */
 int pr_script_end(struct pr_script *s);
-/* True when Ctrl-C cut a running hook short. */
+/* True when a stop cut a running hook short; pr_script_cause says which. */
 bool pr_script_interrupted(const struct pr_script *s);
+enum pr_script_cause pr_script_cause(const struct pr_script *s);
+/* The loop read a stop signal: a copy of it arriving within 0.3 s
+ * (timeout signals the PID and its group) is not a second Ctrl-C. */
+void pr_script_note_signal(void);
+/* The Lua heap in bytes and its cap (0: none). */
+void pr_script_heap(const struct pr_script *s, uint64_t *used, uint64_t *limit);
+/* True from an allocation refused at the cap until it is reported. */
+bool pr_script_memory_hit(const struct pr_script *s);
 void pr_script_free(struct pr_script *s);
 
 #endif

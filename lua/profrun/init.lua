@@ -195,6 +195,22 @@ function api.target_pid()
     return p > 0 and p or nil
 end
 
+local exit_buf = ffi.new("int32_t[3]")
+
+-- target_exit(): how the -c command ended, once it has: {code=N} when it
+-- exited, {signal=N, signame="SIGSEGV", core=bool} when a signal killed
+-- it; nil while it runs, when the run stopped first, or without -c
+local SIGNAMES = { "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS",
+    "SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM" }
+function api.target_exit()
+    if C.pr_ffi_target_exit(rt, exit_buf, exit_buf + 1, exit_buf + 2) < 0 then return nil end
+    if exit_buf[1] ~= 0 then
+        local sig = exit_buf[1]
+        return { signal = sig, signame = SIGNAMES[sig] or ("SIG" .. sig), core = exit_buf[2] ~= 0 }
+    end
+    return { code = exit_buf[0] }
+end
+
 local frames_buf = ffi.new("struct pr_frame[?]", 2 * C.PR_MAX_FRAMES)
 local frames_memo = {}
 
@@ -452,9 +468,10 @@ local bytesp = ffi.new("uint32_t[1]")
 
 -- The same filter the C handler applies: C frames and profrun's library
 -- frames say nothing about the user's mistake.
+local traceback = debug.traceback
 local function user_traceback(err)
     local out = {}
-    for line in debug.traceback(tostring(err), 3):gmatch("[^\n]+") do
+    for line in traceback(tostring(err), 3):gmatch("[^\n]+") do
         if not (line:find("[C]:", 1, true) or line:find("lua/profrun/", 1, true)) then
             out[#out + 1] = line
         end
@@ -463,51 +480,84 @@ local function user_traceback(err)
     return table.concat(out, "\n")
 end
 
+-- --keep-going: the first SHOWN_ERRORS errors are printed with their
+-- traceback, the rest only counted per hook; summary() prints the totals.
+local SHOWN_ERRORS = 3
+local errors_by_hook, error_order = {}, {}
+local current_hook = "a hook"
+
 local function report(err)
     hook_errors = hook_errors + 1
-    io_stderr:write("profrun: error in a hook: ", user_traceback(err), "\n")
+    local name = current_hook
+    if not errors_by_hook[name] then
+        errors_by_hook[name] = 0
+        error_order[#error_order + 1] = name
+    end
+    errors_by_hook[name] = errors_by_hook[name] + 1
+    if hook_errors <= SHOWN_ERRORS then
+        io_stderr:write("profrun: error in ", name, ": ", user_traceback(err), "\n")
+        if hook_errors == SHOWN_ERRORS then
+            io_stderr:write("profrun: --keep-going: further hook errors are counted, not"
+                .. " shown; the totals come at the end\n")
+        end
+    end
 end
 
+local memory_hit = C.pr_ffi_memory_hit
+
 -- With --keep-going each hook call is protected on its own, so one bad
--- event costs one event, not the rest of its batch.
-local function protected(fn, ev)
-    xpcall(fn, report, ev)
+-- event costs one event, not the rest of its batch. Hitting the memory
+-- cap is not one bad event: it stops the run (the error handler is not
+-- even called for it).
+local function protected(name, fn, ev)
+    current_hook = name
+    local ok, err = xpcall(fn, report, ev)
+    if not ok and memory_hit(rt) ~= 0 then error(err, 0) end
 end
 
 local proc_event = C.pr_ffi_proc_event
+local donep = ffi.new("uint32_t *[1]")
 
 -- One batch: walk the arena and call the hook for each record. Lifecycle
 -- records update the process cache first, in order, so proc() in a hook
 -- sees the world as of that event, not as of the end of the batch. Hooks are
 -- called through locals named like them, so tracebacks name the hook.
+-- done[0] tells the runtime how many records were handed over: if a stop
+-- cuts the batch short, the rest count as discarded, not delivered.
 function M.dispatch()
-    local n = C.pr_ffi_batch(rt, basep, bytesp)
+    local n = C.pr_ffi_batch(rt, basep, bytesp, donep)
     local p = basep[0]
+    local done = donep[0]
     local on_sample, on_exec, on_exit = hooks.on_sample, hooks.on_exec, hooks.on_exit
     local on_fork = hooks.on_fork
     local kg = keep_going
-    for _ = 1, n do
+    for i = 1, n do
         if stopping then return end
+        done[0] = i
         local h = cast(hdr_ptr, p)
         local t = h.type
         if t == REC_SAMPLE then
             if on_sample then
-                if kg then protected(on_sample, cast(sample_ptr, p)) else on_sample(cast(sample_ptr, p)) end
+                if kg then protected("on_sample", on_sample, cast(sample_ptr, p))
+                else on_sample(cast(sample_ptr, p)) end
             end
         elseif t == REC_EXEC then
             proc_event(rt, h)
             if on_exec then
-                if kg then protected(on_exec, cast(exec_ptr, p)) else on_exec(cast(exec_ptr, p)) end
+                if kg then protected("on_exec", on_exec, cast(exec_ptr, p))
+                else on_exec(cast(exec_ptr, p)) end
             end
         elseif t == REC_EXIT then
             proc_event(rt, h)
             if on_exit then
-                if kg then protected(on_exit, cast(exit_ptr, p)) else on_exit(cast(exit_ptr, p)) end
+                if kg then protected("on_exit", on_exit, cast(exit_ptr, p))
+                else on_exit(cast(exit_ptr, p)) end
             end
         elseif t == REC_FORK then
             proc_event(rt, h)
             if on_fork then
-                if kg then protected(on_fork, cast(fork_ptr, p)) else on_fork(cast(fork_ptr, p)) end
+                if kg then protected("on_fork", on_fork, cast(fork_ptr, p))
+                else on_fork(cast(fork_ptr, p)) end
             end
         end
         p = p + band(h.size + 7, -8)
@@ -518,12 +568,23 @@ function M.timer(id)
     if stopping then return end
     local every_callback = timers[id]
     if not every_callback then return end
-    if keep_going then protected(every_callback) else every_callback() end
+    if keep_going then protected("every()", every_callback) else every_callback() end
 end
 
 function M.finish()
     local on_end = hooks.on_end
     if on_end then on_end() end
+end
+
+-- The end-of-run line for --keep-going: errors per hook.
+function M.summary()
+    if hook_errors == 0 then return end
+    local parts = {}
+    for _, name in ipairs(error_order) do
+        parts[#parts + 1] = format("%s %d", name, errors_by_hook[name])
+    end
+    io_stderr:write(format("profrun: %d hook error%s (--keep-going): %s\n", hook_errors,
+        hook_errors == 1 and "" or "s", table.concat(parts, ", ")))
 end
 
 return M
