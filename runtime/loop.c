@@ -383,13 +383,14 @@ static const struct pr_hdr *arena_record(const struct pr_loop *l, uint32_t i)
 	return p < l->arena + l->used ? (const struct pr_hdr *)p : NULL;
 }
 
-/* The hook that got the batch's last handed record: for messages. */
+/* The hook that got the batch's last handed record (or would have got
+ * its first): for messages. */
 static const char *running_hook(void *ctx)
 {
 	static const char *const names[PR_SRC_MAX] = { "on_sample", "on_exec", "on_exit",
 						       "on_fork" };
 	const struct pr_loop *l = ctx;
-	const struct pr_hdr *h = l->done ? arena_record(l, l->done - 1) : NULL;
+	const struct pr_hdr *h = arena_record(l, l->done ? l->done - 1 : 0);
 
 	return h ? names[source_of(h->type)] : "a hook";
 }

@@ -395,10 +395,38 @@ function api.now() return tonumber(C.pr_ffi_now()) end
 
 -- ---- the loop's side ----------------------------------------------------
 
+-- Setup runs with the JIT off: count hooks (the setup budget, Ctrl-C)
+-- never fire inside compiled traces, so a top-level loop must stay
+-- interpreted. jit.on()/jit.off() with no argument at the top level say
+-- which engine the hooks get afterwards (on unless the script said off).
+local jit_on, jit_off = jit.on, jit.off
+local jit_wanted = true
+
+local function hold_jit_for_setup()
+    jit_off()
+    jit.off = function(...)
+        if select("#", ...) == 0 then jit_wanted = false end
+        return jit_off(...)
+    end
+    jit.on = function(...)
+        if select("#", ...) == 0 then
+            jit_wanted = true
+            return
+        end
+        return jit_on(...)
+    end
+end
+
+local function release_jit()
+    jit.on, jit.off = jit_on, jit_off
+    if jit_wanted then jit_on() end
+end
+
 function M.start(rt_ptr, keep_going_opt)
     rt = cast("struct pr_rt *", rt_ptr)
     keep_going = keep_going_opt
     for k, v in pairs(api) do rawset(_G, k, v) end
+    hold_jit_for_setup()
 end
 
 local function lock_globals()
@@ -454,6 +482,7 @@ function M.finish_setup(chunk)
         end
     end
     in_setup = false
+    release_jit()
     lock_globals()
     return mask
 end
