@@ -11,7 +11,7 @@
 require_bpf
 require_fixtures exiter
 
-RUN_TIMEOUT=60
+RUN_TIMEOUT=100
 EXITER=$FIXTURES/exiter
 N=${T44_N:-20000}
 CAP=200
