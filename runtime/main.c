@@ -6,7 +6,6 @@
  * command held on a pipe, load and attach in plan order, release the
  * command, run the loop; then detach, drain, on_end, report drops.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -101,112 +100,6 @@ static int check_btf(struct pr_plan_cfg *cfg)
 	return 0;
 }
 
-static bool needs_shell(const char *cmd)
-{
-	return strpbrk(cmd, "|&;<>()$`\\\"'*?[]#~=%{}\n") != NULL;
-}
-
-/* One simple command (quotes, globs, variables allowed): the shell can
- * exec it in place, so its PID stays the one profrun filters on. */
-static bool single_command(const char *cmd)
-{
-	const char *p;
-	char q = 0;
-
-	for (p = cmd; *p; p++) {
-		if (*p == '\\' && q != '\'' && p[1])
-			p++;
-		else if (q && *p == q)
-			q = 0;
-		else if (!q && (*p == '\'' || *p == '"'))
-			q = *p;
-		else if (q != '\'' && (*p == '`' || (*p == '$' && p[1] == '(')))
-			return false;
-		else if (!q && strchr("|&;()\n", *p))
-			return false;
-	}
-	return true;
-}
-
-/* Words only a shell can run: keywords and builtins with no program of
- * the same name (`exit 7`, `cd dir && ...`, `. ./env.sh`). */
-static bool shell_word(const char *w, size_t n)
-{
-	static const char *const words[] = {
-		"!",	 "{",	 "}",	  "case",   "for",   "if",	"until", "while", ".",
-		":",	 "break", "continue", "eval", "exec", "exit", "export", "readonly",
-		"return", "set", "shift", "times", "trap", "unset", "alias", "cd", "command",
-		"getopts", "hash", "jobs", "local", "read", "type", "ulimit", "umask",
-		"unalias", "wait", "fg",  "bg",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strlen(words[i]) == n && !memcmp(words[i], w, n))
-			return true;
-	return false;
-}
-
-/* Length of the shell word at w (quotes and backslashes kept whole). */
-static size_t word_len(const char *w)
-{
-	const char *p = w;
-	char q = 0;
-
-	for (; *p && (q || !strchr(" \t", *p)); p++) {
-		if (*p == '\\' && p[1])
-			p++;
-		else if (q && *p == q)
-			q = 0;
-		else if (!q && (*p == '\'' || *p == '"'))
-			q = *p;
-	}
-	return p - w;
-}
-
-static bool assignment(const char *w, size_t n)
-{
-	size_t i = 0;
-
-	if (!n || !(w[0] == '_' || isalpha((unsigned char)w[0])))
-		return false;
-	while (i < n && (w[i] == '_' || isalnum((unsigned char)w[i])))
-		i++;
-	return i < n && w[i] == '=';
-}
-
-/* Offset of the command word after leading VAR=value assignments. */
-static size_t command_word(const char *cmd, size_t *len)
-{
-	size_t off = strspn(cmd, " \t"), n;
-
-	for (;;) {
-		n = word_len(cmd + off);
-		if (!assignment(cmd + off, n))
-			break;
-		off += n + strspn(cmd + off + n, " \t");
-	}
-	*len = n;
-	return off;
-}
-
-/* What /bin/sh -c gets: a simple command is exec'd by the shell in place
- * (`A=1 exec prog args`), so its PID is still the target; a builtin, a
- * pipeline or a list runs as written. NULL: exec it without a shell. */
-static char *shell_text(const char *cmd)
-{
-	size_t n, at = command_word(cmd, &n);
-	char *out = NULL;
-
-	if (!needs_shell(cmd) && !shell_word(cmd + at, n))
-		return NULL;
-	if (!single_command(cmd) || shell_word(cmd + at, n) || !n)
-		return strdup(cmd);
-	if (asprintf(&out, "%.*sexec %s", (int)at, cmd, cmd + at) < 0)
-		return NULL;
-	return out;
-}
-
 /* The child end of -c: waits for the go byte, then execs the command. An
  * exec failure is written to err_fd (close-on-exec, so a successful exec
  * writes nothing) for the parent to turn into a non-zero exit. */
@@ -225,7 +118,7 @@ static void run_held_child(int go_fd, int err_fd, const char *cmd)
 		_exit(127); /* profrun failed before attaching: never run */
 	close(go_fd);
 	copy = strdup(cmd);
-	shell_cmd = shell_text(cmd);
+	shell_cmd = pr_opts_shell_text(cmd);
 	if (!copy || shell_cmd) {
 		execl("/bin/sh", "sh", "-c", shell_cmd ? shell_cmd : cmd, (char *)NULL);
 	} else {

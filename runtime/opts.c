@@ -5,6 +5,7 @@
  * `profrun top.lua -d 5` works); unknown words after the script belong to
  * the script, and `--` hands everything after it to the script.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -24,11 +25,15 @@ const char pr_opts_usage[] =
 	"\n"
 	"options:\n"
 	"  -e CODE          run CODE instead of a script file\n"
-	"  -d DURATION      stop after DURATION (10s, 500ms, 2m, 1h; bare number = s)\n"
-	"  -p PID           sample only process PID (filtered in the kernel)\n"
+	"  -d DURATION      stop after DURATION (10s, 500ms, 2m, 1h; bare number = s);\n"
+	"                   a hard limit: a running hook is interrupted, on_end runs\n"
+	"  -p PID           sample only process PID (filtered in the kernel); the run\n"
+	"                   ends when it exits\n"
 	"  -c CMD           run CMD once everything is attached, sample only it,\n"
-	"                   stop when it exits; the script sees it as target_pid().\n"
-	"                   A pipeline or list (| ; & &&) runs under sh, whose PID\n"
+	"                   stop when it exits; the script sees it as target_pid()\n"
+	"                   and how it ended as target_exit(). Shell syntax and\n"
+	"                   builtins (exit 7, cd, VAR=x cmd) go through sh; a\n"
+	"                   pipeline or list (| ; & &&) runs under sh, whose PID\n"
 	"                   is then the one sampled\n"
 	"  -F HZ            sampling frequency per CPU (default 99; overrides sample{hz})\n"
 	"  --unwind MODE    user stacks: auto (default: unwind tables, frame pointers\n"
@@ -52,11 +57,16 @@ const char pr_opts_usage[] =
 	"script's arguments (`arg` in Lua).\n"
 	"\n"
 	"exit codes:\n"
-	"  0  the run ended normally (duration, exit(), SIGINT/SIGTERM, -c command ended)\n"
+	"  0  the run ended normally (duration, exit(), SIGINT/SIGTERM, the -c command\n"
+	"     or -p process ended, whatever its own status: see target_exit())\n"
 	"  1  runtime error: BPF could not be loaded (privileges, no BTF), a hook raised\n"
-	"     an error, exit(1) from the script\n"
+	"     an error, the script memory limit, on_end interrupted, exit(1)\n"
 	"  2  usage error: bad option or value, unreadable script, Lua syntax error,\n"
-	"     no such PID; nothing was loaded\n"
+	"     setup error or budget, no such PID; nothing was loaded\n"
+	"\n"
+	"A second SIGINT/SIGTERM within 0.3 s is the same stop; during on_end one more\n"
+	"Ctrl-C is noted and the next interrupts it (on_end gets at most 10 s after a\n"
+	"stop by signal). Setup may run 1000 million Lua instructions.\n"
 	"\n"
 	"needs root, or CAP_BPF+CAP_PERFMON, and a kernel with BTF.\n";
 
@@ -384,6 +394,109 @@ int pr_opts_parse(int argc, char **argv, struct pr_opts *o, char *err, size_t er
 	}
 out:
 	return r;
+}
+
+static bool needs_shell(const char *cmd)
+{
+	return strpbrk(cmd, "|&;<>()$`\\\"'*?[]#~=%{}\n") != NULL;
+}
+
+/* One simple command (quotes, globs, variables allowed): the shell can
+ * exec it in place, so its PID stays the one profrun filters on. */
+static bool single_command(const char *cmd)
+{
+	const char *p;
+	char q = 0;
+
+	for (p = cmd; *p; p++) {
+		if (*p == '\\' && q != '\'' && p[1])
+			p++;
+		else if (q && *p == q)
+			q = 0;
+		else if (!q && (*p == '\'' || *p == '"'))
+			q = *p;
+		else if (q != '\'' && (*p == '`' || (*p == '$' && p[1] == '(')))
+			return false;
+		else if (!q && strchr("|&;()\n", *p))
+			return false;
+	}
+	return true;
+}
+
+/* Words only a shell can run: keywords and builtins with no program of
+ * the same name (`exit 7`, `cd dir && ...`, `. ./env.sh`). */
+static bool shell_word(const char *w, size_t n)
+{
+	static const char *const words[] = {
+		"!",	 "{",	 "}",	  "case",   "for",   "if",	"until", "while", ".",
+		":",	 "break", "continue", "eval", "exec", "exit", "export", "readonly",
+		"return", "set", "shift", "times", "trap", "unset", "alias", "cd", "command",
+		"getopts", "hash", "jobs", "local", "read", "type", "ulimit", "umask",
+		"unalias", "wait", "fg",  "bg",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strlen(words[i]) == n && !memcmp(words[i], w, n))
+			return true;
+	return false;
+}
+
+/* Length of the shell word at w (quotes and backslashes kept whole). */
+static size_t word_len(const char *w)
+{
+	const char *p = w;
+	char q = 0;
+
+	for (; *p && (q || !strchr(" \t", *p)); p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		else if (q && *p == q)
+			q = 0;
+		else if (!q && (*p == '\'' || *p == '"'))
+			q = *p;
+	}
+	return p - w;
+}
+
+static bool assignment(const char *w, size_t n)
+{
+	size_t i = 0;
+
+	if (!n || !(w[0] == '_' || isalpha((unsigned char)w[0])))
+		return false;
+	while (i < n && (w[i] == '_' || isalnum((unsigned char)w[i])))
+		i++;
+	return i < n && w[i] == '=';
+}
+
+/* Offset of the command word after leading VAR=value assignments. */
+static size_t command_word(const char *cmd, size_t *len)
+{
+	size_t off = strspn(cmd, " \t"), n;
+
+	for (;;) {
+		n = word_len(cmd + off);
+		if (!assignment(cmd + off, n))
+			break;
+		off += n + strspn(cmd + off + n, " \t");
+	}
+	*len = n;
+	return off;
+}
+
+char *pr_opts_shell_text(const char *cmd)
+{
+	size_t n, at = command_word(cmd, &n);
+	char *out = NULL;
+
+	if (!needs_shell(cmd) && !shell_word(cmd + at, n))
+		return NULL;
+	if (!single_command(cmd) || shell_word(cmd + at, n) || !n)
+		return strdup(cmd);
+	if (asprintf(&out, "%.*sexec %s", (int)at, cmd, cmd + at) < 0)
+		return NULL;
+	return out;
 }
 
 void pr_opts_free(struct pr_opts *o)

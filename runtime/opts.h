@@ -46,6 +46,12 @@ int pr_opts_parse_size(const char *s, uint64_t *bytes);
 /* A decimal integer in [min, max], nothing else. */
 int pr_opts_parse_uint(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 
+/* What -c's /bin/sh -c gets (malloc'd): a simple command is exec'd by the
+ * shell in place (`A=1 exec prog args`), so its PID is still the target; a
+ * builtin, a pipeline or a list runs as written. NULL: no shell needed,
+ * exec the words directly. */
+char *pr_opts_shell_text(const char *cmd);
+
 extern const char pr_opts_usage[];
 
 #endif

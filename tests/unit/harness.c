@@ -25,6 +25,9 @@
 	X(opts_help_version)			\
 	X(opts_duration)			\
 	X(opts_uint)				\
+	X(opts_size)				\
+	X(opts_trust_flags)			\
+	X(opts_shell_text)			\
 	X(procfs_parse_stat)			\
 	X(procfs_parse_stat_odd_comm)		\
 	X(procfs_parse_stat_truncated)		\

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "harness.h"
 #include "opts.h"
 
@@ -289,4 +291,105 @@ void test_opts_uint(void)
 		ASSERT_EQ(v, rc ? 12345 : uints[i].v, uints[i].s);
 	}
 	ASSERT_EQ(pr_opts_parse_uint(NULL, 0, 10, &v), -EINVAL, "NULL");
+}
+
+static const struct {
+	const char *s;
+	uint64_t v;
+	int rc;
+} sizes[] = {
+	{ .s = "0", .v = 0 },
+	{ .s = "4096", .v = 4096 },
+	{ .s = "64k", .v = 64 << 10 },
+	{ .s = "512M", .v = 512ull << 20 },
+	{ .s = "512MiB", .v = 512ull << 20 },
+	{ .s = "2g", .v = 2ull << 30 },
+	{ .s = "2GB", .v = 2ull << 30 },
+	{ .s = "1T", .v = 1ull << 40 },
+	{ .s = "", .rc = -EINVAL },
+	{ .s = "M", .rc = -EINVAL },
+	{ .s = "12x", .rc = -EINVAL },
+	{ .s = "1.5G", .rc = -EINVAL },
+	{ .s = "-1M", .rc = -EINVAL },
+	{ .s = "1Mx", .rc = -EINVAL },
+	{ .s = "99999999999T", .rc = -ERANGE },
+};
+
+void test_opts_size(void)
+{
+	uint64_t v;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		v = 7;
+		rc = pr_opts_parse_size(sizes[i].s, &v);
+		ASSERT_EQ(rc, sizes[i].rc, sizes[i].s);
+		ASSERT_EQ(v, rc ? 7 : sizes[i].v, sizes[i].s);
+	}
+}
+
+void test_opts_trust_flags(void)
+{
+	char *argv[] = { "profrun", "--max-memory", "64M", "--restricted", "--write-dir", "/tmp/o",
+			 "--allow-unsafe-script", "s.lua", NULL };
+	char *bad[] = { "profrun", "--write-dir", "/tmp/o", "s.lua", NULL };
+	char *zero[] = { "profrun", "--max-memory=0", "s.lua", NULL };
+	char *tiny[] = { "profrun", "--max-memory=1M", "s.lua", NULL };
+	struct pr_opts o;
+	char err[256];
+
+	if (ASSERT_EQ(pr_opts_parse(8, argv, &o, err, sizeof(err)), 0, "all flags")) {
+		ASSERT_EQ(o.max_memory, 64ull << 20, "max_memory");
+		ASSERT_TRUE(o.restricted && o.allow_unsafe_script && !o.unlimited_memory, "flags");
+		ASSERT_STREQ(o.write_dir, "/tmp/o", "write_dir");
+	}
+	pr_opts_free(&o);
+	ASSERT_EQ(pr_opts_parse(4, bad, &o, err, sizeof(err)), -EINVAL, "--write-dir alone");
+	ASSERT_TRUE(strstr(err, "--restricted") != NULL, "says --restricted");
+	pr_opts_free(&o);
+	if (ASSERT_EQ(pr_opts_parse(3, zero, &o, err, sizeof(err)), 0, "--max-memory=0"))
+		ASSERT_TRUE(o.unlimited_memory, "0 = no cap");
+	pr_opts_free(&o);
+	ASSERT_EQ(pr_opts_parse(3, tiny, &o, err, sizeof(err)), -EINVAL, "1M is too small");
+	pr_opts_free(&o);
+}
+
+static const struct {
+	const char *cmd;
+	const char *sh; /* NULL: exec'd without a shell */
+} shells[] = {
+	{ .cmd = "sleep 1", .sh = NULL },
+	{ .cmd = "./prog --flag x", .sh = NULL },
+	{ .cmd = "exit 7", .sh = "exit 7" },
+	{ .cmd = "cd /tmp", .sh = "cd /tmp" },
+	{ .cmd = ". ./env.sh", .sh = ". ./env.sh" },
+	{ .cmd = "prog > out", .sh = "exec prog > out" },
+	{ .cmd = "prog 'a b'", .sh = "exec prog 'a b'" },
+	{ .cmd = "A=1 prog", .sh = "A=1 exec prog" },
+	{ .cmd = "A='x y' B=2 prog arg", .sh = "A='x y' B=2 exec prog arg" },
+	{ .cmd = "prog 'a;b'", .sh = "exec prog 'a;b'" },
+	{ .cmd = "prog \"$(date)\"", .sh = "prog \"$(date)\"" },
+	{ .cmd = "prog 'no $(sub)'", .sh = "exec prog 'no $(sub)'" },
+	{ .cmd = "a | b", .sh = "a | b" },
+	{ .cmd = "a && b", .sh = "a && b" },
+	{ .cmd = "a; b", .sh = "a; b" },
+	{ .cmd = "A=1", .sh = "A=1" },
+	{ .cmd = "exec prog", .sh = "exec prog" },
+	{ .cmd = "while true; do :; done", .sh = "while true; do :; done" },
+};
+
+void test_opts_shell_text(void)
+{
+	size_t i;
+	char *t;
+
+	for (i = 0; i < sizeof(shells) / sizeof(shells[0]); i++) {
+		t = pr_opts_shell_text(shells[i].cmd);
+		if (!shells[i].sh)
+			ASSERT_NULL(t, shells[i].cmd);
+		else if (ASSERT_TRUE(t != NULL, shells[i].cmd))
+			ASSERT_STREQ(t, shells[i].sh, shells[i].cmd);
+		free(t);
+	}
 }
