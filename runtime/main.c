@@ -435,22 +435,22 @@ static int exit_code_for(struct pr_rt *rt, enum pr_stop stop)
 }
 
 /* How the -c command ended, said before on_end (which may ask for it
- * with target_exit()); nothing when it was never run or exited 0. */
-static void note_target_exit(struct pr_rt *rt, pid_t child, int *exec_err_fd)
+ * with target_exit()); nothing when it exited 0. True when it could not
+ * be run at all (the child said why already). */
+static bool note_target_exit(struct pr_rt *rt, pid_t child, int *exec_err_fd)
 {
 	const char *name;
+	bool never_ran;
 	int st;
 
 	if (child <= 0 || waitpid(child, &st, WNOHANG) != child)
-		return;
+		return false;
+	never_ran = exec_failed(*exec_err_fd);
+	*exec_err_fd = -1;
+	if (never_ran)
+		return true;
 	rt->target_exited = true;
 	rt->target_status = st;
-	if (exec_failed(*exec_err_fd)) {
-		*exec_err_fd = -1;
-		rt->target_exited = false; /* it never ran: already reported */
-		return;
-	}
-	*exec_err_fd = -1;
 	if (WIFEXITED(st) && WEXITSTATUS(st))
 		pr_warn("command exited %d", WEXITSTATUS(st));
 	if (WIFSIGNALED(st)) {
@@ -460,12 +460,14 @@ static void note_target_exit(struct pr_rt *rt, pid_t child, int *exec_err_fd)
 		if (!name)
 			pr_warn("(signal %d)", WTERMSIG(st));
 	}
+	return false;
 }
 
 /* From loaded programs to the end of the run; returns the exit code. */
 static int run(struct pr_rt *rt, int child_pidfd, int *go_fd, pid_t child, int *exec_err_fd)
 {
 	enum pr_stop stop = PR_STOP_ERROR;
+	bool never_ran;
 	int err, rc;
 
 	err = pr_loop_new(rt, child_pidfd, &rt->loop);
@@ -488,7 +490,7 @@ static int run(struct pr_rt *rt, int child_pidfd, int *go_fd, pid_t child, int *
 	err = pr_loop_drain(rt->loop, stop == PR_STOP_CHILD);
 	if (err == -EINTR)
 		err = 0; /* a stop while draining: the rest is discarded, counted */
-	note_target_exit(rt, child, exec_err_fd);
+	never_ran = note_target_exit(rt, child, exec_err_fd);
 	/* a hook can fail on what was still in the rings, too */
 	if (err == -ECANCELED)
 		stop = PR_STOP_ERROR;
@@ -497,6 +499,8 @@ static int run(struct pr_rt *rt, int child_pidfd, int *go_fd, pid_t child, int *
 		rc = PR_EXIT_RUNTIME;
 	if (rt->exit_requested && stop != PR_STOP_ERROR)
 		rc = rt->exit_code;
+	if (never_ran && rc == PR_EXIT_OK)
+		rc = PR_EXIT_RUNTIME;
 	report_drops(rt);
 	return rc;
 }

@@ -112,6 +112,10 @@ static void hard_exit(void)
 	};
 
 	say(msgs[phase]);
+	/* Best effort: the loop we cut short may itself be inside stdio,
+	 * but what a hook or on_end wrote so far is worth the risk. */
+	if (phase != PH_SETUP)
+		fflush(stdout);
 	_exit(phase == PH_SETUP ? PR_EXIT_USAGE : PR_EXIT_RUNTIME);
 }
 
