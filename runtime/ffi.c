@@ -187,17 +187,23 @@ int pr_ffi_timer_add(struct pr_rt *rt, double seconds, const char **err)
 	return rt->ntimers++;
 }
 
-int pr_ffi_batch(struct pr_rt *rt, const uint8_t **base, uint32_t *bytes, uint32_t **done)
+int pr_ffi_batch(struct pr_rt *rt, const uint8_t **base, uint32_t *bytes)
 {
-	static uint32_t nowhere;
-
 	if (!rt->loop) {
 		*base = NULL;
 		*bytes = 0;
-		*done = &nowhere;
 		return 0;
 	}
-	return pr_loop_batch(rt->loop, base, bytes, done);
+	return pr_loop_batch(rt->loop, base, bytes);
+}
+
+int pr_ffi_handed(struct pr_rt *rt, uint32_t n)
+{
+	if (pr_script_stop_pending())
+		return 1; /* not handed: the stop comes first */
+	if (rt->loop)
+		pr_loop_handed(rt->loop, n);
+	return 0;
 }
 
 int pr_ffi_memory_hit(struct pr_rt *rt)

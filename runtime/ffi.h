@@ -159,9 +159,14 @@ int pr_ffi_offsetof(const char *type, const char *field);
 int pr_ffi_sample_config(struct pr_rt *rt, const struct pr_sample_opts *o, const char **err);
 int pr_ffi_lifecycle_config(struct pr_rt *rt, uint32_t buffer, const char **err);
 int pr_ffi_timer_add(struct pr_rt *rt, double seconds, const char **err);
-/* The current batch; Lua writes in **done how many records it handed to
- * hooks so far (the rest count as discarded when a stop cuts it short). */
-int pr_ffi_batch(struct pr_rt *rt, const uint8_t **base, uint32_t *bytes, uint32_t **done);
+/* The current batch: its start and size; returns the record count. */
+int pr_ffi_batch(struct pr_rt *rt, const uint8_t **base, uint32_t *bytes);
+/* Lua hands the batch's record n (1-based) to its hook: counted as
+ * delivered (the rest count as discarded when a stop cuts the batch
+ * short). Non-zero when a stop is pending: the dispatcher returns. A
+ * call, not a flag in memory, so a JIT-compiled dispatch loop cannot
+ * hoist the check out of the loop. */
+int pr_ffi_handed(struct pr_rt *rt, uint32_t n);
 /* 1 after an allocation was refused at --max-memory, until reported. */
 int pr_ffi_memory_hit(struct pr_rt *rt);
 /* How the -c command ended: 0 with its exit code, or the signal that

@@ -74,7 +74,7 @@ struct pr_loop {
 	bool batch_full;
 	uint8_t *arena;
 	uint32_t used, count;
-	uint32_t done; /* records of the batch Lua handed to a hook (it writes this) */
+	uint32_t done; /* records of the batch Lua handed to a hook (pr_loop_handed) */
 	uint64_t delivered[PR_SRC_MAX];
 	uint64_t discarded[PR_SRC_MAX]; /* read after the run stopped, never handed */
 	uint64_t batches;
@@ -568,12 +568,16 @@ int pr_loop_drain(struct pr_loop *l, bool dispatch)
 	return err;
 }
 
-int pr_loop_batch(struct pr_loop *l, const uint8_t **base, uint32_t *bytes, uint32_t **done)
+int pr_loop_batch(struct pr_loop *l, const uint8_t **base, uint32_t *bytes)
 {
 	*base = l->arena;
 	*bytes = l->used;
-	*done = &l->done;
 	return l->count;
+}
+
+void pr_loop_handed(struct pr_loop *l, uint32_t n)
+{
+	l->done = n;
 }
 
 void pr_loop_stats(const struct pr_loop *l, struct pr_stats *out)

@@ -32,10 +32,12 @@ enum pr_stop pr_loop_run(struct pr_loop *l);
  * passing it to Lua only when dispatch is true, so delivered counts end
  * exact either way. */
 int pr_loop_drain(struct pr_loop *l, bool dispatch);
-/* The current batch: arena start, bytes used, and where Lua writes how
- * many records it has handed to hooks so far; returns the record count.
+/* The current batch: arena start, bytes used; returns the record count.
  * Valid during the dispatch cycle only. */
-int pr_loop_batch(struct pr_loop *l, const uint8_t **base, uint32_t *bytes, uint32_t **done);
+int pr_loop_batch(struct pr_loop *l, const uint8_t **base, uint32_t *bytes);
+/* Lua handed the batch's first n records to hooks (delivered; the rest
+ * of the batch is discarded if the run stops before it is handed). */
+void pr_loop_handed(struct pr_loop *l, uint32_t n);
 /* Adds what the loop counted (records delivered per source, batches,
  * stack errors) into out. */
 void pr_loop_stats(const struct pr_loop *l, struct pr_stats *out);

@@ -674,6 +674,11 @@ void pr_script_heap(const struct pr_script *s, uint64_t *used, uint64_t *limit)
 	*limit = s->heap.limit;
 }
 
+bool pr_script_stop_pending(void)
+{
+	return stopping;
+}
+
 bool pr_script_memory_hit(const struct pr_script *s)
 {
 	return s->heap.hit;

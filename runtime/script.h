@@ -49,6 +49,8 @@ enum pr_script_cause pr_script_cause(const struct pr_script *s);
 void pr_script_note_signal(void);
 /* The Lua heap in bytes and its cap (0: none). */
 void pr_script_heap(const struct pr_script *s, uint64_t *used, uint64_t *limit);
+/* True while a stop (signal, deadline, bound) waits for Lua to return. */
+bool pr_script_stop_pending(void);
 /* True from an allocation refused at the cap until it is reported. */
 bool pr_script_memory_hit(const struct pr_script *s);
 void pr_script_free(struct pr_script *s);

@@ -544,25 +544,24 @@ local function protected(name, fn, ev)
     if not ok and memory_hit(rt) ~= 0 then error(err, 0) end
 end
 
-local proc_event = C.pr_ffi_proc_event
-local donep = ffi.new("uint32_t *[1]")
+local proc_event, handed = C.pr_ffi_proc_event, C.pr_ffi_handed
 
 -- One batch: walk the arena and call the hook for each record. Lifecycle
 -- records update the process cache first, in order, so proc() in a hook
 -- sees the world as of that event, not as of the end of the batch. Hooks are
 -- called through locals named like them, so tracebacks name the hook.
--- done[0] tells the runtime how many records were handed over: if a stop
--- cuts the batch short, the rest count as discarded, not delivered.
+-- handed() tells the runtime how many records were handed over (if a stop
+-- cuts the batch short, the rest count as discarded, not delivered) and
+-- says when a stop is pending: a count hook never fires inside a compiled
+-- trace, and this loop with its hooks inlined is one.
 function M.dispatch()
-    local n = C.pr_ffi_batch(rt, basep, bytesp, donep)
+    local n = C.pr_ffi_batch(rt, basep, bytesp)
     local p = basep[0]
-    local done = donep[0]
     local on_sample, on_exec, on_exit = hooks.on_sample, hooks.on_exec, hooks.on_exit
     local on_fork = hooks.on_fork
     local kg = keep_going
     for i = 1, n do
-        if stopping then return end
-        done[0] = i
+        if stopping or handed(rt, i) ~= 0 then return end
         local h = cast(hdr_ptr, p)
         local t = h.type
         if t == REC_SAMPLE then
