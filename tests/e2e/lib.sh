@@ -143,6 +143,32 @@ expect_gt() { # NAME ACTUAL MIN
 	fi
 }
 
+# expect_counts_add_up NAME FILE: the run printed produced=, delivered=,
+# dropped= and discarded= lines, and produced is the sum of the others
+expect_counts_add_up() {
+	local p d x c
+	p=$(val produced "$2")
+	d=$(val delivered "$2")
+	x=$(val dropped "$2")
+	c=$(val discarded "$2")
+	if _is_int "$p" && _is_int "$d" && _is_int "$x" && _is_int "$c"; then
+		expect_eq "$1: produced == delivered + dropped + discarded" "$p" $((d + x + c)) "$2"
+	else
+		fail "$1: produced == delivered + dropped + discarded" \
+			"not reported: '$p' '$d' '$x' '$c'" "$2"
+	fi
+}
+
+# expect_within NAME SECS TOOK: the run took at most SECS seconds (a
+# bound with room for a loaded machine, for promises such as -d)
+expect_within() {
+	if _is_int "$3" && [ "$3" -le "$2" ]; then
+		pass "$1 within $2 s ($3 s)"
+	else
+		fail "$1 within $2 s" "took $3 s" "$ERR"
+	fi
+}
+
 # expect_rc NAME EXPECTED: checks $RC of the last run, shows its output
 expect_rc() {
 	if [ "$RC" = "$2" ]; then
