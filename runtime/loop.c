@@ -299,7 +299,7 @@ static int arm_deadline(struct pr_loop *l, uint64_t ns)
 		.it_value = { .tv_sec = ns / 1000000000ull, .tv_nsec = ns % 1000000000ull },
 	};
 
-	if (timer_create(CLOCK_MONOTONIC, &sev, &l->deadline))
+	if (!l->has_deadline && timer_create(CLOCK_MONOTONIC, &sev, &l->deadline))
 		return -errno;
 	l->has_deadline = true;
 	return timer_settime(l->deadline, 0, &its, NULL) ? -errno : 0;
@@ -549,10 +549,17 @@ enum pr_stop pr_loop_run(struct pr_loop *l)
 	return stop;
 }
 
-int pr_loop_drain(struct pr_loop *l, bool dispatch)
+int pr_loop_drain(struct pr_loop *l, bool dispatch, uint64_t bound_ns)
 {
 	int i, r, err = 0;
 
+	/* what is still in the rings was produced before the stop: handed
+	 * out while the bound lasts, its timer cutting a slow hook short */
+	if (dispatch && bound_ns) {
+		pr_script_draining();
+		if (arm_deadline(l, bound_ns))
+			dispatch = false;
+	}
 	l->dispatch = dispatch;
 	for (i = 0; i < l->nrings; i++) {
 		do {

@@ -29,9 +29,10 @@ int pr_loop_new(struct pr_rt *rt, int child_pidfd, struct pr_loop **out);
 /* Runs until a stop condition; returns it. */
 enum pr_stop pr_loop_run(struct pr_loop *l);
 /* After the programs are detached: consumes what is left in the rings,
- * passing it to Lua only when dispatch is true, so delivered counts end
+ * passing it to Lua only when dispatch is true (and, when bound_ns is not
+ * 0, for that long at most: the rest is discarded), so the counts end
  * exact either way. */
-int pr_loop_drain(struct pr_loop *l, bool dispatch);
+int pr_loop_drain(struct pr_loop *l, bool dispatch, uint64_t bound_ns);
 /* The current batch: arena start, bytes used; returns the record count.
  * Valid during the dispatch cycle only. */
 int pr_loop_batch(struct pr_loop *l, const uint8_t **base, uint32_t *bytes);

@@ -240,6 +240,8 @@ static int check_target(uint32_t pid)
 	return 0;
 }
 
+#define DRAIN_NS 500000000ull
+
 static uint32_t default_sample_buffer(const struct pr_plan_cfg *cfg)
 {
 	bool copy = cfg->unwind != PR_UNWIND_FP && cfg->user;
@@ -484,10 +486,13 @@ static int run(struct pr_rt *rt, int child_pidfd, int *go_fd, pid_t child, int *
 	pr_plan_detach(rt->plan);
 	if (stop == PR_STOP_CHILD && !child)
 		pr_warn("process %u exited; stopping", rt->target_pid);
-	/* After a stop (a signal, the deadline, an error, exit()) the hooks
-	 * see nothing more, but what is in the rings is still read so the
-	 * counts add up; when the target ended, its last events are due. */
-	err = pr_loop_drain(rt->loop, stop == PR_STOP_CHILD);
+	/* What the rings still hold was produced before the stop: after
+	 * Ctrl-C or the deadline it is handed out for DRAIN_NS at most (-d
+	 * stays a hard limit under slow hooks), when the target ended in
+	 * full; after an error or exit() it is only counted. */
+	err = pr_loop_drain(rt->loop, stop == PR_STOP_CHILD || stop == PR_STOP_SIGNAL ||
+					      stop == PR_STOP_DURATION,
+			    stop == PR_STOP_CHILD ? 0 : DRAIN_NS);
 	if (err == -EINTR)
 		err = 0; /* a stop while draining: the rest is discarded, counted */
 	never_ran = note_target_exit(rt, child, exec_err_fd);

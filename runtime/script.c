@@ -83,6 +83,7 @@ struct pr_script {
 static lua_State *sig_L;
 static volatile sig_atomic_t in_lua, phase, stopping, cause, end_signals;
 static volatile sig_atomic_t setup_steps;
+static volatile sig_atomic_t timer_cause = PR_SCRIPT_CAUSE_DEADLINE;
 static int64_t last_signal_ns;
 
 static int64_t mono_ns(void)
@@ -185,7 +186,7 @@ static void on_signal(int sig)
 	}
 	if (sig == PR_SIG_DEADLINE) {
 		if (!stopping)
-			stop_lua(PR_SCRIPT_CAUSE_DEADLINE);
+			stop_lua(timer_cause);
 		return;
 	}
 	if (duplicate_signal())
@@ -334,6 +335,7 @@ static const char *const cause_text[] = {
 	[PR_SCRIPT_CAUSE_SIGNAL] = "interrupted inside",
 	[PR_SCRIPT_CAUSE_DEADLINE] = "the -d deadline interrupted",
 	[PR_SCRIPT_CAUSE_BOUND] = "the 10 s bound interrupted",
+	[PR_SCRIPT_CAUSE_DRAIN] = "after the stop, the 0.5 s for events already read ran out in",
 };
 
 /* The cap grows by a reserve once it is hit, so on_end can still run. */
@@ -672,6 +674,11 @@ void pr_script_heap(const struct pr_script *s, uint64_t *used, uint64_t *limit)
 {
 	*used = s->heap.used;
 	*limit = s->heap.limit;
+}
+
+void pr_script_draining(void)
+{
+	timer_cause = PR_SCRIPT_CAUSE_DRAIN;
 }
 
 bool pr_script_stop_pending(void)

@@ -30,6 +30,7 @@ enum pr_script_cause {
 	PR_SCRIPT_CAUSE_SIGNAL,	  /* SIGINT or SIGTERM */
 	PR_SCRIPT_CAUSE_DEADLINE, /* the -d deadline (hooks and every() only) */
 	PR_SCRIPT_CAUSE_BOUND,	  /* on_end's own time bound */
+	PR_SCRIPT_CAUSE_DRAIN,	  /* the bound on handing out what was read after a stop */
 };
 
 /* Hands the loop's current batch to the hooks; hook(ctx) names the hook
@@ -49,6 +50,8 @@ enum pr_script_cause pr_script_cause(const struct pr_script *s);
 void pr_script_note_signal(void);
 /* The Lua heap in bytes and its cap (0: none). */
 void pr_script_heap(const struct pr_script *s, uint64_t *used, uint64_t *limit);
+/* From now on the deadline signal ends the drain after a stop, not -d. */
+void pr_script_draining(void);
 /* True while a stop (signal, deadline, bound) waits for Lua to return. */
 bool pr_script_stop_pending(void);
 /* True from an allocation refused at the cap until it is reported. */
