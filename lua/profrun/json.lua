@@ -64,22 +64,8 @@ local function hex_escape(b)
     return SHORT[b] or format("\\u%04x", b)
 end
 
--- Is there a valid UTF-8 sequence at i (first byte b >= 0xc2)? Returns
--- its length, or nil. Ranges from RFC 3629 section 4 (Unicode table 3-7).
-local function utf8_len(s, i, b)
-    local b2, b3, b4 = byte(s, i + 1, i + 3)
-    if not b2 then return nil end
-    if b <= 0xdf then
-        return (b2 >= 0x80 and b2 <= 0xbf) and 2 or nil
-    end
-    local lo, hi = 0x80, 0xbf
-    if b == 0xe0 then lo = 0xa0 elseif b == 0xed then hi = 0x9f
-    elseif b == 0xf0 then lo = 0x90 elseif b == 0xf4 then hi = 0x8f end
-    if b2 < lo or b2 > hi or not b3 or b3 < 0x80 or b3 > 0xbf then return nil end
-    if b <= 0xef then return 3 end
-    if b > 0xf4 or not b4 or b4 < 0x80 or b4 > 0xbf then return nil end
-    return 4
-end
+-- valid UTF-8 is kept as it is (the check is shared with profrun.text)
+local utf8_len = require("profrun.text").utf8_len
 
 -- bytes that need a look: controls, DEL, `"`, `\`, and everything >= 0x80
 local SPECIAL = '[%z\1-\31\34\92\127-\255]'
