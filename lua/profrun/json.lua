@@ -64,39 +64,16 @@ local function hex_escape(b)
     return SHORT[b] or format("\\u%04x", b)
 end
 
--- valid UTF-8 is kept as it is (the check is shared with profrun.text)
-local utf8_len = require("profrun.text").utf8_len
+-- valid UTF-8 is kept as it is, every other byte of SPECIAL becomes
+-- hex_escape(b) (\u00XX for a byte that is not UTF-8: read as Latin-1)
+local escape_bytes = require("profrun.text").escape_bytes
 
 -- bytes that need a look: controls, DEL, `"`, `\`, and everything >= 0x80
 local SPECIAL = '[%z\1-\31\34\92\127-\255]'
 
 local function encode_string(s)
-    local i = find(s, SPECIAL)
-    if not i then return '"' .. s .. '"' end
-    local out, n = { '"' }, 1
-    local start, len = 1, #s
-    while i do
-        local b = byte(s, i)
-        local step = 1
-        local esc
-        if b < 0x80 then
-            esc = hex_escape(b)
-        elseif b >= 0xc2 then
-            local l = utf8_len(s, i, b)
-            if l then step = l else esc = format("\\u%04x", b) end
-        else
-            esc = format("\\u%04x", b) -- 0x80..0xc1: never a lead byte
-        end
-        if esc then
-            if i > start then n = n + 1; out[n] = sub(s, start, i - 1) end
-            n = n + 1; out[n] = esc
-            start = i + 1
-        end
-        i = find(s, SPECIAL, i + step)
-    end
-    if start <= len then n = n + 1; out[n] = sub(s, start, len) end
-    n = n + 1; out[n] = '"'
-    return concat(out)
+    if not find(s, SPECIAL) then return '"' .. s .. '"' end
+    return '"' .. escape_bytes(s, SPECIAL, hex_escape) .. '"'
 end
 M.encode_string = encode_string
 

@@ -45,9 +45,12 @@ local function utf8_len(s, i, b)
     if b > 0xf4 or not b4 or b4 < 0x80 or b4 > 0xbf then return nil end
     return 4
 end
-M.utf8_len = utf8_len
 
-local function escape_with(s, special, extra)
+-- escape_bytes(s, special, esc_of): s with each byte that matches the
+-- pattern `special` and is not part of a valid UTF-8 sequence replaced
+-- by esc_of(byte). Shared by every escaping of traced names (text here,
+-- JSON strings in profrun.json).
+local function escape_bytes(s, special, esc_of)
     local i = find(s, special)
     if not i then return s end
     local out, n = {}, 0
@@ -57,9 +60,9 @@ local function escape_with(s, special, extra)
         local step, esc = 1, nil
         if b >= 0xc2 and b <= 0xf4 then
             local l = utf8_len(s, i, b)
-            if l then step = l else esc = format("\\x%02x", b) end
+            if l then step = l else esc = esc_of(b) end
         else
-            esc = SHORT[b] or extra[b] or format("\\x%02x", b)
+            esc = esc_of(b)
         end
         if esc then
             if i > start then n = n + 1; out[n] = sub(s, start, i - 1) end
@@ -71,23 +74,31 @@ local function escape_with(s, special, extra)
     if start <= #s then n = n + 1; out[n] = sub(s, start) end
     return concat(out)
 end
+M.escape_bytes = escape_bytes
 
 -- bytes that need a look: controls, "\", DEL and everything >= 0x80
 local SPECIAL = "[%z\1-\31\92\127-\255]"
 local FRAME_SPECIAL = "[%z\1-\31;\92\127-\255]"
-local NONE, FRAME_EXTRA = {}, { [59] = "\\x3b" }
+
+local function text_esc(b)
+    return SHORT[b] or format("\\x%02x", b)
+end
+
+local function frame_esc(b)
+    return b == 59 and "\\x3b" or SHORT[b] or format("\\x%02x", b)
+end
 
 -- text.escape(s): s with control bytes, "\" and invalid UTF-8 escaped
 -- (anything that is not a string goes through tostring first)
 function M.escape(s)
     if type(s) ~= "string" then s = tostring(s) end
-    return escape_with(s, SPECIAL, NONE)
+    return escape_bytes(s, SPECIAL, text_esc)
 end
 
 -- text.frame(s): text.escape(s), and ";" as \x3b (a folded-format frame)
 function M.frame(s)
     if type(s) ~= "string" then s = tostring(s) end
-    return escape_with(s, FRAME_SPECIAL, FRAME_EXTRA)
+    return escape_bytes(s, FRAME_SPECIAL, frame_esc)
 end
 
 local UNSHORT = { n = "\n", t = "\t", r = "\r", ["\\"] = "\\" }

@@ -19,6 +19,7 @@ ESC_FRAME='ev"il\x3b\n\x1b[31m' # profrun.text frame: what a folded frame shows
 cp "$FIXTURES/hostile" "$TMP/$NAME"
 # the command profrun -c runs: a script that execs the hostile file (the
 # only ev* in $TMP), so no newline has to pass through a command line
+# shellcheck disable=SC2016 # $0 is for the script, not for us
 printf '#!/bin/sh\nexec "$(dirname "$0")"/ev* 0.6\n' >"$TMP/run.sh"
 chmod +x "$TMP/run.sh"
 RUN=$TMP/run.sh
@@ -38,6 +39,16 @@ fixed_grep() {
 		pass "$1"
 	else
 		fail "$1" "no line of $(basename "$2") holds '$3'" "$2"
+	fi
+}
+
+# line_with NAME FILE STRING REGEX: a line of FILE holds STRING (fixed)
+# and matches REGEX
+line_with() {
+	if grep -F -- "$3" "$2" | grep -Eq -- "$4"; then
+		pass "$1"
+	else
+		fail "$1" "no line holds '$3' and matches /$4/" "$2"
 	fi
 }
 
@@ -94,11 +105,7 @@ fixed_grep "execsnoop.lua: filename escaped" "$OUT" "/$ESC_TEXT"
 run_profrun -c "$RUN" "$EXAMPLES/exitsnoop.lua"
 expect_rc "exitsnoop.lua: exit 0" 0
 no_ctl "exitsnoop.lua" "$OUT"
-if grep -F -- "$ESC_TEXT " "$OUT" | grep -q 'code 3'; then
-	pass "exitsnoop.lua: one line, escaped comm, code 3"
-else
-	fail "exitsnoop.lua: one line, escaped comm, code 3" "no such line" "$OUT"
-fi
+line_with "exitsnoop.lua: escaped comm, code 3" "$OUT" "$ESC_TEXT " 'code 3'
 
 # examples/top.lua: the module column is the hostile file's name
 run_profrun -F 499 -c "$RUN" "$EXAMPLES/top.lua"
@@ -106,11 +113,8 @@ expect_rc "top.lua: exit 0" 0
 no_ctl "top.lua" "$OUT"
 # (the kernel writes a newline in a mapped file's path as \012; the ESC
 # is still raw, profrun's escaping makes that \\012\x1b[31m)
-if grep -F -- '\x1b[31m' "$OUT" | grep -q 'hostile_burn .*ev"il'; then
-	pass "top.lua: hostile_burn with the escaped module name"
-else
-	fail "top.lua: hostile_burn with the escaped module name" "no such line" "$OUT"
-fi
+line_with "top.lua: hostile_burn with the escaped module name" "$OUT" '\x1b[31m' \
+	'hostile_burn .*ev"il'
 
 # a profrun.top table keyed by comm
 cat >"$TMP/top-comm.lua" <<'LUA'
