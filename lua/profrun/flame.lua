@@ -6,7 +6,10 @@
 --   function on_end() f:write_svg("cpu.svg", { title = "CPU" }) end
 --
 -- f:folded() is the "comm;root;...;leaf count" text of flamegraph.pl,
--- inferno and speedscope. f:write_svg() writes a self-contained SVG (no
+-- inferno and speedscope. In lines folded from samples every name went
+-- through profrun.text.frame (";" is \x3b, a newline \n, ESC \x1b, "\"
+-- is \\), so a line has exactly its frames; the SVG shows names in that
+-- same escaped form. f:write_svg() writes a self-contained SVG (no
 -- external resources): one rectangle per frame, its width proportional to
 -- its samples, labels cut to fit, a tooltip with samples and percent; a
 -- click zooms into a frame, Ctrl-F or "Search" highlights the frames that
