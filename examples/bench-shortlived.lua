@@ -15,10 +15,11 @@ end
 
 function on_end()
     local event = require "profrun.event"
+    local frame = require("profrun.text").frame
     local out = {}
     for id, n in pairs(counts) do
         local names = {}
-        for i, f in ipairs(stack(id)) do names[i] = event.frame_name(f) end
+        for i, f in ipairs(stack(id)) do names[i] = frame(event.frame_name(f)) end
         local line = table.concat(names, ";")
         out[line] = (out[line] or 0) + n
     end

@@ -2,6 +2,9 @@
 -- The first field is the new command name (comm), so `grep`/`awk` on it
 -- works; then the path that was executed and its arguments (from the exec
 -- event itself, so even a process that lived a millisecond has them).
+-- Names, paths and arguments are escaped (profrun.text: a newline shows
+-- as \n, ESC as \x1b), so a process cannot forge a line or colour the
+-- terminal.
 --
 -- With --json, one JSON object per line instead (JSON lines, no header)
 -- with every field of the exec event; names, paths and arguments are
@@ -18,6 +21,7 @@
 --    "comm":"ls","filename":"/usr/bin/ls","mntns":4026531841,"old_pid":4312,"pid":4312,
 --    "pidns":4026531836,"ppid":4290,"start":81234567890,"time":81234601234,"uid":0}
 local fmt = string.format
+local esc = require("profrun.text").escape
 
 local as_json = false
 for _, a in ipairs(arg) do
@@ -42,8 +46,8 @@ else
     print(fmt("%-16s %-7s %-7s %-5s %-16s %s", "COMM", "PID", "PPID", "UID", "FILENAME", "ARGS"))
 
     function on_exec(e)
-        print(fmt("%-16s %-7d %-7d %-5d %-16s %s%s", e.comm, e.pid, e.ppid, e.uid, e.filename,
-            e.cmdline, e.args_truncated and " ..." or ""))
+        print(fmt("%-16s %-7d %-7d %-5d %-16s %s%s", esc(e.comm), e.pid, e.ppid, e.uid,
+            esc(e.filename), esc(e.cmdline), e.args_truncated and " ..." or ""))
     end
 end
 

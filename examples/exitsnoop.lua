@@ -1,6 +1,8 @@
 -- exitsnoop.lua: one line per process exit on the whole machine: how long
 -- it lived, how it ended (exit code, or the signal that killed it) and its
--- command line, which proc() still knows after the exit.
+-- command line, which proc() still knows after the exit. Names and
+-- command lines are escaped (profrun.text: a newline shows as \n, ESC as
+-- \x1b), so a process cannot forge a line or colour the terminal.
 --
 -- With --json, one JSON object per line instead (JSON lines, no header):
 -- every field of the exit event (duration and start in nanoseconds), plus
@@ -18,6 +20,7 @@
 --    "exit_code":3,"pid":4312,"ppid":4290,"signal":0,"start":81234567890,
 --    "tid":4312,"time":81236881902}
 local fmt = string.format
+local esc = require("profrun.text").escape
 
 local as_json = false
 for _, a in ipairs(arg) do
@@ -44,8 +47,8 @@ local function text_exit(e)
     end
     local p = proc(e.pid)
     local cmd = p and p.cmdline
-    print(fmt("%-16s %-7d %-7d %13.3f  %-20s %s", e.comm, e.pid, e.ppid, e.duration / 1e6, how,
-        (cmd and cmd ~= "") and cmd or "[" .. e.comm .. "]"))
+    print(fmt("%-16s %-7d %-7d %13.3f  %-20s %s", esc(e.comm), e.pid, e.ppid, e.duration / 1e6,
+        how, esc((cmd and cmd ~= "") and cmd or "[" .. e.comm .. "]")))
 end
 
 if as_json then

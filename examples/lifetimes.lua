@@ -17,6 +17,7 @@
 --   [2K, 4K)             431 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@                    |
 --   [4K, 8K)             242 |@@@@@@@@@@@@@@@@@@                                  |
 local hist = require "profrun.hist"
+local esc = require("profrun.text").escape -- comms: no forged lines
 
 local limit = tonumber(arg[1]) or math.huge
 
@@ -51,7 +52,7 @@ function on_end()
         local h = per_parent[names[i]]
         if i > 1 then print() end
         local n = h:count()
-        h:print(string.format("@lifetime_us[%s] (%d %s):", names[i], n,
+        h:print(string.format("@lifetime_us[%s] (%d %s):", esc(names[i]), n,
             n == 1 and "process" or "processes"))
     end
     local s = stats().exit

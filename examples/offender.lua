@@ -19,6 +19,7 @@
 --     hottest stack, 37 of its 48 samples:
 --       cc1;_start;__libc_start_main;main;toplev::main;compile_file;...
 local event = require "profrun.event"
+local esc = require("profrun.text").escape -- names and commands: no forged lines
 
 local limit_s = tonumber(arg[1] or 1)
 if not limit_s or limit_s <= 0 then
@@ -69,9 +70,9 @@ function on_end()
     end
     local x, per = exited[best], samples[best]
     print(string.format("  pid %d  %s  lived %.3f s, %d samples", best,
-        comm_of[best] or x.comm, x.lifetime / 1e9, best_n))
+        esc(comm_of[best] or x.comm), x.lifetime / 1e9, best_n))
     local cmd = x.cmdline
-    print("  command: " .. ((cmd and cmd ~= "") and cmd or "[" .. x.comm .. "]"))
+    print("  command: " .. esc((cmd and cmd ~= "") and cmd or "[" .. x.comm .. "]"))
     local top_id, top_n = nil, 0
     for id, n in pairs(per) do
         if id ~= "total" and n > top_n then top_id, top_n = id, n end

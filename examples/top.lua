@@ -13,6 +13,10 @@
 --    74.6%   74.6%      448  burn_heavy                      burn
 --    24.8%   24.8%      149  burn_light                      burn
 --     0.5%   99.9%        3  main                            burn
+--
+-- Function and module names are escaped (profrun.text: a newline shows as
+-- \n, ESC as \x1b): a binary or process cannot forge a row.
+local esc = require("profrun.text").escape
 local limit = tonumber(arg[1]) or 20
 
 -- idle samples are taken too, but only counted: the header says how busy
@@ -91,6 +95,6 @@ function on_end()
         local k = keys[i]
         local name, m = k:match("^(.-)%z(.*)$")
         print(string.format("%6.1f%% %6.1f%% %8d  %-40s %s", 100 * self_n[k] / total,
-            100 * total_n[k] / total, self_n[k], name or k, m or ""))
+            100 * total_n[k] / total, self_n[k], esc(name or k), esc(m or "")))
     end
 end

@@ -5,6 +5,7 @@
 -- Fields read like plain Lua values: strings are Lua strings, ids and
 -- counters are numbers, times are CLOCK_MONOTONIC nanoseconds (numbers).
 local ffi = require "ffi"
+local text_frame = require("profrun.text").frame
 
 local M = {}
 
@@ -90,16 +91,18 @@ local function frame_name(f)
 end
 M.frame_name = frame_name
 
--- comm;root;...;leaf (user frames, then kernel frames on top)
+-- comm;root;...;leaf (user frames, then kernel frames on top). Each
+-- name goes through text.frame: a ";", newline or control byte in a comm
+-- or symbol cannot add a frame or a line (see profrun.text).
 local function folded(comm_name, frames)
-    local parts, n = { comm_name }, 1
+    local parts, n = { text_frame(comm_name) }, 1
     for i = #frames, 1, -1 do
         local f = frames[i]
-        if not f.kernel then n = n + 1; parts[n] = frame_name(f) end
+        if not f.kernel then n = n + 1; parts[n] = text_frame(frame_name(f)) end
     end
     for i = #frames, 1, -1 do
         local f = frames[i]
-        if f.kernel then n = n + 1; parts[n] = frame_name(f) end
+        if f.kernel then n = n + 1; parts[n] = text_frame(frame_name(f)) end
     end
     return table.concat(parts, ";")
 end

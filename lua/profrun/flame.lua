@@ -6,12 +6,26 @@
 --   function on_end() f:write_svg("cpu.svg", { title = "CPU" }) end
 --
 -- f:folded() is the "comm;root;...;leaf count" text of flamegraph.pl,
--- inferno and speedscope. f:write_svg() writes a self-contained SVG (no
+-- inferno and speedscope. In lines folded from samples every name went
+-- through profrun.text.frame (";" is \x3b, a newline \n, ESC \x1b, "\"
+-- is \\), so a line has exactly its frames; the SVG shows names in that
+-- same escaped form. f:write_svg() writes a self-contained SVG (no
 -- external resources): one rectangle per frame, its width proportional to
 -- its samples, labels cut to fit, a tooltip with samples and percent; a
 -- click zooms into a frame, Ctrl-F or "Search" highlights the frames that
 -- match a regular expression and shows their share of the samples.
 -- Opening the file with ?s=REGEX in the URL starts with that search.
+--
+-- Orientation: a graph that fits in MAX_UP pixels (800, less than a
+-- laptop's browser window) is a classic flame graph, root at the bottom.
+-- A taller one (deep stacks: 100 frames are 1,600 px) is drawn top-down,
+-- "icicle" style: the root and the widest, hottest frames sit right under
+-- the title, in the first screenful, and only the thin deep towers run
+-- off the bottom of the page. Drawn the classic way, the first screenful
+-- of such a page is the top of the towers and mostly blank background,
+-- with the hot frames a scroll away. The hover details and the search
+-- result then also move to the top. opts.direction = "up" or "down"
+-- forces one orientation.
 local M = {}
 
 local type, tostring, pairs, ipairs, error, setmetatable = type, tostring, pairs, ipairs,
@@ -240,7 +254,11 @@ end
 local OPTS = {
     title = "string", subtitle = "string", width = "number", frame_height = "number",
     font_size = "number", min_width = "number", colors = "table", count_name = "string",
+    direction = "string",
 }
+
+-- the tallest graph drawn root at the bottom (see the top of the file)
+local MAX_UP = 800
 
 local function check_opts(opts)
     local api = "flame:write_svg(path, opts)"
@@ -271,6 +289,10 @@ local function check_opts(opts)
     range("frame_height", 4, 100)
     range("font_size", 4, 72)
     range("min_width", 0, 1000)
+    if opts.direction and opts.direction ~= "up" and opts.direction ~= "down" then
+        error(format('%s: direction must be "up" (root at the bottom) or "down" (root at'
+            .. ' the top), got %s', api, opts.direction), 3)
+    end
     if opts.colors then
         for k, v in pairs(opts.colors) do
             if not KINDS[k] then
@@ -501,7 +523,8 @@ end
 -- min_width (pixels, 0.1: narrower frames are left out), count_name
 -- ("samples"), colors = { user=, kernel=, comm=, root=, unknown= }, each a
 -- palette (hot, orange, aqua, green, blue, yellow, purple, grey) or a
--- CSS colour.
+-- CSS colour, direction ("up": root at the bottom, "down": at the top;
+-- default: "up" when the graph is at most MAX_UP pixels tall).
 function F:write_svg(path, opts)
     opts = check_opts(opts)
     if type(path) ~= "string" or path == "" then
@@ -532,6 +555,15 @@ function F:svg(opts)
         frames, maxd = layout(build(self), total, avail, min_width)
     end
     local height = top + (maxd + 1) * fh + fs * 2.5
+    local down = opts.direction == "down" or (opts.direction == nil and height > MAX_UP)
+    -- details/matched: at the bottom of a classic graph, in a line under
+    -- the title of a top-down one (the bottom of a tall page is not in view)
+    local info_y = height - fs * 0.8
+    if down then
+        top = top + fs * 1.5
+        info_y = top - fs * 0.6
+        height = top + (maxd + 1) * fh + fs
+    end
     local o = {}
     local function w(...)
         local args = { ... }
@@ -560,8 +592,8 @@ function F:svg(opts)
         .. 'Reset Zoom</text>\n', pad, fs * 1.6))
     w(format('<text id="search" class="btn" x="%d" y="%g" onclick="search_click()"'
         .. ' style="text-anchor: end">Search</text>\n', width - pad, fs * 1.6))
-    w(format('<text id="details" x="%d" y="%g"> </text>\n', pad, height - fs * 0.8))
-    w(format('<text id="matched" x="%d" y="%g"> </text>\n', width - pad, height - fs * 0.8))
+    w(format('<text id="details" x="%d" y="%g"> </text>\n', pad, info_y))
+    w(format('<text id="matched" x="%d" y="%g"> </text>\n', width - pad, info_y))
     if total == 0 then
         w(format('<text x="%g" y="%g" style="text-anchor: middle">No %s</text>\n',
             width / 2, top + fh, esc(unit)))
@@ -570,7 +602,7 @@ function F:svg(opts)
         local node = fr.node
         local x = pad + fr.x / total * avail
         local pw = node.value / total * avail
-        local y = top + (maxd - fr.d) * fh
+        local y = top + (down and fr.d or maxd - fr.d) * fh
         local name = clean(node.name)
         w(format('<g class="f" data-x="%s" data-w="%s" data-d="%d"><title>%s (%s %s, %.2f%%)'
             .. '</title><rect x="%.2f" y="%g" width="%.2f" height="%g" rx="2" fill="%s"/>'

@@ -64,53 +64,16 @@ local function hex_escape(b)
     return SHORT[b] or format("\\u%04x", b)
 end
 
--- Is there a valid UTF-8 sequence at i (first byte b >= 0xc2)? Returns
--- its length, or nil. Ranges from RFC 3629 section 4 (Unicode table 3-7).
-local function utf8_len(s, i, b)
-    local b2, b3, b4 = byte(s, i + 1, i + 3)
-    if not b2 then return nil end
-    if b <= 0xdf then
-        return (b2 >= 0x80 and b2 <= 0xbf) and 2 or nil
-    end
-    local lo, hi = 0x80, 0xbf
-    if b == 0xe0 then lo = 0xa0 elseif b == 0xed then hi = 0x9f
-    elseif b == 0xf0 then lo = 0x90 elseif b == 0xf4 then hi = 0x8f end
-    if b2 < lo or b2 > hi or not b3 or b3 < 0x80 or b3 > 0xbf then return nil end
-    if b <= 0xef then return 3 end
-    if b > 0xf4 or not b4 or b4 < 0x80 or b4 > 0xbf then return nil end
-    return 4
-end
+-- valid UTF-8 is kept as it is, every other byte of SPECIAL becomes
+-- hex_escape(b) (\u00XX for a byte that is not UTF-8: read as Latin-1)
+local escape_bytes = require("profrun.text").escape_bytes
 
 -- bytes that need a look: controls, DEL, `"`, `\`, and everything >= 0x80
 local SPECIAL = '[%z\1-\31\34\92\127-\255]'
 
 local function encode_string(s)
-    local i = find(s, SPECIAL)
-    if not i then return '"' .. s .. '"' end
-    local out, n = { '"' }, 1
-    local start, len = 1, #s
-    while i do
-        local b = byte(s, i)
-        local step = 1
-        local esc
-        if b < 0x80 then
-            esc = hex_escape(b)
-        elseif b >= 0xc2 then
-            local l = utf8_len(s, i, b)
-            if l then step = l else esc = format("\\u%04x", b) end
-        else
-            esc = format("\\u%04x", b) -- 0x80..0xc1: never a lead byte
-        end
-        if esc then
-            if i > start then n = n + 1; out[n] = sub(s, start, i - 1) end
-            n = n + 1; out[n] = esc
-            start = i + 1
-        end
-        i = find(s, SPECIAL, i + step)
-    end
-    if start <= len then n = n + 1; out[n] = sub(s, start, len) end
-    n = n + 1; out[n] = '"'
-    return concat(out)
+    if not find(s, SPECIAL) then return '"' .. s .. '"' end
+    return '"' .. escape_bytes(s, SPECIAL, hex_escape) .. '"'
 end
 M.encode_string = encode_string
 

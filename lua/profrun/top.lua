@@ -31,10 +31,15 @@
 --   percent  show the % column (default true)
 --   clear    clear the screen between tables (default: when stdout is a tty)
 --
+-- Keys are printed through profrun.text.escape: a comm or path with a
+-- newline or an escape sequence shows as \n, \x1b, never as a forged row
+-- or a coloured terminal.
+--
 -- top.format(values, opts) is the table as a string, from a key -> number
 -- table and the same options, for scripts that keep their own counts (and
 -- for tests).
 local ffi = require "ffi"
+local escape = require("profrun.text").escape
 
 local M = {}
 
@@ -107,7 +112,7 @@ function M.format(values, opts)
         if percent then
             line = line .. format("  %5.1f%%", total ~= 0 and 100 * values[keys[i]] / total or 0)
         end
-        out[#out + 1] = line .. "  " .. tostring(keys[i])
+        out[#out + 1] = line .. "  " .. escape(keys[i])
     end
     if #keys == 0 then
         out[#out + 1] = "(nothing yet)"

@@ -111,6 +111,26 @@ return function(t)
         local my = attr(frame_of(svg, "main"):match("<rect[^>]*>"), "y")
         assert(hy < my, "callee above caller")
     end)
+    t.test("flame: a deep graph is drawn root at the top, in the first screen", function()
+        local f = flame.new()
+        f:add("app;main;hot", 900)
+        local deep = { "app", "main" }
+        for i = 1, 120 do deep[#deep + 1] = "r" .. i end
+        f:add(table.concat(deep, ";"), 100)
+        local svg = f:svg()
+        local function y(name) return attr(frame_of(svg, name):match("<rect[^>]*>"), "y") end
+        assert(y("all") < y("main") and y("main") < y("hot"), "callers above callees")
+        assert(y("hot") + 16 <= 900, "hot frame in the first 900 px")
+        assert(y("r120") > 900, "the deep tower runs off the page")
+        local top = burn_graph():svg { direction = "down" }
+        local ty = attr(frame_of(top, "all"):match("<rect[^>]*>"), "y")
+        local hy = attr(frame_of(top, "burn_heavy"):match("<rect[^>]*>"), "y")
+        assert(ty < hy, "direction = down forces it")
+        local up = f:svg { direction = "up" }
+        local uy = attr(frame_of(up, "all"):match("<rect[^>]*>"), "y")
+        assert(uy > 900, "direction = up forces a classic graph")
+        t.raises(function() f:svg { direction = "left" } end, 'direction must be "up"')
+    end)
     t.test("flame: names are XML-escaped everywhere", function()
         local f = flame.new()
         f:add([[p;a<b>&"c'd;std::vector<int>::push_back]], 3)
