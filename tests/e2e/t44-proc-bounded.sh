@@ -13,7 +13,7 @@ require_fixtures exiter
 
 RUN_TIMEOUT=100
 EXITER=$FIXTURES/exiter
-N=${T44_N:-20000}
+N=${T44_N:-6000}
 CAP=200
 NLIVE=250
 
