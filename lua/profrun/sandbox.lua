@@ -34,10 +34,10 @@ local C = ffi.C
 local HOW = "not available under --restricted"
 
 -- The script may not have these; profrun's library may.
+local INTERNAL = "internal to profrun and is"
 local BLOCKED = {
-    ffi = "ffi", debug = "debug", jit = "jit", ["string.buffer"] = "string.buffer",
-    ["profrun.event"] = "profrun's internals",
-    ["profrun.cdef"] = "profrun's internals", ["profrun.sandbox"] = "profrun's internals",
+    ffi = "ffi is", debug = "debug is", jit = "jit is", ["string.buffer"] = "string.buffer is",
+    ["profrun.event"] = INTERNAL, ["profrun.cdef"] = INTERNAL, ["profrun.sandbox"] = INTERNAL,
 }
 
 local function realpath(p)
@@ -233,9 +233,9 @@ function M.apply(write_dir, script_path)
         if type(name) ~= "string" then
             error(format("require: module name must be a string, got %s", type(name)), 2)
         end
-        local b = BLOCKED[name] or (name:match("^jit%.") and "jit")
+        local b = BLOCKED[name] or (name:match("^jit%.") and "jit is")
         if b then
-            error(format("require '%s': %s is %s", name, b, HOW), 2)
+            error(format("require '%s': %s %s", name, b, HOW), 2)
         end
         local m = user_loaded[name]
         if m ~= nil then return m end
