@@ -23,6 +23,7 @@ local real_require = require
 local real_package = package
 local real_loaded = package.loaded
 local io_open, io_output, os_remove, os_rename = io.open, io.output, os.remove, os.rename
+local getinfo, co_running = debug.getinfo, coroutine.running
 
 ffi.cdef [[
 char *realpath(const char *path, char *resolved);
@@ -186,6 +187,8 @@ function M.apply(write_dir, script_path)
         return env
     end
     function G.setfenv(f, t)
+        -- the runtime looks up require in the thread's globals
+        if f == 0 then error("setfenv(0): replacing the globals is " .. HOW, 2) end
         if type(f) == "number" and f > 0 then f = f + 1 end
         if real_getfenv(f) == libenv then
             error("setfenv: the environment of profrun's library is " .. HOW, 2)
@@ -237,10 +240,17 @@ function M.apply(write_dir, script_path)
         if b then
             error(format("require '%s': %s %s", name, b, HOW), 2)
         end
+        -- The runtime's C side asks the globals' require for "profrun" (to
+        -- reach finish_setup); the script must not get it (M.start casts its
+        -- argument to a pointer, dispatch drains the loop's batch). A call
+        -- from C has no caller frame and runs on the main thread: pcall,
+        -- gsub, metamethods and coroutines all leave one of those behind.
+        if name == "profrun" then
+            if getinfo(2, "S") == nil and co_running() == nil then return real_loaded.profrun end
+            error(format("require 'profrun': %s %s", INTERNAL, HOW), 2)
+        end
         local m = user_loaded[name]
         if m ~= nil then return m end
-        -- the runtime itself asks the globals' require for this one
-        if name == "profrun" then return real_loaded.profrun end
         if name:match("^profrun%.") then
             m = real_loaded[name]
             if m == nil then m = load_lib(name) end

@@ -50,8 +50,16 @@ refused 'getfenv on a library function' "getfenv: the environment of profrun's l
 	'getfenv(require("profrun.flame").new)'
 refused 'setfenv on a library function' "setfenv: the environment of profrun's library is $NA" \
 	'setfenv(require("profrun.flame").new, {})'
+refused 'setfenv(0)' "setfenv\\(0\\): replacing the globals is $NA" \
+	'setfenv(0, { require = function() return {} end })'
 refused 'profrun internals' "require 'profrun.event': internal to profrun and is $NA" 'require "profrun.event"'
-refused 'restarting the runtime' "profrun has already started" 'require("profrun").start(1)'
+refused 'require "profrun"' "require 'profrun': internal to profrun and is $NA" 'require("profrun").start(1)'
+refused 'pcall(require, "profrun")' "require 'profrun': internal to profrun and is $NA" \
+	'local ok, e = pcall(require, "profrun") error(ok and "got profrun" or e, 0)'
+refused 'require "profrun" from a coroutine' "require 'profrun': internal to profrun and is $NA" \
+	'coroutine.wrap(require)("profrun")'
+refused 'require "profrun" through gsub' "require 'profrun': internal to profrun and is $NA" \
+	'string.gsub("profrun", ".+", require)'
 
 # bytecode as files: the script itself, loadfile, dofile, a module
 S=$TMP/scripts
