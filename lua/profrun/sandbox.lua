@@ -38,7 +38,7 @@ local HOW = "not available under --restricted"
 local INTERNAL = "internal to profrun and is"
 local BLOCKED = {
     ffi = "ffi is", debug = "debug is", jit = "jit is", ["string.buffer"] = "string.buffer is",
-    ["profrun.event"] = INTERNAL, ["profrun.cdef"] = INTERNAL, ["profrun.sandbox"] = INTERNAL,
+    ["profrun.cdef"] = INTERNAL, ["profrun.sandbox"] = INTERNAL,
 }
 
 local function realpath(p)
@@ -273,6 +273,15 @@ function M.apply(write_dir, script_path)
         user_loaded[name] = m
         return m
     end
+
+    -- profrun.event's helpers (folded, frame_name, ...) are for scripts;
+    -- its ctypes would build a pointer from any number, and its set_*
+    -- functions rewire the runtime: the script gets a copy without them
+    local ev = {}
+    for k, v in pairs(real_require("profrun.event")) do
+        if type(v) == "function" and not k:match("^set_") then ev[k] = v end
+    end
+    user_loaded["profrun.event"] = ev
 
     G.package = pkg
     G.module = stub("module")

@@ -52,7 +52,9 @@ refused 'setfenv on a library function' "setfenv: the environment of profrun's l
 	'setfenv(require("profrun.flame").new, {})'
 refused 'setfenv(0)' "setfenv\\(0\\): replacing the globals is $NA" \
 	'setfenv(0, { require = function() return {} end })'
-refused 'profrun internals' "require 'profrun.event': internal to profrun and is $NA" 'require "profrun.event"'
+refused 'profrun internals' "require 'profrun.cdef': internal to profrun and is $NA" 'require "profrun.cdef"'
+refused 'profrun.event ctypes' "sample_ptr=nil" \
+	'local e = require "profrun.event" error("sample_ptr=" .. tostring(e.sample_ptr) .. " set=" .. tostring(e.set_stack_resolver), 0)'
 refused 'require "profrun"' "require 'profrun': internal to profrun and is $NA" 'require("profrun").start(1)'
 refused 'pcall(require, "profrun")' "require 'profrun': internal to profrun and is $NA" \
 	'local ok, e = pcall(require, "profrun") error(ok and "got profrun" or e, 0)'
@@ -104,6 +106,7 @@ io.stderr:write("stderr=ok\n")
 print("hz=" .. type(sample_hz))
 print("json=" .. require("profrun.json").encode({ 1, 2 }))
 print("flame=" .. type(require("profrun.flame").new))
+print("folded=" .. type(require("profrun.event").folded))
 print("env=" .. tostring(getfenv(1) == _G))
 print("str=" .. ("%d"):format(7))'
 expect_rc "what stays: exit 0" 0
@@ -113,6 +116,7 @@ expect_grep "what stays: io.stderr" "$ERR" "^stderr=ok$"
 expect_grep "what stays: the API" "$OUT" "^hz=function$"
 expect_grep "what stays: profrun.json" "$OUT" '^json=\[1, ?2\]$'
 expect_grep "what stays: profrun.flame" "$OUT" "^flame=function$"
+expect_grep "what stays: profrun.event helpers" "$OUT" "^folded=function$"
 expect_grep "what stays: getfenv of the script" "$OUT" "^env=true$"
 
 # without --restricted nothing changes
