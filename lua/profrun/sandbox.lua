@@ -25,11 +25,14 @@ local real_loaded = package.loaded
 local io_open, io_output, os_remove, os_rename = io.open, io.output, os.remove, os.rename
 local getinfo, co_running = debug.getinfo, coroutine.running
 
-ffi.cdef [[
-char *realpath(const char *path, char *resolved);
-long readlink(const char *path, char *buf, size_t size);
-void free(void *p);
-]]
+-- one by one: a declaration runtime/ffi.h already has must not stop the rest
+for _, decl in ipairs({
+    "char *realpath(const char *path, char *resolved);",
+    "long readlink(const char *path, char *buf, size_t size);",
+    "void free(void *p);",
+}) do
+    pcall(ffi.cdef, decl)
+end
 local C = ffi.C
 
 local HOW = "not available under --restricted"

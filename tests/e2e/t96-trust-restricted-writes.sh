@@ -30,8 +30,11 @@ refused 'no --write-dir: io.open w' "io.open\\('$TMP/x'\\): $NOWD" "io.open('$TM
 refused 'no --write-dir: io.open a' "io.open\\('$W/x'\\): $NOWD" "io.open('$W/x', 'a')"
 refused 'no --write-dir: io.output' "io.output\\('$W/x'\\): $NOWD" "io.output('$W/x')"
 refused 'no --write-dir: os.tmpname' "os.tmpname is not available" "os.tmpname()"
-[ ! -e "$TMP/x" ] && [ ! -e "$W/x" ] && pass "no --write-dir: no file created" ||
+if [ ! -e "$TMP/x" ] && [ ! -e "$W/x" ]; then
+	pass "no --write-dir: no file created"
+else
 	fail "no --write-dir: no file created" "$(ls "$TMP" "$W")"
+fi
 
 OUTSIDE="outside the write dir; a --restricted script writes only under --write-dir"
 refused 'outside: io.open w' "io.open\\('$TMP/x'\\): its directory .* is $OUTSIDE" \
@@ -50,9 +53,12 @@ refused 'symlinked dir in the write dir' "io.open\\('$W/dirlink/x'\\): its direc
 	"io.open('$W/dirlink/x', 'w')" --write-dir "$W"
 refused 'flame.write_svg outside' "io.open\\('$TMP/f.svg'\\): its directory .* is $OUTSIDE" \
 	"require('profrun.flame').new():write_svg('$TMP/f.svg')" --write-dir "$W"
-[ ! -e "$TMP/elsewhere/target" ] && [ ! -e "$TMP/elsewhere/x" ] && [ ! -e "$TMP/f.svg" ] &&
-	[ "$(cat "$TMP/elsewhere/keep")" = keep ] && pass "outside: nothing written outside" ||
+if [ ! -e "$TMP/elsewhere/target" ] && [ ! -e "$TMP/elsewhere/x" ] && [ ! -e "$TMP/f.svg" ] &&
+	[ "$(cat "$TMP/elsewhere/keep")" = keep ]; then
+	pass "outside: nothing written outside"
+else
 	fail "outside: nothing written outside" "$(ls -R "$TMP")"
+fi
 
 run_profrun --restricted --write-dir "$TMP/missing" -e 'print(1)'
 expect_rc "missing --write-dir: exit 2" 2
