@@ -455,7 +455,10 @@ static int boot(lua_State *L)
 	lua_getfield(L, -1, "start");
 	lua_pushlightuserdata(L, a->s->rt);
 	lua_pushboolean(L, a->s->rt->opts->keep_going);
-	lua_call(L, 2, 0);
+	lua_pushboolean(L, a->s->rt->opts->restricted);
+	lua_pushstring(L, a->s->rt->opts->write_dir);
+	lua_pushstring(L, a->s->rt->opts->script);
+	lua_call(L, 5, 0);
 	/* stack: M */
 	for (i = 0; i < REF_MAX; i++) {
 		static const char *const names[REF_MAX] = { "dispatch", "timer", "finish",

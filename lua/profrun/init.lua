@@ -16,6 +16,8 @@ if C.pr_ffi_abi_version() ~= ABI_VERSION then
 end
 
 local event = require "profrun.event"
+-- kept before --restricted takes debug and the real require from the globals
+local debug, require = debug, require
 
 local cast, ffi_string, tonumber, type, error = ffi.cast, ffi.string, tonumber, type, error
 local format, band = string.format, bit.band
@@ -422,9 +424,15 @@ local function release_jit()
     if jit_wanted then jit_on() end
 end
 
-function M.start(rt_ptr, keep_going_opt)
+function M.start(rt_ptr, keep_going_opt, restricted, write_dir, script_path)
+    -- once only: a script that gets this module must not point rt elsewhere
+    if rt then error("profrun has already started", 2) end
     rt = cast("struct pr_rt *", rt_ptr)
     keep_going = keep_going_opt
+    if restricted then
+        local ok, err = require("profrun.sandbox").apply(write_dir, script_path)
+        if not ok then error(err, 0) end
+    end
     for k, v in pairs(api) do rawset(_G, k, v) end
     hold_jit_for_setup()
 end
