@@ -12,8 +12,9 @@
  * Stops. Signals are blocked (the loop reads them through signalfd)
  * except while Lua runs. What a stop signal does depends on the phase:
  *  - setup and hooks: SIGINT/SIGTERM (and, in hooks, the -d deadline's
- *    signal) install a count hook that raises "interrupted" at the next
- *    instruction the interpreter runs. LuaJIT never runs hooks inside
+ *    signal) stop the dispatcher at its next record, and give the running
+ *    call 0.1 s to return; then a count hook raises "interrupted" at the
+ *    next instruction the interpreter runs. LuaJIT never runs hooks inside
  *    compiled traces, so a hook stuck in `while true do end` ignores it: a
  *    watchdog alarm, or a stop signal that a person sends a second time,
  *    then ends the process with _exit. Setup runs with the JIT off (see
@@ -41,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 #include "log.h"
@@ -48,6 +50,7 @@
 #include "script.h"
 
 #define WATCHDOG_SECONDS 2
+#define GRACE_US 100000
 #define END_SECONDS 10
 #define DUP_NS 300000000ll
 #define SETUP_STEP 1000000 /* instructions between budget checks */
@@ -81,7 +84,7 @@ struct pr_script {
 /* The signal handler cannot be given a context: these are the only
  * globals, and only the handler, the count hooks and call() touch them. */
 static lua_State *sig_L;
-static volatile sig_atomic_t in_lua, phase, stopping, cause, end_signals;
+static volatile sig_atomic_t in_lua, phase, stopping, requested, cause, end_signals;
 static volatile sig_atomic_t setup_steps;
 static volatile sig_atomic_t timer_cause = PR_SCRIPT_CAUSE_DEADLINE;
 static int64_t last_signal_ns;
@@ -137,6 +140,21 @@ static void stop_lua(enum pr_script_cause c)
 	alarm(WATCHDOG_SECONDS);
 }
 
+/* A stop in setup or a hook: the dispatcher stops at its next record at
+ * once (pr_script_stop_pending), and the running call gets GRACE_US to
+ * return by itself before it is interrupted, so a quick hook or timer that
+ * happens to run at the deadline is not cut short. */
+static void request_stop(enum pr_script_cause c)
+{
+	struct itimerval grace = { .it_value = { .tv_usec = GRACE_US } };
+
+	if (stopping || requested)
+		return;
+	cause = c;
+	requested = 1;
+	setitimer(ITIMER_REAL, &grace, NULL);
+}
+
 /* True when this stop signal repeats the previous one (within DUP_NS). */
 static bool duplicate_signal(void)
 {
@@ -166,6 +184,10 @@ static void on_alarm(void)
 		return;
 	if (stopping)
 		hard_exit();
+	if (requested) {
+		stop_lua(cause);
+		return;
+	}
 	if (phase == PH_END) {
 		say("profrun: on_end ran for 10 s after a stop signal; interrupting it\n");
 		stop_lua(PR_SCRIPT_CAUSE_BOUND);
@@ -185,15 +207,14 @@ static void on_signal(int sig)
 		return;
 	}
 	if (sig == PR_SIG_DEADLINE) {
-		if (!stopping)
-			stop_lua(timer_cause);
+		request_stop(timer_cause);
 		return;
 	}
 	if (duplicate_signal())
 		return;
-	if (stopping)
+	if (stopping || requested)
 		hard_exit(); /* asked again: the hook ignored the first */
-	stop_lua(PR_SCRIPT_CAUSE_SIGNAL);
+	request_stop(PR_SCRIPT_CAUSE_SIGNAL);
 }
 
 static void install_handlers(void)
@@ -366,6 +387,7 @@ static int call(struct pr_script *s, int nargs, int nres, enum phase ph, const c
 	lua_insert(L, base);
 	/* stack: traceback, fn, args... */
 	stopping = 0;
+	requested = 0;
 	end_signals = 0;
 	phase = ph;
 	in_lua = 1;
@@ -380,7 +402,7 @@ static int call(struct pr_script *s, int nargs, int nres, enum phase ph, const c
 	lua_remove(L, base);
 	/* a stop that came as the call was returning is still a stop: the
 	 * handler consumed its signal, nothing else will report it */
-	if (status == 0 && stopping && ph != PH_END) {
+	if (status == 0 && (stopping || requested) && ph != PH_END) {
 		s->interrupted = true;
 		s->cause = cause;
 		return -EINTR;
@@ -686,7 +708,7 @@ void pr_script_draining(void)
 
 bool pr_script_stop_pending(void)
 {
-	return stopping;
+	return stopping || requested;
 }
 
 bool pr_script_memory_hit(const struct pr_script *s)

@@ -45,7 +45,8 @@ expect_eq "slow hooks: on_end ran" "$(val end "$OUT")" ran "$OUT" "$ERR"
 expect_gt "slow hooks: the hook ran" "$(val calls "$OUT")" 0 "$OUT"
 expect_eq "slow hooks: delivered is what the hook saw" "$(val delivered "$OUT")" "$(val calls "$OUT")" "$OUT"
 expect_counts_add_up "slow hooks" "$OUT"
-expect_grep "slow hooks: says the deadline interrupted on_exec" "$ERR" 'deadline interrupted on_exec'
+expect_grep "slow hooks: says what was never handed to a hook" "$ERR" \
+	'events were read after the run stopped and not handed to a hook'
 
 # ---- a hook that loops in interpreted code: stopped, on_end runs ----
 cat >"$TMP/loop_interp.lua" <<'EOF'
@@ -62,6 +63,8 @@ kill "$STORM" 2>/dev/null
 expect_rc "looping hook (interpreted): exit 0" 0
 expect_within "looping hook (interpreted): -d 2 ends" 6 "$took"
 expect_eq "looping hook (interpreted): on_end ran" "$(val end "$OUT")" ran "$OUT" "$ERR"
+expect_grep "looping hook (interpreted): says the deadline interrupted on_exec" "$ERR" \
+	'deadline interrupted on_exec'
 
 # ---- a hook that loops in JIT-compiled code: no instruction hook can stop
 # it, so the watchdog ends profrun 2 s after the deadline ----
