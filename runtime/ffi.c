@@ -12,6 +12,7 @@
 #include "elfsym.h"
 #include "ffi.h"
 #include "loop.h"
+#include "perfmap.h"
 #include "plan.h"
 #include "proc.h"
 #include "rt.h"
@@ -239,6 +240,8 @@ int pr_ffi_stats(struct pr_rt *rt, struct pr_stats *out)
 		pr_elfsyms_stats(rt->bins, out);
 	if (rt->procs)
 		pr_proc_stats(rt->procs, out);
+	if (rt->perfmaps)
+		out->elf_perfmap_untrusted = pr_perfmaps_untrusted(rt->perfmaps);
 	return 0;
 }
 

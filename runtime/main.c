@@ -263,6 +263,11 @@ static void report_drops(struct pr_rt *rt)
 			"pid reused within one clock tick (10 ms) may not be told from its "
 			"old process",
 			(unsigned long long)st.proc_untracked);
+	if (st.elf_perfmap_untrusted)
+		pr_warn("ignored %llu perf map file(s) owned by neither the process's user nor "
+			"root (or not regular files): anyone could have written them; chown them "
+			"to the process's user to use them",
+			(unsigned long long)st.elf_perfmap_untrusted);
 }
 
 /* proc()'s live table: which process holds a pid, by exact start. */
