@@ -55,10 +55,11 @@ const char pr_opts_usage[] =
 	"  0  the run ended normally (duration, exit(), SIGINT/SIGTERM, -c command ended)\n"
 	"  1  runtime error: BPF could not be loaded (privileges, no BTF), a hook raised\n"
 	"     an error, exit(1) from the script\n"
-	"  2  usage error: bad option or value, unreadable script, Lua syntax error,\n"
-	"     no such PID; nothing was loaded\n"
+	"  2  usage error: bad option or value, unreadable or unsafe script or module,\n"
+	"     Lua syntax error, no such PID; nothing was loaded\n"
 	"\n"
-	"needs root, or CAP_BPF+CAP_PERFMON, and a kernel with BTF.\n";
+	"needs root, or CAP_BPF+CAP_PERFMON (on a copy only a trusted group may run:\n"
+	"they let it read every process's memory; see README), and a kernel with BTF.\n";
 
 int pr_opts_parse_unwind(const char *s, int *mode)
 {
