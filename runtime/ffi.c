@@ -13,6 +13,7 @@
 #include "elfsym.h"
 #include "ffi.h"
 #include "loop.h"
+#include "perfmap.h"
 #include "plan.h"
 #include "proc.h"
 #include "rt.h"
@@ -272,6 +273,8 @@ int pr_ffi_stats(struct pr_rt *rt, struct pr_stats *out)
 		pr_proc_stats(rt->procs, out);
 	if (rt->script)
 		pr_script_heap(rt->script, &out->lua_bytes, &out->lua_limit);
+	if (rt->perfmaps)
+		out->elf_perfmap_untrusted = pr_perfmaps_untrusted(rt->perfmaps);
 	return 0;
 }
 

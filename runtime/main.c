@@ -78,8 +78,15 @@ static int check_privileges(void)
 	perfmon = has_cap(d, CAP_PERFMON);
 	if (bpf && perfmon)
 		return 0;
+	/* never suggest setcap on a binary everyone may run: with these
+	 * capabilities and Lua FFI, any user could read every process */
 	pr_err("profrun needs root or CAP_BPF+CAP_PERFMON to load BPF programs: missing %s%s%s "
-	       "(uid %u); run it as root, or grant them: setcap cap_bpf,cap_perfmon+ep profrun",
+	       "(uid %u); run it as root (sudo), or have an admin make a copy only a trusted "
+	       "group may run: CAP_BPF+CAP_PERFMON let it read any process's memory and "
+	       "arguments, and profrun runs arbitrary Lua with FFI, so whoever can run that "
+	       "copy can read everything: groupadd profrun; install -o root -g profrun "
+	       "-m 0750 profrun /usr/local/bin/profrun-cap; setcap cap_bpf,cap_perfmon+ep "
+	       "/usr/local/bin/profrun-cap (see README, Requirements)",
 	       bpf ? "" : "CAP_BPF", !bpf && !perfmon ? " and " : "", perfmon ? "" : "CAP_PERFMON",
 	       getuid());
 	return -EPERM;
@@ -320,6 +327,11 @@ static void report_drops(struct pr_rt *rt)
 			"pid reused within one clock tick (10 ms) may not be told from its "
 			"old process",
 			(unsigned long long)st.proc_untracked);
+	if (st.elf_perfmap_untrusted)
+		pr_warn("ignored %llu perf map file(s) owned by neither the process's user nor "
+			"root (or not regular files): anyone could have written them; chown them "
+			"to the process's user to use them",
+			(unsigned long long)st.elf_perfmap_untrusted);
 }
 
 /* proc()'s live table: which process holds a pid, by exact start. */

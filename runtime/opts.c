@@ -61,14 +61,15 @@ const char pr_opts_usage[] =
 	"     or -p process ended, whatever its own status: see target_exit())\n"
 	"  1  runtime error: BPF could not be loaded (privileges, no BTF), a hook raised\n"
 	"     an error, the script memory limit, on_end interrupted, exit(1)\n"
-	"  2  usage error: bad option or value, unreadable script, Lua syntax error,\n"
-	"     setup error or budget, no such PID; nothing was loaded\n"
+	"  2  usage error: bad option or value, unreadable or unsafe script or module,\n"
+	"     Lua syntax error, setup error or budget, no such PID; nothing was loaded\n"
 	"\n"
 	"A second SIGINT/SIGTERM within 0.3 s is the same stop; during on_end one more\n"
 	"Ctrl-C is noted and the next interrupts it (on_end gets at most 10 s after a\n"
 	"stop by signal). Setup may run 1000 million Lua instructions.\n"
 	"\n"
-	"needs root, or CAP_BPF+CAP_PERFMON, and a kernel with BTF.\n";
+	"needs root, or CAP_BPF+CAP_PERFMON (on a copy only a trusted group may run:\n"
+	"they let it read every process's memory; see README), and a kernel with BTF.\n";
 
 int pr_opts_parse_unwind(const char *s, int *mode)
 {

@@ -8,10 +8,13 @@
  * the same start wins. The file is read again only when it has grown.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "perfmap.h"
 #include "strpool.h"
 
@@ -28,6 +31,8 @@ struct jit_sym {
 struct pmap {
 	uint32_t pid;
 	off_t size_read;
+	uid_t uid;	/* the process's, once seen: it may exit before a re-read */
+	bool uid_known;
 	char module[32];
 	struct jit_sym *syms;
 	size_t n;
@@ -47,6 +52,7 @@ struct pr_perfmaps {
 	struct old_pool *old;
 	struct pmap *buckets[NBUCKETS];
 	uint64_t reads;
+	uint64_t untrusted;
 };
 
 int pr_perfmaps_new(const struct pr_perfmaps_opts *o, struct pr_perfmaps **out)
@@ -191,6 +197,25 @@ static int add_entry(struct pmap *p, size_t *cap, uint64_t start, uint64_t size,
 	return 0;
 }
 
+/* May the process's map be owned by uid? Root's always; else only the
+ * process's user's. The owner of /proc/PID is the process's (effective)
+ * user; once the process is gone, the uid seen before is used, and if it
+ * was never seen only root's map is trusted. */
+static bool owner_ok(struct pmap *p, uid_t owner)
+{
+	char path[32];
+	struct stat st;
+
+	if (owner == 0)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%u", p->pid);
+	if (!stat(path, &st)) {
+		p->uid = st.st_uid;
+		p->uid_known = true;
+	}
+	return p->uid_known && p->uid == owner;
+}
+
 /* Reads the whole file again (it only grows; re-reading keeps this simple
  * and the cost is paid once per growth, not per lookup). */
 static void read_map(struct pr_perfmaps *pm, struct pmap *p, const char *path, off_t fsize)
@@ -200,17 +225,33 @@ static void read_map(struct pr_perfmaps *pm, struct pmap *p, const char *path, o
 	const char *name;
 	char *line = NULL;
 	size_t line_cap = 0;
+	struct stat st;
 	ssize_t got;
 	FILE *f;
+	int fd;
 
 	/* names handed out before stay valid until pr_perfmaps_release */
 	retire_pool(pm, p->names.buf);
 	p->names = (struct pr_strpool){ 0 };
 	pmap_clear(p);
 	p->size_read = fsize;
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ELOOP) /* a symlink: anyone may point it anywhere */
+			pm->untrusted++;
 		return;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !owner_ok(p, st.st_uid)) {
+		/* counted once per size seen: lookups do not inflate it */
+		pm->untrusted++;
+		close(fd);
+		return;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return;
+	}
 	pm->reads++;
 	/* getline, not fgets: a NUL inside a line must not hide its end */
 	while ((got = getline(&line, &line_cap, f)) > 0) {
@@ -283,4 +324,9 @@ const char *pr_perfmap_lookup(struct pr_perfmaps *pm, uint32_t pid, uint64_t add
 uint64_t pr_perfmaps_reads(const struct pr_perfmaps *pm)
 {
 	return pm->reads;
+}
+
+uint64_t pr_perfmaps_untrusted(const struct pr_perfmaps *pm)
+{
+	return pm->untrusted;
 }

@@ -35,5 +35,8 @@ const char *pr_perfmap_lookup(struct pr_perfmaps *pm, uint32_t pid, uint64_t add
 void pr_perfmaps_release(struct pr_perfmaps *pm);
 /* Map files read (for stats and tests). */
 uint64_t pr_perfmaps_reads(const struct pr_perfmaps *pm);
+/* Map files ignored: owned by neither the process's user nor root, not a
+ * regular file, or a symlink. Counted once per file size seen. */
+uint64_t pr_perfmaps_untrusted(const struct pr_perfmaps *pm);
 
 #endif

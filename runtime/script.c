@@ -48,6 +48,7 @@
 #include "log.h"
 #include "opts.h"
 #include "script.h"
+#include "trust.h"
 
 #define WATCHDOG_SECONDS 2
 #define GRACE_US 100000
@@ -432,21 +433,57 @@ static int call(struct pr_script *s, int nargs, int nres, enum phase ph, const c
  * first), profrun's own library linked into this binary, the script's
  * directory, and the installed library directory (where sites may add
  * modules; the linked-in ones always win). LUA_PATH, LUA_CPATH and
- * LUA_INIT are never consulted. */
+ * LUA_INIT are never consulted. Every module file found is passed to
+ * trust (trust_module below) before it is loaded: a module others can
+ * write is code others choose, run as us. */
 static const char bootstrap[] =
-	"local devpath, luadir, scriptdir = ...\n"
+	"local devpath, luadir, scriptdir, trust = ...\n"
 	"package.cpath = ''\n"
 	"package.path = (scriptdir and (scriptdir .. '/?.lua;' .. scriptdir .. '/?/init.lua;') or '')\n"
 	"  .. luadir .. '/?.lua;' .. luadir .. '/?/init.lua'\n"
 	"local loaders = package.loaders\n"
-	"for i = #loaders, 3, -1 do loaders[i] = nil end\n"
-	"if devpath and devpath ~= '' then\n"
-	"  table.insert(loaders, 1, function(name)\n"
-	"    local f, err = package.searchpath(name, devpath)\n"
+	"for i = #loaders, 2, -1 do loaders[i] = nil end\n"
+	"local function searcher(path)\n"
+	"  return function(name)\n"
+	"    local f, err = package.searchpath(name, path())\n"
 	"    if not f then return err end\n"
+	"    trust(f)\n"
 	"    return assert(loadfile(f))\n"
-	"  end)\n"
+	"  end\n"
+	"end\n"
+	"loaders[2] = searcher(function() return package.path end)\n"
+	"if devpath and devpath ~= '' then\n"
+	"  table.insert(loaders, 1, searcher(function() return devpath end))\n"
 	"end\n";
+
+/* 0 if path is safe or allow (--allow-unsafe-script, then with a warning);
+ * else -EPERM and msg says why and how to fix it. */
+static int trust_file(bool allow, const char *what, const char *path, char *msg, size_t len)
+{
+	char why[1024];
+
+	if (!pr_trust_check_path(path, getuid(), why, sizeof(why)))
+		return 0;
+	if (allow) {
+		pr_warn("running unsafe %s '%s' (--allow-unsafe-script): %s", what, path, why);
+		return 0;
+	}
+	snprintf(msg, len, "refusing to run %s '%s': %s (or, at your own risk, run with "
+		 "--allow-unsafe-script)", what, path, why);
+	return -EPERM;
+}
+
+/* trust(path) for the bootstrap's searchers; upvalue 1: allow. */
+static int trust_module(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	char msg[1400];
+
+	if (!trust_file(lua_toboolean(L, lua_upvalueindex(1)), "module", path, msg, sizeof(msg)))
+		return 0;
+	lua_pushstring(L, msg); /* no position: the bootstrap's line says nothing */
+	return lua_error(L);
+}
 
 struct boot_args {
 	struct pr_script *s;
@@ -468,7 +505,9 @@ static int boot(lua_State *L)
 		lua_pushstring(L, a->scriptdir);
 	else
 		lua_pushnil(L);
-	lua_call(L, 3, 0);
+	lua_pushboolean(L, a->s->rt->opts->allow_unsafe_script);
+	lua_pushcclosure(L, trust_module, 1);
+	lua_call(L, 4, 0);
 	/* stack: (empty) */
 	lua_getglobal(L, "require");
 	lua_pushliteral(L, "profrun");
@@ -521,6 +560,7 @@ int pr_script_new(struct pr_rt *rt, struct pr_script **out)
 static int load_chunk(struct pr_script *s, const char *path, const char *code)
 {
 	lua_State *L = s->L;
+	char msg[1400];
 	struct stat st;
 	int r;
 
@@ -531,6 +571,11 @@ static int load_chunk(struct pr_script *s, const char *path, const char *code)
 	/* luaL_loadfile's own message for a directory can show a freed name */
 	if (path && !S_ISREG(st.st_mode)) {
 		pr_err("cannot read script '%s': not a regular file", path);
+		return -EINVAL;
+	}
+	if (path && trust_file(s->rt->opts->allow_unsafe_script, "script", path, msg,
+			       sizeof(msg))) {
+		pr_err("%s", msg);
 		return -EINVAL;
 	}
 	r = path ? luaL_loadfile(L, path) : luaL_loadbuffer(L, code, strlen(code), "=(-e)");

@@ -127,6 +127,8 @@
 	X(perfmap_parse_line_len)		\
 	X(perfmap_lookup)			\
 	X(perfmap_hostile)			\
+	X(perfmap_owner)			\
+	X(trust_path)				\
 	X(stacks_kernel_intern)			\
 	X(stacks_user_frames)			\
 	X(stacks_shared_across_pids)		\

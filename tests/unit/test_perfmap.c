@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "harness.h"
 #include "perfmap.h"
@@ -249,6 +252,88 @@ void test_perfmap_hostile(void)
 	ASSERT_NULL(pr_perfmap_lookup(pm, 3, 0xffff, &off, &module), "one huge line");
 	ASSERT_EQ(pr_perfmaps_reads(pm), 3, "three files read");
 out:
+	pr_perfmaps_free(pm);
+	test_rmdir(dir);
+}
+
+/* A map is used only when root or the process's user owns it: here the
+ * process is this one (root) or a child running as nobody. */
+void test_perfmap_owner(void)
+{
+	struct pr_perfmaps_opts o = { .dir = NULL };
+	struct pr_perfmaps *pm = NULL;
+	const char *module = NULL;
+	char dir[64] = "", path[256], link[300];
+	uint32_t me = getpid();
+	uint64_t off;
+	pid_t child = -1;
+	int status;
+
+	if (getuid() != 0) {
+		test__skip("needs root to chown map files");
+		return;
+	}
+	if (!test_mkdtemp(dir))
+		return;
+	o.dir = dir;
+	if (!ASSERT_OK(pr_perfmaps_new(&o, &pm), "perfmaps_new"))
+		goto out;
+	snprintf(path, sizeof(path), "%s/perf-%u.map", dir, me);
+	if (!append(dir, strrchr(path, '/') + 1, "1000 10 mine\n") ||
+	    !ASSERT_OK(chown(path, 65534, -1), "chown nobody"))
+		goto out;
+	ASSERT_NULL(pr_perfmap_lookup(pm, me, 0x1001, &off, &module),
+		    "root's process, map owned by nobody: ignored");
+	ASSERT_NULL(pr_perfmap_lookup(pm, me, 0x1002, &off, &module), "still ignored");
+	ASSERT_EQ(pr_perfmaps_untrusted(pm), 1, "counted once, not per lookup");
+	ASSERT_EQ(pr_perfmaps_reads(pm), 0, "not read");
+	/* given back to root and grown: read */
+	if (ASSERT_OK(chown(path, 0, -1), "chown root") && append(dir, strrchr(path, '/') + 1,
+								  "2000 10 more\n"))
+		ASSERT_STREQ(pr_perfmap_lookup(pm, me, 0x1001, &off, &module), "mine",
+			     "map owned by root: used");
+	ASSERT_EQ(pr_perfmaps_untrusted(pm), 1, "root's map not counted");
+
+	/* a child running as nobody: its user's map is used */
+	child = fork();
+	if (!ASSERT_TRUE(child >= 0, "fork"))
+		goto out;
+	if (child == 0) {
+		if (setgid(65534) || setuid(65534))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	/* the child is nobody once /proc/CHILD says so */
+	for (int i = 0; i < 200; i++) {
+		struct stat st;
+		char proc[32];
+
+		snprintf(proc, sizeof(proc), "/proc/%d", child);
+		if (!stat(proc, &st) && st.st_uid == 65534)
+			break;
+		usleep(5000);
+	}
+	snprintf(path, sizeof(path), "%s/perf-%d.map", dir, child);
+	if (append(dir, strrchr(path, '/') + 1, "3000 10 nobodys\n") &&
+	    ASSERT_OK(chown(path, 65534, -1), "chown nobody")) {
+		ASSERT_STREQ(pr_perfmap_lookup(pm, child, 0x3001, &off, &module), "nobodys",
+			     "nobody's process, map owned by nobody: used");
+	}
+	/* a symlink at a map's name is not followed, whoever owns the target */
+	snprintf(link, sizeof(link), "%s/perf-%d.map", dir, child + 1);
+	unlink(link);
+	if (ASSERT_OK(symlink(path, link), "symlink")) {
+		ASSERT_NULL(pr_perfmap_lookup(pm, child + 1, 0x3001, &off, &module),
+			    "symlinked map: ignored");
+		ASSERT_EQ(pr_perfmaps_untrusted(pm), 2, "symlinked map: counted");
+		unlink(link);
+	}
+out:
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, &status, 0);
+	}
 	pr_perfmaps_free(pm);
 	test_rmdir(dir);
 }

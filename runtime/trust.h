@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Is a file safe to run as the invoking user (often root)? Scripts and the
+ * modules they require are code: if someone else can change them, or the
+ * directory they sit in, that someone runs code as us. The rule is the one
+ * sudo, cron and ssh apply: the file and every directory up to / are owned
+ * by root or the invoker and are not writable by group or others. A
+ * directory writable by others is fine only when sticky (/tmp): there only
+ * the owner of a name may replace it, and the file itself is checked. A
+ * group-writable path is unsafe even when its group is root (gid 0 is not
+ * uid 0: members of group root are not root).
+ */
+#ifndef PR_TRUST_H
+#define PR_TRUST_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* 0 if path (symlinks followed) is safe for invoker; -EPERM if not, or
+ * -errno if it cannot be checked. On error, why says which path is unsafe
+ * and how to fix it. */
+int pr_trust_check_path(const char *path, uid_t invoker, char *why, size_t len);
+
+#endif
