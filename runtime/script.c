@@ -452,6 +452,7 @@ static const char bootstrap[] =
 	"  end\n"
 	"end\n"
 	"loaders[2] = searcher(function() return package.path end)\n"
+	"package.profrun_trust = trust -- for --restricted's own module loader\n"
 	"if devpath and devpath ~= '' then\n"
 	"  table.insert(loaders, 1, searcher(function() return devpath end))\n"
 	"end\n";

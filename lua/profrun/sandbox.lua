@@ -21,6 +21,7 @@ local real_getfenv, real_setfenv = getfenv, setfenv
 local real_load, real_loadfile = load, loadfile
 local real_require = require
 local real_package = package
+local trust = package.profrun_trust
 local real_loaded = package.loaded
 local io_open, io_output, os_remove, os_rename = io.open, io.output, os.remove, os.rename
 local getinfo, co_running = debug.getinfo, coroutine.running
@@ -264,6 +265,8 @@ function M.apply(write_dir, script_path)
             else
                 local path, err = pkg.searchpath(name, pkg.path)
                 if not path then error(format("module '%s' not found:%s", name, err), 2) end
+                -- the same ownership rule as the bootstrap's searchers
+                if trust then trust(path) end
                 local chunk, lerr = G.loadfile(path)
                 if not chunk then
                     error(format("error loading module '%s' from %s: %s", name, path, lerr), 2)

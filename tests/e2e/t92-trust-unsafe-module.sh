@@ -53,6 +53,9 @@ make_case "$TMP/nobody"
 chown nobody "$TMP/nobody/mod.lua"
 refused "module owned by nobody" "mod.lua is owned by uid [0-9]+.*chown root" \
 	"$TMP/nobody/main.lua"
+# --restricted loads the script's modules itself: the same rule holds
+refused "world-writable module under --restricted" "mod.lua is writable by others" \
+	--restricted "$TMP/ww/main.lua"
 
 # the module sits in a world-writable directory owned by nobody, found
 # through PROFRUN_LUA_PATH; the script itself is safe
