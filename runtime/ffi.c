@@ -207,6 +207,12 @@ int pr_ffi_handed(struct pr_rt *rt, uint32_t n)
 	return 0;
 }
 
+void pr_ffi_hook_error(struct pr_rt *rt, const char *hook, const char *msg)
+{
+	if (rt->script)
+		pr_script_hook_error(rt->script, hook, msg);
+}
+
 int pr_ffi_memory_hit(struct pr_rt *rt)
 {
 	return rt->script && pr_script_memory_hit(rt->script);
@@ -271,8 +277,10 @@ int pr_ffi_stats(struct pr_rt *rt, struct pr_stats *out)
 		pr_elfsyms_stats(rt->bins, out);
 	if (rt->procs)
 		pr_proc_stats(rt->procs, out);
-	if (rt->script)
+	if (rt->script) {
 		pr_script_heap(rt->script, &out->lua_bytes, &out->lua_limit);
+		out->hook_errors = pr_script_errors(rt->script);
+	}
 	if (rt->perfmaps)
 		out->elf_perfmap_untrusted = pr_perfmaps_untrusted(rt->perfmaps);
 	return 0;

@@ -140,6 +140,7 @@ struct pr_stats {
 	uint64_t idle_skipped;	     /* samples of the idle task not taken (sample{idle=false}) */
 	uint64_t lua_bytes;	     /* the script's Lua heap */
 	uint64_t lua_limit;	     /* its cap (--max-memory); 0 = none */
+	uint64_t hook_errors;	     /* errors hooks raised (the first stops the run, or --keep-going) */
 };
 
 struct pr_proc_stat {
@@ -167,6 +168,8 @@ int pr_ffi_batch(struct pr_rt *rt, const uint8_t **base, uint32_t *bytes);
  * call, not a flag in memory, so a JIT-compiled dispatch loop cannot
  * hoist the check out of the loop. */
 int pr_ffi_handed(struct pr_rt *rt, uint32_t n);
+/* --keep-going: a protected hook raised msg (its traceback included). */
+void pr_ffi_hook_error(struct pr_rt *rt, const char *hook, const char *msg);
 /* 1 after an allocation was refused at --max-memory, until reported. */
 int pr_ffi_memory_hit(struct pr_rt *rt);
 /* How the -c command ended: 0 with its exit code, or the signal that

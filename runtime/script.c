@@ -58,7 +58,15 @@
 #define DEFAULT_MAX_MEMORY (512ull << 20)
 #define MIN_RESERVE (16ull << 20)
 
-enum { REF_DISPATCH, REF_TIMER, REF_FINISH, REF_SUMMARY, REF_MAX };
+enum { REF_DISPATCH, REF_TIMER, REF_FINISH, REF_FINISH_SETUP, REF_MAX };
+
+#define SHOWN_ERRORS 3 /* --keep-going: errors printed in full; the rest counted */
+#define ERROR_KINDS 16
+
+struct hook_errors {
+	char name[24]; /* on_sample, every(), ... */
+	uint64_t n;
+};
 
 enum phase { PH_NONE, PH_SETUP, PH_HOOK, PH_END };
 
@@ -80,6 +88,8 @@ struct pr_script {
 	struct heap heap;
 	const char *(*namer)(void *ctx); /* names the hook a dispatch ran, for messages */
 	void *namer_ctx;
+	struct hook_errors errors[ERROR_KINDS]; /* per hook, in the order first seen */
+	uint64_t nerrors;
 };
 
 /* The signal handler cannot be given a context: these are the only
@@ -360,6 +370,58 @@ static const char *const cause_text[] = {
 	[PR_SCRIPT_CAUSE_DRAIN] = "after the stop, the 0.5 s for events already read ran out in",
 };
 
+/* The one place a hook's error is reported: in full for the first
+ * SHOWN_ERRORS (one stops the run without --keep-going), then only
+ * counted per hook for the end-of-run line. */
+static void report_error(struct pr_script *s, const char *what, const char *msg)
+{
+	struct hook_errors *e = s->errors;
+	size_t len = msg ? strlen(msg) : 0;
+	int i;
+
+	for (i = 0; i < ERROR_KINDS - 1 && e[i].name[0] && strcmp(e[i].name, what); i++)
+		;
+	if (!e[i].name[0])
+		snprintf(e[i].name, sizeof(e[i].name), "%s", what);
+	e[i].n++;
+
+	if (++s->nerrors > SHOWN_ERRORS)
+		return;
+	while (len && msg[len - 1] == '\n')
+		len--;
+	pr_err("error in %s: %.*s", what, (int)len, msg ? msg : "");
+	if (s->nerrors == SHOWN_ERRORS && s->rt->opts->keep_going)
+		pr_warn("--keep-going: further hook errors are counted, not shown; the totals "
+			"come at the end");
+}
+
+void pr_script_hook_error(struct pr_script *s, const char *hook, const char *msg)
+{
+	report_error(s, hook, msg);
+}
+
+uint64_t pr_script_errors(const struct pr_script *s)
+{
+	return s->nerrors;
+}
+
+/* The end-of-run line for --keep-going: errors per hook. */
+static void report_error_totals(const struct pr_script *s)
+{
+	char line[512];
+	size_t off = 0;
+	int i;
+
+	if (!s->rt->opts->keep_going || !s->nerrors)
+		return;
+	line[0] = '\0';
+	for (i = 0; i < ERROR_KINDS && s->errors[i].name[0] && off < sizeof(line); i++)
+		off += snprintf(line + off, sizeof(line) - off, "%s%s %llu", i ? ", " : "",
+				s->errors[i].name, (unsigned long long)s->errors[i].n);
+	pr_warn("%llu hook error%s (--keep-going): %s", (unsigned long long)s->nerrors,
+		s->nerrors == 1 ? "" : "s", line);
+}
+
 /* The cap grows by a reserve once it is hit, so on_end can still run. */
 static void report_memory(struct pr_script *s, const char *what)
 {
@@ -374,6 +436,15 @@ static void report_memory(struct pr_script *s, const char *what)
 	s->heap.hit = false;
 }
 
+/* An error the call raised, or the memory cap it hit. */
+static void report_failure(struct pr_script *s, int status, const char *what)
+{
+	if (s->heap.hit || status == LUA_ERRMEM)
+		report_memory(s, what);
+	else
+		report_error(s, what, lua_tostring(s->L, -1));
+}
+
 /* Calls the function below nargs arguments in phase ph. what names it in
  * messages (name(ctx), when given, names it better once it ran). Returns
  * 0, -EINTR (a stop cut it short: pr_script_cause says which) or
@@ -383,6 +454,7 @@ static int call(struct pr_script *s, int nargs, int nres, enum phase ph, const c
 {
 	lua_State *L = s->L;
 	int base = lua_gettop(L) - nargs, status;
+	bool memory;
 
 	lua_pushcfunction(L, traceback);
 	lua_insert(L, base);
@@ -401,30 +473,29 @@ static int call(struct pr_script *s, int nargs, int nres, enum phase ph, const c
 	alarm(0);
 	lua_sethook(L, NULL, 0, 0);
 	lua_remove(L, base);
-	/* a stop that came as the call was returning is still a stop: the
-	 * handler consumed its signal, nothing else will report it */
-	if (status == 0 && (stopping || requested) && ph != PH_END) {
-		s->interrupted = true;
-		s->cause = cause;
-		return -EINTR;
-	}
-	if (status == 0)
-		return 0;
-	if (s->namer)
+	memory = status && (s->heap.hit || status == LUA_ERRMEM);
+	if (status && s->namer)
 		what = s->namer(s->namer_ctx);
-	if (stopping && status != LUA_ERRMEM) {
+	if (stopping && status && !memory)
+		pr_warn("%s %s", cause_text[cause], what); /* its error is the interrupt */
+	else if (status)
+		report_failure(s, status, what);
+	if (status)
+		lua_pop(L, 1);
+	/* A stop is a stop whatever the call did: interrupted, returning
+	 * as it came, or raising an error of its own (--keep-going would
+	 * otherwise carry on past it). The handler consumed its signal. */
+	if ((stopping || requested) && ph != PH_END && !memory) {
 		s->interrupted = true;
 		s->cause = cause;
-		pr_warn("%s %s", cause_text[cause], what);
-		lua_pop(L, 1);
 		return -EINTR;
 	}
-	if (s->heap.hit || status == LUA_ERRMEM)
-		report_memory(s, what);
-	else
-		pr_err("error in %s: %s", what, lua_tostring(L, -1));
-	lua_pop(L, 1);
-	if (may_continue && s->rt->opts->keep_going && status != LUA_ERRMEM)
+	if (stopping && ph == PH_END) {
+		s->interrupted = true;
+		s->cause = cause;
+		return -EINTR;
+	}
+	if (!status || (may_continue && s->rt->opts->keep_going && !memory))
 		return 0;
 	return -ECANCELED;
 }
@@ -486,52 +557,77 @@ static int trust_module(lua_State *L)
 	return lua_error(L);
 }
 
-struct boot_args {
-	struct pr_script *s;
-	const char *scriptdir;
-};
-
-static int boot(lua_State *L)
+/* The library functions C calls, as registry refs. Expects M on top. */
+static void take_refs(struct pr_script *s)
 {
-	struct boot_args *a = lua_touserdata(L, 1);
-	const char *dev = getenv("PROFRUN_LUA_PATH");
+	static const char *const names[REF_MAX] = { "dispatch", "timer", "finish",
+						    "finish_setup" };
+	lua_State *L = s->L;
 	int i;
 
+	for (i = 0; i < REF_MAX; i++) {
+		lua_getfield(L, -1, names[i]);
+		s->refs[i] = lua_isfunction(L, -1) ? luaL_ref(L, LUA_REGISTRYINDEX) : LUA_NOREF;
+		if (s->refs[i] == LUA_NOREF)
+			lua_pop(L, 1);
+	}
+}
+
+static int open_libs(lua_State *L)
+{
 	luaL_openlibs(L);
-	if (luaL_loadbuffer(L, bootstrap, sizeof(bootstrap) - 1, "=profrun bootstrap"))
-		return lua_error(L);
-	lua_pushstring(L, dev);
+	return 0;
+}
+
+/* Runs the bootstrap: package.path and the searchers. */
+static int run_bootstrap(struct pr_script *s, const char *scriptdir)
+{
+	lua_State *L = s->L;
+
+	if (luaL_loadbuffer(L, bootstrap, sizeof(bootstrap) - 1, "=profrun bootstrap")) {
+		report_error(s, "profrun's bootstrap", lua_tostring(L, -1));
+		lua_pop(L, 1);
+		return -EINVAL;
+	}
+	lua_pushstring(L, getenv("PROFRUN_LUA_PATH"));
 	lua_pushstring(L, PROFRUN_LUADIR);
-	if (a->scriptdir)
-		lua_pushstring(L, a->scriptdir);
+	if (scriptdir)
+		lua_pushstring(L, scriptdir);
 	else
 		lua_pushnil(L);
-	lua_pushboolean(L, a->s->rt->opts->allow_unsafe_script);
+	lua_pushboolean(L, s->rt->opts->allow_unsafe_script);
 	lua_pushcclosure(L, trust_module, 1);
-	lua_call(L, 4, 0);
-	/* stack: (empty) */
+	/* stack: bootstrap, devpath, luadir, scriptdir, trust */
+	return call(s, 4, 0, PH_SETUP, "profrun's bootstrap", false);
+}
+
+/* require "profrun", then M.start(rt, options..., traceback): the same
+ * traceback handler then serves --keep-going's protected hooks. */
+static int start_library(struct pr_script *s)
+{
+	const struct pr_opts *o = s->rt->opts;
+	lua_State *L = s->L;
+	int err;
+
 	lua_getglobal(L, "require");
 	lua_pushliteral(L, "profrun");
-	lua_call(L, 1, 1);
+	err = call(s, 1, 1, PH_SETUP, "require \"profrun\"", false);
+	if (err)
+		return err;
 	/* stack: M */
 	lua_getfield(L, -1, "start");
-	lua_pushlightuserdata(L, a->s->rt);
-	lua_pushboolean(L, a->s->rt->opts->keep_going);
-	lua_pushboolean(L, a->s->rt->opts->restricted);
-	lua_pushstring(L, a->s->rt->opts->write_dir);
-	lua_pushstring(L, a->s->rt->opts->script);
-	lua_call(L, 5, 0);
-	/* stack: M */
-	for (i = 0; i < REF_MAX; i++) {
-		static const char *const names[REF_MAX] = { "dispatch", "timer", "finish",
-							    "summary" };
-
-		lua_getfield(L, -1, names[i]);
-		luaL_checktype(L, -1, LUA_TFUNCTION);
-		a->s->refs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
-	}
+	lua_pushlightuserdata(L, s->rt);
+	lua_pushboolean(L, o->keep_going);
+	lua_pushboolean(L, o->restricted);
+	lua_pushstring(L, o->write_dir);
+	lua_pushstring(L, o->script);
+	lua_pushcfunction(L, traceback);
+	/* stack: M, start, rt, keep_going, restricted, write_dir, script, traceback */
+	err = call(s, 6, 0, PH_SETUP, "profrun's Lua library", false);
+	if (!err)
+		take_refs(s);
 	lua_pop(L, 1);
-	return 0;
+	return err;
 }
 
 int pr_script_new(struct pr_rt *rt, struct pr_script **out)
@@ -619,23 +715,21 @@ static char *dir_of(const char *path)
 	return d;
 }
 
+/* Every step goes through call(), like any other call into Lua: one
+ * traceback, one error report, the same stop rules. */
 static int boot_state(struct pr_script *s, const char *path)
 {
-	struct boot_args a = { .s = s };
 	char *dir = path ? dir_of(path) : NULL;
-	int st;
+	int err;
 
 	if (path && !dir)
 		return -ENOMEM;
-	a.scriptdir = dir;
-	st = lua_cpcall(s->L, boot, &a);
+	lua_pushcfunction(s->L, open_libs);
+	err = call(s, 0, 0, PH_SETUP, "the Lua standard library", false);
+	err = err ?: run_bootstrap(s, dir);
+	err = err ?: start_library(s);
 	free(dir);
-	if (st) {
-		pr_err("cannot start the Lua runtime: %s", lua_tostring(s->L, -1));
-		lua_pop(s->L, 1);
-		return -EINVAL;
-	}
-	return 0;
+	return err ? -EINVAL : 0;
 }
 
 /* Expects the script's main chunk on the stack (it is consumed): the
@@ -646,11 +740,7 @@ static int finish_setup(struct pr_script *s)
 	int err;
 
 	/* stack: chunk */
-	lua_getglobal(L, "require");
-	lua_pushliteral(L, "profrun");
-	lua_call(L, 1, 1);
-	lua_getfield(L, -1, "finish_setup");
-	lua_remove(L, -2);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, s->refs[REF_FINISH_SETUP]);
 	lua_insert(L, -2);
 	/* stack: finish_setup, chunk */
 	err = call(s, 1, 1, PH_SETUP, "setup", false);
@@ -727,7 +817,7 @@ int pr_script_end(struct pr_script *s)
 	int err = call_ref(s, REF_FINISH, 0, PH_END, "on_end");
 
 	fflush(stdout);
-	call_ref(s, REF_SUMMARY, 0, PH_END, "the end-of-run summary");
+	report_error_totals(s);
 	return err;
 }
 

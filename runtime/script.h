@@ -52,6 +52,11 @@ void pr_script_note_signal(void);
 void pr_script_heap(const struct pr_script *s, uint64_t *used, uint64_t *limit);
 /* From now on the deadline signal ends the drain after a stop, not -d. */
 void pr_script_draining(void);
+/* --keep-going: a protected hook raised msg (with its traceback); reported
+ * by the same rules as every other error. */
+void pr_script_hook_error(struct pr_script *s, const char *hook, const char *msg);
+/* Hook errors so far. */
+uint64_t pr_script_errors(const struct pr_script *s);
 /* True while a stop (signal, deadline, bound) waits for Lua to return. */
 bool pr_script_stop_pending(void);
 /* True from an allocation refused at the cap until it is reported. */

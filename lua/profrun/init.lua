@@ -16,13 +16,12 @@ if C.pr_ffi_abi_version() ~= ABI_VERSION then
 end
 
 local event = require "profrun.event"
--- kept before --restricted takes debug and the real require from the globals
-local debug, require = debug, require
+-- kept before --restricted takes the real require from the globals
+local require = require
 
 local cast, ffi_string, tonumber, type, error = ffi.cast, ffi.string, tonumber, type, error
 local format, band = string.format, bit.band
 local rawget, rawset, pairs, setmetatable = rawget, rawset, pairs, setmetatable
-local io_stderr = io.stderr
 
 local M = {}
 
@@ -30,7 +29,10 @@ local rt                -- struct pr_rt *, handed back to every pr_ffi_* call
 local in_setup = true
 local stopping = false  -- exit() was called: deliver nothing more
 local keep_going = false
-local hook_errors = 0
+-- The runtime's own message handler (C frames and profrun's library
+-- frames filtered out), handed over by M.start: one traceback for every
+-- error, whoever catches it.
+local traceback_handler
 local hooks = {}
 local timers = {}
 local errp = ffi.new("const char *[1]")
@@ -340,7 +342,7 @@ function api.stats()
     local t = {
         batches = tonumber(s.batches), stacks = tonumber(s.stacks),
         stacks_full = tonumber(s.stacks_full), kstack_errors = tonumber(s.kstack_errors),
-        ustack_errors = tonumber(s.ustack_errors), hook_errors = hook_errors,
+        ustack_errors = tonumber(s.ustack_errors), hook_errors = tonumber(s.hook_errors),
         ksyms = tonumber(s.ksyms), binaries = tonumber(s.binaries),
         symbols = {
             binaries = tonumber(s.binaries), negative = tonumber(s.elf_negative),
@@ -424,11 +426,12 @@ local function release_jit()
     if jit_wanted then jit_on() end
 end
 
-function M.start(rt_ptr, keep_going_opt, restricted, write_dir, script_path)
+function M.start(rt_ptr, keep_going_opt, restricted, write_dir, script_path, traceback)
     -- once only: a script that gets this module must not point rt elsewhere
     if rt then error("profrun has already started", 2) end
     rt = cast("struct pr_rt *", rt_ptr)
     keep_going = keep_going_opt
+    traceback_handler = traceback
     if restricted then
         local ok, err = require("profrun.sandbox").apply(write_dir, script_path)
         if not ok then error(err, 0) end
@@ -503,42 +506,7 @@ local REC_FORK = C.PR_REC_FORK
 local basep = ffi.new("const uint8_t *[1]")
 local bytesp = ffi.new("uint32_t[1]")
 
--- The same filter the C handler applies: C frames and profrun's library
--- frames say nothing about the user's mistake.
-local traceback = debug.traceback
-local function user_traceback(err)
-    local out = {}
-    for line in traceback(tostring(err), 3):gmatch("[^\n]+") do
-        if not (line:find("[C]:", 1, true) or line:find("lua/profrun/", 1, true)) then
-            out[#out + 1] = line
-        end
-    end
-    if out[#out] == "stack traceback:" then out[#out] = nil end
-    return table.concat(out, "\n")
-end
-
--- --keep-going: the first SHOWN_ERRORS errors are printed with their
--- traceback, the rest only counted per hook; summary() prints the totals.
-local SHOWN_ERRORS = 3
-local errors_by_hook, error_order = {}, {}
-local current_hook = "a hook"
-
-local function report(err)
-    hook_errors = hook_errors + 1
-    local name = current_hook
-    if not errors_by_hook[name] then
-        errors_by_hook[name] = 0
-        error_order[#error_order + 1] = name
-    end
-    errors_by_hook[name] = errors_by_hook[name] + 1
-    if hook_errors <= SHOWN_ERRORS then
-        io_stderr:write("profrun: error in ", name, ": ", user_traceback(err), "\n")
-        if hook_errors == SHOWN_ERRORS then
-            io_stderr:write("profrun: --keep-going: further hook errors are counted, not"
-                .. " shown; the totals come at the end\n")
-        end
-    end
-end
+local hook_error = C.pr_ffi_hook_error
 
 local memory_hit = C.pr_ffi_memory_hit
 
@@ -547,9 +515,10 @@ local memory_hit = C.pr_ffi_memory_hit
 -- cap is not one bad event: it stops the run (the error handler is not
 -- even called for it).
 local function protected(name, fn, ev)
-    current_hook = name
-    local ok, err = xpcall(fn, report, ev)
-    if not ok and memory_hit(rt) ~= 0 then error(err, 0) end
+    local ok, err = xpcall(fn, traceback_handler, ev)
+    if ok then return end
+    if memory_hit(rt) ~= 0 then error(err, 0) end
+    hook_error(rt, name, tostring(err))
 end
 
 local proc_event, handed = C.pr_ffi_proc_event, C.pr_ffi_handed
@@ -612,15 +581,5 @@ function M.finish()
     if on_end then on_end() end
 end
 
--- The end-of-run line for --keep-going: errors per hook.
-function M.summary()
-    if hook_errors == 0 then return end
-    local parts = {}
-    for _, name in ipairs(error_order) do
-        parts[#parts + 1] = format("%s %d", name, errors_by_hook[name])
-    end
-    io_stderr:write(format("profrun: %d hook error%s (--keep-going): %s\n", hook_errors,
-        hook_errors == 1 and "" or "s", table.concat(parts, ", ")))
-end
 
 return M

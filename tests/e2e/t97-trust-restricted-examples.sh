@@ -4,14 +4,17 @@
 # written into --write-dir.
 . "$(dirname "$0")/lib.sh"
 require_bpf
+require_fixtures burn
 
 RUN_TIMEOUT=60
 W=$TMP/out
 mkdir -p "$W"
 
-run_profrun --restricted -d 2 "$EXAMPLES/top.lua"
+# a workload of its own: an idle machine gives top.lua no table to print
+run_profrun --restricted -c "$FIXTURES/burn 2" "$EXAMPLES/top.lua"
 expect_rc "top.lua: exit 0" 0
 expect_grep "top.lua: a table of samples" "$OUT" "^ *[0-9.]+% +[0-9.]+% +[0-9]+ "
+expect_grep "top.lua: burn_heavy is listed" "$OUT" '%.* burn_heavy +burn$'
 expect_no_grep "top.lua: no error" "$ERR" "^profrun: error"
 
 run_profrun --restricted --write-dir "$W" -d 2 "$EXAMPLES/flamegraph.lua" "$W/flame.svg" "$W/all.folded"
