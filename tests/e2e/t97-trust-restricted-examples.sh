@@ -17,7 +17,7 @@ expect_grep "top.lua: a table of samples" "$OUT" "^ *[0-9.]+% +[0-9.]+% +[0-9]+ 
 expect_grep "top.lua: burn_heavy is listed" "$OUT" '%.* burn_heavy +burn$'
 expect_no_grep "top.lua: no error" "$ERR" "^profrun: error"
 
-run_profrun --restricted --write-dir "$W" -d 2 "$EXAMPLES/flamegraph.lua" "$W/flame.svg" "$W/all.folded"
+run_profrun --restricted --write-dir "$W" -c "$FIXTURES/burn 2" "$EXAMPLES/flamegraph.lua" "$W/flame.svg" "$W/all.folded"
 expect_rc "flamegraph.lua: exit 0" 0
 expect_grep "flamegraph.lua: says what it wrote" "$OUT" "wrote $W/flame.svg: [0-9]+ samples"
 expect_grep "flamegraph.lua: an SVG" "$W/flame.svg" "<svg"
