@@ -39,4 +39,14 @@ static __always_inline void count_dropped(struct pr_src_counts *c)
 		c->dropped++;
 }
 
+/* A record produced but lost before it reached the ring: a drop too, so
+ * produced = delivered + dropped still holds, with its own reason. */
+static __always_inline void count_failed(struct pr_src_counts *c)
+{
+	if (c) {
+		c->dropped++;
+		c->failed++;
+	}
+}
+
 #endif

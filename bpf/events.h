@@ -46,6 +46,7 @@ struct pr_src_counts {
 	__u64 produced; /* records the program tried to emit */
 	__u64 dropped;	/* of those, lost to a full ring buffer */
 	__u64 skipped;	/* events a filter left out before producing (idle samples) */
+	__u64 failed;	/* of dropped: lost inside BPF (no scratch buffer, record too big) */
 };
 
 struct pr_hdr {

@@ -141,8 +141,10 @@ int pr_sample(struct bpf_perf_event_data *ctx)
 	}
 	c = count_produced(PR_SRC_SAMPLE);
 	buf = bpf_map_lookup_elem(&pr_sample_tmp, &zero);
-	if (!buf)
+	if (!buf) {
+		count_failed(c);
 		return 0;
+	}
 	s = &buf->r;
 	s->hdr.type = PR_REC_SAMPLE_RAW;
 	s->hdr.time = bpf_ktime_get_ns();
@@ -179,8 +181,10 @@ int pr_sample(struct bpf_perf_event_data *ctx)
 	copied = clamp_copy(copied);
 	size = HEAD_BYTES + kb + ub + copied;
 	s->hdr.size = size;
-	if (size > sizeof(*buf))
+	if (size > sizeof(*buf)) {
+		count_failed(c);
 		return 0;
+	}
 	if (bpf_ringbuf_output(&pr_sample_rb, s, size, wakeup_flags()))
 		count_dropped(c);
 	return 0;

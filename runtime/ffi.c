@@ -251,10 +251,16 @@ int pr_ffi_stats(struct pr_rt *rt, struct pr_stats *out)
 {
 	*out = (struct pr_stats){ .unwind_mode = rt->cfg.unwind };
 	if (rt->plan) {
-		uint64_t skipped[PR_SRC_MAX] = { 0 };
+		struct pr_src_counts c[PR_SRC_MAX] = { 0 };
+		int i;
 
-		pr_plan_counts(rt->plan, out->produced, out->dropped, skipped);
-		out->idle_skipped = skipped[PR_SRC_SAMPLE];
+		pr_plan_counts(rt->plan, c);
+		for (i = 0; i < PR_SRC_MAX; i++) {
+			out->produced[i] = c[i].produced;
+			out->dropped[i] = c[i].dropped;
+			out->failed[i] = c[i].failed;
+		}
+		out->idle_skipped = c[PR_SRC_SAMPLE].skipped;
 		out->proc_untracked = pr_plan_live_lost(rt->plan);
 	}
 	if (rt->loop)

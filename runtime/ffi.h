@@ -95,6 +95,8 @@ struct pr_stats {
 	uint64_t dropped[PR_SRC_MAX];	/* of those, lost to a full ring buffer */
 	uint64_t delivered[PR_SRC_MAX]; /* handed to the script (a hook, or proc()'s cache) */
 	uint64_t discarded[PR_SRC_MAX]; /* read from the ring after the run stopped, never handed */
+	uint64_t failed[PR_SRC_MAX];	/* of dropped: lost inside BPF before the ring */
+	uint64_t bad_records;		/* records read but malformed (never handed, never counted) */
 	uint64_t batches;		/* dispatch cycles that reached Lua */
 	uint64_t stacks;		/* distinct stacks interned */
 	uint64_t stacks_full;		/* samples whose stack did not fit the table */

@@ -597,6 +597,7 @@ void pr_loop_stats(const struct pr_loop *l, struct pr_stats *out)
 	}
 	out->batches += l->batches;
 	out->kstack_errors += l->kstack_errors;
+	out->bad_records += l->bad_records;
 	pr_unwind_add_stats(&l->unwind, out);
 	out->ustack_errors += l->ustack_errors;
 }

@@ -311,12 +311,20 @@ static void report_drops(struct pr_rt *rt)
 
 	pr_ffi_stats(rt, &st);
 	for (i = 0; i < PR_SRC_MAX; i++) {
-		if (!st.dropped[i])
-			continue;
-		pr_warn("lost %llu of %llu %s (ring buffer full); %s",
-			(unsigned long long)st.dropped[i], (unsigned long long)st.produced[i],
-			source_names[i], source_hint[i]);
+		if (st.dropped[i] > st.failed[i])
+			pr_warn("lost %llu of %llu %s (ring buffer full); %s",
+				(unsigned long long)(st.dropped[i] - st.failed[i]),
+				(unsigned long long)st.produced[i], source_names[i], source_hint[i]);
+		if (st.failed[i])
+			pr_warn("lost %llu of %llu %s inside BPF (no scratch buffer, or a record "
+				"larger than its buffer); run with -v and report it",
+				(unsigned long long)st.failed[i], (unsigned long long)st.produced[i],
+				source_names[i]);
 	}
+	if (st.bad_records)
+		pr_warn("%llu records from the kernel were malformed and skipped; run with -v "
+			"and report it",
+			(unsigned long long)st.bad_records);
 	report_discarded(&st);
 	report_idle(rt, &st);
 	if (st.stacks_full)

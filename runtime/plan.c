@@ -375,8 +375,7 @@ void pr_plan_detach(struct pr_plan *p)
 	p->state = PLAN_DETACHED;
 }
 
-static int add_counts(struct bpf_map *map, uint64_t *produced, uint64_t *dropped,
-		      uint64_t *skipped)
+static int add_counts(struct bpf_map *map, struct pr_src_counts *out)
 {
 	int ncpu = libbpf_num_possible_cpus(), i, err = 0;
 	struct pr_src_counts *v;
@@ -388,24 +387,24 @@ static int add_counts(struct bpf_map *map, uint64_t *produced, uint64_t *dropped
 	for (src = 0; src < PR_SRC_MAX && !err; src++) {
 		err = bpf_map__lookup_elem(map, &src, sizeof(src), v, ncpu * sizeof(*v), 0);
 		for (i = 0; !err && i < ncpu; i++) {
-			produced[src] += v[i].produced;
-			dropped[src] += v[i].dropped;
-			skipped[src] += v[i].skipped;
+			out[src].produced += v[i].produced;
+			out[src].dropped += v[i].dropped;
+			out[src].skipped += v[i].skipped;
+			out[src].failed += v[i].failed;
 		}
 	}
 	free(v);
 	return err;
 }
 
-int pr_plan_counts(const struct pr_plan *p, uint64_t *produced, uint64_t *dropped,
-		   uint64_t *skipped)
+int pr_plan_counts(const struct pr_plan *p, struct pr_src_counts *out)
 {
 	int err = 0;
 
 	if (p->life)
-		err = add_counts(p->life->maps.pr_counts, produced, dropped, skipped);
+		err = add_counts(p->life->maps.pr_counts, out);
 	if (!err && p->smp)
-		err = add_counts(p->smp->maps.pr_counts, produced, dropped, skipped);
+		err = add_counts(p->smp->maps.pr_counts, out);
 	return err;
 }
 

@@ -48,9 +48,8 @@ int pr_plan_live_start(const struct pr_plan *p, uint32_t pid, uint64_t *start_ns
 uint64_t pr_plan_live_lost(const struct pr_plan *p);
 /* Detaches every program; maps stay readable for draining and counters. */
 void pr_plan_detach(struct pr_plan *p);
-/* Adds BPF's produced/dropped counters per source into the arrays. */
-int pr_plan_counts(const struct pr_plan *p, uint64_t *produced, uint64_t *dropped,
-		   uint64_t *skipped);
+/* Adds BPF's counters per source into out[PR_SRC_MAX]. */
+int pr_plan_counts(const struct pr_plan *p, struct pr_src_counts *out);
 void pr_plan_free(struct pr_plan *p);
 
 #endif

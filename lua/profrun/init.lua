@@ -343,6 +343,7 @@ function api.stats()
         batches = tonumber(s.batches), stacks = tonumber(s.stacks),
         stacks_full = tonumber(s.stacks_full), kstack_errors = tonumber(s.kstack_errors),
         ustack_errors = tonumber(s.ustack_errors), hook_errors = tonumber(s.hook_errors),
+        bad_records = tonumber(s.bad_records),
         ksyms = tonumber(s.ksyms), binaries = tonumber(s.binaries),
         symbols = {
             binaries = tonumber(s.binaries), negative = tonumber(s.elf_negative),
@@ -384,7 +385,7 @@ function api.stats()
     for i = 0, C.PR_SRC_MAX - 1 do
         t[SOURCES[i]] = { produced = tonumber(s.produced[i]),
             delivered = tonumber(s.delivered[i]), dropped = tonumber(s.dropped[i]),
-            discarded = tonumber(s.discarded[i]) }
+            discarded = tonumber(s.discarded[i]), failed = tonumber(s.failed[i]) }
     end
     t.sample.idle_skipped = tonumber(s.idle_skipped)
     return t
