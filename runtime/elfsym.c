@@ -91,6 +91,7 @@ struct pr_elfsym {
 	bool cfi_none; /* no unwind info: stays known while the file is the same */
 	uint64_t bytes;
 	uint64_t last_use;
+	uint64_t cfi_last_use; /* unwind tables have an LRU of their own */
 	struct pr_elfsym *next;	    /* hash chain */
 	struct pr_elfsym *all_next; /* every entry ever made, replaced ones too */
 };
@@ -125,7 +126,7 @@ struct pr_elfsyms {
 	uint64_t (*now)(void *ctx);
 	void *now_ctx;
 	uint64_t count, nneg, parses, hits, misses, bytes, unloads;
-	uint64_t cfi_builds, cfi_none, cfi_bytes;
+	uint64_t cfi_builds, cfi_none, cfi_bytes, max_cfi_bytes, cfi_evictions;
 };
 
 static uint64_t mono_now(void *ctx)
@@ -152,6 +153,7 @@ int pr_elfsyms_new_opts(const struct pr_elfsyms_opts *o, struct pr_elfsyms **out
 	}
 	t->ttl = o->negative_ttl_ns ? o->negative_ttl_ns : 600ull * 1000000000ull;
 	t->max_bytes = o->max_bytes ? o->max_bytes : 256ull << 20;
+	t->max_cfi_bytes = o->max_cfi_bytes ? o->max_cfi_bytes : PR_ELFSYM_CFI_BUDGET;
 	t->now = o->now ? o->now : mono_now;
 	t->now_ctx = o->now_ctx;
 	*out = t;
@@ -201,6 +203,15 @@ void pr_elfsyms_release(struct pr_elfsyms *t)
 	t->graves = NULL;
 }
 
+/* Drops the unwind rows; the next pr_elfsym_cfi_row builds them again. */
+static void unload_cfi(struct pr_elfsym *b)
+{
+	if (b->table)
+		b->table->cfi_bytes -= b->cfi.n * sizeof(*b->cfi.rows);
+	pr_cfi_free(&b->cfi);
+	b->cfi_loaded = false;
+}
+
 static void unload(struct pr_elfsym *b)
 {
 	struct pr_elfsyms *t = b->table;
@@ -216,10 +227,7 @@ static void unload(struct pr_elfsym *b)
 	}
 	free(b->syms);
 	free(b->segs);
-	if (t)
-		t->cfi_bytes -= b->cfi.n * sizeof(*b->cfi.rows);
-	pr_cfi_free(&b->cfi);
-	b->cfi_loaded = false;
+	unload_cfi(b);
 	b->demangled = NULL;
 	b->ndemangled = 0;
 	b->syms = NULL;
@@ -832,12 +840,13 @@ static int read_symbols(Elf *elf, struct pr_elfsym *b)
 	return err;
 }
 
-/* Symbols and unwind rows share one budget: both are per-binary caches of
- * what the file says. */
+/* Symbols have one budget (max_bytes), unwind rows another
+ * (max_cfi_bytes): a long run unwinds through many large libraries whose
+ * names it may never ask for, and rows for those used to be held for good. */
 static void account(struct pr_elfsym *b)
 {
 	uint64_t now = b->nsyms * sizeof(struct sym) + b->names.cap +
-		       b->nsegs * sizeof(struct seg) + b->cfi.n * sizeof(*b->cfi.rows);
+		       b->nsegs * sizeof(struct seg);
 
 	b->table->bytes = b->table->bytes - b->bytes + now;
 	b->bytes = now;
@@ -886,6 +895,24 @@ static void load(struct pr_elfsym *b)
 	enforce_budget(t, b);
 }
 
+/* Drops the least recently used unwind tables until their budget holds
+ * again; keep (the table just built) stays even when it alone is larger. */
+static void enforce_cfi_budget(struct pr_elfsyms *t, const struct pr_elfsym *keep)
+{
+	struct pr_elfsym *b, *lru;
+
+	while (t->cfi_bytes > t->max_cfi_bytes) {
+		lru = NULL;
+		for (b = t->all; b; b = b->all_next)
+			if (b != keep && b->cfi.n && (!lru || b->cfi_last_use < lru->cfi_last_use))
+				lru = b;
+		if (!lru)
+			return;
+		unload_cfi(lru);
+		t->cfi_evictions++;
+	}
+}
+
 /* Unwind rows from .eh_frame, else .debug_frame, else the debuginfo's
  * .debug_frame (opened only then: most binaries never need it). */
 static void load_cfi(struct pr_elfsym *b)
@@ -913,8 +940,8 @@ static void load_cfi(struct pr_elfsym *b)
 		return;
 	}
 	t->cfi_bytes += b->cfi.n * sizeof(*b->cfi.rows);
-	account(b);
-	enforce_budget(t, b);
+	b->cfi_last_use = ++t->use_clock;
+	enforce_cfi_budget(t, b);
 }
 
 int pr_elfsym_cfi_row(struct pr_elfsym *b, uint64_t foff, struct pr_cfi_row *row)
@@ -923,7 +950,7 @@ int pr_elfsym_cfi_row(struct pr_elfsym *b, uint64_t foff, struct pr_cfi_row *row
 
 	if (!b->cfi_loaded)
 		load_cfi(b);
-	b->last_use = ++b->table->use_clock;
+	b->cfi_last_use = ++b->table->use_clock;
 	r = pr_cfi_find(&b->cfi, foff);
 	if (!r)
 		return 0;
@@ -1053,4 +1080,6 @@ void pr_elfsyms_stats(const struct pr_elfsyms *t, struct pr_stats *out)
 	out->unwind_tables += t->cfi_builds;
 	out->unwind_no_tables += t->cfi_none;
 	out->unwind_table_bytes += t->cfi_bytes;
+	out->unwind_evictions += t->cfi_evictions;
+	out->unwind_budget += t->max_cfi_bytes;
 }

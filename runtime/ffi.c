@@ -156,6 +156,13 @@ int pr_ffi_sample_config(struct pr_rt *rt, const struct pr_sample_opts *o, const
 		}
 		rt->cfg.stack_bytes = o->stack_bytes;
 	}
+	if (o->unwind_tables) {
+		if (o->unwind_tables < 64 * 1024) {
+			*err = "unwind_tables must be at least 65536 bytes";
+			return -EINVAL;
+		}
+		rt->cfg.unwind_tables = o->unwind_tables;
+	}
 	return 0;
 }
 

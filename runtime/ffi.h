@@ -78,6 +78,7 @@ struct pr_sample_opts {
 	uint32_t buffer; /* ring buffer bytes, 0: keep */
 	int32_t unwind;	 /* -1: keep, enum pr_unwind_mode */
 	uint32_t stack_bytes; /* user stack bytes copied per sample, 0: keep */
+	uint32_t unwind_tables; /* bytes of unwind tables held (LRU by binary), 0: keep */
 };
 
 struct pr_frame {

@@ -381,11 +381,12 @@ static int make_caches(struct pr_rt *rt)
 {
 	struct pr_stacks_opts so = { 0 };
 	struct pr_cgroup_opts co = { 0 };
+	struct pr_elfsyms_opts eo = { .max_cfi_bytes = rt->cfg.unwind_tables };
 	struct pr_proc_opts po = { 0 };
 	int err;
 
 	err = pr_ksym_new(&rt->ksym);
-	err = err ?: pr_elfsyms_new(&rt->bins);
+	err = err ?: pr_elfsyms_new_opts(&eo, &rt->bins);
 	err = err ?: pr_maps_new(rt->bins, &rt->maps);
 	err = err ?: pr_cgroup_new(&co, &rt->cgroups);
 	err = err ?: pr_perfmaps_new(NULL, &rt->perfmaps);

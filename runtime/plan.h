@@ -21,6 +21,7 @@ struct pr_plan_cfg {
 	uint32_t sample_buffer;	 /* ring buffer bytes */
 	int unwind;		 /* enum pr_unwind_mode */
 	uint32_t stack_bytes;	 /* user stack bytes copied per sample (not "fp") */
+	uint32_t unwind_tables;	 /* unwind table budget in bytes; 0 = the default */
 	uint32_t life_buffer;
 	const char *btf_path; /* kernel BTF override; NULL = the running kernel's */
 	/* runs after the lifecycle programs, before the samplers attach */

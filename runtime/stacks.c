@@ -6,7 +6,9 @@
  * kernel frame is its address, a user frame in a binary is (binary, file
  * offset), a user frame outside any binary (JIT, anonymous memory) is
  * (pid, address), so only those stacks stay per process. The table is
- * bounded by max_stacks; past it new stacks get id 0 and are counted.
+ * bounded by max_stacks and max_frames (by default 1 Mi stacks and 2 Mi
+ * frames: at most 48 MiB of frames, 24 MiB of stacks and 8 MiB of hash
+ * table); past either, new stacks get id 0 and are counted (full).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -40,6 +42,7 @@ struct pr_stacks {
 	struct pr_perfmaps *perfmaps;
 	struct pr_bpfsym *bpfsym;
 	uint32_t max_stacks;
+	uint32_t max_frames; /* frames in the pool, all stacks together */
 	struct stack *stacks; /* index = id; stacks[0] unused */
 	uint32_t nstacks, cap_stacks;
 	struct frame *pool;
@@ -62,6 +65,7 @@ int pr_stacks_new(const struct pr_stacks_opts *o, struct pr_stacks **out)
 	st->bins = o->bins;
 	st->bpfsym = o->bpfsym;
 	st->max_stacks = o->max_stacks ? o->max_stacks : 1 << 20;
+	st->max_frames = o->max_frames ? o->max_frames : 2 << 20;
 	st->table_mask = 4095;
 	st->table = calloc(st->table_mask + 1, sizeof(*st->table));
 	st->nstacks = 1;
@@ -191,7 +195,7 @@ uint32_t pr_stacks_intern(struct pr_stacks *st, uint32_t pid, uint64_t time, con
 		if (s->hash == h && s->n == n && same_frames(st->pool + s->start, st->scratch, n))
 			return id;
 	}
-	if (st->nstacks > st->max_stacks) {
+	if (st->nstacks > st->max_stacks || st->npool + n > st->max_frames) {
 		st->full++;
 		return 0;
 	}

@@ -24,7 +24,8 @@ struct pr_stacks_opts {
 	struct pr_elfsyms *bins;      /* released before each request; may be NULL */
 	struct pr_perfmaps *perfmaps; /* JIT names; may be NULL */
 	struct pr_bpfsym *bpfsym;     /* BPF program names; may be NULL */
-	uint32_t max_stacks;	      /* 0: default */
+	uint32_t max_stacks;	      /* 0: default (1 Mi) */
+	uint32_t max_frames;	      /* frames of all stacks together; 0: default (2 Mi) */
 };
 
 int pr_stacks_new(const struct pr_stacks_opts *o, struct pr_stacks **out);

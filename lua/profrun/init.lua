@@ -126,7 +126,7 @@ end
 local api = {}
 
 local SAMPLE_KEYS = { hz = true, pid = true, user = true, kernel = true, idle = true,
-    buffer = true, unwind = true, stack_bytes = true }
+    buffer = true, unwind = true, stack_bytes = true, unwind_tables = true }
 local UNWIND_MODES = { auto = C.PR_UNWIND_AUTO, fp = C.PR_UNWIND_FP, dwarf = C.PR_UNWIND_DWARF }
 local UNWIND_NAMES = { [C.PR_UNWIND_AUTO] = "auto", [C.PR_UNWIND_FP] = "fp",
     [C.PR_UNWIND_DWARF] = "dwarf" }
@@ -135,7 +135,7 @@ local UNWIND_FAILS = { [C.PR_UW_NO_CFI] = "no_cfi", [C.PR_UW_UNSUPPORTED] = "uns
     [C.PR_UW_NO_MAP] = "no_map", [C.PR_UW_TOO_DEEP] = "too_deep", [C.PR_UW_GONE] = "gone" }
 
 -- sample{ hz=99, pid=N, user=true, kernel=true, idle=false, buffer=bytes,
---         unwind="auto"|"fp"|"dwarf", stack_bytes=16384 }
+--         unwind="auto"|"fp"|"dwarf", stack_bytes=16384, unwind_tables=bytes }
 function api.sample(t)
     setup_only("sample{}")
     check_keys("sample{}", t, SAMPLE_KEYS)
@@ -156,6 +156,7 @@ function api.sample(t)
         o.unwind = m
     end
     o.stack_bytes = opt_int("sample{}", t, "stack_bytes", 512, C.PR_USTACK_MAX) or 0
+    o.unwind_tables = opt_int("sample{}", t, "unwind_tables", 65536, 4294967295) or 0
     local r = C.pr_ffi_sample_config(rt, o, errp)
     if r < 0 then c_error("sample{}", r) end
 end

@@ -117,6 +117,7 @@
 	X(elfsym_negative_expiry)		\
 	X(elfsym_negative_sweep)		\
 	X(elfsym_budget)			\
+	X(elfsym_cfi_budget)			\
 	X(elfsym_budget_names_live)		\
 	X(elfsym_truncated)			\
 	X(elfsym_corrupted)			\
@@ -134,6 +135,7 @@
 	X(stacks_shared_across_pids)		\
 	X(stacks_anon_frames)			\
 	X(stacks_full)				\
+	X(stacks_frames_bound)			\
 	X(stacks_unknown_id)			\
 	X(stacks_table_grows)			\
 	X(cfi_eh_frame)				\

@@ -1747,3 +1747,50 @@ out:
 	if (dir[0])
 		test_rmdir(dir);
 }
+
+/* Unwind tables have a budget of their own: past it the least recently
+ * used are dropped (counted), built again on their next use, and the rows
+ * read then are the rows read before. libc's and python's tables are each
+ * past a 64 KiB budget, so every switch between them drops the other. */
+void test_elfsym_cfi_budget(void)
+{
+	struct pr_elfsyms_opts o = { .debug_dir = "/nonexistent", .max_cfi_bytes = 64 * 1024 };
+	const char *paths[] = { "/lib/x86_64-linux-gnu/libc.so.6", "/usr/bin/python3.11" };
+	struct pr_cfi_row before[2], after;
+	struct pr_elfsym *bin[2];
+	struct pr_elfsyms *t = NULL;
+	uint64_t foff[2];
+	struct pr_stats s;
+	int i, round;
+
+	if (access(paths[0], R_OK) || access(paths[1], R_OK)) {
+		test__skip("needs libc.so.6 and python3.11");
+		return;
+	}
+	if (!ASSERT_OK(pr_elfsyms_new_opts(&o, &t), "elfsyms_new_opts"))
+		goto out;
+	for (i = 0; i < 2; i++) {
+		bin[i] = pr_elfsym_lookup_path(t, paths[i]);
+		if (!ASSERT_TRUE(bin[i] != NULL, paths[i]))
+			goto out;
+		for (foff[i] = 0x30000; foff[i] < 0x80000; foff[i] += 0x40)
+			if (pr_elfsym_cfi_row(bin[i], foff[i], &before[i]) == 1)
+				break;
+		if (!ASSERT_TRUE(foff[i] < 0x80000, "a row in the text"))
+			goto out;
+	}
+	for (round = 0; round < 3; round++)
+		for (i = 0; i < 2; i++) {
+			ASSERT_EQ(pr_elfsym_cfi_row(bin[i], foff[i], &after), 1, "the row again");
+			ASSERT_TRUE(!memcmp(&after, &before[i], sizeof(after)), "the same row");
+		}
+	s = stats_of(t);
+	ASSERT_EQ(s.unwind_budget, 64 * 1024, "the budget in stats");
+	/* libc, python, then 6 switches: each drops the other table */
+	ASSERT_EQ(s.unwind_evictions, 7, "tables dropped");
+	ASSERT_EQ(s.unwind_tables, 8, "each dropped table built again on its next use");
+	ASSERT_TRUE(s.unwind_table_bytes < 1536 * 1024, "one table held at a time");
+	ASSERT_EQ(s.elf_unloads, 0, "symbols untouched");
+out:
+	pr_elfsyms_free(t);
+}

@@ -250,6 +250,33 @@ out:
 	env_free(&e);
 }
 
+/* The frame pool is bounded too: a stack that would pass max_frames gets
+ * id 0 and is counted, like one past max_stacks. */
+void test_stacks_frames_bound(void)
+{
+	uint64_t k1[] = { KFN_A, KFN_B }, k2[] = { KFN_B, KFN_A }, k3[] = { KFN_A };
+	struct pr_stacks_opts so = { .max_frames = 3 };
+	uint32_t id1;
+	struct env e;
+
+	if (!env_init(&e, 0))
+		goto out;
+	pr_stacks_free(e.st);
+	so.ksym = e.ksym;
+	so.maps = e.maps;
+	e.st = NULL;
+	if (!ASSERT_OK(pr_stacks_new(&so, &e.st), "stacks_new"))
+		goto out;
+	id1 = pr_stacks_intern(e.st, 1, 0, k1, 2, NULL, 0);
+	ASSERT_TRUE(id1 != 0, "two frames fit");
+	ASSERT_EQ(pr_stacks_intern(e.st, 1, 0, k2, 2, NULL, 0), 0, "two more would not");
+	ASSERT_EQ(pr_stacks_full(e.st), 1, "counted as full");
+	ASSERT_TRUE(pr_stacks_intern(e.st, 1, 0, k3, 1, NULL, 0) != 0, "one more frame fits");
+	ASSERT_EQ(pr_stacks_intern(e.st, 1, 0, k1, 2, NULL, 0), id1, "known stacks still found");
+out:
+	env_free(&e);
+}
+
 void test_stacks_unknown_id(void)
 {
 	uint64_t k[] = { KFN_A };
