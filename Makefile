@@ -469,6 +469,11 @@ $(O)/bench/uwspin: bench/uwspin.c | $(DEPS_STAMP)
 bench-unwind: $(O)/profrun $(O)/bench/uwspin
 	bench/unwind.sh $(O)
 
+# A long busy run, RSS printed every 30 s, against the bound the README
+# states (knobs: SOAK_SECONDS=600 INTERVAL=30 HZ=999 BOUND_MB=200)
+soak: $(O)/profrun
+	bench/soak.sh $(O)
+
 run: $(O)/profrun
 	$(O)/profrun -d 10 examples/top.lua
 
@@ -488,6 +493,6 @@ clean:
 	rm -rf $(O)
 
 .PHONY: all deps fixtures test test-unit test-lua test-e2e test-fuzz fuzz fuzz-build run bench \
-	bench-sym bench-ksym bench-cfi bench-unwind install uninstall clean
+	bench-sym bench-ksym bench-cfi bench-unwind soak install uninstall clean
 
 -include $(RT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

@@ -152,7 +152,7 @@ int pr_elfsyms_new_opts(const struct pr_elfsyms_opts *o, struct pr_elfsyms **out
 		return -ENOMEM;
 	}
 	t->ttl = o->negative_ttl_ns ? o->negative_ttl_ns : 600ull * 1000000000ull;
-	t->max_bytes = o->max_bytes ? o->max_bytes : 256ull << 20;
+	t->max_bytes = o->max_bytes ? o->max_bytes : 64ull << 20;
 	t->max_cfi_bytes = o->max_cfi_bytes ? o->max_cfi_bytes : PR_ELFSYM_CFI_BUDGET;
 	t->now = o->now ? o->now : mono_now;
 	t->now_ctx = o->now_ctx;

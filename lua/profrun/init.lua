@@ -217,7 +217,9 @@ function api.target_exit()
 end
 
 local frames_buf = ffi.new("struct pr_frame[?]", 2 * C.PR_MAX_FRAMES)
-local frames_memo = {}
+-- a cache, not a store: a frames table the script no longer holds may go
+-- (weak values), or a long run would keep every stack's table for good
+local frames_memo = setmetatable({}, { __mode = "v" })
 
 local function frame_table(f)
     return {

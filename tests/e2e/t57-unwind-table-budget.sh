@@ -63,7 +63,7 @@ fi
 
 # the default budget holds both tables: nothing is evicted
 run_profrun -c "$PY $TMP/loop.py 1" "$TMP/budget.lua"
-expect_eq "default budget: 32 MiB" "$(val budget "$OUT")" $((32 * 1024 * 1024)) "$OUT" "$ERR"
+expect_eq "default budget: 64 MiB" "$(val budget "$OUT")" $((64 * 1024 * 1024)) "$OUT" "$ERR"
 expect_eq "default budget: no eviction" "$(val evictions "$OUT")" 0 "$OUT"
 
 run_profrun -e 'sample { unwind_tables = 1000 }'
