@@ -6,10 +6,14 @@
  * reaches files in other mount namespaces and deleted files. A process
  * whose maps cannot be read (it is gone) keeps an empty entry until it is
  * forgotten, so a burst of its samples costs one failed open, not many.
- * The number of cached processes is bounded; when full the cache starts
- * over (counted), which costs re-reads, never wrong answers.
+ * The number of cached processes is bounded (MAX_PROCS); when full, the
+ * entries of processes that are gone go first (without proc() nothing
+ * reports exits here, and an exec-heavy machine fills the cache with the
+ * dead), and only if that frees too little does the cache start over,
+ * which costs re-reads, never wrong answers.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +22,7 @@
 #include "maps.h"
 
 #define NBUCKETS 4096
-#define MAX_PROCS 8192
+#define MAX_PROCS 4096
 
 struct range {
 	uint64_t start, end, offset;
@@ -205,6 +209,25 @@ static void read_maps(struct proc_maps *p)
 	fclose(f);
 }
 
+/* Frees the entries of processes that no longer exist. */
+static void sweep_gone(struct pr_maps *m)
+{
+	struct proc_maps **pp, *p;
+	size_t i;
+
+	for (i = 0; i < NBUCKETS; i++) {
+		for (pp = &m->buckets[i]; (p = *pp);) {
+			if (kill(p->pid, 0) && errno == ESRCH) {
+				*pp = p->next;
+				proc_free(p);
+				m->count--;
+			} else {
+				pp = &p->next;
+			}
+		}
+	}
+}
+
 static struct proc_maps *get_proc(struct pr_maps *m, uint32_t pid)
 {
 	struct proc_maps **head = &m->buckets[pid % NBUCKETS], *p;
@@ -213,8 +236,9 @@ static struct proc_maps *get_proc(struct pr_maps *m, uint32_t pid)
 		if (p->pid == pid)
 			return p;
 	if (m->count >= MAX_PROCS) {
-		flush(m);
-		head = &m->buckets[pid % NBUCKETS];
+		sweep_gone(m);
+		if (m->count >= MAX_PROCS * 3 / 4)
+			flush(m);
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -314,6 +338,11 @@ void pr_maps_on_exec(struct pr_maps *m, uint32_t pid, uint64_t time)
 			return;
 		}
 	}
+}
+
+size_t pr_maps_count(const struct pr_maps *m)
+{
+	return m->count;
 }
 
 void pr_maps_forget(struct pr_maps *m, uint32_t pid)

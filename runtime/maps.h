@@ -49,5 +49,7 @@ bool pr_maps_unreadable(struct pr_maps *m, uint32_t pid);
 void pr_maps_on_exec(struct pr_maps *m, uint32_t pid, uint64_t time);
 /* Forgets pid's maps (the process is gone). */
 void pr_maps_forget(struct pr_maps *m, uint32_t pid);
+/* Processes cached now. */
+size_t pr_maps_count(const struct pr_maps *m);
 
 #endif

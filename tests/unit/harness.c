@@ -91,6 +91,7 @@
 	X(maps_parse_line_errors)		\
 	X(maps_normalize_self)			\
 	X(maps_normalize_anon)			\
+	X(maps_full_sweeps_gone)		\
 	X(unwind_cfi_chain)			\
 	X(unwind_cfi_rbp)			\
 	X(unwind_signal_frame)			\

@@ -192,3 +192,31 @@ out:
 	pr_maps_free(m);
 	pr_elfsyms_free(bins);
 }
+
+/* A full cache drops the processes that are gone, not the live ones:
+ * without proc() nothing reports exits to it. PIDs past pid_max never
+ * exist. */
+void test_maps_full_sweeps_gone(void)
+{
+	struct pr_elfsyms *bins = NULL;
+	struct pr_maps *m = NULL;
+	uint64_t foff;
+	uint32_t i, n = 0;
+	bool mapped;
+
+	if (!ASSERT_OK(pr_elfsyms_new(&bins), "elfsyms_new") ||
+	    !ASSERT_OK(pr_maps_new(bins, &m), "maps_new"))
+		goto out;
+	pr_maps_find(m, getpid(), (uintptr_t)unit_maps_probe, 0, true, &foff, &mapped);
+	ASSERT_TRUE(mapped, "our own maps read");
+	for (i = 0; i < 5000 && pr_maps_count(m) > n; i++) {
+		n = pr_maps_count(m);
+		pr_maps_find(m, 0x7ffff000u - i, 0x1000, 0, true, &foff, &mapped);
+	}
+	ASSERT_TRUE(i > 1000 && i < 5000, "the cache filled, then shrank");
+	/* ours and the one that found the cache full: a flush would leave 1 */
+	ASSERT_EQ(pr_maps_count(m), 2, "the gone ones were swept, ours stayed");
+out:
+	pr_maps_free(m);
+	pr_elfsyms_free(bins);
+}
