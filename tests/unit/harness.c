@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Unit test runner: `unit_tests [-t NAME]` runs every test in the table
- * below, or those whose name contains NAME. Each test prints `ok NAME` or
- * `FAIL NAME`; the last line is `N passed, N failed` and the exit status
- * is non-zero when a test failed (or none matched).
+ * below, or those whose name contains NAME. Each test prints `ok NAME`,
+ * `ok NAME # SKIP why` or `FAIL NAME`; the last line is `N passed, N
+ * failed, N skipped` and the exit status is non-zero when a test failed
+ * (or none matched). A test that ran no assertion and did not skip fails:
+ * it proved nothing. Under CI=true a skip is a failure, as in the e2e
+ * suite, so a CI machine that lost a capability does not go green.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -186,10 +189,12 @@ int test_argc;
 char **test_argv;
 static bool cur_failed;
 static const char *cur_skip;
+static unsigned long cur_asserts;
 
 static bool report(bool ok, const char *name, const char *file, int line, const char *a,
 		   const char *e)
 {
+	cur_asserts++;
 	if (!ok) {
 		printf("  %s: actual %s != expected %s (%s:%d)\n", name, a, e, file, line);
 		cur_failed = true;
@@ -277,9 +282,15 @@ void test_rmdir(const char *dir)
 	rmdir(dir);
 }
 
+struct counts {
+	int passed, failed, skipped;
+};
+
 /* Runs the tests whose name contains filter (all when NULL). */
-static void run_tests(const char *filter, int *passed, int *failed)
+static void run_tests(const char *filter, struct counts *c)
 {
+	const char *ci = getenv("CI");
+	bool strict = ci && !strcmp(ci, "true");
 	size_t i;
 
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
@@ -287,23 +298,33 @@ static void run_tests(const char *filter, int *passed, int *failed)
 			continue;
 		cur_failed = false;
 		cur_skip = NULL;
+		cur_asserts = 0;
 		tests[i].fn();
-		if (cur_failed)
+		if (!cur_failed && !cur_skip && !cur_asserts) {
+			printf("  no assertion ran: the test checked nothing\n");
+			cur_failed = true;
+		}
+		if (!cur_failed && cur_skip && strict) {
+			printf("  skipped under CI=true: %s\n", cur_skip);
+			cur_failed = true;
+		}
+		if (cur_failed) {
 			printf("FAIL %s\n", tests[i].name);
-		else if (cur_skip)
+			c->failed++;
+		} else if (cur_skip) {
 			printf("ok %s # SKIP %s\n", tests[i].name, cur_skip);
-		else
+			c->skipped++;
+		} else {
 			printf("ok %s\n", tests[i].name);
-		if (cur_failed)
-			(*failed)++;
-		else
-			(*passed)++;
+			c->passed++;
+		}
 	}
 }
 
 int main(int argc, char **argv)
 {
-	int passed = 0, failed = 0, opt, rc = 0;
+	struct counts c = { 0 };
+	int opt, rc = 0;
 	const char *filter = NULL;
 
 	while ((opt = getopt(argc, argv, "t:")) != -1) {
@@ -320,11 +341,11 @@ int main(int argc, char **argv)
 	test_argc = argc;
 	test_argv = argv;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	run_tests(filter, &passed, &failed);
-	if (!passed && !failed)
+	run_tests(filter, &c);
+	if (!c.passed && !c.failed && !c.skipped)
 		fprintf(stderr, "no test name contains '%s'\n", filter ? filter : "");
-	printf("%d passed, %d failed\n", passed, failed);
-	rc = failed || !passed ? 1 : 0;
+	printf("%d passed, %d failed, %d skipped\n", c.passed, c.failed, c.skipped);
+	rc = c.failed || !(c.passed + c.skipped) ? 1 : 0;
 out:
 	return rc;
 }

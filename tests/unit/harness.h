@@ -38,7 +38,8 @@ bool test__eq(bool ok, int kind, unsigned long long a, unsigned long long e, con
 bool test__streq(const char *a, const char *e, const char *name, const char *file, int line);
 bool test__true(bool ok, const char *name, const char *file, int line);
 
-/* Ends the running test as skipped (counted as passed); the caller returns. */
+/* Ends the running test as skipped (a failure under CI=true); the caller
+ * returns. A test that neither asserts nor skips fails. */
 void test__skip(const char *why);
 
 /* argv of the runner, for tests that look at our own /proc entries. */
