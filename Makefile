@@ -336,13 +336,14 @@ FUZZ_CFLAGS        = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-re
 	-fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-I$(O) -Ibpf -Iruntime $(PC_CFLAGS)
 FUZZ_LIBS          = -lelf -llzma -liberty -lz
-FUZZERS           := elfsym maps perfmap cfi
+FUZZERS           := elfsym maps perfmap cfi procstat
 FUZZ_BINS         := $(patsubst %,$(O)/fuzz/fuzz_%,$(FUZZERS))
 FUZZ_CORPORA      := $(patsubst %,$(O)/fuzz/corpus-%.stamp,$(FUZZERS))
 fuzz_rt_elfsym    := elfsym cfi array strpool
 fuzz_rt_maps      := maps elfsym cfi array strpool
 fuzz_rt_perfmap   := perfmap strpool
 fuzz_rt_cfi       := cfi array
+fuzz_rt_procstat  := procfs
 
 $(O)/fuzz/rt/%.o: runtime/%.c $(wildcard runtime/*.h) bpf/events.h | $(DEPS_STAMP)
 	$(call msg,FUZZ,$@)
@@ -387,6 +388,29 @@ $(O)/fuzz/corpus-perfmap.stamp: tests/fuzz/fuzz_perfmap.c
 	  '0x3000 0x20 [jit] Interpreter' '3000 8 newest for 3000' > $(@:.stamp=)/node
 	$(Q)printf '%s\n' '1000 10 foo' 'ABCDEF abc Up And Low' 'fffffffffffffff0 f top' \
 	  > $(@:.stamp=)/plain
+	$(Q)touch $@
+
+# Seeds: real stat lines (the first bytes also serve as a comm), comms
+# with ')', spaces and newlines, lines cut short.
+$(O)/fuzz/corpus-procstat.stamp: tests/fuzz/fuzz_procstat.c
+	$(call msg,GEN,$(@:.stamp=))
+	$(Q)rm -rf $(@:.stamp=) && mkdir -p $(@:.stamp=)
+	$(Q)cat /proc/self/stat > $(@:.stamp=)/self
+	$(Q)cat /proc/1/stat > $(@:.stamp=)/init
+	$(Q)printf '%s' '2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 11 0 0' \
+	  > $(@:.stamp=)/kthread
+	$(Q)printf '%s\n' '77 (a) b) c) R 1 77 77 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 999 1 2' \
+	  > $(@:.stamp=)/paren
+	$(Q)printf '%s\n' '78 (x (y) ((z) S 1 78 78 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 1 2' \
+	  > $(@:.stamp=)/nested
+	$(Q)printf '79 (two\nlines ) S 1 79 79 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 6 1 2\n' \
+	  > $(@:.stamp=)/newline
+	$(Q)printf '80 (   ) Z 1 80 80 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 7 1 2\n' > $(@:.stamp=)/spaces
+	$(Q)printf '81 (a\000b) S 1 81 81 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 8 1 2\n' > $(@:.stamp=)/nul
+	$(Q)head -c 40 /proc/self/stat > $(@:.stamp=)/cut-mid
+	$(Q)printf '%s' '82 (cut) S 1' > $(@:.stamp=)/cut-ppid
+	$(Q)printf '%s' '83 (cut' > $(@:.stamp=)/cut-comm
+	$(Q)printf '%s' '84 (x) ' > $(@:.stamp=)/cut-state
 	$(Q)touch $@
 
 # Seeds: the unwind sections of real binaries, each behind its selector
