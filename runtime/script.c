@@ -534,7 +534,7 @@ static int trust_file(bool allow, const char *what, const char *path, char *msg,
 {
 	char why[1024];
 
-	if (!pr_trust_check_path(path, getuid(), why, sizeof(why)))
+	if (!pr_trust_check_path(path, pr_trust_invoker(), why, sizeof(why)))
 		return 0;
 	if (allow) {
 		pr_warn("running unsafe %s '%s' (--allow-unsafe-script): %s", what, path, why);

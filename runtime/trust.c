@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "trust.h"
 
 /* 0 if st is safe; else -EPERM with why filled for path. */
@@ -75,4 +76,19 @@ int pr_trust_check_path(const char *path, uid_t invoker, char *why, size_t len)
 out:
 	free(real);
 	return err;
+}
+
+uid_t pr_trust_invoker(void)
+{
+	const char *s = getenv("SUDO_UID");
+	unsigned long v;
+	char *end;
+
+	if (getuid() != 0 || !s || *s < '0' || *s > '9')
+		return getuid();
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > 0xfffffffeul)
+		return getuid();
+	return (uid_t)v;
 }

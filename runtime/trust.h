@@ -20,5 +20,9 @@
  * -errno if it cannot be checked. On error, why says which path is unsafe
  * and how to fix it. */
 int pr_trust_check_path(const char *path, uid_t invoker, char *why, size_t len);
+/* Who invoked profrun: the real uid, or under sudo (root with SUDO_UID
+ * set) the user who ran sudo, whose own scripts are theirs to run. Only
+ * someone who can already run profrun as root can set SUDO_UID for it. */
+uid_t pr_trust_invoker(void);
 
 #endif

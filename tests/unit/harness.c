@@ -134,6 +134,7 @@
 	X(perfmap_hostile)			\
 	X(perfmap_owner)			\
 	X(trust_path)				\
+	X(trust_invoker)			\
 	X(stacks_kernel_intern)			\
 	X(stacks_user_frames)			\
 	X(stacks_shared_across_pids)		\

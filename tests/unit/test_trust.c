@@ -3,6 +3,7 @@
  * directory: modes, sticky directories, symlinks, and (as root) owners. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -97,4 +98,24 @@ out:
 			unlink(p[i]);
 	}
 	rmdir(dir);
+}
+
+/* Under sudo the invoker is the user who ran it: their script is theirs. */
+void test_trust_invoker(void)
+{
+	char *saved = getenv("SUDO_UID") ? strdup(getenv("SUDO_UID")) : NULL;
+
+	unsetenv("SUDO_UID");
+	ASSERT_EQ(pr_trust_invoker(), getuid(), "no sudo: the real uid");
+	setenv("SUDO_UID", "1234", 1);
+	ASSERT_EQ(pr_trust_invoker(), getuid() == 0 ? 1234 : getuid(), "sudo: SUDO_UID (as root)");
+	setenv("SUDO_UID", "12x", 1);
+	ASSERT_EQ(pr_trust_invoker(), getuid(), "a bad SUDO_UID is ignored");
+	setenv("SUDO_UID", "4294967295", 1);
+	ASSERT_EQ(pr_trust_invoker(), getuid(), "(uid_t)-1 is ignored");
+	if (saved)
+		setenv("SUDO_UID", saved, 1);
+	else
+		unsetenv("SUDO_UID");
+	free(saved);
 }
