@@ -96,15 +96,15 @@ $(O)/%.skel.h: $(O)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name pr_$*_bpf > $@
 
-# Lua sees events.h and ffi.h with preprocessor lines removed: one source
+# Lua sees events.h, ffi_types.h and ffi.h with preprocessor lines removed: one source
 # of truth for every record and every function that crosses the boundary.
-$(O)/cdef.lua: bpf/events.h runtime/ffi.h | $(DEPS_STAMP)
+$(O)/cdef.lua: bpf/events.h runtime/ffi_types.h runtime/ffi.h | $(DEPS_STAMP)
 	$(call msg,GEN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q){ echo 'return [=['; \
 	  echo 'typedef uint8_t __u8; typedef uint16_t __u16; typedef uint32_t __u32; typedef uint64_t __u64;'; \
 	  echo 'typedef int8_t __s8; typedef int16_t __s16; typedef int32_t __s32; typedef int64_t __s64;'; \
-	  cat bpf/events.h runtime/ffi.h | sed -e '/^[[:space:]]*#/d'; \
+	  cat bpf/events.h runtime/ffi_types.h runtime/ffi.h | sed -e '/^[[:space:]]*#/d'; \
 	  echo ']=]'; } > $@
 
 # The Lua library is linked into the binary as bytecode; require finds it

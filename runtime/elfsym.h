@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "cfi.h"
-#include "ffi.h"
+#include "ffi_types.h"
 
 /* Unwind rows held at most by default. A C/C++ build's working set is
  * ~38 MiB (cc1 7.5, libclang-cpp 15.6, libLLVM-14 14.8, libc 0.4): at

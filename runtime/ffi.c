@@ -19,6 +19,7 @@
 #include "rt.h"
 #include "script.h"
 #include "stacks.h"
+#include "stats.h"
 
 int pr_ffi_abi_version(void)
 {
@@ -34,7 +35,7 @@ static const struct {
 	size_t size;
 } types[] = {
 	TYPE(pr_hdr),  TYPE(pr_sample_raw), TYPE(pr_sample),	  TYPE(pr_exec),
-	TYPE(pr_exit), TYPE(pr_frame),	    TYPE(pr_stats),	  TYPE(pr_proc_stat),
+	TYPE(pr_exit), TYPE(pr_frame),	    TYPE(pr_stats),
 	TYPE(pr_fork), TYPE(pr_proc_info),  TYPE(pr_sample_opts), TYPE(pr_src_counts),
 };
 #undef TYPE
@@ -80,8 +81,6 @@ static const struct {
 	FIELD(pr_frame, kernel),
 	FIELD(pr_stats, delivered),
 	FIELD(pr_stats, binaries),
-	FIELD(pr_proc_stat, start_ticks),
-	FIELD(pr_proc_stat, comm),
 	FIELD(pr_exec, start_boottime),
 	FIELD(pr_exec, args),
 	FIELD(pr_exec, args_len),
@@ -256,47 +255,7 @@ uint32_t pr_ffi_sample_hz(struct pr_rt *rt)
 
 int pr_ffi_stats(struct pr_rt *rt, struct pr_stats *out)
 {
-	*out = (struct pr_stats){ .unwind_mode = rt->cfg.unwind };
-	if (rt->plan) {
-		struct pr_src_counts c[PR_SRC_MAX] = { 0 };
-		int i;
-
-		pr_plan_counts(rt->plan, c);
-		for (i = 0; i < PR_SRC_MAX; i++) {
-			out->produced[i] = c[i].produced;
-			out->dropped[i] = c[i].dropped;
-			out->failed[i] = c[i].failed;
-		}
-		out->idle_skipped = c[PR_SRC_SAMPLE].skipped;
-		out->proc_untracked = pr_plan_live_lost(rt->plan);
-	}
-	if (rt->loop)
-		pr_loop_stats(rt->loop, out);
-	if (rt->stacks) {
-		out->stacks = pr_stacks_count(rt->stacks);
-		out->stacks_full = pr_stacks_full(rt->stacks);
-	}
-	if (rt->ksym) {
-		out->ksyms = pr_ksym_count(rt->ksym);
-		out->ksym_reads = pr_ksym_reads(rt->ksym);
-		out->ksym_parse_ns = pr_ksym_parse_ns(rt->ksym);
-	}
-	if (rt->bpfsym) {
-		out->bpf_symbols = pr_bpfsym_count(rt->bpfsym);
-		out->bpf_updates = pr_bpfsym_updates(rt->bpfsym);
-		out->bpf_resyncs = pr_bpfsym_resyncs(rt->bpfsym);
-	}
-	if (rt->bins)
-		pr_elfsyms_stats(rt->bins, out);
-	if (rt->procs)
-		pr_proc_stats(rt->procs, out);
-	if (rt->script) {
-		pr_script_heap(rt->script, &out->lua_bytes, &out->lua_limit);
-		out->hook_errors = pr_script_errors(rt->script);
-	}
-	if (rt->perfmaps)
-		out->elf_perfmap_untrusted = pr_perfmaps_untrusted(rt->perfmaps);
-	return 0;
+	return pr_stats_build(rt, out);
 }
 
 uint64_t pr_ffi_now(void)

@@ -32,6 +32,7 @@
 #include "rt.h"
 #include "script.h"
 #include "stacks.h"
+#include "stats.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -309,7 +310,7 @@ static void report_drops(struct pr_rt *rt)
 	struct pr_stats st;
 	int i;
 
-	pr_ffi_stats(rt, &st);
+	pr_stats_build(rt, &st);
 	for (i = 0; i < PR_SRC_MAX; i++) {
 		if (st.dropped[i] > st.failed[i])
 			pr_warn("lost %llu of %llu %s (ring buffer full); %s",

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "ffi.h"
+#include "ffi_types.h"
 #include "opts.h"
 
 const char pr_opts_usage[] =

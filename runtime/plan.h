@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "ffi.h"
+#include "ffi_types.h"
 
 struct pr_plan_cfg {
 	uint32_t hooks;		 /* enum pr_hook bits */

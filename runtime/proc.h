@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 #include "cgroup.h"
-#include "ffi.h"
+#include "ffi_types.h"
 
 struct pr_proc;
 

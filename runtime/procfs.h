@@ -6,7 +6,17 @@
 #define PR_PROCFS_H
 
 #include <stddef.h>
-#include "ffi.h"
+#include <stdint.h>
+
+/* What /proc/PID/stat (and status, for uid) says of a process. */
+struct pr_proc_stat {
+	uint32_t pid;
+	uint32_t ppid;
+	uint32_t uid;
+	uint64_t start_ticks; /* field 22 of /proc/PID/stat, clock ticks since boot */
+	char state;
+	char comm[16];
+};
 
 /* Parses the text of /proc/PID/stat; comm may hold spaces and ')'. */
 int pr_procfs_parse_stat(const char *buf, size_t len, struct pr_proc_stat *out);

@@ -10,7 +10,7 @@
 #define PR_STACKS_H
 
 #include <stdint.h>
-#include "ffi.h"
+#include "ffi_types.h"
 #include "ksym.h"
 #include "bpfsym.h"
 #include "maps.h"

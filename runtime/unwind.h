@@ -31,7 +31,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "cfi.h"
-#include "ffi.h"
+#include "ffi_types.h"
 
 enum pr_unwind_where {
 	PR_UW_ROW = 0,	   /* *row is this pc's row (it may be INVALID) */

@@ -4,7 +4,7 @@ local ffi = require "ffi"
 local C = ffi.C
 
 local TYPES = { "pr_hdr", "pr_sample_raw", "pr_sample", "pr_exec", "pr_exit", "pr_frame",
-    "pr_stats", "pr_proc_stat", "pr_sample_opts", "pr_src_counts" }
+    "pr_stats", "pr_sample_opts", "pr_src_counts" }
 local FIELDS = {
     pr_hdr = { "type", "size", "time" },
     pr_sample = { "pid", "tid", "cpu", "stack", "cgroup", "comm" },
@@ -14,7 +14,6 @@ local FIELDS = {
     pr_sample_raw = { "addrs" },
     pr_frame = { "name", "module", "kernel" },
     pr_stats = { "delivered", "binaries", "proc_untracked" },
-    pr_proc_stat = { "start_ticks", "comm" },
 }
 
 return function(t)

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Every type that crosses the Lua <-> C boundary, and nothing else: no
+ * functions, no macros, no inline code. LuaJIT reads this file (after
+ * bpf/events.h, before ffi.h's functions) through ffi.cdef with
+ * preprocessor lines stripped. Caches that hand such a type out (stacks:
+ * pr_frame, proc: pr_proc_info) include this header, never ffi.h.
+ */
+#ifndef PR_FFI_TYPES_H
+#define PR_FFI_TYPES_H
+
+#include <linux/types.h>
+#include <stdint.h>
+#include "events.h"
+
+enum pr_hook {
+	PR_HOOK_SAMPLE = 1,
+	PR_HOOK_EXEC = 2,
+	PR_HOOK_EXIT = 4,
+	PR_HOOK_FORK = 8,
+	PR_HOOK_PROC = 16, /* the script calls proc(): track exec and exit */
+};
+
+/* proc(pid) fields read on demand. */
+enum pr_proc_field {
+	PR_PF_EXE = 0,
+	PR_PF_CMDLINE = 1, /* arguments joined by spaces */
+	PR_PF_ARGV = 2,    /* arguments, NUL-separated */
+	PR_PF_CWD = 3,
+	PR_PF_CGROUP = 4,
+	PR_PF_CONTAINER = 5,
+	PR_PF_USER = 6,
+	PR_PF_STR_MAX = 7,
+	PR_PF_UID = 8, /* numbers from here on */
+	PR_PF_MNTNS = 9,
+	PR_PF_PIDNS = 10,
+};
+
+struct pr_proc_info {
+	uint64_t gen;         /* identity of this entry: changes when the pid is reused */
+	uint64_t start_ticks; /* /proc/PID/stat field 22: clock ticks since boot */
+	uint32_t pid;
+	uint32_t ppid;
+	uint32_t exited;      /* 1 after its exit event */
+	uint32_t pad;
+	char comm[16];
+};
+
+/* How user stacks are taken (sample{unwind=}). */
+enum pr_unwind_mode {
+	PR_UNWIND_AUTO = 0,  /* stack copy + unwind tables, frame pointers where a binary has none */
+	PR_UNWIND_FP = 1,    /* frame-pointer walk in BPF only */
+	PR_UNWIND_DWARF = 2, /* stack copy + unwind tables only */
+};
+
+/* Why a copied user stack stopped before its outermost frame. */
+enum pr_unwind_fail {
+	PR_UW_NO_CFI = 0,      /* a pc in code with no unwind info (and no frame pointer to use) */
+	PR_UW_UNSUPPORTED = 1, /* a rule the unwinder cannot follow (CFA in r10, ...) */
+	PR_UW_STACK_SHORT = 2, /* the frame lies beyond the copied bytes */
+	PR_UW_BAD_FRAME = 3,   /* the stack does not go up, or rbp is lost */
+	PR_UW_NO_MAP = 4,      /* a return address outside any executable mapping */
+	PR_UW_TOO_DEEP = 5,    /* more than PR_MAX_FRAMES frames */
+	PR_UW_GONE = 6,	       /* the process exited before its maps were read */
+	PR_UW_FAIL_MAX = 7,
+};
+
+struct pr_sample_opts {
+	uint32_t hz;	 /* 0: keep the current value */
+	uint32_t pid;	 /* 0: every process */
+	int32_t user;	 /* -1: keep, 0/1 */
+	int32_t kernel;	 /* -1: keep, 0/1 */
+	int32_t idle;	 /* -1: keep, 0/1: also sample the idle task */
+	uint32_t buffer; /* ring buffer bytes, 0: keep */
+	int32_t unwind;	 /* -1: keep, enum pr_unwind_mode */
+	uint32_t stack_bytes; /* user stack bytes copied per sample, 0: keep */
+	uint32_t unwind_tables; /* bytes of unwind tables held (LRU by binary), 0: keep */
+};
+
+struct pr_frame {
+	uint64_t addr; /* kernel: address; user: file offset in module, or the address if no module
+			*/
+	uint64_t offset;    /* bytes past the start of the symbol (or module) */
+	const char *name;   /* NULL when unknown; valid until the next call into the runtime */
+	const char *module; /* binary path, "kernel" or a module name; NULL when unknown */
+	uint32_t kernel;    /* 1 for a kernel frame */
+	uint32_t pad;
+};
+
+struct pr_stats {
+	uint64_t produced[PR_SRC_MAX];	/* records BPF tried to emit, per source */
+	uint64_t dropped[PR_SRC_MAX];	/* of those, lost to a full ring buffer */
+	uint64_t delivered[PR_SRC_MAX]; /* handed to the script (a hook, or proc()'s cache) */
+	uint64_t discarded[PR_SRC_MAX]; /* read from the ring after the run stopped, never handed */
+	uint64_t failed[PR_SRC_MAX];	/* of dropped: lost inside BPF before the ring */
+	uint64_t bad_records;		/* records read but malformed (never handed, never counted) */
+	uint64_t batches;		/* dispatch cycles that reached Lua */
+	uint64_t stacks;		/* distinct stacks interned */
+	uint64_t stacks_full;		/* samples whose stack did not fit the table */
+	uint64_t kstack_errors;		/* kernel stacks BPF could not take */
+	uint64_t ustack_errors;		/* user stacks BPF could not take */
+	uint64_t ksyms;			/* kernel symbols loaded */
+	uint64_t binaries;		/* binaries with a symbol table */
+	uint64_t proc_size;	       /* process cache: entries held */
+	uint64_t proc_capacity;
+	uint64_t proc_hits;
+	uint64_t proc_misses;	       /* lookups that went to /proc (or found nothing) */
+	uint64_t proc_evictions;       /* entries dropped by the LRU bound */
+	uint64_t proc_exited_evictions; /* entries dropped a cycle after their exit */
+	uint64_t proc_reloads;	       /* entries replaced after PID reuse */
+	uint64_t proc_seeded;	       /* entries from the /proc scan at start */
+	uint64_t proc_gone;	       /* entries found gone (live table) before their exit event */
+	uint64_t proc_untracked;       /* processes the live table was too full to take */
+	uint64_t elf_negative; /* binaries in the negative cache */
+	uint64_t elf_parses;   /* ELF files parsed for symbols */
+	uint64_t elf_hits;     /* user addresses named */
+	uint64_t elf_misses;   /* user addresses in a binary but in no symbol */
+	uint64_t elf_bytes;    /* memory held by symbol tables */
+	uint64_t elf_unloads;  /* tables unloaded to stay within the budget */
+	uint64_t ksym_reads;    /* times /proc/kallsyms was read: 1 per run */
+	uint64_t ksym_parse_ns; /* how long that parse took */
+	uint64_t bpf_symbols;   /* live BPF function ranges */
+	uint64_t bpf_updates;   /* ranges added or removed (baseline + feed) */
+	uint64_t bpf_resyncs;   /* full baseline walks (start, lost records) */
+	uint64_t unwind_mode;	     /* enum pr_unwind_mode in force */
+	uint64_t unwind_stacks;	     /* user stacks unwound from a stack copy */
+	uint64_t unwind_complete;    /* of those, reaching the outermost frame */
+	uint64_t unwind_truncated;   /* of those, stopped early: unwind_fail says why */
+	uint64_t unwind_frames;	     /* user frames they produced */
+	uint64_t unwind_fp_frames;   /* of those, found by frame pointer (no unwind info) */
+	uint64_t unwind_copy_bytes;  /* user stack bytes received */
+	uint64_t unwind_fail[PR_UW_FAIL_MAX];
+	uint64_t unwind_tables;	     /* unwind tables built (binaries prepared) */
+	uint64_t unwind_no_tables;   /* binaries with no unwind info */
+	uint64_t unwind_table_bytes; /* memory held by unwind tables */
+	uint64_t unwind_evictions;   /* unwind tables dropped to stay within their budget */
+	uint64_t unwind_budget;	     /* bytes unwind tables may hold */
+	uint64_t elf_perfmap_untrusted; /* perf maps ignored: owned by neither the process's user nor root */
+	uint64_t idle_skipped;	     /* samples of the idle task not taken (sample{idle=false}) */
+	uint64_t lua_bytes;	     /* the script's Lua heap */
+	uint64_t lua_limit;	     /* its cap (--max-memory); 0 = none */
+	uint64_t hook_errors;	     /* errors hooks raised (the first stops the run, or --keep-going) */
+};
+
+#endif

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The one place that knows both the caches' own counters and the shape
+ * Lua reads (struct pr_stats): each module reports into its own struct,
+ * and this builder copies them into the FFI view. A cache never sees the
+ * Lua-facing struct.
+ */
+#include "bpfsym.h"
+#include "elfsym.h"
+#include "ffi.h"
+#include "ksym.h"
+#include "loop.h"
+#include "perfmap.h"
+#include "plan.h"
+#include "proc.h"
+#include "rt.h"
+#include "script.h"
+#include "stacks.h"
+#include "stats.h"
+
+int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
+{
+	*out = (struct pr_stats){ .unwind_mode = rt->cfg.unwind };
+	if (rt->plan) {
+		struct pr_src_counts c[PR_SRC_MAX] = { 0 };
+		int i;
+
+		pr_plan_counts(rt->plan, c);
+		for (i = 0; i < PR_SRC_MAX; i++) {
+			out->produced[i] = c[i].produced;
+			out->dropped[i] = c[i].dropped;
+			out->failed[i] = c[i].failed;
+		}
+		out->idle_skipped = c[PR_SRC_SAMPLE].skipped;
+		out->proc_untracked = pr_plan_live_lost(rt->plan);
+	}
+	if (rt->loop)
+		pr_loop_stats(rt->loop, out);
+	if (rt->stacks) {
+		out->stacks = pr_stacks_count(rt->stacks);
+		out->stacks_full = pr_stacks_full(rt->stacks);
+	}
+	if (rt->ksym) {
+		out->ksyms = pr_ksym_count(rt->ksym);
+		out->ksym_reads = pr_ksym_reads(rt->ksym);
+		out->ksym_parse_ns = pr_ksym_parse_ns(rt->ksym);
+	}
+	if (rt->bpfsym) {
+		out->bpf_symbols = pr_bpfsym_count(rt->bpfsym);
+		out->bpf_updates = pr_bpfsym_updates(rt->bpfsym);
+		out->bpf_resyncs = pr_bpfsym_resyncs(rt->bpfsym);
+	}
+	if (rt->bins)
+		pr_elfsyms_stats(rt->bins, out);
+	if (rt->procs)
+		pr_proc_stats(rt->procs, out);
+	if (rt->script) {
+		pr_script_heap(rt->script, &out->lua_bytes, &out->lua_limit);
+		out->hook_errors = pr_script_errors(rt->script);
+	}
+	if (rt->perfmaps)
+		out->elf_perfmap_untrusted = pr_perfmaps_untrusted(rt->perfmaps);
+	return 0;
+}
