@@ -947,18 +947,9 @@ int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs
 
 const struct pr_cfi_row *pr_cfi_find(const struct pr_cfi_table *t, uint64_t pc)
 {
-	size_t lo = 0, hi = t->n, mid;
+	long i = PR_ARRAY_LAST_LE(t->rows, t->n, pc, pc);
 
-	if (!t->n || pc < t->rows[0].pc)
-		return NULL;
-	while (hi - lo > 1) {
-		mid = lo + (hi - lo) / 2;
-		if (t->rows[mid].pc <= pc)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return &t->rows[lo];
+	return i < 0 ? NULL : &t->rows[i];
 }
 
 void pr_cfi_free(struct pr_cfi_table *t)

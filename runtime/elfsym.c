@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <libiberty/demangle.h>
+#include "array.h"
 #include "cfi.h"
 #include "elfsym.h"
 #include "strpool.h"
@@ -1012,23 +1013,18 @@ static const char *display_name(struct pr_elfsym *b, struct sym *s)
 const char *pr_elfsym_resolve(struct pr_elfsym *b, uint64_t foff, uint64_t *off)
 {
 	struct pr_elfsyms *t = b->table;
-	size_t lo = 0, hi, mid;
 	struct sym *s;
 	uint64_t va;
+	long lo;
 
 	if (!b->loaded)
 		load(b);
 	b->last_use = ++t->use_clock;
-	hi = b->nsyms;
-	if (!hi || !foff_to_vaddr(b, foff, &va) || va < b->syms[0].addr)
+	if (!foff_to_vaddr(b, foff, &va))
 		goto miss;
-	while (hi - lo > 1) {
-		mid = lo + (hi - lo) / 2;
-		if (b->syms[mid].addr <= va)
-			lo = mid;
-		else
-			hi = mid;
-	}
+	lo = PR_ARRAY_LAST_LE(b->syms, b->nsyms, addr, va);
+	if (lo < 0)
+		goto miss;
 	/* aliases at one address sort sized-first: take the first of them */
 	while (lo > 0 && b->syms[lo - 1].addr == b->syms[lo].addr)
 		lo--;

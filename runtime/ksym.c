@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "array.h"
 #include "ksym.h"
 #include "strpool.h"
 #include "procfs.h"
@@ -226,22 +227,15 @@ int pr_ksym_load(struct pr_ksym *ks, const char *path)
 
 const char *pr_ksym_lookup(struct pr_ksym *ks, uint64_t addr, uint64_t *off, const char **module)
 {
-	size_t lo = 0, hi, mid;
 	const struct ksym_ent *e;
+	long i;
 
 	if (!ks->loaded)
 		pr_ksym_load(ks, NULL);
-	hi = ks->n;
-	if (!hi || addr < ks->ents[0].addr)
+	i = PR_ARRAY_LAST_LE(ks->ents, ks->n, addr, addr);
+	if (i < 0)
 		return NULL;
-	while (hi - lo > 1) {
-		mid = lo + (hi - lo) / 2;
-		if (ks->ents[mid].addr <= addr)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	e = &ks->ents[lo];
+	e = &ks->ents[i];
 	/* the end markers are symbols too: past them lies no known text */
 	if (addr >= e->end || !strcmp(ks->names.buf + e->name, "_etext") ||
 	    !strcmp(ks->names.buf + e->name, "_einittext"))

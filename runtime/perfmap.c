@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "array.h"
 #include "perfmap.h"
 #include "strpool.h"
 
@@ -292,8 +293,8 @@ const char *pr_perfmap_lookup(struct pr_perfmaps *pm, uint32_t pid, uint64_t add
 			      const char **module)
 {
 	struct pmap *p = get(pm, pid);
-	size_t lo = 0, hi, mid;
 	char path[4200];
+	long lo;
 	struct stat st;
 
 	if (!p)
@@ -301,16 +302,9 @@ const char *pr_perfmap_lookup(struct pr_perfmaps *pm, uint32_t pid, uint64_t add
 	snprintf(path, sizeof(path), "%s/perf-%u.map", pm->dir, pid);
 	if (!stat(path, &st) && st.st_size != p->size_read && st.st_size <= MAX_FILE)
 		read_map(pm, p, path, st.st_size);
-	hi = p->n;
-	if (!hi || addr < p->syms[0].start)
+	lo = PR_ARRAY_LAST_LE(p->syms, p->n, start, addr);
+	if (lo < 0)
 		return NULL;
-	while (hi - lo > 1) {
-		mid = lo + (hi - lo) / 2;
-		if (p->syms[mid].start <= addr)
-			lo = mid;
-		else
-			hi = mid;
-	}
 	/* the latest line for this start sorts first among equals */
 	while (lo > 0 && p->syms[lo - 1].start == p->syms[lo].start)
 		lo--;

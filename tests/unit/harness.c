@@ -19,6 +19,7 @@
 /* Every test, in run order: X(name) runs void test_name(void). */
 /* clang-format off */
 #define TESTS(X)				\
+	X(array_last_le)			\
 	X(opts_script_and_args)			\
 	X(opts_options_after_script)		\
 	X(opts_double_dash)			\
