@@ -16,6 +16,7 @@
 #include "perfmap.h"
 #include "plan.h"
 #include "proc.h"
+#include "providers.h"
 #include "rt.h"
 #include "script.h"
 #include "stacks.h"
@@ -24,6 +25,19 @@
 int pr_ffi_abi_version(void)
 {
 	return PR_ABI_VERSION;
+}
+
+int pr_ffi_provider(uint32_t i, struct pr_provider_info *out)
+{
+	if (i >= PR_SRC_MAX)
+		return -ENOENT;
+	*out = (struct pr_provider_info){
+		.name = pr_providers[i].name,
+		.hook = pr_providers[i].hook,
+		.bit = PR_HOOK_BIT(i),
+		.view = pr_providers[i].view,
+	};
+	return 0;
 }
 
 #define TYPE(t)                                      \
@@ -37,6 +51,7 @@ static const struct {
 	TYPE(pr_hdr),  TYPE(pr_sample_raw), TYPE(pr_sample),	  TYPE(pr_exec),
 	TYPE(pr_exit), TYPE(pr_frame),	    TYPE(pr_stats),
 	TYPE(pr_fork), TYPE(pr_proc_info),  TYPE(pr_sample_opts), TYPE(pr_src_counts),
+	TYPE(pr_provider_info),
 };
 #undef TYPE
 
@@ -293,23 +308,6 @@ int pr_ffi_proc_config(struct pr_rt *rt, uint32_t capacity, const char **err)
 
 /* A lifecycle record from the arena reaches the process cache: called by
  * the dispatcher right before the record's hook. */
-void pr_ffi_proc_event(struct pr_rt *rt, const struct pr_hdr *rec)
-{
-	if (!rt->procs)
-		return;
-	switch (rec->type) {
-	case PR_REC_EXEC:
-		pr_proc_on_exec(rt->procs, (const struct pr_exec *)rec);
-		break;
-	case PR_REC_EXIT:
-		pr_proc_on_exit(rt->procs, (const struct pr_exit *)rec);
-		break;
-	case PR_REC_FORK:
-		pr_proc_on_fork(rt->procs, (const struct pr_fork *)rec);
-		break;
-	}
-}
-
 int pr_ffi_proc_lookup(struct pr_rt *rt, uint32_t pid, struct pr_proc_info *out)
 {
 	return rt->procs ? pr_proc_lookup(rt->procs, pid, out) : -ENOENT;

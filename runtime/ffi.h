@@ -20,6 +20,9 @@ int pr_ffi_abi_version(void);
 int pr_ffi_sizeof(const char *type);
 int pr_ffi_offsetof(const char *type, const char *field);
 
+/* Provider i (0-based; its enum pr_source): 0, or -ENOENT past the last. */
+int pr_ffi_provider(uint32_t i, struct pr_provider_info *out);
+
 int pr_ffi_sample_config(struct pr_rt *rt, const struct pr_sample_opts *o, const char **err);
 int pr_ffi_lifecycle_config(struct pr_rt *rt, uint32_t buffer, const char **err);
 int pr_ffi_timer_add(struct pr_rt *rt, double seconds, const char **err);
@@ -49,7 +52,6 @@ int pr_ffi_ksym(struct pr_rt *rt, uint64_t addr, struct pr_frame *out);
 int pr_ffi_usym(struct pr_rt *rt, uint32_t pid, uint64_t addr, struct pr_frame *out);
 
 int pr_ffi_proc_config(struct pr_rt *rt, uint32_t capacity, const char **err);
-void pr_ffi_proc_event(struct pr_rt *rt, const struct pr_hdr *rec);
 int pr_ffi_proc_lookup(struct pr_rt *rt, uint32_t pid, struct pr_proc_info *out);
 int pr_ffi_proc_field(struct pr_rt *rt, uint32_t pid, uint64_t gen, int field, char *buf,
 		      uint32_t len);

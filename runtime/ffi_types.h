@@ -13,12 +13,18 @@
 #include <stdint.h>
 #include "events.h"
 
+/* Hook mask bits: provider i (its enum pr_source) is bit 1 << i; this
+ * one says the script calls proc(), which needs exec and exit events. */
 enum pr_hook {
-	PR_HOOK_SAMPLE = 1,
-	PR_HOOK_EXEC = 2,
-	PR_HOOK_EXIT = 4,
-	PR_HOOK_FORK = 8,
-	PR_HOOK_PROC = 16, /* the script calls proc(): track exec and exit */
+	PR_HOOK_PROC = 1 << 30,
+};
+
+/* One event source as Lua sees it (pr_ffi_provider). */
+struct pr_provider_info {
+	const char *name; /* "exec": its stats() key and event view */
+	const char *hook; /* "on_exec"; NULL when it serves no hook */
+	uint32_t bit;	  /* its bit in the hook mask */
+	uint32_t view;	  /* the arena record type its hook gets */
 };
 
 /* proc(pid) fields read on demand. */

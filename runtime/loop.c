@@ -33,6 +33,7 @@
 #include "stacks.h"
 #include "maps.h"
 #include "proc.h"
+#include "providers.h"
 #include "ksymfeed.h"
 #include "unwind.h"
 
@@ -67,7 +68,7 @@ struct pr_loop {
 	int child_fd;
 	int timer_fds[PR_RT_MAX_TIMERS];
 	int ntimers;
-	struct ring_src rings[2]; /* [0] lifecycle, [1] samples; dispatch order */
+	struct ring_src rings[PR_OBJ_MAX]; /* one per BPF object, in dispatch order */
 	int nrings;
 	bool dispatch; /* false while draining after an error or exit() */
 	int poll_ms;   /* epoll timeout: sample wakeups are batched in BPF */
@@ -75,10 +76,13 @@ struct pr_loop {
 	uint8_t *arena;
 	uint32_t used, count;
 	uint32_t done; /* records of the batch Lua handed to a hook (pr_loop_handed) */
+	uint32_t fed;  /* of those, records the process cache has seen */
+	const uint8_t *feed_at; /* the record after them */
+	struct pr_take take;
 	uint64_t delivered[PR_SRC_MAX];
 	uint64_t discarded[PR_SRC_MAX]; /* read after the run stopped, never handed */
 	uint64_t batches;
-	uint64_t kstack_errors, ustack_errors, bad_records;
+	uint64_t bad_records;
 	struct pr_unwind_stats unwind;
 	uint64_t ustack[PR_MAX_FRAMES]; /* a sample's unwound user frames */
 };
@@ -113,8 +117,9 @@ static int new_timerfd(uint64_t ns, bool periodic)
 	return fd;
 }
 
-static void *arena_put(struct pr_loop *l, uint32_t size)
+static void *arena_put(void *loop, uint32_t size)
 {
+	struct pr_loop *l = loop;
 	void *p = l->arena + l->used;
 
 	l->used += (size + 7) & ~7u;
@@ -122,137 +127,38 @@ static void *arena_put(struct pr_loop *l, uint32_t size)
 	return p;
 }
 
-/* The user frames of a sample whose user stack was copied, unwound now,
- * while its process's maps are still those of the sample. */
-static uint32_t unwind_copy(struct pr_loop *l, const struct pr_sample_raw *r,
-			    const uint8_t *stack)
+/* Whether anyone wants provider src's records: its hook, or the process
+ * cache it feeds. A record nobody asked for counts as delivered: nothing
+ * that was wanted is lost. */
+static bool record_wanted(const struct pr_loop *l, int src)
 {
-	struct pr_unwind_input in = {
-		.pid = r->pid,
-		.time = r->hdr.time,
-		.ip = r->uip,
-		.sp = r->usp,
-		.bp = r->ubp,
-		.stack = stack,
-		.len = r->ustack_len,
-		.mode = l->rt->cfg.unwind,
-	};
+	uint32_t want = PR_HOOK_BIT(src);
 
-	return pr_unwind(&in, pr_unwind_maps_find, l->rt->maps, l->ustack, PR_MAX_FRAMES,
-			 &l->unwind);
-}
-
-static int take_sample(struct pr_loop *l, const struct pr_sample_raw *r, size_t len)
-{
-	size_t head = offsetof(struct pr_sample_raw, addrs), frames;
-	const uint64_t *user;
-	struct pr_sample *s;
-	uint32_t nuser;
-
-	frames = head + (r->nkernel + r->nuser) * sizeof(__u64);
-	if (len < head || r->nkernel > PR_MAX_FRAMES || r->nuser > PR_MAX_FRAMES || len < frames ||
-	    r->ustack_len > PR_USTACK_MAX || len < frames + r->ustack_len) {
-		l->bad_records++;
-		return 0;
-	}
-	l->kstack_errors += r->kerr != 0;
-	l->ustack_errors += r->uerr != 0;
-	if (!l->dispatch) {
-		l->discarded[PR_SRC_SAMPLE]++;
-		return 0;
-	}
-	user = (const uint64_t *)r->addrs + r->nkernel;
-	nuser = r->nuser;
-	if (r->ustack_flags & PR_USTACK_COPIED) {
-		nuser = unwind_copy(l, r, (const uint8_t *)r + frames);
-		user = l->ustack;
-	}
-	s = arena_put(l, sizeof(*s));
-	*s = (struct pr_sample){
-		.hdr = { .type = PR_REC_SAMPLE, .size = sizeof(*s), .time = r->hdr.time },
-		.pid = r->pid,
-		.tid = r->tid,
-		.cpu = r->cpu,
-		.cgroup = r->cgroup,
-		.stack = pr_stacks_intern(l->rt->stacks, r->pid, r->hdr.time,
-					  (const uint64_t *)r->addrs, r->nkernel, user, nuser),
-	};
-	memcpy(s->comm, r->comm, sizeof(s->comm));
-	return 0;
-}
-
-/* Copies a lifecycle record into the arena when a hook wants it or the
- * process cache tracks it: the cache is updated from the arena, record by
- * record, right before that record's hook runs (see pr_ffi_proc_event), so
- * a hook never sees the cache ahead of its event. A record nobody asked
- * for counts as delivered: nothing that was wanted is lost. */
-static void take_copy(struct pr_loop *l, const void *data, size_t want, int src, uint32_t hook)
-{
-	if (!(l->rt->cfg.hooks & (hook | PR_HOOK_PROC)))
-		l->delivered[src]++;
-	else if (!l->dispatch)
-		l->discarded[src]++;
-	else
-		memcpy(arena_put(l, want), data, want);
-}
-
-static void take_exec(struct pr_loop *l, const struct pr_exec *e)
-{
-	/* samples taken before the exec still resolve in the old image */
-	pr_maps_on_exec(l->rt->maps, e->pid, e->hdr.time);
-	take_copy(l, e, sizeof(*e), PR_SRC_EXEC, PR_HOOK_EXEC);
-}
-
-static void take_exit(struct pr_loop *l, const struct pr_exit *e)
-{
-	take_copy(l, e, sizeof(*e), PR_SRC_EXIT, PR_HOOK_EXIT);
-}
-
-static void take_fork(struct pr_loop *l, const struct pr_fork *e)
-{
-	take_copy(l, e, sizeof(*e), PR_SRC_FORK, PR_HOOK_FORK);
-}
-
-/* The size a record of this type must have at least. */
-static size_t min_size(uint32_t type)
-{
-	switch (type) {
-	case PR_REC_SAMPLE_RAW:
-		return offsetof(struct pr_sample_raw, addrs);
-	case PR_REC_EXEC:
-		return sizeof(struct pr_exec);
-	case PR_REC_EXIT:
-		return sizeof(struct pr_exit);
-	case PR_REC_FORK:
-		return sizeof(struct pr_fork);
-	default:
-		return SIZE_MAX;
-	}
+	if (pr_providers[src].needs & PR_FEEDS_PROC)
+		want |= PR_HOOK_PROC;
+	return l->rt->cfg.hooks & want;
 }
 
 static int on_record(void *ctx, void *data, size_t len)
 {
 	struct pr_loop *l = ((struct ring_src *)ctx)->loop;
+	const struct pr_provider *p = NULL;
 	const struct pr_hdr *h = data;
+	int src;
 
-	if (len < sizeof(*h) || len < min_size(h->type)) {
+	if (len >= sizeof(*h))
+		p = pr_provider_by_record(h->type);
+	if (!p || len < p->min_size) {
 		l->bad_records++;
 		return 0;
 	}
-	switch (h->type) {
-	case PR_REC_SAMPLE_RAW:
-		take_sample(l, data, len);
-		break;
-	case PR_REC_EXEC:
-		take_exec(l, data);
-		break;
-	case PR_REC_EXIT:
-		take_exit(l, data);
-		break;
-	case PR_REC_FORK:
-		take_fork(l, data);
-		break;
-	}
+	src = pr_provider_source(p);
+	if (!record_wanted(l, src))
+		l->delivered[src]++;
+	else if (!l->dispatch)
+		l->discarded[src]++;
+	else if (p->take(&l->take, data, len))
+		l->bad_records++;
 	if (l->count >= BATCH_MAX || l->used + MAX_RECORD > ARENA_BYTES) {
 		l->batch_full = true;
 		return BATCH_FULL;
@@ -260,12 +166,17 @@ static int on_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static int add_ring(struct pr_loop *l, int map_fd)
+static int add_ring(struct pr_loop *l, int object)
 {
 	struct ring_src *r = &l->rings[l->nrings];
+	bool batched;
+	int map_fd = pr_plan_ring(l->rt->plan, object, &batched);
 
 	if (map_fd < 0)
 		return 0;
+	/* batched wakeups: look at the ring at least this often */
+	if (batched)
+		l->poll_ms = 50;
 	r->loop = l;
 	r->rb = ring_buffer__new(map_fd, on_record, r, NULL);
 	if (!r->rb)
@@ -325,7 +236,7 @@ static int setup_timers(struct pr_loop *l)
 int pr_loop_new(struct pr_rt *rt, int child_pidfd, struct pr_loop **out)
 {
 	struct pr_loop *l = calloc(1, sizeof(*l));
-	int err;
+	int err, o;
 
 	if (!l)
 		return -ENOMEM;
@@ -333,8 +244,16 @@ int pr_loop_new(struct pr_rt *rt, int child_pidfd, struct pr_loop **out)
 	l->sigfd = -1;
 	l->child_fd = child_pidfd;
 	l->dispatch = true;
-	/* samples wake the loop only in batches; look at least this often */
-	l->poll_ms = pr_plan_sample_ring(rt->plan) >= 0 ? 50 : -1;
+	l->poll_ms = -1;
+	l->take = (struct pr_take){
+		.put = arena_put,
+		.loop = l,
+		.stacks = rt->stacks,
+		.maps = rt->maps,
+		.unwind_mode = rt->cfg.unwind,
+		.unwind = &l->unwind,
+		.ustack = l->ustack,
+	};
 	l->arena = malloc(ARENA_BYTES);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (!l->arena || l->epfd < 0) {
@@ -343,8 +262,8 @@ int pr_loop_new(struct pr_rt *rt, int child_pidfd, struct pr_loop **out)
 	}
 	err = setup_signals(l);
 	err = err ?: setup_timers(l);
-	err = err ?: add_ring(l, pr_plan_life_ring(rt->plan));
-	err = err ?: add_ring(l, pr_plan_sample_ring(rt->plan));
+	for (o = 0; o < PR_OBJ_MAX && !err; o++)
+		err = add_ring(l, o);
 	if (!err && child_pidfd >= 0)
 		err = watch(l, child_pidfd, TAG_CHILD, 0);
 	if (!err && rt->ksymfeed)
@@ -359,18 +278,11 @@ err:
 	return err;
 }
 
-static int source_of(uint32_t type)
+static int source_of(uint32_t view)
 {
-	switch (type) {
-	case PR_REC_SAMPLE:
-		return PR_SRC_SAMPLE;
-	case PR_REC_EXEC:
-		return PR_SRC_EXEC;
-	case PR_REC_EXIT:
-		return PR_SRC_EXIT;
-	default:
-		return PR_SRC_FORK;
-	}
+	const struct pr_provider *p = pr_provider_by_view(view);
+
+	return p ? pr_provider_source(p) : 0;
 }
 
 /* The arena's record number i (0-based), or NULL. */
@@ -387,12 +299,11 @@ static const struct pr_hdr *arena_record(const struct pr_loop *l, uint32_t i)
  * its first): for messages. */
 static const char *running_hook(void *ctx)
 {
-	static const char *const names[PR_SRC_MAX] = { "on_sample", "on_exec", "on_exit",
-						       "on_fork" };
 	const struct pr_loop *l = ctx;
 	const struct pr_hdr *h = arena_record(l, l->done ? l->done - 1 : 0);
+	const char *hook = h ? pr_providers[source_of(h->type)].hook : NULL;
 
-	return h ? names[source_of(h->type)] : "a hook";
+	return hook ? hook : "a hook";
 }
 
 /* delivered: Lua handed the record to its hook (or to proc()'s cache);
@@ -418,7 +329,8 @@ static int dispatch_batch(struct pr_loop *l)
 {
 	int err = 0;
 
-	l->done = 0;
+	l->done = l->fed = 0;
+	l->feed_at = l->arena;
 	if (l->count && l->dispatch) {
 		l->batches++;
 		err = pr_script_dispatch(l->rt->script, running_hook, l);
@@ -582,9 +494,21 @@ int pr_loop_batch(struct pr_loop *l, const uint8_t **base, uint32_t *bytes)
 	return l->count;
 }
 
+/* The process cache follows the records as they are handed out, not as
+ * they are read: a hook never sees the cache ahead of its own event. */
 void pr_loop_handed(struct pr_loop *l, uint32_t n)
 {
+	const struct pr_provider *p;
+	const struct pr_hdr *h;
+
 	l->done = n;
+	for (; l->fed < n && l->fed < l->count; l->fed++) {
+		h = (const struct pr_hdr *)l->feed_at;
+		p = pr_provider_by_view(h->type);
+		if (p && p->feed_proc && l->rt->procs)
+			p->feed_proc(l->rt->procs, h);
+		l->feed_at += (h->size + 7) & ~7u;
+	}
 }
 
 void pr_loop_stats(const struct pr_loop *l, struct pr_stats *out)
@@ -596,10 +520,10 @@ void pr_loop_stats(const struct pr_loop *l, struct pr_stats *out)
 		out->discarded[i] += l->discarded[i];
 	}
 	out->batches += l->batches;
-	out->kstack_errors += l->kstack_errors;
+	out->kstack_errors += l->take.kstack_errors;
 	out->bad_records += l->bad_records;
 	pr_unwind_add_stats(&l->unwind, out);
-	out->ustack_errors += l->ustack_errors;
+	out->ustack_errors += l->take.ustack_errors;
 }
 
 void pr_loop_free(struct pr_loop *l)

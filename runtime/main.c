@@ -29,6 +29,7 @@
 #include "perfmap.h"
 #include "proc.h"
 #include "procfs.h"
+#include "providers.h"
 #include "rt.h"
 #include "script.h"
 #include "stacks.h"
@@ -40,15 +41,6 @@
 #ifndef CAP_BPF
 #define CAP_BPF 39
 #endif
-
-static const char *const source_names[PR_SRC_MAX] = { "samples", "exec events", "exit events",
-							"fork events" };
-static const char *const source_hint[PR_SRC_MAX] = {
-	"raise sample{buffer=...} or lower the frequency",
-	"raise lifecycle{buffer=...} or do less work per event",
-	"raise lifecycle{buffer=...} or do less work per event",
-	"raise lifecycle{buffer=...} or do less work per event",
-};
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -283,7 +275,7 @@ static void report_discarded(const struct pr_stats *st)
 			continue;
 		total += st->discarded[i];
 		off += snprintf(parts + off, sizeof(parts) - off, "%s%llu %s", off ? ", " : "",
-				(unsigned long long)st->discarded[i], source_names[i]);
+				(unsigned long long)st->discarded[i], pr_providers[i].what);
 		if (off >= sizeof(parts))
 			off = sizeof(parts) - 1;
 	}
@@ -298,7 +290,7 @@ static void report_idle(const struct pr_rt *rt, const struct pr_stats *st)
 {
 	uint64_t got = st->produced[PR_SRC_SAMPLE];
 
-	if (!(rt->cfg.hooks & PR_HOOK_SAMPLE) || got >= 100 || st->idle_skipped <= 4 * got)
+	if (!(rt->cfg.hooks & PR_HOOK_BIT(PR_SRC_SAMPLE)) || got >= 100 || st->idle_skipped <= 4 * got)
 		return;
 	pr_warn("only %llu samples: the CPUs were idle for %llu more ticks, which are skipped "
 		"by default; sample{idle=true} includes them",
@@ -315,12 +307,12 @@ static void report_drops(struct pr_rt *rt)
 		if (st.dropped[i] > st.failed[i])
 			pr_warn("lost %llu of %llu %s (ring buffer full); %s",
 				(unsigned long long)(st.dropped[i] - st.failed[i]),
-				(unsigned long long)st.produced[i], source_names[i], source_hint[i]);
+				(unsigned long long)st.produced[i], pr_providers[i].what, pr_providers[i].hint);
 		if (st.failed[i])
 			pr_warn("lost %llu of %llu %s inside BPF (no scratch buffer, or a record "
 				"larger than its buffer); run with -v and report it",
 				(unsigned long long)st.failed[i], (unsigned long long)st.produced[i],
-				source_names[i]);
+				pr_providers[i].what);
 	}
 	if (st.bad_records)
 		pr_warn("%llu records from the kernel were malformed and skipped; run with -v "
@@ -618,7 +610,7 @@ int main(int argc, char **argv)
 	/* before anything attaches: processes older than profrun are known */
 	if (rt.cfg.hooks & PR_HOOK_PROC)
 		pr_proc_seed(rt.procs);
-	rt.cfg.before_samplers = start_ksym_feed;
+	rt.cfg.before_late = start_ksym_feed;
 	rt.cfg.ctx = &rt;
 	if (pr_plan_load(rt.plan, &rt.cfg))
 		goto out;

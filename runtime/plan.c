@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Hook kinds are a table of descriptors: a new hook is one entry plus its
- * BPF program. Objects go through open -> configure -> load -> attach,
- * never open_and_load, so rodata and map sizes are set before the kernel
- * sees anything, and programs no hook asked for are not loaded at all
- * (autoload off). The state enum rejects calls out of order.
+ * From hooks to BPF, driven by the provider table (providers.h): the
+ * wanted providers and cache programs decide which programs load; objects
+ * go through open -> configure -> load -> attach, never open_and_load, so
+ * rodata and map sizes are set before the kernel sees anything, and a
+ * program nobody asked for is not even loaded (autoload off). Programs
+ * attach in each object's rank order. The state enum rejects calls out of
+ * order.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,10 +16,14 @@
 #include "lifecycle.skel.h"
 #include "log.h"
 #include "plan.h"
+#include "providers.h"
 #include "sample.skel.h"
 #include "sampler.h"
 
 enum plan_state { PLAN_NEW, PLAN_LOADED, PLAN_DETACHED };
+
+/* Programs a plan may attach: every provider's and every cache program. */
+#define MAX_PROGS (PR_SRC_MAX * 2 + 4)
 
 struct pr_plan {
 	enum plan_state state;
@@ -25,54 +31,35 @@ struct pr_plan {
 	struct pr_sample_bpf *smp;
 	struct pr_sampler *sampler;
 	bool track_live; /* the lifecycle programs keep pr_live */
+	struct bpf_link *links[MAX_PROGS];
+	int nlinks;
 };
 
-static const struct hook_desc {
-	uint32_t hook;
-	const char *lua_name;
+/* One program the plan wants, and whom to name when it fails. */
+struct want {
 	const char *prog;
 	const char *kind;
-} hook_table[] = {
-	{ .hook = PR_HOOK_EXEC,
-	  .lua_name = "on_exec",
-	  .prog = "pr_exec",
-	  .kind = "tp_btf/sched_process_exec" },
-	{ .hook = PR_HOOK_EXIT,
-	  .lua_name = "on_exit",
-	  .prog = "pr_exit",
-	  .kind = "tp_btf/sched_process_exit" },
-	{ .hook = PR_HOOK_FORK,
-	  .lua_name = "on_fork",
-	  .prog = "pr_fork",
-	  .kind = "tp_btf/sched_process_fork" },
-	{ .hook = PR_HOOK_SAMPLE,
-	  .lua_name = "on_sample",
-	  .prog = "pr_sample",
-	  .kind = "perf_event" },
-	/* proc() keeps its cache current from exec and exit events, and the
-	 * live table complete with every new process */
-	{ .hook = PR_HOOK_PROC, .lua_name = "proc()", .prog = "pr_exec/pr_exit", .kind = "tp_btf" },
-	{ .hook = PR_HOOK_PROC,
-	  .lua_name = "proc()",
-	  .prog = "pr_live_fork",
-	  .kind = "tp_btf/sched_process_fork" },
+	const char *who; /* "on_exec", or "proc()" for what only a cache needs */
+	uint32_t rank;
 };
 
-static const struct hook_desc *desc_of(uint32_t hook)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(hook_table) / sizeof(hook_table[0]); i++)
-		if (hook_table[i].hook == hook)
-			return &hook_table[i];
-	return NULL;
-}
-
-int pr_plan_new(struct pr_plan **out)
-{
-	*out = calloc(1, sizeof(**out));
-	return *out ? 0 : -ENOMEM;
-}
+struct obj_desc {
+	const char *name;
+	/* opens the skeleton into p; NULL on failure with errno set */
+	struct bpf_object *(*open)(struct pr_plan *p, const struct bpf_object_open_opts *o);
+	void (*configure)(struct pr_plan *p, const struct pr_plan_cfg *cfg);
+	int (*load)(struct pr_plan *p);
+	/* attaches prog some other way than bpf_program__attach; NULL: that */
+	int (*attach)(struct pr_plan *p, struct bpf_program *prog, const struct pr_plan_cfg *cfg,
+		      const struct want *w);
+	struct bpf_map *(*map)(const struct pr_plan *p, const char *name);
+	void (*destroy)(struct pr_plan *p);
+	const char *ring; /* the map its records arrive on */
+	/* the ring wakes the reader only in batches: poll it on a timer */
+	bool batched;
+	/* cfg->before_object runs before this object loads (ksym feed) */
+	bool late;
+};
 
 static const char *hint_for(int err)
 {
@@ -91,27 +78,10 @@ static const char *hint_for(int err)
 	}
 }
 
-static void report_desc(const struct hook_desc *d, const char *step, int err)
+static void report(const struct want *w, const char *step, int err)
 {
-	pr_err("hook %s needs program '%s' (%s): %s failed: %s; %s", d->lua_name, d->prog, d->kind,
-	       step, strerror(-err), hint_for(err));
-}
-
-static void report(uint32_t hook, const char *step, int err)
-{
-	report_desc(desc_of(hook), step, err);
-}
-
-/* The descriptor that names program prog for hook: the one with that
- * program when there is one, else the hook's first. */
-static const struct hook_desc *desc_for(uint32_t hook, const char *prog)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(hook_table) / sizeof(hook_table[0]); i++)
-		if (hook_table[i].hook == hook && !strcmp(hook_table[i].prog, prog))
-			return &hook_table[i];
-	return desc_of(hook);
+	pr_err("hook %s needs program '%s' (%s): %s failed: %s; %s", w->who, w->prog, w->kind, step,
+	       strerror(-err), hint_for(err));
 }
 
 /* Ring buffer sizes must be a power-of-two number of pages. */
@@ -122,93 +92,6 @@ static uint32_t ring_size(uint32_t want)
 	while (sz < want && sz < (1u << 30))
 		sz <<= 1;
 	return sz;
-}
-
-static struct bpf_object_open_opts open_opts(const struct pr_plan_cfg *cfg)
-{
-	return (struct bpf_object_open_opts){
-		.sz = sizeof(struct bpf_object_open_opts),
-		.btf_custom_path = cfg->btf_path,
-	};
-}
-
-static int attach_one(struct bpf_program *prog, struct bpf_link **link, const struct hook_desc *d)
-{
-	*link = bpf_program__attach(prog);
-	if (*link)
-		return 0;
-	report_desc(d, "attach", -errno);
-	return -errno ?: -EINVAL;
-}
-
-/* The lifecycle programs in attach order. pr_exit goes first: it deletes
- * from the live table, so no process the others write there can exit
- * unseen. pr_live_fork serves proc() when on_fork did not load pr_fork,
- * which writes new processes into the table too. */
-enum life_prog { LIFE_EXIT, LIFE_FORK, LIFE_LIVE_FORK, LIFE_EXEC, LIFE_N };
-
-static const uint32_t life_hook[LIFE_N] = {
-	[LIFE_EXIT] = PR_HOOK_EXIT,
-	[LIFE_FORK] = PR_HOOK_FORK,
-	[LIFE_LIVE_FORK] = PR_HOOK_PROC,
-	[LIFE_EXEC] = PR_HOOK_EXEC,
-};
-
-/* Lifecycle programs (bits of enum life_prog) a hook set needs: proc()
- * needs exec and exit events and every new process in the live table. */
-static uint32_t lifecycle_wants(uint32_t hooks)
-{
-	bool proc = hooks & PR_HOOK_PROC;
-	uint32_t w = 0;
-
-	if (proc || (hooks & PR_HOOK_EXIT))
-		w |= 1u << LIFE_EXIT;
-	if (hooks & PR_HOOK_FORK)
-		w |= 1u << LIFE_FORK;
-	else if (proc)
-		w |= 1u << LIFE_LIVE_FORK;
-	if (proc || (hooks & PR_HOOK_EXEC))
-		w |= 1u << LIFE_EXEC;
-	return w;
-}
-
-static void life_progs(struct pr_lifecycle_bpf *s, struct bpf_program **progs,
-		       struct bpf_link ***links)
-{
-	progs[LIFE_EXIT] = s->progs.pr_exit;
-	progs[LIFE_FORK] = s->progs.pr_fork;
-	progs[LIFE_LIVE_FORK] = s->progs.pr_live_fork;
-	progs[LIFE_EXEC] = s->progs.pr_exec;
-	links[LIFE_EXIT] = &s->links.pr_exit;
-	links[LIFE_FORK] = &s->links.pr_fork;
-	links[LIFE_LIVE_FORK] = &s->links.pr_live_fork;
-	links[LIFE_EXEC] = &s->links.pr_exec;
-}
-
-/* What to name when lifecycle program i fails: the user's own hook if it
- * asked for that program, else proc(). */
-static const struct hook_desc *blame(uint32_t hooks, enum life_prog i, struct bpf_program *prog)
-{
-	uint32_t hook = (hooks & life_hook[i]) ? life_hook[i] : PR_HOOK_PROC;
-
-	return desc_for(hook, bpf_program__name(prog));
-}
-
-/* The first wanted program that did not load (the first wanted one when
- * none can be told apart). */
-static enum life_prog failed_life(struct bpf_program **progs, uint32_t want)
-{
-	int i, first = -1;
-
-	for (i = 0; i < LIFE_N; i++) {
-		if (!(want & (1u << i)))
-			continue;
-		if (first < 0)
-			first = i;
-		if (bpf_program__fd(progs[i]) < 0)
-			return i;
-	}
-	return first;
 }
 
 /* Keys are pids: a table of pid_max entries is never full. pid_max is
@@ -230,52 +113,46 @@ static uint32_t live_entries(void)
 	return n && n < PR_LIVE_MAX ? n : PR_LIVE_MAX;
 }
 
-static int load_lifecycle(struct pr_plan *p, const struct pr_plan_cfg *cfg)
-{
-	uint32_t want = lifecycle_wants(cfg->hooks);
-	struct bpf_object_open_opts oo = open_opts(cfg);
-	struct bpf_program *progs[LIFE_N];
-	struct bpf_link **links[LIFE_N];
-	uint32_t life_hooks =
-		cfg->hooks & (PR_HOOK_EXEC | PR_HOOK_EXIT | PR_HOOK_FORK | PR_HOOK_PROC);
-	int err = 0, i;
+/* ---- the objects -------------------------------------------------------- */
 
-	p->life = pr_lifecycle_bpf__open_opts(&oo);
-	if (!p->life) {
-		err = -errno;
-		report(life_hooks & -life_hooks, "open", err); /* on_exec first */
-		return err;
-	}
-	life_progs(p->life, progs, links);
-	for (i = 0; i < LIFE_N; i++)
-		bpf_program__set_autoload(progs[i], want & (1u << i));
+static struct bpf_object *life_open(struct pr_plan *p, const struct bpf_object_open_opts *o)
+{
+	p->life = pr_lifecycle_bpf__open_opts(o);
+	return p->life ? p->life->obj : NULL;
+}
+
+static void life_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
+{
 	p->track_live = cfg->hooks & PR_HOOK_PROC;
 	p->life->rodata->track_live = p->track_live;
 	bpf_map__set_max_entries(p->life->maps.pr_live, p->track_live ? live_entries() : 1);
 	bpf_map__set_max_entries(p->life->maps.pr_life_rb, ring_size(cfg->life_buffer));
-	err = pr_lifecycle_bpf__load(p->life);
-	if (err) {
-		i = failed_life(progs, want);
-		report_desc(blame(cfg->hooks, i, progs[i]), "load", err);
-		return err;
-	}
-	for (i = 0; i < LIFE_N && !err; i++)
-		if (want & (1u << i))
-			err = attach_one(progs[i], links[i], blame(cfg->hooks, i, progs[i]));
-	return err;
 }
 
-static int load_sampler(struct pr_plan *p, const struct pr_plan_cfg *cfg)
+static int life_load(struct pr_plan *p)
 {
-	struct bpf_object_open_opts oo = open_opts(cfg);
-	int err, cpu = -1;
+	return pr_lifecycle_bpf__load(p->life);
+}
 
-	p->smp = pr_sample_bpf__open_opts(&oo);
-	if (!p->smp) {
-		err = -errno;
-		report(PR_HOOK_SAMPLE, "open", err);
-		return err;
-	}
+static struct bpf_map *life_map(const struct pr_plan *p, const char *name)
+{
+	return p->life ? bpf_object__find_map_by_name(p->life->obj, name) : NULL;
+}
+
+static void life_destroy(struct pr_plan *p)
+{
+	pr_lifecycle_bpf__destroy(p->life);
+	p->life = NULL;
+}
+
+static struct bpf_object *smp_open(struct pr_plan *p, const struct bpf_object_open_opts *o)
+{
+	p->smp = pr_sample_bpf__open_opts(o);
+	return p->smp ? p->smp->obj : NULL;
+}
+
+static void smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
+{
 	p->smp->rodata->filter_tgid = cfg->pid;
 	p->smp->rodata->want_user = cfg->user;
 	p->smp->rodata->want_kernel = cfg->kernel;
@@ -284,47 +161,219 @@ static int load_sampler(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 	/* a quarter of the ring: room to spare before the reader must run */
 	p->smp->rodata->wakeup_bytes = ring_size(cfg->sample_buffer) / 4;
 	bpf_map__set_max_entries(p->smp->maps.pr_sample_rb, ring_size(cfg->sample_buffer));
-	err = pr_sample_bpf__load(p->smp);
-	if (err) {
-		report(PR_HOOK_SAMPLE, "load", err);
+}
+
+static int smp_load(struct pr_plan *p)
+{
+	return pr_sample_bpf__load(p->smp);
+}
+
+/* One cpu-clock event per CPU runs the program: perf_event_open, not a
+ * link. */
+static int smp_attach(struct pr_plan *p, struct bpf_program *prog, const struct pr_plan_cfg *cfg,
+		      const struct want *w)
+{
+	int err, cpu = -1;
+
+	err = pr_sampler_new(prog, cfg->hz, &p->sampler, &cpu);
+	if (err == -EINVAL)
+		pr_err("hook %s: perf_event_open(cpu-clock, %u Hz) on cpu %d failed: %s; "
+		       "the frequency may exceed kernel.perf_event_max_sample_rate",
+		       w->who, cfg->hz, cpu, strerror(-err));
+	else if (err)
+		report(w, "perf_event_open/attach", err);
+	return err;
+}
+
+static struct bpf_map *smp_map(const struct pr_plan *p, const char *name)
+{
+	return p->smp ? bpf_object__find_map_by_name(p->smp->obj, name) : NULL;
+}
+
+static void smp_destroy(struct pr_plan *p)
+{
+	pr_sample_bpf__destroy(p->smp);
+	p->smp = NULL;
+}
+
+static const struct obj_desc objects[PR_OBJ_MAX] = {
+	[PR_OBJ_LIFECYCLE] = {
+		.name = "lifecycle",
+		.open = life_open,
+		.configure = life_configure,
+		.load = life_load,
+		.map = life_map,
+		.destroy = life_destroy,
+		.ring = "pr_life_rb",
+	},
+	[PR_OBJ_SAMPLE] = {
+		.name = "sample",
+		.open = smp_open,
+		.configure = smp_configure,
+		.load = smp_load,
+		.attach = smp_attach,
+		.map = smp_map,
+		.destroy = smp_destroy,
+		.ring = "pr_sample_rb",
+		.batched = true,
+		.late = true,
+	},
+};
+
+/* ---- what the hooks want ------------------------------------------------ */
+
+static bool provider_wanted(uint32_t hooks, int src)
+{
+	return hooks & (PR_HOOK_BIT(src) | pr_providers[src].wanted_by);
+}
+
+/* The programs of object o that hooks want, in attach order; returns
+ * their count. A provider loaded for a cache, not for its own hook, is
+ * named after the cache. */
+static int wanted_progs(uint32_t hooks, enum pr_object o, struct want *out)
+{
+	struct want w;
+	int n = 0, i, j, k;
+	size_t c;
+
+	for (i = 0; i < PR_SRC_MAX; i++) {
+		const struct pr_provider *pv = &pr_providers[i];
+
+		if (pv->object != o || !provider_wanted(hooks, i))
+			continue;
+		for (j = 0; j < 2 && pv->progs[j]; j++)
+			out[n++] = (struct want){
+				.prog = pv->progs[j],
+				.kind = pv->kind,
+				.who = (hooks & PR_HOOK_BIT(i)) ? pv->hook : "proc()",
+				.rank = pv->rank,
+			};
+	}
+	for (c = 0; c < pr_n_cache_progs; c++) {
+		const struct pr_cache_prog *cp = &pr_cache_progs[c];
+
+		if (cp->object != o || !(hooks & cp->need) ||
+		    (cp->unless >= 0 && provider_wanted(hooks, cp->unless)))
+			continue;
+		out[n++] = (struct want){
+			.prog = cp->prog, .kind = cp->kind, .who = "proc()", .rank = cp->rank
+		};
+	}
+	/* a handful of entries: insertion sort by rank, stable */
+	for (i = 1; i < n; i++) {
+		w = out[i];
+		for (k = i; k > 0 && out[k - 1].rank > w.rank; k--)
+			out[k] = out[k - 1];
+		out[k] = w;
+	}
+	return n;
+}
+
+static bool is_wanted(const struct want *w, int n, const char *prog)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(w[i].prog, prog))
+			return true;
+	return false;
+}
+
+/* The first wanted program that did not load (the first one when none
+ * can be told apart). */
+static const struct want *failed_prog(struct bpf_object *obj, const struct want *w, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (bpf_program__fd(bpf_object__find_program_by_name(obj, w[i].prog)) < 0)
+			return &w[i];
+	return &w[0];
+}
+
+static int attach_one(struct pr_plan *p, struct bpf_program *prog, const struct want *w)
+{
+	struct bpf_link *link = bpf_program__attach(prog);
+	int err;
+
+	if (!link) {
+		err = -errno ?: -EINVAL;
+		report(w, "attach", err);
 		return err;
 	}
-	err = pr_sampler_new(p->smp->progs.pr_sample, cfg->hz, &p->sampler, &cpu);
-	if (err == -EINVAL)
-		pr_err("hook on_sample: perf_event_open(cpu-clock, %u Hz) on cpu %d failed: %s; "
-		       "the frequency may exceed kernel.perf_event_max_sample_rate",
-		       cfg->hz, cpu, strerror(-err));
-	else if (err)
-		report(PR_HOOK_SAMPLE, "perf_event_open/attach", err);
+	p->links[p->nlinks++] = link;
+	return 0;
+}
+
+static int load_object(struct pr_plan *p, enum pr_object o, const struct pr_plan_cfg *cfg)
+{
+	const struct obj_desc *d = &objects[o];
+	struct bpf_object_open_opts oo = {
+		.sz = sizeof(oo),
+		.btf_custom_path = cfg->btf_path,
+	};
+	struct want w[MAX_PROGS];
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	int n = wanted_progs(cfg->hooks, o, w), i, err;
+
+	if (!n)
+		return 0;
+	if (d->late && cfg->before_late) {
+		err = cfg->before_late(cfg->ctx);
+		if (err)
+			return err;
+	}
+	obj = d->open(p, &oo);
+	if (!obj) {
+		err = -errno ?: -EINVAL;
+		report(&w[0], "open", err);
+		return err;
+	}
+	bpf_object__for_each_program(prog, obj)
+		bpf_program__set_autoload(prog, is_wanted(w, n, bpf_program__name(prog)));
+	d->configure(p, cfg);
+	err = d->load(p);
+	if (err) {
+		report(failed_prog(obj, w, n), "load", err);
+		return err;
+	}
+	for (i = 0; i < n && !err; i++) {
+		prog = bpf_object__find_program_by_name(obj, w[i].prog);
+		err = d->attach ? d->attach(p, prog, cfg, &w[i]) : attach_one(p, prog, &w[i]);
+	}
 	return err;
+}
+
+int pr_plan_new(struct pr_plan **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : -ENOMEM;
 }
 
 int pr_plan_load(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 {
-	int err = 0;
+	int err = 0, o;
 
 	if (p->state != PLAN_NEW)
 		return -EALREADY;
-	if (lifecycle_wants(cfg->hooks))
-		err = load_lifecycle(p, cfg);
-	if (!err && (cfg->hooks & PR_HOOK_SAMPLE) && cfg->before_samplers)
-		err = cfg->before_samplers(cfg->ctx);
-	if (!err && (cfg->hooks & PR_HOOK_SAMPLE))
-		err = load_sampler(p, cfg);
+	for (o = 0; o < PR_OBJ_MAX && !err; o++)
+		err = load_object(p, o, cfg);
 	p->state = PLAN_LOADED;
 	if (err)
 		pr_plan_detach(p);
 	return err;
 }
 
-int pr_plan_life_ring(const struct pr_plan *p)
+int pr_plan_ring(const struct pr_plan *p, int object, bool *batched)
 {
-	return p->life ? bpf_map__fd(p->life->maps.pr_life_rb) : -1;
-}
+	struct bpf_map *m;
 
-int pr_plan_sample_ring(const struct pr_plan *p)
-{
-	return p->smp ? bpf_map__fd(p->smp->maps.pr_sample_rb) : -1;
+	if (object < 0 || object >= PR_OBJ_MAX)
+		return -1;
+	*batched = objects[object].batched;
+	m = objects[object].map(p, objects[object].ring);
+	return m ? bpf_map__fd(m) : -1;
 }
 
 static uint64_t live_lost(const struct pr_plan *p)
@@ -358,20 +407,15 @@ uint64_t pr_plan_live_lost(const struct pr_plan *p)
 
 void pr_plan_detach(struct pr_plan *p)
 {
+	int i;
+
 	if (p->state != PLAN_LOADED)
 		return;
 	pr_sampler_free(p->sampler);
 	p->sampler = NULL;
-	if (p->life) {
-		bpf_link__destroy(p->life->links.pr_exec);
-		bpf_link__destroy(p->life->links.pr_exit);
-		bpf_link__destroy(p->life->links.pr_fork);
-		bpf_link__destroy(p->life->links.pr_live_fork);
-		p->life->links.pr_exec = NULL;
-		p->life->links.pr_exit = NULL;
-		p->life->links.pr_fork = NULL;
-		p->life->links.pr_live_fork = NULL;
-	}
+	for (i = 0; i < p->nlinks; i++)
+		bpf_link__destroy(p->links[i]);
+	p->nlinks = 0;
 	p->state = PLAN_DETACHED;
 }
 
@@ -399,21 +443,25 @@ static int add_counts(struct bpf_map *map, struct pr_src_counts *out)
 
 int pr_plan_counts(const struct pr_plan *p, struct pr_src_counts *out)
 {
-	int err = 0;
+	struct bpf_map *m;
+	int err = 0, o;
 
-	if (p->life)
-		err = add_counts(p->life->maps.pr_counts, out);
-	if (!err && p->smp)
-		err = add_counts(p->smp->maps.pr_counts, out);
+	for (o = 0; o < PR_OBJ_MAX && !err; o++) {
+		m = objects[o].map(p, "pr_counts");
+		if (m)
+			err = add_counts(m, out);
+	}
 	return err;
 }
 
 void pr_plan_free(struct pr_plan *p)
 {
+	int o;
+
 	if (!p)
 		return;
 	pr_plan_detach(p);
-	pr_lifecycle_bpf__destroy(p->life);
-	pr_sample_bpf__destroy(p->smp);
+	for (o = 0; o < PR_OBJ_MAX; o++)
+		objects[o].destroy(p);
 	free(p);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * From hooks to BPF: which programs a script's hooks need, loaded and
- * attached one object at a time in a fixed order (process lifecycle before
- * samplers), and nothing a hook did not ask for. The plan is the layer
+ * From hooks to BPF: which programs a script's hooks need (the provider
+ * table says), loaded and attached one object at a time in a fixed order
+ * (process lifecycle before samplers), and nothing a hook did not ask for. The plan is the layer
  * that knows which hook wanted what, so it prints the one error message a
  * failed load deserves.
  */
@@ -14,7 +14,7 @@
 #include "ffi_types.h"
 
 struct pr_plan_cfg {
-	uint32_t hooks;		 /* enum pr_hook bits */
+	uint32_t hooks;		 /* PR_HOOK_BIT(provider) | PR_HOOK_PROC */
 	uint32_t hz;		 /* sampling frequency per CPU */
 	uint32_t pid;		 /* sample only this process; 0 = all */
 	bool user, kernel, idle; /* which stacks, whether to sample idle */
@@ -24,8 +24,8 @@ struct pr_plan_cfg {
 	uint32_t unwind_tables;	 /* unwind table budget in bytes; 0 = the default */
 	uint32_t life_buffer;
 	const char *btf_path; /* kernel BTF override; NULL = the running kernel's */
-	/* runs after the lifecycle programs, before the samplers attach */
-	int (*before_samplers)(void *ctx);
+	/* runs after the lifecycle programs, before the samplers load */
+	int (*before_late)(void *ctx);
 	void *ctx;
 };
 
@@ -36,9 +36,10 @@ int pr_plan_new(struct pr_plan **out);
  * prints what failed, why and what to do, detaches what was attached and
  * returns -errno. */
 int pr_plan_load(struct pr_plan *p, const struct pr_plan_cfg *cfg);
-/* Ring buffer map fds (-1 when not loaded). */
-int pr_plan_life_ring(const struct pr_plan *p);
-int pr_plan_sample_ring(const struct pr_plan *p);
+/* The ring buffer map fd of BPF object o (enum pr_object; -1 when not
+ * loaded), in dispatch order; *batched when its records wake the reader
+ * only in batches, so it must be polled on a timer too. */
+int pr_plan_ring(const struct pr_plan *p, int object, bool *batched);
 /* The exact start (CLOCK_BOOTTIME ns) of the process holding pid now, from
  * the live table the lifecycle programs keep while proc() is in use: 0,
  * -ENOENT when no process that started or exec'd since they attached holds

@@ -11,13 +11,6 @@ local M = {}
 
 local ffi_string, tonumber, format = ffi.string, tonumber, string.format
 
-ffi.cdef [[
-typedef struct { struct pr_sample r; } pr_sample_view;
-typedef struct { struct pr_exec r; } pr_exec_view;
-typedef struct { struct pr_exit r; } pr_exit_view;
-typedef struct { struct pr_fork r; } pr_fork_view;
-]]
-
 local stack_of -- set by profrun: id -> frames
 
 local function comm(r) return ffi_string(r.comm) end
@@ -40,6 +33,9 @@ M.split_args = split_args
 local function time(r) return tonumber(r.hdr.time) end
 local function cgroup(r) return tonumber(r.cgroup) end
 
+-- One view per provider (runtime/providers.c), keyed by its name: the
+-- fields its hook's event has. The record behind the view is struct
+-- pr_<name> (bpf/events.h).
 local getters = {
     sample = {
         pid = function(r) return r.pid end,
@@ -132,8 +128,17 @@ local function describe(kind, g, self)
     return table.concat(out, " ")
 end
 
-for kind, g in pairs(getters) do
+local view_ptrs = {}
+
+-- The pointer type hooks of provider `kind` get their records as: a view
+-- of struct pr_<kind> with its getters and methods.
+function M.view_ptr(kind)
+    local ptr = view_ptrs[kind]
+    if ptr then return ptr end
+    local g = getters[kind]
+    if not g then error(format("no event view for provider '%s'", kind), 2) end
     local ctype = "pr_" .. kind .. "_view"
+    ffi.cdef(format("typedef struct { struct pr_%s r; } %s;", kind, ctype))
     local methods = methods_for(kind, ctype)
     ffi.metatype(ctype, {
         __index = function(self, k)
@@ -145,12 +150,10 @@ for kind, g in pairs(getters) do
         end,
         __tostring = function(self) return describe(kind, g, self) end,
     })
+    ptr = ffi.typeof("const " .. ctype .. " *")
+    view_ptrs[kind] = ptr
+    return ptr
 end
-
-M.sample_ptr = ffi.typeof("const pr_sample_view *")
-M.exec_ptr = ffi.typeof("const pr_exec_view *")
-M.exit_ptr = ffi.typeof("const pr_exit_view *")
-M.fork_ptr = ffi.typeof("const pr_fork_view *")
 
 function M.set_stack_resolver(fn) stack_of = fn end
 

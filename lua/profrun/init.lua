@@ -37,14 +37,32 @@ local hooks = {}
 local timers = {}
 local errp = ffi.new("const char *[1]")
 
-local HOOK_BITS = {
-    on_sample = C.PR_HOOK_SAMPLE,
-    on_exec = C.PR_HOOK_EXEC,
-    on_exit = C.PR_HOOK_EXIT,
-    on_fork = C.PR_HOOK_FORK,
-    on_end = 0,
-}
-local HOOK_NAMES = { "on_sample", "on_exec", "on_exit", "on_fork", "on_end" }
+-- The event sources, from the runtime's provider table: each one's name
+-- (its stats() key and event view), hook, hook-mask bit and the arena
+-- record type its hook gets.
+local PROVIDERS = {}
+do
+    local info = ffi.new("struct pr_provider_info")
+    local i = 0
+    while C.pr_ffi_provider(i, info) == 0 do
+        PROVIDERS[i] = {
+            name = ffi_string(info.name),
+            hook = info.hook ~= nil and ffi_string(info.hook) or nil,
+            bit = info.bit, view = info.view,
+        }
+        i = i + 1
+    end
+end
+
+local HOOK_BITS, HOOK_NAMES = { on_end = 0 }, {}
+for i = 0, #PROVIDERS do
+    local p = PROVIDERS[i]
+    if p.hook then
+        HOOK_BITS[p.hook] = p.bit
+        HOOK_NAMES[#HOOK_NAMES + 1] = p.hook
+    end
+end
+HOOK_NAMES[#HOOK_NAMES + 1] = "on_end"
 
 -- ---- helpers ----------------------------------------------------------
 
@@ -54,7 +72,8 @@ end
 
 local function run_phase_only(api)
     if in_setup then
-        error(api .. " can be called from hooks (on_sample, on_exec, on_exit, every, on_end),"
+        error(api .. " can be called from hooks (" .. table.concat(HOOK_NAMES, ", ", 1,
+            #HOOK_NAMES - 1) .. ", every, on_end),"
             .. " not while the script loads", 3)
     end
 end
@@ -336,7 +355,6 @@ function api.proc(pid)
 end
 
 local stats_buf = ffi.new("struct pr_stats")
-local SOURCES = { [0] = "sample", "exec", "exit", "fork" }
 
 -- stats(): what was produced, delivered and lost per source, and counters
 function api.stats()
@@ -385,8 +403,8 @@ function api.stats()
     for i = 0, C.PR_UW_FAIL_MAX - 1 do
         t.unwind.failures[UNWIND_FAILS[i]] = tonumber(s.unwind_fail[i])
     end
-    for i = 0, C.PR_SRC_MAX - 1 do
-        t[SOURCES[i]] = { produced = tonumber(s.produced[i]),
+    for i = 0, #PROVIDERS do
+        t[PROVIDERS[i].name] = { produced = tonumber(s.produced[i]),
             delivered = tonumber(s.delivered[i]), dropped = tonumber(s.dropped[i]),
             discarded = tonumber(s.discarded[i]), failed = tonumber(s.failed[i]) }
     end
@@ -470,6 +488,8 @@ local function names_global(fn, name)
     return walk(fn)
 end
 
+local walk_batch, make_walker -- the batch walker, and what makes it (below)
+
 -- Called once the script's top level has run: collects the hooks, checks
 -- them, and returns the bits of what needs BPF (hooks, and proc()
 -- tracking when the script can call proc).
@@ -497,16 +517,13 @@ function M.finish_setup(chunk)
         end
     end
     in_setup = false
+    walk_batch = make_walker()
     release_jit()
     lock_globals()
     return mask
 end
 
 local hdr_ptr = ffi.typeof("const struct pr_hdr *")
-local sample_ptr, exec_ptr, exit_ptr = event.sample_ptr, event.exec_ptr, event.exit_ptr
-local fork_ptr = event.fork_ptr
-local REC_SAMPLE, REC_EXEC, REC_EXIT = C.PR_REC_SAMPLE, C.PR_REC_EXEC, C.PR_REC_EXIT
-local REC_FORK = C.PR_REC_FORK
 local basep = ffi.new("const uint8_t *[1]")
 local bytesp = ffi.new("uint32_t[1]")
 
@@ -525,52 +542,52 @@ local function protected(name, fn, ev)
     hook_error(rt, name, tostring(err))
 end
 
-local proc_event, handed = C.pr_ffi_proc_event, C.pr_ffi_handed
-
--- One batch: walk the arena and call the hook for each record. Lifecycle
--- records update the process cache first, in order, so proc() in a hook
--- sees the world as of that event, not as of the end of the batch. Hooks are
--- called through locals named like them, so tracebacks name the hook.
--- handed() tells the runtime how many records were handed over (if a stop
--- cuts the batch short, the rest count as discarded, not delivered) and
--- says when a stop is pending: a count hook never fires inside a compiled
--- trace, and this loop with its hooks inlined is one.
-function M.dispatch()
-    local n = C.pr_ffi_batch(rt, basep, bytesp)
-    local p = basep[0]
-    local on_sample, on_exec, on_exit = hooks.on_sample, hooks.on_exec, hooks.on_exit
-    local on_fork = hooks.on_fork
-    local kg = keep_going
+-- The batch walker is generated once setup has said which hooks exist:
+-- one branch per hook the script defined, on the arena record type its
+-- provider hands out. A generated if-chain, not a table of functions,
+-- because LuaJIT compiles the loop with its hooks inlined, and because
+-- each hook is called through a local named like it: tracebacks name
+-- the hook. handed() tells the runtime how many records were handed
+-- over (it brings the process cache up to date with them first; if a
+-- stop cuts the batch short, the rest count as discarded) and says when
+-- a stop is pending: a count hook never fires inside a compiled trace.
+function make_walker()
+    local names, args, branches = {}, {}, {}
+    for i = 0, #PROVIDERS do
+        local p = PROVIDERS[i]
+        local fn = p.hook and hooks[p.hook]
+        if fn then
+            local n = #names + 1
+            names[n], args[n] = p.hook, fn
+            names[n + 1], args[n + 1] = "view_" .. p.name, event.view_ptr(p.name)
+            branches[#branches + 1] = format([[
+        %s t == %d then
+            if kg then protected(%q, %s, cast(view_%s, p))
+            else %s(cast(view_%s, p)) end]], #branches == 0 and "if" or "elseif",
+                tonumber(p.view), p.hook, p.hook, p.name, p.hook, p.name)
+        end
+    end
+    local src = format([[
+local cast, band, hdr_ptr, handed, protected, is_stopping%s = ...
+return function(rt, n, p, kg)
     for i = 1, n do
-        if stopping or handed(rt, i) ~= 0 then return end
+        if is_stopping() or handed(rt, i) ~= 0 then return end
         local h = cast(hdr_ptr, p)
         local t = h.type
-        if t == REC_SAMPLE then
-            if on_sample then
-                if kg then protected("on_sample", on_sample, cast(sample_ptr, p))
-                else on_sample(cast(sample_ptr, p)) end
-            end
-        elseif t == REC_EXEC then
-            proc_event(rt, h)
-            if on_exec then
-                if kg then protected("on_exec", on_exec, cast(exec_ptr, p))
-                else on_exec(cast(exec_ptr, p)) end
-            end
-        elseif t == REC_EXIT then
-            proc_event(rt, h)
-            if on_exit then
-                if kg then protected("on_exit", on_exit, cast(exit_ptr, p))
-                else on_exit(cast(exit_ptr, p)) end
-            end
-        elseif t == REC_FORK then
-            proc_event(rt, h)
-            if on_fork then
-                if kg then protected("on_fork", on_fork, cast(fork_ptr, p))
-                else on_fork(cast(fork_ptr, p)) end
-            end
-        end
+%s
         p = p + band(h.size + 7, -8)
     end
+end]], #names > 0 and ", " .. table.concat(names, ", ") or "",
+        #branches > 0 and table.concat(branches, "\n") .. "\n        end" or "")
+    local chunk = assert(loadstring(src, "=lua/profrun/dispatch"))
+    return chunk(cast, band, hdr_ptr, C.pr_ffi_handed, protected,
+        function() return stopping end, unpack(args, 1, #names))
+end
+
+-- One batch: hands each record of the arena to its hook, in order.
+function M.dispatch()
+    local n = C.pr_ffi_batch(rt, basep, bytesp)
+    walk_batch(rt, n, basep[0], keep_going)
 end
 
 function M.timer(id)

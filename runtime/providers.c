@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The table of event sources, and how each one's ring record becomes the
+ * record Lua reads. Lifecycle records are copied whole; a sample is
+ * reduced to its interned stack on the way, with its user stack unwound
+ * first when BPF sent a stack copy (the process's maps are still those
+ * of the sample only now).
+ */
+#include <errno.h>
+#include <string.h>
+#include "maps.h"
+#include "proc.h"
+#include "providers.h"
+#include "stacks.h"
+#include "unwind.h"
+
+/* The user frames of a sample whose user stack was copied. */
+static uint32_t unwind_copy(struct pr_take *t, const struct pr_sample_raw *r,
+			    const uint8_t *stack)
+{
+	struct pr_unwind_input in = {
+		.pid = r->pid,
+		.time = r->hdr.time,
+		.ip = r->uip,
+		.sp = r->usp,
+		.bp = r->ubp,
+		.stack = stack,
+		.len = r->ustack_len,
+		.mode = t->unwind_mode,
+	};
+
+	return pr_unwind(&in, pr_unwind_maps_find, t->maps, t->ustack, PR_MAX_FRAMES, t->unwind);
+}
+
+static int take_sample(struct pr_take *t, const void *rec, size_t len)
+{
+	const struct pr_sample_raw *r = rec;
+	size_t head = offsetof(struct pr_sample_raw, addrs), frames;
+	const uint64_t *user;
+	struct pr_sample *s;
+	uint32_t nuser;
+
+	frames = head + (r->nkernel + r->nuser) * sizeof(__u64);
+	if (r->nkernel > PR_MAX_FRAMES || r->nuser > PR_MAX_FRAMES || len < frames ||
+	    r->ustack_len > PR_USTACK_MAX || len < frames + r->ustack_len)
+		return -EINVAL;
+	t->kstack_errors += r->kerr != 0;
+	t->ustack_errors += r->uerr != 0;
+	user = (const uint64_t *)r->addrs + r->nkernel;
+	nuser = r->nuser;
+	if (r->ustack_flags & PR_USTACK_COPIED) {
+		nuser = unwind_copy(t, r, (const uint8_t *)r + frames);
+		user = t->ustack;
+	}
+	s = t->put(t->loop, sizeof(*s));
+	*s = (struct pr_sample){
+		.hdr = { .type = PR_REC_SAMPLE, .size = sizeof(*s), .time = r->hdr.time },
+		.pid = r->pid,
+		.tid = r->tid,
+		.cpu = r->cpu,
+		.cgroup = r->cgroup,
+		.stack = pr_stacks_intern(t->stacks, r->pid, r->hdr.time, (const uint64_t *)r->addrs,
+					  r->nkernel, user, nuser),
+	};
+	memcpy(s->comm, r->comm, sizeof(s->comm));
+	return 0;
+}
+
+static int take_whole(struct pr_take *t, const void *rec, size_t size)
+{
+	memcpy(t->put(t->loop, size), rec, size);
+	return 0;
+}
+
+static int take_exec(struct pr_take *t, const void *rec, size_t len)
+{
+	const struct pr_exec *e = rec;
+
+	(void)len;
+	/* samples taken before the exec still resolve in the old image */
+	pr_maps_on_exec(t->maps, e->pid, e->hdr.time);
+	return take_whole(t, rec, sizeof(*e));
+}
+
+static int take_exit(struct pr_take *t, const void *rec, size_t len)
+{
+	(void)len;
+	return take_whole(t, rec, sizeof(struct pr_exit));
+}
+
+static int take_fork(struct pr_take *t, const void *rec, size_t len)
+{
+	(void)len;
+	return take_whole(t, rec, sizeof(struct pr_fork));
+}
+
+static void feed_exec(struct pr_proc *pc, const void *view)
+{
+	pr_proc_on_exec(pc, view);
+}
+
+static void feed_exit(struct pr_proc *pc, const void *view)
+{
+	pr_proc_on_exit(pc, view);
+}
+
+static void feed_fork(struct pr_proc *pc, const void *view)
+{
+	pr_proc_on_fork(pc, view);
+}
+
+static const char LIFE_HINT[] = "raise lifecycle{buffer=...} or do less work per event";
+
+/* Lifecycle attach order: pr_exit first, as it deletes from the live
+ * table, so no process the others write there can exit unseen; exec
+ * last. */
+const struct pr_provider pr_providers[PR_SRC_MAX] = {
+	[PR_SRC_SAMPLE] = {
+		.name = "sample",
+		.hook = "on_sample",
+		.what = "samples",
+		.hint = "raise sample{buffer=...} or lower the frequency",
+		.object = PR_OBJ_SAMPLE,
+		.progs = { "pr_sample" },
+		.kind = "perf_event",
+		.record = PR_REC_SAMPLE_RAW,
+		.min_size = offsetof(struct pr_sample_raw, addrs),
+		.view = PR_REC_SAMPLE,
+		.needs = PR_NEEDS_STACKS,
+		.take = take_sample,
+	},
+	[PR_SRC_EXEC] = {
+		.name = "exec",
+		.hook = "on_exec",
+		.what = "exec events",
+		.hint = LIFE_HINT,
+		.object = PR_OBJ_LIFECYCLE,
+		.progs = { "pr_exec" },
+		.kind = "tp_btf/sched_process_exec",
+		.rank = 3,
+		.wanted_by = PR_HOOK_PROC,
+		.record = PR_REC_EXEC,
+		.min_size = sizeof(struct pr_exec),
+		.view = PR_REC_EXEC,
+		.needs = PR_FEEDS_PROC | PR_FEEDS_MAPS,
+		.take = take_exec,
+		.feed_proc = feed_exec,
+	},
+	[PR_SRC_EXIT] = {
+		.name = "exit",
+		.hook = "on_exit",
+		.what = "exit events",
+		.hint = LIFE_HINT,
+		.object = PR_OBJ_LIFECYCLE,
+		.progs = { "pr_exit" },
+		.kind = "tp_btf/sched_process_exit",
+		.rank = 0,
+		.wanted_by = PR_HOOK_PROC,
+		.record = PR_REC_EXIT,
+		.min_size = sizeof(struct pr_exit),
+		.view = PR_REC_EXIT,
+		.needs = PR_FEEDS_PROC,
+		.take = take_exit,
+		.feed_proc = feed_exit,
+	},
+	[PR_SRC_FORK] = {
+		.name = "fork",
+		.hook = "on_fork",
+		.what = "fork events",
+		.hint = LIFE_HINT,
+		.object = PR_OBJ_LIFECYCLE,
+		.progs = { "pr_fork" },
+		.kind = "tp_btf/sched_process_fork",
+		.rank = 1,
+		.record = PR_REC_FORK,
+		.min_size = sizeof(struct pr_fork),
+		.view = PR_REC_FORK,
+		.needs = PR_FEEDS_PROC,
+		.take = take_fork,
+		.feed_proc = feed_fork,
+	},
+};
+
+/* pr_fork's silent twin: proc() without on_fork still needs every new
+ * process in the live table, and pr_fork writes it there when loaded. */
+const struct pr_cache_prog pr_cache_progs[] = {
+	{ .need = PR_HOOK_PROC,
+	  .object = PR_OBJ_LIFECYCLE,
+	  .prog = "pr_live_fork",
+	  .kind = "tp_btf/sched_process_fork",
+	  .rank = 2,
+	  .unless = PR_SRC_FORK },
+};
+const size_t pr_n_cache_progs = sizeof(pr_cache_progs) / sizeof(pr_cache_progs[0]);
+
+const struct pr_provider *pr_provider_by_record(uint32_t t)
+{
+	int i;
+
+	for (i = 0; i < PR_SRC_MAX; i++)
+		if (pr_providers[i].record == t)
+			return &pr_providers[i];
+	return NULL;
+}
+
+const struct pr_provider *pr_provider_by_view(uint32_t t)
+{
+	int i;
+
+	for (i = 0; i < PR_SRC_MAX; i++)
+		if (pr_providers[i].view == t)
+			return &pr_providers[i];
+	return NULL;
+}
