@@ -871,15 +871,17 @@ int pr_proc_env(struct pr_proc *pc, uint32_t pid, uint64_t gen, const char *name
 	return -ENOENT;
 }
 
-void pr_proc_stats(const struct pr_proc *pc, struct pr_stats *out)
+void pr_proc_stats(const struct pr_proc *pc, struct pr_proc_stats *out)
 {
-	out->proc_size += pc->size;
-	out->proc_capacity += pc->capacity;
-	out->proc_hits += pc->hits;
-	out->proc_misses += pc->misses;
-	out->proc_evictions += pc->evictions;
-	out->proc_exited_evictions += pc->exited_evictions;
-	out->proc_reloads += pc->reloads;
-	out->proc_seeded += pc->seeded;
-	out->proc_gone += pc->gone;
+	*out = (struct pr_proc_stats){
+		.size = pc->size,
+		.capacity = pc->capacity,
+		.hits = pc->hits,
+		.misses = pc->misses,
+		.evictions = pc->evictions,
+		.exited_evictions = pc->exited_evictions,
+		.reloads = pc->reloads,
+		.seeded = pc->seeded,
+		.gone = pc->gone,
+	};
 }

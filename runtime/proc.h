@@ -60,7 +60,19 @@ int pr_proc_number(struct pr_proc *pc, uint32_t pid, uint64_t gen, int field, ui
 /* The value of environment variable name of (pid, gen). */
 int pr_proc_env(struct pr_proc *pc, uint32_t pid, uint64_t gen, const char *name, char *buf,
 		uint32_t len);
-/* Adds the cache's counters into out. */
-void pr_proc_stats(const struct pr_proc *pc, struct pr_stats *out);
+/* The cache's counters. */
+struct pr_proc_stats {
+	uint64_t size; /* entries held */
+	uint64_t capacity;
+	uint64_t hits;
+	uint64_t misses;	   /* lookups that went to /proc (or found nothing) */
+	uint64_t evictions;	   /* entries dropped by the LRU bound */
+	uint64_t exited_evictions; /* entries dropped a cycle after their exit */
+	uint64_t reloads;	   /* entries replaced after PID reuse */
+	uint64_t seeded;	   /* entries from the /proc scan at start */
+	uint64_t gone;		   /* entries found gone (live table) before their exit event */
+};
+
+void pr_proc_stats(const struct pr_proc *pc, struct pr_proc_stats *out);
 
 #endif

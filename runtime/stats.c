@@ -52,8 +52,20 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 	}
 	if (rt->bins)
 		pr_elfsyms_stats(rt->bins, out);
-	if (rt->procs)
-		pr_proc_stats(rt->procs, out);
+	if (rt->procs) {
+		struct pr_proc_stats ps;
+
+		pr_proc_stats(rt->procs, &ps);
+		out->proc_size = ps.size;
+		out->proc_capacity = ps.capacity;
+		out->proc_hits = ps.hits;
+		out->proc_misses = ps.misses;
+		out->proc_evictions = ps.evictions;
+		out->proc_exited_evictions = ps.exited_evictions;
+		out->proc_reloads = ps.reloads;
+		out->proc_seeded = ps.seeded;
+		out->proc_gone = ps.gone;
+	}
 	if (rt->script) {
 		pr_script_heap(rt->script, &out->lua_bytes, &out->lua_limit);
 		out->hook_errors = pr_script_errors(rt->script);

@@ -96,9 +96,9 @@ static void fx_free(struct fx *f)
 		rm_tree(f->root);
 }
 
-static struct pr_stats stats(const struct fx *f)
+static struct pr_proc_stats stats(const struct fx *f)
 {
-	struct pr_stats s;
+	struct pr_proc_stats s;
 
 	memset(&s, 0, sizeof(s));
 	pr_proc_stats(f->pc, &s);
@@ -335,14 +335,14 @@ static void on_exit_ev(struct fx *f, struct pr_exit e)
 void test_proc_lookup(void)
 {
 	struct pr_proc_info info, again, other;
-	struct pr_stats s;
+	struct pr_proc_stats s;
 	struct fx f;
 
 	if (!fx_init(&f, 0) || !put_worker(&f, 100, T1) || !put_proc(&f, 102, "other", 100, T2, 0))
 		goto out;
 	s = stats(&f);
-	ASSERT_EQ(s.proc_capacity, PR_PROC_DEFAULT_CAPACITY, "default capacity");
-	ASSERT_EQ(s.proc_size, 0, "empty at start");
+	ASSERT_EQ(s.capacity, PR_PROC_DEFAULT_CAPACITY, "default capacity");
+	ASSERT_EQ(s.size, 0, "empty at start");
 
 	memset(&info, 0xa5, sizeof(info));
 	if (!ASSERT_OK(pr_proc_lookup(f.pc, 100, &info), "lookup 100"))
@@ -354,17 +354,17 @@ void test_proc_lookup(void)
 	ASSERT_TRUE(info.gen != 0, "gen != 0");
 	ASSERT_EQ(info.exited, 0, "not exited");
 	s = stats(&f);
-	ASSERT_EQ(s.proc_misses, 1, "first lookup misses");
-	ASSERT_EQ(s.proc_hits, 0, "no hit yet");
-	ASSERT_EQ(s.proc_size, 1, "one entry");
+	ASSERT_EQ(s.misses, 1, "first lookup misses");
+	ASSERT_EQ(s.hits, 0, "no hit yet");
+	ASSERT_EQ(s.size, 1, "one entry");
 
 	if (ASSERT_OK(pr_proc_lookup(f.pc, 100, &again), "lookup 100 again")) {
 		ASSERT_EQ(again.gen, info.gen, "same gen");
 		ASSERT_STREQ(again.comm, "worker", "comm again");
 	}
 	s = stats(&f);
-	ASSERT_EQ(s.proc_hits, 1, "second lookup hits");
-	ASSERT_EQ(s.proc_misses, 1, "still one miss");
+	ASSERT_EQ(s.hits, 1, "second lookup hits");
+	ASSERT_EQ(s.misses, 1, "still one miss");
 
 	memset(&other, 0, sizeof(other));
 	if (ASSERT_OK(pr_proc_lookup(f.pc, 102, &other), "lookup 102")) {
@@ -376,8 +376,8 @@ void test_proc_lookup(void)
 
 	ASSERT_EQ(pr_proc_lookup(f.pc, 101, &again), -ENOENT, "absent pid");
 	s = stats(&f);
-	ASSERT_EQ(s.proc_misses, 3, "absent pid counts a miss");
-	ASSERT_EQ(s.proc_size, 2, "absent pid adds nothing");
+	ASSERT_EQ(s.misses, 3, "absent pid counts a miss");
+	ASSERT_EQ(s.size, 2, "absent pid adds nothing");
 out:
 	fx_free(&f);
 }
@@ -558,7 +558,7 @@ out:
 void test_proc_reuse_by_exec(void)
 {
 	struct pr_proc_info info;
-	struct pr_stats s;
+	struct pr_proc_stats s;
 	uint64_t g1;
 	struct fx f;
 
@@ -579,8 +579,8 @@ void test_proc_reuse_by_exec(void)
 		ASSERT_STREQ(fld(&f, 100, info.gen, PR_PF_EXE), "/usr/bin/new", "exe of the exec");
 	}
 	s = stats(&f);
-	ASSERT_EQ(s.proc_reloads, 1, "one reload");
-	ASSERT_EQ(s.proc_size, 1, "one entry");
+	ASSERT_EQ(s.reloads, 1, "one reload");
+	ASSERT_EQ(s.size, 1, "one entry");
 out:
 	fx_free(&f);
 }
@@ -588,7 +588,7 @@ out:
 void test_proc_exec_same_process(void)
 {
 	struct pr_proc_info info;
-	struct pr_stats s;
+	struct pr_proc_stats s;
 	struct fx f;
 	uint64_t g;
 
@@ -618,8 +618,8 @@ void test_proc_exec_same_process(void)
 	ASSERT_EQ(num(&f, 100, g, PR_PF_MNTNS), 11, "mntns from the exec");
 	ASSERT_EQ(num(&f, 100, g, PR_PF_PIDNS), 22, "pidns from the exec");
 	s = stats(&f);
-	ASSERT_EQ(s.proc_reloads, 0, "no reload");
-	ASSERT_EQ(s.proc_size, 1, "one entry");
+	ASSERT_EQ(s.reloads, 0, "no reload");
+	ASSERT_EQ(s.size, 1, "one entry");
 out:
 	fx_free(&f);
 }
@@ -707,7 +707,7 @@ out:
 void test_proc_exit_grace(void)
 {
 	struct pr_proc_info info;
-	struct pr_stats s;
+	struct pr_proc_stats s;
 	struct fx f;
 	uint64_t g;
 
@@ -737,9 +737,9 @@ void test_proc_exit_grace(void)
 	pr_proc_end_cycle(f.pc);
 	ASSERT_EQ(f.nevicted, 1, "still evicted once");
 	s = stats(&f);
-	ASSERT_EQ(s.proc_exited_evictions, 1, "exited_evictions");
-	ASSERT_EQ(s.proc_evictions, 0, "no LRU eviction");
-	ASSERT_EQ(s.proc_size, 1, "101 stays");
+	ASSERT_EQ(s.exited_evictions, 1, "exited_evictions");
+	ASSERT_EQ(s.evictions, 0, "no LRU eviction");
+	ASSERT_EQ(s.size, 1, "101 stays");
 	if (ASSERT_OK(pr_proc_lookup(f.pc, 101, &info), "lookup 101"))
 		ASSERT_EQ(info.exited, 0, "101 alive");
 out:
@@ -814,7 +814,7 @@ out:
 void test_proc_fork(void)
 {
 	struct pr_proc_info info;
-	struct pr_stats s;
+	struct pr_proc_stats s;
 	struct fx f;
 	uint64_t g;
 
@@ -838,8 +838,8 @@ void test_proc_fork(void)
 	}
 	ASSERT_EQ(fld_rc(&f, 500, g, PR_PF_EXE), -ESTALE, "old gen");
 	s = stats(&f);
-	ASSERT_EQ(s.proc_reloads, 1, "one reload");
-	ASSERT_EQ(s.proc_size, 1, "one entry");
+	ASSERT_EQ(s.reloads, 1, "one reload");
+	ASSERT_EQ(s.size, 1, "one entry");
 out:
 	fx_free(&f);
 }
@@ -848,7 +848,7 @@ void test_proc_lru(void)
 {
 	struct pr_proc_info info;
 	uint32_t pid, kept = 1000;
-	struct pr_stats s;
+	struct pr_proc_stats s;
 	char what[64];
 	bool ok = true;
 	struct fx f;
@@ -863,12 +863,12 @@ void test_proc_lru(void)
 		ok = ok && ASSERT_OK(pr_proc_lookup(f.pc, kept, &info), "touch the kept one");
 		s = stats(&f);
 		snprintf(what, sizeof(what), "size after pid %u", pid);
-		ok = ok && ASSERT_TRUE(s.proc_size <= 16, what);
+		ok = ok && ASSERT_TRUE(s.size <= 16, what);
 	}
 	s = stats(&f);
-	ASSERT_EQ(s.proc_size, 16, "full");
-	ASSERT_EQ(s.proc_capacity, 16, "capacity");
-	ASSERT_EQ(s.proc_evictions, 100 - 16, "evictions");
+	ASSERT_EQ(s.size, 16, "full");
+	ASSERT_EQ(s.capacity, 16, "capacity");
+	ASSERT_EQ(s.evictions, 100 - 16, "evictions");
 	if (ASSERT_OK(pr_proc_lookup(f.pc, kept, &info), "the kept one survives"))
 		ASSERT_EQ(info.gen, g, "same entry");
 	for (pid = kept + 85; pid < kept + 100; pid++) {
@@ -885,11 +885,11 @@ void test_proc_lru(void)
 		ok = put_proc(&f, pid, "fromproc", 1, T1, 0) &&
 		     ASSERT_OK(pr_proc_lookup(f.pc, pid, &info), "lookup from /proc");
 		s = stats(&f);
-		ok = ok && ASSERT_TRUE(s.proc_size <= 16, "size with /proc entries");
+		ok = ok && ASSERT_TRUE(s.size <= 16, "size with /proc entries");
 	}
 	s = stats(&f);
-	ASSERT_EQ(s.proc_size, 16, "full again");
-	ASSERT_EQ(s.proc_evictions, 100 - 16 + 40, "evictions with /proc entries");
+	ASSERT_EQ(s.size, 16, "full again");
+	ASSERT_EQ(s.evictions, 100 - 16 + 40, "evictions with /proc entries");
 	ASSERT_EQ(pr_proc_lookup(f.pc, kept, &info), -ENOENT, "kept one finally evicted");
 out:
 	fx_free(&f);
@@ -936,7 +936,7 @@ void test_proc_seed(void)
 {
 	struct pr_proc_info info;
 	char path[256];
-	struct pr_stats s;
+	struct pr_proc_stats s;
 	uint32_t pid;
 	struct fx f;
 
@@ -957,8 +957,8 @@ void test_proc_seed(void)
 	if (!ASSERT_EQ(pr_proc_seed(f.pc), 5, "seeded"))
 		goto out;
 	s = stats(&f);
-	ASSERT_EQ(s.proc_seeded, 5, "stats seeded");
-	ASSERT_EQ(s.proc_size, 5, "size");
+	ASSERT_EQ(s.seeded, 5, "stats seeded");
+	ASSERT_EQ(s.size, 5, "size");
 	for (pid = 1; pid <= 5; pid++) {
 		if (ASSERT_OK(pr_proc_lookup(f.pc, pid * 100, &info), "seeded pid")) {
 			ASSERT_STREQ(info.comm, "seeded", "comm");
@@ -966,10 +966,10 @@ void test_proc_seed(void)
 		}
 	}
 	s = stats(&f);
-	ASSERT_EQ(s.proc_hits, 5, "seeded pids hit");
+	ASSERT_EQ(s.hits, 5, "seeded pids hit");
 	ASSERT_EQ(pr_proc_seed(f.pc), 0, "a second seed finds nothing new");
 	s = stats(&f);
-	ASSERT_EQ(s.proc_seeded, 5, "stats seeded unchanged");
+	ASSERT_EQ(s.seeded, 5, "stats seeded unchanged");
 out:
 	fx_free(&f);
 }
@@ -1058,7 +1058,7 @@ void test_proc_live_reuse_same_tick(void)
 	struct pr_proc_info info;
 	struct pr_exec ea;
 	struct pr_exit xa;
-	struct pr_stats s;
+	struct pr_proc_stats s;
 	struct fx f;
 	uint64_t g, g101;
 
@@ -1076,7 +1076,7 @@ void test_proc_live_reuse_same_tick(void)
 	ASSERT_EQ(info.exited, 0, "A's exit event not seen yet");
 	expect_only_a(&f, g, "B on the pid");
 	s = stats(&f);
-	ASSERT_EQ(s.proc_gone, 1, "A found gone");
+	ASSERT_EQ(s.gone, 1, "A found gone");
 
 	/* the same with nobody the table knows on the pid */
 	f.nlive = 0;
@@ -1137,7 +1137,7 @@ void test_proc_live_same_process(void)
 	ASSERT_STREQ(fld(&f, 100, g, PR_PF_CWD), "/srv", "A's cwd stays");
 	ASSERT_EQ(num(&f, 100, g, PR_PF_UID), 2000, "uid from A's exec event, not B's 0");
 	ASSERT_TRUE(fld_rc(&f, 100, g, PR_PF_CGROUP) < 0, "no cgroup: A's fd reads nothing now");
-	ASSERT_EQ(stats(&f).proc_gone, 0, "pinned: the table was not needed again");
+	ASSERT_EQ(stats(&f).gone, 0, "pinned: the table was not needed again");
 out:
 	fx_free(&f);
 }
@@ -1164,7 +1164,7 @@ void test_proc_live_by_path(void)
 		goto out;
 	expect_only_a(&f, g, "read by path");
 	ASSERT_TRUE(pr_proc_env(f.pc, 100, g, "MARK", buf, sizeof(buf)) < 0, "env again");
-	ASSERT_EQ(stats(&f).proc_gone, 1, "found gone after a read");
+	ASSERT_EQ(stats(&f).gone, 1, "found gone after a read");
 out:
 	fx_free(&f);
 }
@@ -1185,7 +1185,7 @@ void test_proc_live_unknown(void)
 	pr_proc_on_exec(f.pc, &ea);
 	g = gen_of(&f, 100);
 	ASSERT_STREQ(fld(&f, 100, g, PR_PF_CWD), "/srv", "cwd by the tick check");
-	ASSERT_EQ(stats(&f).proc_gone, 0, "not gone");
+	ASSERT_EQ(stats(&f).gone, 0, "not gone");
 out:
 	fx_free(&f);
 }
