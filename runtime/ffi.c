@@ -201,7 +201,7 @@ int pr_ffi_timer_add(struct pr_rt *rt, double seconds, const char **err)
 		*err = "interval must be between 0.001 and 86400 seconds";
 		return -EINVAL;
 	}
-	if (rt->ntimers >= PR_RT_MAX_TIMERS) {
+	if (rt->ntimers >= PR_LOOP_MAX_TIMERS) {
 		*err = "too many every() timers (64 at most)";
 		return -ENOSPC;
 	}
@@ -242,6 +242,8 @@ int pr_ffi_memory_hit(struct pr_rt *rt)
 void pr_ffi_exit(struct pr_rt *rt, int code)
 {
 	rt->exit_requested = true;
+	if (rt->loop)
+		pr_loop_request_exit(rt->loop);
 	rt->exit_code = code;
 }
 

@@ -28,7 +28,7 @@
 #include <bpf/libbpf.h>
 #include "log.h"
 #include "loop.h"
-#include "opts.h"
+#include "plan.h"
 #include "script.h"
 #include "stacks.h"
 #include "maps.h"
@@ -60,13 +60,15 @@ struct ring_src {
 };
 
 struct pr_loop {
-	struct pr_rt *rt;
+	struct pr_loop_cfg cfg;
+	bool exit_requested; /* the script called exit() */
+	bool by_signal;	     /* SIGINT/SIGTERM (or Ctrl-C in a hook) stopped the run */
 	int epfd;
 	int sigfd;
 	timer_t deadline; /* signals PR_SIG_DEADLINE, which can interrupt a hook */
 	bool has_deadline;
 	int child_fd;
-	int timer_fds[PR_RT_MAX_TIMERS];
+	int timer_fds[PR_LOOP_MAX_TIMERS];
 	int ntimers;
 	struct ring_src rings[PR_OBJ_MAX]; /* one per BPF object, in dispatch order */
 	int nrings;
@@ -136,7 +138,7 @@ static bool record_wanted(const struct pr_loop *l, int src)
 
 	if (pr_providers[src].needs & PR_FEEDS_PROC)
 		want |= PR_HOOK_PROC;
-	return l->rt->cfg.hooks & want;
+	return l->cfg.hooks & want;
 }
 
 static int on_record(void *ctx, void *data, size_t len)
@@ -170,7 +172,7 @@ static int add_ring(struct pr_loop *l, int object)
 {
 	struct ring_src *r = &l->rings[l->nrings];
 	bool batched;
-	int map_fd = pr_plan_ring(l->rt->plan, object, &batched);
+	int map_fd = pr_plan_ring(l->cfg.plan, object, &batched);
 
 	if (map_fd < 0)
 		return 0;
@@ -218,39 +220,39 @@ static int arm_deadline(struct pr_loop *l, uint64_t ns)
 
 static int setup_timers(struct pr_loop *l)
 {
-	const struct pr_rt *rt = l->rt;
+	const struct pr_loop_cfg *c = &l->cfg;
 	int i, fd, err = 0;
 
-	for (i = 0; i < rt->ntimers && !err; i++) {
-		fd = new_timerfd(rt->timer_ns[i], true);
+	for (i = 0; i < c->ntimers && i < PR_LOOP_MAX_TIMERS && !err; i++) {
+		fd = new_timerfd(c->timer_ns[i], true);
 		if (fd < 0)
 			return fd;
 		l->timer_fds[l->ntimers++] = fd;
 		err = watch(l, fd, TAG_TIMER, i);
 	}
-	if (!err && rt->opts->duration_ns)
-		err = arm_deadline(l, rt->opts->duration_ns);
+	if (!err && c->duration_ns)
+		err = arm_deadline(l, c->duration_ns);
 	return err;
 }
 
-int pr_loop_new(struct pr_rt *rt, int child_pidfd, struct pr_loop **out)
+int pr_loop_new(const struct pr_loop_cfg *cfg, struct pr_loop **out)
 {
 	struct pr_loop *l = calloc(1, sizeof(*l));
 	int err, o;
 
 	if (!l)
 		return -ENOMEM;
-	l->rt = rt;
+	l->cfg = *cfg;
 	l->sigfd = -1;
-	l->child_fd = child_pidfd;
+	l->child_fd = cfg->child_pidfd;
 	l->dispatch = true;
 	l->poll_ms = -1;
 	l->take = (struct pr_take){
 		.put = arena_put,
 		.loop = l,
-		.stacks = rt->stacks,
-		.maps = rt->maps,
-		.unwind_mode = rt->cfg.unwind,
+		.stacks = cfg->stacks,
+		.maps = cfg->maps,
+		.unwind_mode = cfg->unwind_mode,
 		.unwind = &l->unwind,
 		.ustack = l->ustack,
 	};
@@ -264,10 +266,10 @@ int pr_loop_new(struct pr_rt *rt, int child_pidfd, struct pr_loop **out)
 	err = err ?: setup_timers(l);
 	for (o = 0; o < PR_OBJ_MAX && !err; o++)
 		err = add_ring(l, o);
-	if (!err && child_pidfd >= 0)
-		err = watch(l, child_pidfd, TAG_CHILD, 0);
-	if (!err && rt->ksymfeed)
-		err = watch(l, pr_ksymfeed_fd(rt->ksymfeed), TAG_KSYMFEED, 0);
+	if (!err && cfg->child_pidfd >= 0)
+		err = watch(l, cfg->child_pidfd, TAG_CHILD, 0);
+	if (!err && cfg->ksymfeed)
+		err = watch(l, pr_ksymfeed_fd(cfg->ksymfeed), TAG_KSYMFEED, 0);
 	if (err)
 		goto err;
 	*out = l;
@@ -333,7 +335,7 @@ static int dispatch_batch(struct pr_loop *l)
 	l->feed_at = l->arena;
 	if (l->count && l->dispatch) {
 		l->batches++;
-		err = pr_script_dispatch(l->rt->script, running_hook, l);
+		err = pr_script_dispatch(l->cfg.script, running_hook, l);
 	}
 	count_batch(l);
 	l->used = l->count = 0;
@@ -366,7 +368,7 @@ static enum pr_stop read_signal(struct pr_loop *l)
 	if ((int)si.ssi_signo == PR_SIG_DEADLINE)
 		return PR_STOP_DURATION;
 	pr_script_note_signal();
-	l->rt->stopped_by_signal = true;
+	l->by_signal = true;
 	return PR_STOP_SIGNAL;
 }
 
@@ -376,9 +378,9 @@ static enum pr_stop stop_for(struct pr_loop *l, int err)
 {
 	if (err != -EINTR)
 		return PR_STOP_ERROR;
-	if (pr_script_cause(l->rt->script) == PR_SCRIPT_CAUSE_DEADLINE)
+	if (pr_script_cause(l->cfg.script) == PR_SCRIPT_CAUSE_DEADLINE)
 		return PR_STOP_DURATION;
-	l->rt->stopped_by_signal = true;
+	l->by_signal = true;
 	return PR_STOP_SIGNAL;
 }
 
@@ -391,7 +393,7 @@ static int fire_timer(struct pr_loop *l, uint32_t idx)
 		return 0;
 	/* missed expirations coalesce into one call: a slow hook does not
 	 * trigger a burst of catch-up calls */
-	return pr_script_timer(l->rt->script, idx);
+	return pr_script_timer(l->cfg.script, idx);
 }
 
 static enum pr_stop stop_for_err(struct pr_loop *l, int err)
@@ -423,8 +425,8 @@ static bool has_work(const struct pr_loop *l)
 /* One dispatch cycle is over: exits seen a cycle ago may go now. */
 static void end_cycle(struct pr_loop *l)
 {
-	if (l->rt->procs)
-		pr_proc_end_cycle(l->rt->procs);
+	if (l->cfg.procs)
+		pr_proc_end_cycle(l->cfg.procs);
 }
 
 enum pr_stop pr_loop_run(struct pr_loop *l)
@@ -446,8 +448,8 @@ enum pr_stop pr_loop_run(struct pr_loop *l)
 			stop = serve(l, &evs[i]);
 		more = false;
 		/* BPF programs that came or went before these samples */
-		if (l->rt->ksymfeed)
-			pr_ksymfeed_drain(l->rt->ksymfeed, l->rt->bpfsym);
+		if (l->cfg.ksymfeed)
+			pr_ksymfeed_drain(l->cfg.ksymfeed, l->cfg.bpfsym);
 		for (i = 0; i < l->nrings && stop == PR_STOP_NONE; i++) {
 			r = consume_one(l, i);
 			if (r < 0)
@@ -455,7 +457,7 @@ enum pr_stop pr_loop_run(struct pr_loop *l)
 			more |= r > 0;
 		}
 		end_cycle(l);
-		if (stop == PR_STOP_NONE && l->rt->exit_requested)
+		if (stop == PR_STOP_NONE && l->exit_requested)
 			stop = PR_STOP_EXIT;
 	}
 	return stop;
@@ -487,6 +489,16 @@ int pr_loop_drain(struct pr_loop *l, bool dispatch, uint64_t bound_ns)
 	return err;
 }
 
+void pr_loop_request_exit(struct pr_loop *l)
+{
+	l->exit_requested = true;
+}
+
+bool pr_loop_stopped_by_signal(const struct pr_loop *l)
+{
+	return l->by_signal;
+}
+
 int pr_loop_batch(struct pr_loop *l, const uint8_t **base, uint32_t *bytes)
 {
 	*base = l->arena;
@@ -505,8 +517,8 @@ void pr_loop_handed(struct pr_loop *l, uint32_t n)
 	for (; l->fed < n && l->fed < l->count; l->fed++) {
 		h = (const struct pr_hdr *)l->feed_at;
 		p = pr_provider_by_view(h->type);
-		if (p && p->feed_proc && l->rt->procs)
-			p->feed_proc(l->rt->procs, h);
+		if (p && p->feed_proc && l->cfg.procs)
+			p->feed_proc(l->cfg.procs, h);
 		l->feed_at += (h->size + 7) & ~7u;
 	}
 }

@@ -10,7 +10,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "rt.h"
+#include "ffi_types.h"
+
+/* every() timers a loop serves at most */
+#define PR_LOOP_MAX_TIMERS 64
 
 enum pr_stop {
 	PR_STOP_NONE,
@@ -23,9 +26,34 @@ enum pr_stop {
 };
 
 struct pr_loop;
+struct pr_plan;
+struct pr_script;
+struct pr_maps;
+struct pr_stacks;
+struct pr_proc;
+struct pr_ksymfeed;
+struct pr_bpfsym;
 
-/* Sets up epoll, signals, timers and ring buffers from rt (plan loaded). */
-int pr_loop_new(struct pr_rt *rt, int child_pidfd, struct pr_loop **out);
+/* What a loop serves: the loaded plan's rings, for the script's hooks,
+ * feeding these caches. */
+struct pr_loop_cfg {
+	struct pr_plan *plan;
+	struct pr_script *script;
+	struct pr_maps *maps;
+	struct pr_stacks *stacks;
+	struct pr_proc *procs;	       /* NULL: nobody calls proc() */
+	struct pr_ksymfeed *ksymfeed; /* NULL: no BPF symbols to keep current */
+	struct pr_bpfsym *bpfsym;
+	uint32_t hooks; /* the plan's hook mask */
+	int unwind_mode;
+	const uint64_t *timer_ns; /* every() periods */
+	int ntimers;
+	uint64_t duration_ns; /* -d; 0 = none */
+	int child_pidfd;      /* the target's pidfd, -1 = none; the loop watches it */
+};
+
+/* Sets up epoll, signals, timers and ring buffers (the plan loaded). */
+int pr_loop_new(const struct pr_loop_cfg *cfg, struct pr_loop **out);
 /* Runs until a stop condition; returns it. */
 enum pr_stop pr_loop_run(struct pr_loop *l);
 /* After the programs are detached: consumes what is left in the rings,
@@ -39,6 +67,10 @@ int pr_loop_batch(struct pr_loop *l, const uint8_t **base, uint32_t *bytes);
 /* Lua handed the batch's first n records to hooks (delivered; the rest
  * of the batch is discarded if the run stops before it is handed). */
 void pr_loop_handed(struct pr_loop *l, uint32_t n);
+/* exit() was called: the run stops after the current batch. */
+void pr_loop_request_exit(struct pr_loop *l);
+/* SIGINT/SIGTERM ended the run (on_end is then bounded). */
+bool pr_loop_stopped_by_signal(const struct pr_loop *l);
 /* Adds what the loop counted (records delivered per source, batches,
  * stack errors) into out. */
 void pr_loop_stats(const struct pr_loop *l, struct pr_stats *out);

@@ -485,8 +485,23 @@ static int run(struct pr_rt *rt, int child_pidfd, int *go_fd, pid_t child, int *
 	enum pr_stop stop = PR_STOP_ERROR;
 	bool never_ran;
 	int err, rc;
+	struct pr_loop_cfg lc = {
+		.plan = rt->plan,
+		.script = rt->script,
+		.maps = rt->maps,
+		.stacks = rt->stacks,
+		.procs = rt->procs,
+		.ksymfeed = rt->ksymfeed,
+		.bpfsym = rt->bpfsym,
+		.hooks = rt->cfg.hooks,
+		.unwind_mode = rt->cfg.unwind,
+		.timer_ns = rt->timer_ns,
+		.ntimers = rt->ntimers,
+		.duration_ns = rt->opts->duration_ns,
+		.child_pidfd = child_pidfd,
+	};
 
-	err = pr_loop_new(rt, child_pidfd, &rt->loop);
+	err = pr_loop_new(&lc, &rt->loop);
 	if (err) {
 		pr_err("cannot set up the event loop: %s", strerror(-err));
 		return PR_EXIT_RUNTIME;
@@ -514,7 +529,7 @@ static int run(struct pr_rt *rt, int child_pidfd, int *go_fd, pid_t child, int *
 	if (err == -ECANCELED)
 		stop = PR_STOP_ERROR;
 	rc = exit_code_for(rt, stop);
-	if (pr_script_end(rt->script) && rc == PR_EXIT_OK)
+	if (pr_script_end(rt->script, pr_loop_stopped_by_signal(rt->loop)) && rc == PR_EXIT_OK)
 		rc = PR_EXIT_RUNTIME;
 	if (rt->exit_requested && stop != PR_STOP_ERROR)
 		rc = rt->exit_code;
@@ -580,7 +595,7 @@ int main(int argc, char **argv)
 		}
 		rt.target_pid = child;
 	}
-	err = pr_script_new(&rt, &rt.script);
+	err = pr_script_new(&opts, &rt, &rt.script);
 	if (err) {
 		pr_err("cannot create the Lua state: %s", strerror(-err));
 		goto out;

@@ -10,11 +10,9 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "loop.h"
 #include "plan.h"
 
-#define PR_RT_MAX_TIMERS 64
-/* The -d deadline: a timer signal, so it can interrupt a running hook. */
-#define PR_SIG_DEADLINE (SIGRTMIN + 1)
 
 struct pr_opts;
 struct pr_script;
@@ -34,11 +32,10 @@ struct pr_rt {
 	struct pr_plan_cfg cfg; /* filled by the script's setup, then the CLI */
 	bool setup_done;	/* configuration calls are refused after setup */
 	uint32_t target_pid;	/* -p or the -c command's pid; 0 = none */
-	uint64_t timer_ns[PR_RT_MAX_TIMERS];
+	uint64_t timer_ns[PR_LOOP_MAX_TIMERS];
 	int ntimers;
 	bool exit_requested; /* exit() was called */
 	int exit_code;
-	bool stopped_by_signal; /* SIGINT/SIGTERM ended the run: on_end is bounded */
 	bool target_exited;	/* the -c command ended; target_status is its wait status */
 	int target_status;
 	struct pr_script *script;

@@ -80,7 +80,9 @@ struct heap {
 
 struct pr_script {
 	lua_State *L;
-	struct pr_rt *rt;
+	const struct pr_opts *opts;
+	void *ffi_ctx; /* what Lua hands back to every pr_ffi_* call */
+	bool end_bounded; /* a signal stopped the run: on_end gets END_SECONDS */
 	int refs[REF_MAX];
 	uint32_t hooks;
 	bool interrupted;
@@ -390,7 +392,7 @@ static void report_error(struct pr_script *s, const char *what, const char *msg)
 	while (len && msg[len - 1] == '\n')
 		len--;
 	pr_err("error in %s: %.*s", what, (int)len, msg ? msg : "");
-	if (s->nerrors == SHOWN_ERRORS && s->rt->opts->keep_going)
+	if (s->nerrors == SHOWN_ERRORS && s->opts->keep_going)
 		pr_warn("--keep-going: further hook errors are counted, not shown; the totals "
 			"come at the end");
 }
@@ -412,7 +414,7 @@ static void report_error_totals(const struct pr_script *s)
 	size_t off = 0;
 	int i;
 
-	if (!s->rt->opts->keep_going || !s->nerrors)
+	if (!s->opts->keep_going || !s->nerrors)
 		return;
 	line[0] = '\0';
 	for (i = 0; i < ERROR_KINDS && s->errors[i].name[0] && off < sizeof(line); i++)
@@ -464,7 +466,7 @@ static int call(struct pr_script *s, int nargs, int nres, enum phase ph, const c
 	end_signals = 0;
 	phase = ph;
 	in_lua = 1;
-	if (ph == PH_END && s->rt->stopped_by_signal)
+	if (ph == PH_END && s->end_bounded)
 		alarm(END_SECONDS);
 	unblock_signals(true, ph);
 	status = lua_pcall(L, nargs, nres, base);
@@ -495,7 +497,7 @@ static int call(struct pr_script *s, int nargs, int nres, enum phase ph, const c
 		s->cause = cause;
 		return -EINTR;
 	}
-	if (!status || (may_continue && s->rt->opts->keep_going && !memory))
+	if (!status || (may_continue && s->opts->keep_going && !memory))
 		return 0;
 	return -ECANCELED;
 }
@@ -595,7 +597,7 @@ static int run_bootstrap(struct pr_script *s, const char *scriptdir)
 		lua_pushstring(L, scriptdir);
 	else
 		lua_pushnil(L);
-	lua_pushboolean(L, s->rt->opts->allow_unsafe_script);
+	lua_pushboolean(L, s->opts->allow_unsafe_script);
 	lua_pushcclosure(L, trust_module, 1);
 	/* stack: bootstrap, devpath, luadir, scriptdir, trust */
 	return call(s, 4, 0, PH_SETUP, "profrun's bootstrap", false);
@@ -605,7 +607,7 @@ static int run_bootstrap(struct pr_script *s, const char *scriptdir)
  * traceback handler then serves --keep-going's protected hooks. */
 static int start_library(struct pr_script *s)
 {
-	const struct pr_opts *o = s->rt->opts;
+	const struct pr_opts *o = s->opts;
 	lua_State *L = s->L;
 	int err;
 
@@ -616,7 +618,7 @@ static int start_library(struct pr_script *s)
 		return err;
 	/* stack: M */
 	lua_getfield(L, -1, "start");
-	lua_pushlightuserdata(L, s->rt);
+	lua_pushlightuserdata(L, s->ffi_ctx);
 	lua_pushboolean(L, o->keep_going);
 	lua_pushboolean(L, o->restricted);
 	lua_pushstring(L, o->write_dir);
@@ -630,18 +632,19 @@ static int start_library(struct pr_script *s)
 	return err;
 }
 
-int pr_script_new(struct pr_rt *rt, struct pr_script **out)
+int pr_script_new(const struct pr_opts *opts, void *ffi_ctx, struct pr_script **out)
 {
 	struct pr_script *s = calloc(1, sizeof(*s));
 	int i;
 
 	if (!s)
 		return -ENOMEM;
-	s->rt = rt;
+	s->opts = opts;
+	s->ffi_ctx = ffi_ctx;
 	for (i = 0; i < REF_MAX; i++)
 		s->refs[i] = LUA_NOREF;
-	s->heap.limit = rt->opts->unlimited_memory ? 0
-			: rt->opts->max_memory	   ? rt->opts->max_memory
+	s->heap.limit = opts->unlimited_memory ? 0
+			: opts->max_memory	   ? opts->max_memory
 						   : DEFAULT_MAX_MEMORY;
 	s->L = new_state(&s->heap);
 	if (!s->L) {
@@ -670,7 +673,7 @@ static int load_chunk(struct pr_script *s, const char *path, const char *code)
 		pr_err("cannot read script '%s': not a regular file", path);
 		return -EINVAL;
 	}
-	if (path && trust_file(s->rt->opts->allow_unsafe_script, "script", path, msg,
+	if (path && trust_file(s->opts->allow_unsafe_script, "script", path, msg,
 			       sizeof(msg))) {
 		pr_err("%s", msg);
 		return -EINVAL;
@@ -812,9 +815,12 @@ int pr_script_timer(struct pr_script *s, int idx)
 	return err;
 }
 
-int pr_script_end(struct pr_script *s)
+int pr_script_end(struct pr_script *s, bool bounded)
 {
-	int err = call_ref(s, REF_FINISH, 0, PH_END, "on_end");
+	int err;
+
+	s->end_bounded = bounded;
+	err = call_ref(s, REF_FINISH, 0, PH_END, "on_end");
 
 	fflush(stdout);
 	report_error_totals(s);

@@ -9,12 +9,18 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "rt.h"
+#include <signal.h>
+
+struct pr_opts;
+
+/* The -d deadline: a timer signal, so it can interrupt a running hook. */
+#define PR_SIG_DEADLINE (SIGRTMIN + 1)
 
 struct pr_script;
 
-/* Creates the Lua state and loads profrun's library. */
-int pr_script_new(struct pr_rt *rt, struct pr_script **out);
+/* Creates the Lua state and loads profrun's library; ffi_ctx is what
+ * Lua hands back to every pr_ffi_* call (the run context). */
+int pr_script_new(const struct pr_opts *opts, void *ffi_ctx, struct pr_script **out);
 /* Loads the script (path, or code when path is NULL) and runs its setup
  * phase with args as `arg`. Returns 0, or -EINVAL after printing why
  * (unreadable file, syntax error, error while setting up). */
@@ -41,7 +47,7 @@ int pr_script_dispatch(struct pr_script *s, const char *(*hook)(void *ctx), void
 int pr_script_timer(struct pr_script *s, int idx);
 /* Runs on_end if the script defined it (bounded after a stop by signal),
  * flushes stdout, then prints the end-of-run hook error summary. */
-int pr_script_end(struct pr_script *s);
+int pr_script_end(struct pr_script *s, bool bounded);
 /* True when a stop cut a running hook short; pr_script_cause says which. */
 bool pr_script_interrupted(const struct pr_script *s);
 enum pr_script_cause pr_script_cause(const struct pr_script *s);
