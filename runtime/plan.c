@@ -345,6 +345,38 @@ static int load_object(struct pr_plan *p, enum pr_object o, const struct pr_plan
 	return err;
 }
 
+int pr_plan_check_table(char *why, size_t len)
+{
+	struct bpf_object_open_opts oo = { .sz = sizeof(oo) };
+	struct pr_plan p = { 0 };
+	struct want w[MAX_PROGS];
+	struct bpf_object *obj;
+	int o, n, i, err = 0;
+
+	for (o = 0; o < PR_OBJ_MAX && !err; o++) {
+		obj = objects[o].open(&p, &oo);
+		if (!obj) {
+			snprintf(why, len, "object %s does not open", objects[o].name);
+			return -errno ?: -EINVAL;
+		}
+		/* every hook and cache program this object could be asked for */
+		n = wanted_progs(~0u, o, w);
+		for (i = 0; i < n && !err; i++)
+			if (!bpf_object__find_program_by_name(obj, w[i].prog)) {
+				snprintf(why, len, "object %s has no program %s", objects[o].name,
+					 w[i].prog);
+				err = -ENOENT;
+			}
+		if (!err && !bpf_object__find_map_by_name(obj, objects[o].ring)) {
+			snprintf(why, len, "object %s has no ring %s", objects[o].name,
+				 objects[o].ring);
+			err = -ENOENT;
+		}
+		objects[o].destroy(&p);
+	}
+	return err;
+}
+
 int pr_plan_new(struct pr_plan **out)
 {
 	*out = calloc(1, sizeof(**out));

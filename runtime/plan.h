@@ -10,6 +10,7 @@
 #define PR_PLAN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "ffi_types.h"
 
@@ -32,6 +33,10 @@ struct pr_plan_cfg {
 struct pr_plan;
 
 int pr_plan_new(struct pr_plan **out);
+/* Checks the provider table against the BPF objects (opened, never
+ * loaded): every program a provider or cache names is in its object,
+ * with its ring. 0, or -errno with why. */
+int pr_plan_check_table(char *why, size_t len);
 /* Opens, configures, loads and attaches what cfg->hooks need. On failure
  * prints what failed, why and what to do, detaches what was attached and
  * returns -errno. */

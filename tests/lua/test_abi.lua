@@ -4,7 +4,8 @@ local ffi = require "ffi"
 local C = ffi.C
 
 local TYPES = { "pr_hdr", "pr_sample_raw", "pr_sample", "pr_exec", "pr_exit", "pr_frame",
-    "pr_stats", "pr_sample_opts", "pr_src_counts" }
+    "pr_stats", "pr_sample_opts", "pr_src_counts",
+    "pr_provider_info" }
 local FIELDS = {
     pr_hdr = { "type", "size", "time" },
     pr_sample = { "pid", "tid", "cpu", "stack", "cgroup", "comm" },

@@ -20,6 +20,8 @@
 /* clang-format off */
 #define TESTS(X)				\
 	X(array_last_le)			\
+	X(providers_programs_exist)		\
+	X(providers_unique)			\
 	X(opts_script_and_args)			\
 	X(opts_options_after_script)		\
 	X(opts_double_dash)			\
