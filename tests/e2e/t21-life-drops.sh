@@ -10,6 +10,9 @@
 # on_exec blocks until the whole storm has finished: all N execs happen
 # while nothing reads the ring, and a one-page ring holds far fewer than
 # N exec records (each is a few hundred bytes), so most of them must drop.
+# The same identity holds for every source at once: fork and exit events
+# share the ring and drop with it, and samples (a one-page ring too) are
+# counted the same way; no record is malformed.
 . "$(dirname "$0")/lib.sh"
 require_bpf
 require_fixtures exiter
@@ -23,6 +26,11 @@ cat >"$TMP/drops.lua" <<'EOF'
 local ffi = require "ffi"
 ffi.cdef "int poll(void *fds, unsigned long nfds, int timeout);"
 lifecycle{ buffer = 4096 }
+sample{ hz = 499, buffer = 4096 }
+local hook_calls = { sample = 0, exit = 0, fork = 0 }
+function on_sample(s) hook_calls.sample = hook_calls.sample + 1 end
+function on_exit(e) hook_calls.exit = hook_calls.exit + 1 end
+function on_fork(e) hook_calls.fork = hook_calls.fork + 1 end
 local done_file = arg[1]
 local seen, blocked, storm_done_in_hook = 0, false, false
 
@@ -51,6 +59,13 @@ function on_end()
   print("discarded=" .. (s.discarded or 0))
   print("seen=" .. seen)
   print("storm_done_in_hook=" .. tostring(storm_done_in_hook))
+  local all = stats()
+  for src, calls in pairs(hook_calls) do
+    local c = all[src]
+    print(string.format("%s.identity=%d %d %d %d %d", src, c.produced, c.delivered,
+      c.dropped, c.discarded, calls))
+  end
+  print("bad_records=" .. all.bad_records)
 end
 EOF
 
@@ -75,5 +90,18 @@ expect_eq "drops: on_exec ran once per delivered event" "$seen" "$delivered" "$O
 expect_grep "drops: stderr reports the loss" "$ERR" "lost [0-9]+ of [0-9]+ exec events"
 expect_grep "drops: stderr has the same numbers" "$ERR" "lost $dropped of $produced exec events"
 expect_grep "drops: stderr says what to do" "$ERR" "lifecycle\{buffer=...\}"
+for src in fork exit sample; do
+	read -r p d x c calls <<<"$(val "$src.identity" "$OUT")"
+	if _is_int "$p" && _is_int "$d" && _is_int "$x" && _is_int "$c" && _is_int "$calls"; then
+		expect_gt "drops: $src records produced" "$p" 0 "$OUT"
+		expect_eq "drops: $src produced == delivered + dropped + discarded" "$p" \
+			"$((d + x + c))" "$OUT"
+		expect_eq "drops: on_$src ran once per delivered $src record" "$calls" "$d" "$OUT"
+	else
+		fail "drops: $src counts" "not numbers" "$OUT"
+	fi
+done
+expect_gt "drops: fork events were lost with exec's" "$(val fork.identity "$OUT" | cut -d' ' -f3)" 0 "$OUT"
+expect_eq "drops: no malformed record" "$(val bad_records "$OUT")" 0 "$OUT"
 
 finish
