@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Helpers every profrun BPF program shares: drop accounting. */
+/* Helpers every profrun BPF program shares: drop accounting and the
+ * target filter. */
 #ifndef PR_COMMON_BPF_H
 #define PR_COMMON_BPF_H
 
@@ -47,6 +48,74 @@ static __always_inline void count_failed(struct pr_src_counts *c)
 		c->dropped++;
 		c->failed++;
 	}
+}
+
+/*
+ * The target filter, the same for every source: a program that emits
+ * records calls pr_in_target() before it reserves ring space, so an
+ * event outside the target costs no ring and is not counted.
+ *
+ * -p/-c: pr_target holds the thread-group ids of the target process and
+ * (unless --no-children) of every descendant, kept by the fork and exit
+ * programs. The runtime creates the map once and gives the same one to
+ * every object. --cgroup/--container: the current task's ancestor at the
+ * target cgroup's level must be that cgroup (a cgroup's id is its inode
+ * in the cgroup2 mount). Both may be in force; both must hold.
+ */
+const volatile __u8 target_tgids = 0;	   /* pr_target is in force */
+const volatile __u8 target_children = 0;   /* descendants join the set */
+const volatile __u64 target_cgroup = 0;	   /* 0: no cgroup filter */
+const volatile __u32 target_cgroup_level = 0;
+__u64 target_lost = 0; /* descendants the full set could not take */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536); /* the runtime's map replaces this one */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u32);
+} pr_target SEC(".maps");
+
+static __always_inline bool pr_tgid_in_target(__u32 tgid)
+{
+	return !target_tgids || bpf_map_lookup_elem(&pr_target, &tgid);
+}
+
+/* Whether the current task's cgroup lies in the target subtree. */
+static __always_inline bool pr_cgroup_in_target(void)
+{
+	return !target_cgroup ||
+	       bpf_get_current_ancestor_cgroup_id(target_cgroup_level) == target_cgroup;
+}
+
+/* Whether an event of process tgid, raised by the current task, is in
+ * the target. */
+static __always_inline bool pr_in_target(__u32 tgid)
+{
+	return pr_tgid_in_target(tgid) && pr_cgroup_in_target();
+}
+
+/* A new process whose parent is followed is followed too. Called by the
+ * fork programs before any other program can see the child run. Returns
+ * 1 when the set is full (the runtime counts it). */
+static __always_inline int pr_target_follow(__u32 parent, __u32 child)
+{
+	__u32 one = 1;
+
+	if (!target_tgids || !target_children || !bpf_map_lookup_elem(&pr_target, &parent))
+		return 0;
+	if (bpf_map_update_elem(&pr_target, &child, &one, BPF_ANY)) {
+		__sync_fetch_and_add(&target_lost, 1);
+		return 1;
+	}
+	return 0;
+}
+
+/* The last thread of tgid exited: its pid may be reused by a stranger. */
+static __always_inline void pr_target_forget(__u32 tgid)
+{
+	if (target_tgids && target_children)
+		bpf_map_delete_elem(&pr_target, &tgid);
 }
 
 #endif

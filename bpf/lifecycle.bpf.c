@@ -89,12 +89,15 @@ static __always_inline void read_args(struct task_struct *p, struct pr_exec *e)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(pr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	struct pr_src_counts *c = count_produced(PR_SRC_EXEC);
+	struct pr_src_counts *c;
 	struct pr_exec *e;
 	const char *fname;
 
 	/* a non-leader thread's exec keeps the leader's start (de_thread) */
 	live_set(BPF_CORE_READ(p, tgid), BPF_CORE_READ(p, group_leader, start_boottime));
+	if (!pr_in_target(BPF_CORE_READ(p, tgid)))
+		return 0;
+	c = count_produced(PR_SRC_EXEC);
 	e = bpf_ringbuf_reserve(&pr_life_rb, sizeof(*e), 0);
 	if (!e) {
 		count_dropped(c);
@@ -124,15 +127,21 @@ int BPF_PROG(pr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(pr_exit, struct task_struct *p)
 {
+	__u32 tgid = BPF_CORE_READ(p, tgid);
 	struct pr_src_counts *c;
 	struct pr_exit *e;
+	bool in;
 	__u64 now;
 	int code;
 
 	/* do_exit() decrements signal->live before this tracepoint fires */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
-	live_clear(BPF_CORE_READ(p, tgid));
+	live_clear(tgid);
+	in = pr_in_target(tgid);
+	pr_target_forget(tgid);
+	if (!in)
+		return 0;
 	c = count_produced(PR_SRC_EXIT);
 	e = bpf_ringbuf_reserve(&pr_life_rb, sizeof(*e), 0);
 	if (!e) {
@@ -162,6 +171,7 @@ int BPF_PROG(pr_exit, struct task_struct *p)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(pr_fork, struct task_struct *parent, struct task_struct *child)
 {
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 	struct pr_src_counts *c;
 	struct pr_fork *e;
 
@@ -169,6 +179,10 @@ int BPF_PROG(pr_fork, struct task_struct *parent, struct task_struct *child)
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
 		return 0;
 	live_set(BPF_CORE_READ(child, tgid), BPF_CORE_READ(child, start_boottime));
+	pr_target_follow(ptgid, BPF_CORE_READ(child, tgid));
+	/* the event is the parent's: a followed process forked */
+	if (!pr_in_target(ptgid))
+		return 0;
 	c = count_produced(PR_SRC_FORK);
 	e = bpf_ringbuf_reserve(&pr_life_rb, sizeof(*e), 0);
 	if (!e) {
@@ -197,6 +211,26 @@ int BPF_PROG(pr_live_fork, struct task_struct *parent, struct task_struct *child
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
 		return 0;
 	live_set(BPF_CORE_READ(child, tgid), BPF_CORE_READ(child, start_boottime));
+	return 0;
+}
+
+/* The target set's keepers when on_fork and on_exit are not loaded (pr_fork
+ * and pr_exit keep it themselves): a followed process's new child joins
+ * before it first runs, and an exited process leaves before its pid can
+ * be reused. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(pr_target_fork, struct task_struct *parent, struct task_struct *child)
+{
+	if (BPF_CORE_READ(child, pid) == BPF_CORE_READ(child, tgid))
+		pr_target_follow(BPF_CORE_READ(parent, tgid), BPF_CORE_READ(child, tgid));
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(pr_target_exit, struct task_struct *p)
+{
+	if (BPF_CORE_READ(p, signal, live.counter) == 0)
+		pr_target_forget(BPF_CORE_READ(p, tgid));
 	return 0;
 }
 

@@ -18,7 +18,6 @@
 #include "events.h"
 #include "common.bpf.h"
 
-const volatile __u32 filter_tgid = 0; /* 0: every process */
 const volatile __u8 want_kernel = 1;
 const volatile __u8 want_user = 1;
 const volatile __u8 want_idle = 0;
@@ -132,7 +131,7 @@ int pr_sample(struct bpf_perf_event_data *ctx)
 	long kb = 0, ub = 0;
 	__u64 size, copied = 0;
 
-	if (filter_tgid && tgid != filter_tgid)
+	if (!pr_in_target(tgid))
 		return 0;
 	if (!want_idle && tgid == 0) {
 		/* counted, so a run that saw almost nothing can say why */

@@ -151,6 +151,40 @@ static void walk(struct pr_cgroup *cg)
 	cg->last_walk = cg->now(cg->now_ctx);
 }
 
+const char *pr_cgroup_root(const struct pr_cgroup *cg)
+{
+	return cg->root;
+}
+
+int pr_cgroup_find_container(struct pr_cgroup *cg, const char *prefix, uint64_t *id,
+			     const char **path)
+{
+	char cid[80], found[80] = "";
+	const struct cg_ent *best = NULL, *e;
+	size_t i, n = strlen(prefix);
+
+	if (!cg->root)
+		return -ENOENT;
+	walk(cg);
+	for (i = 0; i < NBUCKETS; i++)
+		for (e = cg->buckets[i]; e; e = e->next) {
+			if (pr_cgroup_container_id(e->path, cid, sizeof(cid)) < 0 ||
+			    strncmp(cid, prefix, n))
+				continue;
+			if (found[0] && strcmp(found, cid))
+				return -ENOTUNIQ; /* the prefix names two containers */
+			strcpy(found, cid);
+			/* the container's own cgroup is the top of its subtree */
+			if (!best || strlen(e->path) < strlen(best->path))
+				best = e;
+		}
+	if (!best)
+		return -ENOENT;
+	*id = best->id;
+	*path = best->path;
+	return 0;
+}
+
 const char *pr_cgroup_lookup(struct pr_cgroup *cg, uint64_t id)
 {
 	struct cg_ent *e = find(cg, id);

@@ -29,6 +29,14 @@ const char *pr_cgroup_lookup(struct pr_cgroup *cg, uint64_t id);
  * cri-o, podman: a 64-hex-digit id, in their naming schemes) into buf.
  * Returns its length, or -ENOENT when the path names no container. */
 int pr_cgroup_container_id(const char *path, char *buf, size_t len);
+/* The cgroup2 mount point, or NULL when there is none. */
+const char *pr_cgroup_root(const struct pr_cgroup *cg);
+/* The cgroup of the container whose id starts with prefix (the top of
+ * its subtree): its id and path (valid until pr_cgroup_free). -ENOENT
+ * when no cgroup names such a container, -ENOTUNIQ when the prefix names
+ * two. Walks the mount. */
+int pr_cgroup_find_container(struct pr_cgroup *cg, const char *prefix, uint64_t *id,
+			     const char **path);
 /* Walks done so far (for stats and tests). */
 uint64_t pr_cgroup_walks(const struct pr_cgroup *cg);
 

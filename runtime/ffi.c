@@ -21,6 +21,7 @@
 #include "script.h"
 #include "stacks.h"
 #include "stats.h"
+#include "target.h"
 
 int pr_ffi_abi_version(void)
 {
@@ -147,7 +148,7 @@ int pr_ffi_sample_config(struct pr_rt *rt, const struct pr_sample_opts *o, const
 	if (o->hz)
 		rt->cfg.hz = o->hz;
 	if (o->pid)
-		rt->cfg.pid = o->pid;
+		rt->sample_pid = o->pid;
 	if (o->user >= 0)
 		rt->cfg.user = o->user;
 	if (o->kernel >= 0)
@@ -250,6 +251,19 @@ void pr_ffi_exit(struct pr_rt *rt, int code)
 int pr_ffi_target_pid(struct pr_rt *rt)
 {
 	return rt->target_pid;
+}
+
+int pr_ffi_in_target(struct pr_rt *rt, uint32_t pid)
+{
+	struct pr_target_bpf tb;
+
+	if (!pid)
+		return 0;
+	pr_target_bpf(rt->target, &tb);
+	/* before the set exists (setup), the root is all there is */
+	if (!tb.tgids && rt->target_pid && pid != rt->target_pid)
+		return 0;
+	return pr_target_has(rt->target, pid);
 }
 
 int pr_ffi_target_exit(struct pr_rt *rt, int32_t *code, int32_t *sig, int32_t *core)

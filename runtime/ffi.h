@@ -43,6 +43,9 @@ int pr_ffi_memory_hit(struct pr_rt *rt);
 int pr_ffi_target_exit(struct pr_rt *rt, int32_t *code, int32_t *sig, int32_t *core);
 void pr_ffi_exit(struct pr_rt *rt, int code);
 int pr_ffi_target_pid(struct pr_rt *rt);
+/* 1 when pid is in what the run watches (-p/-c and their descendants,
+ * --cgroup, --container; every process when none is given), else 0. */
+int pr_ffi_in_target(struct pr_rt *rt, uint32_t pid);
 uint32_t pr_ffi_sample_hz(struct pr_rt *rt);
 int pr_ffi_stats(struct pr_rt *rt, struct pr_stats *out);
 uint64_t pr_ffi_now(void);

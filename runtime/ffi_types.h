@@ -17,6 +17,7 @@
  * one says the script calls proc(), which needs exec and exit events. */
 enum pr_hook {
 	PR_HOOK_PROC = 1 << 30,
+	PR_HOOK_TARGET = 1 << 29, /* -p/-c follow descendants: keep the set in BPF */
 };
 
 /* One event source as Lua sees it (pr_ffi_provider). */
@@ -145,6 +146,7 @@ struct pr_stats {
 	uint64_t idle_skipped;	     /* samples of the idle task not taken (sample{idle=false}) */
 	uint64_t lua_bytes;	     /* the script's Lua heap */
 	uint64_t lua_limit;	     /* its cap (--max-memory); 0 = none */
+	uint64_t target_untracked;   /* descendants the followed set was too full to take */
 	uint64_t hook_errors;	     /* errors hooks raised (the first stops the run, or --keep-going) */
 };
 

@@ -34,6 +34,7 @@
 #include "script.h"
 #include "stacks.h"
 #include "stats.h"
+#include "target.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -318,6 +319,10 @@ static void report_drops(struct pr_rt *rt)
 		pr_warn("%llu records from the kernel were malformed and skipped; run with -v "
 			"and report it",
 			(unsigned long long)st.bad_records);
+	if (st.target_untracked)
+		pr_warn("%llu descendants of the target were not followed: its process set was full; "
+			"their events are missing",
+			(unsigned long long)st.target_untracked);
 	report_discarded(&st);
 	report_idle(rt, &st);
 	if (st.stacks_full)
@@ -350,6 +355,44 @@ static void forget_maps(void *ctx, uint32_t pid)
 /* The kernel symbol feed opens before the baseline is taken, so no BPF
  * program that comes or goes in between is missed; both before the
  * samplers, so the first sample already finds every program named. */
+/* --cgroup and --container are resolved before anything else happens:
+ * a wrong one is a usage error, and nothing is loaded. */
+static int make_target(const struct pr_opts *o, struct pr_target **out)
+{
+	struct pr_target_cfg tc = {
+		.children = !o->no_children,
+		.cgroup = o->cgroup,
+		.container = o->container,
+	};
+	char why[512] = "";
+	int err = pr_target_new(&tc, out, why, sizeof(why));
+
+	if (err == -ENOMEM)
+		pr_err("out of memory");
+	else if (err)
+		pr_err("%s", why);
+	return err;
+}
+
+/* The process the run watches, and its descendants unless
+ * --no-children: a set the BPF programs share and keep. */
+static int follow_target(struct pr_rt *rt, uint32_t pid)
+{
+	int err;
+
+	if (pid) {
+		err = pr_target_set_pid(rt->target, pid);
+		if (err) {
+			pr_err("cannot create the target process set: %s", strerror(-err));
+			return err;
+		}
+	}
+	pr_target_bpf(rt->target, &rt->cfg.target);
+	if (rt->cfg.target.tgids && rt->cfg.target.children)
+		rt->cfg.hooks |= PR_HOOK_TARGET;
+	return 0;
+}
+
 static int start_ksym_feed(void *ctx)
 {
 	struct pr_rt *rt = ctx;
@@ -574,6 +617,10 @@ int main(int argc, char **argv)
 		pr_opts_free(&opts);
 		return PR_EXIT_USAGE;
 	}
+	if (make_target(&opts, &rt.target)) {
+		pr_opts_free(&opts);
+		return PR_EXIT_USAGE;
+	}
 	block_signals();
 	raise_nofile();
 	rt.target_pid = opts.pid;
@@ -607,8 +654,6 @@ int main(int argc, char **argv)
 	rt.setup_done = true;
 	if (opts.hz)
 		rt.cfg.hz = opts.hz;
-	if (opts.pid)
-		rt.cfg.pid = opts.pid;
 	if (opts.unwind >= 0)
 		rt.cfg.unwind = opts.unwind;
 	if (!rt.cfg.sample_buffer)
@@ -620,8 +665,8 @@ int main(int argc, char **argv)
 		pr_err("out of memory");
 		goto out;
 	}
-	if (child)
-		rt.cfg.pid = child;
+	if (rt.cfg.hooks && follow_target(&rt, opts.pid ? opts.pid : child ? (uint32_t)child : rt.sample_pid))
+		goto out;
 	/* before anything attaches: processes older than profrun are known */
 	if (rt.cfg.hooks & PR_HOOK_PROC)
 		pr_proc_seed(rt.procs);
@@ -631,6 +676,13 @@ int main(int argc, char **argv)
 		goto out;
 	if (rt.cfg.hooks & PR_HOOK_PROC)
 		pr_proc_set_live(rt.procs, live_start, rt.plan);
+	/* the tracker is attached: what forks from now on is followed, and
+	 * what forked before is found in /proc */
+	err = pr_target_add_descendants(rt.target);
+	if (err < 0)
+		pr_warn("-p: could not list the process's children: %s; only those forked from "
+			"now on are followed",
+			strerror(-err));
 	rc = run(&rt, pidfd, &go_fd, child, &exec_err_fd);
 out:
 	reap_child(child, &go_fd);
@@ -640,6 +692,7 @@ out:
 		close(pidfd);
 	pr_loop_free(rt.loop);
 	pr_plan_free(rt.plan);
+	pr_target_free(rt.target);
 	pr_script_free(rt.script);
 	free_caches(&rt);
 	pr_opts_free(&opts);

@@ -27,14 +27,19 @@ const char pr_opts_usage[] =
 	"  -e CODE          run CODE instead of a script file\n"
 	"  -d DURATION      stop after DURATION (10s, 500ms, 2m, 1h; bare number = s);\n"
 	"                   a hard limit: a running hook is interrupted, on_end runs\n"
-	"  -p PID           sample only process PID (filtered in the kernel); the run\n"
-	"                   ends when it exits\n"
-	"  -c CMD           run CMD once everything is attached, sample only it,\n"
-	"                   stop when it exits; the script sees it as target_pid()\n"
-	"                   and how it ended as target_exit(). Shell syntax and\n"
-	"                   builtins (exit 7, cd, VAR=x cmd) go through sh; a\n"
-	"                   pipeline or list (| ; & &&) runs under sh, whose PID\n"
-	"                   is then the one sampled\n"
+	"  -p PID           watch only process PID and its descendants, forked before\n"
+	"                   or after attaching (filtered in the kernel, for every\n"
+	"                   event); the run ends when PID exits\n"
+	"  -c CMD           run CMD once everything is attached, watch only it and\n"
+	"                   its descendants, stop when it exits; the script sees it\n"
+	"                   as target_pid() and how it ended as target_exit(). Shell\n"
+	"                   syntax and builtins (exit 7, cd, VAR=x cmd) go through\n"
+	"                   sh; a pipeline or list (| ; & &&) runs under sh\n"
+	"  --no-children    with -p or -c: that one process, not its descendants\n"
+	"  --cgroup PATH    watch only processes in this cgroup v2 directory and below\n"
+	"                   (absolute, or relative to the cgroup2 mount)\n"
+	"  --container ID   watch only this container (the id proc().container shows;\n"
+	"                   a unique prefix of at least 12 hex digits will do)\n"
 	"  -F HZ            sampling frequency per CPU (default 99; overrides sample{hz})\n"
 	"  --unwind MODE    user stacks: auto (default: unwind tables, frame pointers\n"
 	"                   where a binary has none), fp (frame pointers only), dwarf\n"
@@ -179,6 +184,9 @@ enum opt_id {
 	OPT_UNSAFE,
 	OPT_RESTRICTED,
 	OPT_WRITEDIR,
+	OPT_NO_CHILDREN,
+	OPT_CGROUP,
+	OPT_CONTAINER,
 	OPT_V,
 	OPT_H,
 	OPT_VERSION
@@ -201,6 +209,9 @@ static const struct opt_desc {
 	{ .shrt = 0, .lng = "allow-unsafe-script", .has_arg = false, .id = OPT_UNSAFE },
 	{ .shrt = 0, .lng = "restricted", .has_arg = false, .id = OPT_RESTRICTED },
 	{ .shrt = 0, .lng = "write-dir", .has_arg = true, .id = OPT_WRITEDIR },
+	{ .shrt = 0, .lng = "no-children", .has_arg = false, .id = OPT_NO_CHILDREN },
+	{ .shrt = 0, .lng = "cgroup", .has_arg = true, .id = OPT_CGROUP },
+	{ .shrt = 0, .lng = "container", .has_arg = true, .id = OPT_CONTAINER },
 	{ .shrt = 'v', .lng = "verbose", .has_arg = false, .id = OPT_V },
 	{ .shrt = 'h', .lng = "help", .has_arg = false, .id = OPT_H },
 	{ .shrt = 'V', .lng = "version", .has_arg = false, .id = OPT_VERSION },
@@ -307,6 +318,26 @@ static int apply_opt(struct pr_opts *o, const struct opt_desc *d, const char *v,
 			r = -EINVAL;
 		}
 		break;
+	case OPT_NO_CHILDREN:
+		o->no_children = true;
+		break;
+	case OPT_CGROUP:
+		o->cgroup = v;
+		if (!*v) {
+			snprintf(err, errlen, "--cgroup: empty path");
+			r = -EINVAL;
+		}
+		break;
+	case OPT_CONTAINER:
+		o->container = v;
+		if (strlen(v) < 12 || strlen(v) > 64 || strspn(v, "0123456789abcdef") != strlen(v)) {
+			snprintf(err, errlen,
+				 "--container %s: not a container id; give the 64 hex digits "
+				 "proc().container shows, or a prefix of at least 12",
+				 v);
+			r = -EINVAL;
+		}
+		break;
 	case OPT_V:
 		o->verbose = true;
 		break;
@@ -391,6 +422,13 @@ int pr_opts_parse(int argc, char **argv, struct pr_opts *o, char *err, size_t er
 	} else if (o->pid && o->cmd) {
 		snprintf(err, errlen,
 			 "-p and -c exclude each other: -c profiles the command it starts");
+		r = -EINVAL;
+	} else if (o->no_children && !o->pid && !o->cmd) {
+		snprintf(err, errlen, "--no-children applies to -p or -c; add one of them");
+		r = -EINVAL;
+	} else if (o->cgroup && o->container) {
+		snprintf(err, errlen,
+			 "--cgroup and --container exclude each other: a container is a cgroup");
 		r = -EINVAL;
 	}
 out:

@@ -15,6 +15,9 @@ struct pr_opts {
 	uint64_t duration_ns; /* -d; 0 = until exit(), SIGINT or the -c command ends */
 	uint32_t pid;	      /* -p; 0 = none */
 	const char *cmd;      /* -c */
+	bool no_children;     /* --no-children: -p/-c name one process, not a tree */
+	const char *cgroup;   /* --cgroup PATH */
+	const char *container; /* --container ID (hex, >= 12 digits) */
 	uint32_t hz;	      /* -F; 0 = the script's or the default */
 	int unwind;	      /* --unwind; -1 = the script's or the default */
 	uint64_t max_memory;	      /* --max-memory bytes for the Lua heap; 0 = the default */

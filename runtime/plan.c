@@ -47,7 +47,7 @@ struct obj_desc {
 	const char *name;
 	/* opens the skeleton into p; NULL on failure with errno set */
 	struct bpf_object *(*open)(struct pr_plan *p, const struct bpf_object_open_opts *o);
-	void (*configure)(struct pr_plan *p, const struct pr_plan_cfg *cfg);
+	int (*configure)(struct pr_plan *p, const struct pr_plan_cfg *cfg);
 	int (*load)(struct pr_plan *p);
 	/* attaches prog some other way than bpf_program__attach; NULL: that */
 	int (*attach)(struct pr_plan *p, struct bpf_program *prog, const struct pr_plan_cfg *cfg,
@@ -115,18 +115,31 @@ static uint32_t live_entries(void)
 
 /* ---- the objects -------------------------------------------------------- */
 
+/* Every object carries the target filter (bpf/common.bpf.h): the same
+ * rodata, and the one set the runtime made in place of its own map. */
+#define SET_TARGET(skel, t)                                                     \
+	({                                                                      \
+		(skel)->rodata->target_tgids = (t)->tgids;                      \
+		(skel)->rodata->target_children = (t)->children;                \
+		(skel)->rodata->target_cgroup = (t)->cgroup;                    \
+		(skel)->rodata->target_cgroup_level = (t)->cgroup_level;        \
+		(t)->map_fd >= 0 ? bpf_map__reuse_fd((skel)->maps.pr_target, (t)->map_fd) \
+				 : bpf_map__set_max_entries((skel)->maps.pr_target, 1); \
+	})
+
 static struct bpf_object *life_open(struct pr_plan *p, const struct bpf_object_open_opts *o)
 {
 	p->life = pr_lifecycle_bpf__open_opts(o);
 	return p->life ? p->life->obj : NULL;
 }
 
-static void life_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
+static int life_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 {
 	p->track_live = cfg->hooks & PR_HOOK_PROC;
 	p->life->rodata->track_live = p->track_live;
 	bpf_map__set_max_entries(p->life->maps.pr_live, p->track_live ? live_entries() : 1);
 	bpf_map__set_max_entries(p->life->maps.pr_life_rb, ring_size(cfg->life_buffer));
+	return SET_TARGET(p->life, &cfg->target);
 }
 
 static int life_load(struct pr_plan *p)
@@ -151,9 +164,8 @@ static struct bpf_object *smp_open(struct pr_plan *p, const struct bpf_object_op
 	return p->smp ? p->smp->obj : NULL;
 }
 
-static void smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
+static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 {
-	p->smp->rodata->filter_tgid = cfg->pid;
 	p->smp->rodata->want_user = cfg->user;
 	p->smp->rodata->want_kernel = cfg->kernel;
 	p->smp->rodata->want_idle = cfg->idle;
@@ -161,6 +173,7 @@ static void smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 	/* a quarter of the ring: room to spare before the reader must run */
 	p->smp->rodata->wakeup_bytes = ring_size(cfg->sample_buffer) / 4;
 	bpf_map__set_max_entries(p->smp->maps.pr_sample_rb, ring_size(cfg->sample_buffer));
+	return SET_TARGET(p->smp, &cfg->target);
 }
 
 static int smp_load(struct pr_plan *p)
@@ -256,7 +269,7 @@ static int wanted_progs(uint32_t hooks, enum pr_object o, struct want *out)
 		    (cp->unless >= 0 && provider_wanted(hooks, cp->unless)))
 			continue;
 		out[n++] = (struct want){
-			.prog = cp->prog, .kind = cp->kind, .who = "proc()", .rank = cp->rank
+			.prog = cp->prog, .kind = cp->kind, .who = cp->who, .rank = cp->rank
 		};
 	}
 	/* a handful of entries: insertion sort by rank, stable */
@@ -332,7 +345,11 @@ static int load_object(struct pr_plan *p, enum pr_object o, const struct pr_plan
 	}
 	bpf_object__for_each_program(prog, obj)
 		bpf_program__set_autoload(prog, is_wanted(w, n, bpf_program__name(prog)));
-	d->configure(p, cfg);
+	err = d->configure(p, cfg);
+	if (err) {
+		report(&w[0], "configure", err);
+		return err;
+	}
 	err = d->load(p);
 	if (err) {
 		report(failed_prog(obj, w, n), "load", err);
@@ -435,6 +452,11 @@ int pr_plan_live_start(const struct pr_plan *p, uint32_t pid, uint64_t *start_ns
 uint64_t pr_plan_live_lost(const struct pr_plan *p)
 {
 	return live_lost(p);
+}
+
+uint64_t pr_plan_target_lost(const struct pr_plan *p)
+{
+	return p->life && p->life->bss ? *(volatile __u64 *)&p->life->bss->target_lost : 0;
 }
 
 void pr_plan_detach(struct pr_plan *p)

@@ -13,17 +13,18 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "ffi_types.h"
+#include "target.h"
 
 struct pr_plan_cfg {
 	uint32_t hooks;		 /* PR_HOOK_BIT(provider) | PR_HOOK_PROC */
 	uint32_t hz;		 /* sampling frequency per CPU */
-	uint32_t pid;		 /* sample only this process; 0 = all */
 	bool user, kernel, idle; /* which stacks, whether to sample idle */
 	uint32_t sample_buffer;	 /* ring buffer bytes */
 	int unwind;		 /* enum pr_unwind_mode */
 	uint32_t stack_bytes;	 /* user stack bytes copied per sample (not "fp") */
 	uint32_t unwind_tables;	 /* unwind table budget in bytes; 0 = the default */
 	uint32_t life_buffer;
+	struct pr_target_bpf target; /* the filter every program applies */
 	const char *btf_path; /* kernel BTF override; NULL = the running kernel's */
 	/* runs after the lifecycle programs, before the samplers load */
 	int (*before_late)(void *ctx);
@@ -51,6 +52,8 @@ int pr_plan_ring(const struct pr_plan *p, int object, bool *batched);
  * it, -EAGAIN when the table cannot tell (it was full once, or the
  * programs are detached), -EOPNOTSUPP when there is no table. */
 int pr_plan_live_start(const struct pr_plan *p, uint32_t pid, uint64_t *start_ns);
+/* Descendants the followed set could not take because it was full. */
+uint64_t pr_plan_target_lost(const struct pr_plan *p);
 /* Processes the live table could not take because it was full. */
 uint64_t pr_plan_live_lost(const struct pr_plan *p);
 /* Detaches every program; maps stay readable for draining and counters. */

@@ -181,14 +181,30 @@ const struct pr_provider pr_providers[PR_SRC_MAX] = {
 	},
 };
 
-/* pr_fork's silent twin: proc() without on_fork still needs every new
- * process in the live table, and pr_fork writes it there when loaded. */
+/* pr_fork's and pr_exit's silent twins: proc() without on_fork still
+ * needs every new process in the live table, and the target filter its
+ * set kept; pr_fork and pr_exit do both when loaded. */
 const struct pr_cache_prog pr_cache_progs[] = {
 	{ .need = PR_HOOK_PROC,
+	  .who = "proc()",
 	  .object = PR_OBJ_LIFECYCLE,
 	  .prog = "pr_live_fork",
 	  .kind = "tp_btf/sched_process_fork",
 	  .rank = 2,
+	  .unless = PR_SRC_FORK },
+	{ .need = PR_HOOK_TARGET,
+	  .who = "-p/-c (following children)",
+	  .object = PR_OBJ_LIFECYCLE,
+	  .prog = "pr_target_exit",
+	  .kind = "tp_btf/sched_process_exit",
+	  .rank = 0,
+	  .unless = PR_SRC_EXIT },
+	{ .need = PR_HOOK_TARGET,
+	  .who = "-p/-c (following children)",
+	  .object = PR_OBJ_LIFECYCLE,
+	  .prog = "pr_target_fork",
+	  .kind = "tp_btf/sched_process_fork",
+	  .rank = 1,
 	  .unless = PR_SRC_FORK },
 };
 const size_t pr_n_cache_progs = sizeof(pr_cache_progs) / sizeof(pr_cache_progs[0]);

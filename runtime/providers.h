@@ -90,10 +90,12 @@ static inline int pr_provider_source(const struct pr_provider *p)
 	return (int)(p - pr_providers);
 }
 
-/* Programs that serve no Lua hook but a cache: proc() needs every new
- * process in the live table even without on_fork. */
+/* Programs that serve no Lua hook but a cache or the target filter:
+ * proc() needs every new process in the live table even without on_fork;
+ * -p/-c need the followed set kept without on_fork and on_exit. */
 struct pr_cache_prog {
 	uint32_t need;	     /* the hook-mask bit that wants it (PR_HOOK_PROC) */
+	const char *who;     /* what to name when it fails: "proc()" */
 	enum pr_object object;
 	const char *prog;
 	const char *kind;

@@ -26,12 +26,15 @@ struct pr_bpfsym;
 struct pr_ksymfeed;
 struct pr_proc;
 struct pr_cgroup;
+struct pr_target;
 
 struct pr_rt {
 	const struct pr_opts *opts;
 	struct pr_plan_cfg cfg; /* filled by the script's setup, then the CLI */
 	bool setup_done;	/* configuration calls are refused after setup */
 	uint32_t target_pid;	/* -p or the -c command's pid; 0 = none */
+	uint32_t sample_pid;	/* sample{pid=}: the target when -p and -c are not given */
+	struct pr_target *target; /* what every source is filtered to */
 	uint64_t timer_ns[PR_LOOP_MAX_TIMERS];
 	int ntimers;
 	bool exit_requested; /* exit() was called */

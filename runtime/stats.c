@@ -33,6 +33,7 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 		}
 		out->idle_skipped = c[PR_SRC_SAMPLE].skipped;
 		out->proc_untracked = pr_plan_live_lost(rt->plan);
+		out->target_untracked = pr_plan_target_lost(rt->plan);
 	}
 	if (rt->loop)
 		pr_loop_stats(rt->loop, out);

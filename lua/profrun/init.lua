@@ -203,6 +203,16 @@ function api.every(seconds, fn)
     timers[id] = fn
 end
 
+-- in_target(pid): whether pid is in what the run watches: the -p/-c
+-- process and its descendants (not with --no-children), within --cgroup
+-- or --container; true for every pid when none of them is given
+function api.in_target(pid)
+    if type(pid) ~= "number" or pid % 1 ~= 0 or pid < 0 or pid > 4294967295 then
+        error("in_target(pid): pid must be a process id, got " .. tostring(pid), 2)
+    end
+    return C.pr_ffi_in_target(rt, pid) == 1
+end
+
 -- exit(code): stop after the current hook returns; on_end still runs
 function api.exit(code)
     code = code or 0
@@ -399,6 +409,7 @@ function api.stats()
             gone = tonumber(s.proc_gone), untracked = tonumber(s.proc_untracked),
         },
         memory = { lua_bytes = tonumber(s.lua_bytes), lua_limit = tonumber(s.lua_limit) },
+        target = { untracked = tonumber(s.target_untracked) },
     }
     for i = 0, C.PR_UW_FAIL_MAX - 1 do
         t.unwind.failures[UNWIND_FAILS[i]] = tonumber(s.unwind_fail[i])

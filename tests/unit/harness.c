@@ -28,6 +28,7 @@
 	X(opts_exec_code)			\
 	X(opts_attached_values)			\
 	X(opts_errors)				\
+	X(opts_target_flags)			\
 	X(opts_help_version)			\
 	X(opts_duration)			\
 	X(opts_uint)				\

@@ -193,8 +193,27 @@ void test_opts_errors(void)
 	EXPECT_ERROR("x.lua", "-c", "ls", "-p", "5");
 	EXPECT_ERROR("-c", "", "x.lua");
 	EXPECT_ERROR("--cmd=", "x.lua");
+	EXPECT_ERROR("--no-children", "x.lua");
+	EXPECT_ERROR("--cgroup", "", "x.lua");
+	EXPECT_ERROR("--container", "abc", "x.lua");
+	EXPECT_ERROR("--container", "0123456789ABCDEF", "x.lua");
+	EXPECT_ERROR("--cgroup", "/a", "--container", "0123456789abcdef", "x.lua");
 	/* no words at all */
 	expect_usage_error((char *[]){ "profrun", NULL }, "no arguments");
+}
+
+void test_opts_target_flags(void)
+{
+	struct pr_opts o;
+
+	if (ASSERT_OK(PARSE(&o, "-p", "7", "--no-children", "--cgroup=/x/y", "x.lua"), "parse")) {
+		ASSERT_TRUE(o.no_children, "--no-children");
+		ASSERT_STREQ(o.cgroup, "/x/y", "--cgroup");
+	}
+	pr_opts_free(&o);
+	if (ASSERT_OK(PARSE(&o, "x.lua", "--container", "0123456789abcdef"), "container"))
+		ASSERT_STREQ(o.container, "0123456789abcdef", "--container after the script");
+	pr_opts_free(&o);
 }
 
 void test_opts_help_version(void)
