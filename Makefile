@@ -336,14 +336,15 @@ FUZZ_CFLAGS        = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-re
 	-fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-I$(O) -Ibpf -Iruntime $(PC_CFLAGS)
 FUZZ_LIBS          = -lelf -llzma -liberty -lz
-FUZZERS           := elfsym maps perfmap cfi procstat
+FUZZERS           := elfsym maps perfmap cfi procstat buildid
 FUZZ_BINS         := $(patsubst %,$(O)/fuzz/fuzz_%,$(FUZZERS))
 FUZZ_CORPORA      := $(patsubst %,$(O)/fuzz/corpus-%.stamp,$(FUZZERS))
-fuzz_rt_elfsym    := elfsym cfi array strpool
-fuzz_rt_maps      := maps elfsym cfi array strpool
+fuzz_rt_elfsym    := elfsym buildid cfi array strpool
+fuzz_rt_maps      := maps elfsym buildid cfi array strpool
 fuzz_rt_perfmap   := perfmap strpool
 fuzz_rt_cfi       := cfi array
 fuzz_rt_procstat  := procfs
+fuzz_rt_buildid   := buildid
 
 $(O)/fuzz/rt/%.o: runtime/%.c $(wildcard runtime/*.h) bpf/events.h | $(DEPS_STAMP)
 	$(call msg,FUZZ,$@)
@@ -388,6 +389,17 @@ $(O)/fuzz/corpus-perfmap.stamp: tests/fuzz/fuzz_perfmap.c
 	  '0x3000 0x20 [jit] Interpreter' '3000 8 newest for 3000' > $(@:.stamp=)/node
 	$(Q)printf '%s\n' '1000 10 foo' 'ABCDEF abc Up And Low' 'fffffffffffffff0 f top' \
 	  > $(@:.stamp=)/plain
+	$(Q)touch $@
+
+# Seeds: the build-id notes of the fixtures (and of profrun), whole
+# note sections with other notes before the build-id.
+$(O)/fuzz/corpus-buildid.stamp: $(SYMFIXES)
+	$(call msg,GEN,$(@:.stamp=))
+	$(Q)rm -rf $(@:.stamp=) && mkdir -p $(@:.stamp=)
+	$(Q)for f in $(SYMFIXES) /bin/sh; do \
+	  objcopy -O binary --only-section=.note.gnu.build-id $$f $(@:.stamp=)/$$(basename $$f) 2>/dev/null || true; \
+	  objcopy -O binary --only-section=.note.ABI-tag $$f $(@:.stamp=)/$$(basename $$f).abi 2>/dev/null || true; \
+	done
 	$(Q)touch $@
 
 # Seeds: real stat lines (the first bytes also serve as a comm), comms
@@ -451,7 +463,7 @@ test: $(O)/profrun $(O)/unit_tests fixtures
 	       END { printf "total: %d passed, %d failed\n", p, f; exit f > 0 }' || rc=1; \
 	exit $$rc
 
-SYMBENCH_OBJS  := $(O)/rt/elfsym.o $(O)/rt/strpool.o
+SYMBENCH_OBJS  := $(O)/rt/elfsym.o $(O)/rt/buildid.o $(O)/rt/strpool.o
 CFIBENCH_OBJS  := $(O)/rt/cfi.o $(O)/rt/array.o
 KSYMBENCH_OBJS := $(O)/rt/ksym.o $(O)/rt/bpfsym.o $(O)/rt/procfs.o $(O)/rt/strpool.o $(O)/rt/array.o
 

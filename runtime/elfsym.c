@@ -44,12 +44,12 @@
 #include <libiberty/demangle.h>
 #include "array.h"
 #include "cfi.h"
+#include "buildid.h"
 #include "elfsym.h"
 #include "strpool.h"
 
 #define NBUCKETS 1024
 #define MINIDEBUG_MAX (64u << 20)
-#define BUILD_ID_MAX 64
 
 enum source { SRC_NONE, SRC_DEBUGINFO, SRC_DEBUGLINK, SRC_SYMTAB, SRC_MINIDEBUG, SRC_DYNSYM };
 
@@ -650,33 +650,6 @@ static size_t count_functions(Elf *elf, Elf64_Word type)
 	return k;
 }
 
-/* The GNU build-id note, as lowercase hex; 0 or its length in bytes. */
-static int build_id(Elf *elf, char *hex, size_t hexlen)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	GElf_Nhdr nh;
-	Elf_Data *data;
-	size_t off = 0, noff, doff, i;
-
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE ||
-		    !(data = elf_getdata(scn, NULL)))
-			continue;
-		for (off = 0; (off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0;) {
-			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 || nh.n_descsz == 0 ||
-			    nh.n_descsz > BUILD_ID_MAX || 2 * nh.n_descsz + 1 > hexlen ||
-			    memcmp((char *)data->d_buf + noff, "GNU", 4))
-				continue;
-			for (i = 0; i < nh.n_descsz; i++)
-				sprintf(hex + 2 * i, "%02x",
-					((unsigned char *)data->d_buf)[doff + i]);
-			return nh.n_descsz;
-		}
-	}
-	return 0;
-}
-
 /* .gnu_debuglink: a NUL-terminated file name (the CRC after it is not
  * checked: files are never hashed; the build-id check covers mismatches). */
 static bool debuglink(Elf *elf, char *name, size_t len)
@@ -733,12 +706,12 @@ static void close_elf(struct elf_file *f)
  * build-id, the same build-id). */
 static bool usable_debuginfo(const char *path, const char *want_id, struct elf_file *f)
 {
-	char id[2 * BUILD_ID_MAX + 1] = "";
+	char id[PR_BUILDID_HEX] = "";
 
 	if (!open_elf(path, f))
 		return false;
 	if (count_functions(f->elf, SHT_SYMTAB) &&
-	    (!*want_id || (build_id(f->elf, id, sizeof(id)) && !strcmp(id, want_id))))
+	    (!*want_id || (pr_buildid_from_elf(f->elf, id, sizeof(id)) > 0 && !strcmp(id, want_id))))
 		return true;
 	close_elf(f);
 	return false;
@@ -746,10 +719,11 @@ static bool usable_debuginfo(const char *path, const char *want_id, struct elf_f
 
 static enum source find_debuginfo(struct pr_elfsym *b, Elf *elf, struct elf_file *f)
 {
-	char id[2 * BUILD_ID_MAX + 1] = "", link[256], path[4096], dir[4096], *slash;
+	char id[PR_BUILDID_HEX] = "", link[256], path[4096], dir[4096], *slash;
 	const char *dd = b->table->debug_dir;
 
-	if (build_id(elf, id, sizeof(id)) > 1) {
+	/* two hex digits make the directory, the rest the file name */
+	if (pr_buildid_from_elf(elf, id, sizeof(id)) > 2) {
 		snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", dd, id, id + 2);
 		if (usable_debuginfo(path, id, f))
 			return SRC_DEBUGINFO;

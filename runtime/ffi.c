@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include "bpfsym.h"
+#include "buildid.h"
 #include "elfsym.h"
 #include "ffi.h"
 #include "loop.h"
@@ -344,4 +345,9 @@ int pr_ffi_proc_env(struct pr_rt *rt, uint32_t pid, uint64_t gen, const char *na
 		    uint32_t len)
 {
 	return rt->procs ? pr_proc_env(rt->procs, pid, gen, name, buf, len) : -ENOENT;
+}
+
+int pr_ffi_elf_build_id(const char *path, char *hex, uint32_t len)
+{
+	return pr_buildid_from_path(path, hex, len);
 }

@@ -20,6 +20,8 @@
 /* clang-format off */
 #define TESTS(X)				\
 	X(array_last_le)			\
+	X(buildid_notes)			\
+	X(buildid_path)				\
 	X(providers_programs_exist)		\
 	X(providers_unique)			\
 	X(opts_script_and_args)			\
