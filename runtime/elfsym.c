@@ -1038,18 +1038,20 @@ uint64_t pr_elfsym_nsyms(struct pr_elfsym *b)
 	return b->nsyms;
 }
 
-void pr_elfsyms_stats(const struct pr_elfsyms *t, struct pr_stats *out)
+void pr_elfsyms_stats(const struct pr_elfsyms *t, struct pr_elfsym_stats *out)
 {
-	out->binaries += t->count;
-	out->elf_negative += t->nneg;
-	out->elf_parses += t->parses;
-	out->elf_hits += t->hits;
-	out->elf_misses += t->misses;
-	out->elf_bytes += t->bytes;
-	out->elf_unloads += t->unloads;
-	out->unwind_tables += t->cfi_builds;
-	out->unwind_no_tables += t->cfi_none;
-	out->unwind_table_bytes += t->cfi_bytes;
-	out->unwind_evictions += t->cfi_evictions;
-	out->unwind_budget += t->max_cfi_bytes;
+	*out = (struct pr_elfsym_stats){
+		.binaries = t->count,
+		.negative = t->nneg,
+		.parses = t->parses,
+		.hits = t->hits,
+		.misses = t->misses,
+		.bytes = t->bytes,
+		.unloads = t->unloads,
+		.cfi_tables = t->cfi_builds,
+		.cfi_none = t->cfi_none,
+		.cfi_bytes = t->cfi_bytes,
+		.cfi_evictions = t->cfi_evictions,
+		.cfi_budget = t->max_cfi_bytes,
+	};
 }

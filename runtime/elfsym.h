@@ -18,7 +18,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "cfi.h"
-#include "ffi_types.h"
 
 /* Unwind rows held at most by default. A C/C++ build's working set is
  * ~38 MiB (cc1 7.5, libclang-cpp 15.6, libLLVM-14 14.8, libc 0.4): at
@@ -79,6 +78,22 @@ uint64_t pr_elfsym_nsyms(struct pr_elfsym *b);
 int pr_elfsym_cfi_row(struct pr_elfsym *b, uint64_t foff, struct pr_cfi_row *row);
 /* Adds binaries, negative entries, parses, resolve hits/misses and bytes
  * held into out. */
-void pr_elfsyms_stats(const struct pr_elfsyms *t, struct pr_stats *out);
+/* What the symbol and unwind-table caches hold and did. */
+struct pr_elfsym_stats {
+	uint64_t binaries;	/* binaries with a symbol table */
+	uint64_t negative;	/* binaries in the negative cache */
+	uint64_t parses;	/* ELF files parsed for symbols */
+	uint64_t hits;		/* user addresses named */
+	uint64_t misses;	/* user addresses in a binary but in no symbol */
+	uint64_t bytes;		/* memory held by symbol tables */
+	uint64_t unloads;	/* tables unloaded to stay within the budget */
+	uint64_t cfi_tables;	/* unwind tables built */
+	uint64_t cfi_none;	/* binaries with no unwind info */
+	uint64_t cfi_bytes;	/* memory held by unwind tables */
+	uint64_t cfi_evictions; /* unwind tables dropped to stay within their budget */
+	uint64_t cfi_budget;	/* bytes unwind tables may hold */
+};
+
+void pr_elfsyms_stats(const struct pr_elfsyms *t, struct pr_elfsym_stats *out);
 
 #endif

@@ -523,19 +523,17 @@ void pr_loop_handed(struct pr_loop *l, uint32_t n)
 	}
 }
 
-void pr_loop_stats(const struct pr_loop *l, struct pr_stats *out)
+void pr_loop_stats(const struct pr_loop *l, struct pr_loop_stats *out)
 {
-	int i;
-
-	for (i = 0; i < PR_SRC_MAX; i++) {
-		out->delivered[i] += l->delivered[i];
-		out->discarded[i] += l->discarded[i];
-	}
-	out->batches += l->batches;
-	out->kstack_errors += l->take.kstack_errors;
-	out->bad_records += l->bad_records;
-	pr_unwind_add_stats(&l->unwind, out);
-	out->ustack_errors += l->take.ustack_errors;
+	*out = (struct pr_loop_stats){
+		.batches = l->batches,
+		.kstack_errors = l->take.kstack_errors,
+		.ustack_errors = l->take.ustack_errors,
+		.bad_records = l->bad_records,
+		.unwind = l->unwind,
+	};
+	memcpy(out->delivered, l->delivered, sizeof(out->delivered));
+	memcpy(out->discarded, l->discarded, sizeof(out->discarded));
 }
 
 void pr_loop_free(struct pr_loop *l)

@@ -10,7 +10,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "ffi_types.h"
+#include "events.h"
+#include "unwind.h"
 
 /* every() timers a loop serves at most */
 #define PR_LOOP_MAX_TIMERS 64
@@ -71,9 +72,17 @@ void pr_loop_handed(struct pr_loop *l, uint32_t n);
 void pr_loop_request_exit(struct pr_loop *l);
 /* SIGINT/SIGTERM ended the run (on_end is then bounded). */
 bool pr_loop_stopped_by_signal(const struct pr_loop *l);
-/* Adds what the loop counted (records delivered per source, batches,
- * stack errors) into out. */
-void pr_loop_stats(const struct pr_loop *l, struct pr_stats *out);
+/* What the loop counted. */
+struct pr_loop_stats {
+	uint64_t delivered[PR_SRC_MAX]; /* handed to a hook (or needed by nobody) */
+	uint64_t discarded[PR_SRC_MAX]; /* read after the run stopped, never handed */
+	uint64_t batches;
+	uint64_t kstack_errors, ustack_errors;
+	uint64_t bad_records;
+	struct pr_unwind_stats unwind;
+};
+
+void pr_loop_stats(const struct pr_loop *l, struct pr_loop_stats *out);
 void pr_loop_free(struct pr_loop *l);
 
 #endif

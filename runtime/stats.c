@@ -35,8 +35,28 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 		out->proc_untracked = pr_plan_live_lost(rt->plan);
 		out->target_untracked = pr_plan_target_lost(rt->plan);
 	}
-	if (rt->loop)
-		pr_loop_stats(rt->loop, out);
+	if (rt->loop) {
+		struct pr_loop_stats ls;
+		int i;
+
+		pr_loop_stats(rt->loop, &ls);
+		for (i = 0; i < PR_SRC_MAX; i++) {
+			out->delivered[i] = ls.delivered[i];
+			out->discarded[i] = ls.discarded[i];
+		}
+		out->batches = ls.batches;
+		out->kstack_errors = ls.kstack_errors;
+		out->ustack_errors = ls.ustack_errors;
+		out->bad_records = ls.bad_records;
+		out->unwind_stacks = ls.unwind.stacks;
+		out->unwind_complete = ls.unwind.complete;
+		out->unwind_truncated = ls.unwind.truncated;
+		out->unwind_frames = ls.unwind.frames;
+		out->unwind_fp_frames = ls.unwind.fp_frames;
+		out->unwind_copy_bytes = ls.unwind.copy_bytes;
+		for (i = 0; i < PR_UW_FAIL_MAX; i++)
+			out->unwind_fail[i] = ls.unwind.fail[i];
+	}
 	if (rt->stacks) {
 		out->stacks = pr_stacks_count(rt->stacks);
 		out->stacks_full = pr_stacks_full(rt->stacks);
@@ -51,8 +71,23 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 		out->bpf_updates = pr_bpfsym_updates(rt->bpfsym);
 		out->bpf_resyncs = pr_bpfsym_resyncs(rt->bpfsym);
 	}
-	if (rt->bins)
-		pr_elfsyms_stats(rt->bins, out);
+	if (rt->bins) {
+		struct pr_elfsym_stats es;
+
+		pr_elfsyms_stats(rt->bins, &es);
+		out->binaries = es.binaries;
+		out->elf_negative = es.negative;
+		out->elf_parses = es.parses;
+		out->elf_hits = es.hits;
+		out->elf_misses = es.misses;
+		out->elf_bytes = es.bytes;
+		out->elf_unloads = es.unloads;
+		out->unwind_tables = es.cfi_tables;
+		out->unwind_no_tables = es.cfi_none;
+		out->unwind_table_bytes = es.cfi_bytes;
+		out->unwind_evictions = es.cfi_evictions;
+		out->unwind_budget = es.cfi_budget;
+	}
 	if (rt->procs) {
 		struct pr_proc_stats ps;
 

@@ -194,17 +194,3 @@ enum pr_unwind_where pr_unwind_maps_find(void *ctx, uint32_t pid, uint64_t time,
 		return PR_UW_NO_TABLE;
 	return PR_UW_ROW;
 }
-
-void pr_unwind_add_stats(const struct pr_unwind_stats *st, struct pr_stats *out)
-{
-	int i;
-
-	out->unwind_stacks += st->stacks;
-	out->unwind_complete += st->complete;
-	out->unwind_truncated += st->truncated;
-	out->unwind_frames += st->frames;
-	out->unwind_fp_frames += st->fp_frames;
-	out->unwind_copy_bytes += st->copy_bytes;
-	for (i = 0; i < PR_UW_FAIL_MAX; i++)
-		out->unwind_fail[i] += st->fail[i];
-}

@@ -69,6 +69,4 @@ uint32_t pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, voi
 enum pr_unwind_where pr_unwind_maps_find(void *ctx, uint32_t pid, uint64_t time, uint64_t pc,
 					 bool trusted, struct pr_cfi_row *row);
 
-void pr_unwind_add_stats(const struct pr_unwind_stats *st, struct pr_stats *out);
-
 #endif

@@ -611,11 +611,10 @@ static struct pr_elfsyms *new_table(const char *debug_dir, uint64_t max_bytes)
 	return t;
 }
 
-static struct pr_stats stats_of(const struct pr_elfsyms *t)
+static struct pr_elfsym_stats stats_of(const struct pr_elfsyms *t)
 {
-	struct pr_stats s;
+	struct pr_elfsym_stats s;
 
-	memset(&s, 0, sizeof(s));
 	pr_elfsyms_stats(t, &s);
 	return s;
 }
@@ -1092,7 +1091,7 @@ void test_elfsym_negative_parsed_once(void)
 	char dir[64] = "", path[256], lnk[256];
 	struct pr_elfsyms *t = NULL;
 	struct pr_elfsym *a, *b;
-	struct pr_stats s;
+	struct pr_elfsym_stats s;
 	struct stat st;
 
 	if (!test_mkdtemp(dir) || !(t = new_table(dir, 0)))
@@ -1105,8 +1104,8 @@ void test_elfsym_negative_parsed_once(void)
 	a = pr_elfsym_lookup_path(t, path);
 	check_negative(a, "stripped copy");
 	s = stats_of(t);
-	ASSERT_EQ(s.elf_parses, 1, "parsed once");
-	ASSERT_EQ(s.elf_negative, 1, "one negative entry");
+	ASSERT_EQ(s.parses, 1, "parsed once");
+	ASSERT_EQ(s.negative, 1, "one negative entry");
 	/* another name, same inode: the same entry, no parse */
 	b = pr_elfsym_lookup_path(t, lnk);
 	ASSERT_EQ(b, a, "hard link: same entry");
@@ -1117,8 +1116,8 @@ void test_elfsym_negative_parsed_once(void)
 	ASSERT_TRUE(b && b != a, "new entry for the same inode");
 	check_negative(b, "new entry, same size and mtime");
 	s = stats_of(t);
-	ASSERT_EQ(s.elf_parses, 1, "served from the negative cache, not parsed again");
-	ASSERT_EQ(s.elf_negative, 1, "still one negative entry");
+	ASSERT_EQ(s.parses, 1, "served from the negative cache, not parsed again");
+	ASSERT_EQ(s.negative, 1, "still one negative entry");
 	ASSERT_EQ(s.binaries, 1, "one binary");
 out:
 	pr_elfsyms_free(t);
@@ -1132,7 +1131,7 @@ void test_elfsym_negative_replaced(void)
 	struct pr_elfsyms *t = NULL;
 	const struct elf_func *f;
 	struct pr_elfsym *b;
-	struct pr_stats s;
+	struct pr_elfsym_stats s;
 	uint64_t leaf = 0;
 
 	fixture_path(pie, sizeof(pie), "symfix-pie");
@@ -1153,8 +1152,8 @@ void test_elfsym_negative_replaced(void)
 			check_resolve(b, leaf, "sf_leaf", 0, "replaced: sf_leaf");
 		}
 		s = stats_of(t);
-		ASSERT_EQ(s.elf_parses, 2, "replaced binary parsed again");
-		ASSERT_EQ(s.elf_negative, 0, "stale negative entry dropped");
+		ASSERT_EQ(s.parses, 2, "replaced binary parsed again");
+		ASSERT_EQ(s.negative, 0, "stale negative entry dropped");
 	}
 	/* stripped again, then only the mtime changes: parsed each time */
 	if (put_fixture("symfix-stripped", path, 1000002))
@@ -1162,8 +1161,8 @@ void test_elfsym_negative_replaced(void)
 	if (set_mtime(path, 1000003))
 		check_negative(pr_elfsym_lookup_path(t, path), "new mtime, same size");
 	s = stats_of(t);
-	ASSERT_EQ(s.elf_parses, 4, "each replacement re-evaluated");
-	ASSERT_EQ(s.elf_negative, 1, "one negative entry");
+	ASSERT_EQ(s.parses, 4, "each replacement re-evaluated");
+	ASSERT_EQ(s.negative, 1, "one negative entry");
 	ASSERT_EQ(s.binaries, 1, "one binary");
 	/* replaced by rename: another inode, with names */
 	snprintf(other, sizeof(other), "%s/new", dir);
@@ -1215,9 +1214,9 @@ void test_elfsym_overwrite_in_place(void)
 			ASSERT_NULL(pr_elfsym_resolve(b, leaf, &off), what);
 		else
 			check_resolve(b, leaf, "sf_leaf", 0, what);
-		ASSERT_TRUE(stats_of(t).elf_negative <= 1, "at most one negative entry");
+		ASSERT_TRUE(stats_of(t).negative <= 1, "at most one negative entry");
 	}
-	ASSERT_EQ(stats_of(t).elf_parses, 6, "each content parsed once");
+	ASSERT_EQ(stats_of(t).parses, 6, "each content parsed once");
 out:
 	pr_elfsyms_free(t);
 	view_free(&v);
@@ -1229,7 +1228,7 @@ void test_elfsym_negative_expiry(void)
 	char dir[64] = "", path[256];
 	struct pr_elfsyms *t = NULL;
 	uint64_t clock = 1000;
-	struct pr_stats s;
+	struct pr_elfsym_stats s;
 
 	if (!test_mkdtemp(dir) || !(t = clocked_table(dir, &clock, 100)))
 		goto out;
@@ -1239,18 +1238,18 @@ void test_elfsym_negative_expiry(void)
 	check_negative(pr_elfsym_lookup_path(t, path), "first parse at 1000");
 	clock = 1050; /* within the TTL: from the negative cache */
 	check_negative(fresh_entry(t, path, 1000000), "new entry at 1050");
-	ASSERT_EQ(stats_of(t).elf_parses, 1, "not parsed within the TTL");
+	ASSERT_EQ(stats_of(t).parses, 1, "not parsed within the TTL");
 	clock = 1200; /* expired: parsed again, the negative entry replaced */
 	check_negative(fresh_entry(t, path, 1000000), "new entry at 1200");
 	s = stats_of(t);
-	ASSERT_EQ(s.elf_parses, 2, "parsed again after the TTL");
-	ASSERT_EQ(s.elf_negative, 1, "expired negative replaced, not duplicated");
+	ASSERT_EQ(s.parses, 2, "parsed again after the TTL");
+	ASSERT_EQ(s.negative, 1, "expired negative replaced, not duplicated");
 	ASSERT_EQ(s.binaries, 1, "one binary");
 	clock = 1250; /* the renewed negative entry holds until 1300 */
 	check_negative(fresh_entry(t, path, 1000000), "new entry at 1250");
 	s = stats_of(t);
-	ASSERT_EQ(s.elf_parses, 2, "renewed negative entry used");
-	ASSERT_EQ(s.elf_negative, 1, "one negative entry");
+	ASSERT_EQ(s.parses, 2, "renewed negative entry used");
+	ASSERT_EQ(s.negative, 1, "one negative entry");
 out:
 	pr_elfsyms_free(t);
 	test_rmdir(dir);
@@ -1284,9 +1283,9 @@ void test_elfsym_negative_sweep(void)
 			break;
 		clock = steps[i].now;
 		check_negative(pr_elfsym_lookup_path(t, path), steps[i].what);
-		ASSERT_EQ(stats_of(t).elf_negative, steps[i].negative, steps[i].what);
+		ASSERT_EQ(stats_of(t).negative, steps[i].negative, steps[i].what);
 	}
-	ASSERT_EQ(stats_of(t).elf_parses, 5, "five different binaries parsed");
+	ASSERT_EQ(stats_of(t).parses, 5, "five different binaries parsed");
 out:
 	pr_elfsyms_free(t);
 	test_rmdir(dir);
@@ -1333,7 +1332,7 @@ void test_elfsym_budget(void)
 	char path[512];
 	struct pr_elfsyms *t = NULL;
 	struct pr_elfsym *pie, *nopie, *cpp;
-	struct pr_stats s;
+	struct pr_elfsym_stats s;
 	int round;
 
 	if (!probes(&pp, &np, &cp) || !(t = new_table("/nonexistent", 1)))
@@ -1354,9 +1353,9 @@ void test_elfsym_budget(void)
 	}
 	s = stats_of(t);
 	/* every switch to another binary unloads the previous one */
-	ASSERT_TRUE(s.elf_unloads >= 8, "tables unloaded");
-	ASSERT_EQ(s.elf_parses, s.elf_unloads + 1, "each unloaded table read again");
-	ASSERT_TRUE(s.elf_bytes > 0, "bytes of the table in use");
+	ASSERT_TRUE(s.unloads >= 8, "tables unloaded");
+	ASSERT_EQ(s.parses, s.unloads + 1, "each unloaded table read again");
+	ASSERT_TRUE(s.bytes > 0, "bytes of the table in use");
 	ASSERT_EQ(pr_elfsym_nsyms(pie) > 0, 1, "pie read again for nsyms");
 	ASSERT_EQ(stats_of(t).binaries, 3, "three binaries");
 out:
@@ -1760,7 +1759,7 @@ void test_elfsym_cfi_budget(void)
 	struct pr_elfsym *bin[2];
 	struct pr_elfsyms *t = NULL;
 	uint64_t foff[2];
-	struct pr_stats s;
+	struct pr_elfsym_stats s;
 	int i, round;
 
 	if (access(paths[0], R_OK) || access(paths[1], R_OK)) {
@@ -1785,12 +1784,12 @@ void test_elfsym_cfi_budget(void)
 			ASSERT_TRUE(!memcmp(&after, &before[i], sizeof(after)), "the same row");
 		}
 	s = stats_of(t);
-	ASSERT_EQ(s.unwind_budget, 64 * 1024, "the budget in stats");
+	ASSERT_EQ(s.cfi_budget, 64 * 1024, "the budget in stats");
 	/* libc, python, then 6 switches: each drops the other table */
-	ASSERT_EQ(s.unwind_evictions, 7, "tables dropped");
-	ASSERT_EQ(s.unwind_tables, 8, "each dropped table built again on its next use");
-	ASSERT_TRUE(s.unwind_table_bytes < 1536 * 1024, "one table held at a time");
-	ASSERT_EQ(s.elf_unloads, 0, "symbols untouched");
+	ASSERT_EQ(s.cfi_evictions, 7, "tables dropped");
+	ASSERT_EQ(s.cfi_tables, 8, "each dropped table built again on its next use");
+	ASSERT_TRUE(s.cfi_bytes < 1536 * 1024, "one table held at a time");
+	ASSERT_EQ(s.unloads, 0, "symbols untouched");
 out:
 	pr_elfsyms_free(t);
 }
