@@ -265,7 +265,16 @@ static bool next_entry(struct cursor *c, const struct pr_cfi_section *sec, struc
 	return true;
 }
 
-static int parse_cie(const struct pr_cfi_section *sec, const struct entry *e, struct cie *out)
+/* Parsers and the interpreter refuse an entry with -EINVAL and say why
+ * (enum pr_cfi_reject) through *why. */
+static int rejected(int *why, int reason)
+{
+	*why = reason;
+	return -EINVAL;
+}
+
+static int parse_cie(const struct pr_cfi_section *sec, const struct entry *e, struct cie *out,
+		     int *why)
 {
 	struct cursor c = { .p = e->body, .end = e->end };
 	const char *aug;
@@ -277,29 +286,29 @@ static int parse_cie(const struct pr_cfi_section *sec, const struct entry *e, st
 	*out = (struct cie){ .fde_enc = PE_absptr, .addr_size = 8 };
 	version = get_u8(&c);
 	if (c.bad)
-		return PR_CFI_REJ_TRUNCATED;
+		return rejected(why, PR_CFI_REJ_TRUNCATED);
 	if (version != 1 && version != 3 && version != 4)
-		return PR_CFI_REJ_ENCODING;
+		return rejected(why, PR_CFI_REJ_ENCODING);
 	aug = (const char *)c.p;
 	auglen = strnlen(aug, c.end - c.p);
 	if (auglen == (size_t)(c.end - c.p))
-		return PR_CFI_REJ_TRUNCATED;
+		return rejected(why, PR_CFI_REJ_TRUNCATED);
 	c.p += auglen + 1;
 	if (version == 4) {
 		out->addr_size = get_u8(&c);
 		if (get_u8(&c) != 0 || out->addr_size != 8)
-			return c.bad ? PR_CFI_REJ_TRUNCATED : PR_CFI_REJ_ENCODING;
+			return rejected(why, c.bad ? PR_CFI_REJ_TRUNCATED : PR_CFI_REJ_ENCODING);
 	}
 	out->code_align = get_uleb(&c);
 	out->data_align = get_sleb(&c);
 	out->ra_reg = version == 1 ? get_u8(&c) : get_uleb(&c);
 	if (c.bad)
-		return PR_CFI_REJ_TRUNCATED;
+		return rejected(why, PR_CFI_REJ_TRUNCATED);
 	if (aug[0] == 'z') {
 		out->has_z = true;
 		skip = get_uleb(&c);
 		if (c.bad || skip > (uint64_t)(c.end - c.p))
-			return PR_CFI_REJ_TRUNCATED;
+			return rejected(why, PR_CFI_REJ_TRUNCATED);
 		aug_end = c.p + skip;
 		aug++;
 	}
@@ -319,7 +328,7 @@ static int parse_cie(const struct pr_cfi_section *sec, const struct entry *e, st
 			/* the personality routine is not ours to call: the pointer
 			 * is read only to step over it */
 			if (!get_ptr(&c, enc & ~PE_indirect, sec, &ignored))
-				return c.bad ? PR_CFI_REJ_TRUNCATED : PR_CFI_REJ_ENCODING;
+				return rejected(why, c.bad ? PR_CFI_REJ_TRUNCATED : PR_CFI_REJ_ENCODING);
 			break;
 		case 'S':
 			out->signal = true;
@@ -328,24 +337,24 @@ static int parse_cie(const struct pr_cfi_section *sec, const struct entry *e, st
 			/* 'B' (AArch64 BTI) and the like carry no data; an unknown
 			 * letter is safe only when 'z' tells where the data ends */
 			if (!out->has_z)
-				return PR_CFI_REJ_ENCODING;
+				return rejected(why, PR_CFI_REJ_ENCODING);
 			break;
 		}
 		if (c.bad)
-			return PR_CFI_REJ_TRUNCATED;
+			return rejected(why, PR_CFI_REJ_TRUNCATED);
 	}
 	if (aug_end)
 		c.p = aug_end;
 	if (out->code_align == 0 || out->code_align > 16)
-		return PR_CFI_REJ_ENCODING;
+		return rejected(why, PR_CFI_REJ_ENCODING);
 	out->insns = c.p;
 	out->insns_end = e->end;
-	return -1;
+	return 0;
 }
 
 /* The CIE an FDE names, or a rejection reason. */
 static int fde_cie(const struct pr_cfi_section *sec, const struct entry *e, struct cie *cie,
-		   size_t *cie_off)
+		   size_t *cie_off, int *why)
 {
 	struct cursor c = { .p = sec->data, .end = sec->data + sec->size };
 	struct entry ce;
@@ -356,26 +365,27 @@ static int fde_cie(const struct pr_cfi_section *sec, const struct entry *e, stru
 	} else {
 		/* .eh_frame: the distance back from the pointer field */
 		if (e->id_val > (uint64_t)(e->id - sec->data))
-			return PR_CFI_REJ_NO_CIE;
+			return rejected(why, PR_CFI_REJ_NO_CIE);
 		off = (uint64_t)(e->id - sec->data) - e->id_val;
 	}
 	if (off >= sec->size)
-		return PR_CFI_REJ_NO_CIE;
+		return rejected(why, PR_CFI_REJ_NO_CIE);
 	c.p = sec->data + off;
 	if (!next_entry(&c, sec, &ce) || !ce.is_cie || ce.start != sec->data + off)
-		return PR_CFI_REJ_NO_CIE;
+		return rejected(why, PR_CFI_REJ_NO_CIE);
 	*cie_off = off;
-	return parse_cie(sec, &ce, cie);
+	return parse_cie(sec, &ce, cie, why);
 }
 
-static int parse_fde(const struct pr_cfi_section *sec, const struct entry *e, struct fde *out)
+static int parse_fde(const struct pr_cfi_section *sec, const struct entry *e, struct fde *out,
+		     int *why)
 {
 	struct cursor c = { .p = e->body, .end = e->end };
 	uint64_t start, range, auglen;
 	struct cie cie;
-	int r = fde_cie(sec, e, &cie, &out->cie_off);
+	int r = fde_cie(sec, e, &cie, &out->cie_off, why);
 
-	if (r >= 0)
+	if (r)
 		return r;
 	if (sec->debug_frame) {
 		start = get_le(&c, cie.addr_size);
@@ -383,23 +393,23 @@ static int parse_fde(const struct pr_cfi_section *sec, const struct entry *e, st
 	} else {
 		if (cie.fde_enc == PE_omit || !get_ptr(&c, cie.fde_enc, sec, &start) ||
 		    !get_ptr(&c, cie.fde_enc & 0x0f, sec, &range))
-			return c.bad ? PR_CFI_REJ_TRUNCATED : PR_CFI_REJ_ENCODING;
+			return rejected(why, c.bad ? PR_CFI_REJ_TRUNCATED : PR_CFI_REJ_ENCODING);
 	}
 	if (cie.has_z) {
 		auglen = get_uleb(&c);
 		if (c.bad || auglen > (uint64_t)(c.end - c.p))
-			return PR_CFI_REJ_TRUNCATED;
+			return rejected(why, PR_CFI_REJ_TRUNCATED);
 		c.p += auglen;
 	}
 	if (c.bad)
-		return PR_CFI_REJ_TRUNCATED;
+		return rejected(why, PR_CFI_REJ_TRUNCATED);
 	if (start + range < start)
-		return PR_CFI_REJ_RANGE;
+		return rejected(why, PR_CFI_REJ_RANGE);
 	out->start = start;
 	out->end = start + range;
 	out->insns = c.p;
 	out->insns_end = e->end;
-	return -1;
+	return 0;
 }
 
 /* ---- running the call frame program --------------------------------------- */
@@ -613,160 +623,230 @@ static int advance(struct builder *b, uint64_t *loc, uint64_t delta, const struc
 	return err;
 }
 
-/* Runs one instruction stream. init is the state after the CIE's
- * instructions (for DW_CFA_restore); NULL while running those. Returns
- * -1 on success, a PR_CFI_REJ_* reason, or -ENOMEM as -2. */
-static int run(struct builder *b, const struct cie *cie, const uint8_t *p, const uint8_t *end,
-	       struct state *s, const struct state *init, uint64_t *loc)
-{
-	struct cursor c = { .p = p, .end = end };
+/* One instruction stream being run: where it reads, the state it
+ * changes, and the remembered states. */
+struct interp {
+	struct builder *b;
+	const struct cie *cie;
+	struct cursor c;
+	struct state *s;
+	const struct state *init; /* after the CIE's instructions; NULL while running those */
+	uint64_t *loc;
 	struct state stack[STATE_STACK];
-	int depth = 0;
+	int depth;
+	int why; /* enum pr_cfi_reject, when an op returns -EINVAL */
+};
 
-	while (c.p < c.end && !c.bad) {
-		uint8_t op = get_u8(&c), low = op & 0x3f;
-		uint64_t reg, len;
-		int64_t off;
-		struct rule *r;
-		int err = 0;
+static int refuse(struct interp *in, int why)
+{
+	in->why = why;
+	return -EINVAL;
+}
 
-		switch (op & 0xc0) {
-		case CFA_advance_loc:
-			err = advance(b, loc, low, cie, s);
-			goto next;
-		case CFA_offset:
-			off = scale(get_uleb(&c), cie->data_align);
-			if ((r = tracked(s, cie, low)))
-				*r = (struct rule){ .kind = PR_REG_AT_CFA, .off = off };
-			goto next;
-		case CFA_restore:
-			if (!init)
-				return PR_CFI_REJ_STATE;
-			restore(s, init, cie, low);
-			goto next;
-		}
-		switch (op) {
-		case CFA_nop:
-		case CFA_GNU_args_size:
-			if (op == CFA_GNU_args_size)
-				(void)get_uleb(&c);
-			break;
-		case CFA_set_loc: {
-			uint64_t to;
+/* DW_CFA_set_loc and the advance_loc family: rows are emitted here. */
+static int op_location(struct interp *in, uint8_t op)
+{
+	static const int width[] = { [CFA_advance_loc1] = 1, [CFA_advance_loc2] = 2,
+				     [CFA_advance_loc4] = 4 };
+	struct cursor *c = &in->c;
+	uint64_t to;
+	int err;
 
-			if (b->sec->debug_frame ? (to = get_le(&c, 8), c.bad)
-						: !get_ptr(&c, cie->fde_enc, b->sec, &to))
-				return c.bad ? PR_CFI_REJ_TRUNCATED : PR_CFI_REJ_ENCODING;
-			if (to < *loc)
-				return PR_CFI_REJ_RANGE;
-			err = emit(b, *loc, s);
-			*loc = to;
-			break;
-		}
-		case CFA_advance_loc1:
-			err = advance(b, loc, get_le(&c, 1), cie, s);
-			break;
-		case CFA_advance_loc2:
-			err = advance(b, loc, get_le(&c, 2), cie, s);
-			break;
-		case CFA_advance_loc4:
-			err = advance(b, loc, get_le(&c, 4), cie, s);
-			break;
-		case CFA_offset_extended:
-		case CFA_offset_extended_sf:
-		case CFA_val_offset:
-		case CFA_val_offset_sf:
-		case CFA_GNU_negative_offset_extended:
-			reg = get_uleb(&c);
-			if (op == CFA_offset_extended || op == CFA_val_offset)
-				off = scale(get_uleb(&c), cie->data_align);
-			else if (op == CFA_GNU_negative_offset_extended)
-				off = scale(scale(get_uleb(&c), cie->data_align), -1);
-			else
-				off = scale(get_sleb(&c), cie->data_align);
-			if ((r = tracked(s, cie, reg)))
-				*r = (struct rule){ .kind = op == CFA_val_offset ||
-								    op == CFA_val_offset_sf
-							    ? PR_REG_VAL_CFA
-							    : PR_REG_AT_CFA,
-						    .off = off };
-			break;
-		case CFA_restore_extended:
-			reg = get_uleb(&c);
-			if (!init)
-				return PR_CFI_REJ_STATE;
-			restore(s, init, cie, reg);
-			break;
-		case CFA_undefined:
-		case CFA_same_value:
-			reg = get_uleb(&c);
-			if ((r = tracked(s, cie, reg)))
-				*r = (struct rule){ .kind = op == CFA_undefined ? PR_REG_UNDEFINED
-										: PR_REG_SAME };
-			break;
-		case CFA_register:
-			/* saved in another register: we track none but rsp and rbp */
-			reg = get_uleb(&c);
-			(void)get_uleb(&c);
-			if ((r = tracked(s, cie, reg)))
-				*r = (struct rule){ .kind = RULE_BAD };
-			break;
-		case CFA_remember_state:
-			if (depth == STATE_STACK)
-				return PR_CFI_REJ_STATE;
-			stack[depth++] = *s;
-			break;
-		case CFA_restore_state:
-			if (depth == 0)
-				return PR_CFI_REJ_STATE;
-			*s = stack[--depth];
-			break;
-		case CFA_def_cfa:
-		case CFA_def_cfa_sf:
-			s->cfa = CR_REG;
-			s->cfa_reg = get_uleb(&c);
-			s->cfa_off = op == CFA_def_cfa ? (int64_t)get_uleb(&c)
-						       : scale(get_sleb(&c), cie->data_align);
-			break;
-		case CFA_def_cfa_register:
-			/* keeps the offset; after an expression there is none */
-			s->cfa_reg = get_uleb(&c);
-			if (s->cfa != CR_REG)
-				s->cfa = CR_BAD;
-			break;
-		case CFA_def_cfa_offset:
-		case CFA_def_cfa_offset_sf:
-			s->cfa_off = op == CFA_def_cfa_offset ? (int64_t)get_uleb(&c)
-							      : scale(get_sleb(&c), cie->data_align);
-			if (s->cfa != CR_REG)
-				s->cfa = CR_BAD;
-			break;
-		case CFA_def_cfa_expression:
-			len = get_uleb(&c);
-			if (c.bad || len > (uint64_t)(c.end - c.p))
-				return PR_CFI_REJ_TRUNCATED;
-			cfa_expression(s, c.p, len);
-			c.p += len;
-			break;
-		case CFA_expression:
-		case CFA_val_expression:
-			reg = get_uleb(&c);
-			len = get_uleb(&c);
-			if (c.bad || len > (uint64_t)(c.end - c.p))
-				return PR_CFI_REJ_TRUNCATED;
-			if ((r = tracked(s, cie, reg)))
-				*r = op == CFA_expression ? reg_expression(c.p, len)
-							  : (struct rule){ .kind = RULE_BAD };
-			c.p += len;
-			break;
-		default:
-			return PR_CFI_REJ_OPCODE;
-		}
-next:
-		if (err)
-			return -2;
+	if (op != CFA_set_loc)
+		return advance(in->b, in->loc, get_le(c, width[op]), in->cie, in->s) ? -ENOMEM : 0;
+	if (in->b->sec->debug_frame ? (to = get_le(c, 8), c->bad)
+				    : !get_ptr(c, in->cie->fde_enc, in->b->sec, &to))
+		return refuse(in, c->bad ? PR_CFI_REJ_TRUNCATED : PR_CFI_REJ_ENCODING);
+	if (to < *in->loc)
+		return refuse(in, PR_CFI_REJ_RANGE);
+	err = emit(in->b, *in->loc, in->s);
+	*in->loc = to;
+	return err ? -ENOMEM : 0;
+}
+
+/* The rule of one register: saved at an offset, a value, undefined,
+ * unchanged, in another register, at an expression, or restored. */
+static int op_register(struct interp *in, uint8_t op, uint64_t reg)
+{
+	const struct cie *cie = in->cie;
+	struct cursor *c = &in->c;
+	struct rule *r = tracked(in->s, cie, reg), rule = { .kind = RULE_BAD };
+	uint64_t len;
+	int64_t off;
+
+	switch (op) {
+	case CFA_offset:
+	case CFA_offset_extended:
+	case CFA_val_offset:
+		off = scale(get_uleb(c), cie->data_align);
+		rule = (struct rule){ .kind = op == CFA_val_offset ? PR_REG_VAL_CFA : PR_REG_AT_CFA,
+				      .off = off };
+		break;
+	case CFA_offset_extended_sf:
+	case CFA_val_offset_sf:
+		off = scale(get_sleb(c), cie->data_align);
+		rule = (struct rule){ .kind = op == CFA_val_offset_sf ? PR_REG_VAL_CFA : PR_REG_AT_CFA,
+				      .off = off };
+		break;
+	case CFA_GNU_negative_offset_extended:
+		off = scale(scale(get_uleb(c), cie->data_align), -1);
+		rule = (struct rule){ .kind = PR_REG_AT_CFA, .off = off };
+		break;
+	case CFA_restore:
+	case CFA_restore_extended:
+		if (!in->init)
+			return refuse(in, PR_CFI_REJ_STATE);
+		restore(in->s, in->init, cie, reg);
+		return 0;
+	case CFA_undefined:
+		rule.kind = PR_REG_UNDEFINED;
+		break;
+	case CFA_same_value:
+		rule.kind = PR_REG_SAME;
+		break;
+	case CFA_register:
+		/* saved in another register: we track none but rsp and rbp */
+		(void)get_uleb(c);
+		break;
+	case CFA_expression:
+	case CFA_val_expression:
+		len = get_uleb(c);
+		if (c->bad || len > (uint64_t)(c->end - c->p))
+			return refuse(in, PR_CFI_REJ_TRUNCATED);
+		if (op == CFA_expression)
+			rule = reg_expression(c->p, len);
+		c->p += len;
+		break;
 	}
-	return c.bad ? PR_CFI_REJ_TRUNCATED : -1;
+	if (r)
+		*r = rule;
+	return 0;
+}
+
+/* How the CFA is computed: a register plus an offset, or an expression. */
+static int op_cfa(struct interp *in, uint8_t op)
+{
+	struct cursor *c = &in->c;
+	struct state *s = in->s;
+	uint64_t len;
+
+	switch (op) {
+	case CFA_def_cfa:
+	case CFA_def_cfa_sf:
+		s->cfa = CR_REG;
+		s->cfa_reg = get_uleb(c);
+		s->cfa_off = op == CFA_def_cfa ? (int64_t)get_uleb(c)
+					       : scale(get_sleb(c), in->cie->data_align);
+		break;
+	case CFA_def_cfa_register:
+		/* keeps the offset; after an expression there is none */
+		s->cfa_reg = get_uleb(c);
+		if (s->cfa != CR_REG)
+			s->cfa = CR_BAD;
+		break;
+	case CFA_def_cfa_offset:
+	case CFA_def_cfa_offset_sf:
+		s->cfa_off = op == CFA_def_cfa_offset ? (int64_t)get_uleb(c)
+						      : scale(get_sleb(c), in->cie->data_align);
+		if (s->cfa != CR_REG)
+			s->cfa = CR_BAD;
+		break;
+	case CFA_def_cfa_expression:
+		len = get_uleb(c);
+		if (c->bad || len > (uint64_t)(c->end - c->p))
+			return refuse(in, PR_CFI_REJ_TRUNCATED);
+		cfa_expression(s, c->p, len);
+		c->p += len;
+		break;
+	}
+	return 0;
+}
+
+/* DW_CFA_remember_state / restore_state: a bounded stack. */
+static int op_state(struct interp *in, uint8_t op)
+{
+	if (op == CFA_remember_state) {
+		if (in->depth == STATE_STACK)
+			return refuse(in, PR_CFI_REJ_STATE);
+		in->stack[in->depth++] = *in->s;
+	} else {
+		if (in->depth == 0)
+			return refuse(in, PR_CFI_REJ_STATE);
+		*in->s = in->stack[--in->depth];
+	}
+	return 0;
+}
+
+/* One instruction: the high two bits pick the compact forms (operand in
+ * the low six), else the whole byte names the op. */
+static int run_op(struct interp *in, uint8_t op)
+{
+	uint8_t low = op & 0x3f;
+
+	switch (op & 0xc0) {
+	case CFA_advance_loc:
+		return advance(in->b, in->loc, low, in->cie, in->s) ? -ENOMEM : 0;
+	case CFA_offset:
+		return op_register(in, CFA_offset, low);
+	case CFA_restore:
+		return op_register(in, CFA_restore, low);
+	}
+	switch (op) {
+	case CFA_nop:
+		return 0;
+	case CFA_GNU_args_size:
+		(void)get_uleb(&in->c);
+		return 0;
+	case CFA_set_loc:
+	case CFA_advance_loc1:
+	case CFA_advance_loc2:
+	case CFA_advance_loc4:
+		return op_location(in, op);
+	case CFA_offset_extended:
+	case CFA_offset_extended_sf:
+	case CFA_val_offset:
+	case CFA_val_offset_sf:
+	case CFA_GNU_negative_offset_extended:
+	case CFA_restore_extended:
+	case CFA_undefined:
+	case CFA_same_value:
+	case CFA_register:
+	case CFA_expression:
+	case CFA_val_expression:
+		return op_register(in, op, get_uleb(&in->c));
+	case CFA_remember_state:
+	case CFA_restore_state:
+		return op_state(in, op);
+	case CFA_def_cfa:
+	case CFA_def_cfa_sf:
+	case CFA_def_cfa_register:
+	case CFA_def_cfa_offset:
+	case CFA_def_cfa_offset_sf:
+	case CFA_def_cfa_expression:
+		return op_cfa(in, op);
+	default:
+		return refuse(in, PR_CFI_REJ_OPCODE);
+	}
+}
+
+/* Runs one instruction stream from state s at *loc. init is the state
+ * after the CIE's instructions (for DW_CFA_restore); NULL while running
+ * those. 0, -ENOMEM, or -EINVAL with the reason (enum pr_cfi_reject) in
+ * *why. */
+static int run(struct builder *b, const struct cie *cie, const uint8_t *p, const uint8_t *end,
+	       struct state *s, const struct state *init, uint64_t *loc, int *why)
+{
+	struct interp in = {
+		.b = b, .cie = cie, .c = { .p = p, .end = end }, .s = s, .init = init, .loc = loc,
+	};
+	int err = 0;
+
+	while (!err && in.c.p < in.c.end && !in.c.bad)
+		err = run_op(&in, get_u8(&in.c));
+	if (!err && in.c.bad)
+		err = refuse(&in, PR_CFI_REJ_TRUNCATED);
+	*why = in.why;
+	return err;
 }
 
 /* ---- building ------------------------------------------------------------ */
@@ -815,8 +895,8 @@ static void reject(struct pr_cfi_build_stats *st, int why)
 		st->rejected[why]++;
 }
 
-/* Rows of one FDE; returns -1 when done, a reason, or -2 for ENOMEM. */
-static int fde_rows(struct builder *b, const struct fde *f)
+/* Rows of one FDE: 0, -ENOMEM, or -EINVAL with the reason in *why. */
+static int fde_rows(struct builder *b, const struct fde *f, int *why)
 {
 	const struct pr_cfi_section *sec = b->sec;
 	struct cursor c = { .p = sec->data + f->cie_off, .end = sec->data + sec->size };
@@ -826,25 +906,25 @@ static int fde_rows(struct builder *b, const struct fde *f)
 	uint64_t loc = f->start;
 	int r;
 
-	if (!next_entry(&c, sec, &ce) || (r = parse_cie(sec, &ce, &cie)) >= 0)
-		return PR_CFI_REJ_NO_CIE;
+	if (!next_entry(&c, sec, &ce) || parse_cie(sec, &ce, &cie, why))
+		return rejected(why, PR_CFI_REJ_NO_CIE);
 	b->flags = cie.signal ? PR_CFI_SIGNAL : 0;
 	/* the caller's rbp is the callee's until a rule says otherwise; the
 	 * return address has no rule until the CIE gives one */
 	init.rbp.kind = PR_REG_SAME;
 	init.ra.kind = RULE_BAD;
 	b->emitting = false;
-	r = run(b, &cie, cie.insns, cie.insns_end, &init, NULL, &loc);
-	if (r != -1)
+	r = run(b, &cie, cie.insns, cie.insns_end, &init, NULL, &loc, why);
+	if (r)
 		return r;
 	loc = f->start;
 	s = init;
 	b->emitting = true;
 	b->fde_end = f->end;
-	r = run(b, &cie, f->insns, f->insns_end, &s, &init, &loc);
-	if (r != -1)
+	r = run(b, &cie, f->insns, f->insns_end, &s, &init, &loc, why);
+	if (r)
 		return r;
-	return emit(b, loc, &s) ? -2 : -1;
+	return emit(b, loc, &s) ? -ENOMEM : 0;
 }
 
 int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs, size_t nsegs,
@@ -866,7 +946,7 @@ int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs
 		return -EINVAL;
 	while (next_entry(&c, sec, &e)) {
 		struct fde f;
-		int r;
+		int r, why = 0;
 
 		if (e.is_cie) {
 			if (st)
@@ -875,9 +955,9 @@ int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs
 		}
 		if (st)
 			st->fdes++;
-		r = parse_fde(sec, &e, &f);
-		if (r >= 0) {
-			reject(st, r);
+		r = parse_fde(sec, &e, &f, &why);
+		if (r) {
+			reject(st, why);
 			continue;
 		}
 		if (f.start == f.end)
@@ -902,7 +982,7 @@ int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs
 		const struct fde *f = &fdes[i];
 		struct pr_cfi_row before = { 0 };
 		size_t mark;
-		int r;
+		int r, why = 0;
 
 		if (i && f->start < last_end) {
 			reject(st, PR_CFI_REJ_OVERLAP);
@@ -917,13 +997,13 @@ int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs
 		mark = out->n;
 		if (mark)
 			before = out->rows[mark - 1];
-		r = err ? -2 : fde_rows(&b, f);
-		if (r == -2) {
-			err = -ENOMEM;
+		r = fde_rows(&b, f, &why);
+		if (r == -ENOMEM) {
+			err = r;
 			break;
 		}
-		if (r >= 0) {
-			reject(st, r);
+		if (r) {
+			reject(st, why);
 			out->n = mark;
 			if (mark)
 				out->rows[mark - 1] = before;

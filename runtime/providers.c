@@ -29,7 +29,8 @@ static uint32_t unwind_copy(struct pr_take *t, const struct pr_sample_raw *r,
 		.mode = t->unwind_mode,
 	};
 
-	return pr_unwind(&in, pr_unwind_maps_find, t->maps, t->ustack, PR_MAX_FRAMES, t->unwind);
+	return pr_unwind(&in, pr_unwind_maps_find, t->maps, t->ustack, PR_MAX_FRAMES, t->unwind,
+			 NULL);
 }
 
 static int take_sample(struct pr_take *t, const void *rec, size_t len)

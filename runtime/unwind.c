@@ -11,6 +11,7 @@
  * is undefined (glibc's _start, clone3's thread start) or at a zero return
  * address is complete; anything else is truncated, with its reason.
  */
+#include <errno.h>
 #include <string.h>
 #include "maps.h"
 #include "unwind.h"
@@ -32,9 +33,16 @@ struct regs {
 	bool exact; /* look pc up as is (sampled frame, interrupted by a signal) */
 };
 
-/* One step by a CFI row. Returns -1 or a PR_UW_* reason. */
+static int stop(int *why, int reason)
+{
+	*why = reason;
+	return -EINVAL;
+}
+
+/* One step by a CFI row: 0, or -EINVAL with why the unwind stops
+ * (enum pr_unwind_fail) in *why. */
 static int step_cfi(const struct pr_unwind_input *in, const struct pr_cfi_row *row,
-		    struct regs *r)
+		    struct regs *r, int *why)
 {
 	uint64_t cfa, ra, bp = r->bp;
 	bool signal = row->flags & PR_CFI_SIGNAL;
@@ -45,33 +53,33 @@ static int step_cfi(const struct pr_unwind_input *in, const struct pr_cfi_row *r
 		break;
 	case PR_CFA_BP:
 		if (!r->bp_ok)
-			return PR_UW_BAD_FRAME;
+			return stop(why, PR_UW_BAD_FRAME);
 		cfa = r->bp + row->cfa_off;
 		break;
 	case PR_CFA_DEREF_SP:
 		if (!read_word(in, r->sp + row->cfa_off, &cfa))
-			return PR_UW_STACK_SHORT;
+			return stop(why, PR_UW_STACK_SHORT);
 		break;
 	case PR_CFA_DEREF_BP:
 		if (!r->bp_ok)
-			return PR_UW_BAD_FRAME;
+			return stop(why, PR_UW_BAD_FRAME);
 		if (!read_word(in, r->bp + row->cfa_off, &cfa))
-			return PR_UW_STACK_SHORT;
+			return stop(why, PR_UW_STACK_SHORT);
 		break;
 	case PR_CFA_PLT:
 		cfa = r->sp + row->cfa_off + ((r->pc & 15) >= (uint64_t)(row->flags >> 4) ? 8 : 0);
 		break;
 	default:
-		return PR_UW_UNSUPPORTED;
+		return stop(why, PR_UW_UNSUPPORTED);
 	}
 	if (row->ra == PR_REG_AT_CFA) {
 		if (!read_word(in, cfa + row->ra_off, &ra))
-			return PR_UW_STACK_SHORT;
+			return stop(why, PR_UW_STACK_SHORT);
 	} else if (row->ra == PR_REG_AT_SP) {
 		if (!read_word(in, r->sp + row->ra_off, &ra))
-			return PR_UW_STACK_SHORT;
+			return stop(why, PR_UW_STACK_SHORT);
 	} else {
-		return PR_UW_UNSUPPORTED;
+		return stop(why, PR_UW_UNSUPPORTED);
 	}
 	/* a lost rbp fails only a later frame whose CFA needs it */
 	switch (row->rbp) {
@@ -92,33 +100,33 @@ static int step_cfi(const struct pr_unwind_input *in, const struct pr_cfi_row *r
 	/* the stack grows down: a caller's frame is above its callee's (a
 	 * signal frame may return anywhere: sigaltstack) */
 	if (!signal && cfa <= r->sp)
-		return PR_UW_BAD_FRAME;
+		return stop(why, PR_UW_BAD_FRAME);
 	r->bp = bp;
 	r->sp = cfa;
 	r->pc = ra;
 	r->exact = signal;
-	return -1;
+	return 0;
 }
 
 /* One step by frame pointer: [rbp] is the caller's rbp, [rbp+8] the
  * return address. */
-static int step_fp(const struct pr_unwind_input *in, struct regs *r)
+static int step_fp(const struct pr_unwind_input *in, struct regs *r, int *why)
 {
 	uint64_t bp, ra;
 
 	if (!r->bp_ok || r->bp < r->sp || (r->bp & 7))
-		return PR_UW_BAD_FRAME;
+		return stop(why, PR_UW_BAD_FRAME);
 	if (!read_word(in, r->bp, &bp) || !read_word(in, r->bp + 8, &ra))
-		return PR_UW_STACK_SHORT;
+		return stop(why, PR_UW_STACK_SHORT);
 	r->sp = r->bp + 16;
 	r->bp = bp;
 	r->pc = ra;
 	r->exact = false;
-	return -1;
+	return 0;
 }
 
-uint32_t pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, void *ctx,
-		   uint64_t *pcs, uint32_t max, struct pr_unwind_stats *st)
+int pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, void *ctx, uint64_t *pcs,
+	      uint32_t max, struct pr_unwind_stats *st, int *why)
 {
 	struct regs r = { .pc = in->ip, .sp = in->sp, .bp = in->bp, .bp_ok = true, .exact = true };
 	struct pr_cfi_row row;
@@ -150,7 +158,7 @@ uint32_t pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, voi
 		}
 		trusted = where == PR_UW_ROW;
 		if (trusted) {
-			fail = step_cfi(in, &row, &r);
+			step_cfi(in, &row, &r, &fail);
 		} else if (in->mode == PR_UNWIND_DWARF) {
 			fail = PR_UW_NO_CFI;
 		} else if (r.bp_ok && r.bp == 0) {
@@ -158,8 +166,7 @@ uint32_t pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, voi
 			complete = true;
 			break;
 		} else {
-			fail = step_fp(in, &r);
-			st->fp_frames += fail < 0;
+			st->fp_frames += !step_fp(in, &r, &fail);
 		}
 		if (fail < 0 && r.pc == 0) {
 			complete = true;
@@ -173,6 +180,8 @@ uint32_t pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, voi
 		st->truncated++;
 		st->fail[fail]++;
 	}
+	if (why)
+		*why = complete ? -1 : fail;
 	return n;
 }
 

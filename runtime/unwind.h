@@ -61,9 +61,11 @@ struct pr_unwind_stats {
 	uint64_t fail[PR_UW_FAIL_MAX];
 };
 
-/* Fills pcs[0..max) with the user stack, leaf first; returns the count. */
-uint32_t pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, void *ctx,
-		   uint64_t *pcs, uint32_t max, struct pr_unwind_stats *st);
+/* Fills pcs[0..max) with the user stack, leaf first; returns how many
+ * (>= 0). *why (may be NULL) says why it stopped: -1 at the outermost
+ * frame, else an enum pr_unwind_fail. */
+int pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, void *ctx, uint64_t *pcs,
+	      uint32_t max, struct pr_unwind_stats *st, int *why);
 
 /* The real find: ctx is a struct pr_maps *. */
 enum pr_unwind_where pr_unwind_maps_find(void *ctx, uint32_t pid, uint64_t time, uint64_t pc,

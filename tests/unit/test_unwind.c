@@ -91,7 +91,7 @@ static uint32_t walk(struct fake *f, int mode, uint64_t ip, uint64_t bp, uint64_
 
 	memset(st, 0, sizeof(*st));
 	f->nlookups = 0;
-	return pr_unwind(&in, fake_find, f, pcs, 32, st);
+	return pr_unwind(&in, fake_find, f, pcs, 32, st, NULL);
 }
 
 /* leaf (sp+16) <- mid (sp+8) <- _start (ra undefined). The return address
@@ -362,7 +362,7 @@ void test_unwind_self(void)
 	    !ASSERT_OK(pr_maps_new(bins, &maps), "maps"))
 		goto out;
 	self_a(s);
-	n = pr_unwind(&s->in, pr_unwind_maps_find, maps, pcs, PR_MAX_FRAMES, &st);
+	n = pr_unwind(&s->in, pr_unwind_maps_find, maps, pcs, PR_MAX_FRAMES, &st, NULL);
 	for (i = 0; i < n; i++) {
 		const char *nm = name_of(maps, pcs[i]);
 
@@ -400,7 +400,7 @@ void test_unwind_self_through_libc(void)
 		goto out;
 	cmp_state = s;
 	qsort(arr, 2, sizeof(arr[0]), cmp_capture);
-	n = pr_unwind(&s->in, pr_unwind_maps_find, maps, pcs, PR_MAX_FRAMES, &st);
+	n = pr_unwind(&s->in, pr_unwind_maps_find, maps, pcs, PR_MAX_FRAMES, &st, NULL);
 	for (i = 0; i < n; i++) {
 		const char *nm = name_of(maps, pcs[i]);
 
