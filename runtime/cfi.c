@@ -10,407 +10,17 @@
  * between two FDEs becomes an INVALID row, so a lookup past an FDE's end
  * never borrows its rules.
  *
- * All reads go through a cursor bounded by its entry: input is whatever a
- * process mapped, so it is hostile until proven otherwise.
+ * Parsing the entries is cfi_dwarf.c's; reading the sections out of an
+ * ELF file is cfi_elf.c's. All reads go through a cursor bounded by its
+ * entry (cfi_dwarf.h): input is hostile until proven otherwise.
  */
 #include <errno.h>
-#include <gelf.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "array.h"
 #include "cfi.h"
-
-/* x86-64 DWARF register numbers */
-#define REG_RBP 6
-#define REG_RSP 7
-#define REG_RIP 16
-
-#define STATE_STACK 16
-
-/* DW_CFA_* */
-enum {
-	CFA_nop = 0x00,
-	CFA_set_loc = 0x01,
-	CFA_advance_loc1 = 0x02,
-	CFA_advance_loc2 = 0x03,
-	CFA_advance_loc4 = 0x04,
-	CFA_offset_extended = 0x05,
-	CFA_restore_extended = 0x06,
-	CFA_undefined = 0x07,
-	CFA_same_value = 0x08,
-	CFA_register = 0x09,
-	CFA_remember_state = 0x0a,
-	CFA_restore_state = 0x0b,
-	CFA_def_cfa = 0x0c,
-	CFA_def_cfa_register = 0x0d,
-	CFA_def_cfa_offset = 0x0e,
-	CFA_def_cfa_expression = 0x0f,
-	CFA_expression = 0x10,
-	CFA_offset_extended_sf = 0x11,
-	CFA_def_cfa_sf = 0x12,
-	CFA_def_cfa_offset_sf = 0x13,
-	CFA_val_offset = 0x14,
-	CFA_val_offset_sf = 0x15,
-	CFA_val_expression = 0x16,
-	CFA_GNU_args_size = 0x2e,
-	CFA_GNU_negative_offset_extended = 0x2f,
-	CFA_advance_loc = 0x40,
-	CFA_offset = 0x80,
-	CFA_restore = 0xc0,
-};
-
-/* DW_OP_* used by the expressions we recognize */
-enum {
-	OP_deref = 0x06,
-	OP_and = 0x1a,
-	OP_plus = 0x22,
-	OP_shl = 0x24,
-	OP_ge = 0x2a,
-	OP_lit0 = 0x30,
-	OP_breg0 = 0x70,
-};
-
-/* DW_EH_PE_* */
-enum {
-	PE_absptr = 0x00,
-	PE_uleb128 = 0x01,
-	PE_udata2 = 0x02,
-	PE_udata4 = 0x03,
-	PE_udata8 = 0x04,
-	PE_sleb128 = 0x09,
-	PE_sdata2 = 0x0a,
-	PE_sdata4 = 0x0b,
-	PE_sdata8 = 0x0c,
-	PE_pcrel = 0x10,
-	PE_indirect = 0x80,
-	PE_omit = 0xff,
-};
-
-struct cursor {
-	const uint8_t *p, *end;
-	bool bad;
-};
-
-static bool need(struct cursor *c, size_t n)
-{
-	if (c->bad || (size_t)(c->end - c->p) < n) {
-		c->bad = true;
-		return false;
-	}
-	return true;
-}
-
-static uint64_t get_le(struct cursor *c, int n)
-{
-	uint64_t v = 0;
-	int i;
-
-	if (!need(c, n))
-		return 0;
-	for (i = 0; i < n; i++)
-		v |= (uint64_t)c->p[i] << (8 * i);
-	c->p += n;
-	return v;
-}
-
-static uint8_t get_u8(struct cursor *c)
-{
-	return get_le(c, 1);
-}
-
-/* LEB128; bits past 64 are dropped, a sign past 64 bits is not extended. */
-static uint64_t get_leb(struct cursor *c, bool is_signed)
-{
-	uint64_t v = 0;
-	int shift = 0;
-	uint8_t b;
-
-	do {
-		if (!need(c, 1))
-			return 0;
-		b = *c->p++;
-		if (shift < 64)
-			v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-	} while (b & 0x80);
-	if (is_signed && shift < 64 && (b & 0x40))
-		v |= ~0ull << shift;
-	return v;
-}
-
-static uint64_t get_uleb(struct cursor *c)
-{
-	return get_leb(c, false);
-}
-
-static int64_t get_sleb(struct cursor *c)
-{
-	return (int64_t)get_leb(c, true);
-}
-
-/* A pointer in a DW_EH_PE_* encoding; pc-relative ones are resolved
- * against the field's own address. Returns false for encodings we do not
- * take (datarel, textrel, funcrel, aligned): they need context we lack. */
-static bool get_ptr(struct cursor *c, uint8_t enc, const struct pr_cfi_section *sec,
-		    uint64_t *out)
-{
-	uint64_t field = sec->vaddr + (uint64_t)(c->p - sec->data), v;
-
-	switch (enc & 0x0f) {
-	case PE_absptr:
-	case PE_udata8:
-	case PE_sdata8:
-		v = get_le(c, 8);
-		break;
-	case PE_uleb128:
-		v = get_uleb(c);
-		break;
-	case PE_udata2:
-		v = get_le(c, 2);
-		break;
-	case PE_sdata2:
-		v = (int64_t)(int16_t)get_le(c, 2);
-		break;
-	case PE_udata4:
-		v = get_le(c, 4);
-		break;
-	case PE_sdata4:
-		v = (int64_t)(int32_t)get_le(c, 4);
-		break;
-	case PE_sleb128:
-		v = get_sleb(c);
-		break;
-	default:
-		return false;
-	}
-	switch (enc & 0x70) {
-	case 0:
-		break;
-	case PE_pcrel:
-		v += field;
-		break;
-	default:
-		return false;
-	}
-	*out = v;
-	return !c->bad;
-}
-
-/* ---- entries ------------------------------------------------------------- */
-
-struct cie {
-	uint64_t code_align;
-	int64_t data_align;
-	uint64_t ra_reg;
-	uint8_t fde_enc;
-	bool has_z;
-	bool signal;
-	uint8_t addr_size; /* .debug_frame */
-	const uint8_t *insns, *insns_end;
-};
-
-struct fde {
-	uint64_t start, end; /* vaddrs */
-	const uint8_t *insns, *insns_end;
-	size_t cie_off;
-};
-
-struct entry {
-	const uint8_t *start;	 /* the length field */
-	const uint8_t *id;	 /* the CIE id / CIE pointer field */
-	const uint8_t *body;	 /* after the id */
-	const uint8_t *end;	 /* one past the entry */
-	uint64_t id_val;
-	bool is_cie;
-};
-
-/* Reads the entry at *c; false at the end of the section or on a
- * terminator. Sets c->bad when the section cannot be walked further. */
-static bool next_entry(struct cursor *c, const struct pr_cfi_section *sec, struct entry *e)
-{
-	uint64_t len;
-	bool dwarf64 = false;
-	struct cursor body;
-
-	do {
-		if (c->p >= c->end)
-			return false;
-		e->start = c->p;
-		len = get_le(c, 4);
-		if (c->bad)
-			return false;
-		/* .eh_frame ends at a zero length; .debug_frame may pad with them */
-		if (len == 0 && !sec->debug_frame)
-			return false;
-	} while (len == 0);
-	if (len == 0xffffffffu) {
-		dwarf64 = true;
-		len = get_le(c, 8);
-	}
-	if (c->bad || len > (uint64_t)(c->end - c->p) || len < (dwarf64 ? 8u : 4u)) {
-		c->bad = true;
-		return false;
-	}
-	e->end = c->p + len;
-	e->id = c->p;
-	body = (struct cursor){ .p = c->p, .end = e->end };
-	e->id_val = get_le(&body, dwarf64 ? 8 : 4);
-	e->body = body.p;
-	if (sec->debug_frame)
-		e->is_cie = e->id_val == (dwarf64 ? ~0ull : 0xffffffffull);
-	else
-		e->is_cie = e->id_val == 0;
-	c->p = e->end;
-	return true;
-}
-
-/* Parsers and the interpreter refuse an entry with -EINVAL and say why
- * (enum pr_cfi_reject) through *why. */
-static int rejected(int *why, int reason)
-{
-	*why = reason;
-	return -EINVAL;
-}
-
-static int parse_cie(const struct pr_cfi_section *sec, const struct entry *e, struct cie *out,
-		     int *why)
-{
-	struct cursor c = { .p = e->body, .end = e->end };
-	const char *aug;
-	size_t auglen;
-	uint8_t version;
-	const uint8_t *aug_end = NULL;
-	uint64_t skip;
-
-	*out = (struct cie){ .fde_enc = PE_absptr, .addr_size = 8 };
-	version = get_u8(&c);
-	if (c.bad)
-		return rejected(why, PR_CFI_REJ_TRUNCATED);
-	if (version != 1 && version != 3 && version != 4)
-		return rejected(why, PR_CFI_REJ_ENCODING);
-	aug = (const char *)c.p;
-	auglen = strnlen(aug, c.end - c.p);
-	if (auglen == (size_t)(c.end - c.p))
-		return rejected(why, PR_CFI_REJ_TRUNCATED);
-	c.p += auglen + 1;
-	if (version == 4) {
-		out->addr_size = get_u8(&c);
-		if (get_u8(&c) != 0 || out->addr_size != 8)
-			return rejected(why, c.bad ? PR_CFI_REJ_TRUNCATED : PR_CFI_REJ_ENCODING);
-	}
-	out->code_align = get_uleb(&c);
-	out->data_align = get_sleb(&c);
-	out->ra_reg = version == 1 ? get_u8(&c) : get_uleb(&c);
-	if (c.bad)
-		return rejected(why, PR_CFI_REJ_TRUNCATED);
-	if (aug[0] == 'z') {
-		out->has_z = true;
-		skip = get_uleb(&c);
-		if (c.bad || skip > (uint64_t)(c.end - c.p))
-			return rejected(why, PR_CFI_REJ_TRUNCATED);
-		aug_end = c.p + skip;
-		aug++;
-	}
-	for (; *aug; aug++) {
-		uint8_t enc;
-		uint64_t ignored;
-
-		switch (*aug) {
-		case 'R':
-			out->fde_enc = get_u8(&c);
-			break;
-		case 'L':
-			(void)get_u8(&c);
-			break;
-		case 'P':
-			enc = get_u8(&c);
-			/* the personality routine is not ours to call: the pointer
-			 * is read only to step over it */
-			if (!get_ptr(&c, enc & ~PE_indirect, sec, &ignored))
-				return rejected(why, c.bad ? PR_CFI_REJ_TRUNCATED : PR_CFI_REJ_ENCODING);
-			break;
-		case 'S':
-			out->signal = true;
-			break;
-		default:
-			/* 'B' (AArch64 BTI) and the like carry no data; an unknown
-			 * letter is safe only when 'z' tells where the data ends */
-			if (!out->has_z)
-				return rejected(why, PR_CFI_REJ_ENCODING);
-			break;
-		}
-		if (c.bad)
-			return rejected(why, PR_CFI_REJ_TRUNCATED);
-	}
-	if (aug_end)
-		c.p = aug_end;
-	if (out->code_align == 0 || out->code_align > 16)
-		return rejected(why, PR_CFI_REJ_ENCODING);
-	out->insns = c.p;
-	out->insns_end = e->end;
-	return 0;
-}
-
-/* The CIE an FDE names, or a rejection reason. */
-static int fde_cie(const struct pr_cfi_section *sec, const struct entry *e, struct cie *cie,
-		   size_t *cie_off, int *why)
-{
-	struct cursor c = { .p = sec->data, .end = sec->data + sec->size };
-	struct entry ce;
-	uint64_t off;
-
-	if (sec->debug_frame) {
-		off = e->id_val;
-	} else {
-		/* .eh_frame: the distance back from the pointer field */
-		if (e->id_val > (uint64_t)(e->id - sec->data))
-			return rejected(why, PR_CFI_REJ_NO_CIE);
-		off = (uint64_t)(e->id - sec->data) - e->id_val;
-	}
-	if (off >= sec->size)
-		return rejected(why, PR_CFI_REJ_NO_CIE);
-	c.p = sec->data + off;
-	if (!next_entry(&c, sec, &ce) || !ce.is_cie || ce.start != sec->data + off)
-		return rejected(why, PR_CFI_REJ_NO_CIE);
-	*cie_off = off;
-	return parse_cie(sec, &ce, cie, why);
-}
-
-static int parse_fde(const struct pr_cfi_section *sec, const struct entry *e, struct fde *out,
-		     int *why)
-{
-	struct cursor c = { .p = e->body, .end = e->end };
-	uint64_t start, range, auglen;
-	struct cie cie;
-	int r = fde_cie(sec, e, &cie, &out->cie_off, why);
-
-	if (r)
-		return r;
-	if (sec->debug_frame) {
-		start = get_le(&c, cie.addr_size);
-		range = get_le(&c, cie.addr_size);
-	} else {
-		if (cie.fde_enc == PE_omit || !get_ptr(&c, cie.fde_enc, sec, &start) ||
-		    !get_ptr(&c, cie.fde_enc & 0x0f, sec, &range))
-			return rejected(why, c.bad ? PR_CFI_REJ_TRUNCATED : PR_CFI_REJ_ENCODING);
-	}
-	if (cie.has_z) {
-		auglen = get_uleb(&c);
-		if (c.bad || auglen > (uint64_t)(c.end - c.p))
-			return rejected(why, PR_CFI_REJ_TRUNCATED);
-		c.p += auglen;
-	}
-	if (c.bad)
-		return rejected(why, PR_CFI_REJ_TRUNCATED);
-	if (start + range < start)
-		return rejected(why, PR_CFI_REJ_RANGE);
-	out->start = start;
-	out->end = start + range;
-	out->insns = c.p;
-	out->insns_end = e->end;
-	return 0;
-}
+#include "cfi_dwarf.h"
 
 /* ---- running the call frame program --------------------------------------- */
 
@@ -655,7 +265,7 @@ static int op_location(struct interp *in, uint8_t op)
 	if (op != CFA_set_loc)
 		return advance(in->b, in->loc, get_le(c, width[op]), in->cie, in->s) ? -ENOMEM : 0;
 	if (in->b->sec->debug_frame ? (to = get_le(c, 8), c->bad)
-				    : !get_ptr(c, in->cie->fde_enc, in->b->sec, &to))
+				    : !pr_cfi_get_ptr(c, in->cie->fde_enc, in->b->sec, &to))
 		return refuse(in, c->bad ? PR_CFI_REJ_TRUNCATED : PR_CFI_REJ_ENCODING);
 	if (to < *in->loc)
 		return refuse(in, PR_CFI_REJ_RANGE);
@@ -906,8 +516,8 @@ static int fde_rows(struct builder *b, const struct fde *f, int *why)
 	uint64_t loc = f->start;
 	int r;
 
-	if (!next_entry(&c, sec, &ce) || parse_cie(sec, &ce, &cie, why))
-		return rejected(why, PR_CFI_REJ_NO_CIE);
+	if (!pr_cfi_next_entry(&c, sec, &ce) || pr_cfi_parse_cie(sec, &ce, &cie, why))
+		return pr_cfi_rejected(why, PR_CFI_REJ_NO_CIE);
 	b->flags = cie.signal ? PR_CFI_SIGNAL : 0;
 	/* the caller's rbp is the callee's until a rule says otherwise; the
 	 * return address has no rule until the CIE gives one */
@@ -944,7 +554,7 @@ int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs
 		*st = (struct pr_cfi_build_stats){ 0 };
 	if (!sec->data && sec->size)
 		return -EINVAL;
-	while (next_entry(&c, sec, &e)) {
+	while (pr_cfi_next_entry(&c, sec, &e)) {
 		struct fde f;
 		int r, why = 0;
 
@@ -955,7 +565,7 @@ int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs
 		}
 		if (st)
 			st->fdes++;
-		r = parse_fde(sec, &e, &f, &why);
+		r = pr_cfi_parse_fde(sec, &e, &f, &why);
 		if (r) {
 			reject(st, why);
 			continue;
@@ -1039,88 +649,4 @@ void pr_cfi_free(struct pr_cfi_table *t)
 	free(t->rows);
 	t->rows = NULL;
 	t->n = 0;
-}
-
-/* ---- from an ELF file ----------------------------------------------------- */
-
-static bool section(Elf *elf, const char *name, struct pr_cfi_section *out)
-{
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-	const char *nm;
-	GElf_Shdr sh;
-	Elf_Data *d;
-
-	if (!elf || elf_getshdrstrndx(elf, &shstrndx))
-		return false;
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
-		    !(nm = elf_strptr(elf, shstrndx, sh.sh_name)) || strcmp(nm, name))
-			continue;
-		/* debuginfo packages compress .debug_frame */
-		if ((sh.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0)
-			return false;
-		d = elf_getdata(scn, NULL);
-		if (!d || !d->d_buf || !d->d_size)
-			return false;
-		*out = (struct pr_cfi_section){ .data = d->d_buf,
-						.size = d->d_size,
-						.vaddr = sh.sh_addr,
-						.debug_frame = name[1] == 'd' };
-		return true;
-	}
-	return false;
-}
-
-static int exec_segments(Elf *elf, struct pr_cfi_seg **out, size_t *n)
-{
-	size_t count, i;
-	GElf_Phdr ph;
-
-	*out = NULL;
-	*n = 0;
-	if (elf_getphdrnum(elf, &count) || count > 4096)
-		return -EINVAL;
-	*out = calloc(count ? count : 1, sizeof(**out));
-	if (!*out)
-		return -ENOMEM;
-	for (i = 0; i < count; i++) {
-		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
-			continue;
-		(*out)[(*n)++] = (struct pr_cfi_seg){ .vaddr = ph.p_vaddr,
-						      .off = ph.p_offset,
-						      .size = ph.p_filesz };
-	}
-	return 0;
-}
-
-int pr_cfi_build_elf(Elf *elf, Elf *debug, struct pr_cfi_table *out,
-		     struct pr_cfi_build_stats *st)
-{
-	static const char *const names[] = { ".eh_frame", ".debug_frame" };
-	struct pr_cfi_section sec;
-	struct pr_cfi_seg *segs;
-	size_t nsegs, i;
-	int err;
-
-	out->rows = NULL;
-	out->n = 0;
-	err = exec_segments(elf, &segs, &nsegs);
-	if (err)
-		return err;
-	if (nsegs == 0) {
-		free(segs);
-		return 0; /* nothing executable: nothing to unwind */
-	}
-	/* the binary's own .eh_frame, its .debug_frame, then the debuginfo's */
-	for (i = 0; i < 3 && out->n == 0; i++) {
-		if (!section(i < 2 ? elf : debug, names[i == 0 ? 0 : 1], &sec))
-			continue;
-		err = pr_cfi_build(&sec, segs, nsegs, out, st);
-		if (err == -ENOMEM)
-			break;
-		err = 0;
-	}
-	free(segs);
-	return err;
 }
