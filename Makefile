@@ -339,8 +339,8 @@ FUZZ_LIBS          = -lelf -llzma -liberty -lz
 FUZZERS           := elfsym maps perfmap cfi procstat buildid
 FUZZ_BINS         := $(patsubst %,$(O)/fuzz/fuzz_%,$(FUZZERS))
 FUZZ_CORPORA      := $(patsubst %,$(O)/fuzz/corpus-%.stamp,$(FUZZERS))
-fuzz_rt_elfsym    := elfsym buildid cfi cfi_dwarf cfi_elf array strpool
-fuzz_rt_maps      := maps elfsym buildid cfi cfi_dwarf cfi_elf array strpool
+fuzz_rt_elfsym    := elfsym elfsym_read elfsym_debuginfo buildid cfi cfi_dwarf cfi_elf array strpool
+fuzz_rt_maps      := maps elfsym elfsym_read elfsym_debuginfo buildid cfi cfi_dwarf cfi_elf array strpool
 fuzz_rt_perfmap   := perfmap strpool
 fuzz_rt_cfi       := cfi cfi_dwarf cfi_elf array
 fuzz_rt_procstat  := procfs
@@ -463,7 +463,7 @@ test: $(O)/profrun $(O)/unit_tests fixtures
 	       END { printf "total: %d passed, %d failed\n", p, f; exit f > 0 }' || rc=1; \
 	exit $$rc
 
-SYMBENCH_OBJS  := $(O)/rt/elfsym.o $(O)/rt/buildid.o $(O)/rt/strpool.o
+SYMBENCH_OBJS  := $(O)/rt/elfsym.o $(O)/rt/elfsym_read.o $(O)/rt/elfsym_debuginfo.o $(O)/rt/buildid.o $(O)/rt/strpool.o
 CFIBENCH_OBJS  := $(O)/rt/cfi.o $(O)/rt/cfi_dwarf.o $(O)/rt/cfi_elf.o $(O)/rt/array.o
 KSYMBENCH_OBJS := $(O)/rt/ksym.o $(O)/rt/bpfsym.o $(O)/rt/procfs.o $(O)/rt/strpool.o $(O)/rt/array.o
 

@@ -32,7 +32,6 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <lzma.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,93 +40,12 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <libiberty/demangle.h>
 #include "array.h"
-#include "cfi.h"
-#include "buildid.h"
-#include "elfsym.h"
-#include "strpool.h"
-
-#define NBUCKETS 1024
-#define MINIDEBUG_MAX (64u << 20)
-
-enum source { SRC_NONE, SRC_DEBUGINFO, SRC_DEBUGLINK, SRC_SYMTAB, SRC_MINIDEBUG, SRC_DYNSYM };
+#include "elfsym_int.h"
 
 static const char *const source_names[] = {
 	[SRC_NONE] = "none",	 [SRC_DEBUGINFO] = "debuginfo",	    [SRC_DEBUGLINK] = "debuglink",
 	[SRC_SYMTAB] = "symtab", [SRC_MINIDEBUG] = "minidebuginfo", [SRC_DYNSYM] = "dynsym",
-};
-
-struct sym {
-	uint64_t addr;
-	uint64_t size;
-	uint32_t name;	    /* pool offset */
-	uint32_t demangled; /* index + 1 into demangled[], 0 = not yet, UINT32_MAX = as is */
-	uint32_t rank;	    /* among aliases, lower is the name users know */
-};
-
-struct seg {
-	uint64_t off, vaddr, filesz;
-};
-
-struct pr_elfsym {
-	struct pr_elfsyms *table;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-	int fd;
-	bool loaded;
-	enum source source;
-	char *name;
-	struct sym *syms;
-	size_t nsyms;
-	struct pr_strpool names;
-	char **demangled;
-	size_t ndemangled;
-	struct seg *segs;
-	size_t nsegs;
-	struct pr_cfi_table cfi;
-	bool cfi_loaded;
-	bool cfi_none; /* no unwind info: stays known while the file is the same */
-	uint64_t bytes;
-	uint64_t last_use;
-	uint64_t cfi_last_use; /* unwind tables have an LRU of their own */
-	struct pr_elfsym *next;	    /* hash chain */
-	struct pr_elfsym *all_next; /* every entry ever made, replaced ones too */
-};
-
-/* Names of an unloaded table, kept until pr_elfsyms_release: a caller may
- * still hold a name it got before the unload. */
-struct grave {
-	char *pool;
-	char **demangled;
-	size_t ndemangled;
-	struct grave *next;
-};
-
-struct negative {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-	uint64_t expires;
-	struct negative *next;
-};
-
-struct pr_elfsyms {
-	struct pr_elfsym *buckets[NBUCKETS];
-	struct pr_elfsym *all;
-	struct negative *neg[NBUCKETS];
-	struct grave *graves;
-	struct pr_elfsym *vdso;
-	bool vdso_tried;
-	char *debug_dir;
-	uint64_t ttl, max_bytes, last_sweep, use_clock;
-	uint64_t (*now)(void *ctx);
-	void *now_ctx;
-	uint64_t count, nneg, parses, hits, misses, bytes, unloads;
-	uint64_t cfi_builds, cfi_none, cfi_bytes, max_cfi_bytes, cfi_evictions;
 };
 
 static uint64_t mono_now(void *ctx)
@@ -523,298 +441,6 @@ struct pr_elfsym *pr_elfsym_lookup_path(struct pr_elfsyms *t, const char *path)
 	return adopt(t, 0, fd, path);
 }
 
-/* ---- reading symbols ----------------------------------------------------- */
-
-static int cmp_sym(const void *a, const void *b)
-{
-	const struct sym *x = a, *y = b;
-
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	/* at one address: the sized symbol, then the public name first */
-	if ((x->size != 0) != (y->size != 0))
-		return x->size ? -1 : 1;
-	return (x->rank > y->rank) - (x->rank < y->rank);
-}
-
-/* qsort over __GI_qsort, a global over a local alias, a weak in between */
-static uint32_t rank_of(const GElf_Sym *s, const char *name)
-{
-	int bind = GELF_ST_BIND(s->st_info);
-	uint32_t r = bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 2 : 4;
-
-	return r + (name[0] == '_' && name[1] == '_');
-}
-
-static int read_segments(Elf *elf, struct pr_elfsym *b)
-{
-	size_t n, i;
-	GElf_Phdr ph;
-
-	if (elf_getphdrnum(elf, &n) || n > 4096)
-		return -EINVAL;
-	b->segs = calloc(n ? n : 1, sizeof(*b->segs));
-	if (!b->segs)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
-			continue;
-		b->segs[b->nsegs++] = (struct seg){ .off = ph.p_offset,
-						    .vaddr = ph.p_vaddr,
-						    .filesz = ph.p_filesz };
-	}
-	return 0;
-}
-
-static Elf_Scn *find_section(Elf *elf, Elf64_Word type, const char *name, GElf_Shdr *out)
-{
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-	const char *nm;
-	GElf_Shdr sh;
-
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &sh) || (type && sh.sh_type != type))
-			continue;
-		if (name && (!(nm = elf_strptr(elf, shstrndx, sh.sh_name)) || strcmp(nm, name)))
-			continue;
-		*out = sh;
-		return scn;
-	}
-	return NULL;
-}
-
-static bool is_function(const GElf_Sym *s)
-{
-	int type = GELF_ST_TYPE(s->st_info);
-
-	return (type == STT_FUNC || type == STT_GNU_IFUNC) && s->st_shndx != SHN_UNDEF &&
-	       s->st_value != 0;
-}
-
-/* Appends the function symbols of one symbol table section. */
-static int add_symbols(Elf *elf, Elf64_Word type, struct pr_elfsym *b, size_t *cap)
-{
-	Elf_Scn *scn;
-	GElf_Shdr sh;
-	Elf_Data *data;
-	size_t i, n;
-	GElf_Sym s;
-	const char *nm;
-	struct sym *ns;
-	uint32_t off;
-
-	scn = find_section(elf, type, NULL, &sh);
-	if (!scn || !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
-		return 0;
-	n = data->d_size / sh.sh_entsize;
-	for (i = 0; i < n; i++) {
-		if (!gelf_getsym(data, i, &s) || !is_function(&s))
-			continue;
-		nm = elf_strptr(elf, sh.sh_link, s.st_name);
-		if (!nm || !*nm)
-			continue;
-		if (b->nsyms == *cap) {
-			*cap = *cap ? *cap * 2 : 256;
-			ns = realloc(b->syms, *cap * sizeof(*ns));
-			if (!ns)
-				return -ENOMEM;
-			b->syms = ns;
-		}
-		if (pr_strpool_add(&b->names, nm, strlen(nm), &off))
-			return -ENOMEM;
-		b->syms[b->nsyms++] = (struct sym){
-			.addr = s.st_value, .size = s.st_size, .name = off, .rank = rank_of(&s, nm)
-		};
-	}
-	return 0;
-}
-
-static size_t count_functions(Elf *elf, Elf64_Word type)
-{
-	Elf_Scn *scn;
-	GElf_Shdr sh;
-	Elf_Data *data;
-	size_t i, n, k = 0;
-	GElf_Sym s;
-
-	scn = find_section(elf, type, NULL, &sh);
-	if (!scn || !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
-		return 0;
-	n = data->d_size / sh.sh_entsize;
-	for (i = 0; i < n; i++)
-		if (gelf_getsym(data, i, &s) && is_function(&s))
-			k++;
-	return k;
-}
-
-/* .gnu_debuglink: a NUL-terminated file name (the CRC after it is not
- * checked: files are never hashed; the build-id check covers mismatches). */
-static bool debuglink(Elf *elf, char *name, size_t len)
-{
-	GElf_Shdr sh;
-	Elf_Scn *scn = find_section(elf, SHT_PROGBITS, ".gnu_debuglink", &sh);
-	Elf_Data *data;
-	size_t n;
-
-	if (!scn || !(data = elf_getdata(scn, NULL)) || !data->d_buf || data->d_size < 2)
-		return false;
-	n = strnlen(data->d_buf, data->d_size);
-	if (n == 0 || n == data->d_size || n >= len || memchr(data->d_buf, '/', n))
-		return false;
-	memcpy(name, data->d_buf, n);
-	name[n] = '\0';
-	return true;
-}
-
-struct elf_file {
-	int fd;
-	Elf *elf;
-};
-
-static bool open_elf(const char *path, struct elf_file *f)
-{
-	struct stat st;
-
-	/* a debuglink names a file beside the binary: whoever owns that
-	 * directory may have put a FIFO there */
-	f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	f->elf = NULL;
-	if (f->fd < 0)
-		return false;
-	if (fstat(f->fd, &st) || !S_ISREG(st.st_mode)) {
-		close(f->fd);
-		return false;
-	}
-	f->elf = elf_begin(f->fd, ELF_C_READ_MMAP, NULL);
-	if (f->elf && elf_kind(f->elf) == ELF_K_ELF)
-		return true;
-	elf_end(f->elf);
-	close(f->fd);
-	return false;
-}
-
-static void close_elf(struct elf_file *f)
-{
-	elf_end(f->elf);
-	close(f->fd);
-}
-
-/* A separate debuginfo file with a .symtab (and, when the binary has a
- * build-id, the same build-id). */
-static bool usable_debuginfo(const char *path, const char *want_id, struct elf_file *f)
-{
-	char id[PR_BUILDID_HEX] = "";
-
-	if (!open_elf(path, f))
-		return false;
-	if (count_functions(f->elf, SHT_SYMTAB) &&
-	    (!*want_id || (pr_buildid_from_elf(f->elf, id, sizeof(id)) > 0 && !strcmp(id, want_id))))
-		return true;
-	close_elf(f);
-	return false;
-}
-
-static enum source find_debuginfo(struct pr_elfsym *b, Elf *elf, struct elf_file *f)
-{
-	char id[PR_BUILDID_HEX] = "", link[256], path[4096], dir[4096], *slash;
-	const char *dd = b->table->debug_dir;
-
-	/* two hex digits make the directory, the rest the file name */
-	if (pr_buildid_from_elf(elf, id, sizeof(id)) > 2) {
-		snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", dd, id, id + 2);
-		if (usable_debuginfo(path, id, f))
-			return SRC_DEBUGINFO;
-	}
-	if (!debuglink(elf, link, sizeof(link)))
-		return SRC_NONE;
-	snprintf(dir, sizeof(dir), "%s", b->name);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	else
-		strcpy(dir, ".");
-	/* gdb's search order: next to the binary, .debug/ beside it, the
-	 * global debug directory */
-	snprintf(path, sizeof(path), "%s/%s", dir, link);
-	if (strcmp(path, b->name) && usable_debuginfo(path, id, f))
-		return SRC_DEBUGLINK;
-	snprintf(path, sizeof(path), "%s/.debug/%s", dir, link);
-	if (usable_debuginfo(path, id, f))
-		return SRC_DEBUGLINK;
-	snprintf(path, sizeof(path), "%s%s/%s", dd, dir, link);
-	if (usable_debuginfo(path, id, f))
-		return SRC_DEBUGLINK;
-	return SRC_NONE;
-}
-
-/* .gnu_debugdata: an xz stream holding a small ELF with a .symtab. */
-static int read_minidebuginfo(Elf *elf, struct pr_elfsym *b, size_t *cap)
-{
-	uint64_t memlimit = MINIDEBUG_MAX;
-	size_t in_pos = 0, out_pos = 0, out_cap;
-	GElf_Shdr sh;
-	Elf_Scn *scn = find_section(elf, SHT_PROGBITS, ".gnu_debugdata", &sh);
-	Elf_Data *data;
-	uint8_t *out;
-	Elf *inner;
-	int err = 0;
-
-	if (!scn || !(data = elf_getdata(scn, NULL)) || !data->d_buf || !data->d_size)
-		return 0;
-	out_cap = data->d_size * 8 < MINIDEBUG_MAX ? data->d_size * 8 : MINIDEBUG_MAX;
-	for (;;) {
-		lzma_ret r;
-
-		out = malloc(out_cap);
-		if (!out)
-			return -ENOMEM;
-		in_pos = out_pos = 0;
-		r = lzma_stream_buffer_decode(&memlimit, 0, NULL, data->d_buf, &in_pos,
-					      data->d_size, out, &out_pos, out_cap);
-		if (r == LZMA_OK)
-			break;
-		free(out);
-		if (r != LZMA_BUF_ERROR || out_cap >= MINIDEBUG_MAX)
-			return 0; /* corrupt or too large: no names from here */
-		out_cap = out_cap * 4 < MINIDEBUG_MAX ? out_cap * 4 : MINIDEBUG_MAX;
-	}
-	inner = elf_memory((char *)out, out_pos);
-	if (inner && elf_kind(inner) == ELF_K_ELF)
-		err = add_symbols(inner, SHT_SYMTAB, b, cap);
-	elf_end(inner);
-	free(out);
-	return err;
-}
-
-static int read_symbols(Elf *elf, struct pr_elfsym *b)
-{
-	struct elf_file dbg;
-	size_t cap = 0, before;
-	int err;
-
-	b->source = find_debuginfo(b, elf, &dbg);
-	if (b->source != SRC_NONE) {
-		err = add_symbols(dbg.elf, SHT_SYMTAB, b, &cap);
-		close_elf(&dbg);
-		return err;
-	}
-	if (count_functions(elf, SHT_SYMTAB)) {
-		b->source = SRC_SYMTAB;
-		return add_symbols(elf, SHT_SYMTAB, b, &cap);
-	}
-	err = read_minidebuginfo(elf, b, &cap);
-	before = b->nsyms;
-	err = err ?: add_symbols(elf, SHT_DYNSYM, b, &cap);
-	if (before)
-		b->source = SRC_MINIDEBUG;
-	else if (b->nsyms)
-		b->source = SRC_DYNSYM;
-	return err;
-}
-
 /* Symbols have one budget (max_bytes), unwind rows another
  * (max_cfi_bytes): a long run unwinds through many large libraries whose
  * names it may never ask for, and rows for those used to be held for good. */
@@ -856,12 +482,12 @@ static void load(struct pr_elfsym *b)
 	t->parses++;
 	elf = elf_begin(b->fd, ELF_C_READ_MMAP, NULL);
 	if (elf && elf_kind(elf) == ELF_K_ELF) {
-		if (read_segments(elf, b) || read_symbols(elf, b))
+		if (pr_elfsym_read_segments(elf, b) || pr_elfsym_read_symbols(elf, b))
 			b->nsyms = 0;
 	}
 	elf_end(elf);
 	if (b->nsyms) {
-		qsort(b->syms, b->nsyms, sizeof(*b->syms), cmp_sym);
+		qsort(b->syms, b->nsyms, sizeof(*b->syms), pr_elfsym_cmp_sym);
 	} else {
 		b->source = SRC_NONE;
 		neg_insert(t, b);
@@ -902,9 +528,9 @@ static void load_cfi(struct pr_elfsym *b)
 	elf = elf_begin(b->fd, ELF_C_READ_MMAP, NULL);
 	if (elf && elf_kind(elf) == ELF_K_ELF) {
 		pr_cfi_build_elf(elf, NULL, &b->cfi, NULL);
-		if (b->cfi.n == 0 && find_debuginfo(b, elf, &dbg) != SRC_NONE) {
+		if (b->cfi.n == 0 && pr_elfsym_find_debuginfo(b, elf, &dbg) != SRC_NONE) {
 			pr_cfi_build_elf(elf, dbg.elf, &b->cfi, NULL);
-			close_elf(&dbg);
+			pr_elfsym_close_elf(&dbg);
 		}
 	}
 	elf_end(elf);
@@ -948,42 +574,6 @@ static bool foff_to_vaddr(const struct pr_elfsym *b, uint64_t foff, uint64_t *va
 	return false;
 }
 
-/* Demangles on first use; keeps the result for the table's lifetime. */
-static const char *display_name(struct pr_elfsym *b, struct sym *s)
-{
-	const char *raw = b->names.buf + s->name, *at, *name = raw;
-	char *d = NULL, *base = NULL, **nd;
-
-	if (s->demangled == UINT32_MAX)
-		return raw;
-	if (s->demangled)
-		return b->demangled[s->demangled - 1];
-	/* a .symtab names versioned definitions "memcpy@@GLIBC_2.14": users
-	 * know the function, not the version */
-	at = strchr(raw, '@');
-	if (at && at != raw && (base = strndup(raw, at - raw)))
-		name = base;
-	if (name[0] == '_' && (name[1] == 'Z' || name[1] == 'R')) {
-		d = rust_demangle(name, DMGL_PARAMS | DMGL_ANSI);
-		if (!d && name[1] == 'Z')
-			d = cplus_demangle_v3(name, DMGL_PARAMS | DMGL_ANSI);
-	}
-	if (d)
-		free(base);
-	else
-		d = base;
-	nd = d ? realloc(b->demangled, (b->ndemangled + 1) * sizeof(*nd)) : NULL;
-	if (!nd) {
-		free(d);
-		s->demangled = UINT32_MAX;
-		return raw;
-	}
-	b->demangled = nd;
-	b->demangled[b->ndemangled++] = d;
-	s->demangled = b->ndemangled;
-	return d;
-}
-
 const char *pr_elfsym_resolve(struct pr_elfsym *b, uint64_t foff, uint64_t *off)
 {
 	struct pr_elfsyms *t = b->table;
@@ -1008,7 +598,7 @@ const char *pr_elfsym_resolve(struct pr_elfsym *b, uint64_t foff, uint64_t *off)
 		goto miss;
 	*off = va - s->addr;
 	t->hits++;
-	return display_name(b, s);
+	return pr_elfsym_display_name(b, s);
 miss:
 	t->misses++;
 	return NULL;
