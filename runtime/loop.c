@@ -87,6 +87,7 @@ struct pr_loop {
 	uint64_t bad_records;
 	struct pr_unwind_stats unwind;
 	uint64_t ustack[PR_MAX_FRAMES]; /* a sample's unwound user frames */
+	struct pr_user_frame uframes[PR_MAX_FRAMES];
 };
 
 static uint64_t tag(enum tag_kind k, uint32_t idx)
@@ -255,6 +256,7 @@ int pr_loop_new(const struct pr_loop_cfg *cfg, struct pr_loop **out)
 		.unwind_mode = cfg->unwind_mode,
 		.unwind = &l->unwind,
 		.ustack = l->ustack,
+		.uframes = l->uframes,
 	};
 	l->arena = malloc(ARENA_BYTES);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -15,6 +15,15 @@
 
 struct pr_maps;
 
+/* A user address as it was resolved while its process was alive: the
+ * binary and file offset it lies at (bin NULL: anonymous memory or
+ * unmapped), so it can be named after the process is gone. */
+struct pr_user_frame {
+	uint64_t addr;
+	struct pr_elfsym *bin;
+	uint64_t foff;
+};
+
 struct pr_map_range {
 	uint64_t start, end, offset;
 	dev_t dev;

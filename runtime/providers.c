@@ -14,7 +14,8 @@
 #include "stacks.h"
 #include "unwind.h"
 
-/* The user frames of a sample whose user stack was copied. */
+/* The user frames of a sample whose user stack was copied, placed in
+ * their binaries as the unwinder found them. */
 static uint32_t unwind_copy(struct pr_take *t, const struct pr_sample_raw *r,
 			    const uint8_t *stack)
 {
@@ -29,17 +30,17 @@ static uint32_t unwind_copy(struct pr_take *t, const struct pr_sample_raw *r,
 		.mode = t->unwind_mode,
 	};
 
-	return pr_unwind(&in, pr_unwind_maps_find, t->maps, t->ustack, PR_MAX_FRAMES, t->unwind,
-			 NULL);
+	return pr_unwind_frames(&in, pr_unwind_maps_find, t->maps, t->ustack, t->uframes,
+				PR_MAX_FRAMES, t->unwind, NULL);
 }
 
 static int take_sample(struct pr_take *t, const void *rec, size_t len)
 {
 	const struct pr_sample_raw *r = rec;
 	size_t head = offsetof(struct pr_sample_raw, addrs), frames;
-	const uint64_t *user;
+	const uint64_t *user, *kernel = (const uint64_t *)r->addrs;
 	struct pr_sample *s;
-	uint32_t nuser;
+	uint32_t nuser, stack;
 
 	frames = head + (r->nkernel + r->nuser) * sizeof(__u64);
 	if (r->nkernel > PR_MAX_FRAMES || r->nuser > PR_MAX_FRAMES || len < frames ||
@@ -47,11 +48,14 @@ static int take_sample(struct pr_take *t, const void *rec, size_t len)
 		return -EINVAL;
 	t->kstack_errors += r->kerr != 0;
 	t->ustack_errors += r->uerr != 0;
-	user = (const uint64_t *)r->addrs + r->nkernel;
-	nuser = r->nuser;
 	if (r->ustack_flags & PR_USTACK_COPIED) {
 		nuser = unwind_copy(t, r, (const uint8_t *)r + frames);
-		user = t->ustack;
+		stack = pr_stacks_intern_frames(t->stacks, r->pid, kernel, r->nkernel, t->uframes,
+						nuser);
+	} else {
+		user = kernel + r->nkernel;
+		stack = pr_stacks_intern(t->stacks, r->pid, r->hdr.time, kernel, r->nkernel, user,
+					 r->nuser);
 	}
 	s = t->put(t->loop, sizeof(*s));
 	*s = (struct pr_sample){
@@ -60,8 +64,7 @@ static int take_sample(struct pr_take *t, const void *rec, size_t len)
 		.tid = r->tid,
 		.cpu = r->cpu,
 		.cgroup = r->cgroup,
-		.stack = pr_stacks_intern(t->stacks, r->pid, r->hdr.time, (const uint64_t *)r->addrs,
-					  r->nkernel, user, nuser),
+		.stack = stack,
 	};
 	memcpy(s->comm, r->comm, sizeof(s->comm));
 	return 0;

@@ -65,6 +65,7 @@ struct pr_provider {
 struct pr_stacks;
 struct pr_maps;
 struct pr_unwind_stats;
+struct pr_user_frame;
 
 /* What a provider's take() may use: the loop fills it once. */
 struct pr_take {
@@ -75,6 +76,7 @@ struct pr_take {
 	int unwind_mode;
 	struct pr_unwind_stats *unwind;
 	uint64_t *ustack; /* PR_MAX_FRAMES scratch frames */
+	struct pr_user_frame *uframes; /* where each of them lies */
 	uint64_t kstack_errors, ustack_errors;
 };
 

@@ -150,11 +150,9 @@ static uint32_t add_stack(struct pr_stacks *st, uint64_t h, uint32_t n, uint32_t
 	return id;
 }
 
-static void normalize(struct pr_stacks *st, uint32_t pid, uint64_t time, const uint64_t *k,
-		      uint32_t nk, const uint64_t *u, uint32_t nu)
+static void normalize_kernel(struct pr_stacks *st, const uint64_t *k, uint32_t nk)
 {
 	struct frame *f = st->scratch;
-	uint64_t foff;
 	uint32_t i;
 
 	for (i = 0; i < nk; i++) {
@@ -162,31 +160,39 @@ static void normalize(struct pr_stacks *st, uint32_t pid, uint64_t time, const u
 
 		f[i] = (struct frame){ .addr = k[i], .pid = id, .kind = id ? FK_BPF : FK_KERNEL };
 	}
-	f += nk;
-	for (i = 0; i < nu; i++) {
-		struct pr_elfsym *b = pr_maps_normalize(st->maps, pid, u[i], time, &foff);
+}
 
-		if (b)
-			f[i] = (struct frame){ .addr = foff, .bin = b, .kind = FK_BINARY };
-		else
-			f[i] = (struct frame){ .addr = u[i], .pid = pid, .kind = FK_ANON };
+/* A user frame already placed: in a binary, or anonymous (or unmapped)
+ * memory of pid. */
+static struct frame user_frame(uint32_t pid, const struct pr_user_frame *u)
+{
+	if (u->bin)
+		return (struct frame){ .addr = u->foff, .bin = u->bin, .kind = FK_BINARY };
+	return (struct frame){ .addr = u->addr, .pid = pid, .kind = FK_ANON };
+}
+
+static void normalize(struct pr_stacks *st, uint32_t pid, uint64_t time, const uint64_t *k,
+		      uint32_t nk, const uint64_t *u, uint32_t nu)
+{
+	struct pr_user_frame uf;
+	uint32_t i;
+
+	normalize_kernel(st, k, nk);
+	for (i = 0; i < nu; i++) {
+		uf = (struct pr_user_frame){ .addr = u[i] };
+		uf.bin = pr_maps_normalize(st->maps, pid, u[i], time, &uf.foff);
+		st->scratch[nk + i] = user_frame(pid, &uf);
 	}
 }
 
-uint32_t pr_stacks_intern(struct pr_stacks *st, uint32_t pid, uint64_t time, const uint64_t *k,
-			  uint32_t nk, const uint64_t *u, uint32_t nu)
+/* The id of the n frames in scratch, added when new. */
+static uint32_t intern_scratch(struct pr_stacks *st, uint32_t pid, uint32_t n)
 {
-	uint32_t n, slot, id;
+	uint32_t slot, id;
 	uint64_t h;
 
-	if (nk > PR_MAX_FRAMES)
-		nk = PR_MAX_FRAMES;
-	if (nu > PR_MAX_FRAMES)
-		nu = PR_MAX_FRAMES;
-	n = nk + nu;
 	if (n == 0)
 		return 0;
-	normalize(st, pid, time, k, nk, u, nu);
 	h = hash_frames(st->scratch, n);
 	for (slot = h & st->table_mask; (id = st->table[slot]);
 	     slot = (slot + 1) & st->table_mask) {
@@ -208,6 +214,32 @@ uint32_t pr_stacks_intern(struct pr_stacks *st, uint32_t pid, uint64_t time, con
 	if (st->nstacks * 2 > st->table_mask && grow_table(st))
 		st->full++;
 	return id;
+}
+
+uint32_t pr_stacks_intern(struct pr_stacks *st, uint32_t pid, uint64_t time, const uint64_t *k,
+			  uint32_t nk, const uint64_t *u, uint32_t nu)
+{
+	if (nk > PR_MAX_FRAMES)
+		nk = PR_MAX_FRAMES;
+	if (nu > PR_MAX_FRAMES)
+		nu = PR_MAX_FRAMES;
+	normalize(st, pid, time, k, nk, u, nu);
+	return intern_scratch(st, pid, nk + nu);
+}
+
+uint32_t pr_stacks_intern_frames(struct pr_stacks *st, uint32_t pid, const uint64_t *k,
+				 uint32_t nk, const struct pr_user_frame *u, uint32_t nu)
+{
+	uint32_t i;
+
+	if (nk > PR_MAX_FRAMES)
+		nk = PR_MAX_FRAMES;
+	if (nu > PR_MAX_FRAMES)
+		nu = PR_MAX_FRAMES;
+	normalize_kernel(st, k, nk);
+	for (i = 0; i < nu; i++)
+		st->scratch[nk + i] = user_frame(pid, &u[i]);
+	return intern_scratch(st, pid, nk + nu);
 }
 
 /* Names handed out by the last request have been copied by now. */

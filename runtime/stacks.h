@@ -36,6 +36,10 @@ void pr_stacks_free(struct pr_stacks *st);
  * empty stack. */
 uint32_t pr_stacks_intern(struct pr_stacks *st, uint32_t pid, uint64_t time, const uint64_t *k,
 			  uint32_t nk, const uint64_t *u, uint32_t nu);
+/* The same for user frames already placed (by the unwinder, which
+ * looked each one up already): no second look in the maps. */
+uint32_t pr_stacks_intern_frames(struct pr_stacks *st, uint32_t pid, const uint64_t *k,
+				 uint32_t nk, const struct pr_user_frame *u, uint32_t nu);
 /* Fills out[0..max) with the frames of stack id, leaf first (kernel frames
  * first). Returns the number of frames, or -ENOENT. Strings in out live
  * until profrun exits. */

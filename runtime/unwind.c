@@ -128,6 +128,26 @@ static int step_fp(const struct pr_unwind_input *in, struct regs *r, int *why)
 int pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, void *ctx, uint64_t *pcs,
 	      uint32_t max, struct pr_unwind_stats *st, int *why)
 {
+	return pr_unwind_frames(in, find, ctx, pcs, NULL, max, st, why);
+}
+
+/* A frame's place: the looked-up pc (pc - 1 for a return address) lies in
+ * the same mapping as pc, at the same distance. */
+static void place(struct pr_user_frame *frames, uint32_t n, uint64_t pc, uint64_t looked,
+		  const struct pr_user_frame *at)
+{
+	if (!frames)
+		return;
+	frames[n] = (struct pr_user_frame){ .addr = pc, .bin = at->bin,
+					    .foff = at->foff + (pc - looked) };
+}
+
+int pr_unwind_frames(const struct pr_unwind_input *in, pr_unwind_find_fn find, void *ctx,
+		     uint64_t *pcs, struct pr_user_frame *frames, uint32_t max,
+		     struct pr_unwind_stats *st, int *why)
+{
+	struct pr_user_frame at;
+	uint64_t looked;
 	struct regs r = { .pc = in->ip, .sp = in->sp, .bp = in->bp, .bp_ok = true, .exact = true };
 	struct pr_cfi_row row;
 	enum pr_unwind_where where;
@@ -142,15 +162,20 @@ int pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, void *ct
 			fail = PR_UW_TOO_DEEP;
 			break;
 		}
-		where = find(ctx, in->pid, in->time, r.exact ? r.pc : r.pc - 1, trusted, &row);
+		looked = r.exact ? r.pc : r.pc - 1;
+		at = (struct pr_user_frame){ .addr = looked };
+		where = find(ctx, in->pid, in->time, looked, trusted, &row, &at);
 		if (where == PR_UW_UNMAPPED || where == PR_UW_NO_PROCESS) {
 			/* the sampled pc is real even when its mapping is gone; a
 			 * return address outside any code is garbage, not a frame */
-			if (n == 0)
+			if (n == 0) {
+				place(frames, n, r.pc, looked, &at);
 				pcs[n++] = r.pc;
+			}
 			fail = where == PR_UW_NO_PROCESS ? PR_UW_GONE : PR_UW_NO_MAP;
 			break;
 		}
+		place(frames, n, r.pc, looked, &at);
 		pcs[n++] = r.pc;
 		if (where == PR_UW_ROW && row.ra == PR_REG_UNDEFINED) {
 			complete = true;
@@ -186,7 +211,8 @@ int pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, void *ct
 }
 
 enum pr_unwind_where pr_unwind_maps_find(void *ctx, uint32_t pid, uint64_t time, uint64_t pc,
-					 bool trusted, struct pr_cfi_row *row)
+					 bool trusted, struct pr_cfi_row *row,
+					 struct pr_user_frame *at)
 {
 	struct pr_elfsym *b;
 	uint64_t foff = 0;
@@ -195,6 +221,8 @@ enum pr_unwind_where pr_unwind_maps_find(void *ctx, uint32_t pid, uint64_t time,
 	b = pr_maps_find(ctx, pid, pc, time, trusted, &foff, &mapped);
 	if (!mapped)
 		return pr_maps_unreadable(ctx, pid) ? PR_UW_NO_PROCESS : PR_UW_UNMAPPED;
+	at->bin = b;
+	at->foff = foff;
 	if (!b || !pr_elfsym_cfi_row(b, foff, row))
 		return PR_UW_NO_TABLE;
 	/* a gap between FDEs: this code has no unwind info */

@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "cfi.h"
+#include "maps.h"
 #include "ffi_types.h"
 
 enum pr_unwind_where {
@@ -43,9 +44,11 @@ enum pr_unwind_where {
 /* The row for pc in pid at time. trusted: pc is the sampled one or came
  * from an unwind row, so a miss most likely means the maps changed (a
  * dlopen); a pc found by frame pointer may be garbage. */
+/* at (never NULL) gets the binary and file offset pc lies at, so the
+ * frame need not be looked up again to be interned. */
 typedef enum pr_unwind_where (*pr_unwind_find_fn)(void *ctx, uint32_t pid, uint64_t time,
 						  uint64_t pc, bool trusted,
-						  struct pr_cfi_row *row);
+						  struct pr_cfi_row *row, struct pr_user_frame *at);
 
 struct pr_unwind_input {
 	uint32_t pid;
@@ -66,9 +69,15 @@ struct pr_unwind_stats {
  * frame, else an enum pr_unwind_fail. */
 int pr_unwind(const struct pr_unwind_input *in, pr_unwind_find_fn find, void *ctx, uint64_t *pcs,
 	      uint32_t max, struct pr_unwind_stats *st, int *why);
+/* The same, also filling frames[0..n) (with pcs' addresses) with where
+ * each frame's pc lies, as the unwinder found it. */
+int pr_unwind_frames(const struct pr_unwind_input *in, pr_unwind_find_fn find, void *ctx,
+		     uint64_t *pcs, struct pr_user_frame *frames, uint32_t max,
+		     struct pr_unwind_stats *st, int *why);
 
 /* The real find: ctx is a struct pr_maps *. */
 enum pr_unwind_where pr_unwind_maps_find(void *ctx, uint32_t pid, uint64_t time, uint64_t pc,
-					 bool trusted, struct pr_cfi_row *row);
+					 bool trusted, struct pr_cfi_row *row,
+					 struct pr_user_frame *at);
 
 #endif

@@ -143,6 +143,7 @@
 	X(trust_invoker)			\
 	X(stacks_kernel_intern)			\
 	X(stacks_user_frames)			\
+	X(stacks_placed_frames)			\
 	X(stacks_shared_across_pids)		\
 	X(stacks_anon_frames)			\
 	X(stacks_full)				\

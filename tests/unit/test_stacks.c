@@ -179,6 +179,39 @@ out:
 	env_free(&e);
 }
 
+/* The unwinder hands over frames it already placed in their binaries:
+ * they intern to the same stack as the addresses looked up here, and an
+ * anonymous frame stays the address it was. */
+void test_stacks_placed_frames(void)
+{
+	uint64_t u[] = { (uintptr_t)unit_stacks_leaf + 1, (uintptr_t)unit_stacks_caller + 2,
+			 0x1000 };
+	uint64_t k[] = { KFN_B + 4 };
+	struct pr_user_frame placed[3];
+	struct pr_frame out[8];
+	uint32_t id, i;
+	struct env e;
+
+	if (!env_init(&e, 0))
+		goto out;
+	id = pr_stacks_intern(e.st, getpid(), 0, k, 1, u, 3);
+	for (i = 0; i < 3; i++) {
+		placed[i] = (struct pr_user_frame){ .addr = u[i] };
+		placed[i].bin = pr_maps_normalize(e.maps, getpid(), u[i], 0, &placed[i].foff);
+	}
+	ASSERT_TRUE(placed[0].bin && placed[1].bin && !placed[2].bin, "two in the binary, one not");
+	ASSERT_TRUE(id >= 1, "stack id");
+	ASSERT_EQ(pr_stacks_intern_frames(e.st, getpid(), k, 1, placed, 3), id,
+		  "placed frames intern to the same stack");
+	if (ASSERT_EQ(pr_stacks_frames(e.st, id, out, 8), 4, "frames"))
+		ASSERT_EQ(out[3].addr, 0x1000, "the anonymous frame keeps its address");
+	placed[0].foff += 4;
+	ASSERT_TRUE(pr_stacks_intern_frames(e.st, getpid(), k, 1, placed, 3) != id,
+		    "another offset is another stack");
+out:
+	env_free(&e);
+}
+
 void test_stacks_shared_across_pids(void)
 {
 	uint64_t u[] = { (uintptr_t)unit_stacks_leaf + 1, (uintptr_t)unit_stacks_caller + 2 };

@@ -31,11 +31,12 @@ struct fake {
 };
 
 static enum pr_unwind_where fake_find(void *ctx, uint32_t pid, uint64_t time, uint64_t pc,
-				      bool trusted, struct pr_cfi_row *row)
+				      bool trusted, struct pr_cfi_row *row, struct pr_user_frame *at)
 {
 	struct fake *f = ctx;
 	const struct pr_cfi_row *r;
 
+	(void)at;
 	(void)pid;
 	(void)time;
 	if (f->nlookups < 16) {
