@@ -69,7 +69,7 @@ track_pid "${st%% *}"
 [ -n "$PR_PID" ] && track_pid "$PR_PID"
 wait_attached "$PR_PID" pr_sample || fail "attached" "no pr_sample link" "$ERR"
 
-timeout -k 5 10 "$TMP/xdpload_s" "$FIXTURES/xdp_slow_a.bpf.o" 1 >/dev/null 2>"$TMP/xdp.err" </dev/null
+timeout -k 5 10 "$TMP/xdpload_s" "$FIXTURES/xdp_slow_a.bpf.o" 2 >/dev/null 2>"$TMP/xdp.err" </dev/null
 expect_eq "xdpload ran" "$?" 0 "$TMP/xdp.err"
 sleep 0.3
 kill -INT "$PR_PID" 2>/dev/null
