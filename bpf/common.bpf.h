@@ -118,4 +118,20 @@ static __always_inline void pr_target_forget(__u32 tgid)
 		bpf_map_delete_elem(&pr_target, &tgid);
 }
 
+/* Wake the reader only once this much is waiting (0: every record). The
+ * loop polls the rings on a short timer anyway, so batching the wakeups
+ * costs latency, not records, and saves a reader wakeup per record. */
+const volatile __u32 wakeup_bytes = 0;
+
+static __always_inline long pr_wakeup_flags(void *rb)
+{
+	/* the very first record wakes the reader at once: a user waiting
+	 * for output sees it as soon as it exists */
+	if (!wakeup_bytes || bpf_ringbuf_query(rb, BPF_RB_CONS_POS) == 0)
+		return 0;
+	if (bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) < wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	return BPF_RB_FORCE_WAKEUP;
+}
+
 #endif

@@ -17,19 +17,13 @@
 #include <bpf/bpf_core_read.h>
 #include "events.h"
 #include "common.bpf.h"
+#include "ustack.bpf.h"
 
 const volatile __u8 want_kernel = 1;
 const volatile __u8 want_user = 1;
 const volatile __u8 want_idle = 0;
-/* Wake the reader only once this much is waiting (0: every record). The
- * loop polls the ring on a short timer anyway, so batching the wakeups
- * costs latency, not samples, and saves a reader wakeup per sample. */
-const volatile __u32 wakeup_bytes = 0;
 /* 0: walk user frame pointers; else copy up to this many bytes of stack */
 const volatile __u32 ustack_bytes = 0;
-
-#define PF_KTHREAD 0x00200000
-#define PAGE_MASK_LOW 4095ull
 
 /* The scratch record: a sample, and room for its copied user stack right
  * after its kernel frames. */
@@ -63,61 +57,13 @@ static __always_inline long clamp_stack_bytes(long b)
 	return b & ~7L;
 }
 
-/* Bounds a copy length for the verifier: at most PR_USTACK_MAX, whole
- * words. */
-static __always_inline __u64 clamp_copy(__u64 n)
-{
-	n &= 2 * PR_USTACK_MAX - 1;
-	if (n > PR_USTACK_MAX)
-		n = PR_USTACK_MAX;
-	return n & ~7ull;
-}
-
-/* Copies the user stack above the user sp to dst, with the registers the
- * unwinder starts from. Returns the bytes copied. */
+/* Takes the current task's user registers and stack copy into s. */
 static __always_inline __u64 copy_user_stack(struct pr_sample_raw *s, void *dst)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct pt_regs *regs;
-	__u64 sp, top, len = ustack_bytes;
-	int i;
-
-	if (task->flags & PF_KTHREAD)
+	if (!pr_user_regs(bpf_get_current_task_btf(), &s->uip, &s->usp, &s->ubp))
 		return 0;
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	if (!regs)
-		return 0;
-	s->uip = regs->ip;
-	s->usp = sp = regs->sp;
-	s->ubp = regs->bp;
 	s->ustack_flags = PR_USTACK_COPIED;
-	/* above the main thread's initial sp are only argv and the environment */
-	top = BPF_CORE_READ(task, mm, start_stack);
-	if (sp < top && top - sp < len)
-		len = top - sp + 7;
-	for (i = 0; i < 4; i++) {
-		len = clamp_copy(len);
-		if (!len)
-			break;
-		if (!bpf_probe_read_user(dst, len, (void *)sp))
-			return len;
-		/* a thread's stack ends below len: retry up to a page boundary
-		 * closer to sp, halving the span */
-		top = (sp + len / 2) & ~PAGE_MASK_LOW;
-		len = top > sp ? top - sp : 0;
-	}
-	return 0;
-}
-
-static __always_inline long wakeup_flags(void)
-{
-	/* the very first sample wakes the reader at once: a user waiting
-	 * for output sees it as soon as it exists */
-	if (!wakeup_bytes || bpf_ringbuf_query(&pr_sample_rb, BPF_RB_CONS_POS) == 0)
-		return 0;
-	if (bpf_ringbuf_query(&pr_sample_rb, BPF_RB_AVAIL_DATA) < wakeup_bytes)
-		return BPF_RB_NO_WAKEUP;
-	return BPF_RB_FORCE_WAKEUP;
+	return pr_copy_user_stack(s->usp, dst, ustack_bytes);
 }
 
 SEC("perf_event")
@@ -177,14 +123,14 @@ int pr_sample(struct bpf_perf_event_data *ctx)
 	ub = clamp_stack_bytes(ub);
 	s->nkernel = kb / 8;
 	s->nuser = ub / 8;
-	copied = clamp_copy(copied);
+	copied = pr_clamp_copy(copied);
 	size = HEAD_BYTES + kb + ub + copied;
 	s->hdr.size = size;
 	if (size > sizeof(*buf)) {
 		count_failed(c);
 		return 0;
 	}
-	if (bpf_ringbuf_output(&pr_sample_rb, s, size, wakeup_flags()))
+	if (bpf_ringbuf_output(&pr_sample_rb, s, size, pr_wakeup_flags(&pr_sample_rb)))
 		count_dropped(c);
 	return 0;
 }
