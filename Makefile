@@ -45,7 +45,7 @@ LDLIBS = $(PC_LIBS) -liberty -ldl -lm
 # them after our own so <bpf/bpf_helpers.h> and asm/ headers are found.
 CLANG_SYS_INCLUDES = $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
-BPF_CFLAGS = -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I$(O) -Ibpf $(CLANG_SYS_INCLUDES)
+BPF_CFLAGS = -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I$(O) -Ibpf $(CLANG_SYS_INCLUDES)
 
 BPF_SRCS     := $(wildcard bpf/*.bpf.c)
 BPF_NAMES    := $(patsubst bpf/%.bpf.c,%,$(BPF_SRCS))
@@ -88,7 +88,7 @@ $(O)/vmlinux.h: $(VMLINUX_H) | $(DEPS_STAMP)
 	$(Q)mkdir -p $(@D) && cp $< $@
 endif
 
-$(O)/%.bpf.o: bpf/%.bpf.c bpf/events.h bpf/common.bpf.h $(O)/vmlinux.h | $(DEPS_STAMP)
+$(O)/%.bpf.o: bpf/%.bpf.c bpf/events.h bpf/common.bpf.h bpf/ustack.bpf.h $(O)/vmlinux.h | $(DEPS_STAMP)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

@@ -14,7 +14,7 @@
 #define PR_EVENTS_H
 
 enum pr_limits {
-	PR_ABI_VERSION = 3,
+	PR_ABI_VERSION = 4,
 	PR_COMM_LEN = 16,
 	PR_PATH_LEN = 256,
 	/* the kernel's default kernel.perf_event_max_stack */
@@ -31,6 +31,8 @@ enum pr_rec_type {
 	PR_REC_EXIT = 3,
 	PR_REC_SAMPLE = 4, /* arena only: a sample with its interned stack */
 	PR_REC_FORK = 5,
+	PR_REC_OFFCPU_RAW = 6, /* ring buffer only: becomes PR_REC_OFFCPU */
+	PR_REC_OFFCPU = 7,     /* arena only: an off-CPU interval with interned stacks */
 };
 
 /* Drop accounting: one slot per source, per CPU, counted in BPF. */
@@ -39,7 +41,8 @@ enum pr_source {
 	PR_SRC_EXEC = 1,
 	PR_SRC_EXIT = 2,
 	PR_SRC_FORK = 3,
-	PR_SRC_MAX = 4,
+	PR_SRC_OFFCPU = 4,
+	PR_SRC_MAX = 5,
 };
 
 struct pr_src_counts {
@@ -140,6 +143,74 @@ struct pr_exit {
 	__u64 start_boottime; /* the same in CLOCK_BOOTTIME: /proc/PID/stat field 22 */
 	__u64 duration;	      /* exit time - start, ns */
 	char comm[PR_COMM_LEN];
+};
+
+/* What an off-CPU record says about itself (pr_offcpu_raw.flags). */
+enum pr_offcpu_flags {
+	PR_OFFCPU_SUM = 1,	   /* count intervals below offcpu{min=} (or above max), summed */
+	PR_OFFCPU_WAKER = 2,	   /* the waker_* fields are known */
+	PR_OFFCPU_PREEMPTED = 4,   /* switched out while runnable: waiting for a CPU */
+	PR_OFFCPU_USER_MISSED = 8, /* the user stack was wanted but could not be taken */
+};
+
+/*
+ * Ring buffer record of off-CPU time: one blocked interval of one thread
+ * that lasted at least offcpu{min=}, or (PR_OFFCPU_SUM) the sum of count
+ * shorter ones of the same thread, kernel stack and state. Kernel stacks
+ * travel as ids in the object's stack map, which the runtime reads: a
+ * short switch costs one stack id and one task-storage write in BPF.
+ *
+ * The user stack of a blocked task does not change while it is blocked,
+ * so it is taken once the interval is known to be long, in the task's
+ * own context (the syscall's return, or its next switch if it is still
+ * inside the same kernel entry): as frames (nuser, frame pointers) or as
+ * a copy of ustack_len bytes from usp up with the registers, as a sample
+ * carries it.
+ */
+struct pr_offcpu_raw {
+	struct pr_hdr hdr; /* time: when the (last) interval ended */
+	__u32 pid;
+	__u32 tid;
+	__u64 start;	/* when the (first) interval began */
+	__u64 duration; /* ns off CPU: the sum when count > 1 */
+	__u32 count;	/* intervals this record stands for */
+	__u32 state;	/* the task's state as it switched out (TASK_* bits; 0 = runnable) */
+	__s32 kstack;	/* id in pr_offcpu_kstacks; < 0: bpf_get_stackid's error */
+	__s32 waker_kstack;
+	__u32 waker_pid;
+	__u32 waker_tid;
+	__u32 flags; /* PR_OFFCPU_* */
+	__s32 uerr;
+	__u16 nuser;
+	__u16 pad;
+	__u32 ustack_len;
+	__u32 ustack_flags;
+	__u32 pad2;
+	char comm[PR_COMM_LEN];
+	char waker_comm[PR_COMM_LEN];
+	__u64 uip;
+	__u64 usp;
+	__u64 ubp;
+	__u64 addrs[PR_MAX_FRAMES]; /* user frames; or the stack copy from here */
+};
+
+/* Arena record of off-CPU time as Lua sees it: stacks are interned. */
+struct pr_offcpu {
+	struct pr_hdr hdr;
+	__u32 pid;
+	__u32 tid;
+	__u64 start;
+	__u64 duration;
+	__u32 count;
+	__u32 state;
+	__u32 stack;	   /* kernel + user; 0 = none */
+	__u32 waker_stack; /* the waker's kernel stack; 0 = none */
+	__u32 waker_pid;
+	__u32 waker_tid;
+	__u32 flags;
+	__u32 pad;
+	char comm[PR_COMM_LEN];
+	char waker_comm[PR_COMM_LEN];
 };
 
 #endif

@@ -53,7 +53,7 @@ static const struct {
 	TYPE(pr_hdr),  TYPE(pr_sample_raw), TYPE(pr_sample),	  TYPE(pr_exec),
 	TYPE(pr_exit), TYPE(pr_frame),	    TYPE(pr_stats),
 	TYPE(pr_fork), TYPE(pr_proc_info),  TYPE(pr_sample_opts), TYPE(pr_src_counts),
-	TYPE(pr_provider_info),
+	TYPE(pr_provider_info), TYPE(pr_offcpu), TYPE(pr_offcpu_opts),
 };
 #undef TYPE
 
@@ -109,6 +109,18 @@ static const struct {
 	FIELD(pr_proc_info, comm),
 	FIELD(pr_stats, proc_seeded),
 	FIELD(pr_stats, proc_untracked),
+	FIELD(pr_stats, offcpu_flushes),
+	FIELD(pr_offcpu, pid),
+	FIELD(pr_offcpu, start),
+	FIELD(pr_offcpu, duration),
+	FIELD(pr_offcpu, count),
+	FIELD(pr_offcpu, stack),
+	FIELD(pr_offcpu, waker_stack),
+	FIELD(pr_offcpu, flags),
+	FIELD(pr_offcpu, comm),
+	FIELD(pr_offcpu, waker_comm),
+	FIELD(pr_offcpu_opts, pid),
+	FIELD(pr_offcpu_opts, buffer),
 };
 #undef FIELD
 
@@ -179,6 +191,31 @@ int pr_ffi_sample_config(struct pr_rt *rt, const struct pr_sample_opts *o, const
 		}
 		rt->cfg.unwind_tables = o->unwind_tables;
 	}
+	return 0;
+}
+
+int pr_ffi_offcpu_config(struct pr_rt *rt, const struct pr_offcpu_opts *o, const char **err)
+{
+	uint64_t min = o->min_ns != UINT64_MAX ? o->min_ns : rt->cfg.offcpu.min_ns;
+	uint64_t max = o->max_ns != UINT64_MAX ? o->max_ns : rt->cfg.offcpu.max_ns;
+	int r = refuse_after_setup(rt, err);
+
+	if (r)
+		return r;
+	if (max && max < min) {
+		*err = "offcpu: max must be 0 (no bound) or at least min";
+		return -EINVAL;
+	}
+	rt->cfg.offcpu.min_ns = min;
+	rt->cfg.offcpu.max_ns = max;
+	if (o->pid)
+		rt->sample_pid = o->pid;
+	if (o->user >= 0)
+		rt->cfg.offcpu.user = o->user;
+	if (o->waker >= 0)
+		rt->cfg.offcpu.waker = o->waker;
+	if (o->buffer)
+		rt->cfg.offcpu.buffer = o->buffer;
 	return 0;
 }
 

@@ -84,6 +84,15 @@ struct pr_sample_opts {
 	uint32_t unwind_tables; /* bytes of unwind tables held (LRU by binary), 0: keep */
 };
 
+struct pr_offcpu_opts {
+	uint64_t min_ns; /* UINT64_MAX: keep; intervals this long come one by one */
+	uint64_t max_ns; /* UINT64_MAX: keep; 0: no upper bound */
+	uint32_t pid;	 /* 0: every process */
+	int32_t user;	 /* -1: keep, 0/1: take the user stack of long intervals */
+	int32_t waker;	 /* -1: keep, 0/1: record who woke the thread */
+	uint32_t buffer; /* ring buffer bytes, 0: keep */
+};
+
 struct pr_frame {
 	uint64_t addr; /* kernel: address; user: file offset in module, or the address if no module
 			*/
@@ -148,6 +157,9 @@ struct pr_stats {
 	uint64_t lua_limit;	     /* its cap (--max-memory); 0 = none */
 	uint64_t target_untracked;   /* descendants the followed set was too full to take */
 	uint64_t hook_errors;	     /* errors hooks raised (the first stops the run, or --keep-going) */
+	uint64_t offcpu_untracked;   /* switches out of a thread that got no task storage */
+	uint64_t offcpu_dropped_ns;  /* off-CPU time in records the ring could not take */
+	uint64_t offcpu_flushes;     /* runs of the program that sends the summed short waits */
 };
 
 #endif

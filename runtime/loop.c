@@ -257,6 +257,8 @@ int pr_loop_new(const struct pr_loop_cfg *cfg, struct pr_loop **out)
 		.unwind = &l->unwind,
 		.ustack = l->ustack,
 		.uframes = l->uframes,
+		.kstack = pr_plan_kstack,
+		.plan = cfg->plan,
 	};
 	l->arena = malloc(ARENA_BYTES);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -459,6 +461,7 @@ enum pr_stop pr_loop_run(struct pr_loop *l)
 			more |= r > 0;
 		}
 		end_cycle(l);
+		pr_plan_tick(l->cfg.plan);
 		if (stop == PR_STOP_NONE && l->exit_requested)
 			stop = PR_STOP_EXIT;
 	}

@@ -323,6 +323,12 @@ static void report_drops(struct pr_rt *rt)
 		pr_warn("%llu descendants of the target were not followed: its process set was full; "
 			"their events are missing",
 			(unsigned long long)st.target_untracked);
+	if (st.offcpu_dropped_ns)
+		pr_warn("%.3f s of off-CPU time were in the records lost above",
+			st.offcpu_dropped_ns / 1e9);
+	if (st.offcpu_untracked)
+		pr_warn("%llu switches off CPU were not timed: no memory for the thread's state",
+			(unsigned long long)st.offcpu_untracked);
 	report_discarded(&st);
 	report_idle(rt, &st);
 	if (st.stacks_full)
@@ -588,7 +594,11 @@ int main(int argc, char **argv)
 	struct pr_rt rt = {
 		.opts = &opts,
 		.cfg = { .hz = 99, .user = true, .kernel = true, .life_buffer = 512 * 1024,
-			 .unwind = PR_UNWIND_AUTO, .stack_bytes = PR_USTACK_MAX },
+			 .unwind = PR_UNWIND_AUTO, .stack_bytes = PR_USTACK_MAX,
+			 /* 1 ms: shorter waits come summed per thread and stack, so
+			  * a switch storm cannot flood the ring, yet no time is lost */
+			 .offcpu = { .min_ns = 1000000, .user = true, .waker = true,
+				     .buffer = 8 * 1024 * 1024, .kstacks = 16384 } },
 	};
 	int go_fd = -1, pidfd = -1, exec_err_fd = -1, rc = PR_EXIT_RUNTIME, err;
 	pid_t child = 0;

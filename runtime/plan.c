@@ -12,8 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include "lifecycle.skel.h"
+#include "offcpu.skel.h"
 #include "log.h"
 #include "plan.h"
 #include "providers.h"
@@ -23,13 +26,17 @@
 enum plan_state { PLAN_NEW, PLAN_LOADED, PLAN_DETACHED };
 
 /* Programs a plan may attach: every provider's and every cache program. */
-#define MAX_PROGS (PR_SRC_MAX * 2 + 4)
+#define MAX_PROGS (PR_SRC_MAX * PR_PROVIDER_PROGS + 4)
 
 struct pr_plan {
 	enum plan_state state;
 	struct pr_lifecycle_bpf *life;
 	struct pr_sample_bpf *smp;
+	struct pr_offcpu_bpf *off;
 	struct pr_sampler *sampler;
+	uint64_t last_flush; /* CLOCK_MONOTONIC ns of the last pr_plan_tick flush */
+	uint64_t flushes;
+	struct kstack_slot *kcache; /* kernel stacks by id: ids are never reused */
 	bool track_live; /* the lifecycle programs keep pr_live */
 	struct bpf_link *links[MAX_PROGS];
 	int nlinks;
@@ -54,7 +61,10 @@ struct obj_desc {
 		      const struct want *w);
 	struct bpf_map *(*map)(const struct pr_plan *p, const char *name);
 	void (*destroy)(struct pr_plan *p);
-	const char *ring; /* the map its records arrive on */
+	/* sends what its programs hold back to the ring; final: everything */
+	void (*flush)(struct pr_plan *p, bool final);
+	const char *ring;    /* the map its records arrive on */
+	const char *kstacks; /* its kernel stack map, if its records carry ids */
 	/* the ring wakes the reader only in batches: poll it on a timer */
 	bool batched;
 	/* cfg->before_object runs before this object loads (ksym feed) */
@@ -209,6 +219,90 @@ static void smp_destroy(struct pr_plan *p)
 	p->smp = NULL;
 }
 
+static struct bpf_object *off_open(struct pr_plan *p, const struct bpf_object_open_opts *o)
+{
+	p->off = pr_offcpu_bpf__open_opts(o);
+	return p->off ? p->off->obj : NULL;
+}
+
+static int off_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
+{
+	struct pr_offcpu_bpf *b = p->off;
+	uint32_t ring = ring_size(cfg->offcpu.buffer);
+
+	b->rodata->min_ns = cfg->offcpu.min_ns;
+	b->rodata->max_ns = cfg->offcpu.max_ns;
+	b->rodata->want_user = cfg->offcpu.user;
+	b->rodata->want_waker = cfg->offcpu.waker;
+	b->rodata->ustack_bytes = cfg->unwind == PR_UNWIND_FP ? 0 : cfg->stack_bytes;
+	b->rodata->wakeup_bytes = ring / 4;
+	/* the user stack waits for the thread's syscall to return */
+	bpf_program__set_autoload(b->progs.pr_offcpu_sys_exit, cfg->offcpu.user);
+	bpf_program__set_autoload(b->progs.pr_offcpu_waking, cfg->offcpu.waker);
+	/* run by pr_plan_tick and at detach, never attached */
+	bpf_program__set_autoload(b->progs.pr_offcpu_flush, true);
+	bpf_map__set_max_entries(b->maps.pr_offcpu_rb, ring);
+	bpf_map__set_max_entries(b->maps.pr_offcpu_kstacks, cfg->offcpu.kstacks);
+	return SET_TARGET(b, &cfg->target);
+}
+
+static int off_load(struct pr_plan *p)
+{
+	return pr_offcpu_bpf__load(p->off);
+}
+
+static int attach_one(struct pr_plan *p, struct bpf_program *prog, const struct want *w);
+
+/* A program its options turned off is not loaded: nothing to attach. */
+static int off_attach(struct pr_plan *p, struct bpf_program *prog, const struct pr_plan_cfg *cfg,
+		      const struct want *w)
+{
+	(void)cfg;
+	return bpf_program__autoload(prog) ? attach_one(p, prog, w) : 0;
+}
+
+static struct bpf_map *off_map(const struct pr_plan *p, const char *name)
+{
+	return p->off ? bpf_object__find_map_by_name(p->off->obj, name) : NULL;
+}
+
+static void off_destroy(struct pr_plan *p)
+{
+	pr_offcpu_bpf__destroy(p->off);
+	p->off = NULL;
+}
+
+/* Runs pr_offcpu_flush on every CPU (the sums are per CPU), then, at the
+ * end, once more for the records still waiting for a user stack. A CPU
+ * that is offline has nothing to flush. */
+static void off_flush(struct pr_plan *p, bool final)
+{
+	__u64 arg = 0;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &arg, .ctx_size_in = sizeof(arg));
+	int fd, ncpu = libbpf_num_possible_cpus(), cpu, err;
+
+	if (!p->off || (fd = bpf_program__fd(p->off->progs.pr_offcpu_flush)) < 0)
+		return;
+	o.flags = BPF_F_TEST_RUN_ON_CPU;
+	for (cpu = 0; cpu < ncpu; cpu++) {
+		o.cpu = cpu;
+		err = bpf_prog_test_run_opts(fd, &o);
+		if (err && err != -ENXIO)
+			pr_debug("offcpu: flush on cpu %d failed: %s", cpu, strerror(-err));
+	}
+	if (final) {
+		arg = 1;
+		o.flags = 0;
+		o.cpu = 0;
+		err = bpf_prog_test_run_opts(fd, &o);
+		if (err)
+			pr_warn("offcpu: could not send the records still waiting for a user "
+				"stack: %s",
+				strerror(-err));
+	}
+	p->flushes++;
+}
+
 static const struct obj_desc objects[PR_OBJ_MAX] = {
 	[PR_OBJ_LIFECYCLE] = {
 		.name = "lifecycle",
@@ -228,6 +322,20 @@ static const struct obj_desc objects[PR_OBJ_MAX] = {
 		.map = smp_map,
 		.destroy = smp_destroy,
 		.ring = "pr_sample_rb",
+		.batched = true,
+		.late = true,
+	},
+	[PR_OBJ_OFFCPU] = {
+		.name = "offcpu",
+		.open = off_open,
+		.configure = off_configure,
+		.load = off_load,
+		.attach = off_attach,
+		.map = off_map,
+		.destroy = off_destroy,
+		.flush = off_flush,
+		.ring = "pr_offcpu_rb",
+		.kstacks = "pr_offcpu_kstacks",
 		.batched = true,
 		.late = true,
 	},
@@ -254,7 +362,7 @@ static int wanted_progs(uint32_t hooks, enum pr_object o, struct want *out)
 
 		if (pv->object != o || !provider_wanted(hooks, i))
 			continue;
-		for (j = 0; j < 2 && pv->progs[j]; j++)
+		for (j = 0; j < PR_PROVIDER_PROGS && pv->progs[j]; j++)
 			out[n++] = (struct want){
 				.prog = pv->progs[j],
 				.kind = pv->kind,
@@ -461,7 +569,7 @@ uint64_t pr_plan_target_lost(const struct pr_plan *p)
 
 void pr_plan_detach(struct pr_plan *p)
 {
-	int i;
+	int i, o;
 
 	if (p->state != PLAN_LOADED)
 		return;
@@ -471,6 +579,81 @@ void pr_plan_detach(struct pr_plan *p)
 		bpf_link__destroy(p->links[i]);
 	p->nlinks = 0;
 	p->state = PLAN_DETACHED;
+	/* nothing adds to what the programs held back any more */
+	for (o = 0; o < PR_OBJ_MAX; o++)
+		if (objects[o].flush)
+			objects[o].flush(p, true);
+}
+
+#define FLUSH_EVERY_NS 1000000000ull
+
+void pr_plan_tick(struct pr_plan *p)
+{
+	struct timespec ts;
+	uint64_t now_ns;
+	int o;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	if (!p || p->state != PLAN_LOADED || now_ns - p->last_flush < FLUSH_EVERY_NS)
+		return;
+	p->last_flush = now_ns;
+	for (o = 0; o < PR_OBJ_MAX; o++)
+		if (objects[o].flush)
+			objects[o].flush(p, false);
+}
+
+/* Kernel stacks read from a stack map, by id: direct-mapped, as ids are
+ * hashes of the stack and never name another stack once given out. */
+#define KCACHE_SLOTS 1024
+
+struct kstack_slot {
+	int32_t id; /* -1: empty */
+	int8_t obj;
+	uint8_t n;
+	uint64_t ips[PR_MAX_FRAMES];
+};
+
+int pr_plan_kstack(void *plan, int obj, int32_t id, uint64_t *ips)
+{
+	struct pr_plan *p = plan;
+	struct kstack_slot *s;
+	struct bpf_map *m;
+	int i, n;
+
+	if (id < 0 || obj < 0 || obj >= PR_OBJ_MAX || !objects[obj].kstacks)
+		return 0;
+	if (!p->kcache) {
+		p->kcache = malloc(KCACHE_SLOTS * sizeof(*p->kcache));
+		if (!p->kcache)
+			return 0;
+		for (i = 0; i < KCACHE_SLOTS; i++)
+			p->kcache[i].id = -1;
+	}
+	s = &p->kcache[(uint32_t)id % KCACHE_SLOTS];
+	if (s->id != id || s->obj != obj) {
+		m = objects[obj].map(p, objects[obj].kstacks);
+		if (!m || bpf_map__lookup_elem(m, &id, sizeof(id), s->ips, sizeof(s->ips), 0)) {
+			s->id = -1;
+			return 0;
+		}
+		for (n = 0; n < PR_MAX_FRAMES && s->ips[n]; n++)
+			;
+		s->id = id;
+		s->obj = obj;
+		s->n = n;
+	}
+	memcpy(ips, s->ips, s->n * sizeof(*ips));
+	return s->n;
+}
+
+void pr_plan_offcpu_stats(const struct pr_plan *p, struct pr_plan_offcpu_stats *out)
+{
+	*out = (struct pr_plan_offcpu_stats){ .flushes = p->flushes };
+	if (p->off && p->off->bss) {
+		out->untracked = *(volatile __u64 *)&p->off->bss->untracked;
+		out->dropped_ns = *(volatile __u64 *)&p->off->bss->dropped_ns;
+	}
 }
 
 static int add_counts(struct bpf_map *map, struct pr_src_counts *out)
@@ -517,5 +700,6 @@ void pr_plan_free(struct pr_plan *p)
 	pr_plan_detach(p);
 	for (o = 0; o < PR_OBJ_MAX; o++)
 		objects[o].destroy(p);
+	free(p->kcache);
 	free(p);
 }

@@ -24,6 +24,12 @@ struct pr_plan_cfg {
 	uint32_t stack_bytes;	 /* user stack bytes copied per sample (not "fp") */
 	uint32_t unwind_tables;	 /* unwind table budget in bytes; 0 = the default */
 	uint32_t life_buffer;
+	struct {
+		uint64_t min_ns, max_ns; /* intervals sent one by one; max 0: no bound */
+		bool user, waker;	 /* take user stacks; track wakers */
+		uint32_t buffer;	 /* ring buffer bytes */
+		uint32_t kstacks;	 /* kernel stack map entries */
+	} offcpu;
 	struct pr_target_bpf target; /* the filter every program applies */
 	const char *btf_path; /* kernel BTF override; NULL = the running kernel's */
 	/* runs after the lifecycle programs, before the samplers load */
@@ -56,8 +62,23 @@ int pr_plan_live_start(const struct pr_plan *p, uint32_t pid, uint64_t *start_ns
 uint64_t pr_plan_target_lost(const struct pr_plan *p);
 /* Processes the live table could not take because it was full. */
 uint64_t pr_plan_live_lost(const struct pr_plan *p);
-/* Detaches every program; maps stay readable for draining and counters. */
+/* Detaches every program; maps stay readable for draining and counters.
+ * What BPF still held back (off-CPU sums, records waiting for a user
+ * stack) is sent to the rings first. */
 void pr_plan_detach(struct pr_plan *p);
+/* Called by the loop every cycle: at most once a second, sends what BPF
+ * holds back (off-CPU sums) to the rings. */
+void pr_plan_tick(struct pr_plan *p);
+/* The kernel stack stored under id in object obj's stack map: its frame
+ * count (0 when unknown), leaf first, into ips[PR_MAX_FRAMES]. */
+int pr_plan_kstack(void *plan, int obj, int32_t id, uint64_t *ips);
+/* Off-CPU accounting BPF keeps besides the record counts. */
+struct pr_plan_offcpu_stats {
+	uint64_t untracked;  /* switches whose thread got no task storage */
+	uint64_t dropped_ns; /* time in records the ring could not take */
+	uint64_t flushes;    /* runs of the flush program */
+};
+void pr_plan_offcpu_stats(const struct pr_plan *p, struct pr_plan_offcpu_stats *out);
 /* Adds BPF's counters per source into out[PR_SRC_MAX]. */
 int pr_plan_counts(const struct pr_plan *p, struct pr_src_counts *out);
 void pr_plan_free(struct pr_plan *p);

@@ -14,23 +14,22 @@
 #include "stacks.h"
 #include "unwind.h"
 
-/* The user frames of a sample whose user stack was copied, placed in
- * their binaries as the unwinder found them. */
-static uint32_t unwind_copy(struct pr_take *t, const struct pr_sample_raw *r,
-			    const uint8_t *stack)
-{
-	struct pr_unwind_input in = {
-		.pid = r->pid,
-		.time = r->hdr.time,
-		.ip = r->uip,
-		.sp = r->usp,
-		.bp = r->ubp,
-		.stack = stack,
-		.len = r->ustack_len,
-		.mode = t->unwind_mode,
-	};
+/* The user frames of a record whose user stack was copied (a sample's,
+ * an off-CPU interval's: the same fields), placed in their binaries as
+ * the unwinder found them. */
+#define UNWIND_COPY(t, r, bytes)                                                             \
+	unwind_copy(t, &(struct pr_unwind_input){ .pid = (r)->pid,                           \
+						  .time = (r)->hdr.time,                     \
+						  .ip = (r)->uip,                            \
+						  .sp = (r)->usp,                            \
+						  .bp = (r)->ubp,                            \
+						  .stack = (bytes),                          \
+						  .len = (r)->ustack_len })
 
-	return pr_unwind_frames(&in, pr_unwind_maps_find, t->maps, t->ustack, t->uframes,
+static uint32_t unwind_copy(struct pr_take *t, struct pr_unwind_input *in)
+{
+	in->mode = t->unwind_mode;
+	return pr_unwind_frames(in, pr_unwind_maps_find, t->maps, t->ustack, t->uframes,
 				PR_MAX_FRAMES, t->unwind, NULL);
 }
 
@@ -49,7 +48,7 @@ static int take_sample(struct pr_take *t, const void *rec, size_t len)
 	t->kstack_errors += r->kerr != 0;
 	t->ustack_errors += r->uerr != 0;
 	if (r->ustack_flags & PR_USTACK_COPIED) {
-		nuser = unwind_copy(t, r, (const uint8_t *)r + frames);
+		nuser = UNWIND_COPY(t, r, (const uint8_t *)r + frames);
 		stack = pr_stacks_intern_frames(t->stacks, r->pid, kernel, r->nkernel, t->uframes,
 						nuser);
 	} else {
@@ -67,6 +66,55 @@ static int take_sample(struct pr_take *t, const void *rec, size_t len)
 		.stack = stack,
 	};
 	memcpy(s->comm, r->comm, sizeof(s->comm));
+	return 0;
+}
+
+/* An off-CPU record: its kernel stacks come from the stack map by id,
+ * its user stack as a sample's does. */
+static int take_offcpu(struct pr_take *t, const void *rec, size_t len)
+{
+	const struct pr_offcpu_raw *r = rec;
+	size_t frames = offsetof(struct pr_offcpu_raw, addrs) + r->nuser * sizeof(__u64);
+	uint32_t nk = 0, nuser, stack, waker = 0;
+	struct pr_offcpu *o;
+
+	if (r->nuser > PR_MAX_FRAMES || len < frames || r->ustack_len > PR_USTACK_MAX ||
+	    len < frames + r->ustack_len || !r->count)
+		return -EINVAL;
+	if (r->kstack >= 0)
+		nk = t->kstack(t->plan, PR_OBJ_OFFCPU, r->kstack, t->kframes);
+	t->kstack_errors += r->kstack < 0 || !nk;
+	t->ustack_errors += r->uerr != 0;
+	if (r->ustack_flags & PR_USTACK_COPIED) {
+		nuser = UNWIND_COPY(t, r, (const uint8_t *)r + frames);
+		stack = pr_stacks_intern_frames(t->stacks, r->pid, t->kframes, nk, t->uframes,
+						nuser);
+	} else {
+		stack = pr_stacks_intern(t->stacks, r->pid, r->hdr.time, t->kframes, nk,
+					 (const uint64_t *)r->addrs, r->nuser);
+	}
+	if ((r->flags & PR_OFFCPU_WAKER) && r->waker_kstack >= 0) {
+		nk = t->kstack(t->plan, PR_OBJ_OFFCPU, r->waker_kstack, t->kframes);
+		waker = pr_stacks_intern(t->stacks, r->waker_pid, r->hdr.time, t->kframes, nk,
+					 NULL, 0);
+	}
+	o = t->put(t->loop, sizeof(*o));
+	*o = (struct pr_offcpu){
+		.hdr = { .type = PR_REC_OFFCPU, .size = sizeof(*o), .time = r->hdr.time },
+		.pid = r->pid,
+		.tid = r->tid,
+		.start = r->start,
+		.duration = r->duration,
+		.count = r->count,
+		.state = r->state,
+		.stack = stack,
+		.waker_stack = waker,
+		.waker_pid = r->waker_pid,
+		.waker_tid = r->waker_tid,
+		.flags = r->flags,
+	};
+	memcpy(o->comm, r->comm, sizeof(o->comm));
+	memcpy(o->waker_comm, r->waker_comm, sizeof(o->waker_comm));
 	return 0;
 }
 
@@ -182,6 +230,23 @@ const struct pr_provider pr_providers[PR_SRC_MAX] = {
 		.needs = PR_FEEDS_PROC,
 		.take = take_fork,
 		.feed_proc = feed_fork,
+	},
+	/* sys_exit first: a record waiting for its thread's user stack is
+	 * sent by whichever of sys_exit and sched_switch sees the thread
+	 * first; sched_switch last, as it starts the intervals */
+	[PR_SRC_OFFCPU] = {
+		.name = "offcpu",
+		.hook = "on_offcpu",
+		.what = "off-CPU records",
+		.hint = "raise offcpu{buffer=...} or offcpu{min=...}, or do less work per event",
+		.object = PR_OBJ_OFFCPU,
+		.progs = { "pr_offcpu_sys_exit", "pr_offcpu_waking", "pr_offcpu_switch" },
+		.kind = "tp_btf/sched_switch, sched_waking, sys_exit",
+		.record = PR_REC_OFFCPU_RAW,
+		.min_size = offsetof(struct pr_offcpu_raw, addrs),
+		.view = PR_REC_OFFCPU,
+		.needs = PR_NEEDS_STACKS,
+		.take = take_offcpu,
 	},
 };
 

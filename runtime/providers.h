@@ -21,11 +21,15 @@
 /* The bit of hook mask (enum pr_hook) that says provider src is wanted. */
 #define PR_HOOK_BIT(src) (1u << (src))
 
+/* Programs one provider may have, at most. */
+#define PR_PROVIDER_PROGS 4
+
 /* The BPF objects programs live in, in load order: the lifecycle before
  * the samplers, so a process's exec is known before its samples. */
 enum pr_object {
 	PR_OBJ_LIFECYCLE,
 	PR_OBJ_SAMPLE,
+	PR_OBJ_OFFCPU,
 	PR_OBJ_MAX,
 };
 
@@ -46,7 +50,7 @@ struct pr_provider {
 	const char *what; /* "exec events": what the end-of-run summary counts */
 	const char *hint; /* what to do when its ring overflows */
 	enum pr_object object;
-	const char *progs[2]; /* its programs in attach order (NULL-terminated) */
+	const char *progs[PR_PROVIDER_PROGS]; /* in attach order, NULL-terminated */
 	const char *kind;     /* where they attach: for messages */
 	uint32_t rank;	      /* attach order within its object, lowest first */
 	uint32_t wanted_by;   /* hook-mask bits besides its own hook that load it */
@@ -78,6 +82,11 @@ struct pr_take {
 	uint64_t *ustack; /* PR_MAX_FRAMES scratch frames */
 	struct pr_user_frame *uframes; /* where each of them lies */
 	uint64_t kstack_errors, ustack_errors;
+	/* The kernel stack stored under id in the BPF stack map of object
+	 * obj: its frame count (0 when unknown), the frames in ips. */
+	int (*kstack)(void *plan, int obj, int32_t id, uint64_t *ips);
+	void *plan;
+	uint64_t kframes[PR_MAX_FRAMES]; /* scratch for kstack() */
 };
 
 /* The providers; the index of each is its enum pr_source. */

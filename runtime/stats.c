@@ -23,6 +23,7 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 	*out = (struct pr_stats){ .unwind_mode = rt->cfg.unwind };
 	if (rt->plan) {
 		struct pr_src_counts c[PR_SRC_MAX] = { 0 };
+		struct pr_plan_offcpu_stats off;
 		int i;
 
 		pr_plan_counts(rt->plan, c);
@@ -34,6 +35,10 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 		out->idle_skipped = c[PR_SRC_SAMPLE].skipped;
 		out->proc_untracked = pr_plan_live_lost(rt->plan);
 		out->target_untracked = pr_plan_target_lost(rt->plan);
+		pr_plan_offcpu_stats(rt->plan, &off);
+		out->offcpu_untracked = off.untracked;
+		out->offcpu_dropped_ns = off.dropped_ns;
+		out->offcpu_flushes = off.flushes;
 	}
 	if (rt->loop) {
 		struct pr_loop_stats ls;

@@ -5,6 +5,7 @@
 -- Fields read like plain Lua values: strings are Lua strings, ids and
 -- counters are numbers, times are CLOCK_MONOTONIC nanoseconds (numbers).
 local ffi = require "ffi"
+local bit = require "bit"
 local text_frame = require("profrun.text").frame
 
 local M = {}
@@ -12,6 +13,7 @@ local M = {}
 local ffi_string, tonumber, format = ffi.string, tonumber, string.format
 
 local stack_of -- set by profrun: id -> frames
+local C = ffi.C -- the enums of bpf/events.h, declared by profrun
 
 local function comm(r) return ffi_string(r.comm) end
 
@@ -32,6 +34,72 @@ end
 M.split_args = split_args
 local function time(r) return tonumber(r.hdr.time) end
 local function cgroup(r) return tonumber(r.cgroup) end
+
+-- A blocked thread's state as ps shows it. The bits are the kernel's
+-- task states (include/linux/sched.h): TASK_IDLE is D that does not count
+-- as load; 0 means the thread was preempted (runnable, not blocked).
+local C_PREEMPTED, C_SUM, C_WAKER, C_USER_MISSED
+
+local function state_letter(r)
+    local s = r.state
+    if s == 0 or bit.band(r.flags, C_PREEMPTED) ~= 0 then return "R" end
+    if bit.band(s, 0x402) == 0x402 then return "I" end
+    if bit.band(s, 0x2) ~= 0 then return "D" end
+    if bit.band(s, 0x1) ~= 0 then return "S" end
+    if bit.band(s, 0x4) ~= 0 then return "T" end
+    if bit.band(s, 0x8) ~= 0 then return "t" end
+    if bit.band(s, 0x40) ~= 0 then return "P" end
+    return "?"
+end
+
+-- What a blocked thread waits for, read from its kernel stack, leaf
+-- first: the first frame that names a kind of wait decides, so a page
+-- fault that waits for the disk is "disk" and a futex under poll is
+-- "futex". Patterns match function names that have been stable across
+-- kernels; what matches none is "other".
+local REASONS = {
+    { "futex", { "^futex_", "^__futex_", "^do_futex" } },
+    { "pipe", { "^pipe_read", "^pipe_write", "^pipe_wait", "^wait_for_partner" } },
+    { "socket", { "^sk_wait_", "^sock_", "^tcp_", "^udp_", "^unix_", "^__skb_wait",
+        "^inet_", "^__sys_recv", "^__sys_send", "^__sys_accept" } },
+    { "poll", { "^do_sys_poll", "^do_poll", "^do_select", "^core_sys_select", "^ep_poll",
+        "^do_epoll_wait", "^poll_schedule_timeout" } },
+    { "disk", { "^io_schedule", "^blk_", "^bio_", "^submit_bio", "^folio_wait",
+        "^__folio_lock", "^wait_on_page", "^__lock_page", "^jbd2_", "^__wait_on_buffer",
+        "^wait_on_buffer", "^io_uring_" } },
+    { "nanosleep", { "^do_nanosleep", "^hrtimer_nanosleep", "^common_nsleep",
+        "^__x64_sys_nanosleep", "^__x64_sys_clock_nanosleep" } },
+    { "fault", { "^exc_page_fault", "^do_user_addr_fault", "^handle_mm_fault",
+        "^__handle_mm_fault", "^filemap_fault", "^do_fault" } },
+}
+
+local reason_memo = {}
+
+local function reason_of_stack(id)
+    local frames = stack_of(id)
+    for i = 1, #frames do
+        local f = frames[i]
+        if f.kernel and f.name then
+            for _, kind in ipairs(REASONS) do
+                for _, pat in ipairs(kind[2]) do
+                    if f.name:find(pat) then return kind[1] end
+                end
+            end
+        end
+    end
+    return "other"
+end
+
+local function reason(r)
+    if r.state == 0 or bit.band(r.flags, C_PREEMPTED) ~= 0 then return "preempted" end
+    local id = r.stack
+    local why = reason_memo[id]
+    if not why then
+        why = reason_of_stack(id)
+        if id ~= 0 then reason_memo[id] = why end
+    end
+    return why
+end
 
 -- One view per provider (runtime/providers.c), keyed by its name: the
 -- fields its hook's event has. The record behind the view is struct
@@ -62,6 +130,28 @@ local getters = {
         pid = function(r) return r.pid end,
         ppid = function(r) return r.ppid end,
         start = function(r) return tonumber(r.start) end,
+        comm = comm, time = time,
+    },
+    offcpu = {
+        pid = function(r) return r.pid end,
+        tid = function(r) return r.tid end,
+        start = function(r) return tonumber(r.start) end,
+        duration = function(r) return tonumber(r.duration) end,
+        count = function(r) return r.count end,
+        state = state_letter,
+        state_bits = function(r) return r.state end,
+        reason = reason,
+        stack = function(r) return r.stack end,
+        aggregated = function(r) return bit.band(r.flags, C_SUM) ~= 0 end,
+        user_missed = function(r) return bit.band(r.flags, C_USER_MISSED) ~= 0 end,
+        waker_pid = function(r) if bit.band(r.flags, C_WAKER) ~= 0 then return r.waker_pid end end,
+        waker_tid = function(r) if bit.band(r.flags, C_WAKER) ~= 0 then return r.waker_tid end end,
+        waker_comm = function(r)
+            if bit.band(r.flags, C_WAKER) ~= 0 then return ffi_string(r.waker_comm) end
+        end,
+        waker_stack = function(r)
+            if bit.band(r.flags, C_WAKER) ~= 0 then return r.waker_stack end
+        end,
         comm = comm, time = time,
     },
     exit = {
@@ -112,9 +202,15 @@ local function methods_for(kind, ctype)
             return v
         end,
     }
-    if kind == "sample" then
+    if kind == "sample" or kind == "offcpu" then
         m.frames = function(self) return stack_of(self.r.stack) end
         m.folded = function(self) return folded(comm(self.r), stack_of(self.r.stack)) end
+    end
+    if kind == "offcpu" then
+        m.waker_frames = function(self)
+            if bit.band(self.r.flags, C_WAKER) == 0 then return {} end
+            return stack_of(self.r.waker_stack)
+        end
     end
     return m
 end
@@ -155,6 +251,11 @@ function M.view_ptr(kind)
     return ptr
 end
 
-function M.set_stack_resolver(fn) stack_of = fn end
+function M.set_stack_resolver(fn)
+    stack_of = fn
+    -- bpf/events.h is declared by now
+    C_PREEMPTED, C_SUM = C.PR_OFFCPU_PREEMPTED, C.PR_OFFCPU_SUM
+    C_WAKER, C_USER_MISSED = C.PR_OFFCPU_WAKER, C.PR_OFFCPU_USER_MISSED
+end
 
 return M

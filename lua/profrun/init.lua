@@ -9,7 +9,7 @@ local ffi = require "ffi"
 ffi.cdef(require "profrun.cdef")
 
 local C = ffi.C
-local ABI_VERSION = 3
+local ABI_VERSION = 4
 if C.pr_ffi_abi_version() ~= ABI_VERSION then
     error(string.format("profrun Lua library (ABI %d) does not match the runtime (ABI %d)",
         ABI_VERSION, C.pr_ffi_abi_version()))
@@ -187,6 +187,33 @@ function api.lifecycle(t)
     local b = opt_int("lifecycle{}", t, "buffer", 4096, 1024 * 1024 * 1024) or 0
     local r = C.pr_ffi_lifecycle_config(rt, b, errp)
     if r < 0 then c_error("lifecycle{}", r) end
+end
+
+-- offcpu{ min=1e6, max=0, pid=N, user=true, waker=true, buffer=bytes }:
+-- blocked intervals of at least min ns (and at most max, 0: no bound)
+-- come one by one to on_offcpu; shorter ones (and longer than max) come
+-- summed per thread, kernel stack and state (e.count intervals,
+-- e.duration their total), so every nanosecond off CPU is reported.
+-- user=false skips the user stacks; waker=false stops tracking wakers.
+local OFFCPU_KEYS = { min = true, max = true, pid = true, user = true, waker = true,
+    buffer = true }
+local U64_KEEP = ffi.cast("uint64_t", -1)
+
+function api.offcpu(t)
+    setup_only("offcpu{}")
+    check_keys("offcpu{}", t, OFFCPU_KEYS)
+    local o = ffi.new("struct pr_offcpu_opts")
+    local lim = 3600e9
+    local min = opt_int("offcpu{}", t, "min", 0, lim)
+    local max = opt_int("offcpu{}", t, "max", 0, lim)
+    o.min_ns = min and min or U64_KEEP
+    o.max_ns = max and max or U64_KEEP
+    o.pid = opt_int("offcpu{}", t, "pid", 1, 4194304) or 0
+    o.user = opt_bool("offcpu{}", t, "user")
+    o.waker = opt_bool("offcpu{}", t, "waker")
+    o.buffer = opt_int("offcpu{}", t, "buffer", 4096, 1024 * 1024 * 1024) or 0
+    local r = C.pr_ffi_offcpu_config(rt, o, errp)
+    if r < 0 then c_error("offcpu{}", r) end
 end
 
 -- every(seconds, fn): fn() is called every `seconds` while profrun runs
@@ -420,6 +447,9 @@ function api.stats()
             discarded = tonumber(s.discarded[i]), failed = tonumber(s.failed[i]) }
     end
     t.sample.idle_skipped = tonumber(s.idle_skipped)
+    t.offcpu.untracked = tonumber(s.offcpu_untracked)
+    t.offcpu.dropped_ns = tonumber(s.offcpu_dropped_ns)
+    t.offcpu.flushes = tonumber(s.offcpu_flushes)
     return t
 end
 

@@ -5,7 +5,7 @@ local C = ffi.C
 
 local TYPES = { "pr_hdr", "pr_sample_raw", "pr_sample", "pr_exec", "pr_exit", "pr_frame",
     "pr_stats", "pr_sample_opts", "pr_src_counts",
-    "pr_provider_info" }
+    "pr_provider_info", "pr_offcpu", "pr_offcpu_opts" }
 local FIELDS = {
     pr_hdr = { "type", "size", "time" },
     pr_sample = { "pid", "tid", "cpu", "stack", "cgroup", "comm" },
@@ -14,7 +14,10 @@ local FIELDS = {
         "duration", "comm" },
     pr_sample_raw = { "addrs" },
     pr_frame = { "name", "module", "kernel" },
-    pr_stats = { "delivered", "binaries", "proc_untracked" },
+    pr_stats = { "delivered", "binaries", "proc_untracked", "offcpu_flushes" },
+    pr_offcpu = { "pid", "start", "duration", "count", "stack", "waker_stack", "flags",
+        "comm", "waker_comm" },
+    pr_offcpu_opts = { "pid", "buffer" },
 }
 
 return function(t)

@@ -4,6 +4,7 @@ local event = require "profrun.event"
 local C = ffi.C
 -- views are made per provider on first use
 local exec_ptr, exit_ptr = event.view_ptr("exec"), event.view_ptr("exit")
+local offcpu_ptr = event.view_ptr("offcpu")
 
 local function exec_record()
     local rec = ffi.new("pr_exec_view")
@@ -39,6 +40,30 @@ return function(t)
         rec.r.pid = 9
         t.eq(c.pid, 1234, "copied pid")
         t.eq(c.comm, "bash", "copied comm")
+    end)
+    t.test("offcpu view: state letters, sums, waker only when known", function()
+        local rec = ffi.new("pr_offcpu_view")
+        rec.r.pid, rec.r.tid, rec.r.count, rec.r.duration = 10, 11, 3, 4500000
+        local e = ffi.cast(offcpu_ptr, rec)
+        local letters = { [1] = "S", [2] = "D", [0x402] = "I", [4] = "T", [8] = "t",
+            [0x101] = "S", [0x102] = "D" }
+        for bits, want in pairs(letters) do
+            rec.r.state = bits
+            t.eq(e.state, want, "state " .. bits)
+        end
+        rec.r.state = 0
+        t.eq(e.state, "R", "state 0")
+        t.eq(e.reason, "preempted", "reason of a preempted thread")
+        t.eq(e.aggregated, false, "aggregated")
+        t.eq(e.waker_pid, nil, "waker_pid without PR_OFFCPU_WAKER")
+        rec.r.flags = bit.bor(C.PR_OFFCPU_SUM, C.PR_OFFCPU_WAKER)
+        rec.r.waker_pid = 77
+        ffi.copy(rec.r.waker_comm, "writer")
+        t.eq(e.aggregated, true, "aggregated")
+        t.eq(e.count, 3, "count")
+        t.eq(e.duration, 4500000, "duration")
+        t.eq(e.waker_pid, 77, "waker_pid")
+        t.eq(e.waker_comm, "writer", "waker_comm")
     end)
     t.test("exit view: signal, core, duration", function()
         local rec = ffi.new("pr_exit_view")
