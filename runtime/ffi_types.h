@@ -160,6 +160,7 @@ struct pr_stats {
 	uint64_t offcpu_untracked;   /* switches out of a thread that got no task storage */
 	uint64_t offcpu_dropped_ns;  /* off-CPU time in records the ring could not take */
 	uint64_t offcpu_flushes;     /* runs of the program that sends the summed short waits */
+	uint64_t offcpu_resynced;    /* returns to the CPU no sched_switch showed, timed late */
 };
 
 #endif

@@ -241,6 +241,27 @@ static int check_target(uint32_t pid)
 	return 0;
 }
 
+/* A frame of a BPF program or of the machinery between a tracepoint and
+ * it: JITed code kallsyms did not list when it was read, the program
+ * itself, bpf_trace_runN, __bpf_trace_* and __traceiter_* (how many of
+ * those a stack has depends on how many programs share the tracepoint). */
+static bool is_trace_glue(void *ksym, uint64_t addr)
+{
+	static const char *const glue[] = { "bpf_prog_", "bpf_trace_run", "__bpf_trace_",
+					    "__traceiter_", "bpf_trampoline_" };
+	const char *name, *module;
+	uint64_t off;
+	size_t i;
+
+	name = pr_ksym_lookup(ksym, addr, &off, &module);
+	if (!name)
+		return true;
+	for (i = 0; i < sizeof(glue) / sizeof(glue[0]); i++)
+		if (!strncmp(name, glue[i], strlen(glue[i])))
+			return true;
+	return false;
+}
+
 #define DRAIN_NS 500000000ull
 
 static uint32_t default_sample_buffer(const struct pr_plan_cfg *cfg)
@@ -675,6 +696,7 @@ int main(int argc, char **argv)
 		pr_err("out of memory");
 		goto out;
 	}
+	pr_plan_set_kglue(rt.plan, is_trace_glue, rt.ksym);
 	if (rt.cfg.hooks && follow_target(&rt, opts.pid ? opts.pid : child ? (uint32_t)child : rt.sample_pid))
 		goto out;
 	/* before anything attaches: processes older than profrun are known */

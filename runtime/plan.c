@@ -37,6 +37,8 @@ struct pr_plan {
 	uint64_t last_flush; /* CLOCK_MONOTONIC ns of the last pr_plan_tick flush */
 	uint64_t flushes;
 	struct kstack_slot *kcache; /* kernel stacks by id: ids are never reused */
+	bool (*kglue)(void *ctx, uint64_t addr);
+	void *kglue_ctx;
 	bool track_live; /* the lifecycle programs keep pr_live */
 	struct bpf_link *links[MAX_PROGS];
 	int nlinks;
@@ -614,6 +616,12 @@ struct kstack_slot {
 	uint64_t ips[PR_MAX_FRAMES];
 };
 
+void pr_plan_set_kglue(struct pr_plan *p, bool (*glue)(void *ctx, uint64_t addr), void *ctx)
+{
+	p->kglue = glue;
+	p->kglue_ctx = ctx;
+}
+
 int pr_plan_kstack(void *plan, int obj, int32_t id, uint64_t *ips)
 {
 	struct pr_plan *p = plan;
@@ -639,6 +647,15 @@ int pr_plan_kstack(void *plan, int obj, int32_t id, uint64_t *ips)
 		}
 		for (n = 0; n < PR_MAX_FRAMES && s->ips[n]; n++)
 			;
+		/* the stack starts where the program ran: drop the frames of
+		 * the program and of the tracepoint machinery, whose depth
+		 * depends on how many programs share the tracepoint */
+		for (i = 0; i < n && p->kglue && p->kglue(p->kglue_ctx, s->ips[i]); i++)
+			;
+		if (i && i < n) {
+			memmove(s->ips, s->ips + i, (n - i) * sizeof(*s->ips));
+			n -= i;
+		}
 		s->id = id;
 		s->obj = obj;
 		s->n = n;
@@ -653,6 +670,7 @@ void pr_plan_offcpu_stats(const struct pr_plan *p, struct pr_plan_offcpu_stats *
 	if (p->off && p->off->bss) {
 		out->untracked = *(volatile __u64 *)&p->off->bss->untracked;
 		out->dropped_ns = *(volatile __u64 *)&p->off->bss->dropped_ns;
+		out->resynced = *(volatile __u64 *)&p->off->bss->resynced;
 	}
 }
 

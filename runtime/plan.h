@@ -72,11 +72,15 @@ void pr_plan_tick(struct pr_plan *p);
 /* The kernel stack stored under id in object obj's stack map: its frame
  * count (0 when unknown), leaf first, into ips[PR_MAX_FRAMES]. */
 int pr_plan_kstack(void *plan, int obj, int32_t id, uint64_t *ips);
+/* glue(ctx, addr): whether a kernel frame belongs to the program or the
+ * tracepoint that called it; pr_plan_kstack drops those at the leaf. */
+void pr_plan_set_kglue(struct pr_plan *p, bool (*glue)(void *ctx, uint64_t addr), void *ctx);
 /* Off-CPU accounting BPF keeps besides the record counts. */
 struct pr_plan_offcpu_stats {
 	uint64_t untracked;  /* switches whose thread got no task storage */
 	uint64_t dropped_ns; /* time in records the ring could not take */
 	uint64_t flushes;    /* runs of the flush program */
+	uint64_t resynced;   /* returns to the CPU found late (bpf/offcpu.bpf.c) */
 };
 void pr_plan_offcpu_stats(const struct pr_plan *p, struct pr_plan_offcpu_stats *out);
 /* Adds BPF's counters per source into out[PR_SRC_MAX]. */

@@ -39,6 +39,7 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 		out->offcpu_untracked = off.untracked;
 		out->offcpu_dropped_ns = off.dropped_ns;
 		out->offcpu_flushes = off.flushes;
+		out->offcpu_resynced = off.resynced;
 	}
 	if (rt->loop) {
 		struct pr_loop_stats ls;

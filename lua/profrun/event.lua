@@ -56,10 +56,11 @@ end
 -- first: the first frame that names a kind of wait decides, so a page
 -- fault that waits for the disk is "disk" and a futex under poll is
 -- "futex". Patterns match function names that have been stable across
--- kernels; what matches none is "other".
+-- kernels (6.x renamed pipe_read to anon_pipe_read, hence no anchor
+-- there); what matches none is "other".
 local REASONS = {
     { "futex", { "^futex_", "^__futex_", "^do_futex" } },
-    { "pipe", { "^pipe_read", "^pipe_write", "^pipe_wait", "^wait_for_partner" } },
+    { "pipe", { "pipe_read$", "pipe_write$", "^pipe_wait", "^wait_for_partner" } },
     { "socket", { "^sk_wait_", "^sock_", "^tcp_", "^udp_", "^unix_", "^__skb_wait",
         "^inet_", "^__sys_recv", "^__sys_send", "^__sys_accept" } },
     { "poll", { "^do_sys_poll", "^do_poll", "^do_select", "^core_sys_select", "^ep_poll",

@@ -197,7 +197,7 @@ end
 -- user=false skips the user stacks; waker=false stops tracking wakers.
 local OFFCPU_KEYS = { min = true, max = true, pid = true, user = true, waker = true,
     buffer = true }
-local U64_KEEP = ffi.cast("uint64_t", -1)
+local U64_KEEP = 0xffffffffffffffffULL -- UINT64_MAX: leave the setting as it is
 
 function api.offcpu(t)
     setup_only("offcpu{}")
@@ -450,6 +450,7 @@ function api.stats()
     t.offcpu.untracked = tonumber(s.offcpu_untracked)
     t.offcpu.dropped_ns = tonumber(s.offcpu_dropped_ns)
     t.offcpu.flushes = tonumber(s.offcpu_flushes)
+    t.offcpu.resynced = tonumber(s.offcpu_resynced)
     return t
 end
 
