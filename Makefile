@@ -312,7 +312,17 @@ $(FX)/uw-debugframe-buildid: $(UWDIR)/uw-chain.c | $(DEPS_STAMP)
 	  $(call uw_has_sections,$$dbg,.debug_frame .symtab,)
 	$(Q)$(call uw_has_sections,$@,,.eh_frame .eh_frame_hdr .debug_frame .symtab)
 
-fixtures: $(FIXTURES) $(SYMFIXES) $(KSYMFIXES) $(UNWINDFIXES)
+# ---- off-CPU fixtures (issue 13) ---------------------------------------------
+# Built like the unwinding fixtures: the user stack of a blocked thread
+# must come from unwind tables, as it does for distribution binaries.
+OFFDIR   := tests/fixtures/offcpu
+OFFFIXES := $(FX)/offcpufix $(FX)/pingpong
+
+$(OFFFIXES): $(FX)/%: $(OFFDIR)/%.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(UWCC) $(UWFLAGS) -pthread -o $@ $<
+
+fixtures: $(FIXTURES) $(SYMFIXES) $(KSYMFIXES) $(UNWINDFIXES) $(OFFFIXES)
 
 test-unit: $(O)/unit_tests fixtures
 	$(Q)FIXTURES=$(O)/fixtures $(O)/unit_tests | tee $(O)/test-unit.log
