@@ -45,6 +45,7 @@ function M.new()
         counts = {},    -- folded line -> samples
         kdepth = {},    -- folded line -> how many frames at its end are kernel frames
         by_stack = {},  -- stack id -> comm -> folded line (sample views)
+        offn = {},      -- folded line -> the part of its count that is off-CPU time
         nlines = 0,
         n = 0,
     }, F)
@@ -63,7 +64,15 @@ end
 -- Sample views are folded once per (stack, comm): f:add(s) is cheap in
 -- on_sample, and their kernel frames are coloured as such in the SVG.
 -- In folded lines, a frame name ending in "_[k]" is a kernel frame.
-function F:add(s, n)
+-- f:add(s, n, "off") counts n as off-CPU time (an on_offcpu event, or a
+-- line): once a graph has any, each frame is coloured by which its time
+-- mostly is, on CPU ("oncpu", red) or off CPU ("offcpu", blue), instead
+-- of by user/kernel.
+function F:add(s, n, class)
+    if class ~= nil and class ~= "on" and class ~= "off" then
+        error(format('flame:add(s, n, class): class must be "on" or "off", got %s',
+            tostring(class)), 2)
+    end
     if n == nil then
         n = 1
     elseif type(n) ~= "number" or not (n > 0) or n == huge then
@@ -101,6 +110,10 @@ function F:add(s, n)
         self.nlines = self.nlines + 1
     end
     self.n = self.n + n
+    if class == "off" then
+        self.offn[line] = (self.offn[line] or 0) + n
+        self.has_off = true
+    end
 end
 
 -- f:total(): samples added; f:stacks(): distinct folded lines
@@ -237,7 +250,7 @@ local PALETTES = {
 }
 
 local KINDS = { root = "grey", comm = "purple", user = "hot", kernel = "aqua",
-    unknown = "grey" }
+    unknown = "grey", oncpu = "hot", offcpu = "blue" }
 
 local function is_color(v)
     return PALETTES[v] ~= nil or find(v, "^#%x%x%x$") ~= nil or find(v, "^#%x%x%x%x%x%x$") ~= nil
@@ -296,8 +309,8 @@ local function check_opts(opts)
     if opts.colors then
         for k, v in pairs(opts.colors) do
             if not KINDS[k] then
-                error(format("%s: colors: unknown kind '%s' (kinds: comm, kernel, root,"
-                    .. " unknown, user)", api, tostring(k)), 3)
+                error(format("%s: colors: unknown kind '%s' (kinds: comm, kernel, offcpu,"
+                    .. " oncpu, root, unknown, user)", api, tostring(k)), 3)
             end
             if type(v) ~= "string" or not is_color(v) then
                 error(format("%s: colors.%s must be a palette (aqua, blue, green, grey, hot,"
@@ -318,9 +331,11 @@ end
 -- The tree of frames: root "all", then comm, then the stack root to leaf.
 local function build(self)
     local root = { name = "all", kind = "root", value = 0, children = {} }
+    local wall = self.has_off
     for line, n in pairs(self.counts) do
         local parts = split(line)
         local np, kd = #parts, self.kdepth[line] or 0
+        local off = self.offn[line] or 0
         local node = root
         root.value = root.value + n
         for i = 1, np do
@@ -342,9 +357,18 @@ local function build(self)
                 node.children[name] = child
             end
             child.value = child.value + n
+            child.off = (child.off or 0) + off
             node = child
         end
     end
+    -- a wall-clock graph: frames say whether their time is mostly on CPU
+    local function by_time(node)
+        for _, c in pairs(node.children) do
+            if c.kind ~= "comm" then c.kind = 2 * c.off > c.value and "offcpu" or "oncpu" end
+            by_time(c)
+        end
+    end
+    if wall then by_time(root) end
     return root
 end
 

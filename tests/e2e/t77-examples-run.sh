@@ -6,7 +6,7 @@
 # exist; an example this file does not know is run once and must exit 0.
 . "$(dirname "$0")/lib.sh"
 require_bpf
-require_fixtures burn exiter
+require_fixtures burn exiter offcpufix
 
 RUN_TIMEOUT=30
 BURN=$FIXTURES/burn
@@ -116,6 +116,43 @@ expect_grep "offender: its stack names burn's functions" "$OUT" \
 run_profrun -c "$BURN 0.5" "$EXAMPLES/offender.lua" 0.1
 expect_grep "offender 0.1: summary" "$OUT" '^offender among [0-9]+ process(es)? that lived < 0.1 s'
 expect_no_grep "offender 0.1: burn lived too long to count" "$OUT" '^  pid [0-9]+  burn '
+
+# ---- off-CPU examples, on the fixture whose threads wait in known places ----
+OFFFIX=$FIXTURES/offcpufix
+KNOWN[offcpu.lua]=1
+run_profrun -c "$OFFFIX" "$EXAMPLES/offcpu.lua" "$TMP/off.svg" "$TMP/off.folded"
+expect_rc "offcpu: exit 0" 0
+expect_grep "offcpu: says what it wrote" "$OUT" \
+	'^wrote .*off\.svg: [0-9.]+ ms off CPU in [0-9]+ waits \([0-9.]+% waiting for a CPU\), [0-9]+ stacks'
+expect_grep "offcpu: an SVG with the sleeping function" "$TMP/off.svg" 'wait_sleep'
+expect_grep "offcpu: folded stacks weighted by time" "$TMP/off.folded" \
+	'^sleeper;.*wait_sleep;.*schedule;__schedule [0-9.]+$'
+
+KNOWN[wallclock.lua]=1
+run_profrun -c "$OFFFIX" "$EXAMPLES/wallclock.lua" "$TMP/wall.svg" "$TMP/wall.folded"
+expect_rc "wallclock: exit 0" 0
+expect_grep "wallclock: says what it wrote" "$OUT" \
+	'^wrote .*wall\.svg: [0-9.]+ s of thread time, [0-9.]+% on CPU, [0-9.]+% off CPU'
+# the blue palette of off-CPU frames: red = green, blue 190..245
+expect_grep "wallclock: off-CPU frames coloured as such" "$TMP/wall.svg" \
+	'fill="rgb\(([0-9]+),\1,(19[0-9]|2[0-4][0-9])\)"'
+expect_grep "wallclock: the waits are in it" "$TMP/wall.folded" 'wait_pipe'
+
+KNOWN[lockwait.lua]=1
+run_profrun -c "$OFFFIX" "$EXAMPLES/lockwait.lua"
+expect_rc "lockwait: exit 0" 0
+expect_grep "lockwait: header" "$OUT" '^TOTAL\(ms\) +WAITS +MAX\(ms\) +WAITERS +WAKERS +STACK'
+expect_grep "lockwait: the contended mutex, its waiter and its waker" "$OUT" \
+	'^ +[0-9.]+ +5 +[0-9.]+ locker\(5\) +holder\(5\) +.*wait_lock'
+expect_grep "lockwait: short waits line" "$OUT" '^short futex waits \(< 1 ms, no stack\): [0-9]+ waits'
+
+KNOWN[iowait.lua]=1
+run_profrun -c "dd if=/dev/zero of=$TMP/dd.out bs=1M count=32 oflag=direct" "$EXAMPLES/iowait.lua"
+expect_rc "iowait: exit 0" 0
+expect_grep "iowait: process table" "$OUT" '^PID +COMM +D\(ms\) +WAITS'
+expect_grep "iowait: dd waited for the disk" "$OUT" '^[0-9]+ +dd +[0-9.]+ +[0-9]+$'
+expect_grep "iowait: its stack" "$OUT" '^ +[0-9.]+ +[0-9]+ dd +.*io_schedule'
+rm -f "$TMP/dd.out"
 
 # ---- anything else in examples/ runs and exits 0 ----
 for f in "$EXAMPLES"/*.lua; do
