@@ -525,6 +525,12 @@ run: $(O)/profrun
 
 bench: $(O)/profrun fixtures
 	bench/run.sh $(O)/profrun
+	bench/offcpu.sh $(O)
+
+# off-CPU time under a switch storm, against offcputime and bpftrace
+# (knobs: ROUNDS=3 STORM=3 DELAY=3 TOOLS=...)
+bench-offcpu: $(O)/profrun fixtures
+	bench/offcpu.sh $(O)
 
 install: $(O)/profrun
 	install -D -m 0755 $(O)/profrun $(DESTDIR)$(PREFIX)/bin/profrun
@@ -538,7 +544,7 @@ uninstall:
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps fixtures test test-unit test-lua test-e2e test-fuzz fuzz fuzz-build run bench \
+.PHONY: all deps fixtures test test-unit test-lua test-e2e test-fuzz fuzz fuzz-build run bench bench-offcpu \
 	bench-sym bench-ksym bench-cfi bench-unwind soak install uninstall clean
 
 -include $(RT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

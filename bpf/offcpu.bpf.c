@@ -57,7 +57,9 @@ struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
 	__uint(max_entries, 16384); /* resized by the runtime before load */
 	__uint(key_size, sizeof(__u32));
-	__uint(value_size, PR_MAX_FRAMES * sizeof(__u64));
+	/* 64 frames: blocking kernel stacks are shallow, and the map is
+	 * allocated whole (8192 x 512 bytes by default) */
+	__uint(value_size, 64 * sizeof(__u64));
 } pr_offcpu_kstacks SEC(".maps");
 
 /* What a thread that is off CPU left behind as it switched out. */

@@ -619,7 +619,7 @@ int main(int argc, char **argv)
 			 /* 1 ms: shorter waits come summed per thread and stack, so
 			  * a switch storm cannot flood the ring, yet no time is lost */
 			 .offcpu = { .min_ns = 1000000, .user = true, .waker = true,
-				     .buffer = 8 * 1024 * 1024, .kstacks = 16384 } },
+				     .buffer = 4 * 1024 * 1024, .kstacks = 8192 } },
 	};
 	int go_fd = -1, pidfd = -1, exec_err_fd = -1, rc = PR_EXIT_RUNTIME, err;
 	pid_t child = 0;

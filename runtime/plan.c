@@ -641,11 +641,13 @@ int pr_plan_kstack(void *plan, int obj, int32_t id, uint64_t *ips)
 	s = &p->kcache[(uint32_t)id % KCACHE_SLOTS];
 	if (s->id != id || s->obj != obj) {
 		m = objects[obj].map(p, objects[obj].kstacks);
-		if (!m || bpf_map__lookup_elem(m, &id, sizeof(id), s->ips, sizeof(s->ips), 0)) {
+		/* the map's frames may be fewer than PR_MAX_FRAMES */
+		if (!m || bpf_map__value_size(m) > sizeof(s->ips) ||
+		    bpf_map__lookup_elem(m, &id, sizeof(id), s->ips, bpf_map__value_size(m), 0)) {
 			s->id = -1;
 			return 0;
 		}
-		for (n = 0; n < PR_MAX_FRAMES && s->ips[n]; n++)
+		for (n = 0; n < (int)(bpf_map__value_size(m) / sizeof(*s->ips)) && s->ips[n]; n++)
 			;
 		/* the stack starts where the program ran: drop the frames of
 		 * the program and of the tracepoint machinery, whose depth
