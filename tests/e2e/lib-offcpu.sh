@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
-# tests/e2e/lib-offcpu.sh: sourced after lib.sh by the t10x off-CPU tests
+# tests/e2e/lib-offcpu.sh: sourced after lib.sh by the t13-t18 off-CPU tests
 # (run.sh runs only tNN-*.sh, so this file is never run on its own).
 #
 # off_fixture [MIN_NS] runs the offcpufix fixture under profrun -c with
@@ -19,6 +19,8 @@
 #   agg_not_below=N   aggregated events whose mean is not below min
 #   produced= delivered= dropped= discarded=  stats().offcpu
 #   pids=P,...        every pid an event came from
+#   ev=TID,START,END,NS,AGG   every event (AGG 1: aggregated), for
+#                     off_within
 
 cat >"$TMP/offfix.lua" <<'EOF2'
 local min = tonumber(arg[1]) or 1e6
@@ -28,6 +30,7 @@ local FN = { wait_sleep = "nanosleep", wait_pipe = "pipe", wait_lock = "futex",
   wait_short = "nanosleep", wait_long = "nanosleep" }
 local per_tid, agg_tid, fn_ns, fn_n, fn_reason, pids = {}, {}, {}, {}, {}, {}
 local long_below_min, agg_not_below = 0, 0
+local evs = {}
 local pipe_wakers, pipe_waker_write = {}, 0
 
 local function waiting_fn(e)
@@ -39,6 +42,8 @@ end
 function on_offcpu(e)
   pids[e.pid] = true
   per_tid[e.tid] = (per_tid[e.tid] or 0) + e.duration
+  evs[#evs + 1] = string.format("ev=%d,%d,%d,%d,%d", e.tid, e.start, e.time, e.duration,
+    e.aggregated and 1 or 0)
   if e.aggregated then
     agg_tid[e.tid] = (agg_tid[e.tid] or 0) + e.duration
     if e.duration >= e.count * min then agg_not_below = agg_not_below + 1 end
@@ -81,6 +86,7 @@ function on_end()
   for pid in pairs(pids) do p[#p + 1] = pid end
   table.sort(p)
   print("pids=" .. table.concat(p, ","))
+  for _, l in ipairs(evs) do print(l) end
   local s = stats().offcpu
   for _, k in ipairs { "produced", "delivered", "dropped", "discarded" } do
     print(k .. "=" .. s[k])
@@ -97,6 +103,24 @@ thread_val() {
 	awk -v t="thread=$1" -v k="$2=" '$1 == t {
 		for (i = 2; i <= NF; i++) if (index($i, k) == 1) v = substr($i, length(k) + 1)
 	} END { print v }' "$OUT"
+}
+
+# off_within TID T0 T1: the off-CPU ns reported for thread TID within
+# [T0, T1] (CLOCK_MONOTONIC ns): single intervals clipped to it; an
+# aggregated event counts in the share of its span that lies inside (its
+# waits are short, so spread evenly enough), all of it if it has no span.
+# A thread's own wall time runs from T0 to T1, so this is what it is held
+# to, whatever the thread did after it took its figures.
+off_within() {
+	awk -F'[=,]' -v tid="$1" -v t0="$2" -v t1="$3" '
+		$1 == "ev" && $2 == tid {
+			s = $3; e = $4; d = $5
+			lo = s > t0 ? s : t0; hi = e < t1 ? e : t1
+			if ($6 == 0) { if (hi > lo) sum += hi - lo }
+			else if (e <= s) { if (s >= t0 && s <= t1) sum += d }
+			else if (hi > lo) sum += d * (hi - lo) / (e - s)
+		}
+		END { printf "%.0f\n", sum }' "$OUT"
 }
 
 # expect_close NAME ACTUAL TRUTH PERCENT: |ACTUAL - TRUTH| <= PERCENT% of TRUTH

@@ -23,7 +23,7 @@ short=$(val short_ns "$OUT")
 # too: a fraction of a millisecond next to 200 ms
 expect_close "the aggregated time covers the short sleeps" "$agg" "$short" 5
 on=$(thread_val shorty oncpu_ns)
-off=$(val "off_$tid" "$OUT")
+off=$(off_within "$tid" "$(thread_val shorty t0)" "$(thread_val shorty t_end)")
 if _is_int "$on" && _is_int "$off"; then
 	expect_close "on-CPU + off-CPU = wall within 2%" $((on + off)) "$(thread_val shorty wall_ns)" 2
 else
