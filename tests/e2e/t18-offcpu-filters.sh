@@ -1,5 +1,5 @@
 #!/bin/bash
-# The provider contract: -p, -c and --cgroup limit off-CPU events to the
+# The provider contract: -p, -c, offcpu{pid=} and --cgroup limit off-CPU
 # target in the kernel. Two copies of the ping-pong fixture run, one in
 # the target and one outside: every event comes from the one inside, and
 # there are events.
@@ -11,7 +11,7 @@ RUN_TIMEOUT=60
 cp "$FIXTURES/pingpong" "$TMP/pp_in"
 cp "$FIXTURES/pingpong" "$TMP/pp_out"
 cat >"$TMP/who.lua" <<'EOF2'
-offcpu {}
+offcpu { pid = tonumber(arg[1]) }
 local pids, n = {}, 0
 function on_offcpu(e)
   n = n + 1
@@ -43,6 +43,12 @@ run_profrun -p "$IN_PID" -d 1 "$TMP/who.lua"
 expect_rc "-p: exit 0" 0
 expect_gt "-p: events" "$(val events "$OUT")" 0 "$OUT" "$ERR"
 expect_eq "-p: only that process's" "$(val pids "$OUT")" "$IN_PID" "$OUT"
+
+# offcpu{pid=}: the script names the process
+run_profrun -d 1 "$TMP/who.lua" "$IN_PID"
+expect_rc "offcpu{pid=}: exit 0" 0
+expect_gt "offcpu{pid=}: events" "$(val events "$OUT")" 0 "$OUT" "$ERR"
+expect_eq "offcpu{pid=}: only that process's" "$(val pids "$OUT")" "$IN_PID" "$OUT"
 kill "$IN_PID" 2>/dev/null
 
 # --cgroup
