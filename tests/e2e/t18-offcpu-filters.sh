@@ -1,8 +1,8 @@
 #!/bin/bash
 # The provider contract: -p, -c, offcpu{pid=} and --cgroup limit off-CPU
-# target in the kernel. Two copies of the ping-pong fixture run, one in
-# the target and one outside: every event comes from the one inside, and
-# there are events.
+# events to the target in the kernel. Two copies of the ping-pong fixture
+# run, one in the target and one outside: every event comes from the one
+# inside, and there are events.
 . "$(dirname "$0")/lib.sh"
 require_bpf
 require_fixtures pingpong
