@@ -40,6 +40,7 @@ struct pr_plan {
 	bool (*kglue)(void *ctx, uint64_t addr);
 	void *kglue_ctx;
 	bool track_live; /* the lifecycle programs keep pr_live */
+	bool before_late_ran; /* cfg->before_late runs once, before the first late object */
 	struct bpf_link *links[MAX_PROGS];
 	int nlinks;
 };
@@ -442,7 +443,8 @@ static int load_object(struct pr_plan *p, enum pr_object o, const struct pr_plan
 
 	if (!n)
 		return 0;
-	if (d->late && cfg->before_late) {
+	if (d->late && cfg->before_late && !p->before_late_ran) {
+		p->before_late_ran = true;
 		err = cfg->before_late(cfg->ctx);
 		if (err)
 			return err;

@@ -32,7 +32,8 @@ struct pr_plan_cfg {
 	} offcpu;
 	struct pr_target_bpf target; /* the filter every program applies */
 	const char *btf_path; /* kernel BTF override; NULL = the running kernel's */
-	/* runs after the lifecycle programs, before the samplers load */
+	/* runs once, after the lifecycle programs, before the first late
+	 * object (the samplers, off-CPU) loads */
 	int (*before_late)(void *ctx);
 	void *ctx;
 };
