@@ -604,6 +604,47 @@ miss:
 	return NULL;
 }
 
+static bool vaddr_to_foff(const struct pr_elfsym *b, uint64_t vaddr, uint64_t *foff)
+{
+	size_t i;
+
+	for (i = 0; i < b->nsegs; i++) {
+		const struct seg *s = &b->segs[i];
+
+		if (vaddr >= s->vaddr && vaddr < s->vaddr + s->filesz) {
+			*foff = vaddr - s->vaddr + s->off;
+			return true;
+		}
+	}
+	return false;
+}
+
+int pr_elfsym_each_function(struct pr_elfsym *b,
+			    int (*fn)(void *ctx, const char *name, uint64_t foff, uint64_t size),
+			    void *ctx)
+{
+	uint64_t foff;
+	size_t i;
+	int r;
+
+	if (!b->loaded)
+		load(b);
+	b->last_use = ++b->table->use_clock;
+	for (i = 0; i < b->nsyms; i++) {
+		struct sym *s = &b->syms[i];
+
+		/* an alias at the address before it was already given */
+		if (i && s->addr == b->syms[i - 1].addr)
+			continue;
+		if (!vaddr_to_foff(b, s->addr, &foff))
+			continue;
+		r = fn(ctx, pr_elfsym_display_name(b, s), foff, s->size);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 const char *pr_elfsym_name(const struct pr_elfsym *b)
 {
 	return b->name;

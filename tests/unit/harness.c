@@ -141,6 +141,9 @@
 	X(perfmap_owner)			\
 	X(trust_path)				\
 	X(trust_invoker)			\
+	X(probespec_parse)			\
+	X(probespec_find_binary)		\
+	X(elfsym_each_function)			\
 	X(stacks_kernel_intern)			\
 	X(stacks_user_frames)			\
 	X(stacks_placed_frames)			\
