@@ -322,7 +322,14 @@ $(OFFFIXES): $(FX)/%: $(OFFDIR)/%.c | $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(UWCC) $(UWFLAGS) -pthread -o $@ $<
 
-fixtures: $(FIXTURES) $(SYMFIXES) $(KSYMFIXES) $(UNWINDFIXES) $(OFFFIXES)
+# ---- probe fixtures (issue 14) -----------------------------------------------
+PROBEFIXES := $(FX)/probefix
+
+$(PROBEFIXES): $(FX)/%: tests/fixtures/probe/%.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(UWCC) $(UWFLAGS) -o $@ $<
+
+fixtures: $(FIXTURES) $(SYMFIXES) $(KSYMFIXES) $(UNWINDFIXES) $(OFFFIXES) $(PROBEFIXES)
 
 test-unit: $(O)/unit_tests fixtures
 	$(Q)FIXTURES=$(O)/fixtures $(O)/unit_tests | tee $(O)/test-unit.log

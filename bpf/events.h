@@ -14,7 +14,7 @@
 #define PR_EVENTS_H
 
 enum pr_limits {
-	PR_ABI_VERSION = 4,
+	PR_ABI_VERSION = 5,
 	PR_COMM_LEN = 16,
 	PR_PATH_LEN = 256,
 	/* the kernel's default kernel.perf_event_max_stack */
@@ -33,6 +33,7 @@ enum pr_rec_type {
 	PR_REC_FORK = 5,
 	PR_REC_OFFCPU_RAW = 6, /* ring buffer only: becomes PR_REC_OFFCPU */
 	PR_REC_OFFCPU = 7,     /* arena only: an off-CPU interval with interned stacks */
+	PR_REC_PROBE = 8,      /* a probe hit (ring and arena alike) */
 };
 
 /* Drop accounting: one slot per source, per CPU, counted in BPF. */
@@ -42,7 +43,8 @@ enum pr_source {
 	PR_SRC_EXIT = 2,
 	PR_SRC_FORK = 3,
 	PR_SRC_OFFCPU = 4,
-	PR_SRC_MAX = 5,
+	PR_SRC_PROBE = 5,
+	PR_SRC_MAX = 6,
 };
 
 struct pr_src_counts {
@@ -142,6 +144,39 @@ struct pr_exit {
 	__u64 start;	      /* process start, CLOCK_MONOTONIC ns */
 	__u64 start_boottime; /* the same in CLOCK_BOOTTIME: /proc/PID/stat field 22 */
 	__u64 duration;	      /* exit time - start, ns */
+	char comm[PR_COMM_LEN];
+};
+
+/*
+ * A probe hit (probe("u:...", fn)): which probe (its index, the attach
+ * cookie's low bits), who hit it, its first six arguments as registers
+ * hold them (entry probes) or its return value and the time since the
+ * same thread's entry (return probes).
+ */
+enum pr_probe_flags {
+	PR_PROBE_RET = 1,      /* a return: retval is set */
+	PR_PROBE_DURATION = 2, /* duration is set (the entry was seen) */
+};
+
+/* The attach cookie: the probe's index, and for the entry half of a
+ * return probe, that it only stamps the entry time. */
+enum {
+	PR_PROBE_COOKIE_INDEX = 0xffffff,
+	PR_PROBE_COOKIE_STAMP = 0x80000000,
+};
+
+struct pr_probe {
+	struct pr_hdr hdr;
+	__u32 pid;
+	__u32 tid;
+	__u32 cpu;
+	__u32 probe; /* index of the probe() call, from 0 */
+	__u64 cgroup;
+	__u64 args[6];
+	__u64 retval;
+	__u64 duration; /* ns since the matching entry of the same thread */
+	__u32 flags;	/* enum pr_probe_flags */
+	__u32 pad;
 	char comm[PR_COMM_LEN];
 };
 

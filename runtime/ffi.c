@@ -13,6 +13,8 @@
 #include "buildid.h"
 #include "elfsym.h"
 #include "ffi.h"
+#include "opts.h"
+#include "probes.h"
 #include "loop.h"
 #include "perfmap.h"
 #include "plan.h"
@@ -53,7 +55,7 @@ static const struct {
 	TYPE(pr_hdr),  TYPE(pr_sample_raw), TYPE(pr_sample),	  TYPE(pr_exec),
 	TYPE(pr_exit), TYPE(pr_frame),	    TYPE(pr_stats),
 	TYPE(pr_fork), TYPE(pr_proc_info),  TYPE(pr_sample_opts), TYPE(pr_src_counts),
-	TYPE(pr_provider_info), TYPE(pr_offcpu), TYPE(pr_offcpu_opts),
+	TYPE(pr_provider_info), TYPE(pr_offcpu), TYPE(pr_offcpu_opts), TYPE(pr_probe),
 };
 #undef TYPE
 
@@ -119,6 +121,10 @@ static const struct {
 	FIELD(pr_offcpu, flags),
 	FIELD(pr_offcpu, comm),
 	FIELD(pr_offcpu, waker_comm),
+	FIELD(pr_probe, probe),
+	FIELD(pr_probe, args),
+	FIELD(pr_probe, retval),
+	FIELD(pr_probe, comm),
 	FIELD(pr_offcpu_opts, pid),
 	FIELD(pr_offcpu_opts, buffer),
 };
@@ -216,6 +222,33 @@ int pr_ffi_offcpu_config(struct pr_rt *rt, const struct pr_offcpu_opts *o, const
 		rt->cfg.offcpu.waker = o->waker;
 	if (o->buffer)
 		rt->cfg.offcpu.buffer = o->buffer;
+	return 0;
+}
+
+int pr_ffi_probe_add(struct pr_rt *rt, const char *spec, const char **err)
+{
+	pid_t pid = rt->opts && rt->opts->pid ? (pid_t)rt->opts->pid : 0;
+	int r = refuse_after_setup(rt, err);
+
+	if (r)
+		return r;
+	r = pr_probes_resolve(spec, pid, rt->nprobes, &rt->cfg.probes.v, &rt->cfg.probes.n,
+			      rt->errbuf, sizeof(rt->errbuf));
+	if (r) {
+		*err = rt->errbuf;
+		return r;
+	}
+	return rt->nprobes++;
+}
+
+int pr_ffi_probes_config(struct pr_rt *rt, uint32_t buffer, const char **err)
+{
+	int r = refuse_after_setup(rt, err);
+
+	if (r)
+		return r;
+	if (buffer)
+		rt->cfg.probes.buffer = buffer;
 	return 0;
 }
 

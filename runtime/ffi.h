@@ -25,6 +25,10 @@ int pr_ffi_provider(uint32_t i, struct pr_provider_info *out);
 
 int pr_ffi_sample_config(struct pr_rt *rt, const struct pr_sample_opts *o, const char **err);
 int pr_ffi_offcpu_config(struct pr_rt *rt, const struct pr_offcpu_opts *o, const char **err);
+/* probe(spec): resolves spec into attachments; its index (from 0), or
+ * -errno with what is wrong in *err. */
+int pr_ffi_probe_add(struct pr_rt *rt, const char *spec, const char **err);
+int pr_ffi_probes_config(struct pr_rt *rt, uint32_t buffer, const char **err);
 int pr_ffi_lifecycle_config(struct pr_rt *rt, uint32_t buffer, const char **err);
 int pr_ffi_timer_add(struct pr_rt *rt, double seconds, const char **err);
 /* The current batch: its start and size; returns the record count. */

@@ -28,6 +28,7 @@
 #include "opts.h"
 #include "perfmap.h"
 #include "proc.h"
+#include "probes.h"
 #include "procfs.h"
 #include "providers.h"
 #include "rt.h"
@@ -619,7 +620,8 @@ int main(int argc, char **argv)
 			 /* 1 ms: shorter waits come summed per thread and stack, so
 			  * a switch storm cannot flood the ring, yet no time is lost */
 			 .offcpu = { .min_ns = 1000000, .user = true, .waker = true,
-				     .buffer = 4 * 1024 * 1024, .kstacks = 8192 } },
+				     .buffer = 4 * 1024 * 1024, .kstacks = 8192 },
+			 .probes = { .buffer = 1024 * 1024 } },
 	};
 	int go_fd = -1, pidfd = -1, exec_err_fd = -1, rc = PR_EXIT_RUNTIME, err;
 	pid_t child = 0;
@@ -726,6 +728,7 @@ out:
 	pr_plan_free(rt.plan);
 	pr_target_free(rt.target);
 	pr_script_free(rt.script);
+	pr_probes_free(rt.cfg.probes.v, rt.cfg.probes.n);
 	free_caches(&rt);
 	pr_opts_free(&opts);
 	fflush(stdout);

@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include "lifecycle.skel.h"
 #include "offcpu.skel.h"
+#include "probe.skel.h"
 #include "log.h"
 #include "plan.h"
 #include "providers.h"
@@ -33,6 +34,7 @@ struct pr_plan {
 	struct pr_lifecycle_bpf *life;
 	struct pr_sample_bpf *smp;
 	struct pr_offcpu_bpf *off;
+	struct pr_probe_bpf *probe;
 	struct pr_sampler *sampler;
 	uint64_t last_flush; /* CLOCK_MONOTONIC ns of the last pr_plan_tick flush */
 	uint64_t flushes;
@@ -43,6 +45,8 @@ struct pr_plan {
 	bool before_late_ran; /* cfg->before_late runs once, before the first late object */
 	struct bpf_link *links[MAX_PROGS];
 	int nlinks;
+	struct bpf_link **probe_links; /* one per probe attachment */
+	size_t nprobe_links;
 };
 
 /* One program the plan wants, and whom to name when it fails. */
@@ -306,6 +310,73 @@ static void off_flush(struct pr_plan *p, bool final)
 	p->flushes++;
 }
 
+static struct bpf_object *probe_open(struct pr_plan *p, const struct bpf_object_open_opts *o)
+{
+	p->probe = pr_probe_bpf__open_opts(o);
+	return p->probe ? p->probe->obj : NULL;
+}
+
+static int probe_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
+{
+	struct pr_probe_bpf *b = p->probe;
+	uint32_t ring = ring_size(cfg->probes.buffer);
+
+	b->rodata->wakeup_bytes = ring / 4;
+	bpf_map__set_max_entries(b->maps.pr_probe_rb, ring);
+	return SET_TARGET(b, &cfg->target);
+}
+
+static int probe_load(struct pr_plan *p)
+{
+	return pr_probe_bpf__load(p->probe);
+}
+
+/* Each attachment of each probe() on the program that serves it: the
+ * entry program takes entries and the entry stamps of returns. One link
+ * per function: libbpf 1.1 has no uprobe_multi. */
+static int probe_attach(struct pr_plan *p, struct bpf_program *prog, const struct pr_plan_cfg *cfg,
+			const struct want *w)
+{
+	bool ret = prog == p->probe->progs.pr_probe_return;
+	struct bpf_link **links;
+	struct bpf_link *l;
+	size_t i;
+	int err;
+
+	links = realloc(p->probe_links, (p->nprobe_links + cfg->probes.n) * sizeof(*links));
+	if (!links)
+		return -ENOMEM;
+	p->probe_links = links;
+	for (i = 0; i < cfg->probes.n; i++) {
+		const struct pr_probe_attach *a = &cfg->probes.v[i];
+		LIBBPF_OPTS(bpf_uprobe_opts, o, .bpf_cookie = a->cookie, .retprobe = ret);
+
+		if (a->ret != ret)
+			continue;
+		l = bpf_program__attach_uprobe_opts(prog, -1, a->path, a->foff, &o);
+		if (!l) {
+			err = -errno;
+			pr_err("%s: cannot attach a %s at offset 0x%llx of %s: %s", w->who,
+			       ret ? "uretprobe" : "uprobe", (unsigned long long)a->foff, a->path,
+			       strerror(-err));
+			return err;
+		}
+		p->probe_links[p->nprobe_links++] = l;
+	}
+	return 0;
+}
+
+static struct bpf_map *probe_map(const struct pr_plan *p, const char *name)
+{
+	return p->probe ? bpf_object__find_map_by_name(p->probe->obj, name) : NULL;
+}
+
+static void probe_destroy(struct pr_plan *p)
+{
+	pr_probe_bpf__destroy(p->probe);
+	p->probe = NULL;
+}
+
 static const struct obj_desc objects[PR_OBJ_MAX] = {
 	[PR_OBJ_LIFECYCLE] = {
 		.name = "lifecycle",
@@ -339,6 +410,18 @@ static const struct obj_desc objects[PR_OBJ_MAX] = {
 		.flush = off_flush,
 		.ring = "pr_offcpu_rb",
 		.kstacks = "pr_offcpu_kstacks",
+		.batched = true,
+		.late = true,
+	},
+	[PR_OBJ_PROBE] = {
+		.name = "probe",
+		.open = probe_open,
+		.configure = probe_configure,
+		.load = probe_load,
+		.attach = probe_attach,
+		.map = probe_map,
+		.destroy = probe_destroy,
+		.ring = "pr_probe_rb",
 		.batched = true,
 		.late = true,
 	},
@@ -582,6 +665,11 @@ void pr_plan_detach(struct pr_plan *p)
 	for (i = 0; i < p->nlinks; i++)
 		bpf_link__destroy(p->links[i]);
 	p->nlinks = 0;
+	for (size_t j = 0; j < p->nprobe_links; j++)
+		bpf_link__destroy(p->probe_links[j]);
+	free(p->probe_links);
+	p->probe_links = NULL;
+	p->nprobe_links = 0;
 	p->state = PLAN_DETACHED;
 	/* nothing adds to what the programs held back any more */
 	for (o = 0; o < PR_OBJ_MAX; o++)
@@ -720,6 +808,10 @@ void pr_plan_free(struct pr_plan *p)
 	if (!p)
 		return;
 	pr_plan_detach(p);
+	/* a load that failed half way never reached detach */
+	for (size_t i = 0; i < p->nprobe_links; i++)
+		bpf_link__destroy(p->probe_links[i]);
+	free(p->probe_links);
 	for (o = 0; o < PR_OBJ_MAX; o++)
 		objects[o].destroy(p);
 	free(p->kcache);

@@ -15,6 +15,14 @@
 #include "ffi_types.h"
 #include "target.h"
 
+/* One uprobe attachment of a probe() (a glob makes several). */
+struct pr_probe_attach {
+	char *path;	 /* the binary, as the runtime opens it */
+	uint64_t foff;	 /* file offset of the function (+OFF) */
+	uint32_t cookie; /* enum in events.h: probe index, STAMP */
+	bool ret;	 /* on the return program */
+};
+
 struct pr_plan_cfg {
 	uint32_t hooks;		 /* PR_HOOK_BIT(provider) | PR_HOOK_PROC */
 	uint32_t hz;		 /* sampling frequency per CPU */
@@ -30,6 +38,11 @@ struct pr_plan_cfg {
 		uint32_t buffer;	 /* ring buffer bytes */
 		uint32_t kstacks;	 /* kernel stack map entries */
 	} offcpu;
+	struct {
+		struct pr_probe_attach *v;
+		size_t n;
+		uint32_t buffer; /* ring buffer bytes */
+	} probes;
 	struct pr_target_bpf target; /* the filter every program applies */
 	const char *btf_path; /* kernel BTF override; NULL = the running kernel's */
 	/* runs once, after the lifecycle programs, before the first late

@@ -146,6 +146,12 @@ static int take_fork(struct pr_take *t, const void *rec, size_t len)
 	return take_whole(t, rec, sizeof(struct pr_fork));
 }
 
+static int take_probe(struct pr_take *t, const void *rec, size_t len)
+{
+	(void)len;
+	return take_whole(t, rec, sizeof(struct pr_probe));
+}
+
 static void feed_exec(struct pr_proc *pc, const void *view)
 {
 	pr_proc_on_exec(pc, view);
@@ -247,6 +253,22 @@ const struct pr_provider pr_providers[PR_SRC_MAX] = {
 		.view = PR_REC_OFFCPU,
 		.needs = PR_NEEDS_STACKS,
 		.take = take_offcpu,
+	},
+	/* probe() registers its functions behind on_probe. The return
+	 * program first: an entry stamped once both are attached always
+	 * meets its return */
+	[PR_SRC_PROBE] = {
+		.name = "probe",
+		.hook = "on_probe",
+		.what = "probe hits",
+		.hint = "raise probes{buffer=...}, or do less work per hit",
+		.object = PR_OBJ_PROBE,
+		.progs = { "pr_probe_return", "pr_probe_enter" },
+		.kind = "uprobe, uretprobe",
+		.record = PR_REC_PROBE,
+		.min_size = sizeof(struct pr_probe),
+		.view = PR_REC_PROBE,
+		.take = take_probe,
 	},
 };
 

@@ -30,6 +30,7 @@ enum pr_object {
 	PR_OBJ_LIFECYCLE,
 	PR_OBJ_SAMPLE,
 	PR_OBJ_OFFCPU,
+	PR_OBJ_PROBE,
 	PR_OBJ_MAX,
 };
 

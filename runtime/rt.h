@@ -54,6 +54,8 @@ struct pr_rt {
 	struct pr_cgroup *cgroups;
 	struct pr_proc *procs;
 	uint32_t proc_capacity; /* proc_cache{capacity=}; 0 = default */
+	uint32_t nprobes;	/* probe() calls so far: the next one's index */
+	char errbuf[1024];	/* the text of the last configuration error */
 };
 
 #endif

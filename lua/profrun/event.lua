@@ -39,6 +39,19 @@ local function cgroup(r) return tonumber(r.cgroup) end
 -- task states (include/linux/sched.h): TASK_IDLE is D that does not count
 -- as load; 0 means the thread was preempted (runnable, not blocked).
 local C_PREEMPTED, C_SUM, C_WAKER, C_USER_MISSED
+local C_PROBE_RET, C_PROBE_DURATION
+local probe_names = {} -- probe index + 1 -> its spec (set by profrun)
+
+-- A register as a Lua number while that is exact: small negative values
+-- (a register holds a signed long as well) read as negative numbers,
+-- anything else past 2^53 stays uint64 cdata.
+local EXACT = 9007199254740992ULL
+local int64_t = ffi.typeof("int64_t")
+local function register(v)
+    if v < EXACT then return tonumber(v) end
+    if v > -EXACT then return tonumber(ffi.cast(int64_t, v)) end
+    return v
+end
 
 local function state_letter(r)
     local s = r.state
@@ -155,6 +168,27 @@ local getters = {
         end,
         comm = comm, time = time,
     },
+    probe = {
+        pid = function(r) return r.pid end,
+        tid = function(r) return r.tid end,
+        cpu = function(r) return r.cpu end,
+        probe = function(r) return probe_names[r.probe + 1] end,
+        probe_index = function(r) return r.probe end,
+        arg = function(r)
+            local a = {}
+            for i = 0, 5 do a[i + 1] = register(r.args[i]) end
+            return a
+        end,
+        retval = function(r)
+            if bit.band(r.flags, C_PROBE_RET) == 0 then return nil end
+            return register(r.retval)
+        end,
+        duration = function(r)
+            if bit.band(r.flags, C_PROBE_DURATION) == 0 then return nil end
+            return tonumber(r.duration)
+        end,
+        comm = comm, time = time, cgroup = cgroup,
+    },
     exit = {
         pid = function(r) return r.pid end,
         ppid = function(r) return r.ppid end,
@@ -257,6 +291,9 @@ function M.set_stack_resolver(fn)
     -- bpf/events.h is declared by now
     C_PREEMPTED, C_SUM = C.PR_OFFCPU_PREEMPTED, C.PR_OFFCPU_SUM
     C_WAKER, C_USER_MISSED = C.PR_OFFCPU_WAKER, C.PR_OFFCPU_USER_MISSED
+    C_PROBE_RET, C_PROBE_DURATION = C.PR_PROBE_RET, C.PR_PROBE_DURATION
 end
+
+function M.set_probe_names(t) probe_names = t end
 
 return M

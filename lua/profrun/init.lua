@@ -9,7 +9,7 @@ local ffi = require "ffi"
 ffi.cdef(require "profrun.cdef")
 
 local C = ffi.C
-local ABI_VERSION = 4
+local ABI_VERSION = 5
 if C.pr_ffi_abi_version() ~= ABI_VERSION then
     error(string.format("profrun Lua library (ABI %d) does not match the runtime (ABI %d)",
         ABI_VERSION, C.pr_ffi_abi_version()))
@@ -214,6 +214,43 @@ function api.offcpu(t)
     o.buffer = opt_int("offcpu{}", t, "buffer", 4096, 1024 * 1024 * 1024) or 0
     local r = C.pr_ffi_offcpu_config(rt, o, errp)
     if r < 0 then c_error("offcpu{}", r) end
+end
+
+-- probe(spec, [opts,] fn): fn(e) for every hit of a user function
+-- ("u:BINARY:SYMBOL[+OFF]", entry: e.arg[1..6]) or its return
+-- ("ur:BINARY:SYMBOL": e.retval, e.duration since the same thread's
+-- entry). SYMBOL may be a glob; BINARY a path or a library's short name.
+-- A bad spec is an error at setup. probes{buffer=bytes}: their ring.
+local probe_fns, probe_specs = {}, {}
+event.set_probe_names(probe_specs)
+
+function api.probe(spec, opts, fn)
+    setup_only("probe()")
+    if fn == nil then opts, fn = nil, opts end
+    if type(spec) ~= "string" then
+        error("probe(spec, fn): spec must be a string like \"u:libc:malloc\", got "
+            .. type(spec), 2)
+    end
+    if type(fn) ~= "function" then
+        error("probe(spec, fn): fn must be a function, got " .. type(fn), 2)
+    end
+    if opts ~= nil then
+        if type(opts) ~= "table" then
+            error("probe(spec, opts, fn): opts must be a table, got " .. type(opts), 2)
+        end
+        check_keys("probe()", opts, {})
+    end
+    local r = C.pr_ffi_probe_add(rt, spec, errp)
+    if r < 0 then error(ffi_string(errp[0]), 2) end
+    probe_fns[r + 1], probe_specs[r + 1] = fn, spec
+end
+
+function api.probes(t)
+    setup_only("probes{}")
+    check_keys("probes{}", t, { buffer = true })
+    local b = opt_int("probes{}", t, "buffer", 4096, 1024 * 1024 * 1024) or 0
+    local r = C.pr_ffi_probes_config(rt, b, errp)
+    if r < 0 then c_error("probes{}", r) end
 end
 
 -- every(seconds, fn): fn() is called every `seconds` while profrun runs
@@ -550,6 +587,15 @@ function M.finish_setup(chunk)
                 error(format("%s must be a function, got %s", name, type(v)), 0)
             end
         end
+    end
+    if #probe_fns > 0 then
+        if rawget(_G, "on_probe") then
+            error("define on_probe or give probe() functions, not both", 0)
+        end
+        -- each hit to the function of its probe() (e.probe_index)
+        local fns = probe_fns
+        hooks.on_probe = function(e) return fns[e.probe_index + 1](e) end
+        mask = mask + HOOK_BITS.on_probe
     end
     for name, bitv in pairs(HOOK_BITS) do
         local fn = rawget(_G, name)

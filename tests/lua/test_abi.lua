@@ -5,7 +5,7 @@ local C = ffi.C
 
 local TYPES = { "pr_hdr", "pr_sample_raw", "pr_sample", "pr_exec", "pr_exit", "pr_frame",
     "pr_stats", "pr_sample_opts", "pr_src_counts",
-    "pr_provider_info", "pr_offcpu", "pr_offcpu_opts" }
+    "pr_provider_info", "pr_offcpu", "pr_offcpu_opts", "pr_probe" }
 local FIELDS = {
     pr_hdr = { "type", "size", "time" },
     pr_sample = { "pid", "tid", "cpu", "stack", "cgroup", "comm" },
@@ -18,6 +18,7 @@ local FIELDS = {
     pr_offcpu = { "pid", "start", "duration", "count", "stack", "waker_stack", "flags",
         "comm", "waker_comm" },
     pr_offcpu_opts = { "pid", "buffer" },
+    pr_probe = { "probe", "args", "retval", "comm" },
 }
 
 return function(t)

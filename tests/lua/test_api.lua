@@ -16,11 +16,12 @@ return function(t)
     t.test("configuration is refused after setup", function()
         t.raises(function() sample { hz = 99 } end, "call it at the top level")
         t.raises(function() offcpu { min = 1 } end, "call it at the top level")
+        t.raises(function() probe("u:libc:malloc", function() end) end, "call it at the top level")
         t.raises(function() every(1, function() end) end, "call it at the top level")
     end)
     t.test("stats() has every source", function()
         local s = stats()
-        for _, src in ipairs { "sample", "exec", "exit", "offcpu" } do
+        for _, src in ipairs { "sample", "exec", "exit", "offcpu", "probe" } do
             assert(s[src], src)
             t.eq(s[src].produced, 0, src .. ".produced")
             t.eq(s[src].dropped, 0, src .. ".dropped")

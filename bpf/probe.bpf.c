@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Probes on user functions: one entry program and one return program
+ * serve every probe() of a script. What a probe is lives in its attach
+ * cookie (enum in events.h): the probe's index, so nothing is compiled
+ * or specialised per probe at run time.
+ *
+ * u: the entry program sends the first six arguments. ur: the entry
+ * program is attached too, with the STAMP bit: it only notes the time in
+ * pr_probe_entry, keyed by thread and probe; the return program sends the
+ * return value and the time since then.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "events.h"
+#include "common.bpf.h"
+
+/* libbpf 1.1's bpf_tracing.h stops at the fifth argument */
+#ifdef PT_REGS_PARM6
+#define PARM6(x) PT_REGS_PARM6(x)
+#else
+#define PARM6(x) ((x)->r9) /* x86-64 SysV: rdi rsi rdx rcx r8 r9 */
+#endif
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1024 * 1024); /* resized by the runtime before load */
+} pr_probe_rb SEC(".maps");
+
+struct entry_key {
+	__u32 tid;
+	__u32 probe;
+};
+
+/* Entry times of return probes' calls in flight; LRU, so calls that
+ * never return (longjmp, exit, a thread killed) cannot fill it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct entry_key);
+	__type(value, __u64);
+} pr_probe_entry SEC(".maps");
+
+static __always_inline struct pr_probe *reserve(__u64 cookie, __u64 id)
+{
+	struct pr_src_counts *c = count_produced(PR_SRC_PROBE);
+	struct pr_probe *e = bpf_ringbuf_reserve(&pr_probe_rb, sizeof(*e), 0);
+
+	if (!e) {
+		count_dropped(c);
+		return NULL;
+	}
+	e->hdr.type = PR_REC_PROBE;
+	e->hdr.size = sizeof(*e);
+	e->hdr.time = bpf_ktime_get_ns();
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->cpu = bpf_get_smp_processor_id();
+	e->probe = cookie & PR_PROBE_COOKIE_INDEX;
+	e->cgroup = bpf_get_current_cgroup_id();
+	e->flags = 0;
+	e->pad = 0;
+	e->retval = 0;
+	e->duration = 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	return e;
+}
+
+SEC("uprobe")
+int pr_probe_enter(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx), id = bpf_get_current_pid_tgid(), now;
+	struct entry_key k;
+	struct pr_probe *e;
+
+	if (!pr_in_target(id >> 32))
+		return 0;
+	if (cookie & PR_PROBE_COOKIE_STAMP) {
+		k.tid = (__u32)id;
+		k.probe = cookie & PR_PROBE_COOKIE_INDEX;
+		now = bpf_ktime_get_ns();
+		bpf_map_update_elem(&pr_probe_entry, &k, &now, BPF_ANY);
+		return 0;
+	}
+	e = reserve(cookie, id);
+	if (!e)
+		return 0;
+	e->args[0] = PT_REGS_PARM1(ctx);
+	e->args[1] = PT_REGS_PARM2(ctx);
+	e->args[2] = PT_REGS_PARM3(ctx);
+	e->args[3] = PT_REGS_PARM4(ctx);
+	e->args[4] = PT_REGS_PARM5(ctx);
+	e->args[5] = PARM6(ctx);
+	bpf_ringbuf_submit(e, pr_wakeup_flags(&pr_probe_rb));
+	return 0;
+}
+
+SEC("uretprobe")
+int pr_probe_return(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx), id = bpf_get_current_pid_tgid(), *t;
+	struct entry_key k = { .tid = (__u32)id, .probe = cookie & PR_PROBE_COOKIE_INDEX };
+	struct pr_probe *e;
+
+	if (!pr_in_target(id >> 32))
+		return 0;
+	e = reserve(cookie, id);
+	if (!e)
+		return 0;
+	__builtin_memset(e->args, 0, sizeof(e->args));
+	e->retval = PT_REGS_RC(ctx);
+	e->flags = PR_PROBE_RET;
+	t = bpf_map_lookup_elem(&pr_probe_entry, &k);
+	if (t) {
+		e->duration = e->hdr.time - *t;
+		e->flags |= PR_PROBE_DURATION;
+		bpf_map_delete_elem(&pr_probe_entry, &k);
+	}
+	bpf_ringbuf_submit(e, pr_wakeup_flags(&pr_probe_rb));
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

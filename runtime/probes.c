@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * probe("u:BINARY:SYMBOL", fn): the binary found (probespec.c), the
+ * symbol or glob matched against its functions (demangled names, as
+ * stacks show them), each match one attachment at its file offset. A
+ * spec that names nothing, or too much, is an error that says so, with
+ * the nearest names when a symbol is not there.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/types.h>
+#include "elfsym.h"
+#include "events.h"
+#include "probes.h"
+#include "probespec.h"
+
+struct match {
+	const char *pattern;
+	bool glob;
+	uint64_t *foffs;
+	size_t n, cap;
+	/* the nearest names, for "no such symbol" */
+	char near[3][PR_PROBE_FIELD];
+	unsigned near_d[3];
+};
+
+/* Edit distance, bounded: names are compared by their first 64 bytes. */
+static unsigned distance(const char *a, const char *b)
+{
+	unsigned row[65], i, j, la = strnlen(a, 64), lb = strnlen(b, 64), prev, cur;
+
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			cur = row[j];
+			if (a[i - 1] == b[j - 1]) {
+				row[j] = prev;
+			} else {
+				unsigned best = prev < row[j] ? prev : row[j];
+
+				row[j] = 1 + (best < row[j - 1] ? best : row[j - 1]);
+			}
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+static void note_near(struct match *m, const char *name)
+{
+	unsigned d = distance(m->pattern, name), i, k;
+
+	for (i = 0; i < 3; i++)
+		if (!m->near[i][0] || d < m->near_d[i])
+			break;
+	if (i == 3)
+		return;
+	for (k = 2; k > i; k--) {
+		memcpy(m->near[k], m->near[k - 1], sizeof(m->near[k]));
+		m->near_d[k] = m->near_d[k - 1];
+	}
+	snprintf(m->near[i], sizeof(m->near[i]), "%s", name);
+	m->near_d[i] = d;
+}
+
+static int on_function(void *ctx, const char *name, uint64_t foff, uint64_t size)
+{
+	struct match *m = ctx;
+	uint64_t *f;
+
+	(void)size;
+	if (m->glob ? fnmatch(m->pattern, name, 0) : strcmp(m->pattern, name)) {
+		if (!m->glob)
+			note_near(m, name);
+		return 0;
+	}
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 16;
+		f = realloc(m->foffs, m->cap * sizeof(*f));
+		if (!f)
+			return -ENOMEM;
+		m->foffs = f;
+	}
+	m->foffs[m->n++] = foff;
+	/* one past the cap is enough to say it is too many */
+	return m->n > PR_PROBE_MAX_MATCHES ? 1 : 0;
+}
+
+static int add(struct pr_probe_attach **v, size_t *n, const char *path, uint64_t foff,
+	       uint32_t cookie, bool ret)
+{
+	struct pr_probe_attach *nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[*n] = (struct pr_probe_attach){ .path = strdup(path), .foff = foff, .cookie = cookie,
+					   .ret = ret };
+	if (!nv[*n].path)
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+int pr_probes_resolve(const char *spec, pid_t pid, uint32_t index, struct pr_probe_attach **v,
+		      size_t *n, char *err, size_t errlen)
+{
+	struct pr_probe_spec s;
+	struct match m = { 0 };
+	struct pr_elfsyms *t = NULL;
+	struct pr_elfsym *b;
+	char path[4096], why[512];
+	size_t i;
+	int r;
+
+	r = pr_probe_spec_parse(spec, &s, err, errlen);
+	if (r)
+		return r;
+	if (s.kind != PR_PROBE_UPROBE && s.kind != PR_PROBE_URETPROBE) {
+		snprintf(err, errlen, "probe '%s': only u: and ur: probes are implemented so far",
+			 spec);
+		return -EINVAL;
+	}
+	if (index > PR_PROBE_COOKIE_INDEX) {
+		snprintf(err, errlen, "probe '%s': too many probes", spec);
+		return -E2BIG;
+	}
+	if (pr_probe_find_binary(s.binary, pid, NULL, path, sizeof(path), why, sizeof(why))) {
+		snprintf(err, errlen, "probe '%s': %s", spec, why);
+		return -ENOENT;
+	}
+	r = pr_elfsyms_new(&t);
+	if (r)
+		return r;
+	b = pr_elfsym_lookup_path(t, path);
+	if (!b) {
+		snprintf(err, errlen, "probe '%s': %s has no symbols to find %s in", spec, path,
+			 s.symbol);
+		r = -ENOENT;
+		goto out;
+	}
+	m.pattern = s.symbol;
+	m.glob = pr_probe_is_glob(s.symbol);
+	r = pr_elfsym_each_function(b, on_function, &m);
+	if (r < 0)
+		goto out;
+	r = 0;
+	if (m.n > PR_PROBE_MAX_MATCHES) {
+		snprintf(err, errlen,
+			 "probe '%s': the glob matches more than %d functions of %s: narrow it", spec,
+			 PR_PROBE_MAX_MATCHES, path);
+		r = -E2BIG;
+	} else if (!m.n && m.glob) {
+		snprintf(err, errlen, "probe '%s': the glob matches no function of %s", spec, path);
+		r = -ENOENT;
+	} else if (!m.n) {
+		size_t at = snprintf(err, errlen, "probe '%s': no function %s in %s", spec, s.symbol,
+				     path);
+
+		for (i = 0; i < 3 && m.near[i][0] && at < errlen; i++)
+			at += snprintf(err + at, errlen - at, "%s%s", i ? ", " : " (nearest: ",
+				       m.near[i]);
+		if (i && at < errlen)
+			snprintf(err + at, errlen - at, ")");
+		r = -ENOENT;
+	}
+	for (i = 0; !r && i < m.n; i++) {
+		uint64_t at = m.foffs[i] + s.offset;
+
+		if (s.kind == PR_PROBE_URETPROBE)
+			r = add(v, n, path, at, index | PR_PROBE_COOKIE_STAMP, false) ?:
+				    add(v, n, path, at, index, true);
+		else
+			r = add(v, n, path, at, index, false);
+	}
+out:
+	free(m.foffs);
+	pr_elfsyms_free(t);
+	return r;
+}
+
+void pr_probes_free(struct pr_probe_attach *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* probe() at setup: a spec resolved to the uprobe attachments it makes. */
+#ifndef PR_PROBES_H
+#define PR_PROBES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "plan.h"
+
+/* Most functions one glob may attach to: a link each (no uprobe_multi
+ * in libbpf 1.1), and each costs an attach syscall and a breakpoint. */
+#define PR_PROBE_MAX_MATCHES 1000
+
+/*
+ * Appends the attachments of spec (probe number index) to *v (*n of
+ * them; the array grows): 0, or -EINVAL/-ENOENT/-E2BIG with what is wrong
+ * in err. pid (-p, 0: none) chooses where short library names and paths
+ * are looked up.
+ */
+int pr_probes_resolve(const char *spec, pid_t pid, uint32_t index, struct pr_probe_attach **v,
+		      size_t *n, char *err, size_t errlen);
+void pr_probes_free(struct pr_probe_attach *v, size_t n);
+
+#endif

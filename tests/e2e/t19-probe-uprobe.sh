@@ -1,0 +1,106 @@
+#!/bin/bash
+# probe() on user functions (issue 14, u: and ur:): a fixture built -O2
+# without frame pointers calls pf_target(i, 2i, -3i) N times (it sleeps
+# 1 ms, returns 6i) and each of fx_01..fx_40 N times. Entries come with
+# their arguments (negative ones as negative numbers), returns with their
+# values and a duration of at least the sleep, a glob attaches all 40
+# functions, -p limits hits to its process, a storm with a slow hook keeps
+# produced == delivered + dropped, and every bad spec is a usage error
+# that says what is wrong, before anything loads.
+. "$(dirname "$0")/lib.sh"
+require_bpf
+require_fixtures probefix
+
+RUN_TIMEOUT=60
+FIX=$FIXTURES/probefix
+N=50
+cat >"$TMP/p.lua" <<'EOF2'
+local fix, n = arg[1], 0
+local args_ok, sum1, rets, retsum, short, fx, pids = 0, 0, 0, 0, 0, 0, {}
+probe("u:" .. fix .. ":pf_target", function(e)
+  n = n + 1
+  local a = e.arg
+  if a[2] == 2 * a[1] and a[3] == -3 * a[1] then args_ok = args_ok + 1 end
+  sum1 = sum1 + a[1]
+  pids[e.pid] = true
+  assert(e.probe == "u:" .. fix .. ":pf_target", e.probe)
+end)
+probe("ur:" .. fix .. ":pf_target", function(e)
+  rets = rets + 1
+  retsum = retsum + e.retval
+  if not e.duration or e.duration < 1e6 then short = short + 1 end
+end)
+probe("u:" .. fix .. ":fx_*", function(e) fx = fx + 1 end)
+function on_end()
+  local p = {}
+  for pid in pairs(pids) do p[#p + 1] = pid end
+  table.sort(p)
+  print("entries=" .. n) print("args_ok=" .. args_ok) print("sum1=" .. sum1)
+  print("returns=" .. rets) print("retsum=" .. retsum) print("short=" .. short)
+  print("fx=" .. fx) print("pids=" .. table.concat(p, ","))
+  local s = stats().probe
+  print("produced=" .. s.produced) print("delivered=" .. s.delivered)
+  print("dropped=" .. s.dropped) print("discarded=" .. s.discarded)
+end
+EOF2
+
+run_profrun -c "$FIX $N" "$TMP/p.lua" "$FIX"
+expect_rc "exit 0" 0
+expect_eq "u: one event per call" "$(val entries "$OUT")" "$N" "$OUT" "$ERR"
+expect_eq "u: every argument right" "$(val args_ok "$OUT")" "$N" "$OUT"
+expect_eq "u: the calls 1..N" "$(val sum1 "$OUT")" "$((N * (N + 1) / 2))" "$OUT"
+expect_eq "ur: one event per return" "$(val returns "$OUT")" "$N" "$OUT"
+expect_eq "ur: the return values" "$(val retsum "$OUT")" "$((6 * N * (N + 1) / 2))" "$OUT"
+expect_eq "ur: durations cover the 1 ms sleep" "$(val short "$OUT")" 0 "$OUT"
+expect_eq "a glob attaches all 40 fx_*" "$(val fx "$OUT")" "$((40 * N))" "$OUT"
+expect_eq "every hit delivered" "$(val delivered "$OUT")" "$((2 * N + 40 * N))" "$OUT"
+expect_eq "only the command's hits" "$(val pids "$OUT")" "$(val pid "$OUT")" "$OUT"
+
+# -p: a copy of the binary outside is not counted (uprobes fire in every
+# process that maps the file; the target filter keeps one)
+start_bg "$FIX" 1000 2
+OTHER=$WL_PID
+start_bg "$FIX" 20 2
+MINE=$WL_PID
+run_profrun -p "$MINE" "$TMP/p.lua" "$FIX"
+expect_rc "-p: exit 0" 0
+expect_eq "-p: its 20 calls" "$(val entries "$OUT")" 20 "$OUT" "$ERR"
+expect_eq "-p: only its hits" "$(val pids "$OUT")" "$MINE" "$OUT"
+kill "$OTHER" 2>/dev/null
+
+# a storm against a slow hook and the smallest ring
+cat >"$TMP/storm.lua" <<'EOF2'
+probes { buffer = 4096 }
+probe("u:" .. arg[1] .. ":fx_*", function(e)
+  local till = now() + 20e3
+  while now() < till do end
+end)
+function on_end()
+  local s = stats().probe
+  print("produced=" .. s.produced) print("delivered=" .. s.delivered)
+  print("dropped=" .. s.dropped) print("discarded=" .. s.discarded)
+end
+EOF2
+run_profrun -c "$FIX 2000" "$TMP/storm.lua" "$FIX"
+expect_rc "storm: exit 0" 0
+expect_counts_add_up "storm" "$OUT"
+expect_gt "storm: the ring overflowed" "$(val dropped "$OUT")" 0 "$OUT" "$ERR"
+expect_grep "storm: the drops are reported" "$ERR" 'lost [0-9]+ of [0-9]+ probe hits'
+
+# bad specs: exit 2, the spec and what is wrong, nothing loaded
+bad_spec() {
+	local spec=$1 pattern=$2
+	run_profrun -v -d 1 -e "probe('$spec', function(e) end)"
+	expect_rc "$spec: exit 2" 2
+	expect_grep "$spec: says what is wrong" "$ERR" "$pattern"
+	expect_no_grep "$spec: nothing loaded" "$ERR" "libbpf"
+}
+bad_spec "u:/no/such/binary:f" "no such binary"
+bad_spec "u:/etc/passwd:f" "not a 64-bit ELF"
+bad_spec "u:libnosuchlib:f" "no library 'libnosuchlib'"
+bad_spec "u:$FIX:pf_targte" "no function pf_targte in .*nearest: pf_target"
+bad_spec "u:$FIX:zz_*" "the glob matches no function"
+bad_spec "u:libc:*" "matches more than 1000 functions"
+bad_spec "q:libc:malloc" "unknown kind"
+bad_spec "u:libc" "expected u:BINARY:SYMBOL"
+finish
