@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Probes on user functions: one entry program and one return program
- * serve every probe() of a script. What a probe is lives in its attach
+ * Probes on user and kernel functions: one entry program and one return
+ * program of each kind serve every probe() of a script. What a probe is lives in its attach
  * cookie (enum in events.h): the probe's index, so nothing is compiled
  * or specialised per probe at run time.
  *
- * u: the entry program sends the first six arguments. ur: the entry
+ * u:/k: the entry program sends the first six arguments. ur:/kr: the entry
  * program is attached too, with the STAMP bit: it only notes the time in
  * pr_probe_entry, keyed by thread and probe; the return program sends the
  * return value and the time since then.
@@ -68,8 +68,7 @@ static __always_inline struct pr_probe *reserve(__u64 cookie, __u64 id)
 	return e;
 }
 
-SEC("uprobe")
-int pr_probe_enter(struct pt_regs *ctx)
+static __always_inline int enter(struct pt_regs *ctx)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx), id = bpf_get_current_pid_tgid(), now;
 	struct entry_key k;
@@ -97,8 +96,7 @@ int pr_probe_enter(struct pt_regs *ctx)
 	return 0;
 }
 
-SEC("uretprobe")
-int pr_probe_return(struct pt_regs *ctx)
+static __always_inline int leave(struct pt_regs *ctx)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx), id = bpf_get_current_pid_tgid(), *t;
 	struct entry_key k = { .tid = (__u32)id, .probe = cookie & PR_PROBE_COOKIE_INDEX };
@@ -120,6 +118,32 @@ int pr_probe_return(struct pt_regs *ctx)
 	}
 	bpf_ringbuf_submit(e, pr_wakeup_flags(&pr_probe_rb));
 	return 0;
+}
+
+/* The same two bodies on user functions (uprobes) and kernel functions
+ * (kprobes): the registers are the function's either way. */
+SEC("uprobe")
+int pr_probe_enter(struct pt_regs *ctx)
+{
+	return enter(ctx);
+}
+
+SEC("uretprobe")
+int pr_probe_return(struct pt_regs *ctx)
+{
+	return leave(ctx);
+}
+
+SEC("kprobe")
+int pr_probe_kenter(struct pt_regs *ctx)
+{
+	return enter(ctx);
+}
+
+SEC("kretprobe")
+int pr_probe_kreturn(struct pt_regs *ctx)
+{
+	return leave(ctx);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

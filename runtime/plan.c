@@ -332,12 +332,14 @@ static int probe_load(struct pr_plan *p)
 }
 
 /* Each attachment of each probe() on the program that serves it: the
- * entry program takes entries and the entry stamps of returns. One link
+ * entry programs take entries and the entry stamps of returns. One link
  * per function: libbpf 1.1 has no uprobe_multi. */
 static int probe_attach(struct pr_plan *p, struct bpf_program *prog, const struct pr_plan_cfg *cfg,
 			const struct want *w)
 {
-	bool ret = prog == p->probe->progs.pr_probe_return;
+	bool ret = prog == p->probe->progs.pr_probe_return || prog == p->probe->progs.pr_probe_kreturn;
+	bool kernel = prog == p->probe->progs.pr_probe_kenter ||
+		      prog == p->probe->progs.pr_probe_kreturn;
 	struct bpf_link **links;
 	struct bpf_link *l;
 	size_t i;
@@ -349,16 +351,26 @@ static int probe_attach(struct pr_plan *p, struct bpf_program *prog, const struc
 	p->probe_links = links;
 	for (i = 0; i < cfg->probes.n; i++) {
 		const struct pr_probe_attach *a = &cfg->probes.v[i];
-		LIBBPF_OPTS(bpf_uprobe_opts, o, .bpf_cookie = a->cookie, .retprobe = ret);
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = a->cookie, .retprobe = ret);
+		LIBBPF_OPTS(bpf_kprobe_opts, ko, .bpf_cookie = a->cookie, .retprobe = ret,
+			    .offset = a->foff);
 
-		if (a->ret != ret)
+		if (a->ret != ret || a->kernel != kernel)
 			continue;
-		l = bpf_program__attach_uprobe_opts(prog, -1, a->path, a->foff, &o);
+		if (kernel)
+			l = bpf_program__attach_kprobe_opts(prog, a->path, &ko);
+		else
+			l = bpf_program__attach_uprobe_opts(prog, -1, a->path, a->foff, &uo);
 		if (!l) {
 			err = -errno;
-			pr_err("%s: cannot attach a %s at offset 0x%llx of %s: %s", w->who,
-			       ret ? "uretprobe" : "uprobe", (unsigned long long)a->foff, a->path,
-			       strerror(-err));
+			if (kernel)
+				pr_err("%s: cannot attach a %s to %s+%llu: %s", w->who,
+				       ret ? "kretprobe" : "kprobe", a->path,
+				       (unsigned long long)a->foff, strerror(-err));
+			else
+				pr_err("%s: cannot attach a %s at offset 0x%llx of %s: %s", w->who,
+				       ret ? "uretprobe" : "uprobe", (unsigned long long)a->foff,
+				       a->path, strerror(-err));
 			return err;
 		}
 		p->probe_links[p->nprobe_links++] = l;

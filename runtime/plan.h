@@ -17,10 +17,11 @@
 
 /* One uprobe attachment of a probe() (a glob makes several). */
 struct pr_probe_attach {
-	char *path;	 /* the binary, as the runtime opens it */
-	uint64_t foff;	 /* file offset of the function (+OFF) */
+	char *path;	 /* the binary, as the runtime opens it; kernel: the function */
+	uint64_t foff;	 /* file offset of the function (+OFF); kernel: +OFF */
 	uint32_t cookie; /* enum in events.h: probe index, STAMP */
 	bool ret;	 /* on the return program */
+	bool kernel;	 /* a kprobe */
 };
 
 struct pr_plan_cfg {

@@ -2,7 +2,8 @@
 /*
  * probe("u:BINARY:SYMBOL", fn): the binary found (probespec.c), the
  * symbol or glob matched against its functions (demangled names, as
- * stacks show them), each match one attachment at its file offset. A
+ * stacks show them), each match one attachment at its file offset.
+ * probe("k:FUNC", fn): FUNC or a glob matched against /proc/kallsyms. A
  * spec that names nothing, or too much, is an error that says so, with
  * the nearest names when a symbol is not there.
  */
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/types.h>
 #include "elfsym.h"
 #include "events.h"
@@ -108,6 +110,89 @@ static int add(struct pr_probe_attach **v, size_t *n, const char *path, uint64_t
 	return 0;
 }
 
+static int add_kernel(struct pr_probe_attach **v, size_t *n, const struct pr_probe_spec *s,
+		      const char *func, uint32_t index)
+{
+	int r;
+
+	if (s->kind == PR_PROBE_KRETPROBE)
+		r = add(v, n, func, 0, index | PR_PROBE_COOKIE_STAMP, false) ?:
+			    add(v, n, func, 0, index, true);
+	else
+		r = add(v, n, func, s->offset, index, false);
+	if (!r)
+		for (size_t i = *n - (s->kind == PR_PROBE_KRETPROBE ? 2 : 1); i < *n; i++)
+			(*v)[i].kernel = true;
+	return r;
+}
+
+/* k:/kr: the kernel's functions from /proc/kallsyms (text symbols). */
+static int resolve_kernel(const char *spec, const struct pr_probe_spec *s, uint32_t index,
+			  struct pr_probe_attach **v, size_t *n, char *err, size_t errlen)
+{
+	struct match m = { .pattern = s->symbol, .glob = pr_probe_is_glob(s->symbol) };
+	char line[512], name[PR_PROBE_FIELD], type;
+	size_t first = *n, i, at;
+	int r = 0, hits = 0;
+	FILE *f;
+
+	/* libbpf attaches kprobes through the kprobe PMU, or tracefs's
+	 * kprobe_events on old kernels: a kernel built without kprobes has
+	 * neither (fentry programs are no way around it there: a kernel that
+	 * lacks kprobes usually refuses them too) */
+	if (access("/sys/bus/event_source/devices/kprobe/type", R_OK) &&
+	    access("/sys/kernel/tracing/kprobe_events", F_OK) &&
+	    access("/sys/kernel/debug/tracing/kprobe_events", F_OK)) {
+		snprintf(err, errlen,
+			 "probe '%s': this kernel has no kprobes (no kprobe PMU, no "
+			 "kprobe_events): k: and kr: probes cannot attach here",
+			 spec);
+		return -EOPNOTSUPP;
+	}
+	f = fopen("/proc/kallsyms", "re");
+	if (!f) {
+		snprintf(err, errlen, "probe '%s': cannot read /proc/kallsyms", spec);
+		return -ENOENT;
+	}
+	while (!r && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %c %255s", &type, name) != 2 || (type != 't' && type != 'T'))
+			continue;
+		if (m.glob ? fnmatch(m.pattern, name, 0) : strcmp(m.pattern, name)) {
+			if (!m.glob)
+				note_near(&m, name);
+			continue;
+		}
+		/* a name kallsyms lists twice (static functions) is one probe */
+		for (i = first; i < *n; i++)
+			if (!strcmp((*v)[i].path, name))
+				break;
+		if (i < *n)
+			continue;
+		if (++hits > PR_PROBE_MAX_MATCHES) {
+			snprintf(err, errlen,
+				 "probe '%s': the glob matches more than %d kernel functions: narrow it",
+				 spec, PR_PROBE_MAX_MATCHES);
+			r = -E2BIG;
+			break;
+		}
+		r = add_kernel(v, n, s, name, index);
+	}
+	fclose(f);
+	if (!r && !hits && m.glob) {
+		snprintf(err, errlen, "probe '%s': the glob matches no kernel function", spec);
+		r = -ENOENT;
+	} else if (!r && !hits) {
+		at = snprintf(err, errlen, "probe '%s': no kernel function %s", spec, s->symbol);
+		for (i = 0; i < 3 && m.near[i][0] && at < errlen; i++)
+			at += snprintf(err + at, errlen - at, "%s%s", i ? ", " : " (nearest: ",
+				       m.near[i]);
+		if (i && at < errlen)
+			snprintf(err + at, errlen - at, ")");
+		r = -ENOENT;
+	}
+	return r;
+}
+
 int pr_probes_resolve(const char *spec, pid_t pid, uint32_t index, struct pr_probe_attach **v,
 		      size_t *n, char *err, size_t errlen)
 {
@@ -122,14 +207,16 @@ int pr_probes_resolve(const char *spec, pid_t pid, uint32_t index, struct pr_pro
 	r = pr_probe_spec_parse(spec, &s, err, errlen);
 	if (r)
 		return r;
-	if (s.kind != PR_PROBE_UPROBE && s.kind != PR_PROBE_URETPROBE) {
-		snprintf(err, errlen, "probe '%s': only u: and ur: probes are implemented so far",
-			 spec);
-		return -EINVAL;
-	}
 	if (index > PR_PROBE_COOKIE_INDEX) {
 		snprintf(err, errlen, "probe '%s': too many probes", spec);
 		return -E2BIG;
+	}
+	if (s.kind == PR_PROBE_KPROBE || s.kind == PR_PROBE_KRETPROBE)
+		return resolve_kernel(spec, &s, index, v, n, err, errlen);
+	if (s.kind != PR_PROBE_UPROBE && s.kind != PR_PROBE_URETPROBE) {
+		snprintf(err, errlen, "probe '%s': usdt: and t: probes are not implemented yet",
+			 spec);
+		return -EINVAL;
 	}
 	if (pr_probe_find_binary(s.binary, pid, NULL, path, sizeof(path), why, sizeof(why))) {
 		snprintf(err, errlen, "probe '%s': %s", spec, why);

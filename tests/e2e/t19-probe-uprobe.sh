@@ -103,4 +103,25 @@ bad_spec "u:$FIX:zz_*" "the glob matches no function"
 bad_spec "u:libc:*" "matches more than 1000 functions"
 bad_spec "q:libc:malloc" "unknown kind"
 bad_spec "u:libc" "expected u:BINARY:SYMBOL"
+
+# k:/kr: where the kernel has kprobes, entries and returns of a kernel
+# function the test calls; where it has none (this project's CI kernel),
+# a usage error that says so
+if [ -e /sys/bus/event_source/devices/kprobe/type ] || [ -e /sys/kernel/tracing/kprobe_events ]; then
+	cat >"$TMP/k.lua" <<'EOF2'
+local n, r, d = 0, 0, 0
+probe("k:do_sys_openat2", function(e) n = n + 1 end)
+probe("kr:do_sys_openat2", function(e) r = r + 1; if e.duration then d = d + 1 end end)
+function on_end() print("enter=" .. n) print("ret=" .. r) print("dur=" .. d) end
+EOF2
+	run_profrun -c "cat /etc/hostname /etc/hostname /etc/hostname" "$TMP/k.lua"
+	expect_rc "k:/kr: exit 0" 0
+	expect_ge "k: the opens of the command" "$(val enter "$OUT")" 3 "$OUT" "$ERR"
+	expect_eq "kr: a return for each" "$(val ret "$OUT")" "$(val enter "$OUT")" "$OUT"
+	expect_eq "kr: each with its duration" "$(val dur "$OUT")" "$(val ret "$OUT")" "$OUT"
+	bad_spec "k:do_sys_openat" "no kernel function do_sys_openat .*nearest: do_sys_openat2"
+else
+	bad_spec "k:do_sys_openat2" "this kernel has no kprobes"
+	bad_spec "kr:vfs_read" "this kernel has no kprobes"
+fi
 finish
