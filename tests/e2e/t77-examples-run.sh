@@ -6,7 +6,7 @@
 # exist; an example this file does not know is run once and must exit 0.
 . "$(dirname "$0")/lib.sh"
 require_bpf
-require_fixtures burn exiter offcpufix
+require_fixtures burn exiter offcpufix probefix
 
 RUN_TIMEOUT=30
 BURN=$FIXTURES/burn
@@ -153,6 +153,17 @@ expect_grep "iowait: process table" "$OUT" '^PID +COMM +D\(ms\) +WAITS'
 expect_grep "iowait: dd waited for the disk" "$OUT" '^[0-9]+ +dd +[0-9.]+ +[0-9]+$'
 expect_grep "iowait: its stack" "$OUT" '^ +[0-9.]+ +[0-9]+ dd +.*io_schedule'
 rm -f "$TMP/dd.out"
+
+# ---- funclatency.lua, on a function that sleeps 1 ms per call ----
+KNOWN[funclatency.lua]=1
+run_profrun -c "$FIXTURES/probefix 20" "$EXAMPLES/funclatency.lua" "$FIXTURES/probefix:pf_target"
+expect_rc "funclatency: exit 0" 0
+expect_grep "funclatency: a histogram for the fixture, 20 calls" "$OUT" \
+	'^@latency_us\[probefix [0-9]+\] 20 calls, [0-9.]+ ms:$'
+expect_grep "funclatency: in the 1-2 ms bucket or above" "$OUT" '^\[(1K, 2K|2K, 4K|4K, 8K)\) +[0-9]+ \|'
+run_profrun -c "$FIXTURES/probefix 1" "$EXAMPLES/funclatency.lua"
+expect_rc "funclatency without a spec: exit 2" 2
+expect_grep "funclatency without a spec: says how to call it" "$ERR" 'usage: funclatency.lua BINARY:SYMBOL'
 
 # ---- anything else in examples/ runs and exits 0 ----
 for f in "$EXAMPLES"/*.lua; do
