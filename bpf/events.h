@@ -34,6 +34,7 @@ enum pr_rec_type {
 	PR_REC_OFFCPU_RAW = 6, /* ring buffer only: becomes PR_REC_OFFCPU */
 	PR_REC_OFFCPU = 7,     /* arena only: an off-CPU interval with interned stacks */
 	PR_REC_PROBE = 8,      /* a probe hit (ring and arena alike) */
+	PR_REC_TRACEPOINT = 9, /* a t: probe hit: the tracepoint's record */
 };
 
 /* Drop accounting: one slot per source, per CPU, counted in BPF. */
@@ -44,7 +45,8 @@ enum pr_source {
 	PR_SRC_FORK = 3,
 	PR_SRC_OFFCPU = 4,
 	PR_SRC_PROBE = 5,
-	PR_SRC_MAX = 6,
+	PR_SRC_TRACEPOINT = 6,
+	PR_SRC_MAX = 7,
 };
 
 struct pr_src_counts {
@@ -178,6 +180,47 @@ struct pr_probe {
 	__u32 flags;	/* enum pr_probe_flags */
 	__u32 pad;
 	char comm[PR_COMM_LEN];
+};
+
+/*
+ * A t: probe hit: the tracepoint's own record as the kernel laid it out
+ * (tracefs's format file says where each field is), and up to two of its
+ * strings, which the record only points at (char * fields, __data_loc).
+ */
+enum {
+	PR_TP_RAW = 256, /* bytes of a tracepoint's record sent */
+	PR_TP_STR = 256, /* bytes of each string */
+	PR_TP_NSTR = 2,	 /* strings per record */
+};
+
+/* How a string field of a tracepoint record is reached. */
+enum pr_tp_str_kind {
+	PR_TP_STR_NONE = 0,
+	PR_TP_STR_USER = 1,    /* a user-space char * (syscall arguments) */
+	PR_TP_STR_KERNEL = 2,  /* a kernel char * */
+	PR_TP_STR_DATALOC = 3, /* __data_loc: offset (low 16 bits) in the record */
+};
+
+/* Per t: probe, in pr_tp_config by probe index. */
+struct pr_tp_config {
+	__u16 size; /* bytes of the record to copy (<= PR_TP_RAW) */
+	__u8 kind[PR_TP_NSTR];
+	__u16 off[PR_TP_NSTR];
+};
+
+struct pr_tracepoint {
+	struct pr_hdr hdr;
+	__u32 pid;
+	__u32 tid;
+	__u32 cpu;
+	__u32 probe;
+	__u64 cgroup;
+	char comm[PR_COMM_LEN];
+	__u16 len; /* bytes of raw */
+	__u16 str_len[PR_TP_NSTR]; /* with the NUL; 0: none */
+	__u16 pad;
+	__u8 raw[PR_TP_RAW];
+	char str[PR_TP_NSTR][PR_TP_STR];
 };
 
 /* What an off-CPU record says about itself (pr_offcpu_raw.flags). */

@@ -146,4 +146,79 @@ int pr_probe_kreturn(struct pt_regs *ctx)
 	return leave(ctx);
 }
 
+/* t: probes: each probe's layout, by probe index */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct pr_tp_config);
+} pr_tp_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pr_tracepoint);
+} pr_tp_tmp SEC(".maps");
+
+static __always_inline void tp_string(void *ctx, struct pr_tracepoint *e, __u32 i, __u8 kind,
+				      __u16 off)
+{
+	const void *p = NULL;
+	__u32 loc = 0;
+	long n = 0;
+
+	if (kind == PR_TP_STR_USER || kind == PR_TP_STR_KERNEL) {
+		bpf_probe_read_kernel(&p, sizeof(p), ctx + (off & (PR_TP_RAW - 8)));
+		if (kind == PR_TP_STR_USER)
+			n = bpf_probe_read_user_str(e->str[i & 1], PR_TP_STR, p);
+		else
+			n = bpf_probe_read_kernel_str(e->str[i & 1], PR_TP_STR, p);
+	} else if (kind == PR_TP_STR_DATALOC) {
+		bpf_probe_read_kernel(&loc, sizeof(loc), ctx + (off & (PR_TP_RAW - 4)));
+		n = bpf_probe_read_kernel_str(e->str[i & 1], PR_TP_STR, ctx + (loc & 0xffff));
+	}
+	e->str_len[i & 1] = n > 0 ? n : 0;
+}
+
+/* One program for every t: probe; its layout comes from pr_tp_config */
+SEC("tracepoint")
+int pr_probe_tp(void *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx), id = bpf_get_current_pid_tgid();
+	__u32 idx = cookie & PR_PROBE_COOKIE_INDEX, zero = 0, size;
+	struct pr_tp_config *c;
+	struct pr_src_counts *cnt;
+	struct pr_tracepoint *e;
+
+	if (!pr_in_target(id >> 32))
+		return 0;
+	c = bpf_map_lookup_elem(&pr_tp_config, &idx);
+	e = bpf_map_lookup_elem(&pr_tp_tmp, &zero);
+	cnt = count_produced(PR_SRC_TRACEPOINT);
+	if (!c || !e) {
+		count_failed(cnt);
+		return 0;
+	}
+	e->hdr.type = PR_REC_TRACEPOINT;
+	e->hdr.size = sizeof(*e);
+	e->hdr.time = bpf_ktime_get_ns();
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->cpu = bpf_get_smp_processor_id();
+	e->probe = idx;
+	e->cgroup = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	size = c->size;
+	if (size > PR_TP_RAW)
+		size = PR_TP_RAW;
+	e->len = size;
+	bpf_probe_read_kernel(e->raw, size, ctx);
+	tp_string(ctx, e, 0, c->kind[0], c->off[0]);
+	tp_string(ctx, e, 1, c->kind[1], c->off[1]);
+	if (bpf_ringbuf_output(&pr_probe_rb, e, sizeof(*e), pr_wakeup_flags(&pr_probe_rb)))
+		count_dropped(cnt);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -55,7 +55,7 @@ static const struct {
 	TYPE(pr_hdr),  TYPE(pr_sample_raw), TYPE(pr_sample),	  TYPE(pr_exec),
 	TYPE(pr_exit), TYPE(pr_frame),	    TYPE(pr_stats),
 	TYPE(pr_fork), TYPE(pr_proc_info),  TYPE(pr_sample_opts), TYPE(pr_src_counts),
-	TYPE(pr_provider_info), TYPE(pr_offcpu), TYPE(pr_offcpu_opts), TYPE(pr_probe),
+	TYPE(pr_provider_info), TYPE(pr_offcpu), TYPE(pr_offcpu_opts), TYPE(pr_probe), TYPE(pr_tracepoint), TYPE(pr_tp_field),
 };
 #undef TYPE
 
@@ -121,6 +121,9 @@ static const struct {
 	FIELD(pr_offcpu, flags),
 	FIELD(pr_offcpu, comm),
 	FIELD(pr_offcpu, waker_comm),
+	FIELD(pr_tracepoint, raw),
+	FIELD(pr_tracepoint, str),
+	FIELD(pr_tp_field, slot),
 	FIELD(pr_probe, probe),
 	FIELD(pr_probe, args),
 	FIELD(pr_probe, retval),
@@ -239,6 +242,23 @@ int pr_ffi_probe_add(struct pr_rt *rt, const char *spec, const char **err)
 		return r;
 	}
 	return rt->nprobes++;
+}
+
+int pr_ffi_tp_field(struct pr_rt *rt, uint32_t probe, uint32_t i, struct pr_tp_field *out)
+{
+	size_t k;
+
+	for (k = 0; k < rt->cfg.probes.n; k++) {
+		const struct pr_probe_attach *a = &rt->cfg.probes.v[k];
+
+		if (a->event && (a->cookie & PR_PROBE_COOKIE_INDEX) == probe) {
+			if (i >= a->nfields)
+				return -ENOENT;
+			*out = a->fields[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 int pr_ffi_probes_config(struct pr_rt *rt, uint32_t buffer, const char **err)

@@ -29,6 +29,8 @@ int pr_ffi_offcpu_config(struct pr_rt *rt, const struct pr_offcpu_opts *o, const
  * -errno with what is wrong in *err. */
 int pr_ffi_probe_add(struct pr_rt *rt, const char *spec, const char **err);
 int pr_ffi_probes_config(struct pr_rt *rt, uint32_t buffer, const char **err);
+/* Field i of t: probe number probe's record: 0, or -ENOENT past the last. */
+int pr_ffi_tp_field(struct pr_rt *rt, uint32_t probe, uint32_t i, struct pr_tp_field *out);
 int pr_ffi_lifecycle_config(struct pr_rt *rt, uint32_t buffer, const char **err);
 int pr_ffi_timer_add(struct pr_rt *rt, double seconds, const char **err);
 /* The current batch: its start and size; returns the record count. */

@@ -93,6 +93,19 @@ struct pr_offcpu_opts {
 	uint32_t buffer; /* ring buffer bytes, 0: keep */
 };
 
+/* One field of a t: probe's record, for Lua to decode it by name. */
+enum pr_tp_field_kind {
+	PR_TP_FIELD_INT = 0,	/* an integer of size bytes, signed or not */
+	PR_TP_FIELD_CHARS = 1,	/* a char array in the record */
+	PR_TP_FIELD_STRING = 2, /* a string captured in str[slot] */
+};
+
+struct pr_tp_field {
+	char name[64];
+	uint16_t offset, size;
+	uint8_t is_signed, kind, slot, pad;
+};
+
 struct pr_frame {
 	uint64_t addr; /* kernel: address; user: file offset in module, or the address if no module
 			*/

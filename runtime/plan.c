@@ -337,6 +337,7 @@ static int probe_load(struct pr_plan *p)
 static int probe_attach(struct pr_plan *p, struct bpf_program *prog, const struct pr_plan_cfg *cfg,
 			const struct want *w)
 {
+	bool tp = prog == p->probe->progs.pr_probe_tp;
 	bool ret = prog == p->probe->progs.pr_probe_return || prog == p->probe->progs.pr_probe_kreturn;
 	bool kernel = prog == p->probe->progs.pr_probe_kenter ||
 		      prog == p->probe->progs.pr_probe_kreturn;
@@ -355,6 +356,25 @@ static int probe_attach(struct pr_plan *p, struct bpf_program *prog, const struc
 		LIBBPF_OPTS(bpf_kprobe_opts, ko, .bpf_cookie = a->cookie, .retprobe = ret,
 			    .offset = a->foff);
 
+		if (tp != !!a->event)
+			continue;
+		if (tp) {
+			LIBBPF_OPTS(bpf_tracepoint_opts, to, .bpf_cookie = a->cookie);
+			__u32 idx = a->cookie & PR_PROBE_COOKIE_INDEX;
+
+			err = bpf_map__update_elem(p->probe->maps.pr_tp_config, &idx, sizeof(idx),
+						   &a->tp, sizeof(a->tp), 0);
+			l = err ? NULL : bpf_program__attach_tracepoint_opts(prog, a->path, a->event,
+									      &to);
+			if (!l) {
+				err = err ?: -errno;
+				pr_err("%s: cannot attach to tracepoint %s:%s: %s", w->who, a->path,
+				       a->event, strerror(-err));
+				return err;
+			}
+			p->probe_links[p->nprobe_links++] = l;
+			continue;
+		}
 		if (a->ret != ret || a->kernel != kernel)
 			continue;
 		if (kernel)

@@ -15,13 +15,21 @@
 #include "ffi_types.h"
 #include "target.h"
 
-/* One uprobe attachment of a probe() (a glob makes several). */
+#include <linux/types.h>
+#include "events.h"
+#include "ffi_types.h"
+
+/* One attachment of a probe() (a glob makes several). */
 struct pr_probe_attach {
 	char *path;	 /* the binary, as the runtime opens it; kernel: the function */
 	uint64_t foff;	 /* file offset of the function (+OFF); kernel: +OFF */
 	uint32_t cookie; /* enum in events.h: probe index, STAMP */
 	bool ret;	 /* on the return program */
 	bool kernel;	 /* a kprobe */
+	char *event;	 /* a tracepoint: its name (path is its category) */
+	struct pr_tp_config tp; /* a tracepoint: what of its record to send */
+	struct pr_tp_field *fields; /* a tracepoint: its record's fields */
+	uint32_t nfields;
 };
 
 struct pr_plan_cfg {

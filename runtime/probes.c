@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mount.h>
 #include <linux/types.h>
 #include "elfsym.h"
 #include "events.h"
@@ -193,6 +194,130 @@ static int resolve_kernel(const char *spec, const struct pr_probe_spec *s, uint3
 	return r;
 }
 
+/* tracefs, mounted if it is not (tracepoint ids and formats live there) */
+static const char *tracefs(void)
+{
+	static const char *const dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	char p[128];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(p, sizeof(p), "%s/events", dirs[i]);
+		if (!access(p, F_OK))
+			return dirs[i];
+	}
+	if (!mount("nodev", dirs[0], "tracefs", 0, NULL))
+		return dirs[0];
+	return NULL;
+}
+
+/* One "field:TYPE NAME;\toffset:N;\tsize:N;\tsigned:N;" line of a format
+ * file into f: 0, or -1 for a line that is not a field (or a common_ one). */
+static int parse_field(const char *line, struct pr_tp_field *f, char *type, size_t tlen)
+{
+	const char *decl = strstr(line, "field:"), *semi, *name;
+	unsigned off, size, sgn;
+	const char *o = strstr(line, "offset:");
+	size_t dl, nl;
+
+	if (!decl || !o || sscanf(o, "offset:%u;\tsize:%u;\tsigned:%u;", &off, &size, &sgn) != 3)
+		return -1;
+	decl += 6;
+	semi = strchr(decl, ';');
+	if (!semi)
+		return -1;
+	dl = semi - decl;
+	/* the name is the last word; an array's [N] follows it */
+	name = decl + dl;
+	while (name > decl && name[-1] != ' ' && name[-1] != '*')
+		name--;
+	nl = decl + dl - name;
+	if (!nl || nl >= sizeof(f->name) || !strncmp(name, "common_", 7))
+		return -1;
+	memset(f, 0, sizeof(*f));
+	memcpy(f->name, name, nl);
+	f->name[strcspn(f->name, "[")] = 0;
+	f->offset = off;
+	f->size = size;
+	f->is_signed = sgn;
+	snprintf(type, tlen, "%.*s", (int)(name - decl), decl);
+	if (strchr(name, '[') && strstr(type, "char") && !strstr(type, "__data_loc"))
+		f->kind = PR_TP_FIELD_CHARS;
+	return 0;
+}
+
+/* t:CATEGORY:NAME: its id must exist; its format says what to copy */
+static int resolve_tracepoint(const char *spec, const struct pr_probe_spec *s, uint32_t index,
+			      struct pr_probe_attach **v, size_t *n, char *err, size_t errlen)
+{
+	const char *root = tracefs();
+	struct pr_tp_field *fields = NULL, f;
+	struct pr_tp_config c = { 0 };
+	char path[1024], line[512], type[256];
+	uint32_t nf = 0, nstr = 0, end = 0;
+	FILE *fp;
+	int r;
+
+	if (!root) {
+		snprintf(err, errlen, "probe '%s': tracefs is not mounted and cannot be "
+			 "(mount -t tracefs nodev /sys/kernel/tracing)", spec);
+		return -ENOENT;
+	}
+	if (strchr(s->provider, '/') || strchr(s->name, '/') || s->provider[0] == '.' ||
+	    s->name[0] == '.') {
+		snprintf(err, errlen, "probe '%s': not a tracepoint name", spec);
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "%s/events/%s/%s/format", root, s->provider, s->name);
+	fp = fopen(path, "re");
+	if (!fp) {
+		snprintf(path, sizeof(path), "%s/events/%s", root, s->provider);
+		snprintf(err, errlen, "probe '%s': no tracepoint %s:%s%s", spec, s->provider, s->name,
+			 access(path, F_OK) ? " (no such category; see " "events/ in tracefs)" :
+					      " in that category");
+		return -ENOENT;
+	}
+	while (fgets(line, sizeof(line), fp)) {
+		struct pr_tp_field *nfields;
+
+		if (parse_field(line, &f, type, sizeof(type)))
+			continue;
+		if (f.offset + f.size > end)
+			end = f.offset + f.size;
+		if (nstr < PR_TP_NSTR && (strstr(type, "__data_loc") || strstr(type, "char *") ||
+					  strstr(type, "char*"))) {
+			f.kind = PR_TP_FIELD_STRING;
+			f.slot = nstr;
+			c.kind[nstr] = strstr(type, "__data_loc") ? PR_TP_STR_DATALOC :
+				       !strcmp(s->provider, "syscalls") ? PR_TP_STR_USER :
+									  PR_TP_STR_KERNEL;
+			c.off[nstr++] = f.offset;
+		}
+		nfields = realloc(fields, (nf + 1) * sizeof(*fields));
+		if (!nfields) {
+			fclose(fp);
+			free(fields);
+			return -ENOMEM;
+		}
+		fields = nfields;
+		fields[nf++] = f;
+	}
+	fclose(fp);
+	c.size = end > PR_TP_RAW ? PR_TP_RAW : end;
+	r = add(v, n, s->provider, 0, index, false);
+	if (!r) {
+		(*v)[*n - 1].event = strdup(s->name);
+		(*v)[*n - 1].tp = c;
+		(*v)[*n - 1].fields = fields;
+		(*v)[*n - 1].nfields = nf;
+		if (!(*v)[*n - 1].event)
+			r = -ENOMEM;
+	} else {
+		free(fields);
+	}
+	return r;
+}
+
 int pr_probes_resolve(const char *spec, pid_t pid, uint32_t index, struct pr_probe_attach **v,
 		      size_t *n, char *err, size_t errlen)
 {
@@ -213,9 +338,10 @@ int pr_probes_resolve(const char *spec, pid_t pid, uint32_t index, struct pr_pro
 	}
 	if (s.kind == PR_PROBE_KPROBE || s.kind == PR_PROBE_KRETPROBE)
 		return resolve_kernel(spec, &s, index, v, n, err, errlen);
+	if (s.kind == PR_PROBE_TRACEPOINT)
+		return resolve_tracepoint(spec, &s, index, v, n, err, errlen);
 	if (s.kind != PR_PROBE_UPROBE && s.kind != PR_PROBE_URETPROBE) {
-		snprintf(err, errlen, "probe '%s': usdt: and t: probes are not implemented yet",
-			 spec);
+		snprintf(err, errlen, "probe '%s': usdt: probes are not implemented yet", spec);
 		return -EINVAL;
 	}
 	if (pr_probe_find_binary(s.binary, pid, NULL, path, sizeof(path), why, sizeof(why))) {
@@ -276,7 +402,10 @@ void pr_probes_free(struct pr_probe_attach *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(v[i].path);
+		free(v[i].event);
+		free(v[i].fields);
+	}
 	free(v);
 }

@@ -152,6 +152,12 @@ static int take_probe(struct pr_take *t, const void *rec, size_t len)
 	return take_whole(t, rec, sizeof(struct pr_probe));
 }
 
+static int take_tracepoint(struct pr_take *t, const void *rec, size_t len)
+{
+	(void)len;
+	return take_whole(t, rec, sizeof(struct pr_tracepoint));
+}
+
 static void feed_exec(struct pr_proc *pc, const void *view)
 {
 	pr_proc_on_exec(pc, view);
@@ -270,6 +276,21 @@ const struct pr_provider pr_providers[PR_SRC_MAX] = {
 		.min_size = sizeof(struct pr_probe),
 		.view = PR_REC_PROBE,
 		.take = take_probe,
+	},
+	/* t: probes, behind on_tracepoint as u: ones are behind on_probe */
+	[PR_SRC_TRACEPOINT] = {
+		.name = "tracepoint",
+		.hook = "on_tracepoint",
+		.what = "tracepoint hits",
+		.hint = "raise probes{buffer=...}, or do less work per hit",
+		.object = PR_OBJ_PROBE,
+		.progs = { "pr_probe_tp" },
+		.kind = "tracepoint",
+		.rank = 1,
+		.record = PR_REC_TRACEPOINT,
+		.min_size = sizeof(struct pr_tracepoint),
+		.view = PR_REC_TRACEPOINT,
+		.take = take_tracepoint,
 	},
 };
 

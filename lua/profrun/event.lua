@@ -41,11 +41,30 @@ local function cgroup(r) return tonumber(r.cgroup) end
 local C_PREEMPTED, C_SUM, C_WAKER, C_USER_MISSED
 local C_PROBE_RET, C_PROBE_DURATION
 local probe_names = {} -- probe index + 1 -> its spec (set by profrun)
+local probe_fields = {} -- t: probes: probe index + 1 -> the record's fields
 
 -- A register as a Lua number while that is exact: small negative values
 -- (a register holds a signed long as well) read as negative numbers,
 -- anything else past 2^53 stays uint64 cdata.
 local EXACT = 9007199254740992ULL
+local INT_TYPES = {
+    [true] = { [1] = "const int8_t *", [2] = "const int16_t *", [4] = "const int32_t *",
+        [8] = "const int64_t *" },
+    [false] = { [1] = "const uint8_t *", [2] = "const uint16_t *", [4] = "const uint32_t *",
+        [8] = "const uint64_t *" },
+}
+local function field_int(p, size, signed)
+    local ct = INT_TYPES[signed][size]
+    if not ct then return nil end
+    local v = ffi.cast(ct, p)[0]
+    if size < 8 then return tonumber(v) end
+    if signed then
+        if v < 9007199254740992LL and v > -9007199254740992LL then return tonumber(v) end
+    elseif v < EXACT then
+        return tonumber(v)
+    end
+    return v
+end
 local int64_t = ffi.typeof("int64_t")
 local function register(v)
     if v < EXACT then return tonumber(v) end
@@ -189,6 +208,37 @@ local getters = {
         end,
         comm = comm, time = time, cgroup = cgroup,
     },
+    tracepoint = {
+        pid = function(r) return r.pid end,
+        tid = function(r) return r.tid end,
+        cpu = function(r) return r.cpu end,
+        probe = function(r) return probe_names[r.probe + 1] end,
+        probe_index = function(r) return r.probe end,
+        -- the record's fields by name: integers as numbers (exact) or
+        -- int64/uint64 cdata, char arrays and captured strings as strings
+        args = function(r)
+            local t = {}
+            for _, f in ipairs(probe_fields[r.probe + 1] or {}) do
+                local v
+                if f.kind == 2 then
+                    local n = r.str_len[f.slot]
+                    v = n > 0 and ffi_string(r.str[f.slot], n - 1) or nil
+                elseif f.offset + f.size > r.len then
+                    v = nil
+                elseif f.kind == 1 then
+                    local p = r.raw + f.offset
+                    local n = 0
+                    while n < f.size and p[n] ~= 0 do n = n + 1 end
+                    v = ffi_string(p, n)
+                else
+                    v = field_int(r.raw + f.offset, f.size, f.signed)
+                end
+                t[f.name] = v
+            end
+            return t
+        end,
+        comm = comm, time = time, cgroup = cgroup,
+    },
     exit = {
         pid = function(r) return r.pid end,
         ppid = function(r) return r.ppid end,
@@ -294,6 +344,8 @@ function M.set_stack_resolver(fn)
     C_PROBE_RET, C_PROBE_DURATION = C.PR_PROBE_RET, C.PR_PROBE_DURATION
 end
 
-function M.set_probe_names(t) probe_names = t end
+function M.set_probe_names(names, fields)
+    probe_names, probe_fields = names, fields
+end
 
 return M

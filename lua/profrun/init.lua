@@ -221,8 +221,19 @@ end
 -- ("ur:BINARY:SYMBOL": e.retval, e.duration since the same thread's
 -- entry). SYMBOL may be a glob; BINARY a path or a library's short name.
 -- A bad spec is an error at setup. probes{buffer=bytes}: their ring.
-local probe_fns, probe_specs = {}, {}
-event.set_probe_names(probe_specs)
+local probe_fns, probe_specs, probe_fields = {}, {}, {}
+event.set_probe_names(probe_specs, probe_fields)
+
+-- a t: probe's record layout, by field name
+local function tp_fields(index)
+    local f, t, i = ffi.new("struct pr_tp_field"), {}, 0
+    while C.pr_ffi_tp_field(rt, index, i, f) == 0 do
+        t[#t + 1] = { name = ffi_string(f.name), offset = f.offset, size = f.size,
+            signed = f.is_signed ~= 0, kind = f.kind, slot = f.slot }
+        i = i + 1
+    end
+    return t
+end
 
 function api.probe(spec, opts, fn)
     setup_only("probe()")
@@ -243,6 +254,7 @@ function api.probe(spec, opts, fn)
     local r = C.pr_ffi_probe_add(rt, spec, errp)
     if r < 0 then error(ffi_string(errp[0]), 2) end
     probe_fns[r + 1], probe_specs[r + 1] = fn, spec
+    if spec:sub(1, 2) == "t:" then probe_fields[r + 1] = tp_fields(r) end
 end
 
 function api.probes(t)
@@ -589,13 +601,20 @@ function M.finish_setup(chunk)
         end
     end
     if #probe_fns > 0 then
-        if rawget(_G, "on_probe") then
-            error("define on_probe or give probe() functions, not both", 0)
+        if rawget(_G, "on_probe") or rawget(_G, "on_tracepoint") then
+            error("define on_probe/on_tracepoint or give probe() functions, not both", 0)
         end
         -- each hit to the function of its probe() (e.probe_index)
         local fns = probe_fns
-        hooks.on_probe = function(e) return fns[e.probe_index + 1](e) end
-        mask = mask + HOOK_BITS.on_probe
+        local function dispatch(e) return fns[e.probe_index + 1](e) end
+        local kinds = {}
+        for _, spec in ipairs(probe_specs) do
+            kinds[spec:sub(1, 2) == "t:" and "on_tracepoint" or "on_probe"] = true
+        end
+        for hook in pairs(kinds) do
+            hooks[hook] = dispatch
+            mask = mask + HOOK_BITS[hook]
+        end
     end
     for name, bitv in pairs(HOOK_BITS) do
         local fn = rawget(_G, name)

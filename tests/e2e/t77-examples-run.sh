@@ -165,6 +165,18 @@ run_profrun -c "$FIXTURES/probefix 1" "$EXAMPLES/funclatency.lua"
 expect_rc "funclatency without a spec: exit 2" 2
 expect_grep "funclatency without a spec: says how to call it" "$ERR" 'usage: funclatency.lua BINARY:SYMBOL'
 
+# ---- opensnoop.lua: a path with a newline in it cannot forge a line ----
+KNOWN[opensnoop.lua]=1
+printf 'x\n' >"$TMP/evil
+name"
+run_profrun -c "cat '$TMP/evil
+name'" "$EXAMPLES/opensnoop.lua" evil
+expect_rc "opensnoop: exit 0" 0
+expect_grep "opensnoop: header" "$OUT" '^COMM +PID +PPID +FLAGS +PATH +EXE$'
+expect_grep "opensnoop: cat's open, escaped, with its exe from proc()" "$OUT" \
+	'^cat +[0-9]+ +[0-9]+ +0x[0-9a-f]+ +.*evil\\nname +/usr/bin/cat$'
+expect_no_grep "opensnoop: no forged line" "$OUT" '^name'
+
 # ---- anything else in examples/ runs and exits 0 ----
 for f in "$EXAMPLES"/*.lua; do
 	b=$(basename "$f")

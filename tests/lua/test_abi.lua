@@ -5,7 +5,8 @@ local C = ffi.C
 
 local TYPES = { "pr_hdr", "pr_sample_raw", "pr_sample", "pr_exec", "pr_exit", "pr_frame",
     "pr_stats", "pr_sample_opts", "pr_src_counts",
-    "pr_provider_info", "pr_offcpu", "pr_offcpu_opts", "pr_probe" }
+    "pr_provider_info", "pr_offcpu", "pr_offcpu_opts", "pr_probe",
+    "pr_tracepoint", "pr_tp_field" }
 local FIELDS = {
     pr_hdr = { "type", "size", "time" },
     pr_sample = { "pid", "tid", "cpu", "stack", "cgroup", "comm" },
@@ -19,6 +20,8 @@ local FIELDS = {
         "comm", "waker_comm" },
     pr_offcpu_opts = { "pid", "buffer" },
     pr_probe = { "probe", "args", "retval", "comm" },
+    pr_tracepoint = { "raw", "str" },
+    pr_tp_field = { "slot" },
 }
 
 return function(t)

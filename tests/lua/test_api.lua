@@ -21,7 +21,7 @@ return function(t)
     end)
     t.test("stats() has every source", function()
         local s = stats()
-        for _, src in ipairs { "sample", "exec", "exit", "offcpu", "probe" } do
+        for _, src in ipairs { "sample", "exec", "exit", "offcpu", "probe", "tracepoint" } do
             assert(s[src], src)
             t.eq(s[src].produced, 0, src .. ".produced")
             t.eq(s[src].dropped, 0, src .. ".dropped")
