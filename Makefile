@@ -323,7 +323,7 @@ $(OFFFIXES): $(FX)/%: $(OFFDIR)/%.c | $(DEPS_STAMP)
 	$(Q)mkdir -p $(@D) && $(UWCC) $(UWFLAGS) -pthread -o $@ $<
 
 # ---- probe fixtures (issue 14) -----------------------------------------------
-PROBEFIXES := $(FX)/probefix
+PROBEFIXES := $(FX)/probefix $(FX)/usdtfix
 
 $(PROBEFIXES): $(FX)/%: tests/fixtures/probe/%.c | $(DEPS_STAMP)
 	$(call msg,CC,$@)

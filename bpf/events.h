@@ -149,6 +149,14 @@ struct pr_exit {
 	char comm[PR_COMM_LEN];
 };
 
+enum {
+	PR_PROBE_NSTR = 2,   /* string arguments per probe hit */
+	PR_PROBE_STR = 256,  /* bytes of each */
+	PR_TP_RAW = 256, /* bytes of a tracepoint's record sent */
+	PR_TP_STR = 256, /* bytes of each string */
+	PR_TP_NSTR = 2,	 /* strings per record */
+};
+
 /*
  * A probe hit (probe("u:...", fn)): which probe (its index, the attach
  * cookie's low bits), who hit it, its first six arguments as registers
@@ -180,6 +188,16 @@ struct pr_probe {
 	__u32 flags;	/* enum pr_probe_flags */
 	__u32 pad;
 	char comm[PR_COMM_LEN];
+	/* probe(spec, {strings = {i, j}}, fn): arguments i and j read as C
+	 * strings at the probe; a record without them ends here */
+	__u16 str_len[PR_PROBE_NSTR]; /* with the NUL; 0: none */
+	__u8 str_arg[PR_PROBE_NSTR];  /* argument number (1..6) of each, 0: none */
+	char str[PR_PROBE_NSTR][PR_PROBE_STR];
+};
+
+/* Which arguments of a probe are strings, by probe index. */
+struct pr_probe_strings {
+	__u8 arg[PR_PROBE_NSTR]; /* 1..6, 0: none */
 };
 
 /*
@@ -187,11 +205,6 @@ struct pr_probe {
  * (tracefs's format file says where each field is), and up to two of its
  * strings, which the record only points at (char * fields, __data_loc).
  */
-enum {
-	PR_TP_RAW = 256, /* bytes of a tracepoint's record sent */
-	PR_TP_STR = 256, /* bytes of each string */
-	PR_TP_NSTR = 2,	 /* strings per record */
-};
 
 /* How a string field of a tracepoint record is reached. */
 enum pr_tp_str_kind {

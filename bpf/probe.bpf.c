@@ -16,6 +16,7 @@
 #include <bpf/bpf_core_read.h>
 #include "events.h"
 #include "common.bpf.h"
+#include <bpf/usdt.bpf.h>
 
 /* libbpf 1.1's bpf_tracing.h stops at the fifth argument */
 #ifdef PT_REGS_PARM6
@@ -43,17 +44,29 @@ struct {
 	__type(value, __u64);
 } pr_probe_entry SEC(".maps");
 
-static __always_inline struct pr_probe *reserve(__u64 cookie, __u64 id)
+/* u:/usdt: probes' string arguments, by probe index */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct pr_probe_strings);
+} pr_probe_strings SEC(".maps");
+
+#define PROBE_HEAD __builtin_offsetof(struct pr_probe, str)
+
+/* A record with room for strings only when the probe asks for them. */
+static __always_inline struct pr_probe *reserve_for(__u64 cookie, __u64 id, bool strings)
 {
 	struct pr_src_counts *c = count_produced(PR_SRC_PROBE);
-	struct pr_probe *e = bpf_ringbuf_reserve(&pr_probe_rb, sizeof(*e), 0);
+	struct pr_probe *e = strings ? bpf_ringbuf_reserve(&pr_probe_rb, sizeof(*e), 0) :
+				       bpf_ringbuf_reserve(&pr_probe_rb, PROBE_HEAD, 0);
 
 	if (!e) {
 		count_dropped(c);
 		return NULL;
 	}
 	e->hdr.type = PR_REC_PROBE;
-	e->hdr.size = sizeof(*e);
+	e->hdr.size = strings ? sizeof(*e) : PROBE_HEAD;
 	e->hdr.time = bpf_ktime_get_ns();
 	e->pid = id >> 32;
 	e->tid = (__u32)id;
@@ -64,15 +77,62 @@ static __always_inline struct pr_probe *reserve(__u64 cookie, __u64 id)
 	e->pad = 0;
 	e->retval = 0;
 	e->duration = 0;
+	e->str_len[0] = e->str_len[1] = 0;
+	e->str_arg[0] = e->str_arg[1] = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	return e;
+}
+
+static __always_inline struct pr_probe *reserve(__u64 cookie, __u64 id)
+{
+	return reserve_for(cookie, id, false);
+}
+
+/* The probe's string arguments, read from user memory now. */
+static __always_inline void read_strings(struct pr_probe *e, struct pr_probe_strings *s)
+{
+	__u32 i, k;
+	long n;
+
+	for (i = 0; i < PR_PROBE_NSTR; i++) {
+		k = s->arg[i] - 1;
+		if (k > 5)
+			continue;
+		n = bpf_probe_read_user_str(e->str[i], PR_PROBE_STR, (const void *)e->args[k]);
+		e->str_len[i] = n > 0 ? n : 0;
+		e->str_arg[i] = k + 1;
+	}
+}
+
+static __always_inline void regs_args(struct pr_probe *e, struct pt_regs *ctx)
+{
+	e->args[0] = PT_REGS_PARM1(ctx);
+	e->args[1] = PT_REGS_PARM2(ctx);
+	e->args[2] = PT_REGS_PARM3(ctx);
+	e->args[3] = PT_REGS_PARM4(ctx);
+	e->args[4] = PT_REGS_PARM5(ctx);
+	e->args[5] = PARM6(ctx);
+}
+
+static __always_inline void usdt_args(struct pr_probe *e, struct pt_regs *ctx)
+{
+	long v;
+	__u32 i;
+
+	for (i = 0; i < 6; i++) {
+		v = 0;
+		bpf_usdt_arg(ctx, i, &v);
+		e->args[i] = v;
+	}
 }
 
 static __always_inline int enter(struct pt_regs *ctx)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx), id = bpf_get_current_pid_tgid(), now;
+	struct pr_probe_strings *strs;
 	struct entry_key k;
 	struct pr_probe *e;
+	__u32 idx;
 
 	if (!pr_in_target(id >> 32))
 		return 0;
@@ -83,15 +143,22 @@ static __always_inline int enter(struct pt_regs *ctx)
 		bpf_map_update_elem(&pr_probe_entry, &k, &now, BPF_ANY);
 		return 0;
 	}
-	e = reserve(cookie, id);
-	if (!e)
-		return 0;
-	e->args[0] = PT_REGS_PARM1(ctx);
-	e->args[1] = PT_REGS_PARM2(ctx);
-	e->args[2] = PT_REGS_PARM3(ctx);
-	e->args[3] = PT_REGS_PARM4(ctx);
-	e->args[4] = PT_REGS_PARM5(ctx);
-	e->args[5] = PARM6(ctx);
+	idx = cookie & PR_PROBE_COOKIE_INDEX;
+	strs = bpf_map_lookup_elem(&pr_probe_strings, &idx);
+	/* two paths, so the verifier sees strings read only into a record
+	 * that has room for them */
+	if (strs && strs->arg[0]) {
+		e = reserve_for(cookie, id, true);
+		if (!e)
+			return 0;
+		regs_args(e, ctx);
+		read_strings(e, strs);
+	} else {
+		e = reserve_for(cookie, id, false);
+		if (!e)
+			return 0;
+		regs_args(e, ctx);
+	}
 	bpf_ringbuf_submit(e, pr_wakeup_flags(&pr_probe_rb));
 	return 0;
 }
@@ -179,6 +246,35 @@ static __always_inline void tp_string(void *ctx, struct pr_tracepoint *e, __u32 
 		n = bpf_probe_read_kernel_str(e->str[i & 1], PR_TP_STR, ctx + (loc & 0xffff));
 	}
 	e->str_len[i & 1] = n > 0 ? n : 0;
+}
+
+/* usdt: one program for every USDT probe; libbpf's usdt.bpf.h decodes
+ * the arguments from the note's specs (registers, stack, constants) */
+SEC("usdt")
+int pr_probe_usdt(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_usdt_cookie(ctx), id = bpf_get_current_pid_tgid();
+	__u32 idx = cookie & PR_PROBE_COOKIE_INDEX;
+	struct pr_probe_strings *strs;
+	struct pr_probe *e;
+
+	if (!pr_in_target(id >> 32))
+		return 0;
+	strs = bpf_map_lookup_elem(&pr_probe_strings, &idx);
+	if (strs && strs->arg[0]) {
+		e = reserve_for(cookie, id, true);
+		if (!e)
+			return 0;
+		usdt_args(e, ctx);
+		read_strings(e, strs);
+	} else {
+		e = reserve_for(cookie, id, false);
+		if (!e)
+			return 0;
+		usdt_args(e, ctx);
+	}
+	bpf_ringbuf_submit(e, pr_wakeup_flags(&pr_probe_rb));
+	return 0;
 }
 
 /* One program for every t: probe; its layout comes from pr_tp_config */

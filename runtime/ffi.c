@@ -125,6 +125,9 @@ static const struct {
 	FIELD(pr_tracepoint, str),
 	FIELD(pr_tp_field, slot),
 	FIELD(pr_probe, probe),
+	FIELD(pr_probe, str_len),
+	FIELD(pr_probe, str_arg),
+	FIELD(pr_probe, str),
 	FIELD(pr_probe, args),
 	FIELD(pr_probe, retval),
 	FIELD(pr_probe, comm),
@@ -228,14 +231,20 @@ int pr_ffi_offcpu_config(struct pr_rt *rt, const struct pr_offcpu_opts *o, const
 	return 0;
 }
 
-int pr_ffi_probe_add(struct pr_rt *rt, const char *spec, const char **err)
+int pr_ffi_probe_add(struct pr_rt *rt, const char *spec, uint32_t str1, uint32_t str2,
+		     const char **err)
 {
 	pid_t pid = rt->opts && rt->opts->pid ? (pid_t)rt->opts->pid : 0;
+	struct pr_probe_strings strs = { .arg = { str1, str2 } };
 	int r = refuse_after_setup(rt, err);
 
 	if (r)
 		return r;
-	r = pr_probes_resolve(spec, pid, rt->nprobes, &rt->cfg.probes.v, &rt->cfg.probes.n,
+	if (str1 > 6 || str2 > 6 || (!str1 && str2)) {
+		*err = "strings: argument numbers 1..6, at most two";
+		return -EINVAL;
+	}
+	r = pr_probes_resolve(spec, pid, rt->nprobes, &strs, &rt->cfg.probes.v, &rt->cfg.probes.n,
 			      rt->errbuf, sizeof(rt->errbuf));
 	if (r) {
 		*err = rt->errbuf;

@@ -25,9 +25,11 @@ int pr_ffi_provider(uint32_t i, struct pr_provider_info *out);
 
 int pr_ffi_sample_config(struct pr_rt *rt, const struct pr_sample_opts *o, const char **err);
 int pr_ffi_offcpu_config(struct pr_rt *rt, const struct pr_offcpu_opts *o, const char **err);
-/* probe(spec): resolves spec into attachments; its index (from 0), or
- * -errno with what is wrong in *err. */
-int pr_ffi_probe_add(struct pr_rt *rt, const char *spec, const char **err);
+/* probe(spec): resolves spec into attachments, arguments str1 and str2
+ * (1..6, 0: none) read as strings; its index (from 0), or -errno with
+ * what is wrong in *err. */
+int pr_ffi_probe_add(struct pr_rt *rt, const char *spec, uint32_t str1, uint32_t str2,
+		     const char **err);
 int pr_ffi_probes_config(struct pr_rt *rt, uint32_t buffer, const char **err);
 /* Field i of t: probe number probe's record: 0, or -ENOENT past the last. */
 int pr_ffi_tp_field(struct pr_rt *rt, uint32_t probe, uint32_t i, struct pr_tp_field *out);

@@ -338,6 +338,7 @@ static int probe_attach(struct pr_plan *p, struct bpf_program *prog, const struc
 			const struct want *w)
 {
 	bool tp = prog == p->probe->progs.pr_probe_tp;
+	bool usdt = prog == p->probe->progs.pr_probe_usdt;
 	bool ret = prog == p->probe->progs.pr_probe_return || prog == p->probe->progs.pr_probe_kreturn;
 	bool kernel = prog == p->probe->progs.pr_probe_kenter ||
 		      prog == p->probe->progs.pr_probe_kreturn;
@@ -356,8 +357,31 @@ static int probe_attach(struct pr_plan *p, struct bpf_program *prog, const struc
 		LIBBPF_OPTS(bpf_kprobe_opts, ko, .bpf_cookie = a->cookie, .retprobe = ret,
 			    .offset = a->foff);
 
-		if (tp != !!a->event)
+		if (tp != (a->event && !a->provider) || usdt != !!a->provider)
 			continue;
+		if (a->strings.arg[0]) {
+			__u32 idx = a->cookie & PR_PROBE_COOKIE_INDEX;
+
+			err = bpf_map__update_elem(p->probe->maps.pr_probe_strings, &idx, sizeof(idx),
+						   &a->strings, sizeof(a->strings), 0);
+			if (err) {
+				pr_err("%s: cannot configure probe %u: %s", w->who, idx, strerror(-err));
+				return err;
+			}
+		}
+		if (usdt) {
+			LIBBPF_OPTS(bpf_usdt_opts, uo2, .usdt_cookie = a->cookie);
+
+			l = bpf_program__attach_usdt(prog, -1, a->path, a->provider, a->event, &uo2);
+			if (!l) {
+				err = -errno;
+				pr_err("%s: cannot attach to USDT probe %s:%s of %s: %s", w->who,
+				       a->provider, a->event, a->path, strerror(-err));
+				return err;
+			}
+			p->probe_links[p->nprobe_links++] = l;
+			continue;
+		}
 		if (tp) {
 			LIBBPF_OPTS(bpf_tracepoint_opts, to, .bpf_cookie = a->cookie);
 			__u32 idx = a->cookie & PR_PROBE_COOKIE_INDEX;

@@ -26,7 +26,9 @@ struct pr_probe_attach {
 	uint32_t cookie; /* enum in events.h: probe index, STAMP */
 	bool ret;	 /* on the return program */
 	bool kernel;	 /* a kprobe */
-	char *event;	 /* a tracepoint: its name (path is its category) */
+	char *event;	 /* a tracepoint: its name (path is its category); usdt: name */
+	char *provider;	 /* usdt: the probe's provider (path is the binary) */
+	struct pr_probe_strings strings; /* u:, usdt: arguments read as strings */
 	struct pr_tp_config tp; /* a tracepoint: what of its record to send */
 	struct pr_tp_field *fields; /* a tracepoint: its record's fields */
 	uint32_t nfields;

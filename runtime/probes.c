@@ -8,7 +8,9 @@
  * the nearest names when a symbol is not there.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <gelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,8 +320,109 @@ static int resolve_tracepoint(const char *spec, const struct pr_probe_spec *s, u
 	return r;
 }
 
-int pr_probes_resolve(const char *spec, pid_t pid, uint32_t index, struct pr_probe_attach **v,
-		      size_t *n, char *err, size_t errlen)
+/* The USDT probes of a binary's .note.stapsdt: calls fn(ctx, provider,
+ * name) for each until it returns non-zero; -ENOENT without such notes. */
+static int each_usdt(const char *path, int (*fn)(void *ctx, const char *prov, const char *name),
+		     void *ctx)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = -ENOENT;
+	Elf_Scn *scn = NULL;
+	Elf *elf;
+
+	if (fd < 0)
+		return -ENOENT;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	while (elf && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		GElf_Nhdr nh;
+		Elf_Data *d;
+		size_t off = 0, noff, doff;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		d = elf_getdata(scn, NULL);
+		while (d && (off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
+			const char *desc = (const char *)d->d_buf + doff, *prov, *name;
+			size_t len = nh.n_descsz, at = 24; /* pc, base, semaphore */
+
+			if (nh.n_type != 3 || nh.n_namesz != 8 ||
+			    memcmp((const char *)d->d_buf + noff, "stapsdt", 8) || len <= at)
+				continue;
+			if (r == -ENOENT)
+				r = 0;
+			prov = desc + at;
+			if (!memchr(prov, 0, len - at))
+				continue;
+			name = prov + strlen(prov) + 1;
+			if (name >= desc + len || !memchr(name, 0, desc + len - name))
+				continue;
+			if (fn(ctx, prov, name)) {
+				r = 1;
+				goto out;
+			}
+		}
+	}
+out:
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return r;
+}
+
+struct usdt_find {
+	const char *prov, *name;
+	char some[256]; /* a few of the binary's probes, for the message */
+	size_t at;
+};
+
+static int usdt_is(void *ctx, const char *prov, const char *name)
+{
+	struct usdt_find *f = ctx;
+
+	if (!strcmp(prov, f->prov) && !strcmp(name, f->name))
+		return 1;
+	if (f->at < sizeof(f->some) - 1 && !strstr(f->some, name))
+		f->at += snprintf(f->some + f->at, sizeof(f->some) - f->at, "%s%s:%s",
+				  f->at ? ", " : "", prov, name);
+	return 0;
+}
+
+static int resolve_usdt(const char *spec, const struct pr_probe_spec *s, pid_t pid,
+			uint32_t index, const struct pr_probe_strings *strings,
+			struct pr_probe_attach **v, size_t *n, char *err, size_t errlen)
+{
+	struct usdt_find f = { .prov = s->provider, .name = s->name };
+	char path[4096], why[512];
+	int r;
+
+	if (pr_probe_find_binary(s->binary, pid, NULL, path, sizeof(path), why, sizeof(why))) {
+		snprintf(err, errlen, "probe '%s': %s", spec, why);
+		return -ENOENT;
+	}
+	r = each_usdt(path, usdt_is, &f);
+	if (r == -ENOENT) {
+		snprintf(err, errlen, "probe '%s': %s is not a USDT binary (no .note.stapsdt)", spec,
+			 path);
+		return -ENOENT;
+	}
+	if (r != 1) {
+		snprintf(err, errlen, "probe '%s': %s has no USDT probe %s:%s (it has: %s)", spec,
+			 path, s->provider, s->name, f.some);
+		return -ENOENT;
+	}
+	r = add(v, n, path, 0, index, false);
+	if (r)
+		return r;
+	(*v)[*n - 1].provider = strdup(s->provider);
+	(*v)[*n - 1].event = strdup(s->name);
+	(*v)[*n - 1].strings = *strings;
+	return (*v)[*n - 1].provider && (*v)[*n - 1].event ? 0 : -ENOMEM;
+}
+
+int pr_probes_resolve(const char *spec, pid_t pid, uint32_t index,
+		      const struct pr_probe_strings *strings, struct pr_probe_attach **v, size_t *n,
+		      char *err, size_t errlen)
 {
 	struct pr_probe_spec s;
 	struct match m = { 0 };
@@ -336,14 +439,17 @@ int pr_probes_resolve(const char *spec, pid_t pid, uint32_t index, struct pr_pro
 		snprintf(err, errlen, "probe '%s': too many probes", spec);
 		return -E2BIG;
 	}
+	if (strings->arg[0] && s.kind != PR_PROBE_UPROBE && s.kind != PR_PROBE_USDT) {
+		snprintf(err, errlen, "probe '%s': strings are for u: and usdt: probes' arguments",
+			 spec);
+		return -EINVAL;
+	}
+	if (s.kind == PR_PROBE_USDT)
+		return resolve_usdt(spec, &s, pid, index, strings, v, n, err, errlen);
 	if (s.kind == PR_PROBE_KPROBE || s.kind == PR_PROBE_KRETPROBE)
 		return resolve_kernel(spec, &s, index, v, n, err, errlen);
 	if (s.kind == PR_PROBE_TRACEPOINT)
 		return resolve_tracepoint(spec, &s, index, v, n, err, errlen);
-	if (s.kind != PR_PROBE_UPROBE && s.kind != PR_PROBE_URETPROBE) {
-		snprintf(err, errlen, "probe '%s': usdt: probes are not implemented yet", spec);
-		return -EINVAL;
-	}
 	if (pr_probe_find_binary(s.binary, pid, NULL, path, sizeof(path), why, sizeof(why))) {
 		snprintf(err, errlen, "probe '%s': %s", spec, why);
 		return -ENOENT;
@@ -389,8 +495,8 @@ int pr_probes_resolve(const char *spec, pid_t pid, uint32_t index, struct pr_pro
 		if (s.kind == PR_PROBE_URETPROBE)
 			r = add(v, n, path, at, index | PR_PROBE_COOKIE_STAMP, false) ?:
 				    add(v, n, path, at, index, true);
-		else
-			r = add(v, n, path, at, index, false);
+		else if (!(r = add(v, n, path, at, index, false)))
+			(*v)[*n - 1].strings = *strings;
 	}
 out:
 	free(m.foffs);
@@ -405,6 +511,7 @@ void pr_probes_free(struct pr_probe_attach *v, size_t n)
 	for (i = 0; i < n; i++) {
 		free(v[i].path);
 		free(v[i].event);
+		free(v[i].provider);
 		free(v[i].fields);
 	}
 	free(v);

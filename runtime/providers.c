@@ -146,10 +146,18 @@ static int take_fork(struct pr_take *t, const void *rec, size_t len)
 	return take_whole(t, rec, sizeof(struct pr_fork));
 }
 
+/* A probe record ends before its strings unless it has some: the arena
+ * record is always whole, what the ring did not carry zeroed. */
 static int take_probe(struct pr_take *t, const void *rec, size_t len)
 {
-	(void)len;
-	return take_whole(t, rec, sizeof(struct pr_probe));
+	struct pr_probe *o = t->put(t->loop, sizeof(*o));
+
+	if (len > sizeof(*o))
+		len = sizeof(*o);
+	memcpy(o, rec, len);
+	memset((char *)o + len, 0, sizeof(*o) - len);
+	o->hdr.size = sizeof(*o);
+	return 0;
 }
 
 static int take_tracepoint(struct pr_take *t, const void *rec, size_t len)
@@ -270,10 +278,10 @@ const struct pr_provider pr_providers[PR_SRC_MAX] = {
 		.hint = "raise probes{buffer=...}, or do less work per hit",
 		.object = PR_OBJ_PROBE,
 		.progs = { "pr_probe_return", "pr_probe_enter", "pr_probe_kreturn",
-			   "pr_probe_kenter" },
-		.kind = "uprobe, uretprobe, kprobe, kretprobe",
+			   "pr_probe_kenter", "pr_probe_usdt" },
+		.kind = "uprobe, uretprobe, kprobe, kretprobe, usdt",
 		.record = PR_REC_PROBE,
-		.min_size = sizeof(struct pr_probe),
+		.min_size = offsetof(struct pr_probe, str),
 		.view = PR_REC_PROBE,
 		.take = take_probe,
 	},

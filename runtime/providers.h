@@ -22,7 +22,7 @@
 #define PR_HOOK_BIT(src) (1u << (src))
 
 /* Programs one provider may have, at most. */
-#define PR_PROVIDER_PROGS 4
+#define PR_PROVIDER_PROGS 5
 
 /* The BPF objects programs live in, in load order: the lifecycle before
  * the samplers, so a process's exec is known before its samples. */

@@ -291,6 +291,18 @@ local function methods_for(kind, ctype)
         m.frames = function(self) return stack_of(self.r.stack) end
         m.folded = function(self) return folded(comm(self.r), stack_of(self.r.stack)) end
     end
+    if kind == "probe" then
+        -- argument i as the string read at the probe (strings = {i}), or nil
+        m.str = function(self, i)
+            local r = self.r
+            for k = 0, 1 do
+                if r.str_arg[k] == i and r.str_len[k] > 0 then
+                    return ffi_string(r.str[k], r.str_len[k] - 1)
+                end
+            end
+            return nil
+        end
+    end
     if kind == "offcpu" then
         m.waker_frames = function(self)
             if bit.band(self.r.flags, C_WAKER) == 0 then return {} end

@@ -216,6 +216,8 @@ function api.offcpu(t)
     if r < 0 then c_error("offcpu{}", r) end
 end
 
+-- opts.strings = {i[, j]}: arguments i and j are C strings, read at the
+-- probe (u:, usdt:): e:str(i).
 -- probe(spec, [opts,] fn): fn(e) for every hit of a user function
 -- ("u:BINARY:SYMBOL[+OFF]", entry: e.arg[1..6]) or its return
 -- ("ur:BINARY:SYMBOL": e.retval, e.duration since the same thread's
@@ -249,9 +251,22 @@ function api.probe(spec, opts, fn)
         if type(opts) ~= "table" then
             error("probe(spec, opts, fn): opts must be a table, got " .. type(opts), 2)
         end
-        check_keys("probe()", opts, {})
+        check_keys("probe()", opts, { strings = true })
     end
-    local r = C.pr_ffi_probe_add(rt, spec, errp)
+    local s1, s2 = 0, 0
+    local strs = opts and opts.strings
+    if strs ~= nil then
+        if type(strs) ~= "table" or #strs < 1 or #strs > 2 then
+            error("probe(): strings must be a list of one or two argument numbers, like {1}", 2)
+        end
+        for _, i in ipairs(strs) do
+            if type(i) ~= "number" or i % 1 ~= 0 or i < 1 or i > 6 then
+                error("probe(): strings: argument numbers are 1..6, got " .. tostring(i), 2)
+            end
+        end
+        s1, s2 = strs[1], strs[2] or 0
+    end
+    local r = C.pr_ffi_probe_add(rt, spec, s1, s2, errp)
     if r < 0 then error(ffi_string(errp[0]), 2) end
     probe_fns[r + 1], probe_specs[r + 1] = fn, spec
     if spec:sub(1, 2) == "t:" then probe_fields[r + 1] = tp_fields(r) end

@@ -177,6 +177,23 @@ expect_grep "opensnoop: cat's open, escaped, with its exe from proc()" "$OUT" \
 	'^cat +[0-9]+ +[0-9]+ +0x[0-9a-f]+ +.*evil\\nname +/usr/bin/cat$'
 expect_no_grep "opensnoop: no forged line" "$OUT" '^name'
 
+# ---- pyfuncs.lua: CPython's own USDT probes, a function called 17 times ----
+KNOWN[pyfuncs.lua]=1
+cat >"$TMP/known.py" <<'EOF2'
+def fx_known(i):
+    return i * 2
+
+total = 0
+for i in range(17):
+    total += fx_known(i)
+print("total", total)
+EOF2
+run_profrun -c "/usr/bin/python3.11 $TMP/known.py" "$EXAMPLES/pyfuncs.lua" 1000
+expect_rc "pyfuncs: exit 0" 0
+expect_grep "pyfuncs: header" "$OUT" '^ +CALLS +FUNCTION +FILE:LINE$'
+expect_grep "pyfuncs: fx_known, 17 calls, its file and line" "$OUT" \
+	"^ +17 fx_known +$TMP/known.py:1\$"
+
 # ---- anything else in examples/ runs and exits 0 ----
 for f in "$EXAMPLES"/*.lua; do
 	b=$(basename "$f")

@@ -19,7 +19,7 @@ local FIELDS = {
     pr_offcpu = { "pid", "start", "duration", "count", "stack", "waker_stack", "flags",
         "comm", "waker_comm" },
     pr_offcpu_opts = { "pid", "buffer" },
-    pr_probe = { "probe", "args", "retval", "comm" },
+    pr_probe = { "probe", "args", "retval", "comm", "str_len", "str_arg", "str" },
     pr_tracepoint = { "raw", "str" },
     pr_tp_field = { "slot" },
 }
