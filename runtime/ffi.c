@@ -260,7 +260,7 @@ int pr_ffi_tp_field(struct pr_rt *rt, uint32_t probe, uint32_t i, struct pr_tp_f
 	for (k = 0; k < rt->cfg.probes.n; k++) {
 		const struct pr_probe_attach *a = &rt->cfg.probes.v[k];
 
-		if (a->event && (a->cookie & PR_PROBE_COOKIE_INDEX) == probe) {
+		if (a->fields && (a->cookie & PR_PROBE_COOKIE_INDEX) == probe) {
 			if (i >= a->nfields)
 				return -ENOENT;
 			*out = a->fields[i];

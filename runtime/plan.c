@@ -43,6 +43,7 @@ struct pr_plan {
 	void *kglue_ctx;
 	bool track_live; /* the lifecycle programs keep pr_live */
 	bool before_late_ran; /* cfg->before_late runs once, before the first late object */
+	struct bpf_object *objs[PR_OBJ_MAX]; /* each object, once opened */
 	struct bpf_link *links[MAX_PROGS];
 	int nlinks;
 	struct bpf_link **probe_links; /* one per probe attachment */
@@ -66,7 +67,6 @@ struct obj_desc {
 	/* attaches prog some other way than bpf_program__attach; NULL: that */
 	int (*attach)(struct pr_plan *p, struct bpf_program *prog, const struct pr_plan_cfg *cfg,
 		      const struct want *w);
-	struct bpf_map *(*map)(const struct pr_plan *p, const char *name);
 	void (*destroy)(struct pr_plan *p);
 	/* sends what its programs hold back to the ring; final: everything */
 	void (*flush)(struct pr_plan *p, bool final);
@@ -164,11 +164,6 @@ static int life_load(struct pr_plan *p)
 	return pr_lifecycle_bpf__load(p->life);
 }
 
-static struct bpf_map *life_map(const struct pr_plan *p, const char *name)
-{
-	return p->life ? bpf_object__find_map_by_name(p->life->obj, name) : NULL;
-}
-
 static void life_destroy(struct pr_plan *p)
 {
 	pr_lifecycle_bpf__destroy(p->life);
@@ -213,11 +208,6 @@ static int smp_attach(struct pr_plan *p, struct bpf_program *prog, const struct 
 	else if (err)
 		report(w, "perf_event_open/attach", err);
 	return err;
-}
-
-static struct bpf_map *smp_map(const struct pr_plan *p, const char *name)
-{
-	return p->smp ? bpf_object__find_map_by_name(p->smp->obj, name) : NULL;
 }
 
 static void smp_destroy(struct pr_plan *p)
@@ -266,11 +256,6 @@ static int off_attach(struct pr_plan *p, struct bpf_program *prog, const struct 
 {
 	(void)cfg;
 	return bpf_program__autoload(prog) ? attach_one(p, prog, w) : 0;
-}
-
-static struct bpf_map *off_map(const struct pr_plan *p, const char *name)
-{
-	return p->off ? bpf_object__find_map_by_name(p->off->obj, name) : NULL;
 }
 
 static void off_destroy(struct pr_plan *p)
@@ -331,17 +316,56 @@ static int probe_load(struct pr_plan *p)
 	return pr_probe_bpf__load(p->probe);
 }
 
-/* Each attachment of each probe() on the program that serves it: the
- * entry programs take entries and the entry stamps of returns. One link
- * per function: libbpf 1.1 has no uprobe_multi. */
+/* An attachment's link on its program, or NULL with errno set. */
+static struct bpf_link *probe_link(struct pr_plan *p, struct bpf_program *prog,
+				   const struct pr_probe_attach *a)
+{
+	struct pr_probe_bpf *b = p->probe;
+	bool ret = prog == b->progs.pr_probe_return || prog == b->progs.pr_probe_kreturn;
+	__u32 idx = a->cookie & PR_PROBE_COOKIE_INDEX;
+	int err;
+
+	if (a->strings.arg[0]) {
+		err = bpf_map__update_elem(b->maps.pr_probe_strings, &idx, sizeof(idx), &a->strings,
+					   sizeof(a->strings), 0);
+		if (err) {
+			errno = -err;
+			return NULL;
+		}
+	}
+	if (prog == b->progs.pr_probe_usdt) {
+		LIBBPF_OPTS(bpf_usdt_opts, o, .usdt_cookie = a->cookie);
+
+		return bpf_program__attach_usdt(prog, -1, a->path, a->provider, a->event, &o);
+	}
+	if (prog == b->progs.pr_probe_tp) {
+		LIBBPF_OPTS(bpf_tracepoint_opts, o, .bpf_cookie = a->cookie);
+
+		err = bpf_map__update_elem(b->maps.pr_tp_config, &idx, sizeof(idx), &a->tp,
+					   sizeof(a->tp), 0);
+		if (err) {
+			errno = -err;
+			return NULL;
+		}
+		return bpf_program__attach_tracepoint_opts(prog, a->path, a->event, &o);
+	}
+	if (prog == b->progs.pr_probe_kenter || prog == b->progs.pr_probe_kreturn) {
+		LIBBPF_OPTS(bpf_kprobe_opts, o, .bpf_cookie = a->cookie, .retprobe = ret,
+			    .offset = a->foff);
+
+		return bpf_program__attach_kprobe_opts(prog, a->path, &o);
+	}
+	LIBBPF_OPTS(bpf_uprobe_opts, o, .bpf_cookie = a->cookie, .retprobe = ret);
+
+	return bpf_program__attach_uprobe_opts(prog, -1, a->path, a->foff, &o);
+}
+
+/* Each attachment of each probe() on the program that serves it (named
+ * in the attachment). One link per function: libbpf 1.1 has no
+ * uprobe_multi. */
 static int probe_attach(struct pr_plan *p, struct bpf_program *prog, const struct pr_plan_cfg *cfg,
 			const struct want *w)
 {
-	bool tp = prog == p->probe->progs.pr_probe_tp;
-	bool usdt = prog == p->probe->progs.pr_probe_usdt;
-	bool ret = prog == p->probe->progs.pr_probe_return || prog == p->probe->progs.pr_probe_kreturn;
-	bool kernel = prog == p->probe->progs.pr_probe_kenter ||
-		      prog == p->probe->progs.pr_probe_kreturn;
 	struct bpf_link **links;
 	struct bpf_link *l;
 	size_t i;
@@ -353,78 +377,21 @@ static int probe_attach(struct pr_plan *p, struct bpf_program *prog, const struc
 	p->probe_links = links;
 	for (i = 0; i < cfg->probes.n; i++) {
 		const struct pr_probe_attach *a = &cfg->probes.v[i];
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = a->cookie, .retprobe = ret);
-		LIBBPF_OPTS(bpf_kprobe_opts, ko, .bpf_cookie = a->cookie, .retprobe = ret,
-			    .offset = a->foff);
 
-		if (tp != (a->event && !a->provider) || usdt != !!a->provider)
+		if (strcmp(a->prog, bpf_program__name(prog)))
 			continue;
-		if (a->strings.arg[0]) {
-			__u32 idx = a->cookie & PR_PROBE_COOKIE_INDEX;
-
-			err = bpf_map__update_elem(p->probe->maps.pr_probe_strings, &idx, sizeof(idx),
-						   &a->strings, sizeof(a->strings), 0);
-			if (err) {
-				pr_err("%s: cannot configure probe %u: %s", w->who, idx, strerror(-err));
-				return err;
-			}
-		}
-		if (usdt) {
-			LIBBPF_OPTS(bpf_usdt_opts, uo2, .usdt_cookie = a->cookie);
-
-			l = bpf_program__attach_usdt(prog, -1, a->path, a->provider, a->event, &uo2);
-			if (!l) {
-				err = -errno;
-				pr_err("%s: cannot attach to USDT probe %s:%s of %s: %s", w->who,
-				       a->provider, a->event, a->path, strerror(-err));
-				return err;
-			}
-			p->probe_links[p->nprobe_links++] = l;
-			continue;
-		}
-		if (tp) {
-			LIBBPF_OPTS(bpf_tracepoint_opts, to, .bpf_cookie = a->cookie);
-			__u32 idx = a->cookie & PR_PROBE_COOKIE_INDEX;
-
-			err = bpf_map__update_elem(p->probe->maps.pr_tp_config, &idx, sizeof(idx),
-						   &a->tp, sizeof(a->tp), 0);
-			l = err ? NULL : bpf_program__attach_tracepoint_opts(prog, a->path, a->event,
-									      &to);
-			if (!l) {
-				err = err ?: -errno;
-				pr_err("%s: cannot attach to tracepoint %s:%s: %s", w->who, a->path,
-				       a->event, strerror(-err));
-				return err;
-			}
-			p->probe_links[p->nprobe_links++] = l;
-			continue;
-		}
-		if (a->ret != ret || a->kernel != kernel)
-			continue;
-		if (kernel)
-			l = bpf_program__attach_kprobe_opts(prog, a->path, &ko);
-		else
-			l = bpf_program__attach_uprobe_opts(prog, -1, a->path, a->foff, &uo);
+		l = probe_link(p, prog, a);
 		if (!l) {
 			err = -errno;
-			if (kernel)
-				pr_err("%s: cannot attach a %s to %s+%llu: %s", w->who,
-				       ret ? "kretprobe" : "kprobe", a->path,
-				       (unsigned long long)a->foff, strerror(-err));
-			else
-				pr_err("%s: cannot attach a %s at offset 0x%llx of %s: %s", w->who,
-				       ret ? "uretprobe" : "uprobe", (unsigned long long)a->foff,
-				       a->path, strerror(-err));
+			pr_err("%s: cannot attach %s to %s%s%s%s%s (offset 0x%llx): %s", w->who, a->prog,
+			       a->path, a->provider ? ":" : "", a->provider ?: "",
+			       a->event ? ":" : "", a->event ?: "", (unsigned long long)a->foff,
+			       strerror(-err));
 			return err;
 		}
 		p->probe_links[p->nprobe_links++] = l;
 	}
 	return 0;
-}
-
-static struct bpf_map *probe_map(const struct pr_plan *p, const char *name)
-{
-	return p->probe ? bpf_object__find_map_by_name(p->probe->obj, name) : NULL;
 }
 
 static void probe_destroy(struct pr_plan *p)
@@ -433,13 +400,18 @@ static void probe_destroy(struct pr_plan *p)
 	p->probe = NULL;
 }
 
+/* A map of object o by name; NULL while o is not open. */
+static struct bpf_map *obj_map(const struct pr_plan *p, int o, const char *name)
+{
+	return p->objs[o] ? bpf_object__find_map_by_name(p->objs[o], name) : NULL;
+}
+
 static const struct obj_desc objects[PR_OBJ_MAX] = {
 	[PR_OBJ_LIFECYCLE] = {
 		.name = "lifecycle",
 		.open = life_open,
 		.configure = life_configure,
 		.load = life_load,
-		.map = life_map,
 		.destroy = life_destroy,
 		.ring = "pr_life_rb",
 	},
@@ -449,7 +421,6 @@ static const struct obj_desc objects[PR_OBJ_MAX] = {
 		.configure = smp_configure,
 		.load = smp_load,
 		.attach = smp_attach,
-		.map = smp_map,
 		.destroy = smp_destroy,
 		.ring = "pr_sample_rb",
 		.batched = true,
@@ -461,7 +432,6 @@ static const struct obj_desc objects[PR_OBJ_MAX] = {
 		.configure = off_configure,
 		.load = off_load,
 		.attach = off_attach,
-		.map = off_map,
 		.destroy = off_destroy,
 		.flush = off_flush,
 		.ring = "pr_offcpu_rb",
@@ -475,7 +445,6 @@ static const struct obj_desc objects[PR_OBJ_MAX] = {
 		.configure = probe_configure,
 		.load = probe_load,
 		.attach = probe_attach,
-		.map = probe_map,
 		.destroy = probe_destroy,
 		.ring = "pr_probe_rb",
 		.batched = true,
@@ -588,7 +557,7 @@ static int load_object(struct pr_plan *p, enum pr_object o, const struct pr_plan
 		if (err)
 			return err;
 	}
-	obj = d->open(p, &oo);
+	obj = p->objs[o] = d->open(p, &oo);
 	if (!obj) {
 		err = -errno ?: -EINVAL;
 		report(&w[0], "open", err);
@@ -672,7 +641,7 @@ int pr_plan_ring(const struct pr_plan *p, int object, bool *batched)
 	if (object < 0 || object >= PR_OBJ_MAX)
 		return -1;
 	*batched = objects[object].batched;
-	m = objects[object].map(p, objects[object].ring);
+	m = obj_map(p, object, objects[object].ring);
 	return m ? bpf_map__fd(m) : -1;
 }
 
@@ -786,7 +755,7 @@ int pr_plan_kstack(void *plan, int obj, int32_t id, uint64_t *ips)
 	}
 	s = &p->kcache[(uint32_t)id % KCACHE_SLOTS];
 	if (s->id != id || s->obj != obj) {
-		m = objects[obj].map(p, objects[obj].kstacks);
+		m = obj_map(p, obj, objects[obj].kstacks);
 		/* the map's frames may be fewer than PR_MAX_FRAMES */
 		if (!m || bpf_map__value_size(m) > sizeof(s->ips) ||
 		    bpf_map__lookup_elem(m, &id, sizeof(id), s->ips, bpf_map__value_size(m), 0)) {
@@ -850,7 +819,7 @@ int pr_plan_counts(const struct pr_plan *p, struct pr_src_counts *out)
 	int err = 0, o;
 
 	for (o = 0; o < PR_OBJ_MAX && !err; o++) {
-		m = objects[o].map(p, "pr_counts");
+		m = obj_map(p, o, "pr_counts");
 		if (m)
 			err = add_counts(m, out);
 	}
@@ -868,8 +837,10 @@ void pr_plan_free(struct pr_plan *p)
 	for (size_t i = 0; i < p->nprobe_links; i++)
 		bpf_link__destroy(p->probe_links[i]);
 	free(p->probe_links);
-	for (o = 0; o < PR_OBJ_MAX; o++)
+	for (o = 0; o < PR_OBJ_MAX; o++) {
 		objects[o].destroy(p);
+		p->objs[o] = NULL;
+	}
 	free(p->kcache);
 	free(p);
 }

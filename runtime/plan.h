@@ -21,11 +21,10 @@
 
 /* One attachment of a probe() (a glob makes several). */
 struct pr_probe_attach {
+	const char *prog; /* the program of bpf/probe.bpf.c that serves it */
 	char *path;	 /* the binary, as the runtime opens it; kernel: the function */
 	uint64_t foff;	 /* file offset of the function (+OFF); kernel: +OFF */
 	uint32_t cookie; /* enum in events.h: probe index, STAMP */
-	bool ret;	 /* on the return program */
-	bool kernel;	 /* a kprobe */
 	char *event;	 /* a tracepoint: its name (path is its category); usdt: name */
 	char *provider;	 /* usdt: the probe's provider (path is the binary) */
 	struct pr_probe_strings strings; /* u:, usdt: arguments read as strings */

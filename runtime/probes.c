@@ -74,6 +74,17 @@ static void note_near(struct match *m, const char *name)
 	m->near_d[i] = d;
 }
 
+/* " (nearest: a, b, c)" after the at bytes of err already written */
+static void add_nearest(const struct match *m, char *err, size_t errlen, size_t at)
+{
+	size_t i;
+
+	for (i = 0; i < 3 && m->near[i][0] && at < errlen; i++)
+		at += snprintf(err + at, errlen - at, "%s%s", i ? ", " : " (nearest: ", m->near[i]);
+	if (i && at < errlen)
+		snprintf(err + at, errlen - at, ")");
+}
+
 static int on_function(void *ctx, const char *name, uint64_t foff, uint64_t size)
 {
 	struct match *m = ctx;
@@ -97,16 +108,17 @@ static int on_function(void *ctx, const char *name, uint64_t foff, uint64_t size
 	return m->n > PR_PROBE_MAX_MATCHES ? 1 : 0;
 }
 
-static int add(struct pr_probe_attach **v, size_t *n, const char *path, uint64_t foff,
-	       uint32_t cookie, bool ret)
+/* One attachment, on the program of bpf/probe.bpf.c named prog. */
+static int add(struct pr_probe_attach **v, size_t *n, const char *prog, const char *path,
+	       uint64_t foff, uint32_t cookie)
 {
 	struct pr_probe_attach *nv = realloc(*v, (*n + 1) * sizeof(**v));
 
 	if (!nv)
 		return -ENOMEM;
 	*v = nv;
-	nv[*n] = (struct pr_probe_attach){ .path = strdup(path), .foff = foff, .cookie = cookie,
-					   .ret = ret };
+	nv[*n] = (struct pr_probe_attach){ .prog = prog, .path = strdup(path), .foff = foff,
+					   .cookie = cookie };
 	if (!nv[*n].path)
 		return -ENOMEM;
 	(*n)++;
@@ -116,17 +128,10 @@ static int add(struct pr_probe_attach **v, size_t *n, const char *path, uint64_t
 static int add_kernel(struct pr_probe_attach **v, size_t *n, const struct pr_probe_spec *s,
 		      const char *func, uint32_t index)
 {
-	int r;
-
 	if (s->kind == PR_PROBE_KRETPROBE)
-		r = add(v, n, func, 0, index | PR_PROBE_COOKIE_STAMP, false) ?:
-			    add(v, n, func, 0, index, true);
-	else
-		r = add(v, n, func, s->offset, index, false);
-	if (!r)
-		for (size_t i = *n - (s->kind == PR_PROBE_KRETPROBE ? 2 : 1); i < *n; i++)
-			(*v)[i].kernel = true;
-	return r;
+		return add(v, n, "pr_probe_kenter", func, 0, index | PR_PROBE_COOKIE_STAMP) ?:
+			       add(v, n, "pr_probe_kreturn", func, 0, index);
+	return add(v, n, "pr_probe_kenter", func, s->offset, index);
 }
 
 /* k:/kr: the kernel's functions from /proc/kallsyms (text symbols). */
@@ -186,11 +191,7 @@ static int resolve_kernel(const char *spec, const struct pr_probe_spec *s, uint3
 		r = -ENOENT;
 	} else if (!r && !hits) {
 		at = snprintf(err, errlen, "probe '%s': no kernel function %s", spec, s->symbol);
-		for (i = 0; i < 3 && m.near[i][0] && at < errlen; i++)
-			at += snprintf(err + at, errlen - at, "%s%s", i ? ", " : " (nearest: ",
-				       m.near[i]);
-		if (i && at < errlen)
-			snprintf(err + at, errlen - at, ")");
+		add_nearest(&m, err, errlen, at);
 		r = -ENOENT;
 	}
 	return r;
@@ -306,7 +307,7 @@ static int resolve_tracepoint(const char *spec, const struct pr_probe_spec *s, u
 	}
 	fclose(fp);
 	c.size = end > PR_TP_RAW ? PR_TP_RAW : end;
-	r = add(v, n, s->provider, 0, index, false);
+	r = add(v, n, "pr_probe_tp", s->provider, 0, index);
 	if (!r) {
 		(*v)[*n - 1].event = strdup(s->name);
 		(*v)[*n - 1].tp = c;
@@ -411,7 +412,7 @@ static int resolve_usdt(const char *spec, const struct pr_probe_spec *s, pid_t p
 			 path, s->provider, s->name, f.some);
 		return -ENOENT;
 	}
-	r = add(v, n, path, 0, index, false);
+	r = add(v, n, "pr_probe_usdt", path, 0, index);
 	if (r)
 		return r;
 	(*v)[*n - 1].provider = strdup(s->provider);
@@ -479,23 +480,18 @@ int pr_probes_resolve(const char *spec, pid_t pid, uint32_t index,
 		snprintf(err, errlen, "probe '%s': the glob matches no function of %s", spec, path);
 		r = -ENOENT;
 	} else if (!m.n) {
-		size_t at = snprintf(err, errlen, "probe '%s': no function %s in %s", spec, s.symbol,
-				     path);
-
-		for (i = 0; i < 3 && m.near[i][0] && at < errlen; i++)
-			at += snprintf(err + at, errlen - at, "%s%s", i ? ", " : " (nearest: ",
-				       m.near[i]);
-		if (i && at < errlen)
-			snprintf(err + at, errlen - at, ")");
+		add_nearest(&m, err, errlen,
+			    snprintf(err, errlen, "probe '%s': no function %s in %s", spec, s.symbol,
+				     path));
 		r = -ENOENT;
 	}
 	for (i = 0; !r && i < m.n; i++) {
 		uint64_t at = m.foffs[i] + s.offset;
 
 		if (s.kind == PR_PROBE_URETPROBE)
-			r = add(v, n, path, at, index | PR_PROBE_COOKIE_STAMP, false) ?:
-				    add(v, n, path, at, index, true);
-		else if (!(r = add(v, n, path, at, index, false)))
+			r = add(v, n, "pr_probe_enter", path, at, index | PR_PROBE_COOKIE_STAMP) ?:
+				    add(v, n, "pr_probe_return", path, at, index);
+		else if (!(r = add(v, n, "pr_probe_enter", path, at, index)))
 			(*v)[*n - 1].strings = *strings;
 	}
 out:
