@@ -126,13 +126,43 @@ static __always_inline void usdt_args(struct pr_probe *e, struct pt_regs *ctx)
 	}
 }
 
+static __always_inline void fill_args(struct pr_probe *e, struct pt_regs *ctx, bool usdt)
+{
+	if (usdt)
+		usdt_args(e, ctx);
+	else
+		regs_args(e, ctx);
+}
+
+/* An entry's record: its arguments (registers, or decoded from the USDT
+ * note), and the ones its probe wants as strings. Two paths, so the
+ * verifier sees strings read only into a record with room for them. */
+static __always_inline int send_args(struct pt_regs *ctx, __u64 cookie, __u64 id, bool usdt)
+{
+	__u32 idx = cookie & PR_PROBE_COOKIE_INDEX;
+	struct pr_probe_strings *strs = bpf_map_lookup_elem(&pr_probe_strings, &idx);
+	struct pr_probe *e;
+
+	if (strs && strs->arg[0]) {
+		e = reserve_for(cookie, id, true);
+		if (!e)
+			return 0;
+		fill_args(e, ctx, usdt);
+		read_strings(e, strs);
+	} else {
+		e = reserve_for(cookie, id, false);
+		if (!e)
+			return 0;
+		fill_args(e, ctx, usdt);
+	}
+	bpf_ringbuf_submit(e, pr_wakeup_flags(&pr_probe_rb));
+	return 0;
+}
+
 static __always_inline int enter(struct pt_regs *ctx)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx), id = bpf_get_current_pid_tgid(), now;
-	struct pr_probe_strings *strs;
 	struct entry_key k;
-	struct pr_probe *e;
-	__u32 idx;
 
 	if (!pr_in_target(id >> 32))
 		return 0;
@@ -143,24 +173,7 @@ static __always_inline int enter(struct pt_regs *ctx)
 		bpf_map_update_elem(&pr_probe_entry, &k, &now, BPF_ANY);
 		return 0;
 	}
-	idx = cookie & PR_PROBE_COOKIE_INDEX;
-	strs = bpf_map_lookup_elem(&pr_probe_strings, &idx);
-	/* two paths, so the verifier sees strings read only into a record
-	 * that has room for them */
-	if (strs && strs->arg[0]) {
-		e = reserve_for(cookie, id, true);
-		if (!e)
-			return 0;
-		regs_args(e, ctx);
-		read_strings(e, strs);
-	} else {
-		e = reserve_for(cookie, id, false);
-		if (!e)
-			return 0;
-		regs_args(e, ctx);
-	}
-	bpf_ringbuf_submit(e, pr_wakeup_flags(&pr_probe_rb));
-	return 0;
+	return send_args(ctx, cookie, id, false);
 }
 
 static __always_inline int leave(struct pt_regs *ctx)
@@ -253,28 +266,11 @@ static __always_inline void tp_string(void *ctx, struct pr_tracepoint *e, __u32 
 SEC("usdt")
 int pr_probe_usdt(struct pt_regs *ctx)
 {
-	__u64 cookie = bpf_usdt_cookie(ctx), id = bpf_get_current_pid_tgid();
-	__u32 idx = cookie & PR_PROBE_COOKIE_INDEX;
-	struct pr_probe_strings *strs;
-	struct pr_probe *e;
+	__u64 id = bpf_get_current_pid_tgid();
 
 	if (!pr_in_target(id >> 32))
 		return 0;
-	strs = bpf_map_lookup_elem(&pr_probe_strings, &idx);
-	if (strs && strs->arg[0]) {
-		e = reserve_for(cookie, id, true);
-		if (!e)
-			return 0;
-		usdt_args(e, ctx);
-		read_strings(e, strs);
-	} else {
-		e = reserve_for(cookie, id, false);
-		if (!e)
-			return 0;
-		usdt_args(e, ctx);
-	}
-	bpf_ringbuf_submit(e, pr_wakeup_flags(&pr_probe_rb));
-	return 0;
+	return send_args(ctx, bpf_usdt_cookie(ctx), id, true);
 }
 
 /* One program for every t: probe; its layout comes from pr_tp_config */
