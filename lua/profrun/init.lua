@@ -181,12 +181,19 @@ function api.sample(t)
 end
 
 -- lifecycle{ buffer=bytes }: the exec/exit ring buffer
+-- NAME{ buffer=bytes } for a source whose only option is its ring; called
+-- as a tail call, so its errors point at the script's line as the API
+-- function's own would
+local function buffer_only(name, t, configure)
+    setup_only(name)
+    check_keys(name, t, { buffer = true })
+    local b = opt_int(name, t, "buffer", 4096, 1024 * 1024 * 1024) or 0
+    local r = configure(rt, b, errp)
+    if r < 0 then c_error(name, r) end
+end
+
 function api.lifecycle(t)
-    setup_only("lifecycle{}")
-    check_keys("lifecycle{}", t, { buffer = true })
-    local b = opt_int("lifecycle{}", t, "buffer", 4096, 1024 * 1024 * 1024) or 0
-    local r = C.pr_ffi_lifecycle_config(rt, b, errp)
-    if r < 0 then c_error("lifecycle{}", r) end
+    return buffer_only("lifecycle{}", t, C.pr_ffi_lifecycle_config)
 end
 
 -- offcpu{ min=1e6, max=0, pid=N, user=true, waker=true, buffer=bytes }:
@@ -273,11 +280,7 @@ function api.probe(spec, opts, fn)
 end
 
 function api.probes(t)
-    setup_only("probes{}")
-    check_keys("probes{}", t, { buffer = true })
-    local b = opt_int("probes{}", t, "buffer", 4096, 1024 * 1024 * 1024) or 0
-    local r = C.pr_ffi_probes_config(rt, b, errp)
-    if r < 0 then c_error("probes{}", r) end
+    return buffer_only("probes{}", t, C.pr_ffi_probes_config)
 end
 
 -- every(seconds, fn): fn() is called every `seconds` while profrun runs
