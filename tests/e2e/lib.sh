@@ -195,6 +195,17 @@ expect_no_grep() {
 	fi
 }
 
+# expect_bad_spec SPEC PATTERN [OPTS]: probe('SPEC', OPTS function(e) end)
+# is a usage error: exit 2, a message matching PATTERN, nothing loaded
+# (-v would show libbpf's lines)
+expect_bad_spec() {
+	local spec=$1 pattern=$2 opts=${3:-}
+	run_profrun -v -d 1 -e "probe('$spec', $opts function(e) end)"
+	expect_rc "$spec: exit 2" 2
+	expect_grep "$spec: says what is wrong" "$ERR" "$pattern"
+	expect_no_grep "$spec: nothing loaded" "$ERR" "libbpf"
+}
+
 # val KEY FILE: the value of the last `KEY=value` line (scripts print these)
 val() {
 	sed -n "s/^$1=//p" "$2" | tail -n 1

@@ -88,21 +88,14 @@ expect_gt "storm: the ring overflowed" "$(val dropped "$OUT")" 0 "$OUT" "$ERR"
 expect_grep "storm: the drops are reported" "$ERR" 'lost [0-9]+ of [0-9]+ probe hits'
 
 # bad specs: exit 2, the spec and what is wrong, nothing loaded
-bad_spec() {
-	local spec=$1 pattern=$2
-	run_profrun -v -d 1 -e "probe('$spec', function(e) end)"
-	expect_rc "$spec: exit 2" 2
-	expect_grep "$spec: says what is wrong" "$ERR" "$pattern"
-	expect_no_grep "$spec: nothing loaded" "$ERR" "libbpf"
-}
-bad_spec "u:/no/such/binary:f" "no such binary"
-bad_spec "u:/etc/passwd:f" "not a 64-bit ELF"
-bad_spec "u:libnosuchlib:f" "no library 'libnosuchlib'"
-bad_spec "u:$FIX:pf_targte" "no function pf_targte in .*nearest: pf_target"
-bad_spec "u:$FIX:zz_*" "the glob matches no function"
-bad_spec "u:libc:*" "matches more than 1000 functions"
-bad_spec "q:libc:malloc" "unknown kind"
-bad_spec "u:libc" "expected u:BINARY:SYMBOL"
+expect_bad_spec "u:/no/such/binary:f" "no such binary"
+expect_bad_spec "u:/etc/passwd:f" "not a 64-bit ELF"
+expect_bad_spec "u:libnosuchlib:f" "no library 'libnosuchlib'"
+expect_bad_spec "u:$FIX:pf_targte" "no function pf_targte in .*nearest: pf_target"
+expect_bad_spec "u:$FIX:zz_*" "the glob matches no function"
+expect_bad_spec "u:libc:*" "matches more than 1000 functions"
+expect_bad_spec "q:libc:malloc" "unknown kind"
+expect_bad_spec "u:libc" "expected u:BINARY:SYMBOL"
 
 # k:/kr: where the kernel has kprobes, entries and returns of a kernel
 # function the test calls; where it has none (this project's CI kernel),
@@ -119,9 +112,9 @@ EOF2
 	expect_ge "k: the opens of the command" "$(val enter "$OUT")" 3 "$OUT" "$ERR"
 	expect_eq "kr: a return for each" "$(val ret "$OUT")" "$(val enter "$OUT")" "$OUT"
 	expect_eq "kr: each with its duration" "$(val dur "$OUT")" "$(val ret "$OUT")" "$OUT"
-	bad_spec "k:do_sys_openat" "no kernel function do_sys_openat .*nearest: do_sys_openat2"
+	expect_bad_spec "k:do_sys_openat" "no kernel function do_sys_openat .*nearest: do_sys_openat2"
 else
-	bad_spec "k:do_sys_openat2" "this kernel has no kprobes"
-	bad_spec "kr:vfs_read" "this kernel has no kprobes"
+	expect_bad_spec "k:do_sys_openat2" "this kernel has no kprobes"
+	expect_bad_spec "kr:vfs_read" "this kernel has no kprobes"
 fi
 finish

@@ -84,15 +84,8 @@ expect_counts_add_up "storm" "$OUT"
 expect_gt "storm: the ring overflowed" "$(val dropped "$OUT")" 0 "$OUT" "$ERR"
 expect_grep "storm: the drops are reported" "$ERR" 'lost [0-9]+ of [0-9]+ tracepoint hits'
 
-bad_spec() {
-	local spec=$1 pattern=$2
-	run_profrun -v -d 1 -e "probe('$spec', function(e) end)"
-	expect_rc "$spec: exit 2" 2
-	expect_grep "$spec: says what is wrong" "$ERR" "$pattern"
-	expect_no_grep "$spec: nothing loaded" "$ERR" "libbpf"
-}
-bad_spec "t:sched:no_such_event" "no tracepoint sched:no_such_event in that category"
-bad_spec "t:nosuchcategory:x" "no such category"
-bad_spec "t:../sched:x" "not a tracepoint name"
-bad_spec "t:sched" "expected t:CATEGORY:NAME"
+expect_bad_spec "t:sched:no_such_event" "no tracepoint sched:no_such_event in that category"
+expect_bad_spec "t:nosuchcategory:x" "no such category"
+expect_bad_spec "t:../sched:x" "not a tracepoint name"
+expect_bad_spec "t:sched" "expected t:CATEGORY:NAME"
 finish

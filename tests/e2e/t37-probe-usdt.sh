@@ -38,16 +38,9 @@ expect_eq "plain: every hit" "$(val plain "$OUT")" "$N" "$OUT"
 run_cmd "$FIX" 5
 expect_eq "no tracer: the fixture never fires" "$(val fired "$OUT")" 0 "$OUT"
 
-bad_spec() {
-	local spec=$1 pattern=$2 opts=${3:-}
-	run_profrun -v -d 1 -e "probe('$spec', $opts function(e) end)"
-	expect_rc "$spec: exit 2" 2
-	expect_grep "$spec: says what is wrong" "$ERR" "$pattern"
-	expect_no_grep "$spec: nothing loaded" "$ERR" "libbpf"
-}
-bad_spec "usdt:/bin/true:prfix:fire" "is not a USDT binary"
-bad_spec "usdt:$FIX:prfix:nope" "has no USDT probe prfix:nope .it has: prfix:fire, prfix:plain"
-bad_spec "usdt:$FIX:prfix" "expected usdt:BINARY:PROVIDER:NAME"
-bad_spec "ur:libc:malloc" "strings are for u: and usdt:" "{ strings = { 1 } },"
-bad_spec "usdt:$FIX:prfix:fire" "argument numbers are 1..6" "{ strings = { 7 } },"
+expect_bad_spec "usdt:/bin/true:prfix:fire" "is not a USDT binary"
+expect_bad_spec "usdt:$FIX:prfix:nope" "has no USDT probe prfix:nope .it has: prfix:fire, prfix:plain"
+expect_bad_spec "usdt:$FIX:prfix" "expected usdt:BINARY:PROVIDER:NAME"
+expect_bad_spec "ur:libc:malloc" "strings are for u: and usdt:" "{ strings = { 1 } },"
+expect_bad_spec "usdt:$FIX:prfix:fire" "argument numbers are 1..6" "{ strings = { 7 } },"
 finish
