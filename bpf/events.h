@@ -14,7 +14,7 @@
 #define PR_EVENTS_H
 
 enum pr_limits {
-	PR_ABI_VERSION = 5,
+	PR_ABI_VERSION = 6,
 	PR_COMM_LEN = 16,
 	PR_PATH_LEN = 256,
 	/* the kernel's default kernel.perf_event_max_stack */
@@ -166,13 +166,18 @@ enum {
 enum pr_probe_flags {
 	PR_PROBE_RET = 1,      /* a return: retval is set */
 	PR_PROBE_DURATION = 2, /* duration is set (the entry was seen) */
+	PR_PROBE_STACKED = 4,  /* ring only: a struct pr_probe_ustack follows */
 };
 
-/* The attach cookie: the probe's index, and for the entry half of a
- * return probe, that it only stamps the entry time. */
+/* The attach cookie: the probe's index, which of its matches (a glob's
+ * functions, in the order probe() found them), and for the entry half of
+ * a return probe, that it only stamps the entry time. */
 enum {
-	PR_PROBE_COOKIE_INDEX = 0xffffff,
+	PR_PROBE_COOKIE_INDEX = 0xfff,
+	PR_PROBE_COOKIE_MATCH_SHIFT = 12,
+	PR_PROBE_COOKIE_MATCH = 0xfff,
 	PR_PROBE_COOKIE_STAMP = 0x80000000,
+	PR_PROBE_MAX = 1024, /* probe() calls per script (the config map) */
 };
 
 struct pr_probe {
@@ -186,6 +191,8 @@ struct pr_probe {
 	__u64 retval;
 	__u64 duration; /* ns since the matching entry of the same thread */
 	__u32 flags;	/* enum pr_probe_flags */
+	__u32 stack;	/* arena: the interned stack (stack = true), 0: none */
+	__u32 match;	/* which of the probe's matches (the cookie's) */
 	__u32 pad;
 	char comm[PR_COMM_LEN];
 	/* probe(spec, {strings = {i, j}}, fn): arguments i and j read as C
@@ -195,9 +202,39 @@ struct pr_probe {
 	char str[PR_PROBE_NSTR][PR_PROBE_STR];
 };
 
-/* Which arguments of a probe are strings, by probe index. */
-struct pr_probe_strings {
-	__u8 arg[PR_PROBE_NSTR]; /* 1..6, 0: none */
+/* stack = true: after the whole struct pr_probe, the ring record has
+ * this, then len bytes of the user stack above usp, for the runtime to
+ * unwind as it does samples' (frame pointers are not needed). */
+struct pr_probe_ustack {
+	__u64 uip, usp, ubp;
+	__s32 kstack; /* k:/kr: the kernel stack's id in pr_probe_stacks, < 0: none */
+	__u32 len;
+};
+
+enum pr_probe_config_flags {
+	PR_PROBE_CFG_STACK = 1, /* take the stack */
+	PR_PROBE_CFG_COUNT = 2, /* count_only: count in pr_probe_counts, send nothing */
+};
+
+/* A probe's options, by probe index (pr_probe_config). */
+struct pr_probe_config {
+	__u8 str_arg[PR_PROBE_NSTR]; /* arguments read as strings: 1..6, 0: none */
+	__u8 flags;		     /* enum pr_probe_config_flags */
+	__u8 pad;
+	__u32 sample; /* send every Nth hit (counted across CPUs); 0, 1: each */
+	__u32 pid;    /* only this process; 0: any */
+};
+
+/* count_only: hits per probe, match and (stack = true) process and
+ * stacks, the stacks' ids in pr_probe_stacks (frame-pointer walks: the
+ * kernel cannot unwind with .eh_frame); < 0: none or lost. */
+struct pr_probe_count_key {
+	__u32 probe;
+	__u32 match;
+	__u32 pid;
+	__s32 ustack;
+	__s32 kstack;
+	__u32 pad;
 };
 
 /*

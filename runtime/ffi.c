@@ -6,9 +6,11 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 #include "bpfsym.h"
 #include "buildid.h"
 #include "elfsym.h"
@@ -55,7 +57,7 @@ static const struct {
 	TYPE(pr_hdr),  TYPE(pr_sample_raw), TYPE(pr_sample),	  TYPE(pr_exec),
 	TYPE(pr_exit), TYPE(pr_frame),	    TYPE(pr_stats),
 	TYPE(pr_fork), TYPE(pr_proc_info),  TYPE(pr_sample_opts), TYPE(pr_src_counts),
-	TYPE(pr_provider_info), TYPE(pr_offcpu), TYPE(pr_offcpu_opts), TYPE(pr_probe), TYPE(pr_tracepoint), TYPE(pr_tp_field),
+	TYPE(pr_provider_info), TYPE(pr_offcpu), TYPE(pr_offcpu_opts), TYPE(pr_probe), TYPE(pr_probe_opts), TYPE(pr_probe_count), TYPE(pr_tracepoint), TYPE(pr_tp_field),
 };
 #undef TYPE
 
@@ -131,6 +133,10 @@ static const struct {
 	FIELD(pr_probe, args),
 	FIELD(pr_probe, retval),
 	FIELD(pr_probe, comm),
+	FIELD(pr_probe, stack),
+	FIELD(pr_probe, match),
+	FIELD(pr_probe_opts, count_only),
+	FIELD(pr_probe_count, stack),
 	FIELD(pr_offcpu_opts, pid),
 	FIELD(pr_offcpu_opts, buffer),
 };
@@ -231,26 +237,102 @@ int pr_ffi_offcpu_config(struct pr_rt *rt, const struct pr_offcpu_opts *o, const
 	return 0;
 }
 
-int pr_ffi_probe_add(struct pr_rt *rt, const char *spec, uint32_t str1, uint32_t str2,
+int pr_ffi_probe_add(struct pr_rt *rt, const char *spec, const struct pr_probe_opts *o,
 		     const char **err)
 {
 	pid_t pid = rt->opts && rt->opts->pid ? (pid_t)rt->opts->pid : 0;
-	struct pr_probe_strings strs = { .arg = { str1, str2 } };
+	struct pr_probe_config conf = {
+		.str_arg = { o->str1, o->str2 },
+		.flags = (o->stack ? PR_PROBE_CFG_STACK : 0) | (o->count_only ? PR_PROBE_CFG_COUNT : 0),
+		.sample = o->sample,
+		.pid = o->pid,
+	};
+	char path[32];
 	int r = refuse_after_setup(rt, err);
 
 	if (r)
 		return r;
-	if (str1 > 6 || str2 > 6 || (!str1 && str2)) {
+	if (o->str1 > 6 || o->str2 > 6 || (!o->str1 && o->str2)) {
 		*err = "strings: argument numbers 1..6, at most two";
 		return -EINVAL;
 	}
-	r = pr_probes_resolve(spec, pid, rt->nprobes, &strs, &rt->cfg.probes.v, &rt->cfg.probes.n,
+	if (o->pid) {
+		snprintf(path, sizeof(path), "/proc/%u/exe", o->pid);
+		if (access(path, F_OK)) {
+			snprintf(rt->errbuf, sizeof(rt->errbuf),
+				 "probe '%s': pid %u: no such process", spec, o->pid);
+			*err = rt->errbuf;
+			return -ESRCH;
+		}
+	}
+	r = pr_probes_resolve(spec, pid, rt->nprobes, &conf, &rt->cfg.probes.v, &rt->cfg.probes.n,
 			      rt->errbuf, sizeof(rt->errbuf));
 	if (r) {
 		*err = rt->errbuf;
 		return r;
 	}
 	return rt->nprobes++;
+}
+
+const char *pr_ffi_probe_func(struct pr_rt *rt, uint32_t probe, uint32_t match)
+{
+	size_t k;
+
+	for (k = 0; k < rt->cfg.probes.n; k++) {
+		const struct pr_probe_attach *a = &rt->cfg.probes.v[k];
+		uint32_t c = a->cookie;
+
+		if ((c & PR_PROBE_COOKIE_INDEX) == probe &&
+		    ((c >> PR_PROBE_COOKIE_MATCH_SHIFT) & PR_PROBE_COOKIE_MATCH) == match)
+			return a->func;
+	}
+	return NULL;
+}
+
+struct count_walk {
+	struct pr_rt *rt;
+	struct pr_probe_count *out;
+	uint32_t max, n;
+};
+
+/* A count's stacks from the probe stack map, interned as samples' are. */
+static int take_count(void *ctx, const struct pr_probe_count_key *k, uint64_t n)
+{
+	struct count_walk *w = ctx;
+	uint64_t kf[PR_MAX_FRAMES], uf[PR_MAX_FRAMES];
+	int nk = 0, nu = 0;
+
+	if (w->n < w->max) {
+		if (k->kstack >= 0)
+			nk = pr_plan_kstack(w->rt->plan, PR_OBJ_PROBE, k->kstack, kf);
+		if (k->ustack >= 0)
+			nu = pr_plan_kstack(w->rt->plan, PR_OBJ_PROBE, k->ustack, uf);
+		w->out[w->n] = (struct pr_probe_count){
+			.count = n,
+			.match = k->match,
+			.pid = k->pid,
+			.stack = (nk || nu) && w->rt->stacks ?
+					 pr_stacks_intern(w->rt->stacks, k->pid, 0, kf, nk, uf, nu) :
+					 0,
+		};
+	}
+	w->n++;
+	return 0;
+}
+
+int pr_ffi_probe_counts(struct pr_rt *rt, uint32_t probe, struct pr_probe_count *out,
+			uint32_t max, uint64_t *lost)
+{
+	struct count_walk w = { .rt = rt, .out = out, .max = max };
+	struct pr_plan_probe_lost l;
+	int r;
+
+	if (!rt->plan)
+		return -ENOENT;
+	r = pr_plan_probe_counts(rt->plan, probe, take_count, &w, &l);
+	lost[0] = l.hits;
+	lost[1] = l.stacks;
+	return r ? r : (int)w.n;
 }
 
 int pr_ffi_tp_field(struct pr_rt *rt, uint32_t probe, uint32_t i, struct pr_tp_field *out)

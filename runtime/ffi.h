@@ -25,11 +25,19 @@ int pr_ffi_provider(uint32_t i, struct pr_provider_info *out);
 
 int pr_ffi_sample_config(struct pr_rt *rt, const struct pr_sample_opts *o, const char **err);
 int pr_ffi_offcpu_config(struct pr_rt *rt, const struct pr_offcpu_opts *o, const char **err);
-/* probe(spec): resolves spec into attachments, arguments str1 and str2
- * (1..6, 0: none) read as strings; its index (from 0), or -errno with
- * what is wrong in *err. */
-int pr_ffi_probe_add(struct pr_rt *rt, const char *spec, uint32_t str1, uint32_t str2,
+/* probe(spec, opts): resolves spec into attachments with options o; its
+ * index (from 0), or -errno with what is wrong in *err. */
+int pr_ffi_probe_add(struct pr_rt *rt, const char *spec, const struct pr_probe_opts *o,
 		     const char **err);
+/* What match number match of probe number probe is (a function, a USDT
+ * provider:name, a tracepoint category:name); NULL past the last. */
+const char *pr_ffi_probe_func(struct pr_rt *rt, uint32_t probe, uint32_t match);
+/* count_only: up to max of probe number probe's counts into out, their
+ * stacks interned; returns how many there are (more than max: call again
+ * with room), or -errno. lost[0]: hits the map could not hold, lost[1]:
+ * stacks lost. */
+int pr_ffi_probe_counts(struct pr_rt *rt, uint32_t probe, struct pr_probe_count *out,
+			uint32_t max, uint64_t *lost);
 int pr_ffi_probes_config(struct pr_rt *rt, uint32_t buffer, const char **err);
 /* Field i of t: probe number probe's record: 0, or -ENOENT past the last. */
 int pr_ffi_tp_field(struct pr_rt *rt, uint32_t probe, uint32_t i, struct pr_tp_field *out);

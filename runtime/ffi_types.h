@@ -93,6 +93,24 @@ struct pr_offcpu_opts {
 	uint32_t buffer; /* ring buffer bytes, 0: keep */
 };
 
+/* probe(spec, opts): its options as Lua checked them. */
+struct pr_probe_opts {
+	uint32_t str1, str2; /* arguments (1..6) read as strings, 0: none */
+	uint32_t pid;	     /* only this process, 0: any */
+	uint32_t sample;     /* every Nth hit, 0/1: each */
+	uint32_t stack;	     /* 1: take the stack */
+	uint32_t count_only; /* 1: count in the kernel, send nothing */
+};
+
+/* count_only: one count of a probe, its stack interned (0: none). */
+struct pr_probe_count {
+	uint64_t count;
+	uint32_t match; /* which of the probe's matches (pr_ffi_probe_func) */
+	uint32_t pid;	/* 0 unless stack = true */
+	uint32_t stack;
+	uint32_t pad;
+};
+
 /* One field of a t: probe's record, for Lua to decode it by name. */
 enum pr_tp_field_kind {
 	PR_TP_FIELD_INT = 0,	/* an integer of size bytes, signed or not */
@@ -174,6 +192,9 @@ struct pr_stats {
 	uint64_t offcpu_dropped_ns;  /* off-CPU time in records the ring could not take */
 	uint64_t offcpu_flushes;     /* runs of the program that sends the summed short waits */
 	uint64_t offcpu_resynced;    /* returns to the CPU no sched_switch showed, timed late */
+	uint64_t probe_sampled_out;  /* probe hits not sent: probe(spec, {sample = N}) */
+	uint64_t probe_count_lost;   /* count_only hits the counts map had no room for */
+	uint64_t probe_stack_lost;   /* probe stacks lost to a full or colliding stack map */
 };
 
 #endif

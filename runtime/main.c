@@ -351,6 +351,14 @@ static void report_drops(struct pr_rt *rt)
 	if (st.offcpu_untracked)
 		pr_warn("%llu switches off CPU were not timed: no memory for the thread's state",
 			(unsigned long long)st.offcpu_untracked);
+	if (st.probe_count_lost)
+		pr_warn("%llu count_only probe hits were not counted: the counts table (%d keys) "
+			"was full; count fewer probes, or without stack",
+			(unsigned long long)st.probe_count_lost, PR_PROBE_COUNT_KEYS);
+	if (st.probe_stack_lost)
+		pr_warn("%llu probe stacks were lost: the stack map (%d stacks) was full or two "
+			"stacks collided; those hits count without a stack",
+			(unsigned long long)st.probe_stack_lost, PR_PROBE_STACK_IDS);
 	report_discarded(&st);
 	report_idle(rt, &st);
 	if (st.stacks_full)

@@ -301,11 +301,27 @@ static struct bpf_object *probe_open(struct pr_plan *p, const struct bpf_object_
 	return p->probe ? p->probe->obj : NULL;
 }
 
+/* Room in the counts and stack maps only for probes that use them: a
+ * stack map's entries are allocated up front. */
 static int probe_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 {
 	struct pr_probe_bpf *b = p->probe;
 	uint32_t ring = ring_size(cfg->probes.buffer);
+	bool counts = false, stacks = false;
+	size_t i;
 
+	for (i = 0; i < cfg->probes.n; i++) {
+		const struct pr_probe_attach *a = &cfg->probes.v[i];
+		bool kernel = !strcmp(a->prog, "pr_probe_kenter") ||
+			      !strcmp(a->prog, "pr_probe_kreturn");
+
+		counts |= a->conf.flags & PR_PROBE_CFG_COUNT;
+		stacks |= (a->conf.flags & PR_PROBE_CFG_STACK) &&
+			  (kernel || (a->conf.flags & PR_PROBE_CFG_COUNT));
+	}
+	bpf_map__set_max_entries(b->maps.pr_probe_counts, counts ? PR_PROBE_COUNT_KEYS : 1);
+	bpf_map__set_max_entries(b->maps.pr_probe_stacks, stacks ? PR_PROBE_STACK_IDS : 1);
+	b->rodata->ustack_bytes = cfg->stack_bytes;
 	b->rodata->wakeup_bytes = ring / 4;
 	bpf_map__set_max_entries(b->maps.pr_probe_rb, ring);
 	return SET_TARGET(b, &cfg->target);
@@ -325,18 +341,16 @@ static struct bpf_link *probe_link(struct pr_plan *p, struct bpf_program *prog,
 	__u32 idx = a->cookie & PR_PROBE_COOKIE_INDEX;
 	int err;
 
-	if (a->strings.arg[0]) {
-		err = bpf_map__update_elem(b->maps.pr_probe_strings, &idx, sizeof(idx), &a->strings,
-					   sizeof(a->strings), 0);
-		if (err) {
-			errno = -err;
-			return NULL;
-		}
+	err = bpf_map__update_elem(b->maps.pr_probe_config, &idx, sizeof(idx), &a->conf,
+				   sizeof(a->conf), 0);
+	if (err) {
+		errno = -err;
+		return NULL;
 	}
 	if (prog == b->progs.pr_probe_usdt) {
 		LIBBPF_OPTS(bpf_usdt_opts, o, .usdt_cookie = a->cookie);
 
-		return bpf_program__attach_usdt(prog, -1, a->path, a->provider, a->event, &o);
+		return bpf_program__attach_usdt(prog, a->pid, a->path, a->provider, a->event, &o);
 	}
 	if (prog == b->progs.pr_probe_tp) {
 		LIBBPF_OPTS(bpf_tracepoint_opts, o, .bpf_cookie = a->cookie);
@@ -357,7 +371,7 @@ static struct bpf_link *probe_link(struct pr_plan *p, struct bpf_program *prog,
 	}
 	LIBBPF_OPTS(bpf_uprobe_opts, o, .bpf_cookie = a->cookie, .retprobe = ret);
 
-	return bpf_program__attach_uprobe_opts(prog, -1, a->path, a->foff, &o);
+	return bpf_program__attach_uprobe_opts(prog, a->pid, a->path, a->foff, &o);
 }
 
 /* Each attachment of each probe() on the program that serves it (named
@@ -447,6 +461,7 @@ static const struct obj_desc objects[PR_OBJ_MAX] = {
 		.attach = probe_attach,
 		.destroy = probe_destroy,
 		.ring = "pr_probe_rb",
+		.kstacks = "pr_probe_stacks",
 		.batched = true,
 		.late = true,
 	},
@@ -779,6 +794,41 @@ int pr_plan_kstack(void *plan, int obj, int32_t id, uint64_t *ips)
 	}
 	memcpy(ips, s->ips, s->n * sizeof(*ips));
 	return s->n;
+}
+
+void pr_plan_probe_lost(const struct pr_plan *p, struct pr_plan_probe_lost *lost)
+{
+	*lost = (struct pr_plan_probe_lost){ 0 };
+	if (p->probe && p->probe->bss) {
+		lost->hits = *(volatile __u64 *)&p->probe->bss->count_lost;
+		lost->stacks = *(volatile __u64 *)&p->probe->bss->stack_lost;
+	}
+}
+
+int pr_plan_probe_counts(struct pr_plan *p, uint32_t probe,
+			 int (*fn)(void *ctx, const struct pr_probe_count_key *k, uint64_t n),
+			 void *ctx, struct pr_plan_probe_lost *lost)
+{
+	struct bpf_map *m = obj_map(p, PR_OBJ_PROBE, "pr_probe_counts");
+	struct pr_probe_count_key k, next;
+	const void *prev = NULL;
+	uint64_t n;
+	int r;
+
+	pr_plan_probe_lost(p, lost);
+	if (!m)
+		return -ENOENT;
+	while (!bpf_map__get_next_key(m, prev, &next, sizeof(next))) {
+		k = next;
+		prev = &k;
+		if (k.probe != probe ||
+		    bpf_map__lookup_elem(m, &k, sizeof(k), &n, sizeof(n), 0))
+			continue;
+		r = fn(ctx, &k, n);
+		if (r)
+			return r;
+	}
+	return 0;
 }
 
 void pr_plan_offcpu_stats(const struct pr_plan *p, struct pr_plan_offcpu_stats *out)

@@ -24,10 +24,12 @@ struct pr_probe_attach {
 	const char *prog; /* the program of bpf/probe.bpf.c that serves it */
 	char *path;	 /* the binary, as the runtime opens it; kernel: the function */
 	uint64_t foff;	 /* file offset of the function (+OFF); kernel: +OFF */
-	uint32_t cookie; /* enum in events.h: probe index, STAMP */
+	uint32_t cookie; /* enum in events.h: probe index, match, STAMP */
+	char *func;	 /* what matched: the function (u:, k:), provider:name (usdt:) */
+	int32_t pid;	 /* probe{pid=}: attached for that process only; -1: any */
 	char *event;	 /* a tracepoint: its name (path is its category); usdt: name */
 	char *provider;	 /* usdt: the probe's provider (path is the binary) */
-	struct pr_probe_strings strings; /* u:, usdt: arguments read as strings */
+	struct pr_probe_config conf; /* the probe's options (every attachment has them) */
 	struct pr_tp_config tp; /* a tracepoint: what of its record to send */
 	struct pr_tp_field *fields; /* a tracepoint: its record's fields */
 	uint32_t nfields;
@@ -99,6 +101,19 @@ int pr_plan_kstack(void *plan, int obj, int32_t id, uint64_t *ips);
 /* glue(ctx, addr): whether a kernel frame belongs to the program or the
  * tracepoint that called it; pr_plan_kstack drops those at the leaf. */
 void pr_plan_set_kglue(struct pr_plan *p, bool (*glue)(void *ctx, uint64_t addr), void *ctx);
+/* count_only: calls fn for each count of probe number probe (keys in
+ * events.h; stack ids for pr_plan_kstack(PR_OBJ_PROBE)); lost gets what
+ * the maps could not hold. fn's non-zero return stops the walk. */
+#define PR_PROBE_COUNT_KEYS 65536
+#define PR_PROBE_STACK_IDS 8192
+struct pr_plan_probe_lost {
+	uint64_t hits;	 /* hits the counts map had no room for */
+	uint64_t stacks; /* stacks lost to a full or colliding stack map */
+};
+void pr_plan_probe_lost(const struct pr_plan *p, struct pr_plan_probe_lost *lost);
+int pr_plan_probe_counts(struct pr_plan *p, uint32_t probe,
+			 int (*fn)(void *ctx, const struct pr_probe_count_key *k, uint64_t n),
+			 void *ctx, struct pr_plan_probe_lost *lost);
 /* Off-CPU accounting BPF keeps besides the record counts. */
 struct pr_plan_offcpu_stats {
 	uint64_t untracked;  /* switches whose thread got no task storage */

@@ -26,6 +26,7 @@ struct match {
 	const char *pattern;
 	bool glob;
 	uint64_t *foffs;
+	char **names;
 	size_t n, cap;
 	/* the nearest names, for "no such symbol" */
 	char near[3][PR_PROBE_FIELD];
@@ -89,6 +90,7 @@ static int on_function(void *ctx, const char *name, uint64_t foff, uint64_t size
 {
 	struct match *m = ctx;
 	uint64_t *f;
+	char **nm;
 
 	(void)size;
 	if (m->glob ? fnmatch(m->pattern, name, 0) : strcmp(m->pattern, name)) {
@@ -102,45 +104,87 @@ static int on_function(void *ctx, const char *name, uint64_t foff, uint64_t size
 		if (!f)
 			return -ENOMEM;
 		m->foffs = f;
+		nm = realloc(m->names, m->cap * sizeof(*nm));
+		if (!nm)
+			return -ENOMEM;
+		m->names = nm;
 	}
+	m->names[m->n] = strdup(name);
+	if (!m->names[m->n])
+		return -ENOMEM;
 	m->foffs[m->n++] = foff;
 	/* one past the cap is enough to say it is too many */
 	return m->n > PR_PROBE_MAX_MATCHES ? 1 : 0;
 }
 
-/* One attachment, on the program of bpf/probe.bpf.c named prog. */
-static int add(struct pr_probe_attach **v, size_t *n, const char *prog, const char *path,
-	       uint64_t foff, uint32_t cookie)
+/* Where a probe's attachments go, and what each of them gets. */
+struct sink {
+	struct pr_probe_attach **v;
+	size_t *n;
+	uint32_t index;
+	const struct pr_probe_config *conf;
+};
+
+static void free_attach(struct pr_probe_attach *a)
 {
-	struct pr_probe_attach *nv = realloc(*v, (*n + 1) * sizeof(**v));
+	free(a->path);
+	free(a->func);
+	free(a->event);
+	free(a->provider);
+	free(a->fields);
+}
+
+/* One attachment of match number match (func), on the program of
+ * bpf/probe.bpf.c named prog; stamp: a return probe's entry half. */
+static int add(struct sink *k, const char *prog, const char *path, uint64_t foff, uint32_t match,
+	       const char *func, bool stamp)
+{
+	struct pr_probe_attach *nv = realloc(*k->v, (*k->n + 1) * sizeof(**k->v));
 
 	if (!nv)
 		return -ENOMEM;
-	*v = nv;
-	nv[*n] = (struct pr_probe_attach){ .prog = prog, .path = strdup(path), .foff = foff,
-					   .cookie = cookie };
-	if (!nv[*n].path)
+	*k->v = nv;
+	nv[*k->n] = (struct pr_probe_attach){
+		.prog = prog,
+		.path = strdup(path),
+		.func = strdup(func),
+		.foff = foff,
+		.cookie = k->index | match << PR_PROBE_COOKIE_MATCH_SHIFT |
+			  (stamp ? PR_PROBE_COOKIE_STAMP : 0),
+		.pid = k->conf->pid ? (int32_t)k->conf->pid : -1,
+		.conf = *k->conf,
+	};
+	if (!nv[*k->n].path || !nv[*k->n].func) {
+		free_attach(&nv[*k->n]);
 		return -ENOMEM;
-	(*n)++;
+	}
+	(*k->n)++;
 	return 0;
 }
 
-static int add_kernel(struct pr_probe_attach **v, size_t *n, const struct pr_probe_spec *s,
-		      const char *func, uint32_t index)
+/* A function entry, or a return with its entry's stamp first; count_only
+ * needs no durations, so no stamps. */
+static int add_function(struct sink *k, bool ret, const char *enter, const char *leave,
+			const char *path, uint64_t foff, uint32_t match, const char *func)
 {
-	if (s->kind == PR_PROBE_KRETPROBE)
-		return add(v, n, "pr_probe_kenter", func, 0, index | PR_PROBE_COOKIE_STAMP) ?:
-			       add(v, n, "pr_probe_kreturn", func, 0, index);
-	return add(v, n, "pr_probe_kenter", func, s->offset, index);
+	if (!ret)
+		return add(k, enter, path, foff, match, func, false);
+	if (!(k->conf->flags & PR_PROBE_CFG_COUNT)) {
+		int r = add(k, enter, path, foff, match, func, true);
+
+		if (r)
+			return r;
+	}
+	return add(k, leave, path, foff, match, func, false);
 }
 
 /* k:/kr: the kernel's functions from /proc/kallsyms (text symbols). */
-static int resolve_kernel(const char *spec, const struct pr_probe_spec *s, uint32_t index,
-			  struct pr_probe_attach **v, size_t *n, char *err, size_t errlen)
+static int resolve_kernel(const char *spec, const struct pr_probe_spec *s, struct sink *k,
+			  char *err, size_t errlen)
 {
 	struct match m = { .pattern = s->symbol, .glob = pr_probe_is_glob(s->symbol) };
 	char line[512], name[PR_PROBE_FIELD], type;
-	size_t first = *n, i, at;
+	size_t first = *k->n, i, at;
 	int r = 0, hits = 0;
 	FILE *f;
 
@@ -171,10 +215,10 @@ static int resolve_kernel(const char *spec, const struct pr_probe_spec *s, uint3
 			continue;
 		}
 		/* a name kallsyms lists twice (static functions) is one probe */
-		for (i = first; i < *n; i++)
-			if (!strcmp((*v)[i].path, name))
+		for (i = first; i < *k->n; i++)
+			if (!strcmp((*k->v)[i].path, name))
 				break;
-		if (i < *n)
+		if (i < *k->n)
 			continue;
 		if (++hits > PR_PROBE_MAX_MATCHES) {
 			snprintf(err, errlen,
@@ -183,7 +227,8 @@ static int resolve_kernel(const char *spec, const struct pr_probe_spec *s, uint3
 			r = -E2BIG;
 			break;
 		}
-		r = add_kernel(v, n, s, name, index);
+		r = add_function(k, s->kind == PR_PROBE_KRETPROBE, "pr_probe_kenter",
+				 "pr_probe_kreturn", name, s->offset, hits - 1, name);
 	}
 	fclose(f);
 	if (!r && !hits && m.glob) {
@@ -250,13 +295,13 @@ static int parse_field(const char *line, struct pr_tp_field *f, char *type, size
 }
 
 /* t:CATEGORY:NAME: its id must exist; its format says what to copy */
-static int resolve_tracepoint(const char *spec, const struct pr_probe_spec *s, uint32_t index,
-			      struct pr_probe_attach **v, size_t *n, char *err, size_t errlen)
+static int resolve_tracepoint(const char *spec, const struct pr_probe_spec *s, struct sink *k,
+			      char *err, size_t errlen)
 {
 	const char *root = tracefs();
 	struct pr_tp_field *fields = NULL, f;
 	struct pr_tp_config c = { 0 };
-	char path[1024], line[512], type[256];
+	char path[1024], line[512], type[256], func[2 * PR_PROBE_FIELD + 2];
 	uint32_t nf = 0, nstr = 0, end = 0;
 	FILE *fp;
 	int r;
@@ -307,13 +352,16 @@ static int resolve_tracepoint(const char *spec, const struct pr_probe_spec *s, u
 	}
 	fclose(fp);
 	c.size = end > PR_TP_RAW ? PR_TP_RAW : end;
-	r = add(v, n, "pr_probe_tp", s->provider, 0, index);
+	snprintf(func, sizeof(func), "%s:%s", s->provider, s->name);
+	r = add(k, "pr_probe_tp", s->provider, 0, 0, func, false);
 	if (!r) {
-		(*v)[*n - 1].event = strdup(s->name);
-		(*v)[*n - 1].tp = c;
-		(*v)[*n - 1].fields = fields;
-		(*v)[*n - 1].nfields = nf;
-		if (!(*v)[*n - 1].event)
+		struct pr_probe_attach *a = &(*k->v)[*k->n - 1];
+
+		a->event = strdup(s->name);
+		a->tp = c;
+		a->fields = fields;
+		a->nfields = nf;
+		if (!a->event)
 			r = -ENOMEM;
 	} else {
 		free(fields);
@@ -390,11 +438,11 @@ static int usdt_is(void *ctx, const char *prov, const char *name)
 }
 
 static int resolve_usdt(const char *spec, const struct pr_probe_spec *s, pid_t pid,
-			uint32_t index, const struct pr_probe_strings *strings,
-			struct pr_probe_attach **v, size_t *n, char *err, size_t errlen)
+			struct sink *k, char *err, size_t errlen)
 {
 	struct usdt_find f = { .prov = s->provider, .name = s->name };
-	char path[4096], why[512];
+	char path[4096], why[512], func[2 * PR_PROBE_FIELD + 2];
+	struct pr_probe_attach *a;
 	int r;
 
 	if (pr_probe_find_binary(s->binary, pid, NULL, path, sizeof(path), why, sizeof(why))) {
@@ -412,45 +460,61 @@ static int resolve_usdt(const char *spec, const struct pr_probe_spec *s, pid_t p
 			 path, s->provider, s->name, f.some);
 		return -ENOENT;
 	}
-	r = add(v, n, "pr_probe_usdt", path, 0, index);
+	snprintf(func, sizeof(func), "%s:%s", s->provider, s->name);
+	r = add(k, "pr_probe_usdt", path, 0, 0, func, false);
 	if (r)
 		return r;
-	(*v)[*n - 1].provider = strdup(s->provider);
-	(*v)[*n - 1].event = strdup(s->name);
-	(*v)[*n - 1].strings = *strings;
-	return (*v)[*n - 1].provider && (*v)[*n - 1].event ? 0 : -ENOMEM;
+	a = &(*k->v)[*k->n - 1];
+	a->provider = strdup(s->provider);
+	a->event = strdup(s->name);
+	return a->provider && a->event ? 0 : -ENOMEM;
+}
+
+/* What a spec kind cannot do with conf's options; NULL: all fine. */
+static const char *refused_option(const struct pr_probe_spec *s,
+				  const struct pr_probe_config *conf)
+{
+	if (conf->str_arg[0] && s->kind != PR_PROBE_UPROBE && s->kind != PR_PROBE_USDT)
+		return "strings are for u: and usdt: probes' arguments";
+	if (s->kind == PR_PROBE_TRACEPOINT && (conf->flags || conf->sample > 1))
+		return "stack, count_only and sample are for u:, ur:, usdt:, k: and kr: probes";
+	return NULL;
 }
 
 int pr_probes_resolve(const char *spec, pid_t pid, uint32_t index,
-		      const struct pr_probe_strings *strings, struct pr_probe_attach **v, size_t *n,
+		      const struct pr_probe_config *conf, struct pr_probe_attach **v, size_t *n,
 		      char *err, size_t errlen)
 {
+	struct sink k = { .v = v, .n = n, .index = index, .conf = conf };
 	struct pr_probe_spec s;
 	struct match m = { 0 };
 	struct pr_elfsyms *t = NULL;
 	struct pr_elfsym *b;
 	char path[4096], why[512];
+	const char *no;
 	size_t i;
 	int r;
 
 	r = pr_probe_spec_parse(spec, &s, err, errlen);
 	if (r)
 		return r;
-	if (index > PR_PROBE_COOKIE_INDEX) {
-		snprintf(err, errlen, "probe '%s': too many probes", spec);
+	if (index >= PR_PROBE_MAX) {
+		snprintf(err, errlen, "probe '%s': more than %d probe() calls", spec, PR_PROBE_MAX);
 		return -E2BIG;
 	}
-	if (strings->arg[0] && s.kind != PR_PROBE_UPROBE && s.kind != PR_PROBE_USDT) {
-		snprintf(err, errlen, "probe '%s': strings are for u: and usdt: probes' arguments",
-			 spec);
+	no = refused_option(&s, conf);
+	if (no) {
+		snprintf(err, errlen, "probe '%s': %s", spec, no);
 		return -EINVAL;
 	}
+	if (conf->pid)
+		pid = conf->pid;
 	if (s.kind == PR_PROBE_USDT)
-		return resolve_usdt(spec, &s, pid, index, strings, v, n, err, errlen);
+		return resolve_usdt(spec, &s, pid, &k, err, errlen);
 	if (s.kind == PR_PROBE_KPROBE || s.kind == PR_PROBE_KRETPROBE)
-		return resolve_kernel(spec, &s, index, v, n, err, errlen);
+		return resolve_kernel(spec, &s, &k, err, errlen);
 	if (s.kind == PR_PROBE_TRACEPOINT)
-		return resolve_tracepoint(spec, &s, index, v, n, err, errlen);
+		return resolve_tracepoint(spec, &s, &k, err, errlen);
 	if (pr_probe_find_binary(s.binary, pid, NULL, path, sizeof(path), why, sizeof(why))) {
 		snprintf(err, errlen, "probe '%s': %s", spec, why);
 		return -ENOENT;
@@ -485,16 +549,13 @@ int pr_probes_resolve(const char *spec, pid_t pid, uint32_t index,
 				     path));
 		r = -ENOENT;
 	}
-	for (i = 0; !r && i < m.n; i++) {
-		uint64_t at = m.foffs[i] + s.offset;
-
-		if (s.kind == PR_PROBE_URETPROBE)
-			r = add(v, n, "pr_probe_enter", path, at, index | PR_PROBE_COOKIE_STAMP) ?:
-				    add(v, n, "pr_probe_return", path, at, index);
-		else if (!(r = add(v, n, "pr_probe_enter", path, at, index)))
-			(*v)[*n - 1].strings = *strings;
-	}
+	for (i = 0; !r && i < m.n; i++)
+		r = add_function(&k, s.kind == PR_PROBE_URETPROBE, "pr_probe_enter",
+				 "pr_probe_return", path, m.foffs[i] + s.offset, i, m.names[i]);
 out:
+	for (i = 0; i < m.n; i++)
+		free(m.names[i]);
+	free(m.names);
 	free(m.foffs);
 	pr_elfsyms_free(t);
 	return r;
@@ -504,11 +565,7 @@ void pr_probes_free(struct pr_probe_attach *v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		free(v[i].path);
-		free(v[i].event);
-		free(v[i].provider);
-		free(v[i].fields);
-	}
+	for (i = 0; i < n; i++)
+		free_attach(&v[i]);
 	free(v);
 }

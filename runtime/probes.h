@@ -14,13 +14,14 @@
 
 /*
  * Appends the attachments of spec (probe number index) to *v (*n of
- * them; the array grows), with the arguments strings names read as C
- * strings (u: and usdt: only): 0, or -EINVAL/-ENOENT/-E2BIG with what is wrong
- * in err. pid (-p, 0: none) chooses where short library names and paths
- * are looked up.
+ * them; the array grows), each with the probe's options conf: 0, or
+ * -EINVAL/-ENOENT/-E2BIG with what is wrong in err. The process whose
+ * root and mappings short library names and paths are looked up in is
+ * conf->pid, else pid (-p; 0: none); with conf->pid, uprobes attach for
+ * that process only.
  */
 int pr_probes_resolve(const char *spec, pid_t pid, uint32_t index,
-		      const struct pr_probe_strings *strings, struct pr_probe_attach **v, size_t *n,
+		      const struct pr_probe_config *conf, struct pr_probe_attach **v, size_t *n,
 		      char *err, size_t errlen);
 void pr_probes_free(struct pr_probe_attach *v, size_t n);
 

@@ -147,16 +147,42 @@ static int take_fork(struct pr_take *t, const void *rec, size_t len)
 }
 
 /* A probe record ends before its strings unless it has some: the arena
- * record is always whole, what the ring did not carry zeroed. */
+ * record is always whole, what the ring did not carry zeroed. stack =
+ * true: the whole record, then the user registers and stack copy, unwound
+ * here (the process's maps are those of the hit only now). */
 static int take_probe(struct pr_take *t, const void *rec, size_t len)
 {
-	struct pr_probe *o = t->put(t->loop, sizeof(*o));
+	const struct pr_probe *r = rec;
+	const struct pr_probe_ustack *u = (const void *)(r + 1);
+	struct pr_probe *o;
+	uint32_t nk = 0, nu = 0, stack = 0;
 
+	if (r->flags & PR_PROBE_STACKED) {
+		if (len < sizeof(*r) + sizeof(*u) || u->len > PR_USTACK_MAX ||
+		    len < sizeof(*r) + sizeof(*u) + u->len)
+			return -EINVAL;
+		if (u->kstack >= 0)
+			nk = t->kstack(t->plan, PR_OBJ_PROBE, u->kstack, t->kframes);
+		t->kstack_errors += u->kstack < -1;
+		if (u->uip)
+			nu = unwind_copy(t, &(struct pr_unwind_input){ .pid = r->pid,
+								       .time = r->hdr.time,
+								       .ip = u->uip,
+								       .sp = u->usp,
+								       .bp = u->ubp,
+								       .stack = (const uint8_t *)(u + 1),
+								       .len = u->len });
+		stack = pr_stacks_intern_frames(t->stacks, r->pid, t->kframes, nk, t->uframes, nu);
+		len = sizeof(*r);
+	}
+	o = t->put(t->loop, sizeof(*o));
 	if (len > sizeof(*o))
 		len = sizeof(*o);
 	memcpy(o, rec, len);
 	memset((char *)o + len, 0, sizeof(*o) - len);
 	o->hdr.size = sizeof(*o);
+	o->flags &= ~PR_PROBE_STACKED;
+	o->stack = stack;
 	return 0;
 }
 
@@ -283,6 +309,7 @@ const struct pr_provider pr_providers[PR_SRC_MAX] = {
 		.record = PR_REC_PROBE,
 		.min_size = offsetof(struct pr_probe, str),
 		.view = PR_REC_PROBE,
+		.needs = PR_NEEDS_STACKS,
 		.take = take_probe,
 	},
 	/* t: probes, behind on_tracepoint as u: ones are behind on_probe */

@@ -24,6 +24,7 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 	if (rt->plan) {
 		struct pr_src_counts c[PR_SRC_MAX] = { 0 };
 		struct pr_plan_offcpu_stats off;
+		struct pr_plan_probe_lost lost;
 		int i;
 
 		pr_plan_counts(rt->plan, c);
@@ -33,6 +34,10 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 			out->failed[i] = c[i].failed;
 		}
 		out->idle_skipped = c[PR_SRC_SAMPLE].skipped;
+		out->probe_sampled_out = c[PR_SRC_PROBE].skipped;
+		pr_plan_probe_lost(rt->plan, &lost);
+		out->probe_count_lost = lost.hits;
+		out->probe_stack_lost = lost.stacks;
 		out->proc_untracked = pr_plan_live_lost(rt->plan);
 		out->target_untracked = pr_plan_target_lost(rt->plan);
 		pr_plan_offcpu_stats(rt->plan, &off);

@@ -42,6 +42,7 @@ local C_PREEMPTED, C_SUM, C_WAKER, C_USER_MISSED
 local C_PROBE_RET, C_PROBE_DURATION
 local probe_names = {} -- probe index + 1 -> its spec (set by profrun)
 local probe_fields = {} -- t: probes: probe index + 1 -> the record's fields
+local probe_funcs = {} -- probe index + 1 -> match + 1 -> what matched
 
 -- A register as a Lua number while that is exact: small negative values
 -- (a register holds a signed long as well) read as negative numbers,
@@ -193,6 +194,11 @@ local getters = {
         cpu = function(r) return r.cpu end,
         probe = function(r) return probe_names[r.probe + 1] end,
         probe_index = function(r) return r.probe end,
+        func = function(r)
+            local f = probe_funcs[r.probe + 1]
+            return f and f[r.match + 1]
+        end,
+        stack = function(r) if r.stack ~= 0 then return r.stack end end,
         arg = function(r)
             local a = {}
             for i = 0, 5 do a[i + 1] = register(r.args[i]) end
@@ -287,7 +293,7 @@ local function methods_for(kind, ctype)
             return v
         end,
     }
-    if kind == "sample" or kind == "offcpu" then
+    if kind == "sample" or kind == "offcpu" or kind == "probe" then
         m.frames = function(self) return stack_of(self.r.stack) end
         m.folded = function(self) return folded(comm(self.r), stack_of(self.r.stack)) end
     end
@@ -356,8 +362,8 @@ function M.set_stack_resolver(fn)
     C_PROBE_RET, C_PROBE_DURATION = C.PR_PROBE_RET, C.PR_PROBE_DURATION
 end
 
-function M.set_probe_names(names, fields)
-    probe_names, probe_fields = names, fields
+function M.set_probe_names(names, fields, funcs)
+    probe_names, probe_fields, probe_funcs = names, fields, funcs
 end
 
 return M

@@ -9,7 +9,7 @@ local ffi = require "ffi"
 ffi.cdef(require "profrun.cdef")
 
 local C = ffi.C
-local ABI_VERSION = 5
+local ABI_VERSION = 6
 if C.pr_ffi_abi_version() ~= ABI_VERSION then
     error(string.format("profrun Lua library (ABI %d) does not match the runtime (ABI %d)",
         ABI_VERSION, C.pr_ffi_abi_version()))
@@ -223,15 +223,18 @@ function api.offcpu(t)
     if r < 0 then c_error("offcpu{}", r) end
 end
 
--- opts.strings = {i[, j]}: arguments i and j are C strings, read at the
--- probe (u:, usdt:): e:str(i).
 -- probe(spec, [opts,] fn): fn(e) for every hit of a user function
 -- ("u:BINARY:SYMBOL[+OFF]", entry: e.arg[1..6]) or its return
 -- ("ur:BINARY:SYMBOL": e.retval, e.duration since the same thread's
--- entry). SYMBOL may be a glob; BINARY a path or a library's short name.
--- A bad spec is an error at setup. probes{buffer=bytes}: their ring.
-local probe_fns, probe_specs, probe_fields = {}, {}, {}
-event.set_probe_names(probe_specs, probe_fields)
+-- entry), a USDT probe, a tracepoint, a kernel function. SYMBOL may be a
+-- glob (e.func: which function). A bad spec is an error at setup.
+-- opts: strings = {i[, j]} (arguments read as C strings at the probe:
+-- e:str(i)), stack = true (e.stack, e:frames()), pid = N, sample = N
+-- (every Nth hit), count_only = true (the kernel counts, fn is optional:
+-- read them with the returned probe's :counts()). probes{buffer=bytes}:
+-- their ring.
+local probe_fns, probe_specs, probe_fields, probe_funcs = {}, {}, {}, {}
+event.set_probe_names(probe_specs, probe_fields, probe_funcs)
 
 -- a t: probe's record layout, by field name
 local function tp_fields(index)
@@ -244,39 +247,97 @@ local function tp_fields(index)
     return t
 end
 
+local PROBE_KEYS = { strings = true, stack = true, pid = true, sample = true, count_only = true }
+
+local function probe_opts(opts)
+    local o = ffi.new("struct pr_probe_opts")
+    if opts == nil then return o end
+    local strs = opts.strings
+    if strs ~= nil then
+        if type(strs) ~= "table" or #strs < 1 or #strs > 2 then
+            error("probe(): strings must be a list of one or two argument numbers, like {1}", 3)
+        end
+        for _, i in ipairs(strs) do
+            if type(i) ~= "number" or i % 1 ~= 0 or i < 1 or i > 6 then
+                error("probe(): strings: argument numbers are 1..6, got " .. tostring(i), 3)
+            end
+        end
+        o.str1, o.str2 = strs[1], strs[2] or 0
+    end
+    o.pid = opt_int("probe()", opts, "pid", 1, 4194304) or 0
+    o.sample = opt_int("probe()", opts, "sample", 1, 1e9) or 0
+    o.stack = opt_bool("probe()", opts, "stack") == 1 and 1 or 0
+    o.count_only = opt_bool("probe()", opts, "count_only") == 1 and 1 or 0
+    return o
+end
+
+-- what probe() returns: the probe's spec, and its counts when count_only
+local Probe = {}
+Probe.__index = Probe
+
+-- count_only: { {count=, func=, pid=, stack=}, ... }, most hits first
+-- (pid and stack with stack = true), and what the kernel could not
+-- count: { hits = n, stacks = n }.
+function Probe:counts()
+    if not self.count_only then
+        error("counts(): probe '" .. self.spec .. "' is not count_only", 2)
+    end
+    local max, lost = 256, ffi.new("uint64_t[2]")
+    local buf, n
+    repeat
+        buf = ffi.new("struct pr_probe_count[?]", max)
+        n = C.pr_ffi_probe_counts(rt, self.index, buf, max, lost)
+        if n < 0 then
+            error("counts(): the probes are not attached yet: call it from every() or on_end", 2)
+        end
+        if n <= max then break end
+        max = n + 256
+    until false
+    local funcs, rows = probe_funcs[self.index + 1], {}
+    for i = 0, n - 1 do
+        local c = buf[i]
+        rows[#rows + 1] = { count = tonumber(c.count), func = funcs[c.match + 1],
+            pid = c.pid ~= 0 and c.pid or nil, stack = c.stack ~= 0 and c.stack or nil }
+    end
+    table.sort(rows, function(a, b)
+        if a.count ~= b.count then return a.count > b.count end
+        return (a.func or "") < (b.func or "")
+    end)
+    return rows, { hits = tonumber(lost[0]), stacks = tonumber(lost[1]) }
+end
+
+local function no_hits() end
+
 function api.probe(spec, opts, fn)
     setup_only("probe()")
-    if fn == nil then opts, fn = nil, opts end
+    if fn == nil and type(opts) ~= "table" then opts, fn = nil, opts end
     if type(spec) ~= "string" then
         error("probe(spec, fn): spec must be a string like \"u:libc:malloc\", got "
             .. type(spec), 2)
-    end
-    if type(fn) ~= "function" then
-        error("probe(spec, fn): fn must be a function, got " .. type(fn), 2)
     end
     if opts ~= nil then
         if type(opts) ~= "table" then
             error("probe(spec, opts, fn): opts must be a table, got " .. type(opts), 2)
         end
-        check_keys("probe()", opts, { strings = true })
+        check_keys("probe()", opts, PROBE_KEYS)
     end
-    local s1, s2 = 0, 0
-    local strs = opts and opts.strings
-    if strs ~= nil then
-        if type(strs) ~= "table" or #strs < 1 or #strs > 2 then
-            error("probe(): strings must be a list of one or two argument numbers, like {1}", 2)
-        end
-        for _, i in ipairs(strs) do
-            if type(i) ~= "number" or i % 1 ~= 0 or i < 1 or i > 6 then
-                error("probe(): strings: argument numbers are 1..6, got " .. tostring(i), 2)
-            end
-        end
-        s1, s2 = strs[1], strs[2] or 0
+    local o = probe_opts(opts)
+    if fn == nil and o.count_only == 1 then fn = no_hits end
+    if type(fn) ~= "function" then
+        error("probe(spec, fn): fn must be a function, got " .. type(fn), 2)
     end
-    local r = C.pr_ffi_probe_add(rt, spec, s1, s2, errp)
+    local r = C.pr_ffi_probe_add(rt, spec, o, errp)
     if r < 0 then error(ffi_string(errp[0]), 2) end
     probe_fns[r + 1], probe_specs[r + 1] = fn, spec
     if spec:sub(1, 2) == "t:" then probe_fields[r + 1] = tp_fields(r) end
+    local funcs = {}
+    repeat
+        local f = C.pr_ffi_probe_func(rt, r, #funcs)
+        if f ~= nil then funcs[#funcs + 1] = ffi_string(f) end
+    until f == nil
+    probe_funcs[r + 1] = funcs
+    return setmetatable({ spec = spec, index = r, count_only = o.count_only == 1,
+        funcs = funcs }, Probe)
 end
 
 function api.probes(t)
@@ -518,6 +579,9 @@ function api.stats()
     t.offcpu.dropped_ns = tonumber(s.offcpu_dropped_ns)
     t.offcpu.flushes = tonumber(s.offcpu_flushes)
     t.offcpu.resynced = tonumber(s.offcpu_resynced)
+    t.probe.sampled_out = tonumber(s.probe_sampled_out)
+    t.probe.count_lost = tonumber(s.probe_count_lost)
+    t.probe.stack_lost = tonumber(s.probe_stack_lost)
     return t
 end
 

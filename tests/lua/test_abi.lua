@@ -5,7 +5,7 @@ local C = ffi.C
 
 local TYPES = { "pr_hdr", "pr_sample_raw", "pr_sample", "pr_exec", "pr_exit", "pr_frame",
     "pr_stats", "pr_sample_opts", "pr_src_counts",
-    "pr_provider_info", "pr_offcpu", "pr_offcpu_opts", "pr_probe",
+    "pr_provider_info", "pr_offcpu", "pr_offcpu_opts", "pr_probe", "pr_probe_opts", "pr_probe_count",
     "pr_tracepoint", "pr_tp_field" }
 local FIELDS = {
     pr_hdr = { "type", "size", "time" },
@@ -19,7 +19,9 @@ local FIELDS = {
     pr_offcpu = { "pid", "start", "duration", "count", "stack", "waker_stack", "flags",
         "comm", "waker_comm" },
     pr_offcpu_opts = { "pid", "buffer" },
-    pr_probe = { "probe", "args", "retval", "comm", "str_len", "str_arg", "str" },
+    pr_probe = { "probe", "args", "retval", "comm", "str_len", "str_arg", "str", "stack", "match" },
+    pr_probe_opts = { "count_only" },
+    pr_probe_count = { "stack" },
     pr_tracepoint = { "raw", "str" },
     pr_tp_field = { "slot" },
 }
