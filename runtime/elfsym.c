@@ -633,9 +633,6 @@ int pr_elfsym_each_function(struct pr_elfsym *b,
 	for (i = 0; i < b->nsyms; i++) {
 		struct sym *s = &b->syms[i];
 
-		/* an alias at the address before it was already given */
-		if (i && s->addr == b->syms[i - 1].addr)
-			continue;
 		if (!vaddr_to_foff(b, s->addr, &foff))
 			continue;
 		r = fn(ctx, pr_elfsym_display_name(b, s), foff, s->size);

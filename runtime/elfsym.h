@@ -61,9 +61,10 @@ struct pr_elfsym *pr_elfsym_lookup_path(struct pr_elfsyms *t, const char *path);
 const char *pr_elfsym_resolve(struct pr_elfsym *b, uint64_t foff, uint64_t *off);
 /* The path shown for this binary. */
 const char *pr_elfsym_name(const struct pr_elfsym *b);
-/* Calls fn for every function of b (one name per address: the one users
- * know, demangled) with its file offset and size, in address order,
- * until fn returns non-zero (returned). Probes attach by file offset. */
+/* Calls fn for every function name of b (demangled; aliases such as
+ * open and open64 each, at the same offset) with its file offset and
+ * size, in address order, until fn returns non-zero (returned). Probes
+ * attach by file offset. */
 int pr_elfsym_each_function(struct pr_elfsym *b,
 			    int (*fn)(void *ctx, const char *name, uint64_t foff, uint64_t size),
 			    void *ctx);

@@ -98,6 +98,21 @@ static int on_function(void *ctx, const char *name, uint64_t foff, uint64_t size
 			note_near(m, name);
 		return 0;
 	}
+	/* aliases (open, open64, __open) are one function: one attachment,
+	 * named by the shortest, or each hit would count twice */
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->foffs[i] != foff)
+			continue;
+		if (strlen(name) < strlen(m->names[i])) {
+			char *d = strdup(name);
+
+			if (!d)
+				return -ENOMEM;
+			free(m->names[i]);
+			m->names[i] = d;
+		}
+		return 0;
+	}
 	if (m->n == m->cap) {
 		m->cap = m->cap ? 2 * m->cap : 16;
 		f = realloc(m->foffs, m->cap * sizeof(*f));
