@@ -449,6 +449,26 @@ static int start_ksym_feed(void *ctx)
 	return 0;
 }
 
+/* Processes watched from before the run (-p, probe{pid=}) may exit
+ * before their first stack is resolved: their maps and binaries are
+ * taken now, while /proc still has them. A -c command execs later and
+ * is read at its exec. */
+static void preload_watched(struct pr_rt *rt)
+{
+	uint32_t last = 0;
+	size_t i;
+
+	if (rt->opts->pid)
+		pr_maps_preload(rt->maps, rt->opts->pid);
+	for (i = 0; i < rt->cfg.probes.n; i++) {
+		int32_t pid = rt->cfg.probes.v[i].pid;
+
+		if (pid > 0 && (uint32_t)pid != last && (uint32_t)pid != rt->opts->pid)
+			pr_maps_preload(rt->maps, pid);
+		last = pid > 0 ? (uint32_t)pid : last;
+	}
+}
+
 static int make_caches(struct pr_rt *rt)
 {
 	struct pr_stacks_opts so = { 0 };
@@ -707,6 +727,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	pr_plan_set_kglue(rt.plan, is_trace_glue, rt.ksym);
+	preload_watched(&rt);
 	if (rt.cfg.hooks && follow_target(&rt, opts.pid ? opts.pid : child ? (uint32_t)child : rt.sample_pid))
 		goto out;
 	/* before anything attaches: processes older than profrun are known */

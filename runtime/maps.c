@@ -267,12 +267,29 @@ static struct range *find_range(struct proc_maps *p, uint64_t addr)
 	return NULL;
 }
 
+/* The binary of a file-backed range, opened once: through the process
+ * (its mount namespace, a deleted file), so only while it is alive. */
+static void range_bin(struct pr_maps *m, uint32_t pid, struct range *r)
+{
+	char path[4200];
+
+	if (r->tried)
+		return;
+	r->tried = 1;
+	snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", pid,
+		 (unsigned long long)r->start, (unsigned long long)r->end);
+	r->bin = pr_elfsym_lookup(m->bins, r->dev, r->ino, path, r->path);
+	/* map_files needs CAP_SYS_ADMIN; CAP_BPF+CAP_PERFMON gets here */
+	if (!r->bin && snprintf(path, sizeof(path), "/proc/%u/root%s", pid, r->path) <
+			       (int)sizeof(path))
+		r->bin = pr_elfsym_lookup(m->bins, r->dev, r->ino, path, r->path);
+}
+
 struct pr_elfsym *pr_maps_find(struct pr_maps *m, uint32_t pid, uint64_t addr, uint64_t time,
 			       bool sure, uint64_t *foff, bool *mapped)
 {
 	struct proc_maps *p = get_proc(m, pid);
 	struct range *r;
-	char path[4200];
 
 	*mapped = false;
 	if (p && p->exec_time && (time == 0 || time >= p->exec_time)) {
@@ -299,18 +316,19 @@ struct pr_elfsym *pr_maps_find(struct pr_maps *m, uint32_t pid, uint64_t addr, u
 	}
 	if (r->ino == 0)
 		return NULL; /* anonymous memory */
-	if (!r->tried) {
-		r->tried = 1;
-		snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", pid,
-			 (unsigned long long)r->start, (unsigned long long)r->end);
-		r->bin = pr_elfsym_lookup(m->bins, r->dev, r->ino, path, r->path);
-		/* map_files needs CAP_SYS_ADMIN; CAP_BPF+CAP_PERFMON gets here */
-		if (!r->bin && snprintf(path, sizeof(path), "/proc/%u/root%s", pid, r->path) <
-				       (int)sizeof(path))
-			r->bin = pr_elfsym_lookup(m->bins, r->dev, r->ino, path, r->path);
-	}
+	range_bin(m, pid, r);
 	*foff = addr - r->start + r->offset;
 	return r->bin;
+}
+
+void pr_maps_preload(struct pr_maps *m, uint32_t pid)
+{
+	struct proc_maps *p = get_proc(m, pid);
+	size_t i;
+
+	for (i = 0; p && i < p->n; i++)
+		if (p->ranges[i].ino && !p->ranges[i].vdso)
+			range_bin(m, pid, &p->ranges[i]);
 }
 
 struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t addr,

@@ -56,6 +56,10 @@ bool pr_maps_unreadable(struct pr_maps *m, uint32_t pid);
 /* pid exec'd at time: samples taken before still use the old image, the
  * first sample after it reads the new maps. */
 void pr_maps_on_exec(struct pr_maps *m, uint32_t pid, uint64_t time);
+/* Reads pid's maps and opens its binaries now, while it is alive: a
+ * process watched from before the run (-p) may exit before its first
+ * stack is resolved. */
+void pr_maps_preload(struct pr_maps *m, uint32_t pid);
 /* Forgets pid's maps (the process is gone). */
 void pr_maps_forget(struct pr_maps *m, uint32_t pid);
 /* Processes cached now. */

@@ -194,6 +194,31 @@ expect_grep "pyfuncs: header" "$OUT" '^ +CALLS +FUNCTION +FILE:LINE$'
 expect_grep "pyfuncs: fx_known, 17 calls, its file and line" "$OUT" \
 	"^ +17 fx_known +$TMP/known.py:1\$"
 
+# ---- funccount.lua: a glob counted in the kernel, one line each ----
+KNOWN[funccount.lua]=1
+run_profrun -c "$FIXTURES/probefix 20" "$EXAMPLES/funccount.lua" "$FIXTURES/probefix:fx_*"
+expect_rc "funccount: exit 0" 0
+expect_grep "funccount: header" "$OUT" '^ +CALLS FUNCTION$'
+expect_eq "funccount: 40 functions, 20 calls each" \
+	"$(grep -cE '^ +20 fx_[0-9]{2}$' "$OUT")" 40 "$OUT" "$ERR"
+expect_grep "funccount: the total" "$OUT" '^40 functions, 800 calls$'
+run_profrun -c "$FIXTURES/probefix 1" "$EXAMPLES/funccount.lua"
+expect_rc "funccount without a pattern: exit 2" 2
+expect_grep "funccount without a pattern: says how to call it" "$ERR" 'usage: funccount.lua PATTERN'
+
+# ---- mallocstacks.lua -p: bytes by stack, exact with every call ----
+KNOWN[mallocstacks.lua]=1
+start_bg "$FIXTURES/probefix" 200 1.5
+run_profrun -p "$WL_PID" "$EXAMPLES/mallocstacks.lua" "$TMP/m.svg" "$TMP/m.folded" 1
+expect_rc "mallocstacks: exit 0" 0
+expect_grep "mallocstacks: says what it wrote" "$OUT" "^wrote $TMP/m.svg: "
+# pf_alloc(i) asks for 1000 + i bytes, i = 1..200: 220100 in all
+expect_grep "mallocstacks: pf_alloc's bytes, through main, without frame pointers" \
+	"$TMP/m.folded" '^probefix;.*;main;pf_alloc;malloc 220100$'
+expect_grep "mallocstacks: an SVG" "$TMP/m.svg" '<svg '
+run_profrun -c "$FIXTURES/probefix 1" "$EXAMPLES/mallocstacks.lua" "$TMP/m2.svg" "" 0
+expect_rc "mallocstacks with N = 0: exit 2" 2
+
 # ---- anything else in examples/ runs and exits 0 ----
 for f in "$EXAMPLES"/*.lua; do
 	b=$(basename "$f")
