@@ -518,6 +518,11 @@ $(O)/bench/uwspin: bench/uwspin.c | $(DEPS_STAMP)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(UWCC) -O2 -fomit-frame-pointer -g -Wall -Wextra -Werror -pthread -o $@ $<
 
+$(O)/bench/probespin: bench/probespin.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(UWCC) -O2 -fomit-frame-pointer -Wall -Wextra -Werror -o $@ $<
+
 # knobs: ROUNDS HZS SECONDS WARM TOOLS STACK_BYTES RESULTS (bench/unwind.sh)
 bench-unwind: $(O)/profrun $(O)/bench/uwspin
 	bench/unwind.sh $(O)
@@ -530,9 +535,15 @@ soak: $(O)/profrun
 run: $(O)/profrun
 	$(O)/profrun -d 10 examples/top.lua
 
-bench: $(O)/profrun fixtures
+bench: $(O)/profrun fixtures $(O)/bench/probespin
 	bench/run.sh $(O)/profrun
 	bench/offcpu.sh $(O)
+	bench/probes.sh $(O)
+
+# probes: start-up to the first uprobe event, cost per hit, against
+# bpftrace (knobs: RUNS=5 ROUNDS=3 CALLS=500000 DELAY=3 MODES=...)
+bench-probes: $(O)/profrun $(O)/bench/probespin
+	bench/probes.sh $(O)
 
 # off-CPU time under a switch storm, against offcputime and bpftrace
 # (knobs: ROUNDS=3 STORM=3 DELAY=3 TOOLS=...)
@@ -551,7 +562,7 @@ uninstall:
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps fixtures test test-unit test-lua test-e2e test-fuzz fuzz fuzz-build run bench bench-offcpu \
+.PHONY: all deps fixtures test test-unit test-lua test-e2e test-fuzz fuzz fuzz-build run bench bench-offcpu bench-probes \
 	bench-sym bench-ksym bench-cfi bench-unwind soak install uninstall clean
 
 -include $(RT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

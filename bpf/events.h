@@ -206,9 +206,11 @@ struct pr_probe {
  * this, then len bytes of the user stack above usp, for the runtime to
  * unwind as it does samples' (frame pointers are not needed). */
 struct pr_probe_ustack {
-	__u64 uip, usp, ubp;
+	__u64 uip, usp, ubp; /* uip 0: no copy */
 	__s32 kstack; /* k:/kr: the kernel stack's id in pr_probe_stacks, < 0: none */
+	__s32 ustack; /* k:/kr: the user stack's id there (frame pointers), < 0: none */
 	__u32 len;
+	__u32 pad;
 };
 
 enum pr_probe_config_flags {

@@ -15,11 +15,19 @@
  * (the runtime unwinds it with .eh_frame, as samples'); count_only adds
  * the hit to pr_probe_counts and sends nothing; sample = N sends every
  * Nth hit; pid keeps one process's hits.
+ *
+ * No vmlinux.h and no CO-RE: the registers are the UAPI struct pt_regs
+ * (x86-64's layout is fixed), so libbpf never parses the kernel's BTF
+ * for this object (~50 ms of a probe-only run's start-up here). A kprobe
+ * hit's user stack is therefore walked by the kernel (frame pointers),
+ * not copied: finding the user registers from a kprobe needs the task.
  */
-#include "vmlinux.h"
+#include <stdbool.h>
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <linux/ptrace.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
 #include "events.h"
 #include "common.bpf.h"
 #include "ustack.bpf.h"
@@ -94,6 +102,16 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, PR_MAX_FRAMES * sizeof(__u64));
 } pr_probe_stacks SEC(".maps");
+
+/* The top of each process's main-thread stack, from /proc/PID/stat (the
+ * runtime adds a process at its first stacked hit): a copy stops there,
+ * so a shallow stack costs a few hundred bytes, not ustack_bytes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} pr_probe_stack_top SEC(".maps");
 
 /* stack = true: the record is built here, then sent at its used size */
 struct probe_buf {
@@ -256,22 +274,26 @@ static __always_inline void send_stacked(struct pt_regs *ctx, int kind,
 	buf->p.flags = PR_PROBE_STACKED;
 	fill(&buf->p, ctx, kind, c, dur, c->str_arg[0] != 0);
 	u = &buf->u;
-	u->kstack = -1;
+	u->kstack = u->ustack = -1;
 	u->uip = u->usp = u->ubp = 0;
 	if (kernel) {
 		u->kstack = bpf_get_stackid(ctx, &pr_probe_stacks, 0);
-		if (u->kstack == STACK_EEXIST || u->kstack == STACK_ENOMEM)
+		u->ustack = bpf_get_stackid(ctx, &pr_probe_stacks, BPF_F_USER_STACK);
+		if (u->kstack == STACK_EEXIST || u->kstack == STACK_ENOMEM ||
+		    u->ustack == STACK_EEXIST || u->ustack == STACK_ENOMEM)
 			__sync_fetch_and_add(&stack_lost, 1);
-		if (!pr_user_regs(bpf_get_current_task_btf(), &u->uip, &u->usp, &u->ubp))
-			u->uip = 0;
 	} else {
 		/* a uprobe's registers are the user's */
 		u->uip = PT_REGS_IP(ctx);
 		u->usp = PT_REGS_SP(ctx);
 		u->ubp = PT_REGS_FP(ctx);
 	}
-	if (u->uip && ustack_bytes)
-		len = pr_copy_user_stack(u->usp, buf->stack, ustack_bytes);
+	if (u->uip && ustack_bytes) {
+		__u32 tgid = id >> 32;
+		__u64 *top = bpf_map_lookup_elem(&pr_probe_stack_top, &tgid);
+
+		len = pr_copy_user_stack_to(u->usp, buf->stack, ustack_bytes, top ? *top : 0);
+	}
 	len = pr_clamp_copy(len);
 	u->len = len;
 	size = sizeof(buf->p) + sizeof(buf->u) + len;

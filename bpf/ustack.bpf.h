@@ -3,7 +3,9 @@
  * Taking the current task's user stack for the runtime to unwind with
  * each binary's .eh_frame (most of a distribution has no frame
  * pointers): the user registers, and a raw copy of the stack above sp.
- * Samples and off-CPU records carry it the same way.
+ * Samples and off-CPU records carry it the same way. The task-reading
+ * half needs vmlinux.h (CO-RE); probes, which load without the kernel's
+ * BTF, use only the copy.
  */
 #ifndef PR_USTACK_BPF_H
 #define PR_USTACK_BPF_H
@@ -21,6 +23,46 @@ static __always_inline __u64 pr_clamp_copy(__u64 n)
 	return n & ~7ull;
 }
 
+/* Copies up to want bytes of the current task's user stack above sp to
+ * dst; top (0: unknown), where the stack is known to end, bounds it.
+ * Returns the bytes copied. A copy that runs past the end of the stack's
+ * mapping faults (and zeroes dst): the end is then found by bisection on
+ * page boundaries, and the longest copy that worked is taken again. */
+static __always_inline __u64 pr_copy_user_stack_to(__u64 sp, void *dst, __u64 want, __u64 top)
+{
+	__u64 len = want, lo = 0, hi, mid, best = 0;
+	bool last_ok = false;
+	int i;
+
+	if (top && sp < top && top - sp < len)
+		len = top - sp + 7;
+	len = pr_clamp_copy(len);
+	if (!len)
+		return 0;
+	if (!bpf_probe_read_user(dst, len, (void *)sp))
+		return len;
+	hi = len;
+	for (i = 0; i < 6; i++) {
+		mid = ((sp + (lo + hi) / 2) & ~PR_PAGE_MASK_LOW) - sp;
+		if (mid <= lo || mid >= hi)
+			break;
+		mid = pr_clamp_copy(mid);
+		if (!mid)
+			break;
+		last_ok = !bpf_probe_read_user(dst, mid, (void *)sp);
+		if (last_ok) {
+			best = lo = mid;
+		} else {
+			hi = mid;
+		}
+	}
+	best = pr_clamp_copy(best);
+	if (best && !last_ok && bpf_probe_read_user(dst, best, (void *)sp))
+		return 0;
+	return best;
+}
+
+#ifdef __VMLINUX_H__
 /* The user registers the unwinder starts from (the syscall's, in the
  * kernel); 0 for a kernel thread. */
 static __always_inline int pr_user_regs(struct task_struct *task, __u64 *ip, __u64 *sp, __u64 *bp)
@@ -38,32 +80,15 @@ static __always_inline int pr_user_regs(struct task_struct *task, __u64 *ip, __u
 	return 1;
 }
 
-/* Copies up to want bytes of the current task's user stack above sp to
- * dst. Returns the bytes copied. The copy of the main thread stops at the
- * top of its stack (mm->start_stack): a shallow stack costs a few
- * hundred bytes. */
+/* The same for the current task, bounded for the main thread by the top
+ * of its stack (mm->start_stack: above it are only argv and the
+ * environment), so a shallow stack costs a few hundred bytes. */
 static __always_inline __u64 pr_copy_user_stack(__u64 sp, void *dst, __u64 want)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 top, len = want;
-	int i;
 
-	/* above the main thread's initial sp are only argv and the environment */
-	top = BPF_CORE_READ(task, mm, start_stack);
-	if (sp < top && top - sp < len)
-		len = top - sp + 7;
-	for (i = 0; i < 4; i++) {
-		len = pr_clamp_copy(len);
-		if (!len)
-			break;
-		if (!bpf_probe_read_user(dst, len, (void *)sp))
-			return len;
-		/* a thread's stack ends below len: retry up to a page boundary
-		 * closer to sp, halving the span */
-		top = (sp + len / 2) & ~PR_PAGE_MASK_LOW;
-		len = top > sp ? top - sp : 0;
-	}
-	return 0;
+	return pr_copy_user_stack_to(sp, dst, want, BPF_CORE_READ(task, mm, start_stack));
 }
+#endif
 
 #endif

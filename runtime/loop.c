@@ -258,6 +258,7 @@ int pr_loop_new(const struct pr_loop_cfg *cfg, struct pr_loop **out)
 		.ustack = l->ustack,
 		.uframes = l->uframes,
 		.kstack = pr_plan_kstack,
+		.stack_top = pr_plan_probe_stack_top,
 		.plan = cfg->plan,
 	};
 	l->arena = malloc(ARENA_BYTES);

@@ -20,6 +20,7 @@
 #include "probe.skel.h"
 #include "log.h"
 #include "plan.h"
+#include "procfs.h"
 #include "providers.h"
 #include "sample.skel.h"
 #include "sampler.h"
@@ -47,6 +48,7 @@ struct pr_plan {
 	struct bpf_link *links[MAX_PROGS];
 	int nlinks;
 	struct bpf_link **probe_links; /* one per probe attachment */
+	uint32_t tops_seen[256]; /* pids whose stack top pr_probe_stack_top has */
 	size_t nprobe_links;
 };
 
@@ -794,6 +796,21 @@ int pr_plan_kstack(void *plan, int obj, int32_t id, uint64_t *ips)
 	}
 	memcpy(ips, s->ips, s->n * sizeof(*ips));
 	return s->n;
+}
+
+void pr_plan_probe_stack_top(void *plan, uint32_t pid)
+{
+	struct pr_plan *p = plan;
+	struct bpf_map *m = obj_map(p, PR_OBJ_PROBE, "pr_probe_stack_top");
+	uint32_t *slot = &p->tops_seen[pid % (sizeof(p->tops_seen) / sizeof(p->tops_seen[0]))];
+	struct pr_proc_stat st;
+
+	if (*slot == pid || !m)
+		return;
+	*slot = pid;
+	if (!pr_procfs_stat_at("/proc", pid, &st) && st.start_stack)
+		bpf_map__update_elem(m, &pid, sizeof(pid), &st.start_stack,
+				     sizeof(st.start_stack), 0);
 }
 
 void pr_plan_probe_lost(const struct pr_plan *p, struct pr_plan_probe_lost *lost)

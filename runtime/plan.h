@@ -110,6 +110,9 @@ struct pr_plan_probe_lost {
 	uint64_t hits;	 /* hits the counts map had no room for */
 	uint64_t stacks; /* stacks lost to a full or colliding stack map */
 };
+/* stack = true: tells BPF where pid's main-thread stack ends (once per
+ * pid; /proc/PID/stat), so its copies stop there. */
+void pr_plan_probe_stack_top(void *plan, uint32_t pid);
 void pr_plan_probe_lost(const struct pr_plan *p, struct pr_plan_probe_lost *lost);
 int pr_plan_probe_counts(struct pr_plan *p, uint32_t probe,
 			 int (*fn)(void *ctx, const struct pr_probe_count_key *k, uint64_t n),

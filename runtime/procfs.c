@@ -100,6 +100,10 @@ int pr_procfs_parse_stat(const char *buf, size_t len, struct pr_proc_stat *out)
 	if (!p || *p < '0' || *p > '9')
 		return -EINVAL;
 	st.start_ticks = field_ull(p, end);
+	/* startstack, field 28: hidden (0) from those who may not ptrace */
+	p = skip_fields(p, end, 6);
+	if (p && *p >= '0' && *p <= '9')
+		st.start_stack = field_ull(p, end);
 	*out = st;
 	return 0;
 }

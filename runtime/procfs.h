@@ -14,6 +14,7 @@ struct pr_proc_stat {
 	uint32_t ppid;
 	uint32_t uid;
 	uint64_t start_ticks; /* field 22 of /proc/PID/stat, clock ticks since boot */
+	uint64_t start_stack; /* field 28: the main thread's stack top (0: not shown) */
 	char state;
 	char comm[16];
 };

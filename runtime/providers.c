@@ -164,6 +164,8 @@ static int take_probe(struct pr_take *t, const void *rec, size_t len)
 		if (u->kstack >= 0)
 			nk = t->kstack(t->plan, PR_OBJ_PROBE, u->kstack, t->kframes);
 		t->kstack_errors += u->kstack < -1;
+		if (u->uip && t->stack_top)
+			t->stack_top(t->plan, r->pid);
 		if (u->uip)
 			nu = unwind_copy(t, &(struct pr_unwind_input){ .pid = r->pid,
 								       .time = r->hdr.time,
@@ -172,7 +174,15 @@ static int take_probe(struct pr_take *t, const void *rec, size_t len)
 								       .bp = u->ubp,
 								       .stack = (const uint8_t *)(u + 1),
 								       .len = u->len });
-		stack = pr_stacks_intern_frames(t->stacks, r->pid, t->kframes, nk, t->uframes, nu);
+		if (u->ustack >= 0) {
+			/* a kprobe's user stack, walked by the kernel: raw addresses */
+			nu = t->kstack(t->plan, PR_OBJ_PROBE, u->ustack, t->ustack);
+			stack = pr_stacks_intern(t->stacks, r->pid, r->hdr.time, t->kframes, nk,
+						 t->ustack, nu);
+		} else {
+			stack = pr_stacks_intern_frames(t->stacks, r->pid, t->kframes, nk,
+							t->uframes, nu);
+		}
 		len = sizeof(*r);
 	}
 	o = t->put(t->loop, sizeof(*o));

@@ -86,6 +86,8 @@ struct pr_take {
 	/* The kernel stack stored under id in the BPF stack map of object
 	 * obj: its frame count (0 when unknown), the frames in ips. */
 	int (*kstack)(void *plan, int obj, int32_t id, uint64_t *ips);
+	/* a probe's stacked hit of pid: BPF may learn where its stack ends */
+	void (*stack_top)(void *plan, uint32_t pid);
 	void *plan;
 	uint64_t kframes[PR_MAX_FRAMES]; /* scratch for kstack() */
 };
