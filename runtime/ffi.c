@@ -265,8 +265,10 @@ int pr_ffi_probe_add(struct pr_rt *rt, const char *spec, const struct pr_probe_o
 			return -ESRCH;
 		}
 	}
-	r = pr_probes_resolve(spec, pid, rt->nprobes, &conf, &rt->cfg.probes.v, &rt->cfg.probes.n,
-			      rt->errbuf, sizeof(rt->errbuf));
+	if (!rt->probe_syms && pr_elfsyms_new(&rt->probe_syms))
+		rt->probe_syms = NULL; /* each resolve reads its own */
+	r = pr_probes_resolve(spec, pid, rt->nprobes, &conf, rt->probe_syms, &rt->cfg.probes.v,
+			      &rt->cfg.probes.n, rt->errbuf, sizeof(rt->errbuf));
 	if (r) {
 		*err = rt->errbuf;
 		return r;

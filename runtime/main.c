@@ -758,6 +758,7 @@ out:
 	pr_target_free(rt.target);
 	pr_script_free(rt.script);
 	pr_probes_free(rt.cfg.probes.v, rt.cfg.probes.n);
+	pr_elfsyms_free(rt.probe_syms);
 	free_caches(&rt);
 	pr_opts_free(&opts);
 	fflush(stdout);

@@ -25,6 +25,7 @@
 struct match {
 	const char *pattern;
 	bool glob;
+	bool nearest; /* a second walk, for the names nearest a missing one */
 	uint64_t *foffs;
 	char **names;
 	size_t n, cap;
@@ -93,11 +94,12 @@ static int on_function(void *ctx, const char *name, uint64_t foff, uint64_t size
 	char **nm;
 
 	(void)size;
-	if (m->glob ? fnmatch(m->pattern, name, 0) : strcmp(m->pattern, name)) {
-		if (!m->glob)
-			note_near(m, name);
+	if (m->nearest) {
+		note_near(m, name);
 		return 0;
 	}
+	if (m->glob ? fnmatch(m->pattern, name, 0) : strcmp(m->pattern, name))
+		return 0;
 	/* aliases (open, open64, __open) are one function: one attachment,
 	 * named by the shortest, or each hit would count twice */
 	for (size_t i = 0; i < m->n; i++) {
@@ -224,11 +226,8 @@ static int resolve_kernel(const char *spec, const struct pr_probe_spec *s, struc
 	while (!r && fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%*s %c %255s", &type, name) != 2 || (type != 't' && type != 'T'))
 			continue;
-		if (m.glob ? fnmatch(m.pattern, name, 0) : strcmp(m.pattern, name)) {
-			if (!m.glob)
-				note_near(&m, name);
+		if (m.glob ? fnmatch(m.pattern, name, 0) : strcmp(m.pattern, name))
 			continue;
-		}
 		/* a name kallsyms lists twice (static functions) is one probe */
 		for (i = first; i < *k->n; i++)
 			if (!strcmp((*k->v)[i].path, name))
@@ -244,6 +243,14 @@ static int resolve_kernel(const char *spec, const struct pr_probe_spec *s, struc
 		}
 		r = add_function(k, s->kind == PR_PROBE_KRETPROBE, "pr_probe_kenter",
 				 "pr_probe_kreturn", name, s->offset, hits - 1, name);
+	}
+	if (!r && !hits && !m.glob) {
+		/* the names nearest the missing one: a second read, only now */
+		rewind(f);
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "%*s %c %255s", &type, name) == 2 &&
+			    (type == 't' || type == 'T'))
+				note_near(&m, name);
 	}
 	fclose(f);
 	if (!r && !hits && m.glob) {
@@ -497,8 +504,8 @@ static const char *refused_option(const struct pr_probe_spec *s,
 }
 
 int pr_probes_resolve(const char *spec, pid_t pid, uint32_t index,
-		      const struct pr_probe_config *conf, struct pr_probe_attach **v, size_t *n,
-		      char *err, size_t errlen)
+		      const struct pr_probe_config *conf, struct pr_elfsyms *syms,
+		      struct pr_probe_attach **v, size_t *n, char *err, size_t errlen)
 {
 	struct sink k = { .v = v, .n = n, .index = index, .conf = conf };
 	struct pr_probe_spec s;
@@ -534,10 +541,12 @@ int pr_probes_resolve(const char *spec, pid_t pid, uint32_t index,
 		snprintf(err, errlen, "probe '%s': %s", spec, why);
 		return -ENOENT;
 	}
-	r = pr_elfsyms_new(&t);
-	if (r)
-		return r;
-	b = pr_elfsym_lookup_path(t, path);
+	if (!syms) {
+		r = pr_elfsyms_new(&t);
+		if (r)
+			return r;
+	}
+	b = pr_elfsym_lookup_path(syms ?: t, path);
 	if (!b) {
 		snprintf(err, errlen, "probe '%s': %s has no symbols to find %s in", spec, path,
 			 s.symbol);
@@ -559,6 +568,9 @@ int pr_probes_resolve(const char *spec, pid_t pid, uint32_t index,
 		snprintf(err, errlen, "probe '%s': the glob matches no function of %s", spec, path);
 		r = -ENOENT;
 	} else if (!m.n) {
+		/* the edit distances cost more than the walk: only for an error */
+		m.nearest = true;
+		pr_elfsym_each_function(b, on_function, &m);
 		add_nearest(&m, err, errlen,
 			    snprintf(err, errlen, "probe '%s': no function %s in %s", spec, s.symbol,
 				     path));

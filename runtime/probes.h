@@ -18,11 +18,13 @@
  * -EINVAL/-ENOENT/-E2BIG with what is wrong in err. The process whose
  * root and mappings short library names and paths are looked up in is
  * conf->pid, else pid (-p; 0: none); with conf->pid, uprobes attach for
- * that process only.
+ * that process only. syms: where the binaries' symbols are read into
+ * (probe() calls share one, so libc is read once), NULL: a table of its
+ * own.
  */
 int pr_probes_resolve(const char *spec, pid_t pid, uint32_t index,
-		      const struct pr_probe_config *conf, struct pr_probe_attach **v, size_t *n,
-		      char *err, size_t errlen);
+		      const struct pr_probe_config *conf, struct pr_elfsyms *syms,
+		      struct pr_probe_attach **v, size_t *n, char *err, size_t errlen);
 void pr_probes_free(struct pr_probe_attach *v, size_t n);
 
 #endif

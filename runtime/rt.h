@@ -55,6 +55,7 @@ struct pr_rt {
 	struct pr_proc *procs;
 	uint32_t proc_capacity; /* proc_cache{capacity=}; 0 = default */
 	uint32_t nprobes;	/* probe() calls so far: the next one's index */
+	struct pr_elfsyms *probe_syms; /* the binaries probe() read, shared by its calls */
 	char errbuf[1024];	/* the text of the last configuration error */
 };
 

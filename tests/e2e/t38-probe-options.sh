@@ -2,12 +2,13 @@
 # probe() options against a fixture with known calls (-O2, no frame
 # pointers): stack = true reaches main through every hit; a glob names
 # each of its 40 functions (e.func, count_only rows) with exact counts,
+# C++ names match demangled,
 # counted in the kernel; aliases (open, open64) attach once and a path
 # argument reads as a string; sample = N sends exactly every Nth hit and
 # counts the rest; pid = N keeps one process; bad options are usage errors.
 . "$(dirname "$0")/lib.sh"
 require_bpf
-require_fixtures probefix
+require_fixtures probefix cppfix
 
 RUN_TIMEOUT=60
 FIX=$FIXTURES/probefix
@@ -122,15 +123,31 @@ function on_end()
   print("hits=" .. n) print("pids=" .. table.concat(p, ","))
 end
 EOF2
-start_bg "$FIX" 20 1.5
+start_bg "$FIX" 20 3
 OTHER=$WL_PID
-start_bg "$FIX" 20 1.5
+start_bg "$FIX" 20 3
 MINE=$WL_PID
 run_profrun -d 20 "$TMP/pid.lua" "$FIX" "$MINE"
 expect_rc "pid: exit 0" 0
 expect_eq "pid: its 20 calls" "$(val hits "$OUT")" 20 "$OUT" "$ERR"
 expect_eq "pid: only its hits" "$(val pids "$OUT")" "$MINE" "$OUT"
 kill "$OTHER" "$MINE" 2>/dev/null
+
+# C++: names match demangled, a glob over overloads names each
+cat >"$TMP/cpp.lua" <<'EOF2'
+local n, runs = {}, 0
+probe("u:" .. arg[1] .. ":profrun_fix::spin*", function(e) n[#n + 1] = e.func end)
+probe("u:" .. arg[1] .. ":profrun_fix::Worker<int>::run(int)", function(e) runs = runs + 1 end)
+function on_end()
+  table.sort(n)
+  print("spins=" .. table.concat(n, "|")) print("runs=" .. runs)
+end
+EOF2
+run_profrun -c "$FIXTURES/cppfix 0.2" "$TMP/cpp.lua" "$FIXTURES/cppfix"
+expect_rc "C++: exit 0" 0
+expect_eq "C++: both overloads of spin, once each, by their demangled names" \
+	"$(val spins "$OUT")" "profrun_fix::spin(double)|profrun_fix::spin(double, int)" "$OUT" "$ERR"
+expect_eq "C++: a template method by its full demangled name" "$(val runs "$OUT")" 1 "$OUT"
 
 # options that cannot work are usage errors before anything loads
 expect_bad_spec "u:$FIX:pf_target" "pid 4194303: no such process" "{ pid = 4194303 },"

@@ -208,7 +208,7 @@ expect_grep "funccount without a pattern: says how to call it" "$ERR" 'usage: fu
 
 # ---- mallocstacks.lua -p: bytes by stack, exact with every call ----
 KNOWN[mallocstacks.lua]=1
-start_bg "$FIXTURES/probefix" 200 1.5
+start_bg "$FIXTURES/probefix" 200 3
 run_profrun -p "$WL_PID" "$EXAMPLES/mallocstacks.lua" "$TMP/m.svg" "$TMP/m.folded" 1
 expect_rc "mallocstacks: exit 0" 0
 expect_grep "mallocstacks: says what it wrote" "$OUT" "^wrote $TMP/m.svg: "
