@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "bpfsym.h"
+#include "btfcache.h"
 #include "elfsym.h"
 #include "ksymfeed.h"
 #include "ksym.h"
@@ -100,6 +101,32 @@ static int check_btf(struct pr_plan_cfg *cfg)
 	}
 	cfg->btf_path = custom;
 	return 0;
+}
+
+/* The minimal BTF of profrun's objects for this kernel, from the cache
+ * (built on first use): libbpf then relocates against a few KiB instead of
+ * parsing the kernel's whole BTF for every object. Without it (no bpftool,
+ * PROFRUN_BTF_CACHE=off, an untrusted directory) the kernel's BTF serves,
+ * as it does when PROFRUN_VMLINUX_BTF names another. */
+static void use_btf_cache(struct pr_plan_cfg *cfg)
+{
+	static char path[4096];
+	const char *dir = getenv("PROFRUN_BTF_CACHE");
+	struct pr_btf_object objs[PR_OBJ_MAX];
+	char why[512];
+	size_t n;
+	int built;
+
+	if (cfg->btf_path || (dir && !strcmp(dir, "off")))
+		return;
+	n = pr_plan_objects(objs, PR_OBJ_MAX);
+	if (pr_btfcache_get(dir && *dir ? dir : PR_BTFCACHE_DIR, objs, n, path, sizeof(path),
+			    &built, why, sizeof(why))) {
+		pr_info("minimal BTF cache not used (%s): libbpf reads the kernel's BTF", why);
+		return;
+	}
+	pr_info("kernel BTF: %s minimal BTF %s", built ? "built" : "cached", path);
+	cfg->btf_path = path;
 }
 
 /* The child end of -c: waits for the go byte, then execs the command. An
@@ -722,6 +749,8 @@ int main(int argc, char **argv)
 	rt.cfg.hooks = pr_script_hooks(rt.script);
 	if (rt.cfg.hooks && (check_btf(&rt.cfg) || check_privileges()))
 		goto out;
+	if (rt.cfg.hooks)
+		use_btf_cache(&rt.cfg);
 	if (make_caches(&rt) || pr_plan_new(&rt.plan)) {
 		pr_err("out of memory");
 		goto out;

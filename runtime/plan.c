@@ -18,6 +18,7 @@
 #include "lifecycle.skel.h"
 #include "offcpu.skel.h"
 #include "probe.skel.h"
+#include "btfcache.h"
 #include "log.h"
 #include "plan.h"
 #include "procfs.h"
@@ -796,6 +797,21 @@ int pr_plan_kstack(void *plan, int obj, int32_t id, uint64_t *ips)
 	}
 	memcpy(ips, s->ips, s->n * sizeof(*ips));
 	return s->n;
+}
+
+size_t pr_plan_objects(struct pr_btf_object *out, size_t max)
+{
+	const void *(*const bytes[])(size_t *) = {
+		pr_lifecycle_bpf__elf_bytes,
+		pr_sample_bpf__elf_bytes,
+		pr_offcpu_bpf__elf_bytes,
+		pr_probe_bpf__elf_bytes,
+	};
+	size_t i, n = sizeof(bytes) / sizeof(bytes[0]);
+
+	for (i = 0; i < n && i < max; i++)
+		out[i].elf = bytes[i](&out[i].size);
+	return i;
 }
 
 void pr_plan_probe_stack_top(void *plan, uint32_t pid)

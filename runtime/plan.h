@@ -110,6 +110,10 @@ struct pr_plan_probe_lost {
 	uint64_t hits;	 /* hits the counts map had no room for */
 	uint64_t stacks; /* stacks lost to a full or colliding stack map */
 };
+/* The ELF bytes of every BPF object profrun may load (for the minimal
+ * BTF cache); returns how many, at most max. */
+struct pr_btf_object;
+size_t pr_plan_objects(struct pr_btf_object *out, size_t max);
 /* stack = true: tells BPF where pid's main-thread stack ends (once per
  * pid; /proc/PID/stat), so its copies stop there. */
 void pr_plan_probe_stack_top(void *plan, uint32_t pid);
