@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Process lifecycle: one record per exec, per new process (fork) and per
- * process exit, on one ring buffer so their order is the kernel's. All use
- * tp_btf, which needs no tracefs. An exit is reported when the last thread
+ * process exit, on one ring buffer so their order is the kernel's. All are
+ * raw tracepoints, which need no tracefs, and no kernel BTF to attach
+ * (tp_btf would make libbpf parse all of it, ~45 ms, at every start): the
+ * task fields are read with CO-RE probe reads, relocated against the
+ * minimal BTF cache (runtime/btfcache.c) or the kernel's. An exit is reported when the last thread
  * of a thread group dies (signal->live reached 0), not when the leader
  * thread does: the leader can exit first and leave the process running.
  * An exec also carries the argument block, read from the new image's stack
@@ -86,7 +89,7 @@ static __always_inline void read_args(struct task_struct *p, struct pr_exec *e)
 	e->args_len = len;
 }
 
-SEC("tp_btf/sched_process_exec")
+SEC("raw_tp/sched_process_exec")
 int BPF_PROG(pr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	struct pr_src_counts *c;
@@ -124,7 +127,7 @@ int BPF_PROG(pr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
+SEC("raw_tp/sched_process_exit")
 int BPF_PROG(pr_exit, struct task_struct *p)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
@@ -168,7 +171,7 @@ int BPF_PROG(pr_exit, struct task_struct *p)
 	return 0;
 }
 
-SEC("tp_btf/sched_process_fork")
+SEC("raw_tp/sched_process_fork")
 int BPF_PROG(pr_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
@@ -205,7 +208,7 @@ int BPF_PROG(pr_fork, struct task_struct *parent, struct task_struct *child)
  * goes into pr_live, nothing goes to the ring. The tracepoint fires before
  * the child first runs, so the entry is there before the child can exec or
  * exit. */
-SEC("tp_btf/sched_process_fork")
+SEC("raw_tp/sched_process_fork")
 int BPF_PROG(pr_live_fork, struct task_struct *parent, struct task_struct *child)
 {
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
@@ -218,7 +221,7 @@ int BPF_PROG(pr_live_fork, struct task_struct *parent, struct task_struct *child
  * and pr_exit keep it themselves): a followed process's new child joins
  * before it first runs, and an exited process leaves before its pid can
  * be reused. */
-SEC("tp_btf/sched_process_fork")
+SEC("raw_tp/sched_process_fork")
 int BPF_PROG(pr_target_fork, struct task_struct *parent, struct task_struct *child)
 {
 	if (BPF_CORE_READ(child, pid) == BPF_CORE_READ(child, tgid))
@@ -226,7 +229,7 @@ int BPF_PROG(pr_target_fork, struct task_struct *parent, struct task_struct *chi
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
+SEC("raw_tp/sched_process_exit")
 int BPF_PROG(pr_target_exit, struct task_struct *p)
 {
 	if (BPF_CORE_READ(p, signal, live.counter) == 0)
