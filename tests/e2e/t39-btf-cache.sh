@@ -1,8 +1,8 @@
 #!/bin/bash
 # The minimal BTF cache: the first run builds it (bpftool gen
 # min_core_btf), later runs use it and libbpf never reads the kernel's
-# whole BTF for the sampler; samples and exec events (tp_btf, which still
-# needs the kernel's BTF to attach) work either way. A corrupt file is
+# whole BTF, for samples, exec events or -c's child following (raw
+# tracepoints attach without BTF); they work either way. A corrupt file is
 # rebuilt; a file or directory others may write is not used; other
 # kernels' files are pruned; PROFRUN_BTF_CACHE=off turns it off.
 . "$(dirname "$0")/lib.sh"
@@ -43,8 +43,7 @@ expect_eq "first run: the command's exec" "$(val execs "$OUT")" 1 "$OUT"
 expect_eq "another kernel's file pruned" \
 	"$(ls "$C"/0000000000000000000000000000000000000000-* 2>/dev/null | wc -l)" 0
 
-# system-wide, with a burner to sample: no -c, so no lifecycle programs
-# (their tp_btf attachment needs the kernel's BTF whatever the cache)
+# system-wide, with a burner to sample
 start_bg "$BURN" 20
 PROFRUN_BTF_CACHE=$C run_profrun -v -d 0.5 "$TMP/sample.lua"
 expect_rc "second run: exit 0" 0
@@ -56,6 +55,8 @@ PROFRUN_BTF_CACHE=$C run_profrun -v -c "$BURN 0.5" "$TMP/both.lua"
 expect_rc "cached, with exec: exit 0" 0
 expect_gt "cached, with exec: samples" "$(val samples "$OUT")" 0 "$OUT" "$ERR"
 expect_eq "cached, with exec: the exec" "$(val execs "$OUT")" 1 "$OUT"
+expect_eq "cached, with exec and -c: the kernel's BTF is not parsed" \
+	"$(kernel_btf_loads "$ERR")" 0 "$ERR"
 
 # corrupt: detected, made again, the run unharmed
 head -c 4096 /dev/urandom >"$F"
