@@ -10,6 +10,7 @@ PREFIX       ?= /usr/local
 DESTDIR      ?=
 CC           ?= cc
 CLANG        ?= clang
+LLVM_STRIP   ?= llvm-strip
 BPFTOOL      ?= bpftool
 LUAJIT       ?= luajit
 PKG_CONFIG   ?= pkg-config
@@ -88,9 +89,13 @@ $(O)/vmlinux.h: $(VMLINUX_H) | $(DEPS_STAMP)
 	$(Q)mkdir -p $(@D) && cp $< $@
 endif
 
+# The DWARF -g adds is for no one at run time (the verifier and CO-RE
+# read .BTF/.BTF.ext, which stay): stripped, the four objects the binary
+# embeds are 320 KB instead of 2.2 MB, which every start would page in.
 $(O)/%.bpf.o: bpf/%.bpf.c bpf/events.h bpf/common.bpf.h bpf/ustack.bpf.h $(O)/vmlinux.h | $(DEPS_STAMP)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
 
 $(O)/%.skel.h: $(O)/%.bpf.o
 	$(call msg,SKEL,$@)

@@ -11,6 +11,7 @@
  * gone, say) is unknown, not "the last symbol below plus a lot".
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,16 +22,25 @@
 #include "strpool.h"
 #include "procfs.h"
 
+/* 16 bytes a symbol: a kernel has ~100k text symbols, and this table is
+ * most of what symbolizing kernel frames costs in memory. A symbol's end
+ * is not stored: it is the next symbol's start, or its module's end. */
 struct ksym_ent {
 	uint64_t addr;
-	uint64_t end;
 	uint32_t name;	 /* pool offset */
-	uint32_t module; /* pool offset of the module name */
+	uint32_t module; /* index in mods */
+};
+
+struct ksym_mod {
+	uint32_t name; /* pool offset: "kernel", "[ext4]" */
+	uint64_t end;  /* end of its text (/proc/modules), 0: unknown */
 };
 
 struct pr_ksym {
 	struct ksym_ent *ents;
 	size_t n, cap;
+	struct ksym_mod *mods;
+	size_t nmods, capmods;
 	struct pr_strpool names;
 	bool loaded;
 	int load_err;
@@ -48,6 +58,7 @@ void pr_ksym_free(struct pr_ksym *ks)
 	if (!ks)
 		return;
 	free(ks->ents);
+	free(ks->mods);
 	pr_strpool_clear(&ks->names);
 	free(ks);
 }
@@ -66,6 +77,25 @@ static int ent_add(struct pr_ksym *ks, uint64_t addr, uint32_t name, uint32_t mo
 		ks->cap = cap;
 	}
 	ks->ents[ks->n++] = (struct ksym_ent){ .addr = addr, .name = name, .module = module };
+	return 0;
+}
+
+/* A module's index for name (pool offset) just added. */
+static int mod_add(struct pr_ksym *ks, uint32_t name, uint32_t *idx)
+{
+	struct ksym_mod *m;
+
+	if (ks->nmods == ks->capmods) {
+		size_t cap = ks->capmods ? ks->capmods * 2 : 64;
+
+		m = realloc(ks->mods, cap * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		ks->mods = m;
+		ks->capmods = cap;
+	}
+	ks->mods[ks->nmods] = (struct ksym_mod){ .name = name };
+	*idx = ks->nmods++;
 	return 0;
 }
 
@@ -99,6 +129,11 @@ static int parse_line(struct pr_ksym *ks, char *line, uint32_t kernel_mod, uint3
 	if (type != 't' && type != 'T' && type != 'w' && type != 'W')
 		return 0;
 	name = p + 2;
+	/* Linux >= 6.2 names each function's alignment padding __pfx_NAME:
+	 * half the symbols, never where a stack points. Without them the
+	 * padding belongs to the function before, as it did before 6.2. */
+	if (!strncmp(name, "__pfx_", 6))
+		return 0;
 	mod = strchr(name, '\t');
 	end = mod ? mod : name + strlen(name);
 	if (end == name || addr == 0)
@@ -111,7 +146,10 @@ static int parse_line(struct pr_ksym *ks, char *line, uint32_t kernel_mod, uint3
 		/* keep the brackets: "[ext4]" reads as a module in any output */
 		mod[strcspn(mod, "]") + (*mod == '[')] = '\0';
 		if (strcmp(mod, last_mod_name)) {
-			err = pr_strpool_add(&ks->names, mod, strlen(mod), last_mod);
+			uint32_t off;
+
+			err = pr_strpool_add(&ks->names, mod, strlen(mod), &off) ?:
+			      mod_add(ks, off, last_mod);
 			if (err)
 				return err;
 			snprintf(last_mod_name, last_mod_cap, "%s", mod);
@@ -150,32 +188,31 @@ static uint64_t module_end(const char *modules, const char *mod)
 	return 0;
 }
 
-/* Each symbol's end: the next symbol of its module, else its module's end
- * (or a page on when /proc/modules does not say). */
-static void set_ends(struct pr_ksym *ks, const char *modules_path)
+/* Each module's end, from /proc/modules (the core kernel's is _etext). */
+static void set_module_ends(struct pr_ksym *ks, const char *modules_path)
 {
 	static char modules[1 << 16];
 	const char *mtext = NULL;
-	struct ksym_ent *e, *next;
-	uint64_t mend;
 	size_t i;
 
 	if (modules_path && pr_procfs_slurp(modules_path, modules, sizeof(modules)) > 0)
 		mtext = modules;
-	for (i = 0; i < ks->n; i++) {
-		e = &ks->ents[i];
-		next = i + 1 < ks->n ? &ks->ents[i + 1] : NULL;
-		if (next && next->module == e->module) {
-			e->end = next->addr;
-			continue;
-		}
-		mend = !strcmp(ks->names.buf + e->module, "kernel")
-			       ? 0
-			       : module_end(mtext, ks->names.buf + e->module);
-		e->end = mend > e->addr ? mend : e->addr + 4096;
-		if (next && e->end > next->addr)
-			e->end = next->addr;
-	}
+	for (i = 1; i < ks->nmods; i++)
+		ks->mods[i].end = module_end(mtext, ks->names.buf + ks->mods[i].name);
+}
+
+/* Where the symbol at i ends: the next symbol of its module, else its
+ * module's end (or a page on when /proc/modules does not say). */
+static uint64_t sym_end(const struct pr_ksym *ks, size_t i)
+{
+	const struct ksym_ent *e = &ks->ents[i], *next = i + 1 < ks->n ? e + 1 : NULL;
+	uint64_t end;
+
+	if (next && next->module == e->module)
+		return next->addr;
+	end = ks->mods[e->module].end;
+	end = end > e->addr ? end : e->addr + 4096;
+	return next && end > next->addr ? next->addr : end;
 }
 
 static void skip_rest(FILE *f)
@@ -197,6 +234,7 @@ int pr_ksym_load(struct pr_ksym *ks, const char *path)
 
 	ks->loaded = true;
 	ks->n = 0;
+	ks->nmods = 0;
 	ks->names.len = 0;
 	t0 = now_ns();
 	f = fopen(path ? path : "/proc/kallsyms", "re");
@@ -205,7 +243,8 @@ int pr_ksym_load(struct pr_ksym *ks, const char *path)
 		return ks->load_err;
 	}
 	ks->reads++;
-	err = pr_strpool_add(&ks->names, "kernel", 6, &kernel_mod);
+	err = pr_strpool_add(&ks->names, "kernel", 6, &kernel_mod) ?:
+	      mod_add(ks, kernel_mod, &kernel_mod);
 	while (!err && fgets(line, sizeof(line), f)) {
 		if (!strchr(line, '\n') && !feof(f)) {
 			skip_rest(f); /* longer than any valid line: not a symbol */
@@ -218,8 +257,11 @@ int pr_ksym_load(struct pr_ksym *ks, const char *path)
 	fclose(f);
 	if (!err && ks->n) {
 		qsort(ks->ents, ks->n, sizeof(ks->ents[0]), cmp_ent);
-		set_ends(ks, path ? NULL : "/proc/modules");
+		set_module_ends(ks, path ? NULL : "/proc/modules");
 	}
+	/* the arrays grew by doubling: what realloc left behind goes back to
+	 * the system, not kept as free heap for the rest of the run */
+	malloc_trim(0);
 	ks->parse_ns = now_ns() - t0;
 	ks->load_err = err;
 	return err;
@@ -237,11 +279,11 @@ const char *pr_ksym_lookup(struct pr_ksym *ks, uint64_t addr, uint64_t *off, con
 		return NULL;
 	e = &ks->ents[i];
 	/* the end markers are symbols too: past them lies no known text */
-	if (addr >= e->end || !strcmp(ks->names.buf + e->name, "_etext") ||
+	if (addr >= sym_end(ks, i) || !strcmp(ks->names.buf + e->name, "_etext") ||
 	    !strcmp(ks->names.buf + e->name, "_einittext"))
 		return NULL;
 	*off = addr - e->addr;
-	*module = ks->names.buf + e->module;
+	*module = ks->names.buf + ks->mods[e->module].name;
 	return ks->names.buf + e->name;
 }
 
