@@ -123,7 +123,7 @@ int BPF_PROG(pr_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	fname = BPF_CORE_READ(bprm, filename);
 	if (bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), fname) < 0)
 		e->filename[0] = '\0';
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, pr_wakeup_flags(&pr_life_rb));
 	return 0;
 }
 
@@ -167,7 +167,7 @@ int BPF_PROG(pr_exit, struct task_struct *p)
 	e->start_boottime = BPF_CORE_READ(p, group_leader, start_boottime);
 	e->duration = now > e->start ? now - e->start : 0;
 	BPF_CORE_READ_STR_INTO(&e->comm, p, group_leader, comm);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, pr_wakeup_flags(&pr_life_rb));
 	return 0;
 }
 
@@ -200,7 +200,7 @@ int BPF_PROG(pr_fork, struct task_struct *parent, struct task_struct *child)
 	e->start = BPF_CORE_READ(child, start_time);
 	e->start_boottime = BPF_CORE_READ(child, start_boottime);
 	BPF_CORE_READ_STR_INTO(&e->comm, child, comm);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, pr_wakeup_flags(&pr_life_rb));
 	return 0;
 }
 

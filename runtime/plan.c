@@ -159,6 +159,9 @@ static int life_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 	p->life->rodata->track_live = p->track_live;
 	bpf_map__set_max_entries(p->life->maps.pr_live, p->track_live ? live_entries() : 1);
 	bpf_map__set_max_entries(p->life->maps.pr_life_rb, ring_size(cfg->life_buffer));
+	/* an exec storm wakes the reader once per quarter ring, not per exec;
+	 * the loop looks every 50 ms anyway (batched) */
+	p->life->rodata->wakeup_bytes = ring_size(cfg->life_buffer) / 4;
 	return SET_TARGET(p->life, &cfg->target);
 }
 
@@ -431,6 +434,7 @@ static const struct obj_desc objects[PR_OBJ_MAX] = {
 		.load = life_load,
 		.destroy = life_destroy,
 		.ring = "pr_life_rb",
+		.batched = true,
 	},
 	[PR_OBJ_SAMPLE] = {
 		.name = "sample",
