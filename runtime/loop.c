@@ -162,7 +162,10 @@ static int on_record(void *ctx, void *data, size_t len)
 		l->discarded[src]++;
 	else if (p->take(&l->take, data, len))
 		l->bad_records++;
-	if (l->count >= BATCH_MAX || l->used + MAX_RECORD > ARENA_BYTES) {
+	/* the run's first batch is one record: the first event reaches the
+	 * script without waiting for the rest of the ring to be taken (a
+	 * sample's take may build unwind tables for every binary it touches) */
+	if (l->count >= (l->batches ? BATCH_MAX : 1) || l->used + MAX_RECORD > ARENA_BYTES) {
 		l->batch_full = true;
 		return BATCH_FULL;
 	}
