@@ -40,7 +40,7 @@ struct pr_ksym {
 	struct ksym_ent *ents;
 	size_t n, cap;
 	struct ksym_mod *mods;
-	size_t nmods, capmods;
+	uint32_t nmods, capmods;
 	struct pr_strpool names;
 	bool loaded;
 	int load_err;
@@ -83,17 +83,8 @@ static int ent_add(struct pr_ksym *ks, uint64_t addr, uint32_t name, uint32_t mo
 /* A module's index for name (pool offset) just added. */
 static int mod_add(struct pr_ksym *ks, uint32_t name, uint32_t *idx)
 {
-	struct ksym_mod *m;
-
-	if (ks->nmods == ks->capmods) {
-		size_t cap = ks->capmods ? ks->capmods * 2 : 64;
-
-		m = realloc(ks->mods, cap * sizeof(*m));
-		if (!m)
-			return -ENOMEM;
-		ks->mods = m;
-		ks->capmods = cap;
-	}
+	if (pr_array_reserve((void **)&ks->mods, &ks->capmods, ks->nmods + 1, sizeof(*ks->mods)))
+		return -ENOMEM;
 	ks->mods[ks->nmods] = (struct ksym_mod){ .name = name };
 	*idx = ks->nmods++;
 	return 0;
@@ -193,7 +184,7 @@ static void set_module_ends(struct pr_ksym *ks, const char *modules_path)
 {
 	static char modules[1 << 16];
 	const char *mtext = NULL;
-	size_t i;
+	uint32_t i;
 
 	if (modules_path && pr_procfs_slurp(modules_path, modules, sizeof(modules)) > 0)
 		mtext = modules;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <linux/types.h>
+#include "array.h"
 #include "elfsym.h"
 #include "events.h"
 #include "probes.h"
@@ -26,9 +27,11 @@ struct match {
 	const char *pattern;
 	bool glob;
 	bool nearest; /* a second walk, for the names nearest a missing one */
-	uint64_t *foffs;
-	char **names;
-	size_t n, cap;
+	struct found {
+		uint64_t foff;
+		char *name;
+	} *found; /* the matches, in the binary's order */
+	uint32_t n, cap;
 	/* the nearest names, for "no such symbol" */
 	char near[3][PR_PROBE_FIELD];
 	unsigned near_d[3];
@@ -90,8 +93,8 @@ static void add_nearest(const struct match *m, char *err, size_t errlen, size_t 
 static int on_function(void *ctx, const char *name, uint64_t foff, uint64_t size)
 {
 	struct match *m = ctx;
-	uint64_t *f;
-	char **nm;
+	struct found *f;
+	uint32_t i;
 
 	(void)size;
 	if (m->nearest) {
@@ -102,34 +105,28 @@ static int on_function(void *ctx, const char *name, uint64_t foff, uint64_t size
 		return 0;
 	/* aliases (open, open64, __open) are one function: one attachment,
 	 * named by the shortest, or each hit would count twice */
-	for (size_t i = 0; i < m->n; i++) {
-		if (m->foffs[i] != foff)
+	for (i = 0; i < m->n; i++) {
+		f = &m->found[i];
+		if (f->foff != foff)
 			continue;
-		if (strlen(name) < strlen(m->names[i])) {
+		if (strlen(name) < strlen(f->name)) {
 			char *d = strdup(name);
 
 			if (!d)
 				return -ENOMEM;
-			free(m->names[i]);
-			m->names[i] = d;
+			free(f->name);
+			f->name = d;
 		}
 		return 0;
 	}
-	if (m->n == m->cap) {
-		m->cap = m->cap ? 2 * m->cap : 16;
-		f = realloc(m->foffs, m->cap * sizeof(*f));
-		if (!f)
-			return -ENOMEM;
-		m->foffs = f;
-		nm = realloc(m->names, m->cap * sizeof(*nm));
-		if (!nm)
-			return -ENOMEM;
-		m->names = nm;
-	}
-	m->names[m->n] = strdup(name);
-	if (!m->names[m->n])
+	if (pr_array_reserve((void **)&m->found, &m->cap, m->n + 1, sizeof(*m->found)))
 		return -ENOMEM;
-	m->foffs[m->n++] = foff;
+	f = &m->found[m->n];
+	f->name = strdup(name);
+	if (!f->name)
+		return -ENOMEM;
+	f->foff = foff;
+	m->n++;
 	/* one past the cap is enough to say it is too many */
 	return m->n > PR_PROBE_MAX_MATCHES ? 1 : 0;
 }
@@ -578,12 +575,11 @@ int pr_probes_resolve(const char *spec, pid_t pid, uint32_t index,
 	}
 	for (i = 0; !r && i < m.n; i++)
 		r = add_function(&k, s.kind == PR_PROBE_URETPROBE, "pr_probe_enter",
-				 "pr_probe_return", path, m.foffs[i] + s.offset, i, m.names[i]);
+				 "pr_probe_return", path, m.found[i].foff + s.offset, i, m.found[i].name);
 out:
 	for (i = 0; i < m.n; i++)
-		free(m.names[i]);
-	free(m.names);
-	free(m.foffs);
+		free(m.found[i].name);
+	free(m.found);
 	pr_elfsyms_free(t);
 	return r;
 }
