@@ -482,18 +482,14 @@ static int start_ksym_feed(void *ctx)
  * is read at its exec. */
 static void preload_watched(struct pr_rt *rt)
 {
-	uint32_t last = 0;
 	size_t i;
 
+	/* a pid preloaded already costs one cache lookup */
 	if (rt->opts->pid)
 		pr_maps_preload(rt->maps, rt->opts->pid);
-	for (i = 0; i < rt->cfg.probes.n; i++) {
-		int32_t pid = rt->cfg.probes.v[i].pid;
-
-		if (pid > 0 && (uint32_t)pid != last && (uint32_t)pid != rt->opts->pid)
-			pr_maps_preload(rt->maps, pid);
-		last = pid > 0 ? (uint32_t)pid : last;
-	}
+	for (i = 0; i < rt->cfg.probes.n; i++)
+		if (rt->cfg.probes.v[i].pid > 0)
+			pr_maps_preload(rt->maps, rt->cfg.probes.v[i].pid);
 }
 
 static int make_caches(struct pr_rt *rt)

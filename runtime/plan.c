@@ -919,11 +919,9 @@ void pr_plan_free(struct pr_plan *p)
 
 	if (!p)
 		return;
+	/* links exist only after pr_plan_load, which leaves the plan loaded
+	 * (and detaches it itself when it fails): detach drops them all */
 	pr_plan_detach(p);
-	/* a load that failed half way never reached detach */
-	for (size_t i = 0; i < p->nprobe_links; i++)
-		bpf_link__destroy(p->probe_links[i]);
-	free(p->probe_links);
 	for (o = 0; o < PR_OBJ_MAX; o++) {
 		objects[o].destroy(p);
 		p->objs[o] = NULL;
