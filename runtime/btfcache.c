@@ -21,6 +21,7 @@
 #include <bpf/libbpf.h>
 #include "btfcache.h"
 #include "buildid.h"
+#include "trust.h"
 
 #define KERNEL_NOTES "/sys/kernel/notes"
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
@@ -63,12 +64,10 @@ static bool owned_and_private(const struct stat *st)
 	return st->st_uid == geteuid() && !(st->st_mode & (S_IWGRP | S_IWOTH));
 }
 
-/* dir, made if missing (with its parents), and trusted: a directory
- * only the effective user may write, in a parent that is too or is
- * sticky. */
+/* dir, made if missing (with its parents), and trusted. */
 static int trusted_dir(const char *dir, char *why, size_t whylen)
 {
-	char p[4096], *s;
+	char p[4096], twhy[512], *s;
 	struct stat st;
 	size_t l = strlen(dir);
 
@@ -89,23 +88,16 @@ static int trusted_dir(const char *dir, char *why, size_t whylen)
 		snprintf(why, whylen, "cannot make %s: %s", dir, strerror(errno));
 		return -errno;
 	}
-	if (lstat(dir, &st) || !S_ISDIR(st.st_mode) || !owned_and_private(&st)) {
-		snprintf(why, whylen, "%s is not a directory only uid %u may write: not used", dir,
-			 geteuid());
-		return -EPERM;
-	}
-	s = strrchr(p, '/');
-	if (s != p) {
-		*s = 0;
-		/* a sticky parent (/tmp) lets nobody else rename or remove dir */
-		if (lstat(p, &st) || !S_ISDIR(st.st_mode) ||
-		    (!owned_and_private(&st) && !(st.st_mode & S_ISVTX))) {
-			snprintf(why, whylen, "%s is writable by others: the BTF cache under it is "
-				 "not used", p);
-			return -EPERM;
-		}
-	}
-	return 0;
+	/* the rule scripts are held to (trust.h): it and every directory up
+	 * to / are root's or ours and nobody else's to write, sticky ones
+	 * (/tmp) aside */
+	if (lstat(dir, &st) || !S_ISDIR(st.st_mode))
+		snprintf(twhy, sizeof(twhy), "not a directory");
+	else if (!pr_trust_check_path(dir, geteuid(), twhy, sizeof(twhy)))
+		return 0;
+	snprintf(why, whylen, "%s is not a directory only uid %u may write: not used (%s)", dir,
+		 geteuid(), twhy);
+	return -EPERM;
 }
 
 /* A cached file fit to use: ours, private, of a sane size, and BTF that
