@@ -129,6 +129,18 @@ struct {
 
 #define PROBE_HEAD __builtin_offsetof(struct pr_probe, str)
 
+/* A stack's id in pr_probe_stacks (flags: BPF_F_USER_STACK or 0), or
+ * bpf_get_stackid's error; a stack the map had no room for is counted
+ * lost. */
+static __always_inline __s32 stack_id(void *ctx, __u64 flags)
+{
+	long id = bpf_get_stackid(ctx, &pr_probe_stacks, flags);
+
+	if (id == STACK_EEXIST || id == STACK_ENOMEM)
+		__sync_fetch_and_add(&stack_lost, 1);
+	return id;
+}
+
 enum hit_kind { HIT_ENTRY, HIT_USDT, HIT_RETURN };
 
 static __always_inline void init_record(struct pr_probe *e, __u64 cookie, __u64 id, __u32 size)
@@ -228,15 +240,13 @@ static __always_inline void count_hit(struct pt_regs *ctx, const struct pr_probe
 	__u64 one = 1, *v;
 
 	if (c->flags & PR_PROBE_CFG_STACK) {
+		/* one key for "no stack", whatever the error */
 		k.pid = tgid;
-		k.ustack = bpf_get_stackid(ctx, &pr_probe_stacks, BPF_F_USER_STACK);
-		if (kernel)
-			k.kstack = bpf_get_stackid(ctx, &pr_probe_stacks, 0);
-		if (k.ustack == STACK_EEXIST || k.ustack == STACK_ENOMEM ||
-		    k.kstack == STACK_EEXIST || k.kstack == STACK_ENOMEM)
-			__sync_fetch_and_add(&stack_lost, 1);
+		k.ustack = stack_id(ctx, BPF_F_USER_STACK);
 		if (k.ustack < 0)
 			k.ustack = -1;
+		if (kernel)
+			k.kstack = stack_id(ctx, 0);
 		if (k.kstack < 0)
 			k.kstack = -1;
 	}
@@ -277,11 +287,8 @@ static __always_inline void send_stacked(struct pt_regs *ctx, int kind,
 	u->kstack = u->ustack = -1;
 	u->uip = u->usp = u->ubp = 0;
 	if (kernel) {
-		u->kstack = bpf_get_stackid(ctx, &pr_probe_stacks, 0);
-		u->ustack = bpf_get_stackid(ctx, &pr_probe_stacks, BPF_F_USER_STACK);
-		if (u->kstack == STACK_EEXIST || u->kstack == STACK_ENOMEM ||
-		    u->ustack == STACK_EEXIST || u->ustack == STACK_ENOMEM)
-			__sync_fetch_and_add(&stack_lost, 1);
+		u->kstack = stack_id(ctx, 0);
+		u->ustack = stack_id(ctx, BPF_F_USER_STACK);
 	} else {
 		/* a uprobe's registers are the user's */
 		u->uip = PT_REGS_IP(ctx);
@@ -428,7 +435,7 @@ int pr_probe_kreturn(struct pt_regs *ctx)
 /* t: probes: each probe's layout, by probe index */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1024);
+	__uint(max_entries, PR_PROBE_MAX);
 	__type(key, __u32);
 	__type(value, struct pr_tp_config);
 } pr_tp_config SEC(".maps");
