@@ -19,14 +19,8 @@
 # from the switch program's own clock read, the thread's CPU time from the
 # scheduler's, a fraction of a microsecond apart, 100k+ times a second. Each round runs the tools in a rotated
 # order. Output: $RESULTS/offcpu.csv and the table at the end.
-set -u
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/.." && pwd)
-build=$(cd "${1:-$repo/build}" && pwd)
-harness=${BENCH_HARNESS:-$repo/../shared/bench}
-# shellcheck source=/dev/null
-. "$harness/lib.sh"
-need_root
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
 
 ROUNDS=${ROUNDS:-3}
 STORM=${STORM:-3}
@@ -134,17 +128,13 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 
 # the table: medians over the rounds; slowdown against the same round's baseline
-awk -F, '
+awk -F, "$MEDIAN_AWK"'
 	NR == 1 { next }
 	$2 == "baseline" { base[$1] = $3; next }
 	{ k = $2; n[k]++; tools[k] = 1
 	  slow[k, n[k]] = (base[$1] > 0 && $3 > 0) ? base[$1] / $3 : "NA"
 	  cpu[k, n[k]] = $4; rss[k, n[k]] = $5; map[k, n[k]] = $6
 	  acc[k, n[k]] = ($8 > 0 && $7 != "NA" && $7 != "") ? 100 * $7 / $8 : "NA" }
-	function med(a, k, m,   i, j, v, c, t) { c = 0
-		for (i = 1; i <= m; i++) if (a[k, i] != "NA" && a[k, i] != "") v[++c] = a[k, i] + 0
-		for (i = 2; i <= c; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
-		return c ? ((c % 2) ? v[(c + 1) / 2] : (v[c / 2] + v[c / 2 + 1]) / 2) : "NA" }
 	END {
 		printf "%-11s %9s %11s %10s %10s %11s\n", "tool", "slowdown", "cpu_ms", "rss_MB", "maps_MB", "accounted"
 		for (k in tools) {

@@ -27,14 +27,8 @@
 #   bench/probes.sh BUILD_DIR      (part of make bench; make bench-probes)
 #   knobs: RUNS=5 ROUNDS=3 CALLS=500000 DELAY=3 MODES="..." RESULTS=dir
 #          BENCH_HARNESS=../shared/bench
-set -u
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/.." && pwd)
-build=$(cd "${1:-$repo/build}" && pwd)
-harness=${BENCH_HARNESS:-$repo/../shared/bench}
-# shellcheck source=/dev/null
-. "$harness/lib.sh"
-need_root
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
 need_build
 
 RUNS=${RUNS:-5}
@@ -155,17 +149,13 @@ awk '$1 == "profrun" { p = $3 } $1 == "profrun-p" { q = $3 } $1 == "bpftrace" { 
 	"$RESULTS/probes-startup.summary"
 
 echo "cost per hit, medians over $ROUNDS rounds of $CALLS calls:"
-awk -F, -v calls="$CALLS" '
+awk -F, -v calls="$CALLS" "$MEDIAN_AWK"'
 	NR == 1 { next }
 	$2 == "baseline" { base[$1] = $3; next }
 	{ k = $2; n[k]++; modes[k] = 1
 	  add[k, n[k]] = (base[$1] > 0 && $3 != "NA") ? ($3 - base[$1]) / calls : "NA"
 	  tool[k, n[k]] = ($4 != "NA") ? $4 * 1e6 / calls : "NA"
 	  hits[k, n[k]] = $5; lost[k, n[k]] = $6; fr[k, n[k]] = $7 }
-	function med(a, k, m,   i, j, v, c, t) { c = 0
-		for (i = 1; i <= m; i++) if (a[k, i] != "NA" && a[k, i] != "") v[++c] = a[k, i] + 0
-		for (i = 2; i <= c; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
-		return c ? ((c % 2) ? v[(c + 1) / 2] : (v[c / 2] + v[c / 2 + 1]) / 2) : "NA" }
 	END {
 		printf "%-21s %9s %9s %9s %9s %7s\n", "mode", "added_ns", "tool_ns", "hits", "lost", "frames"
 		for (k in modes) {
