@@ -92,7 +92,7 @@ endif
 # The DWARF -g adds is for no one at run time (the verifier and CO-RE
 # read .BTF/.BTF.ext, which stay): stripped, the four objects the binary
 # embeds are 320 KB instead of 2.2 MB, which every start would page in.
-$(O)/%.bpf.o: bpf/%.bpf.c bpf/events.h bpf/common.bpf.h bpf/ustack.bpf.h $(O)/vmlinux.h | $(DEPS_STAMP)
+$(O)/%.bpf.o: bpf/%.bpf.c bpf/events.h bpf/common.bpf.h bpf/ustack.bpf.h bpf/kunwind.bpf.h $(O)/vmlinux.h | $(DEPS_STAMP)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
@@ -345,6 +345,18 @@ test-lua: $(O)/profrun
 test-e2e: $(O)/profrun fixtures
 	$(Q)PROFRUN=$(O)/profrun FIXTURES=$(O)/fixtures tests/e2e/run.sh | tee $(O)/test-e2e.log
 
+# The unwinding tests again with each unwinder alone: user space on a copy
+# of every stack (kernel_unwind off), and BPF from the loaded tables with
+# no copy (only): there, the tests whose code has unwind tables; no-CFI
+# and JIT code, truncation reasons and copy statistics are user space's.
+KUNWIND_ONLY_TESTS := t80 t81 t82 t84 t86 t90
+test-kunwind: $(O)/profrun fixtures
+	$(Q){ PROFRUN_KERNEL_UNWIND=off PROFRUN=$(O)/profrun FIXTURES=$(O)/fixtures tests/e2e/run.sh t8 t90; \
+	  PROFRUN_KERNEL_UNWIND=only PROFRUN=$(O)/profrun FIXTURES=$(O)/fixtures \
+	    tests/e2e/run.sh $(KUNWIND_ONLY_TESTS); } | \
+	  awk '/ passed, .* failed/ { p += $$1; f += $$3; next } { print } \
+	       END { printf "%d passed, %d failed\n", p, f }' | tee $(O)/test-kunwind.log
+
 # libFuzzer targets, one per parser of process-controlled input, each
 # linked with the runtime sources it needs built the same way (ASan, UBSan,
 # coverage) in $(O)/fuzz; seed corpora come from the fixtures and
@@ -479,8 +491,10 @@ test: $(O)/profrun $(O)/unit_tests fixtures
 	$(MAKE) --no-print-directory test-unit || rc=1; \
 	$(MAKE) --no-print-directory test-lua || rc=1; \
 	$(MAKE) --no-print-directory test-e2e || rc=1; \
+	$(MAKE) --no-print-directory test-kunwind || rc=1; \
 	$(MAKE) --no-print-directory test-fuzz || rc=1; \
-	tail -qn1 $(O)/test-unit.log $(O)/test-lua.log $(O)/test-e2e.log $(O)/test-fuzz.log | \
+	tail -qn1 $(O)/test-unit.log $(O)/test-lua.log $(O)/test-e2e.log $(O)/test-kunwind.log \
+	  $(O)/test-fuzz.log | \
 	  awk '{ for (i = 1; i < NF; i++) { if ($$(i+1) ~ /^passed/) p += $$i; if ($$(i+1) ~ /^failed/) f += $$i } } \
 	       END { printf "total: %d passed, %d failed\n", p, f; exit f > 0 }' || rc=1; \
 	exit $$rc
@@ -567,7 +581,7 @@ uninstall:
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps fixtures test test-unit test-lua test-e2e test-fuzz fuzz fuzz-build run bench bench-offcpu bench-probes \
+.PHONY: all deps fixtures test test-unit test-lua test-e2e test-kunwind test-fuzz fuzz fuzz-build run bench bench-offcpu bench-probes \
 	bench-sym bench-ksym bench-cfi bench-unwind soak install uninstall clean
 
 -include $(RT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

@@ -6,7 +6,12 @@
 # CPUs with user+kernel stacks at HZ:
 #   profrun-fp     profrun bench/uw-profile.lua --unwind fp      (bpf_get_stackid)
 #   profrun-dwarf  ... --unwind dwarf   (stack copy + .eh_frame in user space)
-#   profrun-auto   ... --unwind auto
+#   profrun-auto   ... --unwind auto   (the default: walked in BPF from the
+#                  tables loaded per binary, a copy until they are)
+#   profrun-copy   ... --unwind auto --kernel-unwind off (every stack copied,
+#                  unwound in user space: the design before issue 15)
+#   bpftrace       profile:hz:HZ { @[kstack, ustack, comm] = count() } (frame
+#                  pointers; its BPF cost per sample is the reference)
 #   perf-fp        perf record -F HZ -a -g
 #   perf-dwarf     perf record -F HZ -a --call-graph dwarf  (8 KiB copy per sample)
 #
@@ -130,7 +135,7 @@ HZS=${HZS:-99 999}
 WARM=${WARM:-2}
 BPF_STATS=${BPF_STATS:-1}
 STACK_BYTES=${STACK_BYTES:-}
-TOOLS=${TOOLS:-profrun-fp profrun-dwarf profrun-auto perf-fp perf-dwarf}
+TOOLS=${TOOLS:-profrun-fp profrun-dwarf profrun-auto profrun-copy bpftrace perf-fp perf-dwarf}
 CHAIN="uw_f01;uw_f02;uw_f03;uw_f04;uw_f05;uw_f06;uw_f07;uw_f08;uw_f09;uw_f10;uw_f11;uw_f12;uw_f13;uw_f14;uw_f15;uw_f16"
 CSV=$RESULTS/unwind.csv
 mkdir -p "$RESULTS/folded" "$RESULTS/logs"
@@ -146,8 +151,10 @@ done
 usable() {
 	case $1 in
 	perf-*) perf --version >/dev/null 2>&1 ;;
+	bpftrace) bpftrace --version >/dev/null 2>&1 ;;
 	profrun-*)
-		timeout 20 "$PROFRUN" -d 200ms "$here/uw-profile.lua" --unwind "${1#profrun-}" \
+		cmd "$1" 99 "$TMPD/probe"
+		timeout 20 "${CMD[@]}" -d 200ms \
 			>/dev/null 2>"$TMPD/probe.err" && return 0
 		log "skip $1: $(grep -m1 . "$TMPD/probe.err")"
 		return 1
@@ -160,10 +167,12 @@ usable() {
 cmd() {
 	local sb=()
 	case $1 in
-	profrun-dwarf | profrun-auto) [ -n "$STACK_BYTES" ] && sb=(--stack-bytes "$STACK_BYTES") ;;
+	profrun-dwarf | profrun-auto | profrun-copy) [ -n "$STACK_BYTES" ] && sb=(--stack-bytes "$STACK_BYTES") ;;
 	esac
 	case $1 in
+	profrun-copy) CMD=("$PROFRUN" --kernel-unwind off "$here/uw-profile.lua" --hz "$2" --unwind auto "${sb[@]}") ;;
 	profrun-*) CMD=("$PROFRUN" "$here/uw-profile.lua" --hz "$2" --unwind "${1#profrun-}" "${sb[@]}") ;;
+	bpftrace) CMD=(bpftrace -e "profile:hz:$2 { @[kstack, ustack, comm] = count(); }") ;;
 	perf-fp) CMD=(perf record -F "$2" -a -g -o "$3.perf.data") ;;
 	perf-dwarf) CMD=(perf record -F "$2" -a --call-graph dwarf -o "$3.perf.data") ;;
 	esac

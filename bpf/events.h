@@ -14,7 +14,7 @@
 #define PR_EVENTS_H
 
 enum pr_limits {
-	PR_ABI_VERSION = 6,
+	PR_ABI_VERSION = 7,
 	PR_COMM_LEN = 16,
 	PR_PATH_LEN = 256,
 	/* the kernel's default kernel.perf_event_max_stack */
@@ -91,6 +91,101 @@ struct pr_sample_raw {
 
 enum pr_ustack_flags {
 	PR_USTACK_COPIED = 1, /* the record carries user registers (and a stack copy) */
+	PR_USTACK_KERNEL = 2, /* nuser frames were unwound in BPF from the loaded tables */
+	PR_USTACK_PARTIAL = 4, /* ... and the walk stopped before the outermost frame */
+};
+
+/*
+ * The in-kernel unwinder's tables (sample.bpf.c walks them, runtime/
+ * kunwind.c fills them). A binary's unwind rows (cfi.h) are loaded once
+ * into one shared array, each row a (file offset, rule index) pair; the
+ * rules are a dictionary of the distinct (CFA, rbp, return address)
+ * rules of every loaded binary. A process's entry lists its executable
+ * mappings, each with the range of rows of the binary behind it, and the
+ * identity of the image it was read from (leader's start time and exec
+ * count), so a reused pid or an exec never walks with stale tables.
+ */
+enum pr_kunwind_limits {
+	PR_UW_MAPS = 64,	    /* executable mappings a process entry holds */
+	PR_UW_RULES_MAX = 65536, /* distinct rules of all loaded binaries */
+};
+
+/* sample{kernel_unwind=}: whether BPF walks user stacks from the tables. */
+enum pr_kunwind_mode {
+	PR_KUNWIND_OFF = 0,    /* copy every stack, unwind it in user space */
+	PR_KUNWIND_ON = 1,     /* walk in BPF; copy when the walk cannot finish */
+	PR_KUNWIND_ONLY = 2,   /* walk in BPF; no copy (tests: the tables alone) */
+	PR_KUNWIND_VERIFY = 3, /* walk, and copy every stack too (tests: both unwinders) */
+};
+
+/* Why a sample's user stack was not unwound in BPF (stats().unwind). */
+enum pr_kunwind_result {
+	PR_KUW_COMPLETE = 0,   /* walked to the outermost frame */
+	PR_KUW_NO_PROC = 1,    /* the process's tables are not loaded (yet), or are stale */
+	PR_KUW_NO_MAP = 2,     /* a pc outside every mapping the entry knows (a dlopen) */
+	PR_KUW_NO_TABLE = 3,   /* code without loaded rows (JIT, a gap, an evicted binary) */
+	PR_KUW_STOPPED = 4,    /* a rule the walk cannot follow, a bad frame, a short copy */
+	PR_KUW_NO_COPY = 5,    /* no user registers or stack could be read */
+	PR_KUW_MAX = 6,
+};
+
+/* cfi.h's rule kinds, as BPF sees them (kunwind.c pins them equal). */
+enum pr_kuw_rule_kind {
+	PR_KUW_CFA_SP = 1,
+	PR_KUW_CFA_BP = 2,
+	PR_KUW_CFA_DEREF_SP = 3,
+	PR_KUW_CFA_DEREF_BP = 4,
+	PR_KUW_CFA_PLT = 5,
+	PR_KUW_REG_SAME = 0,
+	PR_KUW_REG_AT_CFA = 1,
+	PR_KUW_REG_AT_SP = 2,
+	PR_KUW_REG_VAL_CFA = 3,
+	PR_KUW_REG_UNDEFINED = 4,
+	PR_KUW_ROW_SIGNAL = 1,
+};
+
+struct pr_uw_rule {
+	__s32 cfa_off;
+	__s16 rbp_off;
+	__s16 ra_off;
+	__u8 cfa;   /* enum pr_cfa_kind */
+	__u8 rbp;   /* enum pr_reg_rule */
+	__u8 ra;    /* enum pr_reg_rule */
+	__u8 flags; /* as struct pr_cfi_row's */
+};
+
+struct pr_uw_row {
+	__u32 pc; /* file offset */
+	__u32 rule;
+};
+
+/* A binary's rows are preceded in pr_uw_rows by a page index: entry p
+ * (of npages + 1) is the first row (counted from row_start) at or past
+ * page first_page + p of the file, so a lookup searches one page's rows,
+ * not the whole table. */
+struct pr_uw_map {
+	__u64 start, end; /* addresses */
+	__u64 offset;	  /* file offset of start */
+	__u32 row_start;  /* the binary's rows in pr_uw_rows */
+	__u32 row_count;  /* 0: no rows (anonymous code, no unwind info, not loaded) */
+	__u32 first_page; /* file offset >> 12 of the first row */
+	__u32 npages;	  /* the index is at row_start - npages - 1 */
+};
+
+struct pr_uw_proc {
+	__u64 start_time; /* the thread-group leader's task->start_time */
+	__u32 exec_id;	  /* its self_exec_id */
+	__u32 n;	  /* maps used, sorted by start */
+	struct pr_uw_map maps[PR_UW_MAPS];
+};
+
+/* Left by a sample that found no usable entry: the runtime loads the
+ * process's tables and drops this. */
+struct pr_uw_pending {
+	__u64 start_time;
+	__u32 exec_id;
+	__u32 reason; /* PR_KUW_NO_PROC or PR_KUW_NO_MAP */
+	__u64 time;   /* when (bpf_ktime_get_ns) */
 };
 
 /* Arena record of one sample as Lua sees it: the stack is interned. */

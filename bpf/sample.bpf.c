@@ -24,6 +24,8 @@ const volatile __u8 want_user = 1;
 const volatile __u8 want_idle = 0;
 /* 0: walk user frame pointers; else copy up to this many bytes of stack */
 const volatile __u32 ustack_bytes = 0;
+/* with a copy: enum pr_kunwind_mode (off, on, only, verify) */
+const volatile __u8 kernel_unwind = 0;
 
 /* The scratch record: a sample, and room for its copied user stack right
  * after its kernel frames. */
@@ -43,6 +45,8 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sample_buf);
 } pr_sample_tmp SEC(".maps");
+
+#include "kunwind.bpf.h"
 
 #define STACK_BYTES (PR_MAX_FRAMES * sizeof(__u64))
 #define HEAD_BYTES (sizeof(struct pr_sample_raw) - 2 * STACK_BYTES)
@@ -64,6 +68,49 @@ static __always_inline __u64 copy_user_stack(struct pr_sample_raw *s, void *dst)
 		return 0;
 	s->ustack_flags = PR_USTACK_COPIED;
 	return pr_copy_user_stack(s->usp, dst, ustack_bytes);
+}
+
+/* The user stack by the in-kernel unwinder: its frames at dst (returns
+ * their bytes), or, when the walk could not finish, the copy it walked
+ * (*copied bytes), for the runtime to unwind as without it. Verify mode
+ * sends both: the frames, then the copy. */
+static __always_inline long kernel_user_stack(struct pr_sample_raw *s, void *dst, __u64 *copied)
+{
+	struct pr_uw_walk *w = pr_uw_walk_current(s->pid);
+	long ub = 0;
+	__u64 len;
+
+	*copied = 0;
+	if (!w)
+		return 0;
+	s->uip = w->ip0;
+	s->usp = w->sp0;
+	s->ubp = w->bp0;
+	if (w->result == PR_KUW_NO_COPY)
+		return 0;
+	s->ustack_flags = PR_USTACK_COPIED;
+	if (w->result == PR_KUW_COMPLETE) {
+		ub = pr_uw_frames_bytes(w->n);
+		if (ub && bpf_probe_read_kernel(dst, ub, w->frames))
+			ub = 0;
+		if (ub)
+			s->ustack_flags |= PR_USTACK_KERNEL;
+		if (kernel_unwind != PR_KUNWIND_VERIFY) {
+			s->ustack_flags &= ~PR_USTACK_COPIED;
+			return ub;
+		}
+	} else if (kernel_unwind == PR_KUNWIND_ONLY) {
+		/* what the tables alone give: the frames found before it stopped */
+		ub = pr_uw_frames_bytes(w->n);
+		if (ub && bpf_probe_read_kernel(dst, ub, w->frames))
+			ub = 0;
+		s->ustack_flags = ub ? PR_USTACK_KERNEL | PR_USTACK_PARTIAL : 0;
+		return ub;
+	}
+	len = pr_clamp_copy(w->len);
+	if (len && !bpf_probe_read_kernel(dst + ub, len, w->copy))
+		*copied = len;
+	return ub;
 }
 
 SEC("perf_event")
@@ -110,7 +157,9 @@ int pr_sample(struct bpf_perf_event_data *ctx)
 		}
 	}
 	kb = clamp_stack_bytes(kb);
-	if (want_user && tgid != 0 && ustack_bytes) {
+	if (want_user && tgid != 0 && ustack_bytes && kernel_unwind) {
+		ub = kernel_user_stack(s, (void *)s->addrs + kb, &copied);
+	} else if (want_user && tgid != 0 && ustack_bytes) {
 		copied = copy_user_stack(s, (void *)s->addrs + kb);
 		s->ustack_len = copied;
 	} else if (want_user && tgid != 0) {
@@ -121,6 +170,7 @@ int pr_sample(struct bpf_perf_event_data *ctx)
 		}
 	}
 	ub = clamp_stack_bytes(ub);
+	s->ustack_len = copied;
 	s->nkernel = kb / 8;
 	s->nuser = ub / 8;
 	copied = pr_clamp_copy(copied);

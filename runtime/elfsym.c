@@ -559,6 +559,14 @@ int pr_elfsym_cfi_row(struct pr_elfsym *b, uint64_t foff, struct pr_cfi_row *row
 	return 1;
 }
 
+const struct pr_cfi_table *pr_elfsym_cfi_table(struct pr_elfsym *b)
+{
+	if (!b->cfi_loaded)
+		load_cfi(b);
+	b->cfi_last_use = ++b->table->use_clock;
+	return &b->cfi;
+}
+
 static bool foff_to_vaddr(const struct pr_elfsym *b, uint64_t foff, uint64_t *vaddr)
 {
 	size_t i;

@@ -83,6 +83,9 @@ uint64_t pr_elfsym_nsyms(struct pr_elfsym *b);
  * memory budget as the symbols: 1 with *row filled (it may be an INVALID
  * row), 0 when no row covers foff or the binary has no unwind info. */
 int pr_elfsym_cfi_row(struct pr_elfsym *b, uint64_t foff, struct pr_cfi_row *row);
+/* All of b's unwind rows (built on first use; n 0: none). Valid until
+ * the next call into this table, which may evict them. */
+const struct pr_cfi_table *pr_elfsym_cfi_table(struct pr_elfsym *b);
 /* Adds binaries, negative entries, parses, resolve hits/misses and bytes
  * held into out. */
 /* What the symbol and unwind-table caches hold and did. */

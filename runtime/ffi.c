@@ -114,6 +114,8 @@ static const struct {
 	FIELD(pr_stats, proc_seeded),
 	FIELD(pr_stats, proc_untracked),
 	FIELD(pr_stats, offcpu_flushes),
+	FIELD(pr_stats, kunwind_walks),
+	FIELD(pr_stats, kunwind_mismatched),
 	FIELD(pr_offcpu, pid),
 	FIELD(pr_offcpu, start),
 	FIELD(pr_offcpu, duration),
@@ -201,6 +203,20 @@ int pr_ffi_sample_config(struct pr_rt *rt, const struct pr_sample_opts *o, const
 			return -EINVAL;
 		}
 		rt->cfg.stack_bytes = o->stack_bytes;
+	}
+	if (o->kernel_unwind >= 0) {
+		if (o->kernel_unwind > PR_KUNWIND_VERIFY) {
+			*err = "kernel_unwind must be \"on\", \"off\", \"only\" or \"verify\"";
+			return -EINVAL;
+		}
+		rt->cfg.kernel_unwind = o->kernel_unwind;
+	}
+	if (o->kernel_tables) {
+		if (o->kernel_tables < 64 * 1024) {
+			*err = "kernel_tables must be at least 65536 bytes";
+			return -EINVAL;
+		}
+		rt->cfg.kernel_tables = o->kernel_tables;
 	}
 	if (o->unwind_tables) {
 		if (o->unwind_tables < 64 * 1024) {

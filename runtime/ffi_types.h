@@ -82,6 +82,8 @@ struct pr_sample_opts {
 	int32_t unwind;	 /* -1: keep, enum pr_unwind_mode */
 	uint32_t stack_bytes; /* user stack bytes copied per sample, 0: keep */
 	uint32_t unwind_tables; /* bytes of unwind tables held (LRU by binary), 0: keep */
+	int32_t kernel_unwind;	/* -1: keep, enum pr_kunwind_mode */
+	uint32_t kernel_tables; /* bytes of rows loaded for the in-kernel unwinder, 0: keep */
 };
 
 struct pr_offcpu_opts {
@@ -195,6 +197,21 @@ struct pr_stats {
 	uint64_t probe_sampled_out;  /* probe hits not sent: probe(spec, {sample = N}) */
 	uint64_t probe_count_lost;   /* count_only hits the counts map had no room for */
 	uint64_t probe_stack_lost;   /* probe stacks lost to a full or colliding stack map */
+	uint64_t kunwind_mode;	     /* enum pr_kunwind_mode in force (off when nothing walks) */
+	uint64_t kunwind_walks[PR_KUW_MAX]; /* BPF walks by result (enum pr_kunwind_result) */
+	uint64_t kunwind_frames;     /* frames of the complete ones */
+	uint64_t kunwind_binaries;   /* binaries whose rows are loaded */
+	uint64_t kunwind_rows;	     /* rows loaded */
+	uint64_t kunwind_row_budget; /* rows the map holds (sample{kernel_tables}) */
+	uint64_t kunwind_rules;	     /* distinct rules */
+	uint64_t kunwind_bytes;	     /* kernel memory the tables use */
+	uint64_t kunwind_loads;	     /* binaries loaded */
+	uint64_t kunwind_evictions;  /* binaries evicted to stay within the budget */
+	uint64_t kunwind_procs;	     /* process entries */
+	uint64_t kunwind_proc_loads; /* process entries written */
+	uint64_t kunwind_failed;     /* binaries or entries that could not be loaded */
+	uint64_t kunwind_verified;   /* kernel_unwind="verify": stacks walked by both */
+	uint64_t kunwind_mismatched; /* of those, where the two differ */
 };
 
 #endif

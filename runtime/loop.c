@@ -35,6 +35,7 @@
 #include "proc.h"
 #include "providers.h"
 #include "ksymfeed.h"
+#include "kunwind.h"
 #include "unwind.h"
 
 #define ARENA_BYTES (256 * 1024)
@@ -466,6 +467,8 @@ enum pr_stop pr_loop_run(struct pr_loop *l)
 		}
 		end_cycle(l);
 		pr_plan_tick(l->cfg.plan);
+		/* processes whose samples asked for their tables */
+		pr_kunwind_tick(l->cfg.kunwind);
 		if (stop == PR_STOP_NONE && l->exit_requested)
 			stop = PR_STOP_EXIT;
 	}
@@ -539,6 +542,8 @@ void pr_loop_stats(const struct pr_loop *l, struct pr_loop_stats *out)
 		.kstack_errors = l->take.kstack_errors,
 		.ustack_errors = l->take.ustack_errors,
 		.bad_records = l->bad_records,
+		.verified = l->take.verified,
+		.verify_mismatch = l->take.verify_mismatch,
 		.unwind = l->unwind,
 	};
 	memcpy(out->delivered, l->delivered, sizeof(out->delivered));

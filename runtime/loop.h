@@ -34,6 +34,7 @@ struct pr_stacks;
 struct pr_proc;
 struct pr_ksymfeed;
 struct pr_bpfsym;
+struct pr_kunwind;
 
 /* What a loop serves: the loaded plan's rings, for the script's hooks,
  * feeding these caches. */
@@ -45,6 +46,7 @@ struct pr_loop_cfg {
 	struct pr_proc *procs;	       /* NULL: nobody calls proc() */
 	struct pr_ksymfeed *ksymfeed; /* NULL: no BPF symbols to keep current */
 	struct pr_bpfsym *bpfsym;
+	struct pr_kunwind *kunwind; /* NULL: BPF does not walk user stacks */
 	uint32_t hooks; /* the plan's hook mask */
 	int unwind_mode;
 	const uint64_t *timer_ns; /* every() periods */
@@ -79,6 +81,7 @@ struct pr_loop_stats {
 	uint64_t batches;
 	uint64_t kstack_errors, ustack_errors;
 	uint64_t bad_records;
+	uint64_t verified, verify_mismatch; /* kernel_unwind="verify" */
 	struct pr_unwind_stats unwind;
 };
 

@@ -23,6 +23,7 @@
 #include "elfsym.h"
 #include "ksymfeed.h"
 #include "ksym.h"
+#include "kunwind.h"
 #include "log.h"
 #include "loop.h"
 #include "maps.h"
@@ -492,6 +493,26 @@ static void preload_watched(struct pr_rt *rt)
 			pr_maps_preload(rt->maps, rt->cfg.probes.v[i].pid);
 }
 
+/* --kernel-unwind, else $PROFRUN_KERNEL_UNWIND (the test suites run every
+ * unwinding test with each mode through it), else the script's. */
+static int kernel_unwind_override(const struct pr_opts *o, struct pr_plan_cfg *cfg)
+{
+	const char *env = getenv("PROFRUN_KERNEL_UNWIND");
+	int mode;
+
+	if (o->kernel_unwind >= 0) {
+		cfg->kernel_unwind = o->kernel_unwind;
+	} else if (env && *env) {
+		if (pr_opts_parse_kernel_unwind(env, &mode)) {
+			pr_err("PROFRUN_KERNEL_UNWIND=%s: not a mode; use on, off, only or verify",
+			       env);
+			return -EINVAL;
+		}
+		cfg->kernel_unwind = mode;
+	}
+	return 0;
+}
+
 static int make_caches(struct pr_rt *rt)
 {
 	struct pr_stacks_opts so = { 0 };
@@ -517,6 +538,22 @@ static int make_caches(struct pr_rt *rt)
 	po.evict_ctx = rt->maps;
 	err = pr_proc_new(&po, &rt->procs);
 	return err ?: pr_stacks_new(&so, &rt->stacks);
+}
+
+/* The in-kernel unwinder's loader, when BPF walks user stacks. Without
+ * it every walk finds no tables and copies: slower, never wrong. */
+static void start_kernel_unwind(struct pr_rt *rt)
+{
+	struct pr_kunwind_fds fds;
+	int err;
+
+	if (pr_plan_kunwind_fds(rt->plan, &fds))
+		return;
+	err = pr_kunwind_new(&fds, rt->maps, &rt->kunwind);
+	if (err)
+		pr_warn("cannot load unwind tables into the kernel (%s): user stacks are "
+			"copied and unwound here",
+			strerror(-err));
 }
 
 static void free_caches(struct pr_rt *rt)
@@ -615,6 +652,7 @@ static int run(struct pr_rt *rt, int child_pidfd, int *go_fd, pid_t child, int *
 		.procs = rt->procs,
 		.ksymfeed = rt->ksymfeed,
 		.bpfsym = rt->bpfsym,
+		.kunwind = rt->kunwind,
 		.hooks = rt->cfg.hooks,
 		.unwind_mode = rt->cfg.unwind,
 		.timer_ns = rt->timer_ns,
@@ -668,6 +706,7 @@ int main(int argc, char **argv)
 		.opts = &opts,
 		.cfg = { .hz = 99, .user = true, .kernel = true, .life_buffer = 512 * 1024,
 			 .unwind = PR_UNWIND_AUTO, .stack_bytes = PR_USTACK_MAX,
+			 .kernel_unwind = PR_KUNWIND_ON, .kernel_tables = 8u << 20,
 			 /* 1 ms: shorter waits come summed per thread and stack, so
 			  * a switch storm cannot flood the ring, yet no time is lost */
 			 .offcpu = { .min_ns = 1000000, .user = true, .waker = true,
@@ -740,6 +779,10 @@ int main(int argc, char **argv)
 		rt.cfg.hz = opts.hz;
 	if (opts.unwind >= 0)
 		rt.cfg.unwind = opts.unwind;
+	if (kernel_unwind_override(&opts, &rt.cfg)) {
+		rc = PR_EXIT_USAGE;
+		goto out;
+	}
 	if (!rt.cfg.sample_buffer)
 		rt.cfg.sample_buffer = default_sample_buffer(&rt.cfg);
 	rt.cfg.hooks = pr_script_hooks(rt.script);
@@ -762,6 +805,7 @@ int main(int argc, char **argv)
 	rt.cfg.ctx = &rt;
 	if (pr_plan_load(rt.plan, &rt.cfg))
 		goto out;
+	start_kernel_unwind(&rt);
 	if (rt.cfg.hooks & PR_HOOK_PROC)
 		pr_proc_set_live(rt.procs, live_start, rt.plan);
 	/* the tracker is attached: what forks from now on is followed, and
@@ -779,6 +823,7 @@ out:
 	if (pidfd >= 0)
 		close(pidfd);
 	pr_loop_free(rt.loop);
+	pr_kunwind_free(rt.kunwind);
 	pr_plan_free(rt.plan);
 	pr_target_free(rt.target);
 	pr_script_free(rt.script);

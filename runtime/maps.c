@@ -331,6 +331,34 @@ void pr_maps_preload(struct pr_maps *m, uint32_t pid)
 			range_bin(m, pid, &p->ranges[i]);
 }
 
+int pr_maps_each_exec(struct pr_maps *m, uint32_t pid, uint64_t not_before,
+		      void (*fn)(void *ctx, uint64_t start, uint64_t end, uint64_t offset,
+				 struct pr_elfsym *bin),
+		      void *ctx)
+{
+	struct proc_maps *p = get_proc(m, pid);
+	struct range *r;
+	size_t i;
+
+	if (p && p->read_time < not_before) {
+		pr_maps_forget(m, pid);
+		p = get_proc(m, pid);
+	}
+	if (!p || p->unreadable)
+		return -ESRCH;
+	for (i = 0; i < p->n; i++) {
+		r = &p->ranges[i];
+		if (r->vdso) {
+			fn(ctx, r->start, r->end, 0, pr_elfsyms_vdso(m->bins));
+			continue;
+		}
+		if (r->ino)
+			range_bin(m, pid, r);
+		fn(ctx, r->start, r->end, r->offset, r->ino ? r->bin : NULL);
+	}
+	return (int)p->n;
+}
+
 struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t addr,
 				    uint64_t time, uint64_t *foff)
 {

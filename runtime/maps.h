@@ -60,6 +60,16 @@ void pr_maps_on_exec(struct pr_maps *m, uint32_t pid, uint64_t time);
  * process watched from before the run (-p) may exit before its first
  * stack is resolved. */
 void pr_maps_preload(struct pr_maps *m, uint32_t pid);
+/* Calls fn for each executable range of pid in address order: its
+ * addresses, the file offset of start, and its binary (NULL: anonymous
+ * code or a file that cannot be opened; the vDSO's offsets are into its
+ * mapping). The maps are read again first unless read at or after
+ * not_before (CLOCK_MONOTONIC ns). Returns how many ranges, or -ESRCH
+ * when pid's maps cannot be read. */
+int pr_maps_each_exec(struct pr_maps *m, uint32_t pid, uint64_t not_before,
+		      void (*fn)(void *ctx, uint64_t start, uint64_t end, uint64_t offset,
+				 struct pr_elfsym *bin),
+		      void *ctx);
 /* Forgets pid's maps (the process is gone). */
 void pr_maps_forget(struct pr_maps *m, uint32_t pid);
 /* Processes cached now. */

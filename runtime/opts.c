@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/types.h>
+#include "events.h"
 #include "ffi_types.h"
 #include "opts.h"
 
@@ -54,6 +56,11 @@ const char pr_opts_usage[] =
 	"  --unwind MODE    user stacks: auto (default: unwind tables, frame pointers\n"
 	"                   where a binary has none), fp (frame pointers only), dwarf\n"
 	"                   (unwind tables only); overrides sample{unwind}\n"
+	"  --kernel-unwind MODE  where unwind tables are walked: on (default: in BPF,\n"
+	"                   from tables loaded per binary; a stack copy unwound here\n"
+	"                   until they are), off (always copy), only (BPF, no copy),\n"
+	"                   verify (both, compared: tests); overrides\n"
+	"                   sample{kernel_unwind} and $PROFRUN_KERNEL_UNWIND\n"
 	"  --keep-going     count errors raised by hooks and continue (default: stop);\n"
 	"                   the first errors are shown, the rest counted per hook\n"
 	"  --max-memory SIZE  cap the script's Lua heap (default 512M; 0 = no cap);\n"
@@ -86,20 +93,37 @@ const char pr_opts_usage[] =
 	"needs root, or CAP_BPF+CAP_PERFMON (on a copy only a trusted group may run:\n"
 	"they let it read every process's memory; see README), and a kernel with BTF.\n";
 
-int pr_opts_parse_unwind(const char *s, int *mode)
+/* The index of s among names[0..n), into *mode; -EINVAL when absent. */
+static int parse_name(const char *s, const char *const *names, int n, int *mode)
 {
-	static const char *const names[] = { [PR_UNWIND_AUTO] = "auto",
-					     [PR_UNWIND_FP] = "fp",
-					     [PR_UNWIND_DWARF] = "dwarf" };
 	int i;
 
-	for (i = 0; s && i < (int)(sizeof(names) / sizeof(names[0])); i++) {
+	for (i = 0; s && i < n; i++) {
 		if (!strcmp(s, names[i])) {
 			*mode = i;
 			return 0;
 		}
 	}
 	return -EINVAL;
+}
+
+int pr_opts_parse_unwind(const char *s, int *mode)
+{
+	static const char *const names[] = { [PR_UNWIND_AUTO] = "auto",
+					     [PR_UNWIND_FP] = "fp",
+					     [PR_UNWIND_DWARF] = "dwarf" };
+
+	return parse_name(s, names, sizeof(names) / sizeof(names[0]), mode);
+}
+
+int pr_opts_parse_kernel_unwind(const char *s, int *mode)
+{
+	static const char *const names[] = { [PR_KUNWIND_OFF] = "off",
+					     [PR_KUNWIND_ON] = "on",
+					     [PR_KUNWIND_ONLY] = "only",
+					     [PR_KUNWIND_VERIFY] = "verify" };
+
+	return parse_name(s, names, sizeof(names) / sizeof(names[0]), mode);
 }
 
 int pr_opts_parse_uint(const char *s, uint32_t min, uint32_t max, uint32_t *out)
@@ -197,6 +221,7 @@ enum opt_id {
 	OPT_NO_CHILDREN,
 	OPT_CGROUP,
 	OPT_CONTAINER,
+	OPT_KUNWIND,
 	OPT_V,
 	OPT_H,
 	OPT_VERSION
@@ -214,6 +239,7 @@ static const struct opt_desc {
 	{ .shrt = 'c', .lng = "cmd", .has_arg = true, .id = OPT_C },
 	{ .shrt = 'F', .lng = "freq", .has_arg = true, .id = OPT_F },
 	{ .shrt = 0, .lng = "unwind", .has_arg = true, .id = OPT_UNWIND },
+	{ .shrt = 0, .lng = "kernel-unwind", .has_arg = true, .id = OPT_KUNWIND },
 	{ .shrt = 0, .lng = "keep-going", .has_arg = false, .id = OPT_KEEP },
 	{ .shrt = 0, .lng = "max-memory", .has_arg = true, .id = OPT_MAXMEM },
 	{ .shrt = 0, .lng = "allow-unsafe-script", .has_arg = false, .id = OPT_UNSAFE },
@@ -300,6 +326,12 @@ static int apply_opt(struct pr_opts *o, const struct opt_desc *d, const char *v,
 		if (r)
 			snprintf(err, errlen, "--unwind %s: not a mode; use auto, fp or dwarf", v);
 		break;
+	case OPT_KUNWIND:
+		r = pr_opts_parse_kernel_unwind(v, &o->kernel_unwind);
+		if (r)
+			snprintf(err, errlen,
+				 "--kernel-unwind %s: not a mode; use on, off, only or verify", v);
+		break;
 	case OPT_KEEP:
 		o->keep_going = true;
 		break;
@@ -368,7 +400,8 @@ int pr_opts_parse(int argc, char **argv, struct pr_opts *o, char *err, size_t er
 	const char *val;
 	int i, r = 0;
 
-	*o = (struct pr_opts){ .args = calloc(argc + 1, sizeof(char *)), .unwind = -1 };
+	*o = (struct pr_opts){ .args = calloc(argc + 1, sizeof(char *)), .unwind = -1,
+			     .kernel_unwind = -1 };
 	if (!o->args) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

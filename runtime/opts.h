@@ -20,6 +20,7 @@ struct pr_opts {
 	const char *container; /* --container ID (hex, >= 12 digits) */
 	uint32_t hz;	      /* -F; 0 = the script's or the default */
 	int unwind;	      /* --unwind; -1 = the script's or the default */
+	int kernel_unwind;    /* --kernel-unwind; -1 = $PROFRUN_KERNEL_UNWIND, the script's */
 	uint64_t max_memory;	      /* --max-memory bytes for the Lua heap; 0 = the default */
 	bool unlimited_memory;	      /* --max-memory 0 */
 	bool allow_unsafe_script;     /* --allow-unsafe-script */
@@ -44,6 +45,8 @@ void pr_opts_free(struct pr_opts *o);
 int pr_opts_parse_duration(const char *s, uint64_t *ns);
 /* "auto", "fp" or "dwarf" → enum pr_unwind_mode. */
 int pr_opts_parse_unwind(const char *s, int *mode);
+/* "off", "on", "only" or "verify" → enum pr_kunwind_mode. */
+int pr_opts_parse_kernel_unwind(const char *s, int *mode);
 /* "512M", "2G", "64k", bare bytes → bytes. */
 int pr_opts_parse_size(const char *s, uint64_t *bytes);
 /* A decimal integer in [min, max], nothing else. */

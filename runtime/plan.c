@@ -19,6 +19,7 @@
 #include "offcpu.skel.h"
 #include "probe.skel.h"
 #include "btfcache.h"
+#include "kunwind.h"
 #include "log.h"
 #include "plan.h"
 #include "procfs.h"
@@ -188,10 +189,40 @@ static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 	p->smp->rodata->want_kernel = cfg->kernel;
 	p->smp->rodata->want_idle = cfg->idle;
 	p->smp->rodata->ustack_bytes = cfg->unwind == PR_UNWIND_FP ? 0 : cfg->stack_bytes;
+	if (pr_plan_kernel_unwinds(cfg)) {
+		p->smp->rodata->kernel_unwind = cfg->kernel_unwind;
+		bpf_map__set_max_entries(p->smp->maps.pr_uw_rows,
+					 cfg->kernel_tables / sizeof(struct pr_uw_row));
+	} else {
+		/* nothing walks them: the smallest maps that load */
+		bpf_map__set_max_entries(p->smp->maps.pr_uw_procs, 1);
+		bpf_map__set_max_entries(p->smp->maps.pr_uw_pending, 1);
+		bpf_map__set_max_entries(p->smp->maps.pr_uw_rules, 1);
+	}
 	/* a quarter of the ring: room to spare before the reader must run */
 	p->smp->rodata->wakeup_bytes = ring_size(cfg->sample_buffer) / 4;
 	bpf_map__set_max_entries(p->smp->maps.pr_sample_rb, ring_size(cfg->sample_buffer));
 	return SET_TARGET(p->smp, &cfg->target);
+}
+
+bool pr_plan_kernel_unwinds(const struct pr_plan_cfg *cfg)
+{
+	return cfg->user && cfg->unwind != PR_UNWIND_FP && cfg->kernel_unwind != PR_KUNWIND_OFF;
+}
+
+int pr_plan_kunwind_fds(const struct pr_plan *p, struct pr_kunwind_fds *out)
+{
+	if (!p->smp || !p->smp->rodata->kernel_unwind)
+		return -ENOENT;
+	*out = (struct pr_kunwind_fds){
+		.procs = bpf_map__fd(p->smp->maps.pr_uw_procs),
+		.pending = bpf_map__fd(p->smp->maps.pr_uw_pending),
+		.rows = bpf_map__fd(p->smp->maps.pr_uw_rows),
+		.rules = bpf_map__fd(p->smp->maps.pr_uw_rules),
+		.counts = bpf_map__fd(p->smp->maps.pr_uw_counts),
+		.max_rows = bpf_map__max_entries(p->smp->maps.pr_uw_rows),
+	};
+	return 0;
 }
 
 static int smp_load(struct pr_plan *p)

@@ -43,6 +43,8 @@ struct pr_plan_cfg {
 	int unwind;		 /* enum pr_unwind_mode */
 	uint32_t stack_bytes;	 /* user stack bytes copied per sample (not "fp") */
 	uint32_t unwind_tables;	 /* unwind table budget in bytes; 0 = the default */
+	int kernel_unwind;	 /* enum pr_kunwind_mode (with a copy: not "fp") */
+	uint32_t kernel_tables;	 /* bytes of rows the in-kernel unwinder may load */
 	uint32_t life_buffer;
 	struct {
 		uint64_t min_ns, max_ns; /* intervals sent one by one; max 0: no bound */
@@ -64,8 +66,13 @@ struct pr_plan_cfg {
 };
 
 struct pr_plan;
+struct pr_kunwind_fds;
 
 int pr_plan_new(struct pr_plan **out);
+/* Whether cfg has BPF walk user stacks (kernel_unwind on, with a copy). */
+bool pr_plan_kernel_unwinds(const struct pr_plan_cfg *cfg);
+/* The in-kernel unwinder's maps, once loaded; -ENOENT when it is off. */
+int pr_plan_kunwind_fds(const struct pr_plan *p, struct pr_kunwind_fds *out);
 /* Checks the provider table against the BPF objects (opened, never
  * loaded): every program a provider or cache names is in its object,
  * with its ring. 0, or -errno with why. */

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include "log.h"
 #include "maps.h"
 #include "proc.h"
 #include "providers.h"
@@ -33,6 +34,25 @@ static uint32_t unwind_copy(struct pr_take *t, struct pr_unwind_input *in)
 				PR_MAX_FRAMES, t->unwind, NULL);
 }
 
+/* Both unwinders walked this sample's stack: the frames must agree. */
+static void verify(struct pr_take *t, const struct pr_sample_raw *r, const uint64_t *kernel_uw,
+		   uint32_t nuser)
+{
+	uint32_t i = 0;
+
+	t->verified++;
+	while (i < nuser && i < r->nuser && t->ustack[i] == kernel_uw[i])
+		i++;
+	if (i == nuser && i == r->nuser)
+		return;
+	if (t->verify_mismatch++ < 5)
+		pr_warn("kernel_unwind=verify: pid %u: BPF found %u frames, user space %u; "
+			"frame %u differs: %#llx vs %#llx",
+			r->pid, r->nuser, nuser, i,
+			(unsigned long long)(i < r->nuser ? kernel_uw[i] : 0),
+			(unsigned long long)(i < nuser ? t->ustack[i] : 0));
+}
+
 static int take_sample(struct pr_take *t, const void *rec, size_t len)
 {
 	const struct pr_sample_raw *r = rec;
@@ -47,12 +67,23 @@ static int take_sample(struct pr_take *t, const void *rec, size_t len)
 		return -EINVAL;
 	t->kstack_errors += r->kerr != 0;
 	t->ustack_errors += r->uerr != 0;
+	user = kernel + r->nkernel;
 	if (r->ustack_flags & PR_USTACK_COPIED) {
 		nuser = UNWIND_COPY(t, r, (const uint8_t *)r + frames);
+		if (r->ustack_flags & PR_USTACK_KERNEL)
+			verify(t, r, user, nuser);
 		stack = pr_stacks_intern_frames(t->stacks, r->pid, kernel, r->nkernel, t->uframes,
 						nuser);
 	} else {
-		user = kernel + r->nkernel;
+		if (r->ustack_flags & PR_USTACK_KERNEL) {
+			/* walked in BPF (to the outermost frame unless partial) */
+			t->unwind->stacks++;
+			t->unwind->frames += r->nuser;
+			if (r->ustack_flags & PR_USTACK_PARTIAL)
+				t->unwind->truncated++;
+			else
+				t->unwind->complete++;
+		}
 		stack = pr_stacks_intern(t->stacks, r->pid, r->hdr.time, kernel, r->nkernel, user,
 					 r->nuser);
 	}

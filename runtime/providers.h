@@ -83,6 +83,9 @@ struct pr_take {
 	uint64_t *ustack; /* PR_MAX_FRAMES scratch frames */
 	struct pr_user_frame *uframes; /* where each of them lies */
 	uint64_t kstack_errors, ustack_errors;
+	/* kernel_unwind="verify": stacks both unwinders walked, and how
+	 * many of them differ */
+	uint64_t verified, verify_mismatch;
 	/* The kernel stack stored under id in the BPF stack map of object
 	 * obj: its frame count (0 when unknown), the frames in ips. */
 	int (*kstack)(void *plan, int obj, int32_t id, uint64_t *ips);

@@ -25,6 +25,7 @@ struct pr_perfmaps;
 struct pr_bpfsym;
 struct pr_ksymfeed;
 struct pr_proc;
+struct pr_kunwind;
 struct pr_cgroup;
 struct pr_target;
 
@@ -53,6 +54,7 @@ struct pr_rt {
 	struct pr_ksymfeed *ksymfeed; /* keeps bpfsym current */
 	struct pr_cgroup *cgroups;
 	struct pr_proc *procs;
+	struct pr_kunwind *kunwind; /* the in-kernel unwinder's tables; NULL: off */
 	uint32_t proc_capacity; /* proc_cache{capacity=}; 0 = default */
 	uint32_t nprobes;	/* probe() calls so far: the next one's index */
 	struct pr_elfsyms *probe_syms; /* the binaries probe() read, shared by its calls */

@@ -9,6 +9,7 @@
 #include "elfsym.h"
 #include "ffi.h"
 #include "ksym.h"
+#include "kunwind.h"
 #include "loop.h"
 #include "perfmap.h"
 #include "plan.h"
@@ -59,6 +60,8 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 		out->kstack_errors = ls.kstack_errors;
 		out->ustack_errors = ls.ustack_errors;
 		out->bad_records = ls.bad_records;
+		out->kunwind_verified = ls.verified;
+		out->kunwind_mismatched = ls.verify_mismatch;
 		out->unwind_stacks = ls.unwind.stacks;
 		out->unwind_complete = ls.unwind.complete;
 		out->unwind_truncated = ls.unwind.truncated;
@@ -67,6 +70,26 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 		out->unwind_copy_bytes = ls.unwind.copy_bytes;
 		for (i = 0; i < PR_UW_FAIL_MAX; i++)
 			out->unwind_fail[i] = ls.unwind.fail[i];
+	}
+	if (rt->kunwind) {
+		struct pr_kunwind_stats ks;
+		int i;
+
+		pr_kunwind_stats(rt->kunwind, &ks);
+		out->kunwind_mode = rt->cfg.kernel_unwind;
+		for (i = 0; i < PR_KUW_MAX; i++)
+			out->kunwind_walks[i] = ks.walks[i];
+		out->kunwind_frames = ks.frames;
+		out->kunwind_binaries = ks.binaries;
+		out->kunwind_rows = ks.rows;
+		out->kunwind_row_budget = ks.row_budget;
+		out->kunwind_rules = ks.rules;
+		out->kunwind_bytes = ks.bytes;
+		out->kunwind_loads = ks.loads;
+		out->kunwind_evictions = ks.evictions;
+		out->kunwind_procs = ks.procs;
+		out->kunwind_proc_loads = ks.proc_loads;
+		out->kunwind_failed = ks.failed;
 	}
 	if (rt->stacks) {
 		out->stacks = pr_stacks_count(rt->stacks);

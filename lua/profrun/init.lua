@@ -9,7 +9,7 @@ local ffi = require "ffi"
 ffi.cdef(require "profrun.cdef")
 
 local C = ffi.C
-local ABI_VERSION = 6
+local ABI_VERSION = 7
 if C.pr_ffi_abi_version() ~= ABI_VERSION then
     error(string.format("profrun Lua library (ABI %d) does not match the runtime (ABI %d)",
         ABI_VERSION, C.pr_ffi_abi_version()))
@@ -145,7 +145,8 @@ end
 local api = {}
 
 local SAMPLE_KEYS = { hz = true, pid = true, user = true, kernel = true, idle = true,
-    buffer = true, unwind = true, stack_bytes = true, unwind_tables = true }
+    buffer = true, unwind = true, stack_bytes = true, unwind_tables = true,
+    kernel_unwind = true, kernel_tables = true }
 local UNWIND_MODES = { auto = C.PR_UNWIND_AUTO, fp = C.PR_UNWIND_FP, dwarf = C.PR_UNWIND_DWARF }
 local UNWIND_NAMES = { [C.PR_UNWIND_AUTO] = "auto", [C.PR_UNWIND_FP] = "fp",
     [C.PR_UNWIND_DWARF] = "dwarf" }
@@ -153,8 +154,14 @@ local UNWIND_FAILS = { [C.PR_UW_NO_CFI] = "no_cfi", [C.PR_UW_UNSUPPORTED] = "uns
     [C.PR_UW_STACK_SHORT] = "stack_short", [C.PR_UW_BAD_FRAME] = "bad_frame",
     [C.PR_UW_NO_MAP] = "no_map", [C.PR_UW_TOO_DEEP] = "too_deep", [C.PR_UW_GONE] = "gone" }
 
+local KERNEL_UNWIND_MODES = { off = C.PR_KUNWIND_OFF, on = C.PR_KUNWIND_ON,
+    only = C.PR_KUNWIND_ONLY, verify = C.PR_KUNWIND_VERIFY }
+local KERNEL_UNWIND_NAMES = {}
+for k, v in pairs(KERNEL_UNWIND_MODES) do KERNEL_UNWIND_NAMES[tonumber(v)] = k end
+
 -- sample{ hz=99, pid=N, user=true, kernel=true, idle=false, buffer=bytes,
---         unwind="auto"|"fp"|"dwarf", stack_bytes=16384, unwind_tables=bytes }
+--         unwind="auto"|"fp"|"dwarf", stack_bytes=16384, unwind_tables=bytes,
+--         kernel_unwind="on"|"off"|"only"|"verify", kernel_tables=bytes }
 function api.sample(t)
     setup_only("sample{}")
     check_keys("sample{}", t, SAMPLE_KEYS)
@@ -176,6 +183,13 @@ function api.sample(t)
     end
     o.stack_bytes = opt_int("sample{}", t, "stack_bytes", 512, C.PR_USTACK_MAX) or 0
     o.unwind_tables = opt_int("sample{}", t, "unwind_tables", 65536, 4294967295) or 0
+    o.kernel_unwind = -1
+    if t.kernel_unwind ~= nil then
+        o.kernel_unwind = KERNEL_UNWIND_MODES[t.kernel_unwind] or
+            error("sample{}: kernel_unwind must be \"on\", \"off\", \"only\" or \"verify\", got "
+                  .. tostring(t.kernel_unwind), 2)
+    end
+    o.kernel_tables = opt_int("sample{}", t, "kernel_tables", 65536, 4294967295) or 0
     local r = C.pr_ffi_sample_config(rt, o, errp)
     if r < 0 then c_error("sample{}", r) end
 end
@@ -554,6 +568,25 @@ function api.stats()
             table_bytes = tonumber(s.unwind_table_bytes),
             evictions = tonumber(s.unwind_evictions), budget = tonumber(s.unwind_budget),
             failures = {},
+            kernel = {
+                mode = KERNEL_UNWIND_NAMES[tonumber(s.kunwind_mode)],
+                walks = 0, complete = tonumber(s.kunwind_walks[C.PR_KUW_COMPLETE]),
+                fallbacks = {
+                    no_proc = tonumber(s.kunwind_walks[C.PR_KUW_NO_PROC]),
+                    no_map = tonumber(s.kunwind_walks[C.PR_KUW_NO_MAP]),
+                    no_table = tonumber(s.kunwind_walks[C.PR_KUW_NO_TABLE]),
+                    stopped = tonumber(s.kunwind_walks[C.PR_KUW_STOPPED]),
+                    no_copy = tonumber(s.kunwind_walks[C.PR_KUW_NO_COPY]),
+                },
+                frames = tonumber(s.kunwind_frames),
+                binaries = tonumber(s.kunwind_binaries), rows = tonumber(s.kunwind_rows),
+                row_budget = tonumber(s.kunwind_row_budget), rules = tonumber(s.kunwind_rules),
+                bytes = tonumber(s.kunwind_bytes), loads = tonumber(s.kunwind_loads),
+                evictions = tonumber(s.kunwind_evictions), procs = tonumber(s.kunwind_procs),
+                proc_loads = tonumber(s.kunwind_proc_loads), failed = tonumber(s.kunwind_failed),
+                verified = tonumber(s.kunwind_verified),
+                mismatched = tonumber(s.kunwind_mismatched),
+            },
         },
         proc = {
             size = tonumber(s.proc_size), capacity = tonumber(s.proc_capacity),
@@ -569,6 +602,9 @@ function api.stats()
     for i = 0, C.PR_UW_FAIL_MAX - 1 do
         t.unwind.failures[UNWIND_FAILS[i]] = tonumber(s.unwind_fail[i])
     end
+    local k = t.unwind.kernel
+    k.walks = k.complete
+    for _, v in pairs(k.fallbacks) do k.walks = k.walks + v end
     for i = 0, #PROVIDERS do
         t[PROVIDERS[i].name] = { produced = tonumber(s.produced[i]),
             delivered = tonumber(s.delivered[i]), dropped = tonumber(s.dropped[i]),

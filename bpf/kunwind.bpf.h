@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The in-kernel user-stack unwinder: the same walk as runtime/unwind.c,
+ * over the rows runtime/kunwind.c loads (events.h says how they are laid
+ * out), on a copy of the stack taken first. Walking a copy, not the live
+ * stack, costs one bulk read instead of two helper calls a frame, and
+ * leaves the copy at hand for the fallback: a walk that cannot finish
+ * sends it, to be unwound in user space as before, so no sample loses its
+ * stack to a table that is not loaded yet.
+ *
+ * A frame is a bounded binary search over the process's mappings (in a
+ * per-CPU copy of its entry) and one over its binary's rows; the frames
+ * are a bpf_loop, so the verifier checks one step, not 127.
+ */
+#ifndef PR_KUNWIND_BPF_H
+#define PR_KUNWIND_BPF_H
+
+/* rows: 2^24 at most (a 128 MiB table) */
+#define PR_UW_ROW_SEARCH 24
+#define PR_UW_MAP_SEARCH 8
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096); /* resized by the runtime */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct pr_uw_proc);
+} pr_uw_procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct pr_uw_pending);
+} pr_uw_pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* resized by the runtime: the row budget */
+	__type(key, __u32);
+	__type(value, struct pr_uw_row);
+} pr_uw_rows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PR_UW_RULES_MAX);
+	__type(key, __u32);
+	__type(value, struct pr_uw_rule);
+} pr_uw_rules SEC(".maps");
+
+/* per CPU: how many walks ended each way (enum pr_kunwind_result), then
+ * the frames the complete ones produced */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PR_KUW_MAX + 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} pr_uw_counts SEC(".maps");
+
+struct pr_uw_walk {
+	struct pr_uw_proc proc;
+	__u64 pc, sp, bp;
+	__u64 ip0, sp0, bp0; /* the registers the walk started from */
+	__u64 len;	     /* the copy: len bytes from sp0 up */
+	__u32 n, result;
+	__u8 bp_ok, exact, done, pad[5];
+	__u64 frames[PR_MAX_FRAMES];
+	__u8 copy[PR_USTACK_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pr_uw_walk);
+} pr_uw_scratch SEC(".maps");
+
+static __always_inline long pr_uw_frames_bytes(__u32 n)
+{
+	long b = (long)n * 8;
+
+	b &= 0xfff;
+	if (b > PR_MAX_FRAMES * 8)
+		b = PR_MAX_FRAMES * 8;
+	return b & ~7L;
+}
+
+static __always_inline void pr_uw_count(__u32 slot, __u64 add)
+{
+	__u64 *c = bpf_map_lookup_elem(&pr_uw_counts, &slot);
+
+	if (c)
+		*c += add;
+}
+
+/* A word of the copy; 0 when addr is outside it. */
+static __always_inline int pr_uw_read(struct pr_uw_walk *w, __u64 addr, __u64 *v)
+{
+	__u64 at = addr - w->sp0;
+
+	if (addr < w->sp0 || at > w->len || w->len - at < 8)
+		return 0;
+	if (at > PR_USTACK_MAX - 8)
+		return 0;
+	*v = *(__u64 *)(w->copy + at);
+	return 1;
+}
+
+static __always_inline long pr_uw_stop(struct pr_uw_walk *w, __u32 result)
+{
+	w->result = result;
+	w->done = 1;
+	return 1;
+}
+
+/* The binary searches run as bpf_loop callbacks over a small state on
+ * the stack: as plain bounded loops, the verifier walks every path of
+ * every iteration (2^24 of them for the rows) and gives up. */
+struct pr_uw_search {
+	__u64 key;
+	__u32 lo, hi; /* the answer: the last entry <= key is lo - 1 */
+};
+
+static long pr_uw_map_probe(__u64 i, void *ctx)
+{
+	struct pr_uw_search *s = ctx;
+	__u32 zero = 0, mid;
+	struct pr_uw_walk *w = bpf_map_lookup_elem(&pr_uw_scratch, &zero);
+
+	if (!w || s->lo >= s->hi)
+		return 1;
+	mid = (s->lo + s->hi) / 2;
+	if (s->key < w->proc.maps[mid & (PR_UW_MAPS - 1)].start)
+		s->hi = mid;
+	else
+		s->lo = mid + 1;
+	return 0;
+}
+
+static long pr_uw_row_probe(__u64 i, void *ctx)
+{
+	struct pr_uw_search *s = ctx;
+	struct pr_uw_row *r;
+	__u32 mid;
+
+	if (s->lo >= s->hi)
+		return 1;
+	mid = s->lo + (s->hi - s->lo) / 2;
+	r = bpf_map_lookup_elem(&pr_uw_rows, &mid);
+	if (!r) {
+		s->lo = s->hi = 0;
+		return 1;
+	}
+	if (r->pc <= s->key)
+		s->lo = mid + 1;
+	else
+		s->hi = mid;
+	return 0;
+}
+
+/* The mapping looked lies in, or NULL. */
+static __always_inline struct pr_uw_map *pr_uw_find_map(struct pr_uw_walk *w, __u64 looked)
+{
+	struct pr_uw_search s = { .key = looked, .lo = 0, .hi = w->proc.n };
+	struct pr_uw_map *m;
+
+	if (s.hi > PR_UW_MAPS)
+		s.hi = PR_UW_MAPS;
+	bpf_loop(PR_UW_MAP_SEARCH, pr_uw_map_probe, &s, 0);
+	if (s.lo == 0 || s.lo < s.hi)
+		return NULL;
+	m = &w->proc.maps[(s.lo - 1) & (PR_UW_MAPS - 1)];
+	return looked < m->end ? m : NULL;
+}
+
+/* The rule of the last row of m at or before foff, or NULL. The page
+ * index narrows the search to the rows of foff's page. */
+static __always_inline struct pr_uw_rule *pr_uw_find_rule(struct pr_uw_map *m, __u64 foff)
+{
+	__u32 start = m->row_start, page = foff >> 12, idx;
+	struct pr_uw_search s = { .key = foff, .lo = start, .hi = start + m->row_count };
+	struct pr_uw_row *r;
+
+	if (page < m->first_page)
+		return NULL;
+	if (page - m->first_page < m->npages) {
+		idx = start - m->npages - 1 + (page - m->first_page);
+		r = bpf_map_lookup_elem(&pr_uw_rows, &idx);
+		if (!r)
+			return NULL;
+		s.lo = start + r->pc;
+		idx++;
+		r = bpf_map_lookup_elem(&pr_uw_rows, &idx);
+		if (!r)
+			return NULL;
+		s.hi = start + r->pc;
+	} else {
+		s.lo = s.hi; /* past the last page: the last row */
+	}
+	bpf_loop(PR_UW_ROW_SEARCH + 1, pr_uw_row_probe, &s, 0);
+	if (s.lo < s.hi || s.lo <= start)
+		return NULL;
+	idx = s.lo - 1;
+	r = bpf_map_lookup_elem(&pr_uw_rows, &idx);
+	if (!r)
+		return NULL;
+	idx = r->rule;
+	return bpf_map_lookup_elem(&pr_uw_rules, &idx);
+}
+
+/* One frame: record pc, then step to the caller by its row (unwind.c's
+ * step_cfi, rule for rule). Returns 1 to stop the loop. */
+static long pr_uw_step(__u64 i, void *ctx)
+{
+	__u32 zero = 0, n;
+	struct pr_uw_walk *w = bpf_map_lookup_elem(&pr_uw_scratch, &zero);
+	struct pr_uw_rule *rule;
+	struct pr_uw_map *m;
+	__u64 looked, cfa, ra, bp;
+	bool signal;
+
+	if (!w)
+		return 1;
+	n = w->n;
+	if (n >= PR_MAX_FRAMES)
+		return pr_uw_stop(w, PR_KUW_STOPPED);
+	looked = w->exact ? w->pc : w->pc - 1;
+	m = pr_uw_find_map(w, looked);
+	if (!m)
+		return pr_uw_stop(w, PR_KUW_NO_MAP);
+	if (!m->row_count)
+		return pr_uw_stop(w, PR_KUW_NO_TABLE);
+	rule = pr_uw_find_rule(m, looked - m->start + m->offset);
+	if (!rule)
+		return pr_uw_stop(w, PR_KUW_NO_TABLE);
+	w->frames[n] = w->pc;
+	w->n = n + 1;
+	if (rule->ra == PR_KUW_REG_UNDEFINED)
+		return pr_uw_stop(w, PR_KUW_COMPLETE);
+	bp = w->bp;
+	signal = rule->flags & PR_KUW_ROW_SIGNAL;
+	switch (rule->cfa) {
+	case PR_KUW_CFA_SP:
+		cfa = w->sp + rule->cfa_off;
+		break;
+	case PR_KUW_CFA_BP:
+		if (!w->bp_ok)
+			return pr_uw_stop(w, PR_KUW_STOPPED);
+		cfa = w->bp + rule->cfa_off;
+		break;
+	case PR_KUW_CFA_DEREF_SP:
+		if (!pr_uw_read(w, w->sp + rule->cfa_off, &cfa))
+			return pr_uw_stop(w, PR_KUW_STOPPED);
+		break;
+	case PR_KUW_CFA_DEREF_BP:
+		if (!w->bp_ok || !pr_uw_read(w, w->bp + rule->cfa_off, &cfa))
+			return pr_uw_stop(w, PR_KUW_STOPPED);
+		break;
+	case PR_KUW_CFA_PLT:
+		cfa = w->sp + rule->cfa_off + ((w->pc & 15) >= (__u64)(rule->flags >> 4) ? 8 : 0);
+		break;
+	default:
+		/* a gap or a rule user space may still follow (frame pointers) */
+		return pr_uw_stop(w, PR_KUW_NO_TABLE);
+	}
+	if (rule->ra == PR_KUW_REG_AT_CFA) {
+		if (!pr_uw_read(w, cfa + rule->ra_off, &ra))
+			return pr_uw_stop(w, PR_KUW_STOPPED);
+	} else if (rule->ra == PR_KUW_REG_AT_SP) {
+		if (!pr_uw_read(w, w->sp + rule->ra_off, &ra))
+			return pr_uw_stop(w, PR_KUW_STOPPED);
+	} else {
+		return pr_uw_stop(w, PR_KUW_STOPPED);
+	}
+	switch (rule->rbp) {
+	case PR_KUW_REG_SAME:
+		break;
+	case PR_KUW_REG_AT_CFA:
+		w->bp_ok = pr_uw_read(w, cfa + rule->rbp_off, &bp);
+		break;
+	case PR_KUW_REG_AT_SP:
+		w->bp_ok = pr_uw_read(w, w->sp + rule->rbp_off, &bp);
+		break;
+	case PR_KUW_REG_VAL_CFA:
+		bp = cfa + rule->rbp_off;
+		break;
+	default:
+		w->bp_ok = 0;
+	}
+	if (!signal && cfa <= w->sp)
+		return pr_uw_stop(w, PR_KUW_STOPPED);
+	w->bp = bp;
+	w->sp = cfa;
+	w->pc = ra;
+	w->exact = signal;
+	if (ra == 0)
+		return pr_uw_stop(w, PR_KUW_COMPLETE);
+	return 0;
+}
+
+/* Asks the runtime for tgid's tables (once per image, not per sample). */
+static __always_inline void pr_uw_want(__u32 tgid, __u64 start_time, __u32 exec_id, __u32 why)
+{
+	struct pr_uw_pending *p = bpf_map_lookup_elem(&pr_uw_pending, &tgid), np;
+
+	if (p && p->start_time == start_time && p->exec_id == exec_id)
+		return;
+	np = (struct pr_uw_pending){ .start_time = start_time, .exec_id = exec_id,
+				     .reason = why, .time = bpf_ktime_get_ns() };
+	bpf_map_update_elem(&pr_uw_pending, &tgid, &np, BPF_ANY);
+}
+
+/* Copies the current task's user stack and walks it. The walk (frames,
+ * or the copy and the registers to start from) is in the returned
+ * per-CPU record; result says how it ended. */
+static __always_inline struct pr_uw_walk *pr_uw_walk_current(__u32 tgid)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 zero = 0, exec_id, nmaps;
+	struct pr_uw_proc *proc;
+	struct pr_uw_walk *w;
+	__u64 start_time;
+
+	w = bpf_map_lookup_elem(&pr_uw_scratch, &zero);
+	if (!w)
+		return NULL;
+	w->n = 0;
+	w->len = 0;
+	w->done = 0;
+	w->pc = w->sp = w->bp = 0;
+	w->ip0 = w->sp0 = w->bp0 = 0;
+	if (!pr_user_regs(task, &w->pc, &w->sp, &w->bp)) {
+		w->result = PR_KUW_NO_COPY;
+		pr_uw_count(PR_KUW_NO_COPY, 1);
+		return w;
+	}
+	w->ip0 = w->pc;
+	w->sp0 = w->sp;
+	w->bp0 = w->bp;
+	w->len = pr_copy_user_stack(w->sp, w->copy, ustack_bytes);
+	start_time = BPF_CORE_READ(task, group_leader, start_time);
+	exec_id = BPF_CORE_READ(task, group_leader, self_exec_id);
+	proc = bpf_map_lookup_elem(&pr_uw_procs, &tgid);
+	if (!proc || proc->start_time != start_time || proc->exec_id != exec_id) {
+		w->result = PR_KUW_NO_PROC;
+		pr_uw_want(tgid, start_time, exec_id, PR_KUW_NO_PROC);
+		pr_uw_count(PR_KUW_NO_PROC, 1);
+		return w;
+	}
+	nmaps = proc->n;
+	if (nmaps > PR_UW_MAPS)
+		nmaps = PR_UW_MAPS;
+	w->proc.n = nmaps;
+	if (bpf_probe_read_kernel(w->proc.maps, nmaps * sizeof(struct pr_uw_map) & 0xffff,
+				  proc->maps)) {
+		w->result = PR_KUW_NO_PROC;
+		pr_uw_count(PR_KUW_NO_PROC, 1);
+		return w;
+	}
+	w->bp_ok = 1;
+	w->exact = 1;
+	w->result = PR_KUW_STOPPED;
+	bpf_loop(PR_MAX_FRAMES, pr_uw_step, NULL, 0);
+	if (w->result == PR_KUW_NO_MAP)
+		pr_uw_want(tgid, start_time, exec_id, PR_KUW_NO_MAP);
+	pr_uw_count(w->result < PR_KUW_MAX ? w->result : PR_KUW_STOPPED, 1);
+	if (w->result == PR_KUW_COMPLETE)
+		pr_uw_count(PR_KUW_MAX, w->n);
+	return w;
+}
+
+#endif

@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Loading the in-kernel unwinder's tables. Rows are written with
+ * bpf_map_update_batch, not through an mmap of the array: a mapping's
+ * touched pages would count in profrun's RSS, the kernel's copy does not
+ * need to.
+ *
+ * Safety of reuse: a process entry names row ranges; when a binary is
+ * evicted, every entry naming it is deleted first, and its rows go to a
+ * quarantine that is freed at the next tick (>= TICK_NS later). A walk
+ * that read the entry before the delete runs for microseconds, so it never
+ * sees another binary's rows under the old range.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "array.h"
+#include "cfi.h"
+#include "kunwind.h"
+#include "log.h"
+
+/* the same numbers under two names: BPF cannot include cfi.h */
+#define SAME(a, b) ((int)(a) == (int)(b))
+_Static_assert(SAME(PR_KUW_CFA_SP, PR_CFA_SP) && SAME(PR_KUW_CFA_BP, PR_CFA_BP) &&
+		       SAME(PR_KUW_CFA_DEREF_SP, PR_CFA_DEREF_SP) &&
+		       SAME(PR_KUW_CFA_DEREF_BP, PR_CFA_DEREF_BP) && SAME(PR_KUW_CFA_PLT, PR_CFA_PLT),
+	       "BPF's CFA kinds are cfi.h's");
+_Static_assert(SAME(PR_KUW_REG_SAME, PR_REG_SAME) && SAME(PR_KUW_REG_AT_CFA, PR_REG_AT_CFA) &&
+		       SAME(PR_KUW_REG_AT_SP, PR_REG_AT_SP) &&
+		       SAME(PR_KUW_REG_VAL_CFA, PR_REG_VAL_CFA) &&
+		       SAME(PR_KUW_REG_UNDEFINED, PR_REG_UNDEFINED) &&
+		       SAME(PR_KUW_ROW_SIGNAL, PR_CFI_SIGNAL),
+	       "BPF's register rules are cfi.h's");
+
+#define TICK_NS 10000000ull	   /* requests are served at most this often */
+#define MAX_PER_TICK 64		   /* processes loaded per tick: a bounded pause */
+#define NO_MAP_RETRY_NS 1000000000ull /* a process whose pcs miss its maps: reread this often */
+#define RULE_SLOTS (2 * PR_UW_RULES_MAX) /* open addressing, half full at most */
+#define PROC_BUCKETS 1024
+#define BATCH 4096
+
+struct bin {
+	struct pr_elfsym *elf; /* NULL: a free slot */
+	uint32_t start, count; /* its extent (page index, then rows); 0: no rows */
+	uint32_t first_page, npages;
+	uint64_t last_use;
+};
+
+struct extent {
+	uint32_t start, count;
+};
+
+struct proc {
+	uint32_t pid;
+	uint64_t loaded_at;
+	uint32_t nbins;
+	uint32_t bins[PR_UW_MAPS]; /* indexes in k->bins */
+	struct proc *next;
+};
+
+struct pr_kunwind {
+	struct pr_kunwind_fds fd;
+	struct pr_maps *maps;
+	struct bin *bins;
+	uint32_t nbins, capbins;
+	struct extent *free, *quarantine;
+	uint32_t nfree, capfree, nquar, capquar;
+	struct pr_uw_rule *rules;
+	uint32_t nrules;
+	uint32_t *rule_slot; /* rule index + 1; 0: empty */
+	struct proc *procs[PROC_BUCKETS];
+	uint64_t clock, load_clock; /* LRU clock; the clock a load started at */
+	uint64_t last_tick;
+	uint64_t rows_used;
+	struct pr_kunwind_stats st;
+	/* the entry being built */
+	struct pr_uw_proc entry;
+	uint32_t entry_bins[PR_UW_MAPS], entry_nbins;
+	uint32_t keys[BATCH];
+	struct pr_uw_row rowbuf[BATCH];
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+int pr_kunwind_new(const struct pr_kunwind_fds *fds, struct pr_maps *maps,
+		   struct pr_kunwind **out)
+{
+	struct pr_kunwind *k = calloc(1, sizeof(*k));
+
+	if (!k)
+		return -ENOMEM;
+	k->fd = *fds;
+	k->maps = maps;
+	k->rules = calloc(PR_UW_RULES_MAX, sizeof(*k->rules));
+	k->rule_slot = calloc(RULE_SLOTS, sizeof(*k->rule_slot));
+	k->free = malloc(sizeof(*k->free));
+	if (!k->rules || !k->rule_slot || !k->free) {
+		pr_kunwind_free(k);
+		return -ENOMEM;
+	}
+	k->capfree = 1;
+	k->nfree = 1;
+	k->free[0] = (struct extent){ 0, fds->max_rows };
+	k->st.row_budget = fds->max_rows;
+	*out = k;
+	return 0;
+}
+
+void pr_kunwind_free(struct pr_kunwind *k)
+{
+	struct proc *p, *next;
+	size_t i;
+
+	if (!k)
+		return;
+	for (i = 0; i < PROC_BUCKETS; i++) {
+		for (p = k->procs[i]; p; p = next) {
+			next = p->next;
+			free(p);
+		}
+	}
+	free(k->bins);
+	free(k->free);
+	free(k->quarantine);
+	free(k->rules);
+	free(k->rule_slot);
+	free(k);
+}
+
+/* --- row space: first fit over sorted free extents --- */
+
+static bool alloc_rows(struct pr_kunwind *k, uint32_t n, uint32_t *start)
+{
+	uint32_t i;
+
+	for (i = 0; i < k->nfree; i++) {
+		if (k->free[i].count < n)
+			continue;
+		*start = k->free[i].start;
+		k->free[i].start += n;
+		k->free[i].count -= n;
+		if (!k->free[i].count)
+			memmove(&k->free[i], &k->free[i + 1], (--k->nfree - i) * sizeof(*k->free));
+		return true;
+	}
+	return false;
+}
+
+/* Returns an extent to the free list, merging neighbours. */
+static void free_rows(struct pr_kunwind *k, struct extent e)
+{
+	uint32_t i = 0;
+
+	while (i < k->nfree && k->free[i].start < e.start)
+		i++;
+	if (i > 0 && k->free[i - 1].start + k->free[i - 1].count == e.start) {
+		k->free[i - 1].count += e.count;
+		if (i < k->nfree && e.start + e.count == k->free[i].start) {
+			k->free[i - 1].count += k->free[i].count;
+			memmove(&k->free[i], &k->free[i + 1], (--k->nfree - i) * sizeof(*k->free));
+		}
+		return;
+	}
+	if (i < k->nfree && e.start + e.count == k->free[i].start) {
+		k->free[i].start = e.start;
+		k->free[i].count += e.count;
+		return;
+	}
+	if (pr_array_reserve((void **)&k->free, &k->capfree, k->nfree + 1, sizeof(*k->free)))
+		return; /* leaked until the run ends: never handed out twice */
+	memmove(&k->free[i + 1], &k->free[i], (k->nfree - i) * sizeof(*k->free));
+	k->free[i] = e;
+	k->nfree++;
+}
+
+/* --- processes --- */
+
+static struct proc **proc_slot(struct pr_kunwind *k, uint32_t pid)
+{
+	struct proc **pp = &k->procs[pid % PROC_BUCKETS];
+
+	while (*pp && (*pp)->pid != pid)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void proc_drop(struct pr_kunwind *k, struct proc **pp)
+{
+	struct proc *p = *pp;
+
+	bpf_map_delete_elem(k->fd.procs, &p->pid);
+	*pp = p->next;
+	free(p);
+	k->st.procs--;
+}
+
+static bool proc_uses(const struct proc *p, uint32_t bin)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->nbins; i++)
+		if (p->bins[i] == bin)
+			return true;
+	return false;
+}
+
+/* Deletes the entries of processes that are gone: the map is full. */
+static void sweep_gone(struct pr_kunwind *k)
+{
+	struct proc **pp;
+	size_t i;
+
+	for (i = 0; i < PROC_BUCKETS; i++) {
+		for (pp = &k->procs[i]; *pp;) {
+			if (kill((*pp)->pid, 0) && errno == ESRCH)
+				proc_drop(k, pp);
+			else
+				pp = &(*pp)->next;
+		}
+	}
+}
+
+/* --- binaries --- */
+
+static void evict(struct pr_kunwind *k, uint32_t b)
+{
+	struct bin *bin = &k->bins[b];
+	struct proc **pp;
+	size_t i;
+
+	for (i = 0; i < PROC_BUCKETS; i++) {
+		for (pp = &k->procs[i]; *pp;) {
+			if (proc_uses(*pp, b))
+				proc_drop(k, pp);
+			else
+				pp = &(*pp)->next;
+		}
+	}
+	if (bin->count &&
+	    !pr_array_reserve((void **)&k->quarantine, &k->capquar, k->nquar + 1,
+			      sizeof(*k->quarantine))) {
+		k->quarantine[k->nquar++] = (struct extent){ bin->start, bin->count };
+		k->rows_used -= bin->count;
+	}
+	k->st.evictions++;
+	k->st.binaries--;
+	*bin = (struct bin){ 0 };
+}
+
+/* Evicts the least recently used binary not needed by the load in
+ * progress; false when there is none. */
+static bool evict_lru(struct pr_kunwind *k)
+{
+	uint32_t i, best = UINT32_MAX;
+
+	for (i = 0; i < k->nbins; i++) {
+		if (!k->bins[i].elf || !k->bins[i].count || k->bins[i].last_use >= k->load_clock)
+			continue;
+		if (best == UINT32_MAX || k->bins[i].last_use < k->bins[best].last_use)
+			best = i;
+	}
+	if (best == UINT32_MAX)
+		return false;
+	evict(k, best);
+	return true;
+}
+
+static uint32_t rule_hash(const struct pr_uw_rule *r)
+{
+	const uint8_t *p = (const uint8_t *)r;
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < sizeof(*r); i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+/* The dictionary index of row's rule, added (to BPF too) when new;
+ * false when the dictionary is full. */
+static bool rule_index(struct pr_kunwind *k, const struct pr_cfi_row *row, uint32_t *out)
+{
+	struct pr_uw_rule r = { .cfa_off = row->cfa_off, .rbp_off = row->rbp_off,
+				.ra_off = row->ra_off, .cfa = row->cfa, .rbp = row->rbp,
+				.ra = row->ra, .flags = row->flags };
+	uint32_t h = rule_hash(&r) & (RULE_SLOTS - 1), idx;
+
+	for (; k->rule_slot[h]; h = (h + 1) & (RULE_SLOTS - 1)) {
+		idx = k->rule_slot[h] - 1;
+		if (!memcmp(&k->rules[idx], &r, sizeof(r))) {
+			*out = idx;
+			return true;
+		}
+	}
+	if (k->nrules == PR_UW_RULES_MAX)
+		return false;
+	idx = k->nrules;
+	if (bpf_map_update_elem(k->fd.rules, &idx, &r, BPF_ANY))
+		return false;
+	k->rules[idx] = r;
+	k->rule_slot[h] = idx + 1;
+	k->nrules++;
+	*out = idx;
+	return true;
+}
+
+static bool flush_batch(struct pr_kunwind *k, uint32_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t done = n;
+
+	return !n || (!bpf_map_update_batch(k->fd.rows, k->keys, k->rowbuf, &done, &opts) &&
+		      done == n);
+}
+
+/* Writes b's page index and t's rows at b->start (bpf/events.h); false
+ * on a failure (nothing names them yet). */
+static bool write_rows(struct pr_kunwind *k, const struct pr_cfi_table *t, const struct bin *b)
+{
+	uint32_t total = b->npages + 1 + t->n, i, j = 0, row = 0;
+
+	for (i = 0; i < total; i++) {
+		k->keys[j] = b->start + i;
+		if (i <= b->npages) {
+			/* the first row at or past page first_page + i */
+			while (row < t->n && (t->rows[row].pc >> 12) < b->first_page + i)
+				row++;
+			k->rowbuf[j] = (struct pr_uw_row){ .pc = row };
+		} else {
+			k->rowbuf[j].pc = t->rows[i - b->npages - 1].pc;
+			if (!rule_index(k, &t->rows[i - b->npages - 1], &k->rowbuf[j].rule))
+				return false;
+		}
+		if (++j == BATCH) {
+			if (!flush_batch(k, j))
+				return false;
+			j = 0;
+		}
+	}
+	return flush_batch(k, j);
+}
+
+static uint32_t new_bin_slot(struct pr_kunwind *k)
+{
+	uint32_t i;
+
+	for (i = 0; i < k->nbins; i++)
+		if (!k->bins[i].elf)
+			return i;
+	if (pr_array_reserve((void **)&k->bins, &k->capbins, k->nbins + 1, sizeof(*k->bins)))
+		return UINT32_MAX;
+	return k->nbins++;
+}
+
+/* The slot of elf's rows, loading them when they are not; UINT32_MAX
+ * when there is no memory for the slot itself. */
+static uint32_t load_bin(struct pr_kunwind *k, struct pr_elfsym *elf)
+{
+	const struct pr_cfi_table *t;
+	struct bin *bin;
+	uint32_t i, start, first, npages, total;
+
+	for (i = 0; i < k->nbins; i++) {
+		if (k->bins[i].elf == elf) {
+			k->bins[i].last_use = ++k->clock;
+			return i;
+		}
+	}
+	i = new_bin_slot(k);
+	if (i == UINT32_MAX)
+		return i;
+	bin = &k->bins[i];
+	*bin = (struct bin){ .elf = elf, .last_use = ++k->clock };
+	k->st.binaries++;
+	t = pr_elfsym_cfi_table(elf);
+	if (!t->n)
+		return i;
+	first = t->rows[0].pc >> 12;
+	npages = (t->rows[t->n - 1].pc >> 12) - first + 1;
+	total = npages + 1 + t->n;
+	/* a table bigger than half the budget would evict everything else */
+	if (total > k->fd.max_rows / 2) {
+		k->st.failed++;
+		return i;
+	}
+	while (!alloc_rows(k, total, &start))
+		if (!evict_lru(k)) {
+			k->st.failed++;
+			return i;
+		}
+	bin = &k->bins[i];
+	bin->start = start;
+	bin->first_page = first;
+	bin->npages = npages;
+	if (!write_rows(k, t, bin)) {
+		free_rows(k, (struct extent){ start, total });
+		bin->start = 0;
+		k->st.failed++;
+		return i;
+	}
+	bin->count = total;
+	k->rows_used += total;
+	k->st.loads++;
+	return i;
+}
+
+/* --- process entries --- */
+
+static void add_range(void *ctx, uint64_t start, uint64_t end, uint64_t offset,
+		      struct pr_elfsym *elf)
+{
+	struct pr_kunwind *k = ctx;
+	struct pr_uw_map *m;
+	uint32_t b = UINT32_MAX;
+
+	if (k->entry.n == PR_UW_MAPS)
+		return; /* its pcs miss the entry: those samples are copied */
+	if (elf)
+		b = load_bin(k, elf);
+	m = &k->entry.maps[k->entry.n++];
+	*m = (struct pr_uw_map){ .start = start, .end = end, .offset = offset };
+	if (b != UINT32_MAX) {
+		const struct bin *bin = &k->bins[b];
+
+		if (bin->count) {
+			m->row_start = bin->start + bin->npages + 1;
+			m->row_count = bin->count - bin->npages - 1;
+			m->first_page = bin->first_page;
+			m->npages = bin->npages;
+		}
+		k->entry_bins[k->entry_nbins++] = b;
+	}
+}
+
+static void load_proc(struct pr_kunwind *k, uint32_t pid, const struct pr_uw_pending *want,
+		      uint64_t now)
+{
+	struct proc **pp = proc_slot(k, pid), *p = *pp;
+	int n;
+
+	if (p && want->reason == PR_KUW_NO_MAP && now - p->loaded_at < NO_MAP_RETRY_NS)
+		return;
+	memset(&k->entry, 0, sizeof(k->entry));
+	k->entry.start_time = want->start_time;
+	k->entry.exec_id = want->exec_id;
+	k->entry_nbins = 0;
+	k->load_clock = k->clock + 1;
+	/* the maps must be read after the request: its identity is of an
+	 * image at least that old, so a newer image can only mismatch */
+	n = pr_maps_each_exec(k->maps, pid, want->time, add_range, k);
+	pp = proc_slot(k, pid); /* an eviction may have dropped it */
+	if (n < 0) {
+		if (*pp)
+			proc_drop(k, pp);
+		return;
+	}
+	if (bpf_map_update_elem(k->fd.procs, &pid, &k->entry, BPF_ANY)) {
+		sweep_gone(k);
+		pp = proc_slot(k, pid);
+		if (bpf_map_update_elem(k->fd.procs, &pid, &k->entry, BPF_ANY)) {
+			k->st.failed++;
+			return;
+		}
+	}
+	if (!*pp) {
+		*pp = calloc(1, sizeof(**pp));
+		if (!*pp) {
+			bpf_map_delete_elem(k->fd.procs, &pid);
+			return;
+		}
+		(*pp)->pid = pid;
+		k->st.procs++;
+	}
+	p = *pp;
+	p->loaded_at = now;
+	p->nbins = k->entry_nbins;
+	memcpy(p->bins, k->entry_bins, k->entry_nbins * sizeof(p->bins[0]));
+	k->st.proc_loads++;
+}
+
+void pr_kunwind_tick(struct pr_kunwind *k)
+{
+	uint32_t pids[MAX_PER_TICK], n = 0, key, next, i;
+	struct pr_uw_pending want;
+	uint64_t now = mono_ns();
+	int err;
+
+	if (!k || now - k->last_tick < TICK_NS)
+		return;
+	k->last_tick = now;
+	/* rows evicted a tick ago: no walk can still be reading them */
+	for (i = 0; i < k->nquar; i++)
+		free_rows(k, k->quarantine[i]);
+	k->nquar = 0;
+	for (err = bpf_map_get_next_key(k->fd.pending, NULL, &next); !err && n < MAX_PER_TICK;
+	     err = bpf_map_get_next_key(k->fd.pending, &key, &next)) {
+		pids[n++] = next;
+		key = next;
+	}
+	for (i = 0; i < n; i++) {
+		if (bpf_map_lookup_and_delete_elem(k->fd.pending, &pids[i], &want))
+			continue;
+		load_proc(k, pids[i], &want, now);
+	}
+}
+
+void pr_kunwind_stats(const struct pr_kunwind *k, struct pr_kunwind_stats *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), c;
+	uint64_t *v;
+	uint32_t slot;
+
+	*out = k->st;
+	out->rows = k->rows_used;
+	out->rules = k->nrules;
+	out->bytes = k->rows_used * sizeof(struct pr_uw_row) + k->nrules * sizeof(struct pr_uw_rule) +
+		     k->st.procs * sizeof(struct pr_uw_proc);
+	if (ncpu <= 0 || !(v = calloc(ncpu, sizeof(*v))))
+		return;
+	for (slot = 0; slot <= PR_KUW_MAX; slot++) {
+		if (bpf_map_lookup_elem(k->fd.counts, &slot, v))
+			continue;
+		for (c = 0; c < ncpu; c++) {
+			if (slot < PR_KUW_MAX)
+				out->walks[slot] += v[c];
+			else
+				out->frames += v[c];
+		}
+	}
+	free(v);
+}
