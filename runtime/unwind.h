@@ -11,19 +11,15 @@
  * built tables and hand-made stacks; pr_unwind_maps_find is the real one
  * (process maps + the per-binary cache).
  *
- * Why not unwind in BPF from tables loaded into maps (as the OpenTelemetry
- * profiler does)? Measured on this kind of machine with a prototype: the
- * in-kernel walk costs ~2 µs per sample for 13-15 frames and ~6 µs for
- * 32, against ~0.45 µs for the copy; its tables are locked kernel memory
- * (16 B a row: 5.8 MB for libc, python3 and a few libraries) and must be
- * loaded (~0.3 µs a row) before a binary's first sample, so a process
- * that execs or dlopens gets cut stacks until user space catches up, and
- * a short-lived one never gets whole stacks. A copy needs nothing ready
- * in advance: a binary's table is built when its code first shows up in
- * a copy, and the copy is unwound against it then.
- * Its price is ring bandwidth (a main thread's copy stops at the top of
- * its stack: ~1-6 KiB a sample) and the unwinding here (~1.3 µs of CPU
- * for an 18-frame stack, in profrun, not in the sampled process).
+ * By default BPF walks the copy itself from tables loaded into maps
+ * (bpf/kunwind.bpf.h, runtime/kunwind.c) and sends only frames; this
+ * walk is the fallback for what BPF could not finish (a process whose
+ * tables are not loaded yet, a late dlopen, code without unwind rows) and
+ * the reference the BPF walk is tested against (kernel_unwind="verify").
+ * A copy needs nothing ready in advance: a binary's table is built when
+ * its code first shows up in a copy, so a short-lived process still gets
+ * whole stacks. Its price is ring bandwidth (~1-8 KiB a sample) and the
+ * unwinding here (~1.3 µs of CPU for an 18-frame stack).
  */
 #ifndef PR_UNWIND_H
 #define PR_UNWIND_H
