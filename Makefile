@@ -92,7 +92,7 @@ endif
 # The DWARF -g adds is for no one at run time (the verifier and CO-RE
 # read .BTF/.BTF.ext, which stay): stripped, the four objects the binary
 # embeds are 320 KB instead of 2.2 MB, which every start would page in.
-$(O)/%.bpf.o: bpf/%.bpf.c bpf/events.h bpf/common.bpf.h bpf/ustack.bpf.h bpf/kunwind.bpf.h $(O)/vmlinux.h | $(DEPS_STAMP)
+$(O)/%.bpf.o: bpf/%.bpf.c bpf/events.h bpf/common.bpf.h bpf/ustack.bpf.h bpf/kunwind.bpf.h bpf/aggregate.bpf.h $(O)/vmlinux.h | $(DEPS_STAMP)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@

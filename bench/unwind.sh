@@ -10,6 +10,8 @@
 #                  tables loaded per binary, a copy until they are)
 #   profrun-copy   ... --unwind auto --kernel-unwind off (every stack copied,
 #                  unwound in user space: the design before issue 15)
+#   profrun-agg    ... --unwind auto --aggregate on (whole stacks counted in
+#                  BPF, drained every 100 ms: no record per sample)
 #   bpftrace       profile:hz:HZ { @[kstack, ustack, comm] = count() } (frame
 #                  pointers; its BPF cost per sample is the reference)
 #   perf-fp        perf record -F HZ -a -g
@@ -135,7 +137,7 @@ HZS=${HZS:-99 999}
 WARM=${WARM:-2}
 BPF_STATS=${BPF_STATS:-1}
 STACK_BYTES=${STACK_BYTES:-}
-TOOLS=${TOOLS:-profrun-fp profrun-dwarf profrun-auto profrun-copy bpftrace perf-fp perf-dwarf}
+TOOLS=${TOOLS:-profrun-fp profrun-dwarf profrun-auto profrun-agg profrun-copy bpftrace perf-fp perf-dwarf}
 CHAIN="uw_f01;uw_f02;uw_f03;uw_f04;uw_f05;uw_f06;uw_f07;uw_f08;uw_f09;uw_f10;uw_f11;uw_f12;uw_f13;uw_f14;uw_f15;uw_f16"
 CSV=$RESULTS/unwind.csv
 mkdir -p "$RESULTS/folded" "$RESULTS/logs"
@@ -167,9 +169,10 @@ usable() {
 cmd() {
 	local sb=()
 	case $1 in
-	profrun-dwarf | profrun-auto | profrun-copy) [ -n "$STACK_BYTES" ] && sb=(--stack-bytes "$STACK_BYTES") ;;
+	profrun-dwarf | profrun-auto | profrun-copy | profrun-agg) [ -n "$STACK_BYTES" ] && sb=(--stack-bytes "$STACK_BYTES") ;;
 	esac
 	case $1 in
+	profrun-agg) CMD=("$PROFRUN" "$here/uw-profile.lua" --hz "$2" --unwind auto --aggregate on "${sb[@]}") ;;
 	profrun-copy) CMD=("$PROFRUN" --kernel-unwind off "$here/uw-profile.lua" --hz "$2" --unwind auto "${sb[@]}") ;;
 	profrun-*) CMD=("$PROFRUN" "$here/uw-profile.lua" --hz "$2" --unwind "${1#profrun-}" "${sb[@]}") ;;
 	bpftrace) CMD=(bpftrace -e "profile:hz:$2 { @[kstack, ustack, comm] = count(); }") ;;

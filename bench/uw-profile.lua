@@ -2,7 +2,7 @@
 -- whole-machine profile (user+kernel stacks, counted per stack in
 -- on_sample, folded and sorted at the end), then one line of counters:
 --
---   profrun bench/uw-profile.lua --hz 999 --unwind dwarf [--stack-bytes N]
+--   profrun bench/uw-profile.lua --hz 999 --unwind dwarf [--stack-bytes N] [--aggregate on]
 --
 --   2717 uwspin;main;uw_f01;...;uw_f16;uw_leaf
 --   ...
@@ -10,7 +10,7 @@
 --
 -- Without --unwind the runtime's default applies (and no stats().unwind is
 -- needed: the line then carries the sample counters only).
-local hz, unwind, stack_bytes = 99, nil, nil
+local hz, unwind, stack_bytes, aggregate = 99, nil, nil, nil
 local i = 1
 while arg[i] do
     local a, v = arg[i], arg[i + 1]
@@ -18,6 +18,8 @@ while arg[i] do
         hz = tonumber(v) or error("--hz needs a number")
     elseif a == "--unwind" then
         unwind = v or error("--unwind needs fp, dwarf or auto")
+    elseif a == "--aggregate" then
+        aggregate = v == "on"
     elseif a == "--stack-bytes" then
         stack_bytes = tonumber(v) or error("--stack-bytes needs a number")
     else
@@ -30,6 +32,7 @@ end
 local opts = { hz = hz, user = true, kernel = true }
 opts.unwind = unwind
 opts.stack_bytes = stack_bytes
+opts.aggregate = aggregate
 sample(opts)
 
 local counts = {} -- stack id -> samples
@@ -39,9 +42,9 @@ function on_sample(s)
     local id = s.stack
     local n = counts[id]
     if n then
-        counts[id] = n + 1
+        counts[id] = n + s.count
     else
-        counts[id] = 1
+        counts[id] = s.count
         comms[id] = s.comm
     end
 end

@@ -35,6 +35,7 @@ enum pr_rec_type {
 	PR_REC_OFFCPU = 7,     /* arena only: an off-CPU interval with interned stacks */
 	PR_REC_PROBE = 8,      /* a probe hit (ring and arena alike) */
 	PR_REC_TRACEPOINT = 9, /* a t: probe hit: the tracepoint's record */
+	PR_REC_SAMPLE_AGG = 10, /* runtime only: samples counted in the kernel, drained */
 };
 
 /* Drop accounting: one slot per source, per CPU, counted in BPF. */
@@ -193,10 +194,68 @@ struct pr_sample {
 	struct pr_hdr hdr;
 	__u32 pid;
 	__u32 tid;
-	__u32 cpu;
+	__u32 cpu;   /* PR_CPU_ANY for samples counted in the kernel */
 	__u32 stack; /* interned stack id; 0 = none */
 	__u64 cgroup;
 	char comm[PR_COMM_LEN];
+	__u32 count; /* samples this record stands for: 1, or a kernel count */
+	__u32 pad;
+};
+
+/*
+ * sample{aggregate=true}: samples whose whole stack is known in BPF (a
+ * complete kernel walk, frame pointers, no user stack wanted) are counted
+ * in a hash per (pid, tid, stack) instead of crossing the ring; stacks
+ * are kept once each, under a 64-bit hash of their frames, compared in
+ * full on every hit (a collision sends the sample as a record, counted).
+ * Both maps come in two slots: BPF adds to the slot pr_agg_slot names, the
+ * runtime flips it, and drains the other slot a tick later, when no
+ * program can still be adding to it, so every count is read exactly once
+ * (and in a few batched system calls).
+ */
+enum pr_agg_limits {
+	PR_CPU_ANY = 0xffffffff,
+};
+
+enum pr_agg_counter {
+	PR_AGG_COUNTED = 0,	 /* samples added to a count */
+	PR_AGG_COLLISIONS = 1,	 /* a different stack under the same hash: streamed */
+	PR_AGG_COUNTS_FULL = 2,	 /* no room for a new (pid, tid, stack): streamed */
+	PR_AGG_STACKS_FULL = 3,	 /* no room for a new stack: streamed */
+	PR_AGG_MAX = 4,
+};
+
+struct pr_agg_key {
+	__u32 pid;
+	__u32 tid;
+	__u64 stack; /* hash of the frames: the key of pr_agg_stacks */
+};
+
+struct pr_agg_val {
+	__u64 count;
+	__u64 time; /* the last sample's */
+	__u64 cgroup;
+	char comm[PR_COMM_LEN];
+};
+
+struct pr_agg_stack {
+	__u16 nkernel;
+	__u16 nuser;
+	__u32 pad;
+	__u64 addrs[2 * PR_MAX_FRAMES]; /* kernel frames, then user frames */
+};
+
+/* Runtime only: one drained count, as the sample provider takes it. */
+struct pr_sample_agg {
+	struct pr_hdr hdr; /* time: the last sample's */
+	__u32 pid;
+	__u32 tid;
+	__u32 count;
+	__u16 nkernel;
+	__u16 nuser;
+	__u64 cgroup;
+	char comm[PR_COMM_LEN];
+	__u64 addrs[2 * PR_MAX_FRAMES];
 };
 
 /* An exec carries what /proc may no longer have when a script asks: a

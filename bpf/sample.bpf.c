@@ -26,6 +26,8 @@ const volatile __u8 want_idle = 0;
 const volatile __u32 ustack_bytes = 0;
 /* with a copy: enum pr_kunwind_mode (off, on, only, verify) */
 const volatile __u8 kernel_unwind = 0;
+/* sample{aggregate=true}: count whole stacks here (aggregate.bpf.h) */
+const volatile __u8 aggregate = 0;
 
 /* The scratch record: a sample, and room for its copied user stack right
  * after its kernel frames. */
@@ -47,6 +49,7 @@ struct {
 } pr_sample_tmp SEC(".maps");
 
 #include "kunwind.bpf.h"
+#include "aggregate.bpf.h"
 
 #define STACK_BYTES (PR_MAX_FRAMES * sizeof(__u64))
 #define HEAD_BYTES (sizeof(struct pr_sample_raw) - 2 * STACK_BYTES)
@@ -174,6 +177,10 @@ int pr_sample(struct bpf_perf_event_data *ctx)
 	s->nkernel = kb / 8;
 	s->nuser = ub / 8;
 	copied = pr_clamp_copy(copied);
+	/* the whole stack is known: a count instead of a record */
+	if (aggregate && !copied && !(s->ustack_flags & (PR_USTACK_COPIED | PR_USTACK_PARTIAL)) &&
+	    pr_agg_add(s, s->nkernel, s->nuser))
+		return 0;
 	size = HEAD_BYTES + kb + ub + copied;
 	s->hdr.size = size;
 	if (size > sizeof(*buf)) {

@@ -16,7 +16,8 @@ local flame = require "profrun.flame"
 local svg_path = arg[1] or "flame.svg"
 local folded_path = arg[2]
 
-sample { user = true, kernel = true }
+-- counted in the kernel: graph:add(s) weighs each by s.count
+sample { user = true, kernel = true, aggregate = true }
 
 local graph = flame.new()
 

@@ -24,7 +24,8 @@ if arg[2] and (not hz or hz % 1 ~= 0 or hz < 1 or hz > 100000) then
         .. tostring(arg[2]), 0)
 end
 
-sample { hz = hz, user = true, kernel = true }
+-- counted in the kernel: profile:add(s) weighs each by s.count
+sample { hz = hz, user = true, kernel = true, aggregate = true }
 
 -- no hz here: the profile's period follows the frequency in force (-F too)
 local profile = pprof.new {}

@@ -17,7 +17,8 @@ while arg[i] do
     end
 end
 
-sample { hz = hz, user = true, kernel = true }
+-- counted in the kernel: s.count samples per on_sample
+sample { hz = hz, user = true, kernel = true, aggregate = true }
 
 local counts = {} -- stack id -> samples
 local comms = {}  -- stack id -> comm
@@ -26,9 +27,9 @@ function on_sample(s)
     local id = s.stack
     local n = counts[id]
     if n then
-        counts[id] = n + 1
+        counts[id] = n + s.count
     else
-        counts[id] = 1
+        counts[id] = s.count
         comms[id] = s.comm
     end
 end

@@ -21,25 +21,28 @@ local limit = tonumber(arg[1]) or 20
 
 -- idle samples are taken too, but only counted: the header says how busy
 -- the machine was, the table is about the work
-sample { idle = true }
+-- counted in the kernel: one on_sample per distinct stack every 100 ms,
+-- s.count the samples it stands for
+sample { idle = true, aggregate = true }
 
 local per_stack = {} -- stack id -> samples
 local comm_of = {}   -- stack id -> comm of its first sample
 local total, idle = 0, 0
 
 function on_sample(s)
+    local c = s.count
     if s.pid == 0 then
-        idle = idle + 1
+        idle = idle + c
         return
     end
     local id = s.stack
-    total = total + 1
+    total = total + c
     local n = per_stack[id]
     if not n then
-        per_stack[id] = 1
+        per_stack[id] = c
         comm_of[id] = s.comm
     else
-        per_stack[id] = n + 1
+        per_stack[id] = n + c
     end
 end
 

@@ -78,6 +78,7 @@ static const struct {
 	FIELD(pr_sample, stack),
 	FIELD(pr_sample, cgroup),
 	FIELD(pr_sample, comm),
+	FIELD(pr_sample, count),
 	FIELD(pr_exec, pid),
 	FIELD(pr_exec, ppid),
 	FIELD(pr_exec, uid),
@@ -116,6 +117,11 @@ static const struct {
 	FIELD(pr_stats, offcpu_flushes),
 	FIELD(pr_stats, kunwind_walks),
 	FIELD(pr_stats, kunwind_mismatched),
+	FIELD(pr_stats, agg_stack_misses),
+	FIELD(pr_sample_opts, unwind_tables),
+	FIELD(pr_sample_opts, kernel_unwind),
+	FIELD(pr_sample_opts, kernel_tables),
+	FIELD(pr_sample_opts, aggregate),
 	FIELD(pr_offcpu, pid),
 	FIELD(pr_offcpu, start),
 	FIELD(pr_offcpu, duration),
@@ -203,6 +209,13 @@ int pr_ffi_sample_config(struct pr_rt *rt, const struct pr_sample_opts *o, const
 			return -EINVAL;
 		}
 		rt->cfg.stack_bytes = o->stack_bytes;
+	}
+	if (o->aggregate >= 0) {
+		if (o->aggregate > (1 << 22)) {
+			*err = "aggregate must be true, false or a count of at most 4194304";
+			return -EINVAL;
+		}
+		rt->cfg.aggregate = o->aggregate;
 	}
 	if (o->kernel_unwind >= 0) {
 		if (o->kernel_unwind > PR_KUNWIND_VERIFY) {

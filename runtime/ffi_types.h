@@ -84,6 +84,8 @@ struct pr_sample_opts {
 	uint32_t unwind_tables; /* bytes of unwind tables held (LRU by binary), 0: keep */
 	int32_t kernel_unwind;	/* -1: keep, enum pr_kunwind_mode */
 	uint32_t kernel_tables; /* bytes of rows loaded for the in-kernel unwinder, 0: keep */
+	int64_t aggregate;	/* -1: keep, 0: off, else distinct (pid, tid, stack) counts
+				 * kept in the kernel between drains */
 };
 
 struct pr_offcpu_opts {
@@ -212,6 +214,12 @@ struct pr_stats {
 	uint64_t kunwind_failed;     /* binaries or entries that could not be loaded */
 	uint64_t kunwind_verified;   /* kernel_unwind="verify": stacks walked by both */
 	uint64_t kunwind_mismatched; /* of those, where the two differ */
+	uint64_t agg_counted;	     /* samples counted in the kernel (sample{aggregate}) */
+	uint64_t agg_collisions;     /* sent as records: another stack had their hash */
+	uint64_t agg_counts_full;    /* sent as records: the counts map was full */
+	uint64_t agg_stacks_full;    /* sent as records: the stacks map was full */
+	uint64_t agg_records;	     /* counts drained (one on_sample each) */
+	uint64_t agg_stack_misses;   /* counts whose stack was gone: no frames */
 };
 
 #endif

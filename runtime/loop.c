@@ -34,6 +34,7 @@
 #include "maps.h"
 #include "proc.h"
 #include "providers.h"
+#include "aggregate.h"
 #include "ksymfeed.h"
 #include "kunwind.h"
 #include "unwind.h"
@@ -44,7 +45,7 @@
 #define BATCH_FULL (-ENOBUFS)
 
 _Static_assert(sizeof(struct pr_hdr) == 16, "pr_hdr layout");
-_Static_assert(sizeof(struct pr_sample) == 56, "pr_sample layout");
+_Static_assert(sizeof(struct pr_sample) == 64, "pr_sample layout");
 _Static_assert(sizeof(struct pr_exec) == 856, "pr_exec layout");
 _Static_assert(sizeof(struct pr_exit) == 88, "pr_exit layout");
 _Static_assert(sizeof(struct pr_fork) == 56, "pr_fork layout");
@@ -143,6 +144,16 @@ static bool record_wanted(const struct pr_loop *l, int src)
 	return l->cfg.hooks & want;
 }
 
+/* Samples a record stands for: a count drained from BPF stands for many. */
+static uint64_t weight(const struct pr_hdr *h)
+{
+	if (h->type == PR_REC_SAMPLE_AGG)
+		return ((const struct pr_sample_agg *)h)->count;
+	if (h->type == PR_REC_SAMPLE)
+		return ((const struct pr_sample *)h)->count;
+	return 1;
+}
+
 static int on_record(void *ctx, void *data, size_t len)
 {
 	struct pr_loop *l = ((struct ring_src *)ctx)->loop;
@@ -158,9 +169,9 @@ static int on_record(void *ctx, void *data, size_t len)
 	}
 	src = pr_provider_source(p);
 	if (!record_wanted(l, src))
-		l->delivered[src]++;
+		l->delivered[src] += weight(h);
 	else if (!l->dispatch)
-		l->discarded[src]++;
+		l->discarded[src] += weight(h);
 	else if (p->take(&l->take, data, len))
 		l->bad_records++;
 	/* the run's first batch is one record: the first event reaches the
@@ -328,9 +339,9 @@ static void count_batch(struct pr_loop *l)
 	for (i = 0; i < l->count && p < l->arena + l->used; i++) {
 		h = (const struct pr_hdr *)p;
 		if (i < l->done)
-			l->delivered[source_of(h->type)]++;
+			l->delivered[source_of(h->type)] += weight(h);
 		else
-			l->discarded[source_of(h->type)]++;
+			l->discarded[source_of(h->type)] += weight(h);
 		p += (h->size + 7) & ~7u;
 	}
 }
@@ -365,6 +376,22 @@ static int consume_one(struct pr_loop *l, int i)
 	if (err)
 		return err;
 	return l->batch_full ? 1 : 0;
+}
+
+/* Consumes at most one batch of the counts BPF kept (sample{aggregate});
+ * final: all of them, the programs being detached. Returns as
+ * consume_one. */
+static int consume_counts(struct pr_loop *l, bool final)
+{
+	struct ring_src src = { .loop = l };
+	int more, err;
+
+	if (!l->cfg.aggregate)
+		return 0;
+	l->batch_full = false;
+	more = pr_aggregate_drain(l->cfg.aggregate, final, on_record, &src);
+	err = dispatch_batch(l);
+	return err ? err : more;
 }
 
 static enum pr_stop read_signal(struct pr_loop *l)
@@ -465,6 +492,12 @@ enum pr_stop pr_loop_run(struct pr_loop *l)
 				stop = stop_for(l, r);
 			more |= r > 0;
 		}
+		if (stop == PR_STOP_NONE) {
+			r = consume_counts(l, false);
+			if (r < 0)
+				stop = stop_for(l, r);
+			more |= r > 0;
+		}
 		end_cycle(l);
 		pr_plan_tick(l->cfg.plan);
 		/* processes whose samples asked for their tables */
@@ -498,6 +531,15 @@ int pr_loop_drain(struct pr_loop *l, bool dispatch, uint64_t bound_ns)
 			end_cycle(l);
 		} while (r > 0);
 	}
+	do {
+		r = consume_counts(l, true);
+		if (r < 0) {
+			err = r;
+			l->dispatch = false;
+			r = 1;
+		}
+		end_cycle(l);
+	} while (r > 0);
 	return err;
 }
 

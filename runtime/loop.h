@@ -35,6 +35,7 @@ struct pr_proc;
 struct pr_ksymfeed;
 struct pr_bpfsym;
 struct pr_kunwind;
+struct pr_aggregate;
 
 /* What a loop serves: the loaded plan's rings, for the script's hooks,
  * feeding these caches. */
@@ -47,6 +48,7 @@ struct pr_loop_cfg {
 	struct pr_ksymfeed *ksymfeed; /* NULL: no BPF symbols to keep current */
 	struct pr_bpfsym *bpfsym;
 	struct pr_kunwind *kunwind; /* NULL: BPF does not walk user stacks */
+	struct pr_aggregate *aggregate; /* NULL: BPF counts no samples */
 	uint32_t hooks; /* the plan's hook mask */
 	int unwind_mode;
 	const uint64_t *timer_ns; /* every() periods */

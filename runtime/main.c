@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "aggregate.h"
 #include "bpfsym.h"
 #include "btfcache.h"
 #include "elfsym.h"
@@ -298,8 +299,10 @@ static uint32_t default_sample_buffer(const struct pr_plan_cfg *cfg)
 	bool copy = cfg->unwind != PR_UNWIND_FP && cfg->user;
 	/* ~0.5 s of records at full rate on every CPU: 1 KiB with frame
 	 * pointers; with stack copies a quarter of the copy size more (most
-	 * stacks are shallower than the copy allows) */
-	uint64_t rec = copy ? 1024 + cfg->stack_bytes / 4 : 1024;
+	 * stacks are shallower than the copy allows), a sixteenth when BPF
+	 * walks the stacks and only its fallbacks carry a copy */
+	uint64_t rec = !copy ? 1024
+		       : 1024 + cfg->stack_bytes / (pr_plan_kernel_unwinds(cfg) ? 16 : 4);
 	uint64_t b = (uint64_t)cfg->hz * libbpf_num_possible_cpus() * rec / 2;
 	/* a copying ring must ride out a reader stalled for a while on a busy
 	 * machine: at 99 Hz one stalled second is ~1 MiB */
@@ -556,6 +559,21 @@ static void start_kernel_unwind(struct pr_rt *rt)
 			strerror(-err));
 }
 
+/* The drain of samples counted in BPF (sample{aggregate}). Without it
+ * nothing would read the counts: that is an error, not a fallback. */
+static int start_aggregate(struct pr_rt *rt)
+{
+	struct pr_agg_fds fds;
+	int err;
+
+	if (pr_plan_agg_fds(rt->plan, &fds))
+		return 0;
+	err = pr_aggregate_new(&fds, &rt->aggregate);
+	if (err)
+		pr_err("sample{aggregate}: cannot reach the counts map: %s", strerror(-err));
+	return err;
+}
+
 static void free_caches(struct pr_rt *rt)
 {
 	pr_proc_free(rt->procs);
@@ -653,6 +671,7 @@ static int run(struct pr_rt *rt, int child_pidfd, int *go_fd, pid_t child, int *
 		.ksymfeed = rt->ksymfeed,
 		.bpfsym = rt->bpfsym,
 		.kunwind = rt->kunwind,
+		.aggregate = rt->aggregate,
 		.hooks = rt->cfg.hooks,
 		.unwind_mode = rt->cfg.unwind,
 		.timer_ns = rt->timer_ns,
@@ -806,6 +825,8 @@ int main(int argc, char **argv)
 	if (pr_plan_load(rt.plan, &rt.cfg))
 		goto out;
 	start_kernel_unwind(&rt);
+	if (start_aggregate(&rt))
+		goto out;
 	if (rt.cfg.hooks & PR_HOOK_PROC)
 		pr_proc_set_live(rt.procs, live_start, rt.plan);
 	/* the tracker is attached: what forks from now on is followed, and
@@ -824,6 +845,7 @@ out:
 		close(pidfd);
 	pr_loop_free(rt.loop);
 	pr_kunwind_free(rt.kunwind);
+	pr_aggregate_free(rt.aggregate);
 	pr_plan_free(rt.plan);
 	pr_target_free(rt.target);
 	pr_script_free(rt.script);

@@ -18,6 +18,7 @@
 #include "lifecycle.skel.h"
 #include "offcpu.skel.h"
 #include "probe.skel.h"
+#include "aggregate.h"
 #include "btfcache.h"
 #include "kunwind.h"
 #include "log.h"
@@ -199,6 +200,18 @@ static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 		bpf_map__set_max_entries(p->smp->maps.pr_uw_pending, 1);
 		bpf_map__set_max_entries(p->smp->maps.pr_uw_rules, 1);
 	}
+	p->smp->rodata->aggregate = cfg->aggregate != 0;
+	if (cfg->aggregate) {
+		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts0, cfg->aggregate);
+		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts1, cfg->aggregate);
+		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks0, cfg->aggregate);
+		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks1, cfg->aggregate);
+	} else {
+		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts0, 1);
+		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts1, 1);
+		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks0, 1);
+		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks1, 1);
+	}
 	/* a quarter of the ring: room to spare before the reader must run */
 	p->smp->rodata->wakeup_bytes = ring_size(cfg->sample_buffer) / 4;
 	bpf_map__set_max_entries(p->smp->maps.pr_sample_rb, ring_size(cfg->sample_buffer));
@@ -208,6 +221,21 @@ static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 bool pr_plan_kernel_unwinds(const struct pr_plan_cfg *cfg)
 {
 	return cfg->user && cfg->unwind != PR_UNWIND_FP && cfg->kernel_unwind != PR_KUNWIND_OFF;
+}
+
+int pr_plan_agg_fds(const struct pr_plan *p, struct pr_agg_fds *out)
+{
+	if (!p->smp || !p->smp->rodata->aggregate)
+		return -ENOENT;
+	*out = (struct pr_agg_fds){
+		.counts = { bpf_map__fd(p->smp->maps.pr_agg_counts0),
+			    bpf_map__fd(p->smp->maps.pr_agg_counts1) },
+		.stacks = { bpf_map__fd(p->smp->maps.pr_agg_stacks0),
+			    bpf_map__fd(p->smp->maps.pr_agg_stacks1) },
+		.slot = bpf_map__fd(p->smp->maps.pr_agg_slot),
+		.stats = bpf_map__fd(p->smp->maps.pr_agg_stats),
+	};
+	return 0;
 }
 
 int pr_plan_kunwind_fds(const struct pr_plan *p, struct pr_kunwind_fds *out)

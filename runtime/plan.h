@@ -45,6 +45,8 @@ struct pr_plan_cfg {
 	uint32_t unwind_tables;	 /* unwind table budget in bytes; 0 = the default */
 	int kernel_unwind;	 /* enum pr_kunwind_mode (with a copy: not "fp") */
 	uint32_t kernel_tables;	 /* bytes of rows the in-kernel unwinder may load */
+	uint32_t aggregate;	 /* counts per slot when BPF counts whole stacks
+				  * (sample{aggregate}); 0: every sample is a record */
 	uint32_t life_buffer;
 	struct {
 		uint64_t min_ns, max_ns; /* intervals sent one by one; max 0: no bound */
@@ -67,10 +69,14 @@ struct pr_plan_cfg {
 
 struct pr_plan;
 struct pr_kunwind_fds;
+struct pr_agg_fds;
 
 int pr_plan_new(struct pr_plan **out);
 /* Whether cfg has BPF walk user stacks (kernel_unwind on, with a copy). */
 bool pr_plan_kernel_unwinds(const struct pr_plan_cfg *cfg);
+/* The maps of samples counted in BPF, once loaded; -ENOENT without
+ * sample{aggregate}. */
+int pr_plan_agg_fds(const struct pr_plan *p, struct pr_agg_fds *out);
 /* The in-kernel unwinder's maps, once loaded; -ENOENT when it is off. */
 int pr_plan_kunwind_fds(const struct pr_plan *p, struct pr_kunwind_fds *out);
 /* Checks the provider table against the BPF objects (opened, never

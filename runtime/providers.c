@@ -53,6 +53,32 @@ static void verify(struct pr_take *t, const struct pr_sample_raw *r, const uint6
 			(unsigned long long)(i < nuser ? t->ustack[i] : 0));
 }
 
+/* Samples BPF counted (sample{aggregate}): one record per (pid, tid,
+ * stack), its frames raw addresses like a frame-pointer sample's. */
+static int take_counted(struct pr_take *t, const struct pr_sample_agg *r)
+{
+	const uint64_t *kernel = (const uint64_t *)r->addrs;
+	struct pr_sample *s;
+	uint32_t stack;
+
+	if (r->nkernel > PR_MAX_FRAMES || r->nuser > PR_MAX_FRAMES || !r->count)
+		return -EINVAL;
+	stack = pr_stacks_intern(t->stacks, r->pid, r->hdr.time, kernel, r->nkernel,
+				 kernel + r->nkernel, r->nuser);
+	s = t->put(t->loop, sizeof(*s));
+	*s = (struct pr_sample){
+		.hdr = { .type = PR_REC_SAMPLE, .size = sizeof(*s), .time = r->hdr.time },
+		.pid = r->pid,
+		.tid = r->tid,
+		.cpu = PR_CPU_ANY,
+		.cgroup = r->cgroup,
+		.stack = stack,
+		.count = r->count,
+	};
+	memcpy(s->comm, r->comm, sizeof(s->comm));
+	return 0;
+}
+
 static int take_sample(struct pr_take *t, const void *rec, size_t len)
 {
 	const struct pr_sample_raw *r = rec;
@@ -61,6 +87,8 @@ static int take_sample(struct pr_take *t, const void *rec, size_t len)
 	struct pr_sample *s;
 	uint32_t nuser, stack;
 
+	if (r->hdr.type == PR_REC_SAMPLE_AGG)
+		return len < sizeof(struct pr_sample_agg) ? -EINVAL : take_counted(t, rec);
 	frames = head + (r->nkernel + r->nuser) * sizeof(__u64);
 	if (r->nkernel > PR_MAX_FRAMES || r->nuser > PR_MAX_FRAMES || len < frames ||
 	    r->ustack_len > PR_USTACK_MAX || len < frames + r->ustack_len)
@@ -95,6 +123,7 @@ static int take_sample(struct pr_take *t, const void *rec, size_t len)
 		.cpu = r->cpu,
 		.cgroup = r->cgroup,
 		.stack = stack,
+		.count = 1,
 	};
 	memcpy(s->comm, r->comm, sizeof(s->comm));
 	return 0;
@@ -263,6 +292,7 @@ const struct pr_provider pr_providers[PR_SRC_MAX] = {
 		.progs = { "pr_sample" },
 		.kind = "perf_event",
 		.record = PR_REC_SAMPLE_RAW,
+		.counted = PR_REC_SAMPLE_AGG,
 		.min_size = offsetof(struct pr_sample_raw, addrs),
 		.view = PR_REC_SAMPLE,
 		.needs = PR_NEEDS_STACKS,
@@ -403,7 +433,7 @@ const struct pr_provider *pr_provider_by_record(uint32_t t)
 	int i;
 
 	for (i = 0; i < PR_SRC_MAX; i++)
-		if (pr_providers[i].record == t)
+		if (pr_providers[i].record == t || (t && pr_providers[i].counted == t))
 			return &pr_providers[i];
 	return NULL;
 }

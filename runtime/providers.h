@@ -56,6 +56,7 @@ struct pr_provider {
 	uint32_t rank;	      /* attach order within its object, lowest first */
 	uint32_t wanted_by;   /* hook-mask bits besides its own hook that load it */
 	uint32_t record;      /* the ring record type it sends */
+	uint32_t counted;     /* the record of what BPF counted instead (0: none) */
 	uint32_t min_size;    /* bytes such a record has at least */
 	uint32_t view;	      /* the arena record type Lua gets (may be record) */
 	uint32_t needs;	      /* enum pr_provider_needs */

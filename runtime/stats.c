@@ -5,6 +5,7 @@
  * and this builder copies them into the FFI view. A cache never sees the
  * Lua-facing struct.
  */
+#include "aggregate.h"
 #include "bpfsym.h"
 #include "elfsym.h"
 #include "ffi.h"
@@ -90,6 +91,17 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 		out->kunwind_procs = ks.procs;
 		out->kunwind_proc_loads = ks.proc_loads;
 		out->kunwind_failed = ks.failed;
+	}
+	if (rt->aggregate) {
+		struct pr_aggregate_stats as;
+
+		pr_aggregate_stats(rt->aggregate, &as);
+		out->agg_counted = as.counted;
+		out->agg_collisions = as.collisions;
+		out->agg_counts_full = as.counts_full;
+		out->agg_stacks_full = as.stacks_full;
+		out->agg_records = as.records;
+		out->agg_stack_misses = as.stack_misses;
 	}
 	if (rt->stacks) {
 		out->stacks = pr_stacks_count(rt->stacks);

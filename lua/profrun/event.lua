@@ -142,8 +142,12 @@ local getters = {
     sample = {
         pid = function(r) return r.pid end,
         tid = function(r) return r.tid end,
-        cpu = function(r) return r.cpu end,
+        -- nil for samples counted in the kernel (PR_CPU_ANY): they come from any CPU
+        cpu = function(r) if r.cpu ~= 0xffffffff then return r.cpu end end,
         stack = function(r) return r.stack end,
+        count = function(r) return r.count end,
+        -- samples this event stands for in a profile (flame, pprof, top)
+        weight = function(r) return r.count end,
         comm = comm, time = time, cgroup = cgroup,
     },
     exec = {
@@ -171,6 +175,7 @@ local getters = {
         tid = function(r) return r.tid end,
         start = function(r) return tonumber(r.start) end,
         duration = function(r) return tonumber(r.duration) end,
+        weight = function() return 1 end,
         count = function(r) return r.count end,
         state = state_letter,
         state_bits = function(r) return r.state end,
@@ -189,6 +194,7 @@ local getters = {
         comm = comm, time = time,
     },
     probe = {
+        weight = function() return 1 end,
         pid = function(r) return r.pid end,
         tid = function(r) return r.tid end,
         cpu = function(r) return r.cpu end,

@@ -60,7 +60,8 @@ local function count_kernel(frames)
 end
 
 -- f:add(s[, n]) with a sample view, or f:add(folded_line[, n]) with a
--- "comm;root;...;leaf" line: n (default 1) more samples of that stack.
+-- "comm;root;...;leaf" line: n more samples of that stack (default: the
+-- view's weight, s.count for samples counted in the kernel; else 1).
 -- Sample views are folded once per (stack, comm): f:add(s) is cheap in
 -- on_sample, and their kernel frames are coloured as such in the SVG.
 -- In folded lines, a frame name ending in "_[k]" is a kernel frame.
@@ -73,13 +74,13 @@ function F:add(s, n, class)
         error(format('flame:add(s, n, class): class must be "on" or "off", got %s',
             tostring(class)), 2)
     end
+    local ts = type(s)
     if n == nil then
-        n = 1
+        n = (ts == "cdata" or ts == "table") and s.weight or 1
     elseif type(n) ~= "number" or not (n > 0) or n == huge then
         error(format("flame:add(s, n): n must be a positive number, got %s", tostring(n)), 2)
     end
     local line
-    local ts = type(s)
     if ts == "string" then
         if s == "" then error("flame:add(line, n): line is empty", 2) end
         line = s

@@ -146,7 +146,7 @@ local api = {}
 
 local SAMPLE_KEYS = { hz = true, pid = true, user = true, kernel = true, idle = true,
     buffer = true, unwind = true, stack_bytes = true, unwind_tables = true,
-    kernel_unwind = true, kernel_tables = true }
+    kernel_unwind = true, kernel_tables = true, aggregate = true }
 local UNWIND_MODES = { auto = C.PR_UNWIND_AUTO, fp = C.PR_UNWIND_FP, dwarf = C.PR_UNWIND_DWARF }
 local UNWIND_NAMES = { [C.PR_UNWIND_AUTO] = "auto", [C.PR_UNWIND_FP] = "fp",
     [C.PR_UNWIND_DWARF] = "dwarf" }
@@ -161,7 +161,8 @@ for k, v in pairs(KERNEL_UNWIND_MODES) do KERNEL_UNWIND_NAMES[tonumber(v)] = k e
 
 -- sample{ hz=99, pid=N, user=true, kernel=true, idle=false, buffer=bytes,
 --         unwind="auto"|"fp"|"dwarf", stack_bytes=16384, unwind_tables=bytes,
---         kernel_unwind="on"|"off"|"only"|"verify", kernel_tables=bytes }
+--         kernel_unwind="on"|"off"|"only"|"verify", kernel_tables=bytes,
+--         aggregate=false }
 function api.sample(t)
     setup_only("sample{}")
     check_keys("sample{}", t, SAMPLE_KEYS)
@@ -190,6 +191,17 @@ function api.sample(t)
                   .. tostring(t.kernel_unwind), 2)
     end
     o.kernel_tables = opt_int("sample{}", t, "kernel_tables", 65536, 4294967295) or 0
+    -- aggregate = true, or how many distinct (pid, tid, stack) counts the
+    -- kernel keeps between drains (16384 with true)
+    if t.aggregate == true then
+        o.aggregate = 16384
+    elseif t.aggregate == false then
+        o.aggregate = 0
+    elseif t.aggregate == nil then
+        o.aggregate = -1
+    else
+        o.aggregate = opt_int("sample{}", t, "aggregate", 16, 4194304)
+    end
     local r = C.pr_ffi_sample_config(rt, o, errp)
     if r < 0 then c_error("sample{}", r) end
 end
@@ -597,6 +609,12 @@ function api.stats()
             gone = tonumber(s.proc_gone), untracked = tonumber(s.proc_untracked),
         },
         memory = { lua_bytes = tonumber(s.lua_bytes), lua_limit = tonumber(s.lua_limit) },
+        aggregate = {
+            counted = tonumber(s.agg_counted), records = tonumber(s.agg_records),
+            collisions = tonumber(s.agg_collisions), counts_full = tonumber(s.agg_counts_full),
+            stacks_full = tonumber(s.agg_stacks_full),
+            stack_misses = tonumber(s.agg_stack_misses),
+        },
         target = { untracked = tonumber(s.target_untracked) },
     }
     for i = 0, C.PR_UW_FAIL_MAX - 1 do

@@ -185,17 +185,18 @@ function M.new(opts)
     }, Profile)
 end
 
--- p:add(s): one sample (an on_sample view), aggregated by its stack id
+-- p:add(s): a sample (an on_sample view), aggregated by its stack id; it
+-- counts as s.weight samples (s.count of samples counted in the kernel)
 function Profile:add(s)
     if type(s) ~= "cdata" and type(s) ~= "table" then
         error("p:add(s): s must be a sample event, got " .. type(s), 2)
     end
-    local id = s.stack
+    local id, w = s.stack, s.weight or 1
     local n = self.by_stack[id]
     if n then
-        self.by_stack[id] = n + 1
+        self.by_stack[id] = n + w
     else
-        self.by_stack[id] = 1
+        self.by_stack[id] = w
         self.stack_frames[id] = s:frames()
         self.stack_order[#self.stack_order + 1] = id
     end

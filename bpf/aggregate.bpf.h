@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * sample{aggregate=true}: counting samples in the kernel (events.h says
+ * how the maps are laid out and why they carry a slot bit). A sample is
+ * counted only when its whole stack is known here; anything else (a user
+ * stack still to be unwound from a copy, a full map, a hash collision)
+ * is sent as a record, so the script sees every sample either way.
+ */
+#ifndef PR_AGGREGATE_BPF_H
+#define PR_AGGREGATE_BPF_H
+
+#define PR_AGG_FRAMES (2 * PR_MAX_FRAMES)
+#define PR_AGG_EEXIST (-17) /* the key exists: another CPU added it first */
+
+#define PR_AGG_COUNTS(name)                                                                  \
+	struct {                                                                             \
+		__uint(type, BPF_MAP_TYPE_HASH);                                             \
+		__uint(max_entries, 16384); /* resized by the runtime */                     \
+		__type(key, struct pr_agg_key);                                              \
+		__type(value, struct pr_agg_val);                                            \
+	} name SEC(".maps")
+#define PR_AGG_STACKS(name)                                                                  \
+	struct {                                                                             \
+		__uint(type, BPF_MAP_TYPE_HASH);                                             \
+		__uint(max_entries, 8192); /* resized by the runtime */                      \
+		__uint(map_flags, BPF_F_NO_PREALLOC);                                        \
+		__type(key, __u64);                                                          \
+		__type(value, struct pr_agg_stack);                                          \
+	} name SEC(".maps")
+
+PR_AGG_COUNTS(pr_agg_counts0);
+PR_AGG_COUNTS(pr_agg_counts1);
+PR_AGG_STACKS(pr_agg_stacks0);
+PR_AGG_STACKS(pr_agg_stacks1);
+
+/* [0]: the slot BPF adds to now (the runtime flips it) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} pr_agg_slot SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PR_AGG_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} pr_agg_stats SEC(".maps");
+
+/* per CPU: [0] this sample's stack, [1] the stored stack it is compared
+ * with; the loops over frames run as bpf_loop callbacks on these (as
+ * plain loops the verifier walks them once per possible frame count) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct pr_agg_stack);
+} pr_agg_tmp SEC(".maps");
+
+static __always_inline void pr_agg_count(__u32 what)
+{
+	__u64 *c = bpf_map_lookup_elem(&pr_agg_stats, &what);
+
+	if (c)
+		*c += 1;
+}
+
+/* n frames' bytes, bounded for the verifier */
+static __always_inline __u32 pr_agg_bytes(__u32 n)
+{
+	__u32 b = (n * 8) & 0xfff;
+
+	if (b > PR_AGG_FRAMES * 8)
+		b = PR_AGG_FRAMES * 8;
+	return b;
+}
+
+struct pr_agg_walk {
+	__u64 hash;
+	__u32 n;
+	__u32 differ;
+};
+
+/* FNV-1a, 64-bit, one frame a step */
+static long pr_agg_hash_step(__u64 i, void *ctx)
+{
+	struct pr_agg_walk *w = ctx;
+	struct pr_agg_stack *st;
+	__u32 zero = 0;
+
+	if (i >= w->n || i >= PR_AGG_FRAMES || !(st = bpf_map_lookup_elem(&pr_agg_tmp, &zero)))
+		return 1;
+	w->hash = (w->hash ^ st->addrs[i]) * 0x100000001b3ull;
+	return 0;
+}
+
+static long pr_agg_cmp_step(__u64 i, void *ctx)
+{
+	struct pr_agg_walk *w = ctx;
+	struct pr_agg_stack *a, *b;
+	__u32 zero = 0, one = 1;
+
+	if (i >= w->n || i >= PR_AGG_FRAMES)
+		return 1;
+	a = bpf_map_lookup_elem(&pr_agg_tmp, &zero);
+	b = bpf_map_lookup_elem(&pr_agg_tmp, &one);
+	if (!a || !b || a->addrs[i] != b->addrs[i]) {
+		w->differ = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Finds or adds this CPU's pr_agg_tmp[0] stack under hash in stacks;
+ * false when it cannot be kept. */
+static __always_inline bool pr_agg_stack(void *stacks, struct pr_agg_stack *mine, __u64 hash)
+{
+	struct pr_agg_walk w = { .n = (__u32)mine->nkernel + mine->nuser };
+	struct pr_agg_stack *st, *theirs;
+	__u32 one = 1;
+	long err;
+
+	st = bpf_map_lookup_elem(stacks, &hash);
+	if (!st) {
+		err = bpf_map_update_elem(stacks, &hash, mine, BPF_NOEXIST);
+		if (!err)
+			return true;
+		if (err != PR_AGG_EEXIST) {
+			pr_agg_count(PR_AGG_STACKS_FULL);
+			return false;
+		}
+		/* another CPU added it meanwhile */
+		st = bpf_map_lookup_elem(stacks, &hash);
+		if (!st)
+			return false;
+	}
+	theirs = bpf_map_lookup_elem(&pr_agg_tmp, &one);
+	if (!theirs || st->nkernel != mine->nkernel || st->nuser != mine->nuser ||
+	    bpf_probe_read_kernel(theirs->addrs, pr_agg_bytes(w.n), st->addrs))
+		w.differ = 1;
+	else
+		bpf_loop(PR_AGG_FRAMES, pr_agg_cmp_step, &w, 0);
+	if (w.differ) {
+		pr_agg_count(PR_AGG_COLLISIONS);
+		return false;
+	}
+	return true;
+}
+
+/* Counts the sample s (its frames at s->addrs); false when it must be
+ * sent as a record instead. */
+static __always_inline bool pr_agg_add(const struct pr_sample_raw *s, __u32 nkernel, __u32 nuser)
+{
+	struct pr_agg_key key = { .pid = s->pid, .tid = s->tid };
+	__u32 zero = 0, *slot, n = nkernel + nuser;
+	struct pr_agg_walk w = { 0 };
+	struct pr_agg_stack *mine;
+	struct pr_agg_val *v, nv;
+	void *counts, *stacks;
+	long err;
+
+	if (n > PR_AGG_FRAMES)
+		return false;
+	slot = bpf_map_lookup_elem(&pr_agg_slot, &zero);
+	if (!slot)
+		return false;
+	if (*slot & 1) {
+		counts = &pr_agg_counts1;
+		stacks = &pr_agg_stacks1;
+	} else {
+		counts = &pr_agg_counts0;
+		stacks = &pr_agg_stacks0;
+	}
+	mine = bpf_map_lookup_elem(&pr_agg_tmp, &zero);
+	if (!mine)
+		return false;
+	mine->nkernel = nkernel;
+	mine->nuser = nuser;
+	if (bpf_probe_read_kernel(mine->addrs, pr_agg_bytes(n), s->addrs))
+		return false;
+	w.n = n;
+	w.hash = 0xcbf29ce484222325ull ^ ((__u64)nkernel << 32 | n);
+	bpf_loop(PR_AGG_FRAMES, pr_agg_hash_step, &w, 0);
+	key.stack = w.hash;
+	if (!pr_agg_stack(stacks, mine, key.stack))
+		return false;
+	v = bpf_map_lookup_elem(counts, &key);
+	if (!v) {
+		nv = (struct pr_agg_val){ .count = 1, .time = s->hdr.time, .cgroup = s->cgroup };
+		__builtin_memcpy(nv.comm, s->comm, sizeof(nv.comm));
+		err = bpf_map_update_elem(counts, &key, &nv, BPF_NOEXIST);
+		if (!err) {
+			pr_agg_count(PR_AGG_COUNTED);
+			return true;
+		}
+		if (err != PR_AGG_EEXIST) {
+			pr_agg_count(PR_AGG_COUNTS_FULL);
+			return false;
+		}
+		v = bpf_map_lookup_elem(counts, &key);
+		if (!v)
+			return false;
+	}
+	__sync_fetch_and_add(&v->count, 1);
+	v->time = s->hdr.time;
+	pr_agg_count(PR_AGG_COUNTED);
+	return true;
+}
+
+#endif

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Draining the samples BPF counted (sample{aggregate=true}; the maps are
+ * described in bpf/events.h). Every PR_AGG_INTERVAL the slot BPF adds to
+ * is flipped; the other slot is drained a tick later (no program can
+ * still be adding to it), each count becoming one record of its stack
+ * with its weight, and its stacks are then deleted. At the end (programs
+ * detached) both slots are drained in full, so every sample counted in
+ * the kernel reaches the script exactly once.
+ */
+#ifndef PR_AGGREGATE_H
+#define PR_AGGREGATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pr_aggregate;
+
+struct pr_agg_fds {
+	int counts[2], stacks[2], slot, stats;
+};
+
+struct pr_aggregate_stats {
+	uint64_t counted;     /* samples counted in BPF */
+	uint64_t collisions;  /* samples sent as records: another stack had their hash */
+	uint64_t counts_full; /* ... no room for a new count */
+	uint64_t stacks_full; /* ... no room for a new stack */
+	uint64_t records;     /* counts drained */
+	uint64_t drained;     /* samples they stood for */
+	uint64_t stack_misses; /* counts whose stack was not found: sent without frames */
+	uint64_t flips;
+};
+
+/* emit takes one record (struct pr_sample_agg) and returns non-zero when
+ * no more fit in this cycle. */
+typedef int (*pr_agg_emit_fn)(void *ctx, void *rec, size_t len);
+
+int pr_aggregate_new(const struct pr_agg_fds *fds, struct pr_aggregate **out);
+/* Flips and drains what is due (final: everything, the programs being
+ * detached). Returns 1 when emit stopped it with more waiting, else 0. */
+int pr_aggregate_drain(struct pr_aggregate *a, bool final, pr_agg_emit_fn emit, void *ctx);
+void pr_aggregate_stats(const struct pr_aggregate *a, struct pr_aggregate_stats *out);
+void pr_aggregate_free(struct pr_aggregate *a);
+
+#endif
