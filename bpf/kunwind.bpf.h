@@ -15,6 +15,10 @@
 #ifndef PR_KUNWIND_BPF_H
 #define PR_KUNWIND_BPF_H
 
+/* Bytes copied first: most stacks end within them, and the copy is most
+ * of a walk's cost; a walk that needs more copies all of ustack_bytes
+ * and starts again (so does a fallback, whose copy user space unwinds). */
+#define PR_UW_FIRST_COPY 4096
 /* rows: 2^24 at most (a 128 MiB table) */
 #define PR_UW_ROW_SEARCH 24
 #define PR_UW_MAP_SEARCH 8
@@ -63,7 +67,11 @@ struct pr_uw_walk {
 	__u64 ip0, sp0, bp0; /* the registers the walk started from */
 	__u64 len;	     /* the copy: len bytes from sp0 up */
 	__u32 n, result;
-	__u8 bp_ok, exact, done, pad[5];
+	__u32 last_map; /* the mapping the last frame was in */
+	__u8 bp_ok, exact, done;
+	__u8 short_copy; /* a read fell past the copy */
+	__u8 partial;	 /* the copy is shorter than ustack_bytes allows */
+	__u8 pad[3];
 	__u64 frames[PR_MAX_FRAMES];
 	__u8 copy[PR_USTACK_MAX];
 };
@@ -98,8 +106,12 @@ static __always_inline int pr_uw_read(struct pr_uw_walk *w, __u64 addr, __u64 *v
 {
 	__u64 at = addr - w->sp0;
 
-	if (addr < w->sp0 || at > w->len || w->len - at < 8)
+	if (addr < w->sp0)
 		return 0;
+	if (at > w->len || w->len - at < 8) {
+		w->short_copy = 1;
+		return 0;
+	}
 	if (at > PR_USTACK_MAX - 8)
 		return 0;
 	*v = *(__u64 *)(w->copy + at);
@@ -162,14 +174,18 @@ static long pr_uw_row_probe(__u64 i, void *ctx)
 static __always_inline struct pr_uw_map *pr_uw_find_map(struct pr_uw_walk *w, __u64 looked)
 {
 	struct pr_uw_search s = { .key = looked, .lo = 0, .hi = w->proc.n };
-	struct pr_uw_map *m;
+	struct pr_uw_map *m = &w->proc.maps[w->last_map & (PR_UW_MAPS - 1)];
 
+	/* callers and callees are mostly in the same binary */
+	if (w->last_map < w->proc.n && looked >= m->start && looked < m->end)
+		return m;
 	if (s.hi > PR_UW_MAPS)
 		s.hi = PR_UW_MAPS;
 	bpf_loop(PR_UW_MAP_SEARCH, pr_uw_map_probe, &s, 0);
 	if (s.lo == 0 || s.lo < s.hi)
 		return NULL;
-	m = &w->proc.maps[(s.lo - 1) & (PR_UW_MAPS - 1)];
+	w->last_map = (s.lo - 1) & (PR_UW_MAPS - 1);
+	m = &w->proc.maps[w->last_map];
 	return looked < m->end ? m : NULL;
 }
 
@@ -310,13 +326,38 @@ static __always_inline void pr_uw_want(__u32 tgid, __u64 start_time, __u32 exec_
 	bpf_map_update_elem(&pr_uw_pending, &tgid, &np, BPF_ANY);
 }
 
+/* The copy, whole: all ustack_bytes (a first copy stopped short). */
+static __always_inline void pr_uw_copy_all(struct pr_uw_walk *w)
+{
+	if (!w->partial)
+		return;
+	w->len = pr_copy_user_stack(w->sp0, w->copy, ustack_bytes);
+	w->partial = 0;
+}
+
+/* Walks the copy from the sampled registers. */
+static __always_inline void pr_uw_walk_copy(struct pr_uw_walk *w)
+{
+	w->n = 0;
+	w->pc = w->ip0;
+	w->sp = w->sp0;
+	w->bp = w->bp0;
+	w->bp_ok = 1;
+	w->exact = 1;
+	w->done = 0;
+	w->short_copy = 0;
+	w->last_map = 0;
+	w->result = PR_KUW_STOPPED;
+	bpf_loop(PR_MAX_FRAMES, pr_uw_step, NULL, 0);
+}
+
 /* Copies the current task's user stack and walks it. The walk (frames,
  * or the copy and the registers to start from) is in the returned
  * per-CPU record; result says how it ended. */
 static __always_inline struct pr_uw_walk *pr_uw_walk_current(__u32 tgid)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 zero = 0, exec_id, nmaps;
+	__u32 zero = 0, exec_id, nmaps, first;
 	struct pr_uw_proc *proc;
 	struct pr_uw_walk *w;
 	__u64 start_time;
@@ -326,6 +367,7 @@ static __always_inline struct pr_uw_walk *pr_uw_walk_current(__u32 tgid)
 		return NULL;
 	w->n = 0;
 	w->len = 0;
+	w->partial = 0;
 	w->done = 0;
 	w->pc = w->sp = w->bp = 0;
 	w->ip0 = w->sp0 = w->bp0 = 0;
@@ -337,7 +379,10 @@ static __always_inline struct pr_uw_walk *pr_uw_walk_current(__u32 tgid)
 	w->ip0 = w->pc;
 	w->sp0 = w->sp;
 	w->bp0 = w->bp;
-	w->len = pr_copy_user_stack(w->sp, w->copy, ustack_bytes);
+	first = ustack_bytes < PR_UW_FIRST_COPY ? ustack_bytes : PR_UW_FIRST_COPY;
+	w->len = pr_copy_user_stack(w->sp, w->copy, first);
+	/* a shorter copy reached the top of the stack, or its mapping's end */
+	w->partial = w->len == pr_clamp_copy(first) && first < ustack_bytes;
 	start_time = BPF_CORE_READ(task, group_leader, start_time);
 	exec_id = BPF_CORE_READ(task, group_leader, self_exec_id);
 	proc = bpf_map_lookup_elem(&pr_uw_procs, &tgid);
@@ -357,10 +402,11 @@ static __always_inline struct pr_uw_walk *pr_uw_walk_current(__u32 tgid)
 		pr_uw_count(PR_KUW_NO_PROC, 1);
 		return w;
 	}
-	w->bp_ok = 1;
-	w->exact = 1;
-	w->result = PR_KUW_STOPPED;
-	bpf_loop(PR_MAX_FRAMES, pr_uw_step, NULL, 0);
+	pr_uw_walk_copy(w);
+	if (w->result != PR_KUW_COMPLETE && w->short_copy && w->partial) {
+		pr_uw_copy_all(w);
+		pr_uw_walk_copy(w);
+	}
 	if (w->result == PR_KUW_NO_MAP)
 		pr_uw_want(tgid, start_time, exec_id, PR_KUW_NO_MAP);
 	pr_uw_count(w->result < PR_KUW_MAX ? w->result : PR_KUW_STOPPED, 1);

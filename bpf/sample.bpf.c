@@ -110,6 +110,8 @@ static __always_inline long kernel_user_stack(struct pr_sample_raw *s, void *dst
 		s->ustack_flags = ub ? PR_USTACK_KERNEL | PR_USTACK_PARTIAL : 0;
 		return ub;
 	}
+	/* user space unwinds what it gets: give it all ustack_bytes allow */
+	pr_uw_copy_all(w);
 	len = pr_clamp_copy(w->len);
 	if (len && !bpf_probe_read_kernel(dst + ub, len, w->copy))
 		*copied = len;
