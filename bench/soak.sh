@@ -5,11 +5,14 @@
 # loops, C compiles (cc1, as, ld: large binaries with big unwind tables,
 # libLLVM through clang), and a shell exec'ing distinct /usr/bin programs.
 # Every INTERVAL s it prints profrun's RSS (VmRSS) and peak (VmHWM), read
-# from /proc; at the end the peak, and
-# whether it stayed under BOUND_MB (exit 1 if not).
+# from /proc; at the end the peak, whether it stayed under BOUND_MB, and
+# whether RSS was flat after the first minute: the last reading at most
+# FLAT_PCT% (default 20) above the first reading at or after 60 s (exit 1
+# if either fails).
 #
 #   bench/soak.sh BUILD_DIR          (make soak)
-#   knobs: SOAK_SECONDS=600 INTERVAL=30 HZ=999 BOUND_MB=200 (the README says why)
+#   knobs: SOAK_SECONDS=600 INTERVAL=30 HZ=999 BOUND_MB=200 FLAT_PCT=20
+#          (the README says why)
 #
 # Not part of `make test`: it takes SOAK_SECONDS and loads both CPUs.
 set -euo pipefail
@@ -20,6 +23,7 @@ secs=${SOAK_SECONDS:-600}
 interval=${INTERVAL:-30}
 hz=${HZ:-999}
 bound=${BOUND_MB:-200}
+flat=${FLAT_PCT:-20}
 work=$(mktemp -d "${TMPDIR:-/tmp}/profrun-soak.XXXXXX")
 pids=()
 
@@ -70,6 +74,8 @@ pids+=("$pr")
 printf '%6s %10s %10s\n' seconds rss_mb peak_mb
 max=0
 t=0
+first=
+last=
 while kill -0 "$pr" 2>/dev/null; do
 	sleep "$interval" || :
 	t=$((t + interval))
@@ -78,13 +84,27 @@ while kill -0 "$pr" 2>/dev/null; do
 	[ -n "$rss" ] || break
 	printf '%6d %10s %10s\n' "$t" "$rss" "$hwm"
 	max=$hwm
+	[ -z "$first" ] && [ "$t" -ge 60 ] && first=$rss
+	last=$rss
 done
 wait "$pr" || :
 grep -E '^profrun:' "$work/top.err" | head -5 || :
 printf 'peak RSS %s MB over %d s at %d Hz; bound %d MB: ' "$max" "$secs" "$hz" "$bound"
+rc=0
 if awk -v m="$max" -v b="$bound" 'BEGIN { exit !(m + 0 <= b) }'; then
 	echo "within"
 else
 	echo "EXCEEDED"
-	exit 1
+	rc=1
 fi
+if [ -n "$first" ]; then
+	printf 'RSS after the first minute: %s MB, at the end %s MB (flat: at most +%d%%): ' \
+		"$first" "$last" "$flat"
+	if awk -v a="$first" -v b="$last" -v p="$flat" 'BEGIN { exit !(b + 0 <= a * (1 + p / 100)) }'; then
+		echo "flat"
+	else
+		echo "GREW"
+		rc=1
+	fi
+fi
+exit $rc

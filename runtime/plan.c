@@ -204,8 +204,9 @@ static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 	if (cfg->aggregate) {
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts0, cfg->aggregate);
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts1, cfg->aggregate);
-		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks0, cfg->aggregate);
-		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks1, cfg->aggregate);
+		/* a stack is 2 KB: half as many as counts (threads share them) */
+		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks0, cfg->aggregate / 2);
+		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks1, cfg->aggregate / 2);
 	} else {
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts0, 1);
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts1, 1);
