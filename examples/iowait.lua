@@ -38,9 +38,11 @@ function on_offcpu(e)
     if e.state ~= "D" then return end
     local p = procs[e.pid]
     if not p then
-        p = { pid = e.pid, comm = e.comm, ns = 0, n = 0 }
+        p = { pid = e.pid, ns = 0, n = 0 }
         procs[e.pid] = p
     end
+    -- the name it had last: a -c command waits as sh before its exec
+    p.comm = e.comm
     p.ns, p.n = p.ns + e.duration, p.n + e.count
     local key = e.comm .. "\0" .. e.stack
     local s = stacks[key]

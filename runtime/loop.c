@@ -381,7 +381,7 @@ static int consume_one(struct pr_loop *l, int i)
 /* Consumes at most one batch of the counts BPF kept (sample{aggregate});
  * final: all of them, the programs being detached. Returns as
  * consume_one. */
-static int consume_counts(struct pr_loop *l, bool final)
+static int consume_counts(struct pr_loop *l, int final)
 {
 	struct ring_src src = { .loop = l };
 	int more, err;
@@ -493,7 +493,7 @@ enum pr_stop pr_loop_run(struct pr_loop *l)
 			more |= r > 0;
 		}
 		if (stop == PR_STOP_NONE) {
-			r = consume_counts(l, false);
+			r = consume_counts(l, 0);
 			if (r < 0)
 				stop = stop_for(l, r);
 			more |= r > 0;
@@ -508,9 +508,27 @@ enum pr_stop pr_loop_run(struct pr_loop *l)
 	return stop;
 }
 
+/* Consumes with consume(l, arg) until nothing is left; after a hook
+ * fails (*err), the rest is only counted. */
+static void drain_all(struct pr_loop *l, int (*consume)(struct pr_loop *, int), int arg,
+		      int *err)
+{
+	int r;
+
+	do {
+		r = consume(l, arg);
+		if (r < 0) {
+			*err = r;
+			l->dispatch = false;
+			r = 1;
+		}
+		end_cycle(l);
+	} while (r > 0);
+}
+
 int pr_loop_drain(struct pr_loop *l, bool dispatch, uint64_t bound_ns)
 {
-	int i, r, err = 0;
+	int i, err = 0;
 
 	/* what is still in the rings was produced before the stop: handed
 	 * out while the bound lasts, its timer cutting a slow hook short */
@@ -520,26 +538,9 @@ int pr_loop_drain(struct pr_loop *l, bool dispatch, uint64_t bound_ns)
 			dispatch = false;
 	}
 	l->dispatch = dispatch;
-	for (i = 0; i < l->nrings; i++) {
-		do {
-			r = consume_one(l, i);
-			if (r < 0) {
-				err = r;
-				l->dispatch = false;
-				r = 1;
-			}
-			end_cycle(l);
-		} while (r > 0);
-	}
-	do {
-		r = consume_counts(l, true);
-		if (r < 0) {
-			err = r;
-			l->dispatch = false;
-			r = 1;
-		}
-		end_cycle(l);
-	} while (r > 0);
+	for (i = 0; i < l->nrings; i++)
+		drain_all(l, consume_one, i, &err);
+	drain_all(l, consume_counts, 1, &err);
 	return err;
 }
 
