@@ -108,7 +108,8 @@ static void load(struct pr_aggregate *a, uint32_t slot)
 		for (i = 0; i < n; i++)
 			a->ents[a->nents++] = (struct entry){ a->keys[i], a->vals[i] };
 	} while (!err);
-	qsort(a->ents, a->nents, sizeof(*a->ents), by_stack);
+	if (a->nents > 1)
+		qsort(a->ents, a->nents, sizeof(*a->ents), by_stack);
 	a->loaded = slot;
 	a->stack_ok = false;
 }
