@@ -116,6 +116,10 @@ expect_gt "50 binaries: binaries were evicted" "$(val k.evictions "$OUT")" 20 "$
 expect_gt "50 binaries: and loaded" "$(val k.loads "$OUT")" 50 "$OUT"
 n=$(val samples "$OUT")
 expect_ge "50 binaries: samples" "$n" 1000 "$OUT"
-pct_ge "50 binaries: >= 90% of stacks still whole (BPF or the copy)" "$(val whole "$OUT")" "$n" 90
+# complete: reached the outermost frame (stats().unwind, BPF or the copy);
+# whole also needs the interpreter loop on the stack, which sh's samples
+# and python's start-up ones do not have (~10% of this run's)
+pct_ge "50 binaries: >= 95% of stacks complete (BPF or the copy)" "$(val complete "$OUT")" "$(val stacks "$OUT")" 95
+pct_ge "50 binaries: >= 80% of stacks _start.._PyEval_EvalFrameDefault" "$(val whole "$OUT")" "$n" 80
 
 finish
