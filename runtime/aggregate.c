@@ -8,12 +8,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <linux/types.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "aggregate.h"
 #include "array.h"
+#include "clock.h"
 #include "events.h"
 
 #define PR_AGG_INTERVAL_NS 100000000ull /* counts reach the script this often */
@@ -43,14 +43,6 @@ struct pr_aggregate {
 	struct pr_sample_agg rec;
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 int pr_aggregate_new(const struct pr_agg_fds *fds, struct pr_aggregate **out)
 {
 	struct pr_aggregate *a = calloc(1, sizeof(*a));
@@ -61,7 +53,7 @@ int pr_aggregate_new(const struct pr_agg_fds *fds, struct pr_aggregate **out)
 	a->fd = *fds;
 	a->draining = -1;
 	a->loaded = -1;
-	a->flip_time = mono_ns();
+	a->flip_time = pr_mono_ns();
 	if (bpf_map_update_elem(a->fd.slot, &zero, &a->cur, BPF_ANY)) {
 		free(a);
 		return -errno;
@@ -188,7 +180,7 @@ int pr_aggregate_drain(struct pr_aggregate *a, bool final, pr_agg_emit_fn emit, 
 		return 0;
 	if (final)
 		return drain_slot(a, 0, emit, ctx) || drain_slot(a, 1, emit, ctx);
-	now = mono_ns();
+	now = pr_mono_ns();
 	if (a->draining >= 0) {
 		if (now - a->flip_time < GRACE_NS)
 			return 0;

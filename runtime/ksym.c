@@ -16,11 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "array.h"
+#include "clock.h"
 #include "ksym.h"
-#include "strpool.h"
 #include "procfs.h"
+#include "strpool.h"
 
 /* 16 bytes a symbol: a kernel has ~100k text symbols, and this table is
  * most of what symbolizing kernel frames costs in memory. A symbol's end
@@ -151,14 +151,6 @@ static int parse_line(struct pr_ksym *ks, char *line, uint32_t kernel_mod, uint3
 	return err ?: ent_add(ks, addr, name_off, mod_off);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 /* The end of module mod ("[ext4]") from /proc/modules text, or 0. */
 static uint64_t module_end(const char *modules, const char *mod)
 {
@@ -227,7 +219,7 @@ int pr_ksym_load(struct pr_ksym *ks, const char *path)
 	ks->n = 0;
 	ks->nmods = 0;
 	ks->names.len = 0;
-	t0 = now_ns();
+	t0 = pr_mono_ns();
 	f = fopen(path ? path : "/proc/kallsyms", "re");
 	if (!f) {
 		ks->load_err = -errno;
@@ -253,7 +245,7 @@ int pr_ksym_load(struct pr_ksym *ks, const char *path)
 	/* the arrays grew by doubling: what realloc left behind goes back to
 	 * the system, not kept as free heap for the rest of the run */
 	malloc_trim(0);
-	ks->parse_ns = now_ns() - t0;
+	ks->parse_ns = pr_mono_ns() - t0;
 	ks->load_err = err;
 	return err;
 }

@@ -16,13 +16,12 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "array.h"
 #include "cfi.h"
+#include "clock.h"
 #include "kunwind.h"
-#include "log.h"
 
 /* the same numbers under two names: BPF cannot include cfi.h */
 #define SAME(a, b) ((int)(a) == (int)(b))
@@ -84,14 +83,6 @@ struct pr_kunwind {
 	uint32_t keys[BATCH];
 	struct pr_uw_row rowbuf[BATCH];
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 int pr_kunwind_new(const struct pr_kunwind_fds *fds, struct pr_maps *maps,
 		   struct pr_kunwind **out)
@@ -493,7 +484,7 @@ void pr_kunwind_tick(struct pr_kunwind *k)
 {
 	uint32_t pids[MAX_PER_TICK], n = 0, key, next, i;
 	struct pr_uw_pending want;
-	uint64_t now = mono_ns();
+	uint64_t now = pr_mono_ns();
 	int err;
 
 	if (!k || now - k->last_tick < TICK_NS)

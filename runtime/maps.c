@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
-#include <time.h>
+#include "clock.h"
 #include "maps.h"
 
 #define NBUCKETS 4096
@@ -162,14 +162,6 @@ static int add_range(struct proc_maps *p, size_t *cap, const struct pr_map_range
 /* ... and for an address that may be garbage (see pr_maps_find) */
 #define REREAD_UNSURE_NS 100000000ull
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static void read_maps(struct proc_maps *p)
 {
 	int rc;
@@ -178,7 +170,7 @@ static void read_maps(struct proc_maps *p)
 	size_t cap = 0;
 	FILE *f;
 
-	p->read_time = mono_ns();
+	p->read_time = pr_mono_ns();
 	snprintf(path, sizeof(path), "/proc/%u/maps", p->pid);
 	f = fopen(path, "re");
 	p->unreadable = !f;
@@ -301,7 +293,7 @@ struct pr_elfsym *pr_maps_find(struct pr_maps *m, uint32_t pid, uint64_t addr, u
 	r = find_range(p, addr);
 	/* only a sample taken after the last read can show a newer mapping */
 	if (!r && (time == 0 || time > p->read_time) &&
-	    mono_ns() - p->read_time > (sure ? REREAD_NS : REREAD_UNSURE_NS)) {
+	    pr_mono_ns() - p->read_time > (sure ? REREAD_NS : REREAD_UNSURE_NS)) {
 		pr_maps_forget(m, pid);
 		p = get_proc(m, pid);
 		r = p ? find_range(p, addr) : NULL;
