@@ -66,16 +66,6 @@ static __always_inline void pr_agg_count(__u32 what)
 		*c += 1;
 }
 
-/* n frames' bytes, bounded for the verifier */
-static __always_inline __u32 pr_agg_bytes(__u32 n)
-{
-	__u32 b = (n * 8) & 0xfff;
-
-	if (b > PR_AGG_FRAMES * 8)
-		b = PR_AGG_FRAMES * 8;
-	return b;
-}
-
 struct pr_agg_walk {
 	__u64 hash;
 	__u32 n;
@@ -137,7 +127,7 @@ static __always_inline bool pr_agg_stack(void *stacks, struct pr_agg_stack *mine
 	}
 	theirs = bpf_map_lookup_elem(&pr_agg_tmp, &one);
 	if (!theirs || st->nkernel != mine->nkernel || st->nuser != mine->nuser ||
-	    bpf_probe_read_kernel(theirs->addrs, pr_agg_bytes(w.n), st->addrs))
+	    bpf_probe_read_kernel(theirs->addrs, pr_frames_bytes(w.n, PR_AGG_FRAMES), st->addrs))
 		w.differ = 1;
 	else
 		bpf_loop(PR_AGG_FRAMES, pr_agg_cmp_step, &w, 0);
@@ -177,7 +167,7 @@ static __always_inline bool pr_agg_add(const struct pr_sample_raw *s, __u32 nker
 		return false;
 	mine->nkernel = nkernel;
 	mine->nuser = nuser;
-	if (bpf_probe_read_kernel(mine->addrs, pr_agg_bytes(n), s->addrs))
+	if (bpf_probe_read_kernel(mine->addrs, pr_frames_bytes(n, PR_AGG_FRAMES), s->addrs))
 		return false;
 	w.n = n;
 	w.hash = 0xcbf29ce484222325ull ^ ((__u64)nkernel << 32 | n);

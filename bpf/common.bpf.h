@@ -123,6 +123,18 @@ static __always_inline void pr_target_forget(__u32 tgid)
  * costs latency, not records, and saves a reader wakeup per record. */
 const volatile __u32 wakeup_bytes = 0;
 
+/* The bytes of n stack frames, at most max_frames of them, bounded so
+ * the verifier can follow a copy of that size (the kernel walk's frames,
+ * aggregate mode's stacks). */
+static __always_inline long pr_frames_bytes(__u32 n, __u32 max_frames)
+{
+	long b = ((long)n * 8) & 0xfff;
+
+	if (b > (long)max_frames * 8)
+		b = (long)max_frames * 8;
+	return b & ~7L;
+}
+
 static __always_inline long pr_wakeup_flags(void *rb)
 {
 	/* the very first record wakes the reader at once: a user waiting

@@ -83,16 +83,6 @@ struct {
 	__type(value, struct pr_uw_walk);
 } pr_uw_scratch SEC(".maps");
 
-static __always_inline long pr_uw_frames_bytes(__u32 n)
-{
-	long b = (long)n * 8;
-
-	b &= 0xfff;
-	if (b > PR_MAX_FRAMES * 8)
-		b = PR_MAX_FRAMES * 8;
-	return b & ~7L;
-}
-
 static __always_inline void pr_uw_count(__u32 slot, __u64 add)
 {
 	__u64 *c = bpf_map_lookup_elem(&pr_uw_counts, &slot);

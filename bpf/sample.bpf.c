@@ -93,7 +93,7 @@ static __always_inline long kernel_user_stack(struct pr_sample_raw *s, void *dst
 		return 0;
 	s->ustack_flags = PR_USTACK_COPIED;
 	if (w->result == PR_KUW_COMPLETE) {
-		ub = pr_uw_frames_bytes(w->n);
+		ub = pr_frames_bytes(w->n, PR_MAX_FRAMES);
 		if (ub && bpf_probe_read_kernel(dst, ub, w->frames))
 			ub = 0;
 		if (ub)
@@ -104,7 +104,7 @@ static __always_inline long kernel_user_stack(struct pr_sample_raw *s, void *dst
 		}
 	} else if (kernel_unwind == PR_KUNWIND_ONLY) {
 		/* what the tables alone give: the frames found before it stopped */
-		ub = pr_uw_frames_bytes(w->n);
+		ub = pr_frames_bytes(w->n, PR_MAX_FRAMES);
 		if (ub && bpf_probe_read_kernel(dst, ub, w->frames))
 			ub = 0;
 		s->ustack_flags = ub ? PR_USTACK_KERNEL | PR_USTACK_PARTIAL : 0;
