@@ -118,6 +118,45 @@ static __always_inline long kernel_user_stack(struct pr_sample_raw *s, void *dst
 	return ub;
 }
 
+/* The in-kernel walker (pr_sample_walk), reached by a tail call. In the
+ * default mode the runtime loads it after the first samples are out:
+ * verifying it is most of profrun's start-up, and no process has tables
+ * loaded that soon anyway. Until then the slot is empty, the tail call
+ * falls through, and the stack is copied as with the walker off. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} pr_sample_walker SEC(".maps");
+
+/* Sends the record in buf (kb bytes of kernel frames, ub of user frames,
+ * then copied bytes of stack), or counts it when aggregating. */
+static __always_inline int send_sample(struct sample_buf *buf, struct pr_src_counts *c, long kb,
+				       long ub, __u64 copied)
+{
+	struct pr_sample_raw *s = &buf->r;
+	__u64 size;
+
+	ub = clamp_stack_bytes(ub);
+	s->ustack_len = copied;
+	s->nuser = ub / 8;
+	copied = pr_clamp_copy(copied);
+	/* the whole stack is known: a count instead of a record */
+	if (aggregate && !copied && !(s->ustack_flags & (PR_USTACK_COPIED | PR_USTACK_PARTIAL)) &&
+	    pr_agg_add(s, s->nkernel, s->nuser))
+		return 0;
+	size = HEAD_BYTES + kb + ub + copied;
+	s->hdr.size = size;
+	if (size > sizeof(*buf)) {
+		count_failed(c);
+		return 0;
+	}
+	if (bpf_ringbuf_output(&pr_sample_rb, s, size, pr_wakeup_flags(&pr_sample_rb)))
+		count_dropped(c);
+	return 0;
+}
+
 SEC("perf_event")
 int pr_sample(struct bpf_perf_event_data *ctx)
 {
@@ -127,7 +166,7 @@ int pr_sample(struct bpf_perf_event_data *ctx)
 	struct pr_sample_raw *s;
 	struct sample_buf *buf;
 	long kb = 0, ub = 0;
-	__u64 size, copied = 0;
+	__u64 copied = 0;
 
 	if (!pr_in_target(tgid))
 		return 0;
@@ -162,11 +201,14 @@ int pr_sample(struct bpf_perf_event_data *ctx)
 		}
 	}
 	kb = clamp_stack_bytes(kb);
+	s->nkernel = kb / 8;
 	if (want_user && tgid != 0 && ustack_bytes && kernel_unwind) {
-		ub = kernel_user_stack(s, (void *)s->addrs + kb, &copied);
-	} else if (want_user && tgid != 0 && ustack_bytes) {
+		bpf_tail_call(ctx, &pr_sample_walker, 0);
+		/* the walker is not loaded yet: no tables are either */
+		pr_uw_count(PR_KUW_NO_PROC, 1);
+	}
+	if (want_user && tgid != 0 && ustack_bytes) {
 		copied = copy_user_stack(s, (void *)s->addrs + kb);
-		s->ustack_len = copied;
 	} else if (want_user && tgid != 0) {
 		ub = bpf_get_stack(ctx, (void *)s->addrs + kb, STACK_BYTES, BPF_F_USER_STACK);
 		if (ub < 0) {
@@ -174,24 +216,28 @@ int pr_sample(struct bpf_perf_event_data *ctx)
 			ub = 0;
 		}
 	}
-	ub = clamp_stack_bytes(ub);
-	s->ustack_len = copied;
-	s->nkernel = kb / 8;
-	s->nuser = ub / 8;
-	copied = pr_clamp_copy(copied);
-	/* the whole stack is known: a count instead of a record */
-	if (aggregate && !copied && !(s->ustack_flags & (PR_USTACK_COPIED | PR_USTACK_PARTIAL)) &&
-	    pr_agg_add(s, s->nkernel, s->nuser))
-		return 0;
-	size = HEAD_BYTES + kb + ub + copied;
-	s->hdr.size = size;
-	if (size > sizeof(*buf)) {
+	return send_sample(buf, c, kb, ub, copied);
+}
+
+/* The rest of pr_sample when the walker is loaded: the user stack walked
+ * here, or copied for user space when the walk cannot finish. */
+SEC("perf_event")
+int pr_sample_walk(struct bpf_perf_event_data *ctx)
+{
+	__u32 zero = 0, src = PR_SRC_SAMPLE;
+	struct pr_src_counts *c = bpf_map_lookup_elem(&pr_counts, &src);
+	struct sample_buf *buf = bpf_map_lookup_elem(&pr_sample_tmp, &zero);
+	__u64 copied = 0;
+	long kb, ub;
+
+	(void)ctx;
+	if (!buf) {
 		count_failed(c);
 		return 0;
 	}
-	if (bpf_ringbuf_output(&pr_sample_rb, s, size, pr_wakeup_flags(&pr_sample_rb)))
-		count_dropped(c);
-	return 0;
+	kb = clamp_stack_bytes(buf->r.nkernel * 8);
+	ub = kernel_user_stack(&buf->r, (void *)buf->r.addrs + kb, &copied);
+	return send_sample(buf, c, kb, ub, copied);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

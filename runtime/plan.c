@@ -47,6 +47,9 @@ struct pr_plan {
 	void *kglue_ctx;
 	bool track_live; /* the lifecycle programs keep pr_live */
 	bool before_late_ran; /* cfg->before_late runs once, before the first late object */
+	/* the in-kernel walker waits for pr_plan_tick (default mode) */
+	bool walker_deferred;
+	char *walker_btf; /* the btf_custom_path its object opens with */
 	struct bpf_object *objs[PR_OBJ_MAX]; /* each object, once opened */
 	struct bpf_link *links[MAX_PROGS];
 	int nlinks;
@@ -192,6 +195,15 @@ static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 	p->smp->rodata->ustack_bytes = cfg->unwind == PR_UNWIND_FP ? 0 : cfg->stack_bytes;
 	if (pr_plan_kernel_unwinds(cfg)) {
 		p->smp->rodata->kernel_unwind = cfg->kernel_unwind;
+		/* tests of the tables alone or of both unwinders want it from the
+		 * first sample; otherwise it loads after the first samples are out */
+		p->walker_deferred = cfg->kernel_unwind == PR_KUNWIND_ON;
+		if (p->walker_deferred && cfg->btf_path) {
+			p->walker_btf = strdup(cfg->btf_path);
+			if (!p->walker_btf)
+				return -ENOMEM;
+		}
+		bpf_program__set_autoload(p->smp->progs.pr_sample_walk, !p->walker_deferred);
 		bpf_map__set_max_entries(p->smp->maps.pr_uw_rows,
 					 cfg->kernel_tables / sizeof(struct pr_uw_row));
 	} else {
@@ -254,9 +266,63 @@ int pr_plan_kunwind_fds(const struct pr_plan *p, struct pr_kunwind_fds *out)
 	return 0;
 }
 
+/* Puts a loaded walker in the slot pr_sample tail-calls. */
+static int set_walker(struct pr_plan *p, struct bpf_program *walk)
+{
+	int fd = bpf_program__fd(walk);
+	uint32_t zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(p->smp->maps.pr_sample_walker), &zero, &fd, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 static int smp_load(struct pr_plan *p)
 {
-	return pr_sample_bpf__load(p->smp);
+	int err = pr_sample_bpf__load(p->smp);
+
+	if (!err && bpf_program__autoload(p->smp->progs.pr_sample_walk))
+		err = set_walker(p, p->smp->progs.pr_sample_walk);
+	return err;
+}
+
+/* Loads the walker into a second instance of the sample object that
+ * shares every map of the first, and hands it to pr_sample. A walker that
+ * does not load leaves the copy doing the work: said once, not fatal. */
+static void load_walker(struct pr_plan *p)
+{
+	struct bpf_object_open_opts oo = { .sz = sizeof(oo), .btf_custom_path = p->walker_btf };
+	struct pr_sample_bpf *w;
+	struct bpf_program *prog;
+	struct bpf_map *m, *mine;
+	int err = 0;
+
+	p->walker_deferred = false;
+	w = pr_sample_bpf__open_opts(&oo);
+	if (!w) {
+		err = -errno ?: -EINVAL;
+		goto out;
+	}
+	bpf_object__for_each_program(prog, w->obj)
+		bpf_program__set_autoload(prog, prog == w->progs.pr_sample_walk);
+	bpf_object__for_each_map(m, w->obj) {
+		mine = bpf_object__find_map_by_name(p->smp->obj, bpf_map__name(m));
+		err = mine ? bpf_map__reuse_fd(m, bpf_map__fd(mine)) : -ENOENT;
+		if (err)
+			goto out;
+	}
+	err = pr_sample_bpf__load(w);
+	if (!err)
+		err = set_walker(p, w->progs.pr_sample_walk);
+out:
+	if (err)
+		pr_warn("the in-kernel stack walker did not load (%s): user stacks are copied and "
+			"unwound in user space; run with -v to see libbpf's log",
+			strerror(-err));
+	else
+		pr_info("in-kernel stack walker loaded");
+	/* the slot holds the program now; the maps stay the first object's */
+	pr_sample_bpf__destroy(w);
 }
 
 /* One cpu-clock event per CPU runs the program: perf_event_open, not a
@@ -794,7 +860,12 @@ void pr_plan_tick(struct pr_plan *p)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-	if (!p || p->state != PLAN_LOADED || now_ns - p->last_flush < FLUSH_EVERY_NS)
+	if (!p || p->state != PLAN_LOADED)
+		return;
+	/* the first tick comes after the first batch reached the script */
+	if (p->walker_deferred)
+		load_walker(p);
+	if (now_ns - p->last_flush < FLUSH_EVERY_NS)
 		return;
 	p->last_flush = now_ns;
 	for (o = 0; o < PR_OBJ_MAX; o++)
@@ -987,5 +1058,6 @@ void pr_plan_free(struct pr_plan *p)
 		p->objs[o] = NULL;
 	}
 	free(p->kcache);
+	free(p->walker_btf);
 	free(p);
 }

@@ -179,7 +179,7 @@ expect_rc() {
 }
 
 # expect_grep NAME FILE ERE: FILE has a line matching ERE
-expect_grep() {
+expect_grep() { # NAME FILE PATTERN
 	if grep -Eq -- "$3" "$2"; then
 		pass "$1"
 	else
@@ -187,8 +187,11 @@ expect_grep() {
 	fi
 }
 
-expect_no_grep() {
-	if ! grep -Eq -- "$3" "$2"; then
+expect_no_grep() { # NAME FILE PATTERN
+	# a missing file (say, arguments swapped) must not pass as "no match"
+	if [ ! -f "$2" ]; then
+		fail "$1" "no file '$2' to search"
+	elif ! grep -Eq -- "$3" "$2"; then
 		pass "$1"
 	else
 		fail "$1" "a line of $(basename "$2") matches /$3/: $(grep -Em1 -- "$3" "$2")"
