@@ -23,16 +23,46 @@ static __always_inline __u64 pr_clamp_copy(__u64 n)
 	return n & ~7ull;
 }
 
+/* The bisection's state, on the caller's stack for bpf_loop. */
+struct pr_copy_bisect {
+	void *dst;
+	__u64 sp, lo, hi, best;
+	__u64 last_ok;
+};
+
+/* One step: tries the page boundary halfway between the longest copy
+ * that worked (lo) and the shortest that faulted (hi). */
+static long pr_copy_bisect_step(__u64 i, void *ctx)
+{
+	struct pr_copy_bisect *b = ctx;
+	__u64 mid = ((b->sp + (b->lo + b->hi) / 2) & ~PR_PAGE_MASK_LOW) - b->sp;
+
+	(void)i;
+	if (mid <= b->lo || mid >= b->hi)
+		return 1;
+	mid = pr_clamp_copy(mid);
+	if (!mid)
+		return 1;
+	b->last_ok = !bpf_probe_read_user(b->dst, mid, (void *)b->sp);
+	if (b->last_ok)
+		b->best = b->lo = mid;
+	else
+		b->hi = mid;
+	return 0;
+}
+
 /* Copies up to want bytes of the current task's user stack above sp to
- * dst; top (0: unknown), where the stack is known to end, bounds it.
- * Returns the bytes copied. A copy that runs past the end of the stack's
- * mapping faults (and zeroes dst): the end is then found by bisection on
- * page boundaries, and the longest copy that worked is taken again. */
+ * dst (room for PR_USTACK_MAX); top (0: unknown), where the stack is
+ * known to end, bounds it. Returns the bytes copied. A copy that runs
+ * past the end of the stack's mapping faults (and zeroes dst): the end is
+ * then found by bisection on page boundaries, and the longest copy that
+ * worked is taken again. The bisection is a bpf_loop: unrolled, its
+ * branches multiplied the paths the verifier walks (~12k of the ~13.5k
+ * instructions it checked for the sample program, ~6 ms of every start). */
 static __always_inline __u64 pr_copy_user_stack_to(__u64 sp, void *dst, __u64 want, __u64 top)
 {
-	__u64 len = want, lo = 0, hi, mid, best = 0;
-	bool last_ok = false;
-	int i;
+	struct pr_copy_bisect b = { .dst = dst, .sp = sp };
+	__u64 len = want, best;
 
 	if (top && sp < top && top - sp < len)
 		len = top - sp + 7;
@@ -41,23 +71,10 @@ static __always_inline __u64 pr_copy_user_stack_to(__u64 sp, void *dst, __u64 wa
 		return 0;
 	if (!bpf_probe_read_user(dst, len, (void *)sp))
 		return len;
-	hi = len;
-	for (i = 0; i < 6; i++) {
-		mid = ((sp + (lo + hi) / 2) & ~PR_PAGE_MASK_LOW) - sp;
-		if (mid <= lo || mid >= hi)
-			break;
-		mid = pr_clamp_copy(mid);
-		if (!mid)
-			break;
-		last_ok = !bpf_probe_read_user(dst, mid, (void *)sp);
-		if (last_ok) {
-			best = lo = mid;
-		} else {
-			hi = mid;
-		}
-	}
-	best = pr_clamp_copy(best);
-	if (best && !last_ok && bpf_probe_read_user(dst, best, (void *)sp))
+	b.hi = len;
+	bpf_loop(6, pr_copy_bisect_step, &b, 0);
+	best = pr_clamp_copy(b.best);
+	if (best && !b.last_ok && bpf_probe_read_user(dst, best, (void *)sp))
 		return 0;
 	return best;
 }
