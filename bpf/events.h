@@ -171,6 +171,10 @@ struct pr_uw_map {
 	__u32 row_count;  /* 0: no rows (anonymous code, no unwind info, not loaded) */
 	__u32 first_page; /* file offset >> 12 of the first row */
 	__u32 npages;	  /* the index is at row_start - npages - 1 */
+	/* names this load of the binary's rows, never reused: BPF caches
+	 * rules found by (table, file offset) */
+	__u32 table;
+	__u32 pad;
 };
 
 struct pr_uw_proc {

@@ -86,25 +86,32 @@ static __always_inline int pr_user_regs(struct task_struct *task, __u64 *ip, __u
 {
 	struct pt_regs *regs;
 
-	if (BPF_CORE_READ(task, flags) & PR_PF_KTHREAD)
+	/* task and regs are BTF pointers: plain loads, not a helper call each */
+	if (task->flags & PR_PF_KTHREAD)
 		return 0;
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	if (!regs)
 		return 0;
-	*ip = BPF_CORE_READ(regs, ip);
-	*sp = BPF_CORE_READ(regs, sp);
-	*bp = BPF_CORE_READ(regs, bp);
+	*ip = regs->ip;
+	*sp = regs->sp;
+	*bp = regs->bp;
 	return 1;
 }
 
-/* The same for the current task, bounded for the main thread by the top
- * of its stack (mm->start_stack: above it are only argv and the
- * environment), so a shallow stack costs a few hundred bytes. */
+/* Where the main thread's stack ends (mm->start_stack: above it are only
+ * argv and the environment); 0 for a kernel thread. */
+static __always_inline __u64 pr_stack_top(struct task_struct *task)
+{
+	struct mm_struct *mm = task->mm;
+
+	return mm ? mm->start_stack : 0;
+}
+
+/* The copy for the current task, bounded by the top of its stack, so a
+ * shallow stack costs a few hundred bytes. */
 static __always_inline __u64 pr_copy_user_stack(__u64 sp, void *dst, __u64 want)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-
-	return pr_copy_user_stack_to(sp, dst, want, BPF_CORE_READ(task, mm, start_stack));
+	return pr_copy_user_stack_to(sp, dst, want, pr_stack_top(bpf_get_current_task_btf()));
 }
 #endif
 

@@ -47,6 +47,7 @@ struct bin {
 	struct pr_elfsym *elf; /* NULL: a free slot */
 	uint32_t start, count; /* its extent (page index, then rows); 0: no rows */
 	uint32_t first_page, npages;
+	uint32_t table; /* this load's number (struct pr_uw_map's table) */
 	uint64_t last_use;
 };
 
@@ -76,6 +77,7 @@ struct pr_kunwind {
 	uint64_t clock, load_clock; /* LRU clock; the clock a load started at */
 	uint64_t last_tick;
 	uint64_t rows_used;
+	uint32_t tables_loaded; /* numbers struct bin's table */
 	struct pr_kunwind_stats st;
 	/* the entry being built */
 	struct pr_uw_proc entry;
@@ -401,6 +403,11 @@ static uint32_t load_bin(struct pr_kunwind *k, struct pr_elfsym *elf)
 		return i;
 	}
 	bin->count = total;
+	/* BPF caches rules by this number: never 0 (no table), and not
+	 * reused before 2^32 loads */
+	bin->table = ++k->tables_loaded;
+	if (!bin->table)
+		bin->table = ++k->tables_loaded;
 	k->rows_used += total;
 	k->st.loads++;
 	return i;
@@ -429,6 +436,7 @@ static void add_range(void *ctx, uint64_t start, uint64_t end, uint64_t offset,
 			m->row_count = bin->count - bin->npages - 1;
 			m->first_page = bin->first_page;
 			m->npages = bin->npages;
+			m->table = bin->table;
 		}
 		k->entry_bins[k->entry_nbins++] = b;
 	}
