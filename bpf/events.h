@@ -181,6 +181,10 @@ struct pr_uw_proc {
 	__u64 start_time; /* the thread-group leader's task->start_time */
 	__u32 exec_id;	  /* its self_exec_id */
 	__u32 n;	  /* maps used, sorted by start */
+	/* this version of the entry, never reused: a CPU that copied it
+	 * last time need not copy it again */
+	__u32 gen;
+	__u32 pad;
 	struct pr_uw_map maps[PR_UW_MAPS];
 };
 

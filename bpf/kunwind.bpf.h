@@ -486,15 +486,20 @@ static __always_inline struct pr_uw_walk *pr_uw_walk_current(__u32 tgid)
 		pr_uw_count(PR_KUW_NO_PROC, 1);
 		return w;
 	}
-	nmaps = proc->n;
-	if (nmaps > PR_UW_MAPS)
-		nmaps = PR_UW_MAPS;
-	w->proc.n = nmaps;
-	if (bpf_probe_read_kernel(w->proc.maps, nmaps * sizeof(struct pr_uw_map) & 0xffff,
-				  proc->maps)) {
-		w->result = PR_KUW_NO_PROC;
-		pr_uw_count(PR_KUW_NO_PROC, 1);
-		return w;
+	/* an entry is replaced, never changed: the same gen, the same maps */
+	if (!proc->gen || proc->gen != w->proc.gen) {
+		nmaps = proc->n;
+		if (nmaps > PR_UW_MAPS)
+			nmaps = PR_UW_MAPS;
+		w->proc.n = nmaps;
+		w->proc.gen = proc->gen;
+		if (bpf_probe_read_kernel(w->proc.maps, nmaps * sizeof(struct pr_uw_map) & 0xffff,
+					  proc->maps)) {
+			w->proc.gen = 0;
+			w->result = PR_KUW_NO_PROC;
+			pr_uw_count(PR_KUW_NO_PROC, 1);
+			return w;
+		}
 	}
 	pr_uw_walk_copy(w);
 	bpf_loop(PR_USTACK_MAX / PR_UW_FIRST_COPY, pr_uw_grow_step, NULL, 0);

@@ -78,6 +78,7 @@ struct pr_kunwind {
 	uint64_t last_tick;
 	uint64_t rows_used;
 	uint32_t tables_loaded; /* numbers struct bin's table */
+	uint32_t entry_gens;	/* numbers struct pr_uw_proc's gen */
 	struct pr_kunwind_stats st;
 	/* the entry being built */
 	struct pr_uw_proc entry;
@@ -453,6 +454,10 @@ static void load_proc(struct pr_kunwind *k, uint32_t pid, const struct pr_uw_pen
 	memset(&k->entry, 0, sizeof(k->entry));
 	k->entry.start_time = want->start_time;
 	k->entry.exec_id = want->exec_id;
+	/* BPF skips copying an entry whose gen it copied last: never 0 */
+	k->entry.gen = ++k->entry_gens;
+	if (!k->entry.gen)
+		k->entry.gen = ++k->entry_gens;
 	k->entry_nbins = 0;
 	k->load_clock = k->clock + 1;
 	/* the maps must be read after the request: its identity is of an
