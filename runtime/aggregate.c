@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * A slot's counts are read with batched lookup-and-delete once nothing
- * writes to it any more, so none is lost or read twice; each stack is
- * taken out when the first count that names it is handed on. A drain
- * that fills the loop's arena goes on in the next cycle.
+ * A slot's counts and stacks are read with batched lookup-and-delete once
+ * nothing writes to it any more, so none is lost or read twice, in a few
+ * system calls (a stack at a time was ~1000 calls a second at 4999 Hz,
+ * most of profrun's CPU in this mode). A drain that fills the loop's
+ * arena goes on in the next cycle.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,30 +17,38 @@
 #include "clock.h"
 #include "events.h"
 
-#define PR_AGG_INTERVAL_NS 100000000ull /* counts reach the script this often */
-#define GRACE_NS 10000000ull		/* a program that read the old slot has ended */
+#define PR_AGG_INTERVAL_NS (PR_AGG_INTERVAL_MS * 1000000ull)
 #define BATCH 512
+#define STACK_BATCH 32
+/* a slot's stacks buffer above this is freed after its drain */
+#define STACKS_KEEP (1u << 20)
 
 struct entry {
 	struct pr_agg_key k;
 	struct pr_agg_val v;
 };
 
+struct stack_entry {
+	uint64_t hash;
+	struct pr_agg_stack s;
+};
+
 struct pr_aggregate {
 	struct pr_agg_fds fd;
 	uint32_t cur;	   /* the slot BPF adds to */
-	int draining;	   /* the slot to drain, -1: none */
 	uint64_t flip_time;
 	struct pr_aggregate_stats st;
 	/* a slot's counts, read out and sorted by stack, handed from pos on */
 	struct entry *ents;
 	uint32_t nents, cap, pos;
 	int loaded; /* the slot ents came from, -1: none */
-	uint64_t stack_hash;
-	bool stack_ok;
+	/* its stacks, sorted by hash */
+	struct stack_entry *stacks;
+	uint32_t nstacks, capstacks;
 	struct pr_agg_key keys[BATCH];
 	struct pr_agg_val vals[BATCH];
-	struct pr_agg_stack stack;
+	uint64_t skeys[STACK_BATCH];
+	struct pr_agg_stack svals[STACK_BATCH];
 	struct pr_sample_agg rec;
 };
 
@@ -51,7 +60,6 @@ int pr_aggregate_new(const struct pr_agg_fds *fds, struct pr_aggregate **out)
 	if (!a)
 		return -ENOMEM;
 	a->fd = *fds;
-	a->draining = -1;
 	a->loaded = -1;
 	a->flip_time = pr_mono_ns();
 	if (bpf_map_update_elem(a->fd.slot, &zero, &a->cur, BPF_ANY)) {
@@ -64,8 +72,10 @@ int pr_aggregate_new(const struct pr_agg_fds *fds, struct pr_aggregate **out)
 
 void pr_aggregate_free(struct pr_aggregate *a)
 {
-	if (a)
+	if (a) {
 		free(a->ents);
+		free(a->stacks);
+	}
 	free(a);
 }
 
@@ -76,8 +86,44 @@ static int by_stack(const void *x, const void *y)
 	return a->k.stack < b->k.stack ? -1 : a->k.stack > b->k.stack;
 }
 
-/* Reads (and deletes) every count of slot into ents, sorted by stack, so
- * each stack is read once. */
+static int by_hash(const void *x, const void *y)
+{
+	const struct stack_entry *a = x, *b = y;
+
+	return a->hash < b->hash ? -1 : a->hash > b->hash;
+}
+
+/* Reads (and deletes) every stack of slot into stacks, sorted by hash. */
+static void load_stacks(struct pr_aggregate *a, uint32_t slot)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t n, i, in = 0, out = 0;
+	bool first = true;
+	int err;
+
+	a->nstacks = 0;
+	do {
+		n = STACK_BATCH;
+		err = bpf_map_lookup_and_delete_batch(a->fd.stacks[slot], first ? NULL : &in, &out,
+						      a->skeys, a->svals, &n, &opts);
+		if (err && errno != ENOENT)
+			n = 0;
+		first = false;
+		in = out;
+		if (n && pr_array_reserve((void **)&a->stacks, &a->capstacks, a->nstacks + n,
+					  sizeof(*a->stacks)))
+			n = 0; /* their counts come without a stack, counted */
+		for (i = 0; i < n; i++) {
+			a->stacks[a->nstacks].hash = a->skeys[i];
+			a->stacks[a->nstacks++].s = a->svals[i];
+		}
+	} while (!err);
+	if (a->nstacks > 1)
+		qsort(a->stacks, a->nstacks, sizeof(*a->stacks), by_hash);
+}
+
+/* Reads (and deletes) every count of slot into ents, sorted by stack,
+ * and the slot's stacks. */
 static void load(struct pr_aggregate *a, uint32_t slot)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
@@ -102,12 +148,12 @@ static void load(struct pr_aggregate *a, uint32_t slot)
 	} while (!err);
 	if (a->nents > 1)
 		qsort(a->ents, a->nents, sizeof(*a->ents), by_stack);
+	load_stacks(a, slot);
 	a->loaded = slot;
-	a->stack_ok = false;
 }
 
-/* Deletes what is left of slot's stacks: only those whose count could
- * not be added, normally none. */
+/* Deletes what is left of slot's stacks: only those a failed allocation
+ * left behind, normally none. */
 static void clear_stacks(struct pr_aggregate *a, uint32_t slot)
 {
 	uint64_t k;
@@ -117,19 +163,15 @@ static void clear_stacks(struct pr_aggregate *a, uint32_t slot)
 			break;
 }
 
-/* One count as a record; its stack read (and taken out) once for all
- * the counts that share it. */
-static void fill(struct pr_aggregate *a, uint32_t slot, const struct entry *e)
+/* One count as a record, with its stack. */
+static void fill(struct pr_aggregate *a, const struct entry *e)
 {
+	struct stack_entry key = { .hash = e->k.stack };
+	const struct stack_entry *se;
 	struct pr_sample_agg *r = &a->rec;
 	uint32_t n;
 
-	if (!a->stack_ok || a->stack_hash != e->k.stack) {
-		a->stack_hash = e->k.stack;
-		a->stack_ok = !bpf_map_lookup_and_delete_elem(a->fd.stacks[slot], &e->k.stack,
-							      &a->stack) &&
-			      a->stack.nkernel <= PR_MAX_FRAMES && a->stack.nuser <= PR_MAX_FRAMES;
-	}
+	se = a->nstacks ? bsearch(&key, a->stacks, a->nstacks, sizeof(*a->stacks), by_hash) : NULL;
 	memset(r, 0, offsetof(struct pr_sample_agg, addrs));
 	r->hdr = (struct pr_hdr){ .type = PR_REC_SAMPLE_AGG, .size = sizeof(*r),
 				  .time = e->v.time };
@@ -138,14 +180,14 @@ static void fill(struct pr_aggregate *a, uint32_t slot, const struct entry *e)
 	r->count = e->v.count > UINT32_MAX ? UINT32_MAX : (uint32_t)e->v.count;
 	r->cgroup = e->v.cgroup;
 	memcpy(r->comm, e->v.comm, sizeof(r->comm));
-	if (!a->stack_ok) {
+	if (!se || se->s.nkernel > PR_MAX_FRAMES || se->s.nuser > PR_MAX_FRAMES) {
 		a->st.stack_misses++;
 		return;
 	}
-	n = a->stack.nkernel + a->stack.nuser;
-	r->nkernel = a->stack.nkernel;
-	r->nuser = a->stack.nuser;
-	memcpy(r->addrs, a->stack.addrs, n * sizeof(r->addrs[0]));
+	n = se->s.nkernel + se->s.nuser;
+	r->nkernel = se->s.nkernel;
+	r->nuser = se->s.nuser;
+	memcpy(r->addrs, se->s.addrs, n * sizeof(r->addrs[0]));
 }
 
 /* Drains slot: 1 when emit stopped it (it goes on from there next time),
@@ -160,7 +202,7 @@ static int drain_slot(struct pr_aggregate *a, uint32_t slot, pr_agg_emit_fn emit
 		load(a, slot);
 	while (a->pos < a->nents) {
 		e = &a->ents[a->pos++];
-		fill(a, slot, e);
+		fill(a, e);
 		a->st.records++;
 		a->st.drained += e->v.count;
 		if (emit(ctx, &a->rec, sizeof(a->rec)))
@@ -168,6 +210,13 @@ static int drain_slot(struct pr_aggregate *a, uint32_t slot, pr_agg_emit_fn emit
 	}
 	a->loaded = -1;
 	clear_stacks(a, slot);
+	if (a->capstacks * sizeof(*a->stacks) > STACKS_KEEP) {
+		/* a burst of distinct stacks: not kept for the rest of the run */
+		free(a->stacks);
+		a->stacks = NULL;
+		a->capstacks = 0;
+	}
+	a->nstacks = 0;
 	return 0;
 }
 
@@ -181,23 +230,30 @@ int pr_aggregate_drain(struct pr_aggregate *a, bool final, pr_agg_emit_fn emit, 
 	if (final)
 		return drain_slot(a, 0, emit, ctx) || drain_slot(a, 1, emit, ctx);
 	now = pr_mono_ns();
-	if (a->draining >= 0) {
-		if (now - a->flip_time < GRACE_NS)
-			return 0;
-		if (drain_slot(a, a->draining, emit, ctx))
-			return 1;
-		a->draining = -1;
-	}
 	if (now - a->flip_time < PR_AGG_INTERVAL_NS)
 		return 0;
+	/* one wake-up an interval: the other slot, out since the last flip
+	 * (a whole interval: no program still adds to it), is drained, then
+	 * BPF moves to it and this one waits its turn */
 	next = a->cur ^ 1;
-	if (bpf_map_update_elem(a->fd.slot, &zero, &next, BPF_ANY))
-		return 0; /* the counts stay in the current slot until it works */
-	a->draining = a->cur;
-	a->cur = next;
+	if (drain_slot(a, next, emit, ctx))
+		return 1;
 	a->flip_time = now;
+	if (bpf_map_update_elem(a->fd.slot, &zero, &next, BPF_ANY))
+		return 0; /* the counts stay in the current slot: next interval */
+	a->cur = next;
 	a->st.flips++;
 	return 0;
+}
+
+int pr_aggregate_wait_ms(const struct pr_aggregate *a)
+{
+	uint64_t now = pr_mono_ns(), due;
+
+	if (!a)
+		return -1;
+	due = a->flip_time + PR_AGG_INTERVAL_NS;
+	return now >= due ? 0 : (int)((due - now + 999999) / 1000000);
 }
 
 void pr_aggregate_stats(const struct pr_aggregate *a, struct pr_aggregate_stats *out)

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Draining the samples BPF counted (sample{aggregate=true}; the maps are
- * described in bpf/events.h). Every PR_AGG_INTERVAL the slot BPF adds to
- * is flipped; the other slot is drained a tick later (no program can
- * still be adding to it), each count becoming one record of its stack
- * with its weight, and its stacks are then deleted. At the end (programs
+ * described in bpf/events.h). Every PR_AGG_INTERVAL the other slot, which
+ * BPF left an interval ago (no program can still be adding to it), is
+ * drained, each count becoming one record of its stack with its weight,
+ * its stacks deleted; then BPF moves to it. One wake-up an interval. At the end (programs
  * detached) both slots are drained in full, so every sample counted in
  * the kernel reaches the script exactly once.
  */
@@ -16,6 +16,11 @@
 #include <stdint.h>
 
 struct pr_aggregate;
+
+/* counts reach the script this often */
+#define PR_AGG_INTERVAL_MS 100
+/* sample{aggregate = true}: maps sized from CPUs x Hz */
+#define PR_AGG_AUTO 1
 
 struct pr_agg_fds {
 	int counts[2], stacks[2], slot, stats;
@@ -40,6 +45,8 @@ int pr_aggregate_new(const struct pr_agg_fds *fds, struct pr_aggregate **out);
 /* Flips and drains what is due (final: everything, the programs being
  * detached). Returns 1 when emit stopped it with more waiting, else 0. */
 int pr_aggregate_drain(struct pr_aggregate *a, bool final, pr_agg_emit_fn emit, void *ctx);
+/* Milliseconds until the next drain is due (0: now); -1 without a. */
+int pr_aggregate_wait_ms(const struct pr_aggregate *a);
 void pr_aggregate_stats(const struct pr_aggregate *a, struct pr_aggregate_stats *out);
 void pr_aggregate_free(struct pr_aggregate *a);
 

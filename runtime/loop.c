@@ -465,6 +465,18 @@ static void end_cycle(struct pr_loop *l)
 		pr_proc_end_cycle(l->cfg.procs);
 }
 
+/* The epoll timeout: the batched rings' poll, or sooner when counts are
+ * due; with counts, the rings are polled at the counts' pace (their
+ * records are the samples BPF could not count, and lifecycle events) */
+static int wait_ms(const struct pr_loop *l)
+{
+	int agg = pr_aggregate_wait_ms(l->cfg.aggregate);
+
+	if (agg < 0)
+		return l->poll_ms;
+	return agg;
+}
+
 enum pr_stop pr_loop_run(struct pr_loop *l)
 {
 	struct epoll_event evs[16];
@@ -475,7 +487,7 @@ enum pr_stop pr_loop_run(struct pr_loop *l)
 	if (!has_work(l))
 		return PR_STOP_IDLE;
 	while (stop == PR_STOP_NONE) {
-		n = epoll_wait(l->epfd, evs, 16, more ? 0 : l->poll_ms);
+		n = epoll_wait(l->epfd, evs, 16, more ? 0 : wait_ms(l));
 		if (n < 0 && errno != EINTR) {
 			pr_err("event loop: epoll_wait failed: %s", strerror(errno));
 			return PR_STOP_ERROR;

@@ -187,6 +187,25 @@ static struct bpf_object *smp_open(struct pr_plan *p, const struct bpf_object_op
 	return p->smp ? p->smp->obj : NULL;
 }
 
+/* Counts a slot holds. PR_AGG_AUTO: four intervals' samples at most
+ * (CPUs x Hz), a power of two in [256, 16384]. The maps are hash tables
+ * that a drain reads bucket by bucket, locked: sized for what can come,
+ * not for a worst case, a drain costs what the rate does (16384 + 8192
+ * buckets ten times a second were most of profrun's CPU at 4999 Hz). */
+static uint32_t agg_counts(const struct pr_plan_cfg *cfg)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t want;
+	uint32_t n = 256;
+
+	if (cfg->aggregate != PR_AGG_AUTO)
+		return cfg->aggregate;
+	want = 4ull * (ncpu > 0 ? ncpu : 1) * cfg->hz * PR_AGG_INTERVAL_MS / 1000;
+	while (n < want && n < 16384)
+		n *= 2;
+	return n;
+}
+
 static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 {
 	p->smp->rodata->want_user = cfg->user;
@@ -214,11 +233,13 @@ static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 	}
 	p->smp->rodata->aggregate = cfg->aggregate != 0;
 	if (cfg->aggregate) {
-		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts0, cfg->aggregate);
-		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts1, cfg->aggregate);
+		uint32_t counts = agg_counts(cfg);
+
+		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts0, counts);
+		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts1, counts);
 		/* a stack is 2 KB: half as many as counts (threads share them) */
-		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks0, cfg->aggregate / 2);
-		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks1, cfg->aggregate / 2);
+		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks0, counts / 2);
+		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks1, counts / 2);
 	} else {
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts0, 1);
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts1, 1);

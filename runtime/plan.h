@@ -46,7 +46,8 @@ struct pr_plan_cfg {
 	int kernel_unwind;	 /* enum pr_kunwind_mode (with a copy: not "fp") */
 	uint32_t kernel_tables;	 /* bytes of rows the in-kernel unwinder may load */
 	uint32_t aggregate;	 /* counts per slot when BPF counts whole stacks
-				  * (sample{aggregate}); 0: every sample is a record */
+				  * (sample{aggregate}; PR_AGG_AUTO: sized from
+				  * CPUs x Hz); 0: every sample is a record */
 	uint32_t life_buffer;
 	struct {
 		uint64_t min_ns, max_ns; /* intervals sent one by one; max 0: no bound */

@@ -192,9 +192,10 @@ function api.sample(t)
     end
     o.kernel_tables = opt_int("sample{}", t, "kernel_tables", 65536, 4294967295) or 0
     -- aggregate = true, or how many distinct (pid, tid, stack) counts the
-    -- kernel keeps between drains (16384 with true)
+    -- kernel keeps between drains (with true, 1: the runtime sizes them
+    -- from CPUs x Hz)
     if t.aggregate == true then
-        o.aggregate = 16384
+        o.aggregate = 1
     elseif t.aggregate == false then
         o.aggregate = 0
     elseif t.aggregate == nil then
