@@ -129,6 +129,7 @@ static void use_btf_cache(struct pr_plan_cfg *cfg)
 	}
 	pr_info("kernel BTF: %s minimal BTF %s", built ? "built" : "cached", path);
 	cfg->btf_path = path;
+	cfg->btf_minimal = true;
 }
 
 /* The child end of -c: waits for the go byte, then execs the command. An
@@ -498,6 +499,21 @@ static void preload_watched(struct pr_rt *rt)
 			pr_maps_preload(rt->maps, rt->cfg.probes.v[i].pid);
 }
 
+/* Where the watched processes' stacks end, for probes with stack = true:
+ * otherwise learnt at each one's first hit taken, and a burst of hits
+ * before that copies past it (a 200-malloc burst overflowed the 1 MiB
+ * probe ring that way). */
+static void seed_stack_tops(struct pr_rt *rt)
+{
+	size_t i;
+
+	if (rt->opts->pid)
+		pr_plan_probe_stack_top(rt->plan, rt->opts->pid);
+	for (i = 0; i < rt->cfg.probes.n; i++)
+		if (rt->cfg.probes.v[i].pid > 0)
+			pr_plan_probe_stack_top(rt->plan, rt->cfg.probes.v[i].pid);
+}
+
 /* --kernel-unwind, else $PROFRUN_KERNEL_UNWIND (the test suites run every
  * unwinding test with each mode through it), else the script's. */
 static int kernel_unwind_override(const struct pr_opts *o, struct pr_plan_cfg *cfg)
@@ -826,6 +842,7 @@ int main(int argc, char **argv)
 	rt.cfg.ctx = &rt;
 	if (pr_plan_load(rt.plan, &rt.cfg))
 		goto out;
+	seed_stack_tops(&rt);
 	start_kernel_unwind(&rt);
 	if (start_aggregate(&rt))
 		goto out;

@@ -215,8 +215,9 @@ static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 	if (pr_plan_kernel_unwinds(cfg)) {
 		p->smp->rodata->kernel_unwind = cfg->kernel_unwind;
 		/* tests of the tables alone or of both unwinders want it from the
-		 * first sample; otherwise it loads after the first samples are out */
-		p->walker_deferred = cfg->kernel_unwind == PR_KUNWIND_ON;
+		 * first sample; otherwise it loads after the first samples are out,
+		 * unless that would parse the kernel's whole BTF a second time */
+		p->walker_deferred = cfg->kernel_unwind == PR_KUNWIND_ON && cfg->btf_minimal;
 		if (p->walker_deferred && cfg->btf_path) {
 			p->walker_btf = strdup(cfg->btf_path);
 			if (!p->walker_btf)

@@ -62,6 +62,7 @@ struct pr_plan_cfg {
 	} probes;
 	struct pr_target_bpf target; /* the filter every program applies */
 	const char *btf_path; /* kernel BTF override; NULL = the running kernel's */
+	bool btf_minimal;     /* btf_path is the minimal BTF cache: cheap to open again */
 	/* runs once, after the lifecycle programs, before the first late
 	 * object (the samplers, off-CPU) loads */
 	int (*before_late)(void *ctx);

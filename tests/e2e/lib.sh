@@ -189,7 +189,7 @@ expect_grep() { # NAME FILE PATTERN
 
 expect_no_grep() { # NAME FILE PATTERN
 	# a missing file (say, arguments swapped) must not pass as "no match"
-	if [ ! -f "$2" ]; then
+	if [ ! -e "$2" ]; then
 		fail "$1" "no file '$2' to search"
 	elif ! grep -Eq -- "$3" "$2"; then
 		pass "$1"
