@@ -187,8 +187,9 @@ static struct bpf_object *smp_open(struct pr_plan *p, const struct bpf_object_op
 	return p->smp ? p->smp->obj : NULL;
 }
 
-/* Counts a slot holds. PR_AGG_AUTO: four intervals' samples at most
- * (CPUs x Hz), a power of two in [256, 16384]. The maps are hash tables
+/* Counts a slot holds. PR_AGG_AUTO: an interval's samples (CPUs x Hz /
+ * 10) rounded up to a power of two in [256, 16384]; a drain that comes
+ * late sends the overflow as events (counts_full), nothing is lost. The maps are hash tables
  * that a drain reads bucket by bucket, locked: sized for what can come,
  * not for a worst case, a drain costs what the rate does (16384 + 8192
  * buckets ten times a second were most of profrun's CPU at 4999 Hz). */
@@ -200,7 +201,7 @@ static uint32_t agg_counts(const struct pr_plan_cfg *cfg)
 
 	if (cfg->aggregate != PR_AGG_AUTO)
 		return cfg->aggregate;
-	want = 4ull * (ncpu > 0 ? ncpu : 1) * cfg->hz * PR_AGG_INTERVAL_MS / 1000;
+	want = (uint64_t)(ncpu > 0 ? ncpu : 1) * cfg->hz * PR_AGG_INTERVAL_MS / 1000;
 	while (n < want && n < 16384)
 		n *= 2;
 	return n;
