@@ -93,62 +93,66 @@ static int by_hash(const void *x, const void *y)
 	return a->hash < b->hash ? -1 : a->hash > b->hash;
 }
 
-/* Reads (and deletes) every stack of slot into stacks, sorted by hash. */
-static void load_stacks(struct pr_aggregate *a, uint32_t slot)
+/* Reads and deletes every entry of map fd, batch entries at a time into
+ * keys and vals, each batch handed to keep (which copies it out). */
+static void take_all(struct pr_aggregate *a, int fd, void *keys, void *vals, uint32_t batch,
+		     void (*keep)(struct pr_aggregate *a, uint32_t n))
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	uint32_t n, i, in = 0, out = 0;
+	uint32_t n, in = 0, out = 0;
 	bool first = true;
 	int err;
 
-	a->nstacks = 0;
 	do {
-		n = STACK_BATCH;
-		err = bpf_map_lookup_and_delete_batch(a->fd.stacks[slot], first ? NULL : &in, &out,
-						      a->skeys, a->svals, &n, &opts);
+		n = batch;
+		err = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &in, &out, keys, vals, &n,
+						      &opts);
 		if (err && errno != ENOENT)
 			n = 0;
 		first = false;
 		in = out;
-		if (n && pr_array_reserve((void **)&a->stacks, &a->capstacks, a->nstacks + n,
-					  sizeof(*a->stacks)))
-			n = 0; /* their counts come without a stack, counted */
-		for (i = 0; i < n; i++) {
-			a->stacks[a->nstacks].hash = a->skeys[i];
-			a->stacks[a->nstacks++].s = a->svals[i];
-		}
+		if (n)
+			keep(a, n);
 	} while (!err);
-	if (a->nstacks > 1)
-		qsort(a->stacks, a->nstacks, sizeof(*a->stacks), by_hash);
+}
+
+static void keep_stacks(struct pr_aggregate *a, uint32_t n)
+{
+	uint32_t i;
+
+	/* out of memory: their counts come without a stack, counted */
+	if (pr_array_reserve((void **)&a->stacks, &a->capstacks, a->nstacks + n,
+			     sizeof(*a->stacks)))
+		return;
+	for (i = 0; i < n; i++) {
+		a->stacks[a->nstacks].hash = a->skeys[i];
+		a->stacks[a->nstacks++].s = a->svals[i];
+	}
+}
+
+static void keep_counts(struct pr_aggregate *a, uint32_t n)
+{
+	uint32_t i;
+
+	/* out of memory: these counts are lost (the map gave them up) */
+	if (pr_array_reserve((void **)&a->ents, &a->cap, a->nents + n, sizeof(*a->ents)))
+		return;
+	for (i = 0; i < n; i++)
+		a->ents[a->nents++] = (struct entry){ a->keys[i], a->vals[i] };
 }
 
 /* Reads (and deletes) every count of slot into ents, sorted by stack,
- * and the slot's stacks. */
+ * and the slot's stacks into stacks, sorted by hash. */
 static void load(struct pr_aggregate *a, uint32_t slot)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	uint32_t n, i, in = 0, out = 0;
-	bool first = true;
-	int err;
-
 	a->nents = a->pos = 0;
-	do {
-		n = BATCH;
-		err = bpf_map_lookup_and_delete_batch(a->fd.counts[slot], first ? NULL : &in, &out,
-						      a->keys, a->vals, &n, &opts);
-		if (err && errno != ENOENT)
-			n = 0;
-		first = false;
-		in = out;
-		if (n && pr_array_reserve((void **)&a->ents, &a->cap, a->nents + n,
-					  sizeof(*a->ents)))
-			n = 0; /* left in the map: the final drain takes them */
-		for (i = 0; i < n; i++)
-			a->ents[a->nents++] = (struct entry){ a->keys[i], a->vals[i] };
-	} while (!err);
+	take_all(a, a->fd.counts[slot], a->keys, a->vals, BATCH, keep_counts);
 	if (a->nents > 1)
 		qsort(a->ents, a->nents, sizeof(*a->ents), by_stack);
-	load_stacks(a, slot);
+	a->nstacks = 0;
+	take_all(a, a->fd.stacks[slot], a->skeys, a->svals, STACK_BATCH, keep_stacks);
+	if (a->nstacks > 1)
+		qsort(a->stacks, a->nstacks, sizeof(*a->stacks), by_hash);
 	a->loaded = slot;
 }
 

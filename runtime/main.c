@@ -483,35 +483,35 @@ static int start_ksym_feed(void *ctx)
 	return 0;
 }
 
-/* Processes watched from before the run (-p, probe{pid=}) may exit
- * before their first stack is resolved: their maps and binaries are
- * taken now, while /proc still has them. A -c command execs later and
- * is read at its exec. */
-static void preload_watched(struct pr_rt *rt)
+/* Calls fn for each process watched from before the run: -p, probe{pid=}
+ * (a pid named twice is seen twice: both callers make a repeat cheap). */
+static void each_watched(struct pr_rt *rt, void (*fn)(struct pr_rt *rt, uint32_t pid))
 {
 	size_t i;
 
-	/* a pid preloaded already costs one cache lookup */
 	if (rt->opts->pid)
-		pr_maps_preload(rt->maps, rt->opts->pid);
+		fn(rt, rt->opts->pid);
 	for (i = 0; i < rt->cfg.probes.n; i++)
 		if (rt->cfg.probes.v[i].pid > 0)
-			pr_maps_preload(rt->maps, rt->cfg.probes.v[i].pid);
+			fn(rt, rt->cfg.probes.v[i].pid);
 }
 
-/* Where the watched processes' stacks end, for probes with stack = true:
- * otherwise learnt at each one's first hit taken, and a burst of hits
- * before that copies past it (a 200-malloc burst overflowed the 1 MiB
- * probe ring that way). */
-static void seed_stack_tops(struct pr_rt *rt)
+/* A watched process may exit before its first stack is resolved: its
+ * maps and binaries are taken now, while /proc still has them (a pid
+ * preloaded already costs one cache lookup). A -c command execs later
+ * and is read at its exec. */
+static void preload_maps(struct pr_rt *rt, uint32_t pid)
 {
-	size_t i;
+	pr_maps_preload(rt->maps, pid);
+}
 
-	if (rt->opts->pid)
-		pr_plan_probe_stack_top(rt->plan, rt->opts->pid);
-	for (i = 0; i < rt->cfg.probes.n; i++)
-		if (rt->cfg.probes.v[i].pid > 0)
-			pr_plan_probe_stack_top(rt->plan, rt->cfg.probes.v[i].pid);
+/* Where a watched process's stack ends, for probes with stack = true:
+ * otherwise learnt at its first hit taken, and a burst of hits before
+ * that copies past it (a 200-malloc burst overflowed the 1 MiB probe
+ * ring that way). Once per pid (the plan remembers). */
+static void seed_stack_top(struct pr_rt *rt, uint32_t pid)
+{
+	pr_plan_probe_stack_top(rt->plan, pid);
 }
 
 /* --kernel-unwind, else $PROFRUN_KERNEL_UNWIND (the test suites run every
@@ -832,7 +832,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	pr_plan_set_kglue(rt.plan, is_trace_glue, rt.ksym);
-	preload_watched(&rt);
+	each_watched(&rt, preload_maps);
 	if (rt.cfg.hooks && follow_target(&rt, opts.pid ? opts.pid : child ? (uint32_t)child : rt.sample_pid))
 		goto out;
 	/* before anything attaches: processes older than profrun are known */
@@ -842,7 +842,7 @@ int main(int argc, char **argv)
 	rt.cfg.ctx = &rt;
 	if (pr_plan_load(rt.plan, &rt.cfg))
 		goto out;
-	seed_stack_tops(&rt);
+	each_watched(&rt, seed_stack_top);
 	start_kernel_unwind(&rt);
 	if (start_aggregate(&rt))
 		goto out;
