@@ -15,16 +15,16 @@
 #ifndef PR_KUNWIND_BPF_H
 #define PR_KUNWIND_BPF_H
 
-/* Bytes copied first: most stacks end within them, and the copy is most
- * of a walk's cost; a walk that needs more copies all of ustack_bytes
- * and starts again (so does a fallback, whose copy user space unwinds). */
+/* Bytes copied first, and the step a copy grows by when the walk reads
+ * past it: most stacks end within them, and the copy is most of a walk's
+ * cost (a fallback copies all of ustack_bytes, for user space). */
 #define PR_UW_FIRST_COPY 4096
 /* rows: 2^24 at most (a 128 MiB table) */
 #define PR_UW_ROW_SEARCH 24
 #define PR_UW_MAP_SEARCH 8
 /* rules found, per CPU, by (table, file offset): a profile samples the
  * same call sites over and over, and a hit costs one compare instead of
- * a search over the rows (~3/4 of a walk's time without it) */
+ * a search over the page's rows */
 #define PR_UW_RCACHE 2048
 
 struct {
@@ -238,9 +238,11 @@ static __always_inline struct pr_uw_rule *pr_uw_find_rule(struct pr_uw_map *m, _
 {
 	__u32 slot = ((__u32)foff * 0x9e3779b1u ^ m->table * 0x85ebca6bu) >> 21, idx;
 	struct pr_uw_rcache *c = bpf_map_lookup_elem(&pr_uw_rcache, &slot);
+	/* a numbered table, an offset the 32-bit key holds */
+	bool cacheable = c && m->table && foff >> 32 == 0;
 	long rule;
 
-	if (c && c->table == m->table && c->foff == (__u32)foff && m->table && foff >> 32 == 0) {
+	if (cacheable && c->table == m->table && c->foff == (__u32)foff) {
 		idx = c->rule;
 		return bpf_map_lookup_elem(&pr_uw_rules, &idx);
 	}
@@ -248,7 +250,7 @@ static __always_inline struct pr_uw_rule *pr_uw_find_rule(struct pr_uw_map *m, _
 	if (rule < 0)
 		return NULL;
 	idx = rule;
-	if (c && m->table && foff >> 32 == 0) {
+	if (cacheable) {
 		c->table = m->table;
 		c->foff = foff;
 		c->rule = idx;

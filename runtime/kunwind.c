@@ -87,6 +87,15 @@ struct pr_kunwind {
 	struct pr_uw_row rowbuf[BATCH];
 };
 
+/* The next number of a counter BPF caches by: never 0 (none), and not
+ * reused before 2^32 more. */
+static uint32_t next_number(uint32_t *counter)
+{
+	if (!++*counter)
+		++*counter;
+	return *counter;
+}
+
 int pr_kunwind_new(const struct pr_kunwind_fds *fds, struct pr_maps *maps,
 		   struct pr_kunwind **out)
 {
@@ -404,11 +413,8 @@ static uint32_t load_bin(struct pr_kunwind *k, struct pr_elfsym *elf)
 		return i;
 	}
 	bin->count = total;
-	/* BPF caches rules by this number: never 0 (no table), and not
-	 * reused before 2^32 loads */
-	bin->table = ++k->tables_loaded;
-	if (!bin->table)
-		bin->table = ++k->tables_loaded;
+	/* BPF caches rules by this number */
+	bin->table = next_number(&k->tables_loaded);
 	k->rows_used += total;
 	k->st.loads++;
 	return i;
@@ -454,10 +460,8 @@ static void load_proc(struct pr_kunwind *k, uint32_t pid, const struct pr_uw_pen
 	memset(&k->entry, 0, sizeof(k->entry));
 	k->entry.start_time = want->start_time;
 	k->entry.exec_id = want->exec_id;
-	/* BPF skips copying an entry whose gen it copied last: never 0 */
-	k->entry.gen = ++k->entry_gens;
-	if (!k->entry.gen)
-		k->entry.gen = ++k->entry_gens;
+	/* BPF skips copying an entry whose gen it copied last */
+	k->entry.gen = next_number(&k->entry_gens);
 	k->entry_nbins = 0;
 	k->load_clock = k->clock + 1;
 	/* the maps must be read after the request: its identity is of an

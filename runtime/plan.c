@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "lifecycle.skel.h"
@@ -20,6 +19,7 @@
 #include "probe.skel.h"
 #include "aggregate.h"
 #include "btfcache.h"
+#include "clock.h"
 #include "kunwind.h"
 #include "log.h"
 #include "plan.h"
@@ -189,10 +189,11 @@ static struct bpf_object *smp_open(struct pr_plan *p, const struct bpf_object_op
 
 /* Counts a slot holds. PR_AGG_AUTO: an interval's samples (CPUs x Hz /
  * 10) rounded up to a power of two in [256, 16384]; a drain that comes
- * late sends the overflow as events (counts_full), nothing is lost. The maps are hash tables
- * that a drain reads bucket by bucket, locked: sized for what can come,
- * not for a worst case, a drain costs what the rate does (16384 + 8192
- * buckets ten times a second were most of profrun's CPU at 4999 Hz). */
+ * late sends the overflow as events (counts_full), nothing is lost. The
+ * maps are hash tables that a drain reads bucket by bucket, locked:
+ * sized for what can come, not for a worst case, a drain costs what the
+ * rate does (16384 + 8192 buckets ten times a second were most of
+ * profrun's CPU at 4999 Hz). */
 static uint32_t agg_counts(const struct pr_plan_cfg *cfg)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -219,7 +220,7 @@ static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 		 * first sample; otherwise it loads after the first samples are out,
 		 * unless that would parse the kernel's whole BTF a second time */
 		p->walker_deferred = cfg->kernel_unwind == PR_KUNWIND_ON && cfg->btf_minimal;
-		if (p->walker_deferred && cfg->btf_path) {
+		if (p->walker_deferred) {
 			p->walker_btf = strdup(cfg->btf_path);
 			if (!p->walker_btf)
 				return -ENOMEM;
@@ -877,12 +878,9 @@ void pr_plan_detach(struct pr_plan *p)
 
 void pr_plan_tick(struct pr_plan *p)
 {
-	struct timespec ts;
-	uint64_t now_ns;
+	uint64_t now_ns = pr_mono_ns();
 	int o;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	if (!p || p->state != PLAN_LOADED)
 		return;
 	/* the first tick comes after the first batch reached the script */
