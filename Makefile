@@ -19,7 +19,7 @@ VMLINUX_H    ?=
 CFLAGS       ?= -O2 -g
 LDFLAGS      ?=
 EXTRA_CFLAGS ?=
-LIBS         := libbpf libelf zlib luajit liblzma
+LIBS         := libbpf libelf zlib luajit liblzma libcurl
 
 ifeq ($(V),1)
 Q   :=

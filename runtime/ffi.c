@@ -14,6 +14,7 @@
 #include "bpfsym.h"
 #include "buildid.h"
 #include "elfsym.h"
+#include "export.h"
 #include "ffi.h"
 #include "opts.h"
 #include "probes.h"
@@ -58,6 +59,7 @@ static const struct {
 	TYPE(pr_exit), TYPE(pr_frame),	    TYPE(pr_stats),
 	TYPE(pr_fork), TYPE(pr_proc_info),  TYPE(pr_sample_opts), TYPE(pr_src_counts),
 	TYPE(pr_provider_info), TYPE(pr_offcpu), TYPE(pr_offcpu_opts), TYPE(pr_probe), TYPE(pr_probe_opts), TYPE(pr_probe_count), TYPE(pr_tracepoint), TYPE(pr_tp_field),
+	TYPE(pr_export_opts), TYPE(pr_export_stats),
 };
 #undef TYPE
 
@@ -134,6 +136,9 @@ static const struct {
 	FIELD(pr_tracepoint, raw),
 	FIELD(pr_tracepoint, str),
 	FIELD(pr_tp_field, slot),
+	FIELD(pr_export_opts, wait_ms),
+	FIELD(pr_export_stats, dropped_rows),
+	FIELD(pr_export_stats, last_error),
 	FIELD(pr_probe, probe),
 	FIELD(pr_probe, str_len),
 	FIELD(pr_probe, str_arg),
@@ -562,4 +567,29 @@ int pr_ffi_proc_env(struct pr_rt *rt, uint32_t pid, uint64_t gen, const char *na
 int pr_ffi_elf_build_id(const char *path, char *hex, uint32_t len)
 {
 	return pr_buildid_from_path(path, hex, len);
+}
+
+int pr_ffi_export_open(struct pr_rt *rt, const struct pr_export_opts *o, const char **err)
+{
+	int id = pr_export_open(o, rt->errbuf, sizeof(rt->errbuf));
+
+	if (id < 0)
+		*err = rt->errbuf;
+	return id;
+}
+
+int pr_ffi_export_send(int sink, const char *path, const void *body, uint64_t len,
+		       uint64_t rows)
+{
+	return pr_export_send(sink, path, body, len, rows);
+}
+
+int pr_ffi_export_stats(int sink, struct pr_export_stats *out)
+{
+	return pr_export_stats(sink, out);
+}
+
+void pr_ffi_export_finish(void)
+{
+	pr_export_finish();
 }

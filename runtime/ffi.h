@@ -84,4 +84,15 @@ int pr_ffi_proc_env(struct pr_rt *rt, uint32_t pid, uint64_t gen, const char *na
  * -ENOSPC (len too small). Needs no run context. */
 int pr_ffi_elf_build_id(const char *path, char *hex, uint32_t len);
 
+/* profrun.export's HTTP sinks (export.h): open returns the sink's number
+ * or -errno with the reason in *err; send queues a copy of body for the
+ * sink's URL + path: 0, or -ENOSPC when it was dropped (counted). */
+int pr_ffi_export_open(struct pr_rt *rt, const struct pr_export_opts *o, const char **err);
+int pr_ffi_export_send(int sink, const char *path, const void *body, uint64_t len,
+		       uint64_t rows);
+int pr_ffi_export_stats(int sink, struct pr_export_stats *out);
+/* Every sink gets its bounded wait to deliver, then stops (what is left is
+ * spooled or dropped, counted): stats are final after it. */
+void pr_ffi_export_finish(void);
+
 #endif

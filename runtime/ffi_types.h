@@ -222,4 +222,42 @@ struct pr_stats {
 	uint64_t agg_stack_misses;   /* counts whose stack was gone: no frames */
 };
 
+/* profrun.export: one HTTP sink (export.h). Strings are copied. */
+struct pr_export_opts {
+	const char *url;	  /* base: scheme://[user:password@]host:port[/path] */
+	const char *name;	  /* for messages: the URL without its password */
+	const char *content_type; /* of every body */
+	const char *spool_dir;	  /* NULL: memory only; else created 0700, checked */
+	uint64_t memory_bytes;	  /* bodies waiting in memory, at most */
+	uint64_t disk_bytes;	  /* bodies waiting in spool_dir, at most */
+	uint32_t timeout_ms;	  /* one request, connect to last byte */
+	uint32_t retry_min_ms;	  /* first backoff; doubles up to retry_max_ms */
+	uint32_t retry_max_ms;
+	uint32_t wait_ms;	  /* at the end: time to deliver what waits */
+};
+
+/* Why a batch was dropped (pr_export_stats.dropped_rows). */
+enum pr_export_drop {
+	PR_EXPORT_DROP_FULL = 0,     /* memory and spool full when it was sent */
+	PR_EXPORT_DROP_REJECTED = 1, /* the backend answered 4xx: it will not take it */
+	PR_EXPORT_DROP_EXIT = 2,     /* not delivered by the end, and no room to spool */
+	PR_EXPORT_DROP_SPOOL = 3,    /* its spool file could not be written or read back */
+	PR_EXPORT_DROP_MAX = 4,
+};
+
+struct pr_export_stats {
+	uint64_t batches_sent, rows_sent, bytes_sent;
+	uint64_t attempts_failed;	     /* sends that failed and were retried */
+	uint64_t batches_spooled, rows_spooled; /* written to the spool directory */
+	uint64_t batches_recovered, rows_recovered; /* found in the spool at start */
+	uint64_t batches_waiting, rows_waiting;	 /* queued now, memory and disk */
+	uint64_t memory_bytes, disk_bytes;	 /* queued now */
+	uint64_t memory_peak, disk_peak;
+	uint64_t dropped_batches[PR_EXPORT_DROP_MAX];
+	uint64_t dropped_rows[PR_EXPORT_DROP_MAX];
+	int32_t last_status; /* HTTP status of the last attempt, 0: no answer */
+	uint32_t pad;
+	char last_error[160]; /* why the last failed attempt failed, printable */
+};
+
 #endif

@@ -25,6 +25,7 @@
 #include "ksymfeed.h"
 #include "ksym.h"
 #include "kunwind.h"
+#include "export.h"
 #include "log.h"
 #include "loop.h"
 #include "maps.h"
@@ -732,6 +733,8 @@ static int run(struct pr_rt *rt, int child_pidfd, int *go_fd, pid_t child, int *
 		rc = rt->exit_code;
 	if (never_ran && rc == PR_EXIT_OK)
 		rc = PR_EXIT_RUNTIME;
+	/* what on_end pushed gets its bounded time to reach the backend */
+	pr_export_finish();
 	report_drops(rt);
 	return rc;
 }

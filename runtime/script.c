@@ -338,6 +338,7 @@ static void drop_empty_traceback(lua_State *L)
 static int traceback(lua_State *L)
 {
 	const char *msg, *line, *nl;
+	bool in_trace = false;
 	luaL_Buffer b;
 
 	/* stack: err */
@@ -356,7 +357,10 @@ static int traceback(lua_State *L)
 		nl = strchr(line, '\n');
 		if (!nl)
 			nl = line + strlen(line);
-		if (!internal_frame(line, nl - line))
+		/* the message itself stays, even when a library module raised it */
+		if (!strncmp(line, "stack traceback:", 16))
+			in_trace = true;
+		if (!in_trace || !internal_frame(line, nl - line))
 			luaL_addlstring(&b, line, nl - line + (*nl == '\n'));
 	}
 	luaL_pushresult(&b);

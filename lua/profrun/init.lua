@@ -9,7 +9,7 @@ local ffi = require "ffi"
 ffi.cdef(require "profrun.cdef")
 
 local C = ffi.C
-local ABI_VERSION = 7
+local ABI_VERSION = 8
 if C.pr_ffi_abi_version() ~= ABI_VERSION then
     error(string.format("profrun Lua library (ABI %d) does not match the runtime (ABI %d)",
         ABI_VERSION, C.pr_ffi_abi_version()))
@@ -26,6 +26,11 @@ local rawget, rawset, pairs, setmetatable = rawget, rawset, pairs, setmetatable
 local M = {}
 
 local rt                -- struct pr_rt *, handed back to every pr_ffi_* call
+
+-- for profrun.* modules that call the runtime themselves (profrun.export)
+function M.rt() return rt end
+-- stats().NAME = fn() for modules that keep their own counters
+M.stats_extra = {}
 local in_setup = true
 local stopping = false  -- exit() was called: deliver nothing more
 local keep_going = false
@@ -637,6 +642,7 @@ function api.stats()
     t.probe.sampled_out = tonumber(s.probe_sampled_out)
     t.probe.count_lost = tonumber(s.probe_count_lost)
     t.probe.stack_lost = tonumber(s.probe_stack_lost)
+    for k, f in pairs(M.stats_extra) do t[k] = f() end
     return t
 end
 

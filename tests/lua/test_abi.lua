@@ -6,7 +6,7 @@ local C = ffi.C
 local TYPES = { "pr_hdr", "pr_sample_raw", "pr_sample", "pr_exec", "pr_exit", "pr_frame",
     "pr_stats", "pr_sample_opts", "pr_src_counts",
     "pr_provider_info", "pr_offcpu", "pr_offcpu_opts", "pr_probe", "pr_probe_opts", "pr_probe_count",
-    "pr_tracepoint", "pr_tp_field" }
+    "pr_tracepoint", "pr_tp_field", "pr_export_opts", "pr_export_stats" }
 local FIELDS = {
     pr_hdr = { "type", "size", "time" },
     pr_sample = { "pid", "tid", "cpu", "stack", "cgroup", "comm", "count" },
@@ -26,6 +26,8 @@ local FIELDS = {
     pr_probe_count = { "stack" },
     pr_tracepoint = { "raw", "str" },
     pr_tp_field = { "slot" },
+    pr_export_opts = { "wait_ms" },
+    pr_export_stats = { "dropped_rows", "last_error" },
 }
 
 return function(t)
