@@ -55,7 +55,8 @@ end
 
 sample { hz = hz }
 
-local profile, from = pprof.new { hz = hz }, os.time()
+-- no hz: the profile takes the rate in force (-F overrides --hz)
+local profile, from = pprof.new(), os.time()
 
 function on_sample(s)
     if ch then ch:sample(s, export.container_labels(proc(s.pid))) end
@@ -69,7 +70,7 @@ local function push()
         if py then py:push(profile, from, now) end
         if ot then ot:push(profile, from, now) end
     end
-    profile, from = pprof.new { hz = hz, time_nanos = now * 1e9 }, now
+    profile, from = pprof.new { time_nanos = now * 1e9 }, now
 end
 
 every(window, push)

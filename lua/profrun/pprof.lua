@@ -126,7 +126,10 @@ end
 M.varint = varint
 
 -- field keys: (number << 3) | wire type (0 varint, 2 length-delimited)
-local function key(field, wire) return char(field * 8 + wire) end -- fields < 16
+local function key(field, wire)
+    if field < 16 then return char(field * 8 + wire) end
+    return varint(field * 8 + wire)
+end
 
 local function put_int(t, field, v)
     if v ~= 0 then
@@ -146,6 +149,9 @@ local function put_packed(t, field, list)
     for i = 1, #list do p[i] = varint(list[i]) end
     put_bytes(t, field, concat(p))
 end
+
+-- the protobuf writers, for profrun.otlp
+M.proto = { key = key, put_int = put_int, put_bytes = put_bytes, put_packed = put_packed }
 
 -- ---- the profile -----------------------------------------------------------
 local Profile = {}
@@ -243,8 +249,12 @@ local function addr_of(f)
     return cast(u64, a)
 end
 
--- The profile as protobuf bytes (not compressed).
-function Profile:encode()
+-- p:tables(): the profile as the tables profile.proto (and OTLP's
+-- profiles) are made of, ids from 1: strings (with str(s) -> its index; [0]
+-- is ""), mappings (file names) and build_ids, locations {mapping, addr,
+-- function}, functions (names), samples {location ids leaf first, count},
+-- period (ns).
+function Profile:tables()
     local strings, str_index = { "" }, { [""] = 0 }
     local function str(s)
         local i = str_index[s]
@@ -318,7 +328,16 @@ function Profile:encode()
     end
     for _, id in ipairs(self.stack_order) do add(self.stack_frames[id], self.by_stack[id]) end
     for _, fr in ipairs(self.frames_order) do add(fr, self.by_frames[fr]) end
+    return { strings = strings, str = str, mappings = mappings, build_ids = build_ids,
+        locations = locations, functions = functions, samples = samples,
+        period = self.period or floor(1e9 / sample_hz() + 0.5) }
+end
 
+-- The profile as protobuf bytes (not compressed).
+function Profile:encode()
+    local t = self:tables()
+    local strings, str, mappings, build_ids = t.strings, t.str, t.mappings, t.build_ids
+    local locations, functions, samples = t.locations, t.functions, t.samples
     local out = {}
     local function value_type(field, t, unit)
         local v = {}
@@ -328,7 +347,7 @@ function Profile:encode()
     end
     value_type(1, "samples", "count")
     value_type(1, "cpu", "nanoseconds")
-    local period = self.period or floor(1e9 / sample_hz() + 0.5)
+    local period = t.period
     for _, s in ipairs(samples) do
         local m = {}
         put_packed(m, 1, s[1])
