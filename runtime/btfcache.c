@@ -67,37 +67,20 @@ static bool owned_and_private(const struct stat *st)
 /* dir, made if missing (with its parents), and trusted. */
 static int trusted_dir(const char *dir, char *why, size_t whylen)
 {
-	char p[4096], twhy[512], *s;
-	struct stat st;
-	size_t l = strlen(dir);
+	char twhy[512];
+	int err;
 
-	if (l == 0 || l >= sizeof(p) || dir[0] != '/') {
+	if (dir[0] != '/') {
 		snprintf(why, whylen, "the BTF cache directory must be an absolute path");
 		return -EINVAL;
 	}
-	memcpy(p, dir, l + 1);
-	for (s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = 0;
-		if (mkdir(p, 0755) && errno != EEXIST)
-			break;
-		*s = '/';
-	}
-	if (mkdir(p, 0755) && errno != EEXIST) {
-		snprintf(why, whylen, "cannot make %s: %s", dir, strerror(errno));
-		return -errno;
-	}
-	/* the rule scripts are held to (trust.h): it and every directory up
-	 * to / are root's or ours and nobody else's to write, sticky ones
-	 * (/tmp) aside */
-	if (lstat(dir, &st) || !S_ISDIR(st.st_mode))
-		snprintf(twhy, sizeof(twhy), "not a directory");
-	else if (!pr_trust_check_path(dir, geteuid(), twhy, sizeof(twhy)))
-		return 0;
-	snprintf(why, whylen, "%s is not a directory only uid %u may write: not used (%s)", dir,
-		 geteuid(), twhy);
-	return -EPERM;
+	err = pr_trust_make_dir(dir, 0755, geteuid(), twhy, sizeof(twhy));
+	if (err == -EPERM)
+		snprintf(why, whylen, "%s is not a directory only uid %u may write: not used (%s)",
+			 dir, geteuid(), twhy);
+	else if (err)
+		snprintf(why, whylen, "%s", twhy);
+	return err;
 }
 
 /* A cached file fit to use: ours, private, of a sane size, and BTF that

@@ -462,14 +462,9 @@ static int open_spool(struct sink *s, const char *dir, char *err, size_t errlen)
 	char why[512];
 	int e;
 
-	if (mkdir(dir, 0700) && errno != EEXIST) {
-		e = -errno;
-		snprintf(err, errlen, "spool directory %s: %s", dir, strerror(-e));
-		return e;
-	}
 	/* profrun reads the batches back and sends them: a directory someone
 	 * else can write would let them inject rows or read ours */
-	e = pr_trust_check_path(dir, pr_trust_invoker(), why, sizeof(why));
+	e = pr_trust_make_dir(dir, 0700, pr_trust_invoker(), why, sizeof(why));
 	if (e) {
 		snprintf(err, errlen, "spool directory: %s", why);
 		return e;

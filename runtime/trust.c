@@ -92,3 +92,35 @@ uid_t pr_trust_invoker(void)
 		return getuid();
 	return (uid_t)v;
 }
+
+int pr_trust_make_dir(const char *dir, mode_t mode, uid_t invoker, char *why, size_t len)
+{
+	char p[4096], *s;
+	struct stat st;
+	size_t l = strlen(dir);
+
+	if (l == 0 || l >= sizeof(p)) {
+		snprintf(why, len, "'%s': not a directory name", dir);
+		return -EINVAL;
+	}
+	memcpy(p, dir, l + 1);
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, mode) && errno != EEXIST)
+			break;
+		*s = '/';
+	}
+	if (mkdir(p, mode) && errno != EEXIST) {
+		int err = -errno;
+
+		snprintf(why, len, "cannot make %s: %s", dir, strerror(-err));
+		return err;
+	}
+	if (lstat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(why, len, "%s is not a directory", dir);
+		return -EPERM;
+	}
+	return pr_trust_check_path(dir, invoker, why, len);
+}

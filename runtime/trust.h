@@ -24,5 +24,8 @@ int pr_trust_check_path(const char *path, uid_t invoker, char *why, size_t len);
  * set) the user who ran sudo, whose own scripts are theirs to run. Only
  * someone who can already run profrun as root can set SUDO_UID for it. */
 uid_t pr_trust_invoker(void);
+/* dir, made if missing (with its parents, mode for those made), and safe
+ * for invoker as above: 0, or -errno with why. */
+int pr_trust_make_dir(const char *dir, mode_t mode, uid_t invoker, char *why, size_t len);
 
 #endif

@@ -110,6 +110,7 @@ Sink.__index = Sink
 local function open_sink(who, opts, ctype)
     local rt_ptr = profrun.rt()
     if rt_ptr == nil then error(who .. ": profrun has not started", 3) end
+    if opts.spool then require("profrun.sandbox").check_write(who .. "{spool}", opts.spool) end
     local o = ffi.new("struct pr_export_opts")
     local name = public_url(opts.url)
     local keep = { opts.url, name, ctype, opts.spool } -- alive for the call

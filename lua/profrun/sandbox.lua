@@ -94,6 +94,14 @@ local function check_write(what, path)
     if is_symlink(path) then refuse(what, path, "it is a symlink") end
 end
 
+local applied = false
+
+-- for profrun's own modules that write through C (profrun.export's spool):
+-- under --restricted, the same rule as io.open's
+function M.check_write(what, path)
+    if applied then check_write(what, path) end
+end
+
 local function stub(name, hint)
     return function()
         error(format("%s is %s%s", name, HOW, hint or ""), 2)
@@ -122,6 +130,7 @@ end
 -- Returns nil and a message when the setup cannot be made safe.
 function M.apply(write_dir, script_path)
     local G = _G
+    applied = true
     if write_dir then
         write_root = realpath(write_dir)
         if not write_root then
@@ -180,7 +189,16 @@ function M.apply(write_dir, script_path)
     end
 
     -- profrun's library: real require, an environment of its own
-    local libenv = setmetatable({ require = real_require }, { __index = G })
+    local load_lib
+    -- a library module's own requires of profrun.* modules load them into
+    -- libenv too (real_require would run them in the script's globals,
+    -- where ffi is refused)
+    local libenv = setmetatable({ require = function(name)
+        if type(name) == "string" and name:match("^profrun%.") and real_loaded[name] == nil then
+            return load_lib(name)
+        end
+        return real_require(name)
+    end }, { __index = G })
     function G.getfenv(f)
         if f == nil then f = 1 end
         if type(f) == "number" and f > 0 then f = f + 1 end
@@ -221,7 +239,7 @@ function M.apply(write_dir, script_path)
     pkg.seeall = stub("package.seeall")
     pkg.searchpath = real_package.searchpath
 
-    local function load_lib(name)
+    function load_lib(name)
         for _, loader in ipairs(lib_loaders) do
             local chunk = loader(name)
             if type(chunk) == "function" then

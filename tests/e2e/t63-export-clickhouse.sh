@@ -86,6 +86,22 @@ rows=$(sed -n 's/.* \([0-9]*\) rows sent.*/\1/p' "$OUT")
 expect_eq "fleet-exec: rows in the table = rows sent" \
 	"$(ch_query "SELECT count() FROM profrun_events WHERE host = 'gamma'")" "${rows:-x}"
 
+# ---- the systemd unit's command line, as the unit runs it ----
+unit=$ROOT/examples/profrun-fleet.service
+exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
+expect_grep "unit: runs the installed fleet-profile.lua" "$unit" \
+	'^ExecStart=/usr/local/bin/profrun /usr/local/share/profrun/examples/fleet-profile.lua -- '
+# the same words, with this build's paths and the spool under $TMP
+read -r -a words <<<"$(sed -e "s|^/usr/local/bin/profrun ||" \
+	-e "s|/usr/local/share/profrun/examples/|$EXAMPLES/|" \
+	-e "s|/var/lib/profrun-fleet|$TMP/state|" <<<"$exec_start")"
+mkdir -m 0700 "$TMP/state"
+PROFRUN_CLICKHOUSE=$CH_URL PROFRUN_LABELS=unit=yes run_profrun -d 3 -F 99 "${words[@]}"
+expect_eq "unit: its command runs (environment file's backend)" "$RC" 0 "$ERR"
+expect_ge "unit: rows arrive with its labels" \
+	"$(ch_query "SELECT count() FROM profrun_samples WHERE labels.value[indexOf(labels.key, 'unit')] = 'yes'")" 1
+expect_eq "unit: the spool directory is where the unit says" "$(stat -c %a "$TMP/state/spool/clickhouse")" 700
+
 # ---- a bad command line says what to do ----
 run_profrun "$EXAMPLES/fleet-profile.lua"
 expect_rc "no backend: usage error" 2

@@ -119,3 +119,45 @@ void test_trust_invoker(void)
 		unsetenv("SUDO_UID");
 	free(saved);
 }
+
+/* A directory profrun makes for itself (the export spool, the BTF cache):
+ * parents made with the mode asked for, an existing one judged like any
+ * path, a file in the way refused. */
+void test_trust_make_dir(void)
+{
+	char dir[64], why[1024], deep[160], open[160], file[160];
+	uid_t me = getuid();
+	struct stat st;
+
+	if (!test_mkdtemp(dir))
+		return;
+	if (pr_trust_check_path(dir, me, why, sizeof(why))) {
+		test__skip("the temporary directory itself is not safe here");
+		rmdir(dir);
+		return;
+	}
+	snprintf(deep, sizeof(deep), "%s/a/b/spool", dir);
+	snprintf(open, sizeof(open), "%s/open", dir);
+	snprintf(file, sizeof(file), "%s/file", dir);
+	ASSERT_EQ(pr_trust_make_dir(deep, 0700, me, why, sizeof(why)), 0, "made with parents");
+	if (ASSERT_OK(stat(deep, &st), "stat spool"))
+		ASSERT_EQ(st.st_mode & 07777, 0700, "mode 0700");
+	ASSERT_EQ(pr_trust_make_dir(deep, 0700, me, why, sizeof(why)), 0, "exists: fine");
+	if (ASSERT_OK(mkdir(open, 0700) || chmod(open, 0777), "mkdir open")) {
+		ASSERT_EQ(pr_trust_make_dir(open, 0700, me, why, sizeof(why)), -EPERM,
+			  "world-writable: refused");
+		ASSERT_TRUE(strstr(why, "chmod go-w"), "says the fix");
+	}
+	if (make(file, 0644)) {
+		ASSERT_EQ(pr_trust_make_dir(file, 0700, me, why, sizeof(why)), -EPERM, "a file");
+		ASSERT_TRUE(strstr(why, "not a directory"), "says so");
+	}
+	unlink(file);
+	rmdir(open);
+	rmdir(deep);
+	snprintf(deep, sizeof(deep), "%s/a/b", dir);
+	rmdir(deep);
+	snprintf(deep, sizeof(deep), "%s/a", dir);
+	rmdir(deep);
+	rmdir(dir);
+}
