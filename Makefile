@@ -554,10 +554,16 @@ soak: $(O)/profrun
 run: $(O)/profrun
 	$(O)/profrun -d 10 examples/top.lua
 
-bench: $(O)/profrun fixtures $(O)/bench/probespin
+bench: $(O)/profrun fixtures $(O)/bench/probespin $(O)/bench/uwspin
 	bench/run.sh $(O)/profrun
 	bench/offcpu.sh $(O)
 	bench/probes.sh $(O)
+	bench/export.sh $(O)
+
+# pushing to ClickHouse: profrun's CPU and RSS with and without the sink,
+# rows/s into the local server (knobs: ROUNDS=3 RUN=60 HZ=99 ROWS=1000000)
+bench-export: $(O)/profrun $(O)/bench/uwspin
+	bench/export.sh $(O)
 
 # probes: start-up to the first uprobe event, cost per hit, against
 # bpftrace (knobs: RUNS=5 ROUNDS=3 CALLS=500000 DELAY=3 MODES=...)
@@ -582,6 +588,6 @@ clean:
 	rm -rf $(O)
 
 .PHONY: all deps fixtures test test-unit test-lua test-e2e test-kunwind test-fuzz fuzz fuzz-build run bench bench-offcpu bench-probes \
-	bench-sym bench-ksym bench-cfi bench-unwind soak install uninstall clean
+	bench-sym bench-ksym bench-cfi bench-unwind bench-export soak install uninstall clean
 
 -include $(RT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
