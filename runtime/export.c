@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,6 +59,7 @@ struct sink {
 	atomic_bool abort; /* read by libcurl's progress hook */
 	bool started, finished;
 	char *url, *name, *spool_dir;
+	int spool_lock; /* the spool directory, flock()ed: one sink per spool */
 	struct curl_slist *headers;
 	uint64_t memory_cap, disk_cap;
 	uint32_t timeout_ms, retry_min_ms, retry_max_ms, wait_ms;
@@ -469,6 +471,15 @@ static int open_spool(struct sink *s, const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "spool directory: %s", why);
 		return e;
 	}
+	/* two sinks sending the same spooled batches would send them twice */
+	s->spool_lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->spool_lock < 0 || flock(s->spool_lock, LOCK_EX | LOCK_NB)) {
+		e = -errno;
+		snprintf(err, errlen, "spool directory %s: %s", dir,
+			 e == -EWOULDBLOCK ? "in use by another sink or profrun; give each its own"
+					   : strerror(-e));
+		return e;
+	}
 	s->spool_dir = strdup(dir);
 	return s->spool_dir ? 0 : -ENOMEM;
 }
@@ -484,6 +495,8 @@ static void sink_free(struct sink *s)
 	if (s->curl)
 		curl_easy_cleanup(s->curl);
 	curl_slist_free_all(s->headers);
+	if (s->spool_lock >= 0)
+		close(s->spool_lock);
 	free(s->url);
 	free(s->name);
 	free(s->spool_dir);
@@ -522,6 +535,7 @@ int pr_export_open(const struct pr_export_opts *o, char *err, size_t errlen)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->spool_lock = -1;
 	s->url = strdup(o->url);
 	s->name = strdup(o->name);
 	if (!s->url || !s->name) {

@@ -51,9 +51,23 @@ local function wall_ns()
 end
 M.wall_ns = wall_ns
 
--- event times are CLOCK_MONOTONIC: shifted by the offset between the two
+-- event times are CLOCK_MONOTONIC: shifted by the offset between the two,
+-- in uint64 (wall-clock ns are past 2^53: a double would round them)
+local u64_t = ffi.typeof("uint64_t")
 local function mono_to_wall(mono)
-    return mono + (wall_ns() - tonumber(C.pr_ffi_now()))
+    C.pr_export_clock_gettime(0, ts)
+    local wall = ffi.cast(u64_t, ts.tv_sec) * 1000000000ULL + ts.tv_nsec
+    return wall - ffi.cast(u64_t, C.pr_ffi_now()) + ffi.cast(u64_t, mono)
+end
+
+-- n bytes from the kernel's random source (profile ids, boundaries): the
+-- same on every host and run if they came from math.random's fixed seed
+function M.random_bytes(n)
+    local f = io.open("/dev/urandom", "rb")
+    local b = f and f:read(n)
+    if f then f:close() end
+    if not b or #b ~= n then error("profrun.export: cannot read /dev/urandom", 2) end
+    return b
 end
 
 function M.hostname()
@@ -205,7 +219,11 @@ local function u32(v)
     return char(band(v, 255), band(rshift(v, 8), 255), band(rshift(v, 16), 255),
         band(rshift(v, 24), 255))
 end
+-- v: a number (exact below 2^53) or uint64 cdata (exact)
 local function u64(v)
+    if type(v) == "cdata" then
+        return u32(tonumber(band(v, 0xffffffffULL))) .. u32(tonumber(rshift(v, 32)))
+    end
     local lo = v % 4294967296
     return u32(lo) .. u32((v - lo) / 4294967296)
 end
@@ -291,7 +309,7 @@ function M.clickhouse(opts)
     s.window = {}        -- row key -> row
     s.window_rows = 0
     s.window_start = wall_ns()
-    s.folded = {}        -- stack id -> comm -> frames list
+    s.folded, s.nfolded = {}, 0 -- stack id -> comm -> frames list
     s.events, s.nevents = {}, 0
     s.label_cache = {}   -- labels table -> {keys, values, key}
     s.insert_samples = "/?query=" .. urlencode(format("INSERT INTO %s (%s) FORMAT RowBinary",
@@ -330,6 +348,7 @@ function CH:frames_of(s)
         table.remove(f, 1) -- the comm: a column of its own
         if not per then per = {}; self.folded[id] = per end
         per[comm] = f
+        self.nfolded = self.nfolded + 1
     end
     return f
 end
@@ -369,7 +388,7 @@ local function event_row(self, what, e, extra, ppid, uid, exe, argv, code, sig, 
     local t = mono_to_wall(e.time)
     self.nevents = self.nevents + 1
     self.events[self.nevents] = concat {
-        u32(floor(t / 1e9)), u64(t), str(self.host), lab[3], str(what),
+        u32(tonumber(t / 1000000000ULL)), u64(t), str(self.host), lab[3], str(what),
         u32(e.pid), u32(ppid), u32(uid), str(e.comm), str(exe), strs(argv),
         u32(code % 4294967296), u32(sig), u64(dur),
     }
@@ -412,6 +431,8 @@ function CH:flush()
     if n > 0 then self:send(self.insert_samples, concat(out, "", 1, n), n) end
     sent = sent + n
     self.window, self.window_rows, self.window_start = {}, 0, now
+    -- a run of days meets many stacks: the cache starts over past a bound
+    if self.nfolded > 50000 then self.folded, self.nfolded = {}, 0 end
     return sent
 end
 
@@ -423,8 +444,9 @@ PY.__index = PY
 -- export.pyroscope{ url=, app="profrun.cpu", labels={}, spool=, ... }
 function M.pyroscope(opts)
     check_opts("export.pyroscope", opts, { app = "string" })
-    local boundary = format("profrun-%08x%08x", math.random(0, 0x7fffffff),
-        floor(wall_ns() % 0x7fffffff))
+    local boundary = "profrun-" .. M.random_bytes(12):gsub(".", function(c)
+        return format("%02x", byte(c))
+    end)
     local s = open_sink("export.pyroscope", opts, "multipart/form-data; boundary=" .. boundary)
     setmetatable(s, PY)
     s.boundary = boundary

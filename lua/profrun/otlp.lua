@@ -17,8 +17,7 @@
 -- v0.117-v0.119 with --feature-gates=service.profilesSupport).
 local pprof = require "profrun.pprof"
 
-local concat, char, ipairs, pairs, sort, random =
-    table.concat, string.char, ipairs, pairs, table.sort, math.random
+local concat, ipairs, pairs, sort = table.concat, ipairs, pairs, table.sort
 local P = pprof.proto
 local key, put_int, put_bytes, put_packed = P.key, P.put_int, P.put_bytes, P.put_packed
 local varint = pprof.varint
@@ -48,10 +47,9 @@ local function key_value(k, v)
 end
 
 local function profile_id()
-    local b = {}
-    for i = 1, 16 do b[i] = char(random(0, 255)) end
-    b[16] = char(random(1, 255)) -- never all zero
-    return concat(b)
+    local b = require("profrun.export").random_bytes(16)
+    if b == ("\0"):rep(16) then b = ("\0"):rep(15) .. "\1" end -- all zero is invalid
+    return b
 end
 
 -- encode(p, resource, from, till): p a profrun.pprof profile; resource

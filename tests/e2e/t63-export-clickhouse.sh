@@ -82,6 +82,10 @@ expect_eq "fleet-exec: argv stored byte for byte" \
 	"$(printf 'semi;colon\nnew line\x01' | od -An -tx1 | tr -d ' \n' | tr a-f A-F)"
 expect_eq "fleet-exec: their exits, exit code 0" \
 	"$(ch_query "SELECT count() FROM profrun_events WHERE host = 'gamma' AND event = 'exit' AND comm = 'echo' AND exit_code = 0")" 3
+expect_eq "fleet-exec: time is time_ns's second (wall clock, exact ns)" \
+	"$(ch_query "SELECT countIf(toUInt64(time) != intDiv(time_ns, 1000000000)) FROM profrun_events WHERE host = 'gamma'")" 0
+expect_eq "fleet-exec: event times within 2 minutes of now" \
+	"$(ch_query "SELECT countIf(abs(toInt64(intDiv(time_ns, 1000000000)) - toInt64(now())) > 120) FROM profrun_events WHERE host = 'gamma'")" 0
 rows=$(sed -n 's/.* \([0-9]*\) rows sent.*/\1/p' "$OUT")
 expect_eq "fleet-exec: rows in the table = rows sent" \
 	"$(ch_query "SELECT count() FROM profrun_events WHERE host = 'gamma'")" "${rows:-x}"

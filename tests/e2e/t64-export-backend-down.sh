@@ -120,4 +120,14 @@ mkdir -m 0777 "$TMP/openspool"
 run_profrun "$TMP/push.lua" "$CH_URL" x "$TMP/openspool" 4096 16384 1
 expect_rc "open spool: refused" 2
 expect_grep "open spool: says why" "$ERR" "spool directory"
+
+# ---- one spool, one sink: two would send its batches twice ----
+cat >"$TMP/two.lua" <<'EOS'
+local export = require "profrun.export"
+export.clickhouse { url = arg[1], spool = arg[2], wait = 0.1 }
+export.clickhouse { url = arg[1], spool = arg[2], wait = 0.1 }
+EOS
+run_profrun -d 1 "$TMP/two.lua" "$CH_URL" "$TMP/shared"
+expect_rc "shared spool: refused" 2
+expect_grep "shared spool: says why" "$ERR" "spool directory .*/shared: in use by another sink or profrun"
 finish
