@@ -219,6 +219,11 @@ expect_grep "mallocstacks: an SVG" "$TMP/m.svg" '<svg '
 run_profrun -c "$FIXTURES/probefix 1" "$EXAMPLES/mallocstacks.lua" "$TMP/m2.svg" "" 0
 expect_rc "mallocstacks with N = 0: exit 2" 2
 
+# ---- the fleet scripts need a backend: t63 (a real ClickHouse), t66
+# (Pyroscope and OTLP receivers) run them ----
+KNOWN[fleet-profile.lua]=1
+KNOWN[fleet-exec.lua]=1
+
 # ---- anything else in examples/ runs and exits 0 ----
 for f in "$EXAMPLES"/*.lua; do
 	b=$(basename "$f")
