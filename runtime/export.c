@@ -322,32 +322,35 @@ static int abort_hook(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_
 
 enum outcome { SENT, RETRY, REJECTED, UNREADABLE };
 
-static enum outcome post(struct sink *s, const struct batch *b, const uint8_t *body)
+/* One attempt; *status gets the HTTP status (0: no answer) and, unless
+ * SENT, why[] says what went wrong (printable). Runs without the lock:
+ * only the worker touches the handle and the answer buffer. */
+static enum outcome post(struct sink *s, const struct batch *b, const uint8_t *body,
+			 long *status, char *why, size_t whylen)
 {
 	char url[8192], words[sizeof(s->answer) + 64];
-	long status = 0;
 	CURLcode rc;
 
 	snprintf(url, sizeof(url), "%s%s", s->url, b->path);
 	s->answer_len = 0;
+	*status = 0;
 	curl_easy_setopt(s->curl, CURLOPT_URL, url);
 	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->len);
 	rc = curl_easy_perform(s->curl);
 	if (rc == CURLE_OK)
-		curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
-	s->st.last_status = (int32_t)status;
-	if (rc == CURLE_OK && status >= 200 && status < 300)
+		curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, status);
+	if (rc == CURLE_OK && *status >= 200 && *status < 300)
 		return SENT;
 	s->answer[s->answer_len] = 0;
 	if (rc != CURLE_OK)
 		snprintf(words, sizeof(words), "%s", curl_easy_strerror(rc));
 	else
-		snprintf(words, sizeof(words), "HTTP %ld: %s", status, s->answer);
-	printable(s->st.last_error, sizeof(s->st.last_error), words, strlen(words));
+		snprintf(words, sizeof(words), "HTTP %ld: %s", *status, s->answer);
+	printable(why, whylen, words, strlen(words));
 	/* 4xx is the backend saying this request is wrong: sending it again
 	 * cannot help. 408 and 429 say "later". */
-	if (rc == CURLE_OK && status >= 400 && status < 500 && status != 408 && status != 429)
+	if (rc == CURLE_OK && *status >= 400 && *status < 500 && *status != 408 && *status != 429)
 		return REJECTED;
 	return RETRY;
 }
@@ -355,10 +358,12 @@ static enum outcome post(struct sink *s, const struct batch *b, const uint8_t *b
 static void *worker(void *arg)
 {
 	struct sink *s = arg;
+	char why[sizeof(s->st.last_error)];
 	uint32_t backoff = 0;
 	uint8_t *loaded;
 	struct batch *b;
 	enum outcome o;
+	long status;
 
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
@@ -370,6 +375,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&s->mu);
 
 		loaded = NULL;
+		status = 0;
 		if (!b->body) {
 			uint64_t rows, len, fb;
 			char *path = NULL;
@@ -377,14 +383,17 @@ static void *worker(void *arg)
 			if (spool_read(b->file, &rows, &path, &loaded, &len, &fb) || len != b->len)
 				o = UNREADABLE; /* dropped below */
 			else
-				o = post(s, b, loaded);
+				o = post(s, b, loaded, &status, why, sizeof(why));
 			free(path);
 		} else {
-			o = post(s, b, b->body);
+			o = post(s, b, b->body, &status, why, sizeof(why));
 		}
 		free(loaded);
 
 		pthread_mutex_lock(&s->mu);
+		s->st.last_status = (int32_t)status;
+		if (o == RETRY || o == REJECTED)
+			memcpy(s->st.last_error, why, sizeof(why));
 		if (o == RETRY) {
 			struct timespec until;
 			uint64_t t;

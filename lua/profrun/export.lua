@@ -104,6 +104,17 @@ local function check_opts(who, opts, extra)
         error(format("%s{}: url must be http://HOST:PORT or https://... (got %s)", who,
             tostring(opts.url)), 3)
     end
+    -- sizes in bytes, times in seconds: finite, and positive where 0 means nothing
+    for k, min in pairs { memory = 0, disk = 0, wait = 0, timeout = 0.001, retry_min = 0.001,
+        retry_max = 0.001 } do
+        local v = opts[k]
+        if v ~= nil and not (v >= min and v < 2 ^ 50) then
+            error(format("%s{}: %s must be a number >= %s, got %s", who, k, min, tostring(v)), 3)
+        end
+    end
+    if opts.retry_max and opts.retry_max < (opts.retry_min or 0.2) then
+        error(format("%s{}: retry_max must be at least retry_min", who), 3)
+    end
     for k, v in pairs(opts.labels or {}) do
         if type(k) ~= "string" or (type(v) ~= "string" and type(v) ~= "number") then
             error(format("%s{}: labels must map names to strings", who), 3)

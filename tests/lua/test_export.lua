@@ -67,6 +67,12 @@ return function(t)
             "labels must map names to strings")
         t.raises(function() export.pyroscope { url = "http://x", memory = "big" } end,
             "memory must be a number")
+        t.raises(function() export.otlp { url = "http://x", timeout = 0 } end,
+            "timeout must be a number >= 0.001")
+        t.raises(function() export.otlp { url = "http://x", disk = 0 / 0 } end,
+            "disk must be a number >= 0")
+        t.raises(function() export.otlp { url = "http://x", retry_min = 2, retry_max = 1 } end,
+            "retry_max must be at least retry_min")
     end)
     t.test("export: random bytes differ between calls", function()
         local a, b = export.random_bytes(16), export.random_bytes(16)
