@@ -38,11 +38,15 @@ function on_offcpu(e)
     if e.state ~= "D" then return end
     local p = procs[e.pid]
     if not p then
-        p = { pid = e.pid, ns = 0, n = 0 }
+        p = { pid = e.pid, ns = 0, n = 0, by_comm = {} }
         procs[e.pid] = p
     end
-    -- the name it had last: a -c command waits as sh before its exec
-    p.comm = e.comm
+    -- the name it waited under most: a -c command waits as sh before its
+    -- exec, and summed short waits arrive after the long ones, so the
+    -- name of the last event to arrive may be the older one
+    local c = (p.by_comm[e.comm] or 0) + e.duration
+    p.by_comm[e.comm] = c
+    if not p.comm or c > p.by_comm[p.comm] then p.comm = e.comm end
     p.ns, p.n = p.ns + e.duration, p.n + e.count
     local key = e.comm .. "\0" .. e.stack
     local s = stacks[key]

@@ -3,7 +3,8 @@
 # copy of symfix-pie run for 0.15 s, several times; the script keeps only
 # stack ids while sampling and symbolizes them in on_end, a second after
 # the last process exited. At least 90% of those samples are fully named
-# (sf_leaf and sf_middle). Variants: each copy is deleted as soon as it
+# (sf_leaf and sf_middle), not counting those taken while the kernel
+# execs it or the dynamic loader runs (none of its code to name yet). Variants: each copy is deleted as soon as it
 # exited, before profrun ends: still named; the copy is exec'd by a
 # process (same pid) that ran bash code first: named after the exec.
 . "$(dirname "$0")/lib.sh"
@@ -27,15 +28,21 @@ function on_sample(s)
   end
 end
 function on_end()
-  local named, shown = 0, 0
+  local named, shown, loading = 0, 0, 0
   for i = 1, n do
-    local has, parts = {}, {}
+    local has, parts, in_loader = {}, {}, false
     for _, f in ipairs(stack(ids[i])) do
       if f.name then has[f.name] = true end
+      if not f.kernel and f.module and f.module:match("/ld%-linux[^/]*$") then in_loader = true end
       parts[#parts + 1] = f.name or string.format("%s+0x%x", f.module or "?", f.offset or 0)
     end
     if has.sf_leaf and has.sf_middle then
       named = named + 1
+    elseif has.bprm_execve or in_loader then
+      -- the kernel's exec or the dynamic loader: the binary's own code
+      -- has not run yet, nothing of it to name (a loaded machine makes
+      -- these a larger share)
+      loading = loading + 1
     elseif shown < 5 then
       shown = shown + 1
       print("unnamed: " .. table.concat(parts, " <- "))
@@ -43,7 +50,8 @@ function on_end()
   end
   local npids = 0
   for _ in pairs(pids) do npids = npids + 1 end
-  print("samples=" .. n)
+  print("samples=" .. n - loading)
+  print("loading=" .. loading)
   print("named=" .. named)
   print("pids=" .. npids)
 end
