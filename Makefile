@@ -19,7 +19,7 @@ VMLINUX_H    ?=
 CFLAGS       ?= -O2 -g
 LDFLAGS      ?=
 EXTRA_CFLAGS ?=
-LIBS         := libbpf libelf zlib luajit liblzma libcurl
+LIBS         := libbpf libelf zlib luajit liblzma
 
 ifeq ($(V),1)
 Q   :=

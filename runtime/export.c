@@ -2,11 +2,12 @@
 /*
  * HTTP sinks for profrun.export (export.h says what they promise).
  *
- * libcurl (Debian's libcurl4) does the HTTP: TLS, proxies from the
- * environment, chunked and keep-alive answers, timeouts and an abort hook
- * are all things a fleet's backend may need and a small client of our own
- * would get wrong. One easy handle per sink, used only by its worker, so
- * connections are reused and no handle is shared between threads.
+ * libcurl (Debian's libcurl4, opened with the first sink) does the HTTP:
+ * TLS, proxies from the environment, chunked and keep-alive answers,
+ * timeouts and an abort hook are all things a fleet's backend may need and
+ * a small client of our own would get wrong. One easy handle per sink,
+ * used only by its worker, so connections are reused and no handle is
+ * shared between threads.
  *
  * The worker sends the FIFO's head, and only removes it once the backend
  * took it (or refused it for good): a batch is in exactly one place at a
@@ -17,9 +18,11 @@
  */
 #include <curl/curl.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -38,6 +41,56 @@
 #define PR_EXPORT_SINKS 8
 #define SPOOL_MAGIC "PRSPOOL1\n"
 #define SPOOL_SUFFIX ".batch"
+
+/* libcurl and what it pulls in (OpenSSL, Kerberos, LDAP, ...: 29 more
+ * shared objects) cost every profrun start ~12 ms of relocations when
+ * linked, and a run without a sink needs none of it: it is opened with
+ * the first sink. The types still come from <curl/curl.h>. */
+static struct {
+	CURLcode (*global_init)(long flags);
+	CURL *(*init)(void);
+	CURLcode (*setopt)(CURL *curl, CURLoption option, ...);
+	CURLcode (*perform)(CURL *curl);
+	CURLcode (*getinfo)(CURL *curl, CURLINFO info, ...);
+	const char *(*strerror)(CURLcode code);
+	void (*cleanup)(CURL *curl);
+	struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
+	void (*slist_free_all)(struct curl_slist *list);
+} cu;
+
+static int load_curl(char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} fns[] = {
+		{ "curl_global_init", offsetof(typeof(cu), global_init) },
+		{ "curl_easy_init", offsetof(typeof(cu), init) },
+		{ "curl_easy_setopt", offsetof(typeof(cu), setopt) },
+		{ "curl_easy_perform", offsetof(typeof(cu), perform) },
+		{ "curl_easy_getinfo", offsetof(typeof(cu), getinfo) },
+		{ "curl_easy_strerror", offsetof(typeof(cu), strerror) },
+		{ "curl_easy_cleanup", offsetof(typeof(cu), cleanup) },
+		{ "curl_slist_append", offsetof(typeof(cu), slist_append) },
+		{ "curl_slist_free_all", offsetof(typeof(cu), slist_free_all) },
+	};
+	void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+
+	if (!lib) {
+		snprintf(err, errlen, "cannot load libcurl.so.4 (%s); install libcurl4", dlerror());
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		void *f = dlsym(lib, fns[i].name);
+
+		if (!f) {
+			snprintf(err, errlen, "libcurl.so.4 has no %s: too old", fns[i].name);
+			return -ENOENT;
+		}
+		memcpy((char *)&cu + fns[i].off, &f, sizeof(f));
+	}
+	return 0;
+}
 
 struct batch {
 	struct batch *next;
@@ -334,17 +387,17 @@ static enum outcome post(struct sink *s, const struct batch *b, const uint8_t *b
 	snprintf(url, sizeof(url), "%s%s", s->url, b->path);
 	s->answer_len = 0;
 	*status = 0;
-	curl_easy_setopt(s->curl, CURLOPT_URL, url);
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->len);
-	rc = curl_easy_perform(s->curl);
+	cu.setopt(s->curl, CURLOPT_URL, url);
+	cu.setopt(s->curl, CURLOPT_POSTFIELDS, body);
+	cu.setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->len);
+	rc = cu.perform(s->curl);
 	if (rc == CURLE_OK)
-		curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, status);
+		cu.getinfo(s->curl, CURLINFO_RESPONSE_CODE, status);
 	if (rc == CURLE_OK && *status >= 200 && *status < 300)
 		return SENT;
 	s->answer[s->answer_len] = 0;
 	if (rc != CURLE_OK)
-		snprintf(words, sizeof(words), "%s", curl_easy_strerror(rc));
+		snprintf(words, sizeof(words), "%s", cu.strerror(rc));
 	else
 		snprintf(words, sizeof(words), "HTTP %ld: %s", *status, s->answer);
 	printable(why, whylen, words, strlen(words));
@@ -443,28 +496,28 @@ static int setup_curl(struct sink *s, const char *ctype)
 {
 	char hdr[256];
 
-	s->curl = curl_easy_init();
+	s->curl = cu.init();
 	if (!s->curl)
 		return -ENOMEM;
 	snprintf(hdr, sizeof(hdr), "Content-Type: %s", ctype);
-	s->headers = curl_slist_append(NULL, hdr);
+	s->headers = cu.slist_append(NULL, hdr);
 	/* no "Expect: 100-continue" wait before larger bodies */
-	s->headers = curl_slist_append(s->headers, "Expect:");
+	s->headers = cu.slist_append(s->headers, "Expect:");
 	if (!s->headers)
 		return -ENOMEM;
-	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, s->headers);
-	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(s->curl, CURLOPT_POST, 1L);
-	curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, (long)s->timeout_ms);
-	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS,
+	cu.setopt(s->curl, CURLOPT_HTTPHEADER, s->headers);
+	cu.setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
+	cu.setopt(s->curl, CURLOPT_POST, 1L);
+	cu.setopt(s->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	cu.setopt(s->curl, CURLOPT_TIMEOUT_MS, (long)s->timeout_ms);
+	cu.setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS,
 			 (long)(s->timeout_ms < 5000 ? s->timeout_ms : 5000));
-	curl_easy_setopt(s->curl, CURLOPT_USERAGENT, "profrun/" PROFRUN_VERSION);
-	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, keep_answer);
-	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(s->curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(s->curl, CURLOPT_XFERINFOFUNCTION, abort_hook);
-	curl_easy_setopt(s->curl, CURLOPT_XFERINFODATA, s);
+	cu.setopt(s->curl, CURLOPT_USERAGENT, "profrun/" PROFRUN_VERSION);
+	cu.setopt(s->curl, CURLOPT_WRITEFUNCTION, keep_answer);
+	cu.setopt(s->curl, CURLOPT_WRITEDATA, s);
+	cu.setopt(s->curl, CURLOPT_NOPROGRESS, 0L);
+	cu.setopt(s->curl, CURLOPT_XFERINFOFUNCTION, abort_hook);
+	cu.setopt(s->curl, CURLOPT_XFERINFODATA, s);
 	return 0;
 }
 
@@ -502,8 +555,8 @@ static void sink_free(struct sink *s)
 		batch_free(b);
 	}
 	if (s->curl)
-		curl_easy_cleanup(s->curl);
-	curl_slist_free_all(s->headers);
+		cu.cleanup(s->curl);
+	cu.slist_free_all(s->headers);
 	if (s->spool_lock >= 0)
 		close(s->spool_lock);
 	free(s->url);
@@ -535,7 +588,9 @@ int pr_export_open(const struct pr_export_opts *o, char *err, size_t errlen)
 	}
 	if (!curl_ready) {
 		/* before any thread: curl_global_init is not thread-safe */
-		if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		if ((e = load_curl(err, errlen)))
+			return e;
+		if (cu.global_init(CURL_GLOBAL_DEFAULT)) {
 			snprintf(err, errlen, "libcurl could not start");
 			return -EIO;
 		}
