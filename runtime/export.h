@@ -26,7 +26,7 @@ int pr_export_open(const struct pr_export_opts *o, char *err, size_t errlen);
  * -ENOSPC: both caps full, dropped and counted; -EINVAL: bad arguments. */
 int pr_export_send(int sink, const char *path, const void *body, uint64_t len, uint64_t rows);
 int pr_export_stats(int sink, struct pr_export_stats *out);
-/* Waits up to the sinks' wait_ms (at most until deadline_ns, 0: none) for
+/* Waits up to the longest of the sinks' wait_ms for
  * every sink to deliver, stops the workers, spools or drops what is left
  * and reports it. Idempotent. */
 void pr_export_finish(void);

@@ -14,6 +14,7 @@
 #   ch_stop                   SIGKILL (a crash: nothing flushed politely)
 #   ch_query SQL              the answer as TSV on stdout
 #   free_port                 a TCP port nothing listens on now
+#   wait_port PORT            until something accepts on 127.0.0.1:PORT (5 s)
 
 CH_DIR=$TMP/clickhouse
 CH_HTTP=
@@ -21,6 +22,15 @@ CH_PID=
 
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_port() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		python3 -c "import socket; socket.create_connection(('127.0.0.1', $1))" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 require_clickhouse() {

@@ -85,10 +85,7 @@ for mode in silent 500 close 400; do
 	port=$(free_port)
 	python3 "$TMP/backend.py" "$mode" "$port" &
 	track_pid $!
-	for ((i = 0; i < 50; i++)); do
-		python3 -c "import socket; socket.create_connection(('127.0.0.1', $port))" 2>/dev/null && break
-		sleep 0.1
-	done
+	wait_port "$port"
 	t0=$(date +%s%N)
 	run_profrun -F 999 -c "$FIXTURES/burn 4" "$TMP/push.lua" "http://127.0.0.1:$port" \
 		"$TMP/spool-$mode"

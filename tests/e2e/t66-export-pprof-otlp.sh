@@ -40,10 +40,7 @@ EOS
 port=$(free_port)
 python3 "$TMP/receiver.py" "$TMP/req" "$port" &
 track_pid $!
-for ((i = 0; i < 50; i++)); do
-	python3 -c "import socket; socket.create_connection(('127.0.0.1', $port))" 2>/dev/null && break
-	sleep 0.1
-done
+wait_port "$port"
 
 run_profrun -F 499 -c "$FIXTURES/burn 4" "$EXAMPLES/fleet-profile.lua" -- \
 	--pyroscope "http://127.0.0.1:$port" --otlp "http://127.0.0.1:$port/" --window 1 \
