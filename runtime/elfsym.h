@@ -68,6 +68,15 @@ const char *pr_elfsym_name(const struct pr_elfsym *b);
 int pr_elfsym_each_function(struct pr_elfsym *b,
 			    int (*fn)(void *ctx, const char *name, uint64_t foff, uint64_t size),
 			    void *ctx);
+/* Looks up names[0..n) among b's dynamic, then static symbols of any
+ * type (data too): vaddr[i] is the link-time address, size[i] the size,
+ * both 0 when absent. Returns how many were found, or -ENOEXEC when the
+ * file is not a readable ELF. Reads the file: for rare look-ups. */
+int pr_elfsym_symbols(struct pr_elfsym *b, const char *const *names, size_t n, uint64_t *vaddr,
+		      uint64_t *size);
+/* The link-time address file offset foff is loaded at (its PT_LOAD
+ * segment): 0, -ENOENT when no segment holds it, or -ENOEXEC. */
+int pr_elfsym_vaddr_of(struct pr_elfsym *b, uint64_t foff, uint64_t *vaddr);
 /* Where the symbols came from: "debuginfo", "debuglink", "symtab",
  * "minidebuginfo", "dynsym" or "none" (reads them if needed). */
 const char *pr_elfsym_source(struct pr_elfsym *b);
