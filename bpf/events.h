@@ -14,7 +14,7 @@
 #define PR_EVENTS_H
 
 enum pr_limits {
-	PR_ABI_VERSION = 8,
+	PR_ABI_VERSION = 9,
 	PR_COMM_LEN = 16,
 	PR_PATH_LEN = 256,
 	/* the kernel's default kernel.perf_event_max_stack */
@@ -23,6 +23,9 @@ enum pr_limits {
 	PR_ARGS_LEN = 512,
 	/* most user stack bytes one sample can carry (sample{stack_bytes=}) */
 	PR_USTACK_MAX = 16384,
+	/* frames of an interned stack: kernel, native user and Python ones
+	 * (PR_MAX_FRAMES each, PR_PY_MAX_FRAMES + a marker) */
+	PR_STACK_FRAMES = 384,
 };
 
 enum pr_rec_type {
@@ -87,6 +90,11 @@ struct pr_sample_raw {
 	__u64 ubp;
 	__u32 ustack_len; /* bytes of copied user stack after the frames */
 	__u32 ustack_flags; /* PR_USTACK_* */
+	/* Python frames (struct pr_py_frame), after the copied stack, leaf
+	 * first; python_flags: PR_PYF_* */
+	__u16 npython;
+	__u16 python_flags;
+	__u32 pad;
 	__u64 addrs[2 * PR_MAX_FRAMES];
 };
 
@@ -195,6 +203,88 @@ struct pr_uw_pending {
 	__u32 exec_id;
 	__u32 reason; /* PR_KUW_NO_PROC or PR_KUW_NO_MAP */
 	__u64 time;   /* when (bpf_ktime_get_ns) */
+};
+
+/*
+ * Python frames (bpf/python.bpf.h reads them, runtime/python.c names
+ * them). The interpreter keeps its frames on the heap, so they are read
+ * at the sample, from the thread's state: for each frame, the code
+ * object's address, the instruction it was executing and a tag of the
+ * code object (its first line and the addresses of its name and file
+ * strings), so a code object freed and its address reused by another
+ * function is told apart from the one named before.
+ */
+enum pr_python_limits {
+	PR_PY_MAX_FRAMES = 128, /* Python frames one stack carries */
+	PR_PY_MAX_THREADS = 256, /* thread states searched for the sampled thread */
+	PR_PY_WINDOW = 128,	 /* bytes read at once from a frame, a code object */
+	PR_PY_ENTRY = 0x40000000, /* pr_py_frame.instr: the frame entered the eval loop */
+	PR_PY_INSTR = 0x3fffffff,
+};
+
+enum pr_python_flags {
+	PR_PYF_CUT = 1,	      /* the chain went on past PR_PY_MAX_FRAMES */
+	PR_PYF_NO_THREAD = 2, /* a Python process, but the thread has no Python state */
+	PR_PYF_FAULT = 4,     /* a read of the interpreter's memory failed mid-chain */
+};
+
+struct pr_py_frame {
+	__u64 code; /* the PyCodeObject's address */
+	__u32 tag;
+	/* code units executed before the current instruction + 1 (0: not
+	 * started), | PR_PY_ENTRY */
+	__u32 instr;
+};
+
+/* Where the interpreter's structures keep what the walk needs (bytes);
+ * filled by the runtime from a table per Python version. */
+struct pr_py_offsets {
+	__u16 interp_threads;  /* PyInterpreterState.threads.head */
+	__u16 ts_next;	       /* PyThreadState.next */
+	__u16 ts_native_tid;   /* PyThreadState.native_thread_id */
+	__u16 ts_cframe;       /* PyThreadState.cframe */
+	__u16 cframe_frame;    /* _PyCFrame.current_frame */
+	__u16 frame_code;      /* _PyInterpreterFrame.f_code */
+	__u16 frame_previous;  /* .previous */
+	__u16 frame_instr;     /* .prev_instr */
+	__u16 frame_entry;     /* .is_entry */
+	__u16 code_adaptive;   /* PyCodeObject.co_code_adaptive */
+	__u16 code_firstline;  /* .co_firstlineno */
+	__u16 code_filename;   /* .co_filename */
+	__u16 code_qualname;   /* .co_qualname */
+	/* bytes read from a frame (from its start) and from a code object
+	 * (from code_firstline): what the fields above need, no more, so a
+	 * read never runs past the end of a frame's memory */
+	__u16 frame_window;
+	__u16 code_window;
+	__u16 pad;
+};
+
+enum pr_py_state {
+	PR_PY_NONE = 0,	  /* not a Python process (asked again after retry) */
+	PR_PY_PYTHON = 1, /* an interpreter the runtime knows */
+};
+
+/* A process's entry, keyed by pid; replaced, never changed. */
+struct pr_py_proc {
+	__u64 start_time; /* the thread-group leader's task->start_time */
+	__u32 exec_id;	  /* its self_exec_id */
+	__u32 state;	  /* enum pr_py_state */
+	__u64 retry;	  /* PR_PY_NONE: ask again after this time (0: never) */
+	__u64 interp_head; /* address of _PyRuntime.interpreters.head */
+	/* until then, a sample with Python frames wakes the runtime at once:
+	 * a young process may exit before a batched read names its frames */
+	__u64 urgent_until;
+	__u64 pidns_dev;   /* the process's pid namespace: its thread ids */
+	__u64 pidns_ino;
+	struct pr_py_offsets off;
+};
+
+/* Left by a sample of a process without an entry (or a stale one). */
+struct pr_py_pending {
+	__u64 start_time;
+	__u32 exec_id;
+	__u32 pad;
 };
 
 /* Arena record of one sample as Lua sees it: the stack is interned. */

@@ -28,12 +28,14 @@ const volatile __u32 ustack_bytes = 0;
 const volatile __u8 kernel_unwind = 0;
 /* sample{aggregate=true}: count whole stacks here (aggregate.bpf.h) */
 const volatile __u8 aggregate = 0;
+/* read Python frames (python.bpf.h) of the processes the runtime names */
+const volatile __u8 python = 0;
 
 /* The scratch record: a sample, and room for its copied user stack right
- * after its kernel frames. */
+ * after its kernel frames, then for its Python frames. */
 struct sample_buf {
 	struct pr_sample_raw r;
-	__u8 more[PR_USTACK_MAX];
+	__u8 more[PR_USTACK_MAX + PR_PY_MAX_FRAMES * sizeof(struct pr_py_frame)];
 };
 
 struct {
@@ -50,6 +52,7 @@ struct {
 
 #include "kunwind.bpf.h"
 #include "aggregate.bpf.h"
+#include "python.bpf.h"
 
 #define STACK_BYTES (PR_MAX_FRAMES * sizeof(__u64))
 #define HEAD_BYTES (sizeof(struct pr_sample_raw) - 2 * STACK_BYTES)
@@ -130,29 +133,60 @@ struct {
 	__type(value, __u32);
 } pr_sample_walker SEC(".maps");
 
+/* Appends the Python frames pr_sample read at byte at of buf's frames;
+ * returns their bytes. *urgent: the runtime should read this one now. */
+static __always_inline __u64 add_python(struct sample_buf *buf, __u64 at, __u32 *urgent)
+{
+	struct pr_sample_raw *s = &buf->r;
+	struct pr_py_walk *w;
+	__u32 zero = 0, n;
+
+	if (!python || !want_user || !s->pid)
+		return 0;
+	w = bpf_map_lookup_elem(&pr_py_scratch, &zero);
+	if (!w)
+		return 0;
+	s->python_flags = w->flags;
+	*urgent = w->urgent;
+	n = w->n;
+	if (n > PR_PY_MAX_FRAMES)
+		n = PR_PY_MAX_FRAMES;
+	if (!n || at > 2 * STACK_BYTES + PR_USTACK_MAX)
+		return 0;
+	if (bpf_probe_read_kernel((void *)s->addrs + at, n * sizeof(struct pr_py_frame), w->frames))
+		return 0;
+	s->npython = n;
+	return n * sizeof(struct pr_py_frame);
+}
+
 /* Sends the record in buf (kb bytes of kernel frames, ub of user frames,
- * then copied bytes of stack), or counts it when aggregating. */
+ * then copied bytes of stack, then Python frames), or counts it when
+ * aggregating. */
 static __always_inline int send_sample(struct sample_buf *buf, struct pr_src_counts *c, long kb,
 				       long ub, __u64 copied)
 {
 	struct pr_sample_raw *s = &buf->r;
-	__u64 size;
+	__u32 urgent = 0;
+	__u64 size, pb;
 
 	ub = clamp_stack_bytes(ub);
 	s->ustack_len = copied;
 	s->nuser = ub / 8;
 	copied = pr_clamp_copy(copied);
+	pb = add_python(buf, kb + ub + copied, &urgent);
 	/* the whole stack is known: a count instead of a record */
-	if (aggregate && !copied && !(s->ustack_flags & (PR_USTACK_COPIED | PR_USTACK_PARTIAL)) &&
+	if (aggregate && !copied && !pb &&
+	    !(s->ustack_flags & (PR_USTACK_COPIED | PR_USTACK_PARTIAL)) &&
 	    pr_agg_add(s, s->nkernel, s->nuser))
 		return 0;
-	size = HEAD_BYTES + kb + ub + copied;
+	size = HEAD_BYTES + kb + ub + copied + pb;
 	s->hdr.size = size;
 	if (size > sizeof(*buf)) {
 		count_failed(c);
 		return 0;
 	}
-	if (bpf_ringbuf_output(&pr_sample_rb, s, size, pr_wakeup_flags(&pr_sample_rb)))
+	if (bpf_ringbuf_output(&pr_sample_rb, s, size,
+			       urgent ? BPF_RB_FORCE_WAKEUP : pr_wakeup_flags(&pr_sample_rb)))
 		count_dropped(c);
 	return 0;
 }
@@ -193,6 +227,9 @@ int pr_sample(struct bpf_perf_event_data *ctx)
 	s->uerr = 0;
 	s->ustack_len = 0;
 	s->ustack_flags = 0;
+	s->npython = 0;
+	s->python_flags = 0;
+	s->pad = 0;
 	if (want_kernel) {
 		kb = bpf_get_stack(ctx, s->addrs, STACK_BYTES, 0);
 		if (kb < 0) {
@@ -202,6 +239,8 @@ int pr_sample(struct bpf_perf_event_data *ctx)
 	}
 	kb = clamp_stack_bytes(kb);
 	s->nkernel = kb / 8;
+	if (python && want_user && tgid != 0)
+		pr_py_walk_current(tgid, (__u32)id);
 	if (want_user && tgid != 0 && ustack_bytes && kernel_unwind) {
 		bpf_tail_call(ctx, &pr_sample_walker, 0);
 		/* the walker is not loaded yet: no tables are either */

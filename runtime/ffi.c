@@ -103,6 +103,9 @@ static const struct {
 	FIELD(pr_frame, name),
 	FIELD(pr_frame, module),
 	FIELD(pr_frame, kernel),
+	FIELD(pr_frame, line),
+	FIELD(pr_frame, file),
+	FIELD(pr_frame, kind),
 	FIELD(pr_stats, delivered),
 	FIELD(pr_stats, binaries),
 	FIELD(pr_exec, start_boottime),
@@ -118,12 +121,15 @@ static const struct {
 	FIELD(pr_stats, proc_untracked),
 	FIELD(pr_stats, offcpu_flushes),
 	FIELD(pr_stats, kunwind_walks),
+	FIELD(pr_stats, python_processes),
+	FIELD(pr_stats, python_bytes),
 	FIELD(pr_stats, kunwind_mismatched),
 	FIELD(pr_stats, agg_stack_misses),
 	FIELD(pr_sample_opts, unwind_tables),
 	FIELD(pr_sample_opts, kernel_unwind),
 	FIELD(pr_sample_opts, kernel_tables),
 	FIELD(pr_sample_opts, aggregate),
+	FIELD(pr_sample_opts, python),
 	FIELD(pr_offcpu, pid),
 	FIELD(pr_offcpu, start),
 	FIELD(pr_offcpu, duration),
@@ -199,6 +205,8 @@ int pr_ffi_sample_config(struct pr_rt *rt, const struct pr_sample_opts *o, const
 		rt->cfg.kernel = o->kernel;
 	if (o->idle >= 0)
 		rt->cfg.idle = o->idle;
+	if (o->python >= 0)
+		rt->cfg.python = o->python;
 	if (o->buffer)
 		rt->cfg.sample_buffer = o->buffer;
 	if (o->unwind >= 0) {

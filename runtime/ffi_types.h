@@ -86,6 +86,8 @@ struct pr_sample_opts {
 	uint32_t kernel_tables; /* bytes of rows loaded for the in-kernel unwinder, 0: keep */
 	int64_t aggregate;	/* -1: keep, 0: off, else distinct (pid, tid, stack) counts
 				 * kept in the kernel between drains */
+	int32_t python;		/* -1: keep, 0/1: read Python frames */
+	uint32_t pad;
 };
 
 struct pr_offcpu_opts {
@@ -128,6 +130,13 @@ struct pr_tp_field {
 	uint8_t is_signed, kind, slot, pad;
 };
 
+enum pr_frame_kind {
+	PR_FRAME_NATIVE = 0,
+	PR_FRAME_KERNEL = 1,
+	PR_FRAME_PYTHON = 2, /* name: the function's qualified name; file, line */
+	PR_FRAME_CUT = 3,    /* stands for frames left out past a bound */
+};
+
 struct pr_frame {
 	uint64_t addr; /* kernel: address; user: file offset in module, or the address if no module
 			*/
@@ -135,6 +144,9 @@ struct pr_frame {
 	const char *name;   /* NULL when unknown; valid until the next call into the runtime */
 	const char *module; /* binary path, "kernel" or a module name; NULL when unknown */
 	uint32_t kernel;    /* 1 for a kernel frame */
+	uint32_t line;	    /* source line, 0 when unknown */
+	const char *file;   /* source file; NULL when unknown */
+	uint32_t kind;	    /* enum pr_frame_kind */
 	uint32_t pad;
 };
 
@@ -220,6 +232,20 @@ struct pr_stats {
 	uint64_t agg_stacks_full;    /* sent as records: the stacks map was full */
 	uint64_t agg_records;	     /* counts drained (one on_sample each) */
 	uint64_t agg_stack_misses;   /* counts whose stack was gone: no frames */
+	uint64_t python_processes;    /* Python processes being read now */
+	uint64_t python_checked;      /* processes looked at for an interpreter */
+	uint64_t python_unsupported;  /* processes of a Python version without offsets */
+	uint64_t python_stacks;       /* samples with Python frames */
+	uint64_t python_frames;       /* Python frames placed in stacks */
+	uint64_t python_unnamed;      /* of those, code objects that could not be read */
+	uint64_t python_reread;       /* code objects read again: their tag changed */
+	uint64_t python_cut;          /* chains cut at PR_PY_MAX_FRAMES */
+	uint64_t python_no_thread;    /* samples of a Python process from a thread without Python state */
+	uint64_t python_faults;       /* chains that ended on a failed read */
+	uint64_t python_unpaired;     /* samples whose runs did not pair with eval frames */
+	uint64_t python_functions;    /* distinct (function, file, line) */
+	uint64_t python_code_objects; /* code objects cached */
+	uint64_t python_bytes;        /* their memory */
 };
 
 /* profrun.export: one HTTP sink (export.h). Strings are copied. */

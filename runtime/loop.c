@@ -37,6 +37,7 @@
 #include "aggregate.h"
 #include "ksymfeed.h"
 #include "kunwind.h"
+#include "python.h"
 #include "unwind.h"
 
 #define ARENA_BYTES (256 * 1024)
@@ -49,7 +50,7 @@ _Static_assert(sizeof(struct pr_sample) == 64, "pr_sample layout");
 _Static_assert(sizeof(struct pr_exec) == 856, "pr_exec layout");
 _Static_assert(sizeof(struct pr_exit) == 88, "pr_exit layout");
 _Static_assert(sizeof(struct pr_fork) == 56, "pr_fork layout");
-_Static_assert(sizeof(struct pr_sample_raw) == 96 + 16 * PR_MAX_FRAMES, "pr_sample_raw layout");
+_Static_assert(sizeof(struct pr_sample_raw) == 104 + 16 * PR_MAX_FRAMES, "pr_sample_raw layout");
 _Static_assert(MAX_RECORD >= sizeof(struct pr_sample) && MAX_RECORD >= sizeof(struct pr_exit),
 	       "MAX_RECORD covers every arena record");
 
@@ -90,6 +91,7 @@ struct pr_loop {
 	struct pr_unwind_stats unwind;
 	uint64_t ustack[PR_MAX_FRAMES]; /* a sample's unwound user frames */
 	struct pr_user_frame uframes[PR_MAX_FRAMES];
+	struct pr_user_frame merged[PR_STACK_FRAMES];
 };
 
 static uint64_t tag(enum tag_kind k, uint32_t idx)
@@ -272,6 +274,8 @@ int pr_loop_new(const struct pr_loop_cfg *cfg, struct pr_loop **out)
 		.unwind = &l->unwind,
 		.ustack = l->ustack,
 		.uframes = l->uframes,
+		.merged = l->merged,
+		.python = cfg->python,
 		.kstack = pr_plan_kstack,
 		.stack_top = pr_plan_probe_stack_top,
 		.plan = cfg->plan,
@@ -511,6 +515,9 @@ enum pr_stop pr_loop_run(struct pr_loop *l)
 			more |= r > 0;
 		}
 		end_cycle(l);
+		/* processes whose samples asked whether they run Python: first,
+		 * a young one may exit while a walker loads */
+		pr_python_tick(l->cfg.python);
 		pr_plan_tick(l->cfg.plan);
 		/* processes whose samples asked for their tables */
 		pr_kunwind_tick(l->cfg.kunwind);

@@ -48,6 +48,7 @@ struct pr_loop_cfg {
 	struct pr_ksymfeed *ksymfeed; /* NULL: no BPF symbols to keep current */
 	struct pr_bpfsym *bpfsym;
 	struct pr_kunwind *kunwind; /* NULL: BPF does not walk user stacks */
+	struct pr_python *python;   /* NULL: BPF does not read Python frames */
 	struct pr_aggregate *aggregate; /* NULL: BPF counts no samples */
 	uint32_t hooks; /* the plan's hook mask */
 	int unwind_mode;

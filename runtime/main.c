@@ -25,6 +25,7 @@
 #include "ksymfeed.h"
 #include "ksym.h"
 #include "kunwind.h"
+#include "python.h"
 #include "export.h"
 #include "log.h"
 #include "loop.h"
@@ -578,6 +579,24 @@ static void start_kernel_unwind(struct pr_rt *rt)
 			strerror(-err));
 }
 
+/* The reader of Python processes' frames, when samples take them.
+ * Without it BPF is never told which processes run Python: native
+ * frames only, never wrong. */
+static void start_python(struct pr_rt *rt)
+{
+	struct pr_python_opts o = { .maps = rt->maps };
+	int err;
+
+	if (pr_plan_python_fds(rt->plan, &o.procs_fd, &o.pending_fd))
+		return;
+	err = pr_python_new(&o, &rt->python);
+	if (err) {
+		pr_warn("cannot read Python frames (%s): native frames only", strerror(-err));
+		return;
+	}
+	pr_stacks_set_python(rt->stacks, rt->python);
+}
+
 /* The drain of samples counted in BPF (sample{aggregate}). Without it
  * nothing would read the counts: that is an error, not a fallback. */
 static int start_aggregate(struct pr_rt *rt)
@@ -690,6 +709,7 @@ static int run(struct pr_rt *rt, int child_pidfd, int *go_fd, pid_t child, int *
 		.ksymfeed = rt->ksymfeed,
 		.bpfsym = rt->bpfsym,
 		.kunwind = rt->kunwind,
+		.python = rt->python,
 		.aggregate = rt->aggregate,
 		.hooks = rt->cfg.hooks,
 		.unwind_mode = rt->cfg.unwind,
@@ -747,6 +767,7 @@ int main(int argc, char **argv)
 		.cfg = { .hz = 99, .user = true, .kernel = true, .life_buffer = 512 * 1024,
 			 .unwind = PR_UNWIND_AUTO, .stack_bytes = PR_USTACK_MAX,
 			 .kernel_unwind = PR_KUNWIND_ON, .kernel_tables = 8u << 20,
+			 .python = true,
 			 /* 1 ms: shorter waits come summed per thread and stack, so
 			  * a switch storm cannot flood the ring, yet no time is lost */
 			 .offcpu = { .min_ns = 1000000, .user = true, .waker = true,
@@ -847,6 +868,7 @@ int main(int argc, char **argv)
 		goto out;
 	each_watched(&rt, seed_stack_top);
 	start_kernel_unwind(&rt);
+	start_python(&rt);
 	if (start_aggregate(&rt))
 		goto out;
 	if (rt.cfg.hooks & PR_HOOK_PROC)
@@ -867,6 +889,7 @@ out:
 		close(pidfd);
 	pr_loop_free(rt.loop);
 	pr_kunwind_free(rt.kunwind);
+	pr_python_free(rt.python);
 	pr_aggregate_free(rt.aggregate);
 	pr_plan_free(rt.plan);
 	pr_target_free(rt.target);

@@ -22,6 +22,8 @@ struct pr_user_frame {
 	uint64_t addr;
 	struct pr_elfsym *bin;
 	uint64_t foff;
+	uint32_t py; /* a Python frame (python.h's id): no address, no binary */
+	uint32_t pad;
 };
 
 struct pr_map_range {

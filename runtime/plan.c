@@ -234,6 +234,12 @@ static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 		bpf_map__set_max_entries(p->smp->maps.pr_uw_pending, 1);
 		bpf_map__set_max_entries(p->smp->maps.pr_uw_rules, 1);
 	}
+	p->smp->rodata->python = cfg->python && cfg->user;
+	if (!p->smp->rodata->python) {
+		bpf_map__set_max_entries(p->smp->maps.pr_py_procs, 1);
+		bpf_map__set_max_entries(p->smp->maps.pr_py_pending, 1);
+		bpf_map__set_max_entries(p->smp->maps.pr_py_threads, 1);
+	}
 	p->smp->rodata->aggregate = cfg->aggregate != 0;
 	if (cfg->aggregate) {
 		uint32_t counts = agg_counts(cfg);
@@ -272,6 +278,15 @@ int pr_plan_agg_fds(const struct pr_plan *p, struct pr_agg_fds *out)
 		.slot = bpf_map__fd(p->smp->maps.pr_agg_slot),
 		.stats = bpf_map__fd(p->smp->maps.pr_agg_stats),
 	};
+	return 0;
+}
+
+int pr_plan_python_fds(const struct pr_plan *p, int *procs, int *pending)
+{
+	if (!p->smp || !p->smp->rodata->python)
+		return -ENOENT;
+	*procs = bpf_map__fd(p->smp->maps.pr_py_procs);
+	*pending = bpf_map__fd(p->smp->maps.pr_py_pending);
 	return 0;
 }
 

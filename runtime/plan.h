@@ -48,6 +48,7 @@ struct pr_plan_cfg {
 	uint32_t aggregate;	 /* counts per slot when BPF counts whole stacks
 				  * (sample{aggregate}; PR_AGG_AUTO: sized from
 				  * CPUs x Hz); 0: every sample is a record */
+	bool python;		 /* read Python frames (sample{python}) */
 	uint32_t life_buffer;
 	struct {
 		uint64_t min_ns, max_ns; /* intervals sent one by one; max 0: no bound */
@@ -81,6 +82,9 @@ bool pr_plan_kernel_unwinds(const struct pr_plan_cfg *cfg);
 int pr_plan_agg_fds(const struct pr_plan *p, struct pr_agg_fds *out);
 /* The in-kernel unwinder's maps, once loaded; -ENOENT when it is off. */
 int pr_plan_kunwind_fds(const struct pr_plan *p, struct pr_kunwind_fds *out);
+/* The maps of Python processes' entries and requests, once loaded;
+ * -ENOENT when samples do not read Python frames. */
+int pr_plan_python_fds(const struct pr_plan *p, int *procs, int *pending);
 /* Checks the provider table against the BPF objects (opened, never
  * loaded): every program a provider or cache names is in its object,
  * with its ring. 0, or -errno with why. */

@@ -12,6 +12,7 @@
 #include "maps.h"
 #include "proc.h"
 #include "providers.h"
+#include "python.h"
 #include "stacks.h"
 #include "unwind.h"
 
@@ -79,11 +80,45 @@ static int take_counted(struct pr_take *t, const struct pr_sample_agg *r)
 	return 0;
 }
 
+/* A user stack walked in BPF (to the outermost frame unless partial). */
+static void count_kernel_walk(struct pr_take *t, const struct pr_sample_raw *r)
+{
+	if (!(r->ustack_flags & PR_USTACK_KERNEL))
+		return;
+	t->unwind->stacks++;
+	t->unwind->frames += r->nuser;
+	if (r->ustack_flags & PR_USTACK_PARTIAL)
+		t->unwind->truncated++;
+	else
+		t->unwind->complete++;
+}
+
+/* A sample's user stack with its Python frames in place: the native
+ * frames placed in their binaries first (when BPF walked them, raw
+ * addresses), then merged. */
+static uint32_t with_python(struct pr_take *t, const struct pr_sample_raw *r,
+			    const struct pr_py_frame *py, bool placed, const uint64_t *user,
+			    uint32_t nuser)
+{
+	uint32_t i;
+
+	if (!placed) {
+		for (i = 0; i < nuser; i++) {
+			t->uframes[i] = (struct pr_user_frame){ .addr = user[i] };
+			t->uframes[i].bin = pr_maps_normalize(t->maps, r->pid, user[i], r->hdr.time,
+							      &t->uframes[i].foff);
+		}
+	}
+	return pr_python_merge(t->python, r->pid, py, r->npython, r->python_flags, t->uframes,
+			       nuser, t->merged, PR_STACK_FRAMES - PR_MAX_FRAMES);
+}
+
 static int take_sample(struct pr_take *t, const void *rec, size_t len)
 {
 	const struct pr_sample_raw *r = rec;
 	size_t head = offsetof(struct pr_sample_raw, addrs), frames;
 	const uint64_t *user, *kernel = (const uint64_t *)r->addrs;
+	const struct pr_py_frame *py = NULL;
 	struct pr_sample *s;
 	uint32_t nuser, stack;
 
@@ -91,27 +126,32 @@ static int take_sample(struct pr_take *t, const void *rec, size_t len)
 		return len < sizeof(struct pr_sample_agg) ? -EINVAL : take_counted(t, rec);
 	frames = head + (r->nkernel + r->nuser) * sizeof(__u64);
 	if (r->nkernel > PR_MAX_FRAMES || r->nuser > PR_MAX_FRAMES || len < frames ||
-	    r->ustack_len > PR_USTACK_MAX || len < frames + r->ustack_len)
+	    r->ustack_len > PR_USTACK_MAX || len < frames + r->ustack_len ||
+	    r->npython > PR_PY_MAX_FRAMES ||
+	    len < frames + r->ustack_len + r->npython * sizeof(struct pr_py_frame))
 		return -EINVAL;
 	t->kstack_errors += r->kerr != 0;
 	t->ustack_errors += r->uerr != 0;
 	user = kernel + r->nkernel;
+	if (t->python && (r->npython || r->python_flags))
+		py = (const struct pr_py_frame *)((const uint8_t *)r + frames + r->ustack_len);
 	if (r->ustack_flags & PR_USTACK_COPIED) {
 		nuser = UNWIND_COPY(t, r, (const uint8_t *)r + frames);
 		if (r->ustack_flags & PR_USTACK_KERNEL)
 			verify(t, r, user, nuser);
-		stack = pr_stacks_intern_frames(t->stacks, r->pid, kernel, r->nkernel, t->uframes,
-						nuser);
+		if (py)
+			stack = pr_stacks_intern_frames(t->stacks, r->pid, kernel, r->nkernel,
+							t->merged,
+							with_python(t, r, py, true, NULL, nuser));
+		else
+			stack = pr_stacks_intern_frames(t->stacks, r->pid, kernel, r->nkernel,
+							t->uframes, nuser);
+	} else if (py) {
+		count_kernel_walk(t, r);
+		stack = pr_stacks_intern_frames(t->stacks, r->pid, kernel, r->nkernel, t->merged,
+						with_python(t, r, py, false, user, r->nuser));
 	} else {
-		if (r->ustack_flags & PR_USTACK_KERNEL) {
-			/* walked in BPF (to the outermost frame unless partial) */
-			t->unwind->stacks++;
-			t->unwind->frames += r->nuser;
-			if (r->ustack_flags & PR_USTACK_PARTIAL)
-				t->unwind->truncated++;
-			else
-				t->unwind->complete++;
-		}
+		count_kernel_walk(t, r);
 		stack = pr_stacks_intern(t->stacks, r->pid, r->hdr.time, kernel, r->nkernel, user,
 					 r->nuser);
 	}

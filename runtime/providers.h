@@ -83,6 +83,8 @@ struct pr_take {
 	struct pr_unwind_stats *unwind;
 	uint64_t *ustack; /* PR_MAX_FRAMES scratch frames */
 	struct pr_user_frame *uframes; /* where each of them lies */
+	struct pr_python *python;      /* names Python frames; NULL: none are read */
+	struct pr_user_frame *merged;  /* PR_STACK_FRAMES scratch: with Python frames */
 	uint64_t kstack_errors, ustack_errors;
 	/* kernel_unwind="verify": stacks both unwinders walked, and how
 	 * many of them differ */

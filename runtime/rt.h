@@ -26,6 +26,7 @@ struct pr_bpfsym;
 struct pr_ksymfeed;
 struct pr_proc;
 struct pr_kunwind;
+struct pr_python;
 struct pr_aggregate;
 struct pr_cgroup;
 struct pr_target;
@@ -56,6 +57,7 @@ struct pr_rt {
 	struct pr_cgroup *cgroups;
 	struct pr_proc *procs;
 	struct pr_kunwind *kunwind; /* the in-kernel unwinder's tables; NULL: off */
+	struct pr_python *python;   /* Python processes and frames; NULL: off */
 	struct pr_aggregate *aggregate; /* samples counted in BPF; NULL: none */
 	uint32_t proc_capacity; /* proc_cache{capacity=}; 0 = default */
 	uint32_t nprobes;	/* probe() calls so far: the next one's index */

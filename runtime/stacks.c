@@ -9,6 +9,7 @@
  * bounded by max_stacks and max_frames (by default 1 Mi stacks and 2 Mi
  * frames: at most 48 MiB of frames, 24 MiB of stacks and 8 MiB of hash
  * table); past either, new stacks get id 0 and are counted (full).
+ * A Python frame (FK_PYTHON) is its python.c id: named when interned.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -20,12 +21,12 @@
 /* FK_BPF: a kernel address inside a JITed BPF function, named by its
  * bpfsym id at intern time, so the name stays right after the program is
  * unloaded and its addresses are reused. */
-enum frame_kind { FK_KERNEL = 1, FK_BINARY = 2, FK_ANON = 3, FK_BPF = 4 };
+enum frame_kind { FK_KERNEL = 1, FK_BINARY = 2, FK_ANON = 3, FK_BPF = 4, FK_PYTHON = 5 };
 
 struct frame {
 	uint64_t addr;	       /* kernel: address; binary: file offset; anon: address */
 	struct pr_elfsym *bin; /* FK_BINARY */
-	uint32_t pid;	       /* FK_ANON; FK_BPF: the bpfsym id */
+	uint32_t pid;	       /* FK_ANON; FK_BPF: the bpfsym id; FK_PYTHON: the frame id */
 	uint32_t kind;
 };
 
@@ -41,6 +42,7 @@ struct pr_stacks {
 	struct pr_elfsyms *bins;
 	struct pr_perfmaps *perfmaps;
 	struct pr_bpfsym *bpfsym;
+	struct pr_python *python;
 	uint32_t max_stacks;
 	uint32_t max_frames; /* frames in the pool, all stacks together */
 	struct stack *stacks; /* index = id; stacks[0] unused */
@@ -50,7 +52,7 @@ struct pr_stacks {
 	uint32_t *table; /* ids, 0 = empty */
 	uint32_t table_mask;
 	uint64_t full;
-	struct frame scratch[2 * PR_MAX_FRAMES];
+	struct frame scratch[PR_STACK_FRAMES];
 };
 
 int pr_stacks_new(const struct pr_stacks_opts *o, struct pr_stacks **out)
@@ -166,6 +168,8 @@ static void normalize_kernel(struct pr_stacks *st, const uint64_t *k, uint32_t n
  * memory of pid. */
 static struct frame user_frame(uint32_t pid, const struct pr_user_frame *u)
 {
+	if (u->py)
+		return (struct frame){ .pid = u->py, .kind = FK_PYTHON };
 	if (u->bin)
 		return (struct frame){ .addr = u->foff, .bin = u->bin, .kind = FK_BINARY };
 	return (struct frame){ .addr = u->addr, .pid = pid, .kind = FK_ANON };
@@ -234,8 +238,8 @@ uint32_t pr_stacks_intern_frames(struct pr_stacks *st, uint32_t pid, const uint6
 
 	if (nk > PR_MAX_FRAMES)
 		nk = PR_MAX_FRAMES;
-	if (nu > PR_MAX_FRAMES)
-		nu = PR_MAX_FRAMES;
+	if (nu > PR_STACK_FRAMES - PR_MAX_FRAMES)
+		nu = PR_STACK_FRAMES - PR_MAX_FRAMES;
 	normalize_kernel(st, k, nk);
 	for (i = 0; i < nu; i++)
 		st->scratch[nk + i] = user_frame(pid, &u[i]);
@@ -259,12 +263,14 @@ static void symbolize(struct pr_stacks *st, const struct frame *fr, struct pr_fr
 	switch (fr->kind) {
 	case FK_KERNEL:
 		out->kernel = 1;
+		out->kind = PR_FRAME_KERNEL;
 		out->name = pr_ksym_lookup(st->ksym, fr->addr, &out->offset, &out->module);
 		if (!out->name)
 			out->offset = fr->addr;
 		break;
 	case FK_BPF:
 		out->kernel = 1;
+		out->kind = PR_FRAME_KERNEL;
 		out->module = "bpf";
 		out->name = pr_bpfsym_name(st->bpfsym, fr->pid, &start);
 		out->offset = out->name ? fr->addr - start : fr->addr;
@@ -275,6 +281,14 @@ static void symbolize(struct pr_stacks *st, const struct frame *fr, struct pr_fr
 		if (!out->name)
 			out->offset = fr->addr;
 		break;
+	case FK_PYTHON: {
+		int kind = pr_python_frame(st->python, fr->pid, &out->name, &out->file, &out->line);
+
+		out->addr = out->offset = 0;
+		out->kind = kind < 0 ? PR_FRAME_PYTHON : (uint32_t)kind;
+		out->module = kind == PR_FRAME_PYTHON ? out->file : NULL;
+		break;
+	}
 	default:
 		/* anonymous executable memory: a JIT may have named it */
 		if (st->perfmaps)
@@ -334,6 +348,11 @@ int pr_stacks_ksym(struct pr_stacks *st, uint64_t addr, struct pr_frame *f)
 void pr_stacks_set_bpfsym(struct pr_stacks *st, struct pr_bpfsym *bs)
 {
 	st->bpfsym = bs;
+}
+
+void pr_stacks_set_python(struct pr_stacks *st, struct pr_python *py)
+{
+	st->python = py;
 }
 
 uint64_t pr_stacks_count(const struct pr_stacks *st)

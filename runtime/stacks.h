@@ -15,6 +15,7 @@
 #include "bpfsym.h"
 #include "maps.h"
 #include "perfmap.h"
+#include "python.h"
 
 struct pr_stacks;
 
@@ -40,8 +41,8 @@ uint32_t pr_stacks_intern(struct pr_stacks *st, uint32_t pid, uint64_t time, con
  * looked each one up already): no second look in the maps. */
 uint32_t pr_stacks_intern_frames(struct pr_stacks *st, uint32_t pid, const uint64_t *k,
 				 uint32_t nk, const struct pr_user_frame *u, uint32_t nu);
-/* Fills out[0..max) with the frames of stack id, leaf first (kernel frames
- * first). Returns the number of frames, or -ENOENT. Strings in out live
+/* Fills out[0..max) (max PR_STACK_FRAMES holds any) with the frames of
+ * stack id, leaf first (kernel frames first). Returns the number of frames, or -ENOENT. Strings in out live
  * until profrun exits. */
 int pr_stacks_frames(struct pr_stacks *st, uint32_t id, struct pr_frame *out, int max);
 /* The pid of the first sample that interned this stack, or -ENOENT. */
@@ -54,5 +55,7 @@ uint64_t pr_stacks_count(const struct pr_stacks *st);
 /* Names kernel frames inside BPF programs from bs from now on. */
 void pr_stacks_set_bpfsym(struct pr_stacks *st, struct pr_bpfsym *bs);
 uint64_t pr_stacks_full(const struct pr_stacks *st);
+/* Names Python frames (pr_user_frame.py) from py from now on. */
+void pr_stacks_set_python(struct pr_stacks *st, struct pr_python *py);
 
 #endif

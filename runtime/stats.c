@@ -15,6 +15,7 @@
 #include "perfmap.h"
 #include "plan.h"
 #include "proc.h"
+#include "python.h"
 #include "rt.h"
 #include "script.h"
 #include "stacks.h"
@@ -91,6 +92,25 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 		out->kunwind_procs = ks.procs;
 		out->kunwind_proc_loads = ks.proc_loads;
 		out->kunwind_failed = ks.failed;
+	}
+	if (rt->python) {
+		struct pr_python_stats ps;
+
+		pr_python_stats(rt->python, &ps);
+		out->python_processes = ps.processes;
+		out->python_checked = ps.checked;
+		out->python_unsupported = ps.unsupported;
+		out->python_stacks = ps.stacks;
+		out->python_frames = ps.frames;
+		out->python_unnamed = ps.unnamed;
+		out->python_reread = ps.reread;
+		out->python_cut = ps.cut;
+		out->python_no_thread = ps.no_thread;
+		out->python_faults = ps.faults;
+		out->python_unpaired = ps.unpaired;
+		out->python_functions = ps.functions;
+		out->python_code_objects = ps.code_objects;
+		out->python_bytes = ps.bytes;
 	}
 	if (rt->aggregate) {
 		struct pr_aggregate_stats as;

@@ -266,6 +266,9 @@ local getters = {
 
 -- "module+0x1f" for frames without a name; the basename keeps lines short.
 local function frame_name(f)
+    if f.kind == "python" then
+        return format("%s (%s:%d)", f.name, (f.file or "?"):match("[^/]*$"), f.line or 0)
+    end
     if f.name then return f.name end
     if f.module then
         return format("%s+0x%x", f.module:match("[^/]*$"), f.offset)

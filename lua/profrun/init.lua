@@ -9,7 +9,7 @@ local ffi = require "ffi"
 ffi.cdef(require "profrun.cdef")
 
 local C = ffi.C
-local ABI_VERSION = 8
+local ABI_VERSION = 9
 if C.pr_ffi_abi_version() ~= ABI_VERSION then
     error(string.format("profrun Lua library (ABI %d) does not match the runtime (ABI %d)",
         ABI_VERSION, C.pr_ffi_abi_version()))
@@ -151,7 +151,8 @@ local api = {}
 
 local SAMPLE_KEYS = { hz = true, pid = true, user = true, kernel = true, idle = true,
     buffer = true, unwind = true, stack_bytes = true, unwind_tables = true,
-    kernel_unwind = true, kernel_tables = true, aggregate = true }
+    kernel_unwind = true, kernel_tables = true, aggregate = true,
+    python = true }
 local UNWIND_MODES = { auto = C.PR_UNWIND_AUTO, fp = C.PR_UNWIND_FP, dwarf = C.PR_UNWIND_DWARF }
 local UNWIND_NAMES = { [C.PR_UNWIND_AUTO] = "auto", [C.PR_UNWIND_FP] = "fp",
     [C.PR_UNWIND_DWARF] = "dwarf" }
@@ -167,7 +168,7 @@ for k, v in pairs(KERNEL_UNWIND_MODES) do KERNEL_UNWIND_NAMES[tonumber(v)] = k e
 -- sample{ hz=99, pid=N, user=true, kernel=true, idle=false, buffer=bytes,
 --         unwind="auto"|"fp"|"dwarf", stack_bytes=16384, unwind_tables=bytes,
 --         kernel_unwind="on"|"off"|"only"|"verify", kernel_tables=bytes,
---         aggregate=false }
+--         aggregate=false, python=true }
 function api.sample(t)
     setup_only("sample{}")
     check_keys("sample{}", t, SAMPLE_KEYS)
@@ -177,6 +178,7 @@ function api.sample(t)
     o.user = opt_bool("sample{}", t, "user")
     o.kernel = opt_bool("sample{}", t, "kernel")
     o.idle = opt_bool("sample{}", t, "idle")
+    o.python = opt_bool("sample{}", t, "python")
     o.buffer = opt_int("sample{}", t, "buffer", 4096, 1024 * 1024 * 1024) or 0
     o.unwind = -1
     if t.unwind ~= nil then
@@ -432,10 +434,13 @@ function api.target_exit()
     return { code = exit_buf[0] }
 end
 
-local frames_buf = ffi.new("struct pr_frame[?]", 2 * C.PR_MAX_FRAMES)
+local frames_buf = ffi.new("struct pr_frame[?]", C.PR_STACK_FRAMES)
 -- a cache, not a store: a frames table the script no longer holds may go
 -- (weak values), or a long run would keep every stack's table for good
 local frames_memo = setmetatable({}, { __mode = "v" })
+
+local FRAME_KINDS = { [C.PR_FRAME_NATIVE] = "native", [C.PR_FRAME_KERNEL] = "kernel",
+    [C.PR_FRAME_PYTHON] = "python", [C.PR_FRAME_CUT] = "cut" }
 
 local function frame_table(f)
     return {
@@ -444,16 +449,21 @@ local function frame_table(f)
         offset = tonumber(f.offset),
         addr = f.addr, -- uint64 cdata: kernel addresses do not fit a Lua number
         kernel = f.kernel ~= 0,
+        kind = FRAME_KINDS[tonumber(f.kind)] or "native",
+        file = f.file ~= nil and ffi_string(f.file) or nil,
+        line = f.line ~= 0 and tonumber(f.line) or nil,
     }
 end
 
 -- stack(id): frames of an interned stack, leaf first (kernel frames first);
--- each {name=, offset=, module=, kernel=, addr=}; memoized per id
+-- each {name=, offset=, module=, kernel=, addr=, kind=, file=, line=};
+-- kind "python": name is the function's qualified name, file and line
+-- where it was; memoized per id
 function api.stack(id)
     run_phase_only("stack()")
     local t = frames_memo[id]
     if t then return t end
-    local n = C.pr_ffi_stack_frames(rt, id, frames_buf, 2 * C.PR_MAX_FRAMES)
+    local n = C.pr_ffi_stack_frames(rt, id, frames_buf, C.PR_STACK_FRAMES)
     t = {}
     for i = 0, n - 1 do t[i + 1] = frame_table(frames_buf[i]) end
     frames_memo[id] = t
@@ -622,6 +632,22 @@ function api.stats()
             stack_misses = tonumber(s.agg_stack_misses),
         },
         target = { untracked = tonumber(s.target_untracked) },
+        python = {
+            processes = tonumber(s.python_processes),
+            checked = tonumber(s.python_checked),
+            unsupported = tonumber(s.python_unsupported),
+            stacks = tonumber(s.python_stacks),
+            frames = tonumber(s.python_frames),
+            unnamed = tonumber(s.python_unnamed),
+            reread = tonumber(s.python_reread),
+            cut = tonumber(s.python_cut),
+            no_thread = tonumber(s.python_no_thread),
+            faults = tonumber(s.python_faults),
+            unpaired = tonumber(s.python_unpaired),
+            functions = tonumber(s.python_functions),
+            code_objects = tonumber(s.python_code_objects),
+            bytes = tonumber(s.python_bytes),
+        },
     }
     for i = 0, C.PR_UW_FAIL_MAX - 1 do
         t.unwind.failures[UNWIND_FAILS[i]] = tonumber(s.unwind_fail[i])

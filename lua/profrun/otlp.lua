@@ -103,15 +103,20 @@ function M.encode(p, resource, from, till)
                     m[#m + 1] = key(2, 0)
                     m[#m + 1] = varint(l[2])
                 end
-                put_bytes(m, 3, msg(function(line) put_int(line, 1, l[3] - 1) end))
+                put_bytes(m, 3, msg(function(line)
+                    put_int(line, 1, l[3] - 1)
+                    if l[4] ~= 0 then put_int(line, 2, l[4]) end
+                end))
             end))
         end
         for i = 1, #indices do put_present(out, 5, indices[i]) end
-        for _, name in ipairs(tb.functions) do
+        for id, name in ipairs(tb.functions) do
             put_bytes(out, 6, msg(function(m)
                 local ni = str(name)
                 put_int(m, 1, ni)
                 put_int(m, 2, ni)
+                local file = tb.function_files[id]
+                if file ~= "" then put_int(m, 3, str(file)) end
             end))
         end
         for _, a in ipairs(attrs) do put_bytes(out, 7, a) end

@@ -252,8 +252,10 @@ end
 -- p:tables(): the profile as the tables profile.proto (and OTLP's
 -- profiles) are made of, ids from 1: strings (with str(s) -> its index; [0]
 -- is ""), mappings (file names) and build_ids, locations {mapping, addr,
--- function}, functions (names), samples {location ids leaf first, count},
--- period (ns).
+-- function, line}, functions (names) and function_files (their source
+-- files, "" when unknown), samples {location ids leaf first, count},
+-- period (ns). A Python frame is a location with no mapping and no
+-- address: its function has the source file, its line the line.
 function Profile:tables()
     local strings, str_index = { "" }, { [""] = 0 }
     local function str(s)
@@ -268,12 +270,14 @@ function Profile:tables()
 
     local mappings, mapping_id = {}, {}   -- file -> id
     local functions, function_id = {}, {} -- name \0 module -> id
+    local function_files = {}
     local locations, location_id = {}, {} -- mapping:addr:function -> id
     local build_ids = {}
     local hexbuf = ffi_new("char[129]")
 
     local function mapping_of(f)
         local file
+        if f.kind == "python" or f.kind == "cut" then return 0 end
         if f.kernel then file = "[kernel]" else file = f.module end
         if not file then return 0 end
         local id = mapping_id[file]
@@ -299,14 +303,16 @@ function Profile:tables()
             fid = #functions + 1
             function_id[fkey] = fid
             functions[fid] = name
+            function_files[fid] = f.kind == "python" and f.file or ""
         end
         local addr = addr_of(f)
-        local lkey = m .. ":" .. tohex(addr, 16) .. ":" .. fid
+        local line = f.kind == "python" and f.line or 0
+        local lkey = m .. ":" .. tohex(addr, 16) .. ":" .. fid .. ":" .. line
         local lid = location_id[lkey]
         if not lid then
             lid = #locations + 1
             location_id[lkey] = lid
-            locations[lid] = { m, addr, fid }
+            locations[lid] = { m, addr, fid, line }
         end
         return lid
     end
@@ -329,7 +335,8 @@ function Profile:tables()
     for _, id in ipairs(self.stack_order) do add(self.stack_frames[id], self.by_stack[id]) end
     for _, fr in ipairs(self.frames_order) do add(fr, self.by_frames[fr]) end
     return { strings = strings, str = str, mappings = mappings, build_ids = build_ids,
-        locations = locations, functions = functions, samples = samples,
+        locations = locations, functions = functions, function_files = function_files,
+        samples = samples,
         period = self.period or floor(1e9 / sample_hz() + 0.5) }
 end
 
@@ -373,16 +380,18 @@ function Profile:encode()
         end
         local line = {}
         put_int(line, 1, l[3])
+        if l[4] ~= 0 then put_int(line, 2, l[4]) end
         put_bytes(m, 4, concat(line))
         put_bytes(out, 4, concat(m))
     end
+    local function_files = t.function_files
     for id, name in ipairs(functions) do
         local m = {}
         put_int(m, 1, id)
         local ni = str(name)
         put_int(m, 2, ni)
         put_int(m, 3, ni)
-        put_int(m, 4, 0) -- filename: "" (no line information)
+        put_int(m, 4, str(function_files[id])) -- "" for native code: no lines
         put_bytes(out, 5, concat(m))
     end
     -- every string is known now: the table goes after its users

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Python frames at the sample. CPython keeps its frames on the heap, not
+ * on the native stack, so no unwinder can find them later: they are read
+ * here, from the sampled thread's PyThreadState, while the thread is
+ * stopped on this CPU. What is read is only addresses and small integers
+ * (code object, instruction, a tag of the code object); runtime/python.c
+ * names them from the process's memory, while the process is alive.
+ *
+ * Which process is Python is the runtime's to say: a sample of a process
+ * it has no (current) entry for leaves a request in pr_py_pending, and
+ * the runtime answers with an entry, PR_PY_PYTHON with the interpreter's
+ * addresses and its version's offsets, or PR_PY_NONE. The entry carries
+ * the identity of the image it was made for (the leader's start time and
+ * exec count): a reused pid or an exec never reads with stale addresses.
+ *
+ * The thread's state is found by its thread id as the process's pid
+ * namespace numbers it (PyThreadState.native_thread_id): in a container
+ * the interpreter sees its own ids. A thread's last state is cached by
+ * its global id and checked again on every use.
+ */
+#ifndef PR_PYTHON_BPF_H
+#define PR_PYTHON_BPF_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct pr_py_proc);
+} pr_py_procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct pr_py_pending);
+} pr_py_pending SEC(".maps");
+
+/* global thread id -> its PyThreadState's address */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} pr_py_threads SEC(".maps");
+
+/* The walk's state and result, per CPU (bpf_loop callbacks see it). */
+struct pr_py_walk {
+	struct pr_py_offsets off;
+	__u64 frame;	/* the next frame to read */
+	__u64 tstate;	/* the thread search: the next state to look at */
+	__u64 tid;	/* the thread's id in its pid namespace */
+	__u32 n;
+	__u32 flags;
+	__u32 urgent; /* wake the runtime for this sample */
+	__u32 pad;
+	__u8 win[PR_PY_WINDOW];
+	__u8 code[PR_PY_WINDOW];
+	struct pr_py_frame frames[PR_PY_MAX_FRAMES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pr_py_walk);
+} pr_py_scratch SEC(".maps");
+
+/* A field of a window read from the interpreter: bounds the offset for
+ * the verifier. */
+static __always_inline __u64 pr_py_u64(const __u8 *win, __u32 off)
+{
+	if (off > PR_PY_WINDOW - 8)
+		return 0;
+	return *(const __u64 *)(win + off);
+}
+
+static __always_inline __u32 pr_py_u32(const __u8 *win, __u32 off)
+{
+	if (off > PR_PY_WINDOW - 4)
+		return 0;
+	return *(const __u32 *)(win + off);
+}
+
+static __always_inline __u64 pr_py_read_ptr(__u64 addr)
+{
+	__u64 v = 0;
+
+	if (bpf_probe_read_user(&v, sizeof(v), (void *)addr))
+		return 0;
+	return v;
+}
+
+/* One thread state of the interpreter's list: is it this thread's? */
+static long pr_py_thread_step(__u64 i, void *ctx)
+{
+	__u32 zero = 0;
+	struct pr_py_walk *w = bpf_map_lookup_elem(&pr_py_scratch, &zero);
+	__u64 ts, native = 0;
+
+	(void)i;
+	(void)ctx;
+	if (!w || !w->tstate)
+		return 1;
+	ts = w->tstate;
+	if (bpf_probe_read_user(&native, sizeof(native), (void *)(ts + w->off.ts_native_tid)))
+		return 1;
+	if (native == w->tid) {
+		w->frame = ts; /* found: the caller reads its frame from here */
+		return 1;
+	}
+	w->tstate = pr_py_read_ptr(ts + w->off.ts_next);
+	return 0;
+}
+
+/* One frame: its code object, instruction and tag; then the caller's. */
+static long pr_py_frame_step(__u64 i, void *ctx)
+{
+	__u32 zero = 0, n, instr, entry;
+	struct pr_py_walk *w = bpf_map_lookup_elem(&pr_py_scratch, &zero);
+	struct pr_py_frame *f;
+	__u64 code, prev;
+	__u64 base;
+
+	(void)i;
+	(void)ctx;
+	if (!w || !w->frame)
+		return 1;
+	n = w->n;
+	if (n >= PR_PY_MAX_FRAMES) {
+		w->flags |= PR_PYF_CUT;
+		return 1;
+	}
+	if (!w->off.frame_window || w->off.frame_window > PR_PY_WINDOW ||
+	    bpf_probe_read_user(w->win, w->off.frame_window, (void *)w->frame)) {
+		w->flags |= PR_PYF_FAULT;
+		return 1;
+	}
+	code = pr_py_u64(w->win, w->off.frame_code);
+	prev = pr_py_u64(w->win, w->off.frame_instr);
+	entry = w->off.frame_entry < PR_PY_WINDOW ? w->win[w->off.frame_entry & (PR_PY_WINDOW - 1)] : 0;
+	w->frame = pr_py_u64(w->win, w->off.frame_previous);
+	if (!code || !w->off.code_window || w->off.code_window > PR_PY_WINDOW ||
+	    bpf_probe_read_user(w->code, w->off.code_window, (void *)(code + w->off.code_firstline))) {
+		w->flags |= PR_PYF_FAULT;
+		return 1;
+	}
+	/* prev_instr points at the instruction executing (one before the
+	 * first until the frame starts): count code units, 2 bytes each */
+	base = code + w->off.code_adaptive;
+	instr = prev >= base && (prev - base) / 2 < PR_PY_INSTR - 1 ? (prev - base) / 2 + 1 : 0;
+	f = &w->frames[n & (PR_PY_MAX_FRAMES - 1)];
+	f->code = code;
+	f->instr = instr | (entry ? PR_PY_ENTRY : 0);
+	f->tag = pr_py_u32(w->code, 0) ^
+		 (__u32)(pr_py_u64(w->code, w->off.code_filename - w->off.code_firstline) >> 4) * 31 ^
+		 (__u32)(pr_py_u64(w->code, w->off.code_qualname - w->off.code_firstline) >> 4) * 961;
+	w->n = n + 1;
+	return 0;
+}
+
+/* The current thread's Python frames into the per-CPU walk (n = 0 when
+ * the process is not Python, or not known yet); NULL without scratch. */
+static __always_inline struct pr_py_walk *pr_py_walk_current(__u32 tgid, __u32 tid)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct bpf_pidns_info ns = {};
+	struct pr_py_pending want;
+	struct pr_py_proc *proc;
+	struct pr_py_walk *w;
+	__u32 zero = 0, exec_id;
+	__u64 start_time, interp, *cached, cframe;
+
+	w = bpf_map_lookup_elem(&pr_py_scratch, &zero);
+	if (!w)
+		return NULL;
+	w->n = 0;
+	w->flags = 0;
+	w->urgent = 0;
+	start_time = task->group_leader->start_time;
+	exec_id = task->group_leader->self_exec_id;
+	proc = bpf_map_lookup_elem(&pr_py_procs, &tgid);
+	if (!proc || proc->start_time != start_time || proc->exec_id != exec_id ||
+	    (proc->state == PR_PY_NONE && proc->retry && bpf_ktime_get_ns() > proc->retry)) {
+		want = (struct pr_py_pending){ .start_time = start_time, .exec_id = exec_id };
+		/* the runtime answers when it next reads: until then every
+		 * sample wakes it, a young process may not live until a
+		 * batched read */
+		bpf_map_update_elem(&pr_py_pending, &tgid, &want, BPF_NOEXIST);
+		w->urgent = 1;
+		return w;
+	}
+	if (proc->state != PR_PY_PYTHON)
+		return w;
+	w->off = proc->off;
+	w->urgent = proc->urgent_until && bpf_ktime_get_ns() < proc->urgent_until;
+	if (bpf_get_ns_current_pid_tgid(proc->pidns_dev, proc->pidns_ino, &ns, sizeof(ns)))
+		return w;
+	w->tid = ns.pid;
+	w->frame = 0;
+	/* the thread's state: the one it had last time, if it still says so */
+	cached = bpf_map_lookup_elem(&pr_py_threads, &tid);
+	if (cached && *cached) {
+		__u64 native = 0;
+
+		if (!bpf_probe_read_user(&native, sizeof(native),
+					 (void *)(*cached + w->off.ts_native_tid)) &&
+		    native == w->tid)
+			w->frame = *cached;
+	}
+	if (!w->frame) {
+		interp = pr_py_read_ptr(proc->interp_head);
+		w->tstate = interp ? pr_py_read_ptr(interp + w->off.interp_threads) : 0;
+		bpf_loop(PR_PY_MAX_THREADS, pr_py_thread_step, NULL, 0);
+		if (!w->frame) {
+			w->flags |= PR_PYF_NO_THREAD;
+			return w;
+		}
+		bpf_map_update_elem(&pr_py_threads, &tid, &w->frame, BPF_ANY);
+	}
+	/* w->frame holds the thread state: its current frame */
+	cframe = pr_py_read_ptr(w->frame + w->off.ts_cframe);
+	w->frame = cframe ? pr_py_read_ptr(cframe + w->off.cframe_frame) : 0;
+	bpf_loop(PR_PY_MAX_FRAMES + 1, pr_py_frame_step, NULL, 0);
+	return w;
+}
+
+#endif
