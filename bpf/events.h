@@ -226,6 +226,7 @@ enum pr_python_flags {
 	PR_PYF_CUT = 1,	      /* the chain went on past PR_PY_MAX_FRAMES */
 	PR_PYF_NO_THREAD = 2, /* a Python process, but the thread has no Python state */
 	PR_PYF_FAULT = 4,     /* a read of the interpreter's memory failed mid-chain */
+	PR_PYF_ASKED = 8,     /* the process has no entry (yet): the runtime was asked */
 };
 
 struct pr_py_frame {

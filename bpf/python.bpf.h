@@ -189,6 +189,7 @@ static __always_inline struct pr_py_walk *pr_py_walk_current(__u32 tgid, __u32 t
 		 * batched read */
 		bpf_map_update_elem(&pr_py_pending, &tgid, &want, BPF_NOEXIST);
 		w->urgent = 1;
+		w->flags |= PR_PYF_ASKED;
 		return w;
 	}
 	if (proc->state != PR_PY_PYTHON)

@@ -133,6 +133,10 @@ static int take_sample(struct pr_take *t, const void *rec, size_t len)
 	t->kstack_errors += r->kerr != 0;
 	t->ustack_errors += r->uerr != 0;
 	user = kernel + r->nkernel;
+	/* a process asked about: answered before its samples reach Lua, whose
+	 * hooks may take long enough for a short script to exit */
+	if (t->python && (r->python_flags & PR_PYF_ASKED))
+		pr_python_tick(t->python);
 	if (t->python && (r->npython || r->python_flags))
 		py = (const struct pr_py_frame *)((const uint8_t *)r + frames + r->ustack_len);
 	if (r->ustack_flags & PR_USTACK_COPIED) {

@@ -187,6 +187,7 @@ struct proc {
 	struct code *codes[CODE_BUCKETS];
 	uint64_t bytes;
 	uint64_t last_use;
+	struct pr_py_proc entry; /* what BPF was told */
 };
 
 struct pr_python {
@@ -497,6 +498,15 @@ static void check_proc(struct pr_python *py, uint32_t pid, const struct pr_py_pe
 		p->next = py->procs[pid % PROC_BUCKETS];
 		py->procs[pid % PROC_BUCKETS] = p;
 	}
+	if (p->start_time == want->start_time && p->exec_id == want->exec_id &&
+	    p->state == PR_PY_PYTHON) {
+		/* asked again (a sample raced the answer, or the entry was lost):
+		 * the process may be gone by now, what was found holds */
+		bpf_map_update_elem(py->o.procs_fd, &pid, &p->entry, BPF_ANY);
+		return;
+	}
+	if (p->start_time == want->start_time && p->exec_id > want->exec_id)
+		return; /* asked before the exec that was answered already */
 	if (p->start_time != want->start_time || p->exec_id != want->exec_id) {
 		/* another process, or another image: nothing known holds */
 		if (p->state == PR_PY_PYTHON)
@@ -545,6 +555,9 @@ static void check_proc(struct pr_python *py, uint32_t pid, const struct pr_py_pe
 	else if (e.state != PR_PY_PYTHON && p->state == PR_PY_PYTHON)
 		py->st.processes--;
 	p->state = e.state;
+	p->entry = e;
+	pr_debug("python: pid %u (exec %u): %s", pid, want->exec_id,
+		 e.state == PR_PY_PYTHON ? "python" : "not python");
 	bpf_map_update_elem(py->o.procs_fd, &pid, &e, BPF_ANY);
 }
 

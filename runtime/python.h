@@ -24,6 +24,7 @@
 #ifndef PR_PYTHON_H
 #define PR_PYTHON_H
 
+#include <linux/types.h>
 #include <stdint.h>
 #include "events.h"
 #include "maps.h"

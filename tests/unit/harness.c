@@ -139,6 +139,9 @@
 	X(perfmap_lookup)			\
 	X(perfmap_hostile)			\
 	X(perfmap_owner)			\
+	X(python_layout_dwarf)		\
+	X(python_layout_versions)	\
+	X(python_line_table)		\
 	X(trust_path)				\
 	X(trust_invoker)			\
 	X(probespec_parse)			\
