@@ -8,7 +8,7 @@ set -eu
 PKGS="make gcc clang llvm pkg-config libc6-dev libbpf-dev bpftool libelf-dev zlib1g-dev
 luajit libluajit-5.1-dev liblzma-dev libiberty-dev util-linux procps
 binutils elfutils xz-utils g++ libclang-rt-14-dev strace nodejs
-golang-go chromium libxml2-utils jq python3.11 systemtap-sdt-dev
+golang-go chromium libxml2-utils jq python3 python3.11 python3.11-dbg gdb systemtap-sdt-dev
 libcurl4-openssl-dev clickhouse-server protobuf-compiler"
 
 missing=""
