@@ -278,6 +278,11 @@ struct pr_py_proc {
 	__u64 urgent_until;
 	__u64 pidns_dev;   /* the process's pid namespace: its thread ids */
 	__u64 pidns_ino;
+	/* Probes cannot read the task (no kernel BTF): they check instead
+	 * that the interpreter's Py_Version still reads version there */
+	__u64 version_addr;
+	__u32 version;
+	__u32 pad;
 	struct pr_py_offsets off;
 };
 
@@ -463,7 +468,9 @@ struct pr_probe_ustack {
 	__s32 kstack; /* k:/kr: the kernel stack's id in pr_probe_stacks, < 0: none */
 	__s32 ustack; /* k:/kr: the user stack's id there (frame pointers), < 0: none */
 	__u32 len;
-	__u32 pad;
+	/* Python frames (struct pr_py_frame) after the stack copy */
+	__u16 npython;
+	__u16 python_flags;
 };
 
 enum pr_probe_config_flags {

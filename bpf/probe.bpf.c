@@ -31,6 +31,7 @@
 #include "events.h"
 #include "common.bpf.h"
 #include "ustack.bpf.h"
+#include "python.bpf.h"
 #include <bpf/usdt.bpf.h>
 
 /* libbpf 1.1's bpf_tracing.h stops at the fifth argument */
@@ -46,6 +47,8 @@
 
 /* bytes of user stack copied for stack = true (set by the runtime) */
 const volatile __u32 ustack_bytes = PR_USTACK_MAX;
+/* stack = true: read Python frames too (python.bpf.h) */
+const volatile __u8 python = 0;
 
 /* count_only hits the counts map could not take; stack ids lost to a
  * full or colliding stack map */
@@ -117,7 +120,7 @@ struct {
 struct probe_buf {
 	struct pr_probe p;
 	struct pr_probe_ustack u;
-	__u8 stack[PR_USTACK_MAX];
+	__u8 stack[PR_USTACK_MAX + PR_PY_MAX_FRAMES * sizeof(struct pr_py_frame)];
 };
 
 struct {
@@ -272,7 +275,7 @@ static __always_inline void send_stacked(struct pt_regs *ctx, int kind,
 	struct pr_src_counts *cnt = count_produced(PR_SRC_PROBE);
 	struct pr_probe_ustack *u;
 	struct probe_buf *buf;
-	__u32 zero = 0;
+	__u32 zero = 0, urgent = 0;
 	__u64 len = 0, size;
 
 	buf = bpf_map_lookup_elem(&pr_probe_tmp, &zero);
@@ -303,13 +306,30 @@ static __always_inline void send_stacked(struct pt_regs *ctx, int kind,
 	}
 	len = pr_clamp_copy(len);
 	u->len = len;
-	size = sizeof(buf->p) + sizeof(buf->u) + len;
+	u->npython = 0;
+	u->python_flags = 0;
+	if (python && (id >> 32)) {
+		struct pr_py_walk *w = pr_py_walk_current(id >> 32, (__u32)id);
+		__u32 n = w ? w->n : 0;
+
+		if (n > PR_PY_MAX_FRAMES)
+			n = PR_PY_MAX_FRAMES;
+		if (w) {
+			u->python_flags = w->flags;
+			urgent = w->urgent;
+		}
+		if (n && !bpf_probe_read_kernel(buf->stack + len, n * sizeof(struct pr_py_frame),
+						w->frames))
+			u->npython = n;
+	}
+	size = sizeof(buf->p) + sizeof(buf->u) + len + u->npython * sizeof(struct pr_py_frame);
 	buf->p.hdr.size = size;
 	if (size > sizeof(*buf)) {
 		count_failed(cnt);
 		return;
 	}
-	if (bpf_ringbuf_output(&pr_probe_rb, buf, size, pr_wakeup_flags(&pr_probe_rb)))
+	if (bpf_ringbuf_output(&pr_probe_rb, buf, size,
+			       urgent ? BPF_RB_FORCE_WAKEUP : pr_wakeup_flags(&pr_probe_rb)))
 		count_dropped(cnt);
 }
 

@@ -160,44 +160,17 @@ static long pr_py_frame_step(__u64 i, void *ctx)
 	return 0;
 }
 
-/* The current thread's Python frames into the per-CPU walk (n = 0 when
- * the process is not Python, or not known yet); NULL without scratch. */
-static __always_inline struct pr_py_walk *pr_py_walk_current(__u32 tgid, __u32 tid)
+/* The chain of thread tid (global id) of the process proc describes. */
+static __always_inline void pr_py_walk_thread(struct pr_py_walk *w, const struct pr_py_proc *proc,
+					      __u32 tid)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct bpf_pidns_info ns = {};
-	struct pr_py_pending want;
-	struct pr_py_proc *proc;
-	struct pr_py_walk *w;
-	__u32 zero = 0, exec_id;
-	__u64 start_time, interp, *cached, cframe;
+	__u64 interp, *cached, cframe;
 
-	w = bpf_map_lookup_elem(&pr_py_scratch, &zero);
-	if (!w)
-		return NULL;
-	w->n = 0;
-	w->flags = 0;
-	w->urgent = 0;
-	start_time = task->group_leader->start_time;
-	exec_id = task->group_leader->self_exec_id;
-	proc = bpf_map_lookup_elem(&pr_py_procs, &tgid);
-	if (!proc || proc->start_time != start_time || proc->exec_id != exec_id ||
-	    (proc->state == PR_PY_NONE && proc->retry && bpf_ktime_get_ns() > proc->retry)) {
-		want = (struct pr_py_pending){ .start_time = start_time, .exec_id = exec_id };
-		/* the runtime answers when it next reads: until then every
-		 * sample wakes it, a young process may not live until a
-		 * batched read */
-		bpf_map_update_elem(&pr_py_pending, &tgid, &want, BPF_NOEXIST);
-		w->urgent = 1;
-		w->flags |= PR_PYF_ASKED;
-		return w;
-	}
-	if (proc->state != PR_PY_PYTHON)
-		return w;
 	w->off = proc->off;
 	w->urgent = proc->urgent_until && bpf_ktime_get_ns() < proc->urgent_until;
 	if (bpf_get_ns_current_pid_tgid(proc->pidns_dev, proc->pidns_ino, &ns, sizeof(ns)))
-		return w;
+		return;
 	w->tid = ns.pid;
 	w->frame = 0;
 	/* the thread's state: the one it had last time, if it still says so */
@@ -216,7 +189,7 @@ static __always_inline struct pr_py_walk *pr_py_walk_current(__u32 tgid, __u32 t
 		bpf_loop(PR_PY_MAX_THREADS, pr_py_thread_step, NULL, 0);
 		if (!w->frame) {
 			w->flags |= PR_PYF_NO_THREAD;
-			return w;
+			return;
 		}
 		bpf_map_update_elem(&pr_py_threads, &tid, &w->frame, BPF_ANY);
 	}
@@ -224,7 +197,86 @@ static __always_inline struct pr_py_walk *pr_py_walk_current(__u32 tgid, __u32 t
 	cframe = pr_py_read_ptr(w->frame + w->off.ts_cframe);
 	w->frame = cframe ? pr_py_read_ptr(cframe + w->off.cframe_frame) : 0;
 	bpf_loop(PR_PY_MAX_FRAMES + 1, pr_py_frame_step, NULL, 0);
+}
+
+/* Asks the runtime about tgid: until it answers, every record of the
+ * process wakes it (a young process may not live until a batched read). */
+static __always_inline void pr_py_ask(struct pr_py_walk *w, __u32 tgid, __u64 start_time,
+				      __u32 exec_id)
+{
+	struct pr_py_pending want = { .start_time = start_time, .exec_id = exec_id };
+
+	bpf_map_update_elem(&pr_py_pending, &tgid, &want, BPF_NOEXIST);
+	w->urgent = 1;
+	w->flags |= PR_PYF_ASKED;
+}
+
+static __always_inline struct pr_py_walk *pr_py_walk_start(void)
+{
+	__u32 zero = 0;
+	struct pr_py_walk *w = bpf_map_lookup_elem(&pr_py_scratch, &zero);
+
+	if (w) {
+		w->n = 0;
+		w->flags = 0;
+		w->urgent = 0;
+	}
 	return w;
 }
+
+#ifdef __VMLINUX_H__
+/* The current thread's Python frames into the per-CPU walk (n = 0 when
+ * the process is not Python, or not known yet); NULL without scratch.
+ * The entry must be for this image of the process (start time, exec). */
+static __always_inline struct pr_py_walk *pr_py_walk_current(__u32 tgid, __u32 tid)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pr_py_walk *w = pr_py_walk_start();
+	struct pr_py_proc *proc;
+	__u64 start_time;
+	__u32 exec_id;
+
+	if (!w)
+		return NULL;
+	start_time = task->group_leader->start_time;
+	exec_id = task->group_leader->self_exec_id;
+	proc = bpf_map_lookup_elem(&pr_py_procs, &tgid);
+	if (!proc || proc->start_time != start_time || proc->exec_id != exec_id ||
+	    (proc->state == PR_PY_NONE && proc->retry && bpf_ktime_get_ns() > proc->retry)) {
+		pr_py_ask(w, tgid, start_time, exec_id);
+		return w;
+	}
+	if (proc->state == PR_PY_PYTHON)
+		pr_py_walk_thread(w, proc, tid);
+	return w;
+}
+#else
+/* The same without the task (probes load without the kernel's BTF): the
+ * request carries no identity, and the entry is trusted while the
+ * interpreter's Py_Version still reads the same where it was found. */
+static __always_inline struct pr_py_walk *pr_py_walk_current(__u32 tgid, __u32 tid)
+{
+	struct pr_py_walk *w = pr_py_walk_start();
+	struct pr_py_proc *proc;
+	__u32 version = 0;
+
+	if (!w)
+		return NULL;
+	proc = bpf_map_lookup_elem(&pr_py_procs, &tgid);
+	if (!proc || (proc->state == PR_PY_NONE && proc->retry && bpf_ktime_get_ns() > proc->retry)) {
+		pr_py_ask(w, tgid, 0, 0);
+		return w;
+	}
+	if (proc->state != PR_PY_PYTHON)
+		return w;
+	if (bpf_probe_read_user(&version, sizeof(version), (void *)proc->version_addr) ||
+	    version != proc->version) {
+		pr_py_ask(w, tgid, 0, 0);
+		return w;
+	}
+	pr_py_walk_thread(w, proc, tid);
+	return w;
+}
+#endif
 
 #endif

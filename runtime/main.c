@@ -587,7 +587,8 @@ static void start_python(struct pr_rt *rt)
 	struct pr_python_opts o = { .maps = rt->maps };
 	int err;
 
-	if (pr_plan_python_fds(rt->plan, &o.procs_fd, &o.pending_fd))
+	o.nmaps = pr_plan_python_fds(rt->plan, o.procs_fd, o.pending_fd, PR_PY_OBJECTS);
+	if (!o.nmaps)
 		return;
 	err = pr_python_new(&o, &rt->python);
 	if (err) {

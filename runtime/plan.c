@@ -281,13 +281,19 @@ int pr_plan_agg_fds(const struct pr_plan *p, struct pr_agg_fds *out)
 	return 0;
 }
 
-int pr_plan_python_fds(const struct pr_plan *p, int *procs, int *pending)
+int pr_plan_python_fds(const struct pr_plan *p, int *procs, int *pending, int max)
 {
-	if (!p->smp || !p->smp->rodata->python)
-		return -ENOENT;
-	*procs = bpf_map__fd(p->smp->maps.pr_py_procs);
-	*pending = bpf_map__fd(p->smp->maps.pr_py_pending);
-	return 0;
+	int n = 0;
+
+	if (p->smp && p->smp->rodata->python && n < max) {
+		procs[n] = bpf_map__fd(p->smp->maps.pr_py_procs);
+		pending[n++] = bpf_map__fd(p->smp->maps.pr_py_pending);
+	}
+	if (p->probe && p->probe->rodata->python && n < max) {
+		procs[n] = bpf_map__fd(p->probe->maps.pr_py_procs);
+		pending[n++] = bpf_map__fd(p->probe->maps.pr_py_pending);
+	}
+	return n;
 }
 
 int pr_plan_kunwind_fds(const struct pr_plan *p, struct pr_kunwind_fds *out)
@@ -478,7 +484,7 @@ static int probe_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 {
 	struct pr_probe_bpf *b = p->probe;
 	uint32_t ring = ring_size(cfg->probes.buffer);
-	bool counts = false, stacks = false;
+	bool counts = false, stacks = false, python = false;
 	size_t i;
 
 	for (i = 0; i < cfg->probes.n; i++) {
@@ -487,12 +493,19 @@ static int probe_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 			      !strcmp(a->prog, "pr_probe_kreturn");
 
 		counts |= a->conf.flags & PR_PROBE_CFG_COUNT;
+		python |= (a->conf.flags & PR_PROBE_CFG_STACK) && !(a->conf.flags & PR_PROBE_CFG_COUNT);
 		stacks |= (a->conf.flags & PR_PROBE_CFG_STACK) &&
 			  (kernel || (a->conf.flags & PR_PROBE_CFG_COUNT));
 	}
 	bpf_map__set_max_entries(b->maps.pr_probe_counts, counts ? PR_PROBE_COUNT_KEYS : 1);
 	bpf_map__set_max_entries(b->maps.pr_probe_stacks, stacks ? PR_PROBE_STACK_IDS : 1);
 	b->rodata->ustack_bytes = cfg->stack_bytes;
+	b->rodata->python = python && cfg->python;
+	if (!b->rodata->python) {
+		bpf_map__set_max_entries(b->maps.pr_py_procs, 1);
+		bpf_map__set_max_entries(b->maps.pr_py_pending, 1);
+		bpf_map__set_max_entries(b->maps.pr_py_threads, 1);
+	}
 	b->rodata->wakeup_bytes = ring / 4;
 	bpf_map__set_max_entries(b->maps.pr_probe_rb, ring);
 	return SET_TARGET(b, &cfg->target);

@@ -82,9 +82,10 @@ bool pr_plan_kernel_unwinds(const struct pr_plan_cfg *cfg);
 int pr_plan_agg_fds(const struct pr_plan *p, struct pr_agg_fds *out);
 /* The in-kernel unwinder's maps, once loaded; -ENOENT when it is off. */
 int pr_plan_kunwind_fds(const struct pr_plan *p, struct pr_kunwind_fds *out);
-/* The maps of Python processes' entries and requests, once loaded;
- * -ENOENT when samples do not read Python frames. */
-int pr_plan_python_fds(const struct pr_plan *p, int *procs, int *pending);
+/* The maps of Python processes' entries and requests of each loaded
+ * object that reads Python frames (samples, probes), at most max: how
+ * many. */
+int pr_plan_python_fds(const struct pr_plan *p, int *procs, int *pending, int max);
 /* Checks the provider table against the BPF objects (opened, never
  * loaded): every program a provider or cache names is in its object,
  * with its ring. 0, or -errno with why. */

@@ -96,21 +96,43 @@ static void count_kernel_walk(struct pr_take *t, const struct pr_sample_raw *r)
 /* A sample's user stack with its Python frames in place: the native
  * frames placed in their binaries first (when BPF walked them, raw
  * addresses), then merged. */
-static uint32_t with_python(struct pr_take *t, const struct pr_sample_raw *r,
-			    const struct pr_py_frame *py, bool placed, const uint64_t *user,
-			    uint32_t nuser)
+struct py_frames {
+	uint32_t pid;
+	uint64_t time;
+	const struct pr_py_frame *v;
+	uint32_t n, flags;
+};
+
+static uint32_t with_python(struct pr_take *t, const struct py_frames *py, bool placed,
+			    const uint64_t *user, uint32_t nuser)
 {
 	uint32_t i;
 
 	if (!placed) {
 		for (i = 0; i < nuser; i++) {
 			t->uframes[i] = (struct pr_user_frame){ .addr = user[i] };
-			t->uframes[i].bin = pr_maps_normalize(t->maps, r->pid, user[i], r->hdr.time,
+			t->uframes[i].bin = pr_maps_normalize(t->maps, py->pid, user[i], py->time,
 							      &t->uframes[i].foff);
 		}
 	}
-	return pr_python_merge(t->python, r->pid, py, r->npython, r->python_flags, t->uframes,
-			       nuser, t->merged, PR_STACK_FRAMES - PR_MAX_FRAMES);
+	return pr_python_merge(t->python, py->pid, py->v, py->n, py->flags, t->uframes, nuser,
+			       t->merged, PR_STACK_FRAMES - PR_MAX_FRAMES);
+}
+
+/* The Python frames a record carries at v (n of them, flags): asked
+ * about processes are answered first. NULL when there is nothing to
+ * merge (or no reader). */
+static const struct py_frames *python_of(struct pr_take *t, struct py_frames *py, uint32_t pid,
+					 uint64_t time, const void *v, uint32_t n, uint32_t flags)
+{
+	if (!t->python || (!n && !flags))
+		return NULL;
+	/* a process asked about: answered before its records reach Lua,
+	 * whose hooks may take long enough for a short script to exit */
+	if (flags & PR_PYF_ASKED)
+		pr_python_tick(t->python);
+	*py = (struct py_frames){ .pid = pid, .time = time, .v = v, .n = n, .flags = flags };
+	return py;
 }
 
 static int take_sample(struct pr_take *t, const void *rec, size_t len)
@@ -118,7 +140,8 @@ static int take_sample(struct pr_take *t, const void *rec, size_t len)
 	const struct pr_sample_raw *r = rec;
 	size_t head = offsetof(struct pr_sample_raw, addrs), frames;
 	const uint64_t *user, *kernel = (const uint64_t *)r->addrs;
-	const struct pr_py_frame *py = NULL;
+	const struct py_frames *py;
+	struct py_frames pyf;
 	struct pr_sample *s;
 	uint32_t nuser, stack;
 
@@ -133,12 +156,8 @@ static int take_sample(struct pr_take *t, const void *rec, size_t len)
 	t->kstack_errors += r->kerr != 0;
 	t->ustack_errors += r->uerr != 0;
 	user = kernel + r->nkernel;
-	/* a process asked about: answered before its samples reach Lua, whose
-	 * hooks may take long enough for a short script to exit */
-	if (t->python && (r->python_flags & PR_PYF_ASKED))
-		pr_python_tick(t->python);
-	if (t->python && (r->npython || r->python_flags))
-		py = (const struct pr_py_frame *)((const uint8_t *)r + frames + r->ustack_len);
+	py = python_of(t, &pyf, r->pid, r->hdr.time, (const uint8_t *)r + frames + r->ustack_len,
+		       r->npython, r->python_flags);
 	if (r->ustack_flags & PR_USTACK_COPIED) {
 		nuser = UNWIND_COPY(t, r, (const uint8_t *)r + frames);
 		if (r->ustack_flags & PR_USTACK_KERNEL)
@@ -146,14 +165,14 @@ static int take_sample(struct pr_take *t, const void *rec, size_t len)
 		if (py)
 			stack = pr_stacks_intern_frames(t->stacks, r->pid, kernel, r->nkernel,
 							t->merged,
-							with_python(t, r, py, true, NULL, nuser));
+							with_python(t, py, true, NULL, nuser));
 		else
 			stack = pr_stacks_intern_frames(t->stacks, r->pid, kernel, r->nkernel,
 							t->uframes, nuser);
 	} else if (py) {
 		count_kernel_walk(t, r);
 		stack = pr_stacks_intern_frames(t->stacks, r->pid, kernel, r->nkernel, t->merged,
-						with_python(t, r, py, false, user, r->nuser));
+						with_python(t, py, false, user, r->nuser));
 	} else {
 		count_kernel_walk(t, r);
 		stack = pr_stacks_intern(t->stacks, r->pid, r->hdr.time, kernel, r->nkernel, user,
@@ -258,13 +277,18 @@ static int take_probe(struct pr_take *t, const void *rec, size_t len)
 {
 	const struct pr_probe *r = rec;
 	const struct pr_probe_ustack *u = (const void *)(r + 1);
+	const struct py_frames *py;
+	struct py_frames pyf;
 	struct pr_probe *o;
 	uint32_t nk = 0, nu = 0, stack = 0;
 
 	if (r->flags & PR_PROBE_STACKED) {
 		if (len < sizeof(*r) + sizeof(*u) || u->len > PR_USTACK_MAX ||
-		    len < sizeof(*r) + sizeof(*u) + u->len)
+		    u->npython > PR_PY_MAX_FRAMES ||
+		    len < sizeof(*r) + sizeof(*u) + u->len + u->npython * sizeof(struct pr_py_frame))
 			return -EINVAL;
+		py = python_of(t, &pyf, r->pid, r->hdr.time, (const uint8_t *)(u + 1) + u->len,
+			       u->npython, u->python_flags);
 		if (u->kstack >= 0)
 			nk = t->kstack(t->plan, PR_OBJ_PROBE, u->kstack, t->kframes);
 		t->kstack_errors += u->kstack < -1;
@@ -281,8 +305,16 @@ static int take_probe(struct pr_take *t, const void *rec, size_t len)
 		if (u->ustack >= 0) {
 			/* a kprobe's user stack, walked by the kernel: raw addresses */
 			nu = t->kstack(t->plan, PR_OBJ_PROBE, u->ustack, t->ustack);
-			stack = pr_stacks_intern(t->stacks, r->pid, r->hdr.time, t->kframes, nk,
-						 t->ustack, nu);
+			if (py)
+				stack = pr_stacks_intern_frames(t->stacks, r->pid, t->kframes, nk,
+								t->merged,
+								with_python(t, py, false, t->ustack, nu));
+			else
+				stack = pr_stacks_intern(t->stacks, r->pid, r->hdr.time, t->kframes,
+							 nk, t->ustack, nu);
+		} else if (py) {
+			stack = pr_stacks_intern_frames(t->stacks, r->pid, t->kframes, nk, t->merged,
+							with_python(t, py, true, NULL, nu));
 		} else {
 			stack = pr_stacks_intern_frames(t->stacks, r->pid, t->kframes, nk,
 							t->uframes, nu);

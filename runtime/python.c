@@ -478,13 +478,24 @@ static void warn_version(struct pr_python *py, uint32_t pid, uint32_t major, uin
 			pid);
 }
 
-/* Looks at pid and says what it is in its BPF entry. */
+static void write_entry(struct pr_python *py, uint32_t pid, const struct pr_py_proc *e)
+{
+	int i;
+
+	for (i = 0; i < py->o.nmaps; i++)
+		bpf_map_update_elem(py->o.procs_fd[i], &pid, e, BPF_ANY);
+}
+
+/* Looks at pid and says what it is in its BPF entries. A request with no
+ * identity comes from a probe, which cannot read the task: it is looked
+ * at again whole, under the identity samples gave (if any). */
 static void check_proc(struct pr_python *py, uint32_t pid, const struct pr_py_pending *want)
 {
 	struct pr_py_proc e = { .start_time = want->start_time, .exec_id = want->exec_id };
+	bool anon = !want->start_time && !want->exec_id;
 	struct find_ctx f = { .py = py };
-	uint64_t now = pr_mono_ns(), vstart, bias;
-	uint32_t version = 0, major, minor;
+	uint64_t now = pr_mono_ns(), vstart, bias = 0;
+	uint32_t version = 0, major = 0, minor = 0;
 	struct proc *p = find_proc(py, pid);
 	char path[64];
 	struct stat sb;
@@ -498,25 +509,18 @@ static void check_proc(struct pr_python *py, uint32_t pid, const struct pr_py_pe
 		p->next = py->procs[pid % PROC_BUCKETS];
 		py->procs[pid % PROC_BUCKETS] = p;
 	}
-	if (p->start_time == want->start_time && p->exec_id == want->exec_id &&
+	if (!anon && p->start_time == want->start_time && p->exec_id == want->exec_id &&
 	    p->state == PR_PY_PYTHON) {
 		/* asked again (a sample raced the answer, or the entry was lost):
 		 * the process may be gone by now, what was found holds */
-		bpf_map_update_elem(py->o.procs_fd, &pid, &p->entry, BPF_ANY);
+		write_entry(py, pid, &p->entry);
 		return;
 	}
-	if (p->start_time == want->start_time && p->exec_id > want->exec_id)
+	if (!anon && p->start_time == want->start_time && p->exec_id > want->exec_id)
 		return; /* asked before the exec that was answered already */
-	if (p->start_time != want->start_time || p->exec_id != want->exec_id) {
-		/* another process, or another image: nothing known holds */
-		if (p->state == PR_PY_PYTHON)
-			py->st.processes--;
-		free_codes(py, p);
-		p->state = PR_PY_NONE;
-		p->layout = NULL;
-		p->bin = NULL;
-		p->start_time = want->start_time;
-		p->exec_id = want->exec_id;
+	if (anon) {
+		e.start_time = p->start_time;
+		e.exec_id = p->exec_id;
 	}
 	p->last_use = ++py->use_clock;
 	/* maps read before may be the image before an exec, or predate a
@@ -530,53 +534,66 @@ static void check_proc(struct pr_python *py, uint32_t pid, const struct pr_py_pe
 			version = 0;
 		major = version >> 24;
 		minor = version >> 16 & 0xff;
-		p->layout = major ? pr_python_layout(major, minor) : NULL;
 		e.retry = 0; /* an interpreter it stays */
-		if (!p->layout) {
+		if (!major || !pr_python_layout(major, minor)) {
 			warn_version(py, pid, major, minor);
-		} else {
-			snprintf(path, sizeof(path), "/proc/%u/ns/pid", pid);
-			if (!stat(path, &sb)) {
-				e.state = PR_PY_PYTHON;
-				e.interp_head = bias + f.in->runtime + p->layout->runtime_interp_head;
-				e.pidns_dev = sb.st_dev;
-				e.pidns_ino = sb.st_ino;
-				e.urgent_until = now + URGENT_NS;
-				e.off = p->layout->off;
-				p->bin = f.in->bin;
-				/* file offsets of the eval loop: as the mapping places them */
-				p->eval_lo = f.in->eval + bias - f.start + f.offset;
-				p->eval_hi = p->eval_lo + (f.in->eval_size ? f.in->eval_size : 1);
-			}
+		} else if (!stat((snprintf(path, sizeof(path), "/proc/%u/ns/pid", pid), path), &sb)) {
+			const struct pr_python_layout *l = pr_python_layout(major, minor);
+
+			e.state = PR_PY_PYTHON;
+			e.interp_head = bias + f.in->runtime + l->runtime_interp_head;
+			e.pidns_dev = sb.st_dev;
+			e.pidns_ino = sb.st_ino;
+			e.version_addr = bias + f.in->version;
+			e.version = version;
+			e.urgent_until = now + URGENT_NS;
+			e.off = l->off;
 		}
 	}
-	if (e.state == PR_PY_PYTHON && p->state != PR_PY_PYTHON)
-		py->st.processes++;
-	else if (e.state != PR_PY_PYTHON && p->state == PR_PY_PYTHON)
-		py->st.processes--;
-	p->state = e.state;
+	if (e.state != p->state || e.interp_head != p->entry.interp_head ||
+	    e.start_time != p->start_time || e.exec_id != p->exec_id) {
+		/* another process, image or interpreter: nothing known holds */
+		free_codes(py, p);
+		py->st.processes += (e.state == PR_PY_PYTHON) - (p->state == PR_PY_PYTHON);
+		p->start_time = e.start_time;
+		p->exec_id = e.exec_id;
+		p->state = e.state;
+		p->layout = NULL;
+		p->bin = NULL;
+		if (e.state == PR_PY_PYTHON) {
+			p->layout = pr_python_layout(major, minor);
+			p->bin = f.in->bin;
+			/* file offsets of the eval loop: as the mapping places them */
+			p->eval_lo = f.in->eval + bias - f.start + f.offset;
+			p->eval_hi = p->eval_lo + (f.in->eval_size ? f.in->eval_size : 1);
+		}
+	}
 	p->entry = e;
 	pr_debug("python: pid %u (exec %u): %s", pid, want->exec_id,
 		 e.state == PR_PY_PYTHON ? "python" : "not python");
-	bpf_map_update_elem(py->o.procs_fd, &pid, &e, BPF_ANY);
+	write_entry(py, pid, &e);
 }
 
 void pr_python_tick(struct pr_python *py)
 {
-	uint32_t key, next, pids[MAX_PER_TICK], n = 0, i;
+	uint32_t key, next, pids[MAX_PER_TICK], n, i;
 	struct pr_py_pending want[MAX_PER_TICK];
-	int err;
+	int err, m;
 
 	if (!py)
 		return;
-	for (err = bpf_map_get_next_key(py->o.pending_fd, NULL, &next); !err && n < MAX_PER_TICK;
-	     err = bpf_map_get_next_key(py->o.pending_fd, &key, &next)) {
-		key = next;
-		pids[n++] = next;
+	for (m = 0; m < py->o.nmaps; m++) {
+		n = 0;
+		for (err = bpf_map_get_next_key(py->o.pending_fd[m], NULL, &next);
+		     !err && n < MAX_PER_TICK;
+		     err = bpf_map_get_next_key(py->o.pending_fd[m], &key, &next)) {
+			key = next;
+			pids[n++] = next;
+		}
+		for (i = 0; i < n; i++)
+			if (!bpf_map_lookup_and_delete_elem(py->o.pending_fd[m], &pids[i], &want[i]))
+				check_proc(py, pids[i], &want[i]);
 	}
-	for (i = 0; i < n; i++)
-		if (!bpf_map_lookup_and_delete_elem(py->o.pending_fd, &pids[i], &want[i]))
-			check_proc(py, pids[i], &want[i]);
 }
 
 /* Reads a str object as UTF-8 into out (at most MAX_NAME bytes); its

@@ -31,8 +31,14 @@
 
 struct pr_python;
 
+/* BPF objects that read Python frames: samples, probes */
+#define PR_PY_OBJECTS 2
+
 struct pr_python_opts {
-	int procs_fd, pending_fd; /* bpf/python.bpf.h's maps */
+	/* bpf/python.bpf.h's maps, in each object that reads frames: every
+	 * entry is written to each */
+	int procs_fd[PR_PY_OBJECTS], pending_fd[PR_PY_OBJECTS];
+	int nmaps;
 	struct pr_maps *maps;
 	uint64_t max_bytes; /* code object caches, all processes; 0 = 32 MiB */
 };

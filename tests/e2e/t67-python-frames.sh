@@ -14,7 +14,9 @@
 #     top of compress_loop;
 #   - -p of a running interpreter, and one in its own pid and mount
 #     namespaces (its thread ids differ from the host's);
-#   - sample{python=false}: interpreter frames only.
+#   - sample{python=false}: interpreter frames only;
+#   - a probe's stack (u:libc:write, stack = true): the Python caller
+#     under os.write's C code.
 . "$(dirname "$0")/lib.sh"
 require_bpf
 
@@ -229,5 +231,28 @@ run_profrun -c "$PY $FIX/nested.py 1" "$TMP/dump.lua" nopython
 expect_rc "python=false: exit 0" 0
 expect_no_grep "python=false: no Python frame" "$OUT" "P:"
 expect_grep "python=false: the eval loop's frames" "$OUT" "N:_PyEval_EvalFrameDefault"
+
+# 8. a probe's stack: the Python functions that called write()
+cat >"$TMP/probe.lua" <<'EOF'
+local hits, chained = 0, 0
+probe("u:libc:write", { stack = true }, function(e)
+  if e.comm ~= "python3.11" then return end
+  hits = hits + 1
+  local fr, names = e:frames(), {}
+  for i = #fr, 1, -1 do
+    if fr[i].kind == "python" then names[#names + 1] = fr[i].name end
+  end
+  -- leaf first: write, os_write's C code, then emit <- loop <- <module>
+  if table.concat(names, ";") == "<module>;loop;emit" and fr[1].name == "write" then
+    chained = chained + 1
+  end
+end)
+function on_end() print("hits=" .. hits) print("chained=" .. chained) end
+EOF
+run_profrun -c "sleep 0.3; $PY $FIX/writes.py >/dev/null" "$TMP/probe.lua"
+expect_rc "probe: exit 0" 0
+expect_eq "probe: every write hit" "$(val hits "$OUT")" 50 "$OUT" "$ERR"
+# the first hit asks which interpreter this is: its stack has C frames only
+expect_ge "probe: write <- os_write <- emit <- loop <- <module>" "$(val chained "$OUT")" 49 "$OUT"
 
 finish
