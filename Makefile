@@ -559,11 +559,17 @@ bench: $(O)/profrun fixtures $(O)/bench/probespin $(O)/bench/uwspin
 	bench/offcpu.sh $(O)
 	bench/probes.sh $(O)
 	bench/export.sh $(O)
+	bench/python.sh $(O)
 
 # pushing to ClickHouse: profrun's CPU and RSS with and without the sink,
 # rows/s into the local server (knobs: ROUNDS=3 RUN=60 HZ=99 ROWS=1000000)
 bench-export: $(O)/profrun $(O)/bench/uwspin
 	bench/export.sh $(O)
+
+# Python frames: BPF ns per sample with and without them, by Python stack
+# depth (knobs: ROUNDS=3 RUN=4 HZ=999 DEPTHS="1 30 100")
+bench-python: $(O)/profrun
+	bench/python.sh $(O)
 
 # probes: start-up to the first uprobe event, cost per hit, against
 # bpftrace (knobs: RUNS=5 ROUNDS=3 CALLS=500000 DELAY=3 MODES=...)
@@ -587,7 +593,7 @@ uninstall:
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps fixtures test test-unit test-lua test-e2e test-kunwind test-fuzz fuzz fuzz-build run bench bench-offcpu bench-probes \
+.PHONY: all deps fixtures test test-unit test-lua test-e2e test-kunwind test-fuzz fuzz fuzz-build run bench bench-offcpu bench-probes bench-python \
 	bench-sym bench-ksym bench-cfi bench-unwind bench-export soak install uninstall clean
 
 -include $(RT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

@@ -22,10 +22,10 @@
 #ifndef PR_PYTHON_BPF_H
 #define PR_PYTHON_BPF_H
 
+/* an entry pushed out is asked for again: never a wrong answer */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, struct pr_py_proc);
 } pr_py_procs SEC(".maps");

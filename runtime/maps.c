@@ -328,13 +328,20 @@ int pr_maps_each_exec(struct pr_maps *m, uint32_t pid, uint64_t not_before,
 				 struct pr_elfsym *bin),
 		      void *ctx)
 {
-	struct proc_maps *p = get_proc(m, pid);
+	struct proc_maps *p = get_proc(m, pid), fresh = { .pid = pid };
 	struct range *r;
 	size_t i;
 
 	if (p && p->read_time < not_before) {
-		pr_maps_forget(m, pid);
-		p = get_proc(m, pid);
+		read_maps(&fresh);
+		if (fresh.unreadable)
+			return -ESRCH; /* gone: what was read holds for its samples still queued */
+		/* the new maps in place of the old, in the same bucket */
+		fresh.next = p->next;
+		for (i = 0; i < p->n; i++)
+			free(p->ranges[i].path);
+		free(p->ranges);
+		*p = fresh;
 	}
 	if (!p || p->unreadable)
 		return -ESRCH;

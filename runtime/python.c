@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/uio.h>
 #include "array.h"
 #include "clock.h"
@@ -31,6 +32,10 @@
 #define MAX_NAME 1024
 #define MAX_LINETABLE (1u << 20)
 #define MAX_INTERPS 64
+/* Processes gone this long are forgotten (their entries too); looked for
+ * this often. Samples read late still find them before that. */
+#define GONE_NS (10ull * 1000000000)
+#define SWEEP_NS (2ull * 1000000000)
 
 /*
  * CPython 3.11 (x86-64), from Include/internal/pycore_runtime.h,
@@ -187,6 +192,8 @@ struct proc {
 	struct code *codes[CODE_BUCKETS];
 	uint64_t bytes;
 	uint64_t last_use;
+	uint64_t seen;		 /* when last checked or used (ns) */
+	bool unsupported;	 /* counted as such once */
 	struct pr_py_proc entry; /* what BPF was told */
 };
 
@@ -205,6 +212,7 @@ struct pr_python {
 	uint32_t warned[8]; /* versions said to be unsupported: major << 8 | minor */
 	uint32_t nwarned;
 	uint64_t use_clock;
+	uint64_t last_sweep;
 	struct pr_python_stats st;
 };
 
@@ -458,11 +466,13 @@ static void find_interp(void *ctx, uint64_t start, uint64_t end, uint64_t offset
 	}
 }
 
-static void warn_version(struct pr_python *py, uint32_t pid, uint32_t major, uint32_t minor)
+static void warn_version(struct pr_python *py, struct proc *p, uint32_t major, uint32_t minor)
 {
-	uint32_t key = major << 8 | minor, i;
+	uint32_t key = major << 8 | minor, i, pid = p->pid;
 
-	py->st.unsupported++;
+	if (!p->unsupported)
+		py->st.unsupported++;
+	p->unsupported = true;
 	for (i = 0; i < py->nwarned; i++)
 		if (py->warned[i] == key)
 			return;
@@ -523,6 +533,7 @@ static void check_proc(struct pr_python *py, uint32_t pid, const struct pr_py_pe
 		e.exec_id = p->exec_id;
 	}
 	p->last_use = ++py->use_clock;
+	p->seen = now;
 	/* maps read before may be the image before an exec, or predate a
 	 * dlopen of libpython: a check is rare, read them now */
 	pr_maps_each_exec(py->o.maps, pid, now, find_interp, &f);
@@ -536,7 +547,7 @@ static void check_proc(struct pr_python *py, uint32_t pid, const struct pr_py_pe
 		minor = version >> 16 & 0xff;
 		e.retry = 0; /* an interpreter it stays */
 		if (!major || !pr_python_layout(major, minor)) {
-			warn_version(py, pid, major, minor);
+			warn_version(py, p, major, minor);
 		} else if (!stat((snprintf(path, sizeof(path), "/proc/%u/ns/pid", pid), path), &sb)) {
 			const struct pr_python_layout *l = pr_python_layout(major, minor);
 
@@ -574,14 +585,43 @@ static void check_proc(struct pr_python *py, uint32_t pid, const struct pr_py_pe
 	write_entry(py, pid, &e);
 }
 
+/* Forgets processes that are gone, with their entries: the tables stay
+ * the size of what runs. */
+static void sweep(struct pr_python *py, uint64_t now)
+{
+	struct proc **pp, *p;
+	uint32_t i;
+	int m;
+
+	py->last_sweep = now;
+	for (i = 0; i < PROC_BUCKETS; i++) {
+		for (pp = &py->procs[i]; (p = *pp);) {
+			if (now - p->seen < GONE_NS || !(kill(p->pid, 0) && errno == ESRCH)) {
+				pp = &p->next;
+				continue;
+			}
+			*pp = p->next;
+			for (m = 0; m < py->o.nmaps; m++)
+				bpf_map_delete_elem(py->o.procs_fd[m], &p->pid);
+			py->st.processes -= p->state == PR_PY_PYTHON;
+			free_codes(py, p);
+			free(p);
+		}
+	}
+}
+
 void pr_python_tick(struct pr_python *py)
 {
 	uint32_t key, next, pids[MAX_PER_TICK], n, i;
 	struct pr_py_pending want[MAX_PER_TICK];
+	uint64_t now;
 	int err, m;
 
 	if (!py)
 		return;
+	now = pr_mono_ns();
+	if (now - py->last_sweep > SWEEP_NS)
+		sweep(py, now);
 	for (m = 0; m < py->o.nmaps; m++) {
 		n = 0;
 		for (err = bpf_map_get_next_key(py->o.pending_fd[m], NULL, &next);
@@ -798,6 +838,7 @@ uint32_t pr_python_merge(struct pr_python *py, uint32_t pid, const struct pr_py_
 		return n;
 	}
 	p->last_use = ++py->use_clock;
+	p->seen = pr_mono_ns();
 	py->st.stacks++;
 	/* name every frame, and split them into the eval loop's runs: a run
 	 * ends at the frame that entered the loop */

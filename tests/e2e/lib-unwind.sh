@@ -37,7 +37,8 @@ UW_ARGS=()
 cat >"$TMP/uw-stacks.lua" <<'EOF'
 local event = require "profrun.event"
 local mode, bytes, offsets = arg[1], tonumber(arg[2]), arg[3] == "offsets"
-local opts = { kernel = false }
+-- the native unwinders' stacks: the eval loop's frames stay as they are
+local opts = { kernel = false, python = false }
 if mode and mode ~= "default" and mode ~= "" then opts.unwind = mode end
 if bytes then opts.stack_bytes = bytes end
 sample(opts)

@@ -21,7 +21,8 @@ PYEOF
 
 cat >"$TMP/budget.lua" <<'EOF'
 local budget = tonumber(arg[1])
-if budget then sample { unwind_tables = budget } end
+-- the native unwinder's stacks: the eval loop's frames stay as they are
+sample { unwind_tables = budget, python = false }
 local n, whole = 0, 0
 function on_sample(s)
   n = n + 1

@@ -34,7 +34,8 @@ PYEOF
 
 cat >"$TMP/k.lua" <<'EOF'
 local budget = tonumber(arg[1])
-sample { kernel = false, hz = 999, kernel_tables = budget }
+-- the native unwinders' stacks: the eval loop's frames stay as they are
+sample { kernel = false, hz = 999, kernel_tables = budget, python = false }
 local n, whole, pat = 0, 0, arg[2]
 function on_sample(s)
   n = n + 1

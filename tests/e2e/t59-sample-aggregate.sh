@@ -22,8 +22,9 @@ PY=/usr/bin/python3.11
 RUN_TIMEOUT=40
 cat >"$TMP/agg.lua" <<'EOF'
 local agg = arg[1]
+-- python = false: samples with Python frames are records, not counts
 sample { hz = 999, kernel = arg[2] == "kernel", aggregate = agg == "on" and true
-  or (tonumber(agg) or false) }
+  or (tonumber(agg) or false), python = false }
 local event = require "profrun.event"
 local shares, events, weight, tp = {}, 0, 0, nil
 function on_sample(s)

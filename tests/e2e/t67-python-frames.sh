@@ -16,7 +16,9 @@
 #     namespaces (its thread ids differ from the host's);
 #   - sample{python=false}: interpreter frames only;
 #   - a probe's stack (u:libc:write, stack = true): the Python caller
-#     under os.write's C code.
+#     under os.write's C code;
+#   - an interpreter of a version profrun has no offsets for (a program
+#     exporting _PyRuntime and Py_Version = 3.12): said once, never read.
 . "$(dirname "$0")/lib.sh"
 require_bpf
 
@@ -254,5 +256,42 @@ expect_rc "probe: exit 0" 0
 expect_eq "probe: every write hit" "$(val hits "$OUT")" 50 "$OUT" "$ERR"
 # the first hit asks which interpreter this is: its stack has C frames only
 expect_ge "probe: write <- os_write <- emit <- loop <- <module>" "$(val chained "$OUT")" 49 "$OUT"
+
+# 9. a version without offsets: stated once, native frames only
+cat >"$TMP/fakepy.c" <<'EOF'
+#include <stdlib.h>
+#include <time.h>
+/* what profrun looks for in an interpreter: 3.12.1 final */
+const unsigned long Py_Version = 0x030c01f0;
+volatile char _PyRuntime[4096];
+void _PyEval_EvalFrameDefault(void) {}
+int main(int argc, char **argv)
+{
+	time_t end = time(NULL) + (argc > 1 ? atoi(argv[1]) : 2);
+	volatile unsigned long x = 0;
+
+	while (time(NULL) < end)
+		x++;
+	return 0;
+}
+EOF
+cc -O1 -rdynamic -o "$TMP/python3.12" "$TMP/fakepy.c"
+cat >"$TMP/versions.lua" <<'EOF'
+sample { hz = 499 }
+local n = 0
+function on_sample(s) if s.comm == "python3.12" then n = n + 1 end end
+function on_end()
+  local p = stats().python
+  print("samples=" .. n) print("unsupported=" .. p.unsupported)
+  print("processes=" .. p.processes) print("frames=" .. p.frames)
+end
+EOF
+run_profrun -c "$TMP/python3.12 2 & $TMP/python3.12 2; wait" "$TMP/versions.lua"
+expect_rc "3.12: exit 0" 0
+expect_ge "3.12: sampled" "$(val samples "$OUT")" 100 "$OUT"
+expect_eq "3.12: both processes found unsupported" "$(val unsupported "$OUT")" 2 "$OUT"
+expect_eq "3.12: none read" "$(val processes "$OUT")" 0 "$OUT"
+expect_eq "3.12: no Python frame invented" "$(val frames "$OUT")" 0 "$OUT"
+expect_eq "3.12: said once" "$(grep -c "python 3.12 .*native frames only" "$ERR")" 1 "$ERR"
 
 finish
