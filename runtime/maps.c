@@ -334,8 +334,12 @@ int pr_maps_each_exec(struct pr_maps *m, uint32_t pid, uint64_t not_before,
 
 	if (p && p->read_time < not_before) {
 		read_maps(&fresh);
-		if (fresh.unreadable)
-			return -ESRCH; /* gone: what was read holds for its samples still queued */
+		if (fresh.unreadable || !fresh.n) {
+			/* gone, or exiting (its maps read empty): what was read
+			 * before holds for its records still queued */
+			free(fresh.ranges);
+			return -ESRCH;
+		}
 		/* the new maps in place of the old, in the same bucket */
 		fresh.next = p->next;
 		for (i = 0; i < p->n; i++)

@@ -18,7 +18,10 @@
 #   - a probe's stack (u:libc:write, stack = true): the Python caller
 #     under os.write's C code;
 #   - an interpreter of a version profrun has no offsets for (a program
-#     exporting _PyRuntime and Py_Version = 3.12): said once, never read.
+#     exporting _PyRuntime and Py_Version = 3.12): said once, never read;
+#   - hostile names (a code object renamed to hold ";", a newline, a
+#     control byte): folded lines stay one frame per name, JSON parses and
+#     gives the bytes back.
 . "$(dirname "$0")/lib.sh"
 require_bpf
 
@@ -293,5 +296,46 @@ expect_eq "3.12: both processes found unsupported" "$(val unsupported "$OUT")" 2
 expect_eq "3.12: none read" "$(val processes "$OUT")" 0 "$OUT"
 expect_eq "3.12: no Python frame invented" "$(val frames "$OUT")" 0 "$OUT"
 expect_eq "3.12: said once" "$(grep -c "python 3.12 .*native frames only" "$ERR")" 1 "$ERR"
+
+# 10. hostile names, folded and JSON
+cat >"$TMP/hostile.lua" <<'EOF'
+sample { hz = 499 }
+local json = require "profrun.json"
+local folded, js = {}, nil
+function on_sample(s)
+  if s.comm ~= "python3.11" then return end
+  local f = s:folded()
+  folded[f] = (folded[f] or 0) + 1
+  if not js then
+    for _, fr in ipairs(s:frames()) do
+      if fr.kind == "python" and fr.name:find("q", 1, true) then js = json.encode(fr) end
+    end
+  end
+end
+function on_end()
+  for f, n in pairs(folded) do print(n .. " " .. f) end
+  print("JSON " .. tostring(js))
+end
+EOF
+run_profrun -c "$PY $FIX/hostile.py 1" "$TMP/hostile.lua"
+expect_rc "hostile: exit 0" 0
+# every output line is "COUNT comm;...", or the JSON line: no name split a line
+expect_eq "hostile: no line was split by a name" 	"$(grep -cvE '^([0-9]+ python3.11;|JSON )' "$OUT")" 0 "$OUT"
+expect_grep "hostile: the name is escaped in its one frame" "$OUT" 	';évil\\x3bq\\nuali\\x01fied \(bad\\x3bfile\\n.py:[0-9]+\)(;|$)'
+sed -n 's/^JSON //p' "$OUT" >"$TMP/frame.json"
+python3 - "$TMP/frame.json" >"$TMP/json.txt" <<'EOF'
+import json, sys
+f = json.load(open(sys.argv[1]))
+print("kind=%s" % f["kind"])
+print("name_ok=%s" % (f["name"] == "\u00e9vil;q\nuali\x01fied"))
+print("file_ok=%s" % (f["file"] == "/tmp/bad;file\n.py"))
+print("line_int=%s" % isinstance(f["line"], int))
+EOF
+expect_eq "hostile: JSON frame kind" "$(val kind "$TMP/json.txt")" python "$TMP/frame.json"
+expect_eq "hostile: JSON gives the name's bytes back" "$(val name_ok "$TMP/json.txt")" True \
+	"$TMP/frame.json"
+expect_eq "hostile: JSON gives the file's bytes back" "$(val file_ok "$TMP/json.txt")" True \
+	"$TMP/frame.json"
+expect_eq "hostile: JSON line is a number" "$(val line_int "$TMP/json.txt")" True "$TMP/frame.json"
 
 finish

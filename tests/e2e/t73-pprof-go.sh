@@ -49,4 +49,24 @@ expect_rc "go tool pprof -raw: exit 0" 0
 expect_grep "-raw: burn mapping" "$OUT" " $BURN( |\$)"
 expect_grep "-raw: period type" "$OUT" '^PeriodType: cpu nanoseconds$'
 
+# Python frames: a Function with the source file, a Line with the line
+PY=/usr/bin/python3.11
+NESTED=$ROOT/tests/fixtures/python/nested.py
+if [ -x "$PY" ]; then
+	run_profrun -F 499 -c "$PY $NESTED 2" "$EXAMPLES/pprof.lua" "$TMP/py.pb.gz"
+	expect_rc "python: pprof.lua: exit 0" 0
+	C_LINE=$(grep -n "x += i \* i" "$NESTED" | head -n 1 | cut -d: -f1)
+	# -lines: "flat flat% sum% cum cum% function file:line"
+	gopprof -top -lines -symbolize=none -sample_index=samples "$TMP/py.pb.gz"
+	expect_rc "python: go tool pprof -lines: exit 0" 0
+	expect_grep "python: -lines lists c at its line in nested.py" "$OUT" " c $NESTED:$C_LINE\$"
+	gopprof -top -symbolize=none -sample_index=samples "$TMP/py.pb.gz"
+	expect_grep "python: -top lists the Python functions" "$OUT" ' b$'
+	# -traces: the chain, leaf first, each frame once
+	gopprof -traces -symbolize=none "$TMP/py.pb.gz"
+	expect_grep "python: -traces shows <module> under main under a" "$OUT" '^ +a$'
+else
+	fail "python: $PY present" "scripts/install-deps.sh installs python3.11"
+fi
+
 finish
