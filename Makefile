@@ -92,7 +92,8 @@ endif
 # The DWARF -g adds is for no one at run time (the verifier and CO-RE
 # read .BTF/.BTF.ext, which stay): stripped, the four objects the binary
 # embeds are 320 KB instead of 2.2 MB, which every start would page in.
-$(O)/%.bpf.o: bpf/%.bpf.c bpf/events.h bpf/common.bpf.h bpf/ustack.bpf.h bpf/kunwind.bpf.h bpf/aggregate.bpf.h $(O)/vmlinux.h | $(DEPS_STAMP)
+$(O)/%.bpf.o: bpf/%.bpf.c bpf/events.h bpf/common.bpf.h bpf/ustack.bpf.h bpf/kunwind.bpf.h bpf/aggregate.bpf.h \
+		bpf/python.bpf.h $(O)/vmlinux.h | $(DEPS_STAMP)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
@@ -567,7 +568,7 @@ bench-export: $(O)/profrun $(O)/bench/uwspin
 	bench/export.sh $(O)
 
 # Python frames: BPF ns per sample with and without them, by Python stack
-# depth (knobs: ROUNDS=3 RUN=4 HZ=999 DEPTHS="1 30 100")
+# depth (knobs: ROUNDS=5 RUN=4 HZ=999 DEPTHS="1 30 100")
 bench-python: $(O)/profrun
 	bench/python.sh $(O)
 

@@ -24,6 +24,7 @@ function on_sample(s)
 end
 function on_end()
     local p = stats().python
-    print(string.format("# pystats samples=%d stacks=%d pyframes=%d unnamed=%d", n,
-        stats().stacks, p.frames, p.unnamed))
+    print(string.format("# pystats samples=%d stacks=%d pysamples=%d pyframes=%d unnamed=%d"
+        .. " walks=%d walk_ns=%d", n, stats().stacks, p.stacks, p.frames, p.unnamed,
+        p.bpf_walks, p.bpf_walk_ns))
 end

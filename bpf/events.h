@@ -276,7 +276,9 @@ struct pr_py_proc {
 	/* until then, a sample with Python frames wakes the runtime at once:
 	 * a young process may exit before a batched read names its frames */
 	__u64 urgent_until;
-	__u64 pidns_dev;   /* the process's pid namespace: its thread ids */
+	/* the process's pid namespace, whose thread ids the interpreter
+	 * keeps; ino 0: the initial one, the kernel's own ids */
+	__u64 pidns_dev;
 	__u64 pidns_ino;
 	/* Probes cannot read the task (no kernel BTF): they check instead
 	 * that the interpreter's Py_Version still reads version there */

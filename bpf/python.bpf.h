@@ -45,6 +45,25 @@ struct {
 	__type(value, __u64);
 } pr_py_threads SEC(".maps");
 
+/* PROFRUN_PYTHON_TIMING (benchmarks): the walks' own time, per CPU:
+ * [0] ns, [1] walks, [2] frames. Off, it costs nothing. */
+const volatile __u8 python_timing = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 3);
+	__type(key, __u32);
+	__type(value, __u64);
+} pr_py_cost SEC(".maps");
+
+static __always_inline void pr_py_cost_add(__u32 k, __u64 v)
+{
+	__u64 *c = bpf_map_lookup_elem(&pr_py_cost, &k);
+
+	if (c)
+		*c += v;
+}
+
 /* The walk's state and result, per CPU (bpf_loop callbacks see it). */
 struct pr_py_walk {
 	struct pr_py_offsets off;
@@ -54,7 +73,8 @@ struct pr_py_walk {
 	__u32 n;
 	__u32 flags;
 	__u32 urgent; /* wake the runtime for this sample */
-	__u32 pad;
+	__u32 last_tag;	 /* the last frame's code object's tag, and address: */
+	__u64 last_code; /* a recursion reads its code object once */
 	__u8 win[PR_PY_WINDOW];
 	__u8 code[PR_PY_WINDOW];
 	struct pr_py_frame frames[PR_PY_MAX_FRAMES];
@@ -141,10 +161,23 @@ static long pr_py_frame_step(__u64 i, void *ctx)
 	prev = pr_py_u64(w->win, w->off.frame_instr);
 	entry = w->off.frame_entry < PR_PY_WINDOW ? w->win[w->off.frame_entry & (PR_PY_WINDOW - 1)] : 0;
 	w->frame = pr_py_u64(w->win, w->off.frame_previous);
-	if (!code || !w->off.code_window || w->off.code_window > PR_PY_WINDOW ||
-	    bpf_probe_read_user(w->code, w->off.code_window, (void *)(code + w->off.code_firstline))) {
+	if (!code) {
 		w->flags |= PR_PYF_FAULT;
 		return 1;
+	}
+	if (code != w->last_code) {
+		if (!w->off.code_window || w->off.code_window > PR_PY_WINDOW ||
+		    bpf_probe_read_user(w->code, w->off.code_window,
+					(void *)(code + w->off.code_firstline))) {
+			w->flags |= PR_PYF_FAULT;
+			return 1;
+		}
+		w->last_code = code;
+		w->last_tag = pr_py_u32(w->code, 0) ^
+			 (__u32)(pr_py_u64(w->code, w->off.code_filename - w->off.code_firstline) >>
+				 4) * 31 ^
+			 (__u32)(pr_py_u64(w->code, w->off.code_qualname - w->off.code_firstline) >>
+				 4) * 961;
 	}
 	/* prev_instr points at the instruction executing (one before the
 	 * first until the frame starts): count code units, 2 bytes each */
@@ -153,11 +186,24 @@ static long pr_py_frame_step(__u64 i, void *ctx)
 	f = &w->frames[n & (PR_PY_MAX_FRAMES - 1)];
 	f->code = code;
 	f->instr = instr | (entry ? PR_PY_ENTRY : 0);
-	f->tag = pr_py_u32(w->code, 0) ^
-		 (__u32)(pr_py_u64(w->code, w->off.code_filename - w->off.code_firstline) >> 4) * 31 ^
-		 (__u32)(pr_py_u64(w->code, w->off.code_qualname - w->off.code_firstline) >> 4) * 961;
+	f->tag = w->last_tag;
 	w->n = n + 1;
 	return 0;
+}
+
+/* A thread state's native thread id and _PyCFrame, in one read of the
+ * window between them; 0 on failure. */
+static __always_inline int pr_py_read_tstate(struct pr_py_walk *w, __u64 ts, __u64 *native,
+					     __u64 *cframe)
+{
+	__u32 a = w->off.ts_native_tid, b = w->off.ts_cframe;
+	__u32 lo = a < b ? a : b, len = (a < b ? b : a) - lo + 8;
+
+	if (len > PR_PY_WINDOW || bpf_probe_read_user(w->win, len, (void *)(ts + lo)))
+		return 0;
+	*native = pr_py_u64(w->win, a - lo);
+	*cframe = pr_py_u64(w->win, b - lo);
+	return 1;
 }
 
 /* The chain of thread tid (global id) of the process proc describes. */
@@ -165,24 +211,23 @@ static __always_inline void pr_py_walk_thread(struct pr_py_walk *w, const struct
 					      __u32 tid)
 {
 	struct bpf_pidns_info ns = {};
-	__u64 interp, *cached, cframe;
+	__u64 interp, *cached, cframe = 0, native = 0;
 
 	w->off = proc->off;
 	w->urgent = proc->urgent_until && bpf_ktime_get_ns() < proc->urgent_until;
-	if (bpf_get_ns_current_pid_tgid(proc->pidns_dev, proc->pidns_ino, &ns, sizeof(ns)))
+	/* the kernel's own ids are the process's in the initial namespace */
+	if (!proc->pidns_ino)
+		w->tid = tid;
+	else if (bpf_get_ns_current_pid_tgid(proc->pidns_dev, proc->pidns_ino, &ns, sizeof(ns)))
 		return;
-	w->tid = ns.pid;
+	else
+		w->tid = ns.pid;
 	w->frame = 0;
 	/* the thread's state: the one it had last time, if it still says so */
 	cached = bpf_map_lookup_elem(&pr_py_threads, &tid);
-	if (cached && *cached) {
-		__u64 native = 0;
-
-		if (!bpf_probe_read_user(&native, sizeof(native),
-					 (void *)(*cached + w->off.ts_native_tid)) &&
-		    native == w->tid)
-			w->frame = *cached;
-	}
+	if (cached && *cached && pr_py_read_tstate(w, *cached, &native, &cframe) &&
+	    native == w->tid)
+		w->frame = *cached;
 	if (!w->frame) {
 		interp = pr_py_read_ptr(proc->interp_head);
 		w->tstate = interp ? pr_py_read_ptr(interp + w->off.interp_threads) : 0;
@@ -192,9 +237,9 @@ static __always_inline void pr_py_walk_thread(struct pr_py_walk *w, const struct
 			return;
 		}
 		bpf_map_update_elem(&pr_py_threads, &tid, &w->frame, BPF_ANY);
+		cframe = pr_py_read_ptr(w->frame + w->off.ts_cframe);
 	}
-	/* w->frame holds the thread state: its current frame */
-	cframe = pr_py_read_ptr(w->frame + w->off.ts_cframe);
+	/* the thread's current frame */
 	w->frame = cframe ? pr_py_read_ptr(cframe + w->off.cframe_frame) : 0;
 	bpf_loop(PR_PY_MAX_FRAMES + 1, pr_py_frame_step, NULL, 0);
 }
@@ -220,6 +265,7 @@ static __always_inline struct pr_py_walk *pr_py_walk_start(void)
 		w->n = 0;
 		w->flags = 0;
 		w->urgent = 0;
+		w->last_code = 0;
 	}
 	return w;
 }
@@ -246,8 +292,18 @@ static __always_inline struct pr_py_walk *pr_py_walk_current(__u32 tgid, __u32 t
 		pr_py_ask(w, tgid, start_time, exec_id);
 		return w;
 	}
-	if (proc->state == PR_PY_PYTHON)
+	if (proc->state != PR_PY_PYTHON)
+		return w;
+	if (python_timing) {
+		__u64 t0 = bpf_ktime_get_ns();
+
 		pr_py_walk_thread(w, proc, tid);
+		pr_py_cost_add(0, bpf_ktime_get_ns() - t0);
+		pr_py_cost_add(1, 1);
+		pr_py_cost_add(2, w->n);
+	} else {
+		pr_py_walk_thread(w, proc, tid);
+	}
 	return w;
 }
 #else

@@ -246,6 +246,9 @@ struct pr_stats {
 	uint64_t python_functions;    /* distinct (function, file, line) */
 	uint64_t python_code_objects; /* code objects cached */
 	uint64_t python_bytes;        /* their memory */
+	uint64_t python_bpf_walks;    /* $PROFRUN_PYTHON_TIMING: walks BPF timed */
+	uint64_t python_bpf_walk_ns;  /* their time */
+	uint64_t python_bpf_walk_frames; /* their frames */
 };
 
 /* profrun.export: one HTTP sink (export.h). Strings are copied. */

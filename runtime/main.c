@@ -588,6 +588,7 @@ static void start_python(struct pr_rt *rt)
 	int err;
 
 	o.nmaps = pr_plan_python_fds(rt->plan, o.procs_fd, o.pending_fd, PR_PY_OBJECTS);
+	o.cost_fd = pr_plan_python_cost_fd(rt->plan);
 	if (!o.nmaps)
 		return;
 	err = pr_python_new(&o, &rt->python);
@@ -768,7 +769,7 @@ int main(int argc, char **argv)
 		.cfg = { .hz = 99, .user = true, .kernel = true, .life_buffer = 512 * 1024,
 			 .unwind = PR_UNWIND_AUTO, .stack_bytes = PR_USTACK_MAX,
 			 .kernel_unwind = PR_KUNWIND_ON, .kernel_tables = 8u << 20,
-			 .python = true,
+			 .python = true, .python_timing = getenv("PROFRUN_PYTHON_TIMING") != NULL,
 			 /* 1 ms: shorter waits come summed per thread and stack, so
 			  * a switch storm cannot flood the ring, yet no time is lost */
 			 .offcpu = { .min_ns = 1000000, .user = true, .waker = true,

@@ -235,6 +235,7 @@ static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 		bpf_map__set_max_entries(p->smp->maps.pr_uw_rules, 1);
 	}
 	p->smp->rodata->python = cfg->python && cfg->user;
+	p->smp->rodata->python_timing = p->smp->rodata->python && cfg->python_timing;
 	if (!p->smp->rodata->python) {
 		bpf_map__set_max_entries(p->smp->maps.pr_py_procs, 1);
 		bpf_map__set_max_entries(p->smp->maps.pr_py_pending, 1);
@@ -294,6 +295,13 @@ int pr_plan_python_fds(const struct pr_plan *p, int *procs, int *pending, int ma
 		pending[n++] = bpf_map__fd(p->probe->maps.pr_py_pending);
 	}
 	return n;
+}
+
+int pr_plan_python_cost_fd(const struct pr_plan *p)
+{
+	if (!p->smp || !p->smp->rodata->python_timing)
+		return -ENOENT;
+	return bpf_map__fd(p->smp->maps.pr_py_cost);
 }
 
 int pr_plan_kunwind_fds(const struct pr_plan *p, struct pr_kunwind_fds *out)

@@ -49,6 +49,7 @@ struct pr_plan_cfg {
 				  * (sample{aggregate}; PR_AGG_AUTO: sized from
 				  * CPUs x Hz); 0: every sample is a record */
 	bool python;		 /* read Python frames (sample{python}) */
+	bool python_timing;	 /* ... and time the walks ($PROFRUN_PYTHON_TIMING) */
 	uint32_t life_buffer;
 	struct {
 		uint64_t min_ns, max_ns; /* intervals sent one by one; max 0: no bound */
@@ -86,6 +87,8 @@ int pr_plan_kunwind_fds(const struct pr_plan *p, struct pr_kunwind_fds *out);
  * object that reads Python frames (samples, probes), at most max: how
  * many. */
 int pr_plan_python_fds(const struct pr_plan *p, int *procs, int *pending, int max);
+/* The samples' walk timing map ($PROFRUN_PYTHON_TIMING), or -ENOENT. */
+int pr_plan_python_cost_fd(const struct pr_plan *p);
 /* Checks the provider table against the BPF objects (opened, never
  * loaded): every program a provider or cache names is in its object,
  * with its ring. 0, or -errno with why. */

@@ -4,6 +4,7 @@
  * and their place in the native stack (see python.h).
  */
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,11 +28,15 @@
 /* A process that is not Python (yet) is asked about again this late: it
  * may load libpython later (an embedding application). */
 #define RETRY_NS (5ull * 1000000000)
-/* Samples of a process this young wake the runtime at once. */
-#define URGENT_NS (2ull * 1000000000)
+/* Samples of a process this young (since found) wake the runtime at
+ * once: a short script may exit before a batched read names its code.
+ * Older processes' code is mostly named already. */
+#define URGENT_NS (200ull * 1000000)
 #define MAX_NAME 1024
 #define MAX_LINETABLE (1u << 20)
 #define MAX_INTERPS 64
+/* the initial pid namespace's inode (include/linux/proc_ns.h) */
+#define PROC_PID_INIT_INO 0xEFFFFFFCu
 /* Processes gone this long are forgotten (their entries too); looked for
  * this often. Samples read late still find them before that. */
 #define GONE_NS (10ull * 1000000000)
@@ -553,8 +558,11 @@ static void check_proc(struct pr_python *py, uint32_t pid, const struct pr_py_pe
 
 			e.state = PR_PY_PYTHON;
 			e.interp_head = bias + f.in->runtime + l->runtime_interp_head;
-			e.pidns_dev = sb.st_dev;
-			e.pidns_ino = sb.st_ino;
+			/* the initial namespace's ids are the kernel's: no look-up */
+			if (sb.st_ino != PROC_PID_INIT_INO) {
+				e.pidns_dev = sb.st_dev;
+				e.pidns_ino = sb.st_ino;
+			}
 			e.version_addr = bias + f.in->version;
 			e.version = version;
 			e.urgent_until = now + URGENT_NS;
@@ -897,10 +905,27 @@ int pr_python_frame(const struct pr_python *py, uint32_t id, const char **name,
 	return f->kind;
 }
 
+/* Sum over the CPUs of slot k of the per-CPU timing map. */
+static uint64_t cost_sum(int fd, uint32_t k)
+{
+	int i, n = libbpf_num_possible_cpus();
+	uint64_t *v, sum = 0;
+
+	if (n <= 0 || !(v = calloc(n, sizeof(*v))))
+		return 0;
+	if (!bpf_map_lookup_elem(fd, &k, v))
+		for (i = 0; i < n; i++)
+			sum += v[i];
+	free(v);
+	return sum;
+}
+
 void pr_python_stats(const struct pr_python *py, struct pr_python_stats *out)
 {
-	if (py)
-		*out = py->st;
-	else
-		*out = (struct pr_python_stats){ 0 };
+	*out = py ? py->st : (struct pr_python_stats){ 0 };
+	if (py && py->o.cost_fd >= 0) {
+		out->bpf_walk_ns = cost_sum(py->o.cost_fd, 0);
+		out->bpf_walks = cost_sum(py->o.cost_fd, 1);
+		out->bpf_walk_frames = cost_sum(py->o.cost_fd, 2);
+	}
 }

@@ -39,6 +39,7 @@ struct pr_python_opts {
 	 * entry is written to each */
 	int procs_fd[PR_PY_OBJECTS], pending_fd[PR_PY_OBJECTS];
 	int nmaps;
+	int cost_fd; /* the walks' timing ($PROFRUN_PYTHON_TIMING); < 0: off */
 	struct pr_maps *maps;
 	uint64_t max_bytes; /* code object caches, all processes; 0 = 32 MiB */
 };
@@ -59,6 +60,8 @@ struct pr_python_stats {
 	uint64_t functions;   /* distinct (function, file, line) */
 	uint64_t code_objects; /* cached now */
 	uint64_t bytes;	       /* their memory */
+	/* $PROFRUN_PYTHON_TIMING: the walks BPF timed, their ns and frames */
+	uint64_t bpf_walks, bpf_walk_ns, bpf_walk_frames;
 };
 
 int pr_python_new(const struct pr_python_opts *o, struct pr_python **out);

@@ -111,6 +111,9 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 		out->python_functions = ps.functions;
 		out->python_code_objects = ps.code_objects;
 		out->python_bytes = ps.bytes;
+		out->python_bpf_walks = ps.bpf_walks;
+		out->python_bpf_walk_ns = ps.bpf_walk_ns;
+		out->python_bpf_walk_frames = ps.bpf_walk_frames;
 	}
 	if (rt->aggregate) {
 		struct pr_aggregate_stats as;

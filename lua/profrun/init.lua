@@ -647,6 +647,9 @@ function api.stats()
             functions = tonumber(s.python_functions),
             code_objects = tonumber(s.python_code_objects),
             bytes = tonumber(s.python_bytes),
+            bpf_walks = tonumber(s.python_bpf_walks),
+            bpf_walk_ns = tonumber(s.python_bpf_walk_ns),
+            bpf_walk_frames = tonumber(s.python_bpf_walk_frames),
         },
     }
     for i = 0, C.PR_UW_FAIL_MAX - 1 do
