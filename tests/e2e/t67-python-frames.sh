@@ -308,7 +308,7 @@ function on_sample(s)
   folded[f] = (folded[f] or 0) + 1
   if not js then
     for _, fr in ipairs(s:frames()) do
-      if fr.kind == "python" and fr.name:find("q", 1, true) then js = json.encode(fr) end
+      if fr.kind == "python" and fr.name:find("\1", 1, true) then js = json.encode(fr) end
     end
   end
 end
