@@ -326,7 +326,6 @@ static uint32_t intern_frame(struct pr_python *py, const char *name, const char 
 	id = py->nframes++;
 	py->frames[id] = (struct pyframe){ .name = name, .file = file, .line = line, .kind = kind };
 	py->frame_table[k] = id;
-	py->st.functions++;
 	return id;
 }
 
@@ -346,7 +345,6 @@ int pr_python_new(const struct pr_python_opts *o, struct pr_python **out)
 	}
 	py->cut_id = intern_frame(py, intern_str(py, "[python: more frames]", 21), NULL, 0,
 				  PR_FRAME_CUT);
-	py->st.functions = 0;
 	*out = py;
 	return 0;
 }
@@ -923,6 +921,8 @@ static uint64_t cost_sum(int fd, uint32_t k)
 void pr_python_stats(const struct pr_python *py, struct pr_python_stats *out)
 {
 	*out = py ? py->st : (struct pr_python_stats){ 0 };
+	if (py) /* ids 0 (a native frame) and the cut marker are no function */
+		out->functions = py->nframes - 2;
 	if (py && py->o.cost_fd >= 0) {
 		out->bpf_walk_ns = cost_sum(py->o.cost_fd, 0);
 		out->bpf_walks = cost_sum(py->o.cost_fd, 1);
