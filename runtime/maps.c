@@ -61,13 +61,18 @@ int pr_maps_new(struct pr_elfsyms *bins, struct pr_maps **out)
 	return 0;
 }
 
-static void proc_free(struct proc_maps *p)
+static void ranges_free(struct proc_maps *p)
 {
 	size_t i;
 
 	for (i = 0; i < p->n; i++)
 		free(p->ranges[i].path);
 	free(p->ranges);
+}
+
+static void proc_free(struct proc_maps *p)
+{
+	ranges_free(p);
 	free(p);
 }
 
@@ -313,6 +318,15 @@ struct pr_elfsym *pr_maps_find(struct pr_maps *m, uint32_t pid, uint64_t addr, u
 	return r->bin;
 }
 
+struct pr_user_frame pr_maps_place(struct pr_maps *m, uint32_t pid, uint64_t addr,
+				   uint64_t time)
+{
+	struct pr_user_frame f = { .addr = addr };
+
+	f.bin = pr_maps_normalize(m, pid, addr, time, &f.foff);
+	return f;
+}
+
 void pr_maps_preload(struct pr_maps *m, uint32_t pid)
 {
 	struct proc_maps *p = get_proc(m, pid);
@@ -337,14 +351,12 @@ int pr_maps_each_exec(struct pr_maps *m, uint32_t pid, uint64_t not_before,
 		if (fresh.unreadable || !fresh.n) {
 			/* gone, or exiting (its maps read empty): what was read
 			 * before holds for its records still queued */
-			free(fresh.ranges);
+			ranges_free(&fresh);
 			return -ESRCH;
 		}
 		/* the new maps in place of the old, in the same bucket */
 		fresh.next = p->next;
-		for (i = 0; i < p->n; i++)
-			free(p->ranges[i].path);
-		free(p->ranges);
+		ranges_free(p);
 		*p = fresh;
 	}
 	if (!p || p->unreadable)

@@ -46,6 +46,9 @@ int pr_maps_parse_line(char *line, struct pr_map_range *out);
  * memory, unknown processes and unreadable files. */
 struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t addr,
 				    uint64_t time, uint64_t *foff);
+/* addr of pid at time as a user frame: placed by pr_maps_normalize. */
+struct pr_user_frame pr_maps_place(struct pr_maps *m, uint32_t pid, uint64_t addr,
+				   uint64_t time);
 /* The same, and *mapped tells an executable mapping (file-backed or
  * anonymous) from no mapping at all. A miss reads the maps again, at most
  * every millisecond when sure (a sampled pc, a return address from an

@@ -208,6 +208,15 @@ static uint32_t agg_counts(const struct pr_plan_cfg *cfg)
 	return n;
 }
 
+/* python.bpf.h's maps of an object that reads no Python frames: the
+ * smallest that load */
+static void no_python_maps(struct bpf_map *procs, struct bpf_map *pending, struct bpf_map *threads)
+{
+	bpf_map__set_max_entries(procs, 1);
+	bpf_map__set_max_entries(pending, 1);
+	bpf_map__set_max_entries(threads, 1);
+}
+
 static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 {
 	p->smp->rodata->want_user = cfg->user;
@@ -236,11 +245,9 @@ static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 	}
 	p->smp->rodata->python = cfg->python && cfg->user;
 	p->smp->rodata->python_timing = p->smp->rodata->python && cfg->python_timing;
-	if (!p->smp->rodata->python) {
-		bpf_map__set_max_entries(p->smp->maps.pr_py_procs, 1);
-		bpf_map__set_max_entries(p->smp->maps.pr_py_pending, 1);
-		bpf_map__set_max_entries(p->smp->maps.pr_py_threads, 1);
-	}
+	if (!p->smp->rodata->python)
+		no_python_maps(p->smp->maps.pr_py_procs, p->smp->maps.pr_py_pending,
+			       p->smp->maps.pr_py_threads);
 	p->smp->rodata->aggregate = cfg->aggregate != 0;
 	if (cfg->aggregate) {
 		uint32_t counts = agg_counts(cfg);
@@ -509,11 +516,8 @@ static int probe_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 	bpf_map__set_max_entries(b->maps.pr_probe_stacks, stacks ? PR_PROBE_STACK_IDS : 1);
 	b->rodata->ustack_bytes = cfg->stack_bytes;
 	b->rodata->python = python && cfg->python;
-	if (!b->rodata->python) {
-		bpf_map__set_max_entries(b->maps.pr_py_procs, 1);
-		bpf_map__set_max_entries(b->maps.pr_py_pending, 1);
-		bpf_map__set_max_entries(b->maps.pr_py_threads, 1);
-	}
+	if (!b->rodata->python)
+		no_python_maps(b->maps.pr_py_procs, b->maps.pr_py_pending, b->maps.pr_py_threads);
 	b->rodata->wakeup_bytes = ring / 4;
 	bpf_map__set_max_entries(b->maps.pr_probe_rb, ring);
 	return SET_TARGET(b, &cfg->target);

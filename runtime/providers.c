@@ -93,37 +93,17 @@ static void count_kernel_walk(struct pr_take *t, const struct pr_sample_raw *r)
 		t->unwind->complete++;
 }
 
-/* A sample's user stack with its Python frames in place: the native
- * frames placed in their binaries first (when BPF walked them, raw
- * addresses), then merged. */
+/* The Python frames a record carries. */
 struct py_frames {
-	uint32_t pid;
-	uint64_t time;
 	const struct pr_py_frame *v;
 	uint32_t n, flags;
 };
 
-static uint32_t with_python(struct pr_take *t, const struct py_frames *py, bool placed,
-			    const uint64_t *user, uint32_t nuser)
-{
-	uint32_t i;
-
-	if (!placed) {
-		for (i = 0; i < nuser; i++) {
-			t->uframes[i] = (struct pr_user_frame){ .addr = user[i] };
-			t->uframes[i].bin = pr_maps_normalize(t->maps, py->pid, user[i], py->time,
-							      &t->uframes[i].foff);
-		}
-	}
-	return pr_python_merge(t->python, py->pid, py->v, py->n, py->flags, t->uframes, nuser,
-			       t->merged, PR_STACK_FRAMES - PR_MAX_FRAMES);
-}
-
 /* The Python frames a record carries at v (n of them, flags): asked
  * about processes are answered first. NULL when there is nothing to
  * merge (or no reader). */
-static const struct py_frames *python_of(struct pr_take *t, struct py_frames *py, uint32_t pid,
-					 uint64_t time, const void *v, uint32_t n, uint32_t flags)
+static const struct py_frames *python_of(struct pr_take *t, struct py_frames *py, const void *v,
+					 uint32_t n, uint32_t flags)
 {
 	if (!t->python || (!n && !flags))
 		return NULL;
@@ -131,15 +111,36 @@ static const struct py_frames *python_of(struct pr_take *t, struct py_frames *py
 	 * whose hooks may take long enough for a short script to exit */
 	if (flags & PR_PYF_ASKED)
 		pr_python_tick(t->python);
-	*py = (struct py_frames){ .pid = pid, .time = time, .v = v, .n = n, .flags = flags };
+	*py = (struct py_frames){ .v = v, .n = n, .flags = flags };
 	return py;
+}
+
+/* The user frames to intern for a record of pid taken at time: the n in
+ * t->uframes as the unwinder placed them, or (raw) addresses a frame walk
+ * found, placed here; with the record's Python frames merged in (py).
+ * *out points at them; returns how many. */
+static uint32_t user_frames(struct pr_take *t, uint32_t pid, uint64_t time, const uint64_t *raw,
+			    uint32_t n, const struct py_frames *py,
+			    const struct pr_user_frame **out)
+{
+	uint32_t i;
+
+	for (i = 0; raw && i < n; i++)
+		t->uframes[i] = pr_maps_place(t->maps, pid, raw[i], time);
+	*out = t->uframes;
+	if (!py)
+		return n;
+	*out = t->merged;
+	return pr_python_merge(t->python, pid, py->v, py->n, py->flags, t->uframes, n, t->merged,
+			       PR_STACK_FRAMES - PR_MAX_FRAMES);
 }
 
 static int take_sample(struct pr_take *t, const void *rec, size_t len)
 {
 	const struct pr_sample_raw *r = rec;
 	size_t head = offsetof(struct pr_sample_raw, addrs), frames;
-	const uint64_t *user, *kernel = (const uint64_t *)r->addrs;
+	const uint64_t *user, *raw = NULL, *kernel = (const uint64_t *)r->addrs;
+	const struct pr_user_frame *uf;
 	const struct py_frames *py;
 	struct py_frames pyf;
 	struct pr_sample *s;
@@ -156,28 +157,19 @@ static int take_sample(struct pr_take *t, const void *rec, size_t len)
 	t->kstack_errors += r->kerr != 0;
 	t->ustack_errors += r->uerr != 0;
 	user = kernel + r->nkernel;
-	py = python_of(t, &pyf, r->pid, r->hdr.time, (const uint8_t *)r + frames + r->ustack_len,
-		       r->npython, r->python_flags);
+	py = python_of(t, &pyf, (const uint8_t *)r + frames + r->ustack_len, r->npython,
+		       r->python_flags);
 	if (r->ustack_flags & PR_USTACK_COPIED) {
 		nuser = UNWIND_COPY(t, r, (const uint8_t *)r + frames);
 		if (r->ustack_flags & PR_USTACK_KERNEL)
 			verify(t, r, user, nuser);
-		if (py)
-			stack = pr_stacks_intern_frames(t->stacks, r->pid, kernel, r->nkernel,
-							t->merged,
-							with_python(t, py, true, NULL, nuser));
-		else
-			stack = pr_stacks_intern_frames(t->stacks, r->pid, kernel, r->nkernel,
-							t->uframes, nuser);
-	} else if (py) {
-		count_kernel_walk(t, r);
-		stack = pr_stacks_intern_frames(t->stacks, r->pid, kernel, r->nkernel, t->merged,
-						with_python(t, py, false, user, r->nuser));
 	} else {
 		count_kernel_walk(t, r);
-		stack = pr_stacks_intern(t->stacks, r->pid, r->hdr.time, kernel, r->nkernel, user,
-					 r->nuser);
+		raw = user;
+		nuser = r->nuser;
 	}
+	nuser = user_frames(t, r->pid, r->hdr.time, raw, nuser, py, &uf);
+	stack = pr_stacks_intern_frames(t->stacks, r->pid, kernel, r->nkernel, uf, nuser);
 	s = t->put(t->loop, sizeof(*s));
 	*s = (struct pr_sample){
 		.hdr = { .type = PR_REC_SAMPLE, .size = sizeof(*s), .time = r->hdr.time },
@@ -277,6 +269,8 @@ static int take_probe(struct pr_take *t, const void *rec, size_t len)
 {
 	const struct pr_probe *r = rec;
 	const struct pr_probe_ustack *u = (const void *)(r + 1);
+	const uint64_t *raw = NULL;
+	const struct pr_user_frame *uf;
 	const struct py_frames *py;
 	struct py_frames pyf;
 	struct pr_probe *o;
@@ -287,8 +281,8 @@ static int take_probe(struct pr_take *t, const void *rec, size_t len)
 		    u->npython > PR_PY_MAX_FRAMES ||
 		    len < sizeof(*r) + sizeof(*u) + u->len + u->npython * sizeof(struct pr_py_frame))
 			return -EINVAL;
-		py = python_of(t, &pyf, r->pid, r->hdr.time, (const uint8_t *)(u + 1) + u->len,
-			       u->npython, u->python_flags);
+		py = python_of(t, &pyf, (const uint8_t *)(u + 1) + u->len, u->npython,
+			       u->python_flags);
 		if (u->kstack >= 0)
 			nk = t->kstack(t->plan, PR_OBJ_PROBE, u->kstack, t->kframes);
 		t->kstack_errors += u->kstack < -1;
@@ -305,20 +299,10 @@ static int take_probe(struct pr_take *t, const void *rec, size_t len)
 		if (u->ustack >= 0) {
 			/* a kprobe's user stack, walked by the kernel: raw addresses */
 			nu = t->kstack(t->plan, PR_OBJ_PROBE, u->ustack, t->ustack);
-			if (py)
-				stack = pr_stacks_intern_frames(t->stacks, r->pid, t->kframes, nk,
-								t->merged,
-								with_python(t, py, false, t->ustack, nu));
-			else
-				stack = pr_stacks_intern(t->stacks, r->pid, r->hdr.time, t->kframes,
-							 nk, t->ustack, nu);
-		} else if (py) {
-			stack = pr_stacks_intern_frames(t->stacks, r->pid, t->kframes, nk, t->merged,
-							with_python(t, py, true, NULL, nu));
-		} else {
-			stack = pr_stacks_intern_frames(t->stacks, r->pid, t->kframes, nk,
-							t->uframes, nu);
+			raw = t->ustack;
 		}
+		nu = user_frames(t, r->pid, r->hdr.time, raw, nu, py, &uf);
+		stack = pr_stacks_intern_frames(t->stacks, r->pid, t->kframes, nk, uf, nu);
 		len = sizeof(*r);
 	}
 	o = t->put(t->loop, sizeof(*o));

@@ -183,8 +183,7 @@ static void normalize(struct pr_stacks *st, uint32_t pid, uint64_t time, const u
 
 	normalize_kernel(st, k, nk);
 	for (i = 0; i < nu; i++) {
-		uf = (struct pr_user_frame){ .addr = u[i] };
-		uf.bin = pr_maps_normalize(st->maps, pid, u[i], time, &uf.foff);
+		uf = pr_maps_place(st->maps, pid, u[i], time);
 		st->scratch[nk + i] = user_frame(pid, &uf);
 	}
 }
