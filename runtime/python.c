@@ -188,18 +188,15 @@ struct interp {
 struct proc {
 	struct proc *next;
 	uint32_t pid;
-	uint32_t exec_id;
-	uint64_t start_time;
-	uint32_t state; /* enum pr_py_state */
 	const struct pr_python_layout *layout;
 	struct pr_elfsym *bin;	 /* the interpreter's binary */
 	uint64_t eval_lo, eval_hi; /* _PyEval_EvalFrameDefault, file offsets */
 	struct code *codes[CODE_BUCKETS];
 	uint64_t bytes;
-	uint64_t last_use;
-	uint64_t seen;		 /* when last checked or used (ns) */
+	uint64_t seen;		 /* when last checked or used (ns): LRU, and gone */
 	bool unsupported;	 /* counted as such once */
-	struct pr_py_proc entry; /* what BPF was told */
+	/* what BPF was told: the image (start time, exec) and the state */
+	struct pr_py_proc entry;
 };
 
 struct pr_python {
@@ -216,7 +213,6 @@ struct pr_python {
 	uint32_t ninterps;
 	uint32_t warned[8]; /* versions said to be unsupported: major << 8 | minor */
 	uint32_t nwarned;
-	uint64_t use_clock;
 	uint64_t last_sweep;
 	struct pr_python_stats st;
 };
@@ -522,20 +518,19 @@ static void check_proc(struct pr_python *py, uint32_t pid, const struct pr_py_pe
 		p->next = py->procs[pid % PROC_BUCKETS];
 		py->procs[pid % PROC_BUCKETS] = p;
 	}
-	if (!anon && p->start_time == want->start_time && p->exec_id == want->exec_id &&
-	    p->state == PR_PY_PYTHON) {
+	if (!anon && p->entry.start_time == want->start_time && p->entry.exec_id == want->exec_id &&
+	    p->entry.state == PR_PY_PYTHON) {
 		/* asked again (a sample raced the answer, or the entry was lost):
 		 * the process may be gone by now, what was found holds */
 		write_entry(py, pid, &p->entry);
 		return;
 	}
-	if (!anon && p->start_time == want->start_time && p->exec_id > want->exec_id)
+	if (!anon && p->entry.start_time == want->start_time && p->entry.exec_id > want->exec_id)
 		return; /* asked before the exec that was answered already */
 	if (anon) {
-		e.start_time = p->start_time;
-		e.exec_id = p->exec_id;
+		e.start_time = p->entry.start_time;
+		e.exec_id = p->entry.exec_id;
 	}
-	p->last_use = ++py->use_clock;
 	p->seen = now;
 	/* maps read before may be the image before an exec, or predate a
 	 * dlopen of libpython: a check is rare, read them now */
@@ -549,9 +544,10 @@ static void check_proc(struct pr_python *py, uint32_t pid, const struct pr_py_pe
 		major = version >> 24;
 		minor = version >> 16 & 0xff;
 		e.retry = 0; /* an interpreter it stays */
+		snprintf(path, sizeof(path), "/proc/%u/ns/pid", pid);
 		if (!major || !pr_python_layout(major, minor)) {
 			warn_version(py, p, major, minor);
-		} else if (!stat((snprintf(path, sizeof(path), "/proc/%u/ns/pid", pid), path), &sb)) {
+		} else if (!stat(path, &sb)) {
 			const struct pr_python_layout *l = pr_python_layout(major, minor);
 
 			e.state = PR_PY_PYTHON;
@@ -567,14 +563,11 @@ static void check_proc(struct pr_python *py, uint32_t pid, const struct pr_py_pe
 			e.off = l->off;
 		}
 	}
-	if (e.state != p->state || e.interp_head != p->entry.interp_head ||
-	    e.start_time != p->start_time || e.exec_id != p->exec_id) {
+	if (e.state != p->entry.state || e.interp_head != p->entry.interp_head ||
+	    e.start_time != p->entry.start_time || e.exec_id != p->entry.exec_id) {
 		/* another process, image or interpreter: nothing known holds */
 		free_codes(py, p);
-		py->st.processes += (e.state == PR_PY_PYTHON) - (p->state == PR_PY_PYTHON);
-		p->start_time = e.start_time;
-		p->exec_id = e.exec_id;
-		p->state = e.state;
+		py->st.processes += (e.state == PR_PY_PYTHON) - (p->entry.state == PR_PY_PYTHON);
 		p->layout = NULL;
 		p->bin = NULL;
 		if (e.state == PR_PY_PYTHON) {
@@ -609,7 +602,7 @@ static void sweep(struct pr_python *py, uint64_t now)
 			*pp = p->next;
 			for (m = 0; m < py->o.nmaps; m++)
 				bpf_map_delete_elem(py->o.procs_fd[m], &p->pid);
-			py->st.processes -= p->state == PR_PY_PYTHON;
+			py->st.processes -= p->entry.state == PR_PY_PYTHON;
 			free_codes(py, p);
 			free(p);
 		}
@@ -717,7 +710,7 @@ static void enforce_budget(struct pr_python *py, struct proc *keep)
 		lru = NULL;
 		for (i = 0; i < PROC_BUCKETS; i++)
 			for (p = py->procs[i]; p; p = p->next)
-				if (p != keep && p->bytes && (!lru || p->last_use < lru->last_use))
+				if (p != keep && p->bytes && (!lru || p->seen < lru->seen))
 					lru = p;
 		if (!lru)
 			return;
@@ -838,12 +831,11 @@ uint32_t pr_python_merge(struct pr_python *py, uint32_t pid, const struct pr_py_
 	py->st.faults += !!(flags & PR_PYF_FAULT);
 	if (npf > PR_PY_MAX_FRAMES)
 		npf = PR_PY_MAX_FRAMES;
-	if (!p || p->state != PR_PY_PYTHON || !npf) {
+	if (!p || p->entry.state != PR_PY_PYTHON || !npf) {
 		for (i = 0; i < nnat && n < max; i++)
 			out[n++] = nat[i];
 		return n;
 	}
-	p->last_use = ++py->use_clock;
 	p->seen = pr_mono_ns();
 	py->st.stacks++;
 	/* name every frame, and split them into the eval loop's runs: a run
