@@ -537,26 +537,23 @@ static int fde_rows(struct builder *b, const struct fde *f, int *why)
 	return emit(b, loc, &s) ? -ENOMEM : 0;
 }
 
-int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs, size_t nsegs,
-		 struct pr_cfi_table *out, struct pr_cfi_build_stats *st)
+/* Every FDE of sec with a non-empty range, sorted by start (then end):
+ * 0, -EINVAL when the section itself is unusable, -ENOMEM. */
+static int collect_fdes(const struct pr_cfi_section *sec, struct fde **out, uint32_t *n,
+			struct pr_cfi_build_stats *st)
 {
 	struct cursor c = { .p = sec->data, .end = sec->data + sec->size };
-	struct builder b = { .sec = sec, .out = out, .st = st };
 	struct fde *fdes = NULL;
-	uint32_t nfdes = 0, cap = 0, i;
-	uint64_t last_end = 0;
+	uint32_t nfdes = 0, cap = 0;
 	struct entry e;
-	int err = 0;
 
-	out->rows = NULL;
-	out->n = 0;
-	if (st)
-		*st = (struct pr_cfi_build_stats){ 0 };
+	*out = NULL;
+	*n = 0;
 	if (!sec->data && sec->size)
 		return -EINVAL;
 	while (pr_cfi_next_entry(&c, sec, &e)) {
 		struct fde f;
-		int r, why = 0;
+		int why = 0;
 
 		if (e.is_cie) {
 			if (st)
@@ -565,8 +562,7 @@ int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs
 		}
 		if (st)
 			st->fdes++;
-		r = pr_cfi_parse_fde(sec, &e, &f, &why);
-		if (r) {
+		if (pr_cfi_parse_fde(sec, &e, &f, &why)) {
 			reject(st, why);
 			continue;
 		}
@@ -588,6 +584,27 @@ int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs
 		reject(st, PR_CFI_REJ_TRUNCATED);
 	if (nfdes)
 		qsort(fdes, nfdes, sizeof(*fdes), cmp_fde);
+	*out = fdes;
+	*n = nfdes;
+	return 0;
+}
+
+int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs, size_t nsegs,
+		 struct pr_cfi_table *out, struct pr_cfi_build_stats *st)
+{
+	struct builder b = { .sec = sec, .out = out, .st = st };
+	struct fde *fdes;
+	uint32_t nfdes, i;
+	uint64_t last_end = 0;
+	int err;
+
+	out->rows = NULL;
+	out->n = 0;
+	if (st)
+		*st = (struct pr_cfi_build_stats){ 0 };
+	err = collect_fdes(sec, &fdes, &nfdes, st);
+	if (err)
+		return err;
 	for (i = 0; i < nfdes && !err; i++) {
 		const struct fde *f = &fdes[i];
 		struct pr_cfi_row before = { 0 };
@@ -632,6 +649,46 @@ int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs
 		for (i = 0; i < out->n; i++)
 			st->invalid_rows += (out->rows[i].flags & PR_CFI_UNSUPPORTED) != 0;
 	}
+	return 0;
+}
+
+int pr_cfi_functions(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs,
+		     size_t nsegs, struct pr_cfi_func **out, size_t *n)
+{
+	struct pr_cfi_func *funcs;
+	struct fde *fdes;
+	uint32_t nfdes, i;
+	uint64_t last_end = 0;
+	int64_t delta;
+	size_t k = 0;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	err = collect_fdes(sec, &fdes, &nfdes, NULL);
+	if (err || !nfdes) {
+		free(fdes);
+		return err;
+	}
+	funcs = malloc(nfdes * sizeof(*funcs));
+	if (!funcs) {
+		free(fdes);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nfdes; i++) {
+		const struct fde *f = &fdes[i];
+
+		/* overlapping FDEs (hostile or broken files) keep the first */
+		if ((k && f->start < last_end) ||
+		    !to_row_delta(segs, nsegs, f->start, f->end, &delta))
+			continue;
+		funcs[k++] = (struct pr_cfi_func){ .start = (uint32_t)(f->start + delta),
+						   .end = (uint32_t)(f->end + delta) };
+		last_end = f->end;
+	}
+	free(fdes);
+	*out = funcs;
+	*n = k;
 	return 0;
 }
 

@@ -107,6 +107,19 @@ int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs
  * Returns 0 (out->n may be 0: no unwind info), or -errno. */
 int pr_cfi_build_elf(Elf *elf, Elf *debug, struct pr_cfi_table *out,
 		     struct pr_cfi_build_stats *st);
+/* A function's bounds as its FDE gives them (file offsets, or vaddrs
+ * without segments): what a stripped binary with no symbols still says. */
+struct pr_cfi_func {
+	uint32_t start, end;
+};
+
+/* Every FDE's range in sec, sorted, overlaps dropped (the first kept),
+ * without running any CFI program. *out is malloc'd (NULL when none).
+ * 0, -EINVAL (unusable section), -ENOMEM. */
+int pr_cfi_functions(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs,
+		     size_t nsegs, struct pr_cfi_func **out, size_t *n);
+/* The same from an ELF file's .eh_frame, else its .debug_frame. */
+int pr_cfi_functions_elf(Elf *elf, struct pr_cfi_func **out, size_t *n);
 /* The row covering pc, or NULL before the first row. */
 const struct pr_cfi_row *pr_cfi_find(const struct pr_cfi_table *t, uint64_t pc);
 void pr_cfi_free(struct pr_cfi_table *t);

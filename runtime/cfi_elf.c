@@ -92,3 +92,26 @@ int pr_cfi_build_elf(Elf *elf, Elf *debug, struct pr_cfi_table *out,
 	free(segs);
 	return err;
 }
+
+int pr_cfi_functions_elf(Elf *elf, struct pr_cfi_func **out, size_t *n)
+{
+	static const char *const names[] = { ".eh_frame", ".debug_frame" };
+	struct pr_cfi_section sec;
+	struct pr_cfi_seg *segs;
+	size_t nsegs, i;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	err = exec_segments(elf, &segs, &nsegs);
+	for (i = 0; !err && nsegs && i < 2 && *n == 0; i++) {
+		if (!section(elf, names[i], &sec))
+			continue;
+		free(*out);
+		err = pr_cfi_functions(&sec, segs, nsegs, out, n);
+		if (err != -ENOMEM)
+			err = 0;
+	}
+	free(segs);
+	return err;
+}

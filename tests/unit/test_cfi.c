@@ -2081,3 +2081,33 @@ void test_cfi_fuzz(void)
 	}
 	munmap(current, sizeof(*current));
 }
+
+/* Function ranges from FDEs alone: sorted by start whatever the section's
+ * order, an overlapping FDE dropped (the first kept), file offsets through
+ * the segments, an FDE outside them left out. */
+void test_cfi_functions(void)
+{
+	static const struct pr_cfi_seg seg = { .vaddr = 0x400000, .off = 0x1000, .size = 0x10000 };
+	struct pr_cfi_func *f = NULL;
+	struct gen g;
+	size_t n = 0;
+
+	gen_init(&g, 0, 0x480000);
+	CIE(&g, "zR", 1, CIE_X86);
+	FDE(&g, 0x402000, 0x40, DW_CFA_def_cfa_offset, 16);
+	FDE(&g, 0x401000, 0x100, DW_CFA_def_cfa_offset, 16);
+	FDE(&g, 0x401080, 0x10, DW_CFA_def_cfa_offset, 16); /* inside the one above */
+	FDE(&g, 0x500000, 0x10, DW_CFA_def_cfa_offset, 16); /* in no segment */
+	gen_end(&g);
+	struct pr_cfi_section sec = { .data = g.b, .size = g.n, .vaddr = g.vaddr };
+
+	if (!ASSERT_OK(pr_cfi_functions(&sec, &seg, 1, &f, &n), "functions"))
+		return;
+	if (ASSERT_EQ(n, 2, "ranges")) {
+		ASSERT_EQ(f[0].start, 0x2000, "first start (file offset)");
+		ASSERT_EQ(f[0].end, 0x2100, "first end");
+		ASSERT_EQ(f[1].start, 0x3000, "second start");
+		ASSERT_EQ(f[1].end, 0x3040, "second end");
+	}
+	free(f);
+}
