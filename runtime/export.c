@@ -18,7 +18,6 @@
  */
 #include <curl/curl.h>
 #include <dirent.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -34,6 +33,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "dl.h"
 #include "export.h"
 #include "log.h"
 #include "trust.h"
@@ -60,36 +60,20 @@ static struct {
 
 static int load_curl(char *err, size_t errlen)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} fns[] = {
-		{ "curl_global_init", offsetof(typeof(cu), global_init) },
-		{ "curl_easy_init", offsetof(typeof(cu), init) },
-		{ "curl_easy_setopt", offsetof(typeof(cu), setopt) },
-		{ "curl_easy_perform", offsetof(typeof(cu), perform) },
-		{ "curl_easy_getinfo", offsetof(typeof(cu), getinfo) },
-		{ "curl_easy_strerror", offsetof(typeof(cu), strerror) },
-		{ "curl_easy_cleanup", offsetof(typeof(cu), cleanup) },
-		{ "curl_slist_append", offsetof(typeof(cu), slist_append) },
-		{ "curl_slist_free_all", offsetof(typeof(cu), slist_free_all) },
+	static const struct pr_dl_sym fns[] = {
+		PR_DL_SYM(typeof(cu), global_init, "curl_global_init"),
+		PR_DL_SYM(typeof(cu), init, "curl_easy_init"),
+		PR_DL_SYM(typeof(cu), setopt, "curl_easy_setopt"),
+		PR_DL_SYM(typeof(cu), perform, "curl_easy_perform"),
+		PR_DL_SYM(typeof(cu), getinfo, "curl_easy_getinfo"),
+		PR_DL_SYM(typeof(cu), strerror, "curl_easy_strerror"),
+		PR_DL_SYM(typeof(cu), cleanup, "curl_easy_cleanup"),
+		PR_DL_SYM(typeof(cu), slist_append, "curl_slist_append"),
+		PR_DL_SYM(typeof(cu), slist_free_all, "curl_slist_free_all"),
 	};
-	void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
 
-	if (!lib) {
-		snprintf(err, errlen, "cannot load libcurl.so.4 (%s); install libcurl4", dlerror());
-		return -ENOENT;
-	}
-	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
-		void *f = dlsym(lib, fns[i].name);
-
-		if (!f) {
-			snprintf(err, errlen, "libcurl.so.4 has no %s: too old", fns[i].name);
-			return -ENOENT;
-		}
-		memcpy((char *)&cu + fns[i].off, &f, sizeof(f));
-	}
-	return 0;
+	return pr_dl_open("libcurl.so.4", "libcurl4", fns, sizeof(fns) / sizeof(fns[0]), &cu, err,
+			  errlen);
 }
 
 struct batch {

@@ -9,7 +9,8 @@ PKGS="make gcc clang llvm pkg-config libc6-dev libbpf-dev bpftool libelf-dev zli
 luajit libluajit-5.1-dev liblzma-dev libiberty-dev util-linux procps
 binutils elfutils xz-utils g++ libclang-rt-14-dev strace nodejs
 golang-go chromium libxml2-utils jq python3 python3.11 python3.11-dbg gdb systemtap-sdt-dev
-libcurl4-openssl-dev clickhouse-server protobuf-compiler"
+libcurl4-openssl-dev clickhouse-server protobuf-compiler libdw-dev libdebuginfod-dev libdebuginfod1
+debuginfod"
 
 missing=""
 for p in $PKGS; do

@@ -134,6 +134,12 @@
 	X(elfsym_debuglink_fifo)		\
 	X(elfsym_lookup_fifo)			\
 	X(elfsym_lookup_path_replaced)		\
+	X(debuginfod_off)			\
+	X(debuginfod_found)			\
+	X(debuginfod_missing_once)		\
+	X(debuginfod_server_down)		\
+	X(debuginfod_stalled)			\
+	X(debuginfod_negative_ttl)		\
 	X(perfmap_parse_line)			\
 	X(perfmap_parse_line_len)		\
 	X(perfmap_lookup)			\
@@ -157,6 +163,7 @@
 	X(stacks_unknown_id)			\
 	X(stacks_table_grows)			\
 	X(cfi_eh_frame)				\
+	X(cfi_functions)			\
 	X(cfi_debug_frame)			\
 	X(cfi_free_null)			\
 	X(cfi_cfa_rules)			\
