@@ -19,7 +19,7 @@ VMLINUX_H    ?=
 CFLAGS       ?= -O2 -g
 LDFLAGS      ?=
 EXTRA_CFLAGS ?=
-LIBS         := libbpf libelf zlib luajit liblzma
+LIBS         := libbpf libelf libdw zlib luajit liblzma
 
 ifeq ($(V),1)
 Q   :=
@@ -335,7 +335,26 @@ $(PROBEFIXES): $(FX)/%: tests/fixtures/probe/%.c | $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(UWCC) $(UWFLAGS) -o $@ $<
 
-fixtures: $(FIXTURES) $(SYMFIXES) $(KSYMFIXES) $(UNWINDFIXES) $(OFFFIXES) $(PROBEFIXES)
+# ---- name fixtures (issue 18) ------------------------------------------------
+# inlfix: -O2 -g, inline chains in a hot loop (lines, inline frames).
+# inlfix-stripped: the same, stripped, with a build id; its debug file is
+# only in $(FX)/debuginfod/ (what the tests' debuginfod server serves),
+# never where profrun looks locally.
+NAMEDIR   := tests/fixtures/names
+NAMEFIXES := $(FX)/inlfix $(FX)/inlfix-stripped
+
+$(FX)/inlfix: $(NAMEDIR)/inlfix.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
+
+$(FX)/inlfix-stripped: $(NAMEDIR)/inlfix.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(FX)/debuginfod && $(CC) -O2 -g -Wall -Wextra -Werror \
+	  -Wl,--build-id=sha1 -o $@.full $<
+	$(Q)objcopy --only-keep-debug $@.full $(FX)/debuginfod/inlfix-stripped.debug && \
+	  objcopy --strip-all $@.full $@ && rm -f $@.full
+
+fixtures: $(FIXTURES) $(SYMFIXES) $(KSYMFIXES) $(UNWINDFIXES) $(OFFFIXES) $(PROBEFIXES) $(NAMEFIXES)
 
 test-unit: $(O)/unit_tests fixtures
 	$(Q)FIXTURES=$(O)/fixtures $(O)/unit_tests | tee $(O)/test-unit.log
@@ -370,12 +389,14 @@ FUZZ_TEST_SECONDS ?= 10
 FUZZ_CFLAGS        = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-I$(O) -Ibpf -Iruntime $(PC_CFLAGS)
-FUZZ_LIBS          = -lelf -llzma -liberty -lz
+FUZZ_LIBS          = -ldw -lelf -llzma -liberty -lz -ldl -lpthread
 FUZZERS           := elfsym maps perfmap cfi procstat buildid
 FUZZ_BINS         := $(patsubst %,$(O)/fuzz/fuzz_%,$(FUZZERS))
 FUZZ_CORPORA      := $(patsubst %,$(O)/fuzz/corpus-%.stamp,$(FUZZERS))
-fuzz_rt_elfsym    := elfsym elfsym_read elfsym_debuginfo buildid cfi cfi_dwarf cfi_elf array strpool
-fuzz_rt_maps      := maps elfsym elfsym_read elfsym_debuginfo buildid cfi cfi_dwarf cfi_elf array strpool
+ELFSYM_RT         := elfsym elfsym_read elfsym_debuginfo elfsym_dwarf debuginfod dl log buildid \
+		     cfi cfi_dwarf cfi_elf array strpool
+fuzz_rt_elfsym    := $(ELFSYM_RT)
+fuzz_rt_maps      := maps $(ELFSYM_RT)
 fuzz_rt_perfmap   := perfmap strpool
 fuzz_rt_cfi       := cfi cfi_dwarf cfi_elf array
 fuzz_rt_procstat  := procfs
@@ -395,11 +416,12 @@ $(O)/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(patsubst %,$(O)/fuzz/rt/%.o,$(fuzz
 endef
 $(foreach f,$(FUZZERS),$(eval $(call fuzz_rule,$(f))))
 
-# Seeds: every kind of fixture binary; real maps lines; JIT map lines.
-$(O)/fuzz/corpus-elfsym.stamp: $(SYMFIXES)
+# Seeds: every kind of fixture binary (inlfix: DWARF with inline chains,
+# inlfix-stripped: FDEs only); real maps lines; JIT map lines.
+$(O)/fuzz/corpus-elfsym.stamp: $(SYMFIXES) $(NAMEFIXES)
 	$(call msg,GEN,$(@:.stamp=))
 	$(Q)rm -rf $(@:.stamp=) && mkdir -p $(@:.stamp=)
-	$(Q)cp $(SYMFIXES) $(FX)/.debug/symfix-debuglink.debug $(@:.stamp=)/
+	$(Q)cp $(SYMFIXES) $(NAMEFIXES) $(FX)/.debug/symfix-debuglink.debug $(@:.stamp=)/
 	$(Q)cp $(FX)/debug/.build-id/*/*.debug $(@:.stamp=)/
 	$(Q)touch $@
 
@@ -500,7 +522,9 @@ test: $(O)/profrun $(O)/unit_tests fixtures
 	       END { printf "total: %d passed, %d failed\n", p, f; exit f > 0 }' || rc=1; \
 	exit $$rc
 
-SYMBENCH_OBJS  := $(O)/rt/elfsym.o $(O)/rt/elfsym_read.o $(O)/rt/elfsym_debuginfo.o $(O)/rt/buildid.o $(O)/rt/strpool.o
+SYMBENCH_OBJS  := $(O)/rt/elfsym.o $(O)/rt/elfsym_read.o $(O)/rt/elfsym_debuginfo.o $(O)/rt/elfsym_dwarf.o \
+		  $(O)/rt/buildid.o $(O)/rt/strpool.o $(O)/rt/debuginfod.o $(O)/rt/cfi.o $(O)/rt/cfi_dwarf.o \
+		  $(O)/rt/cfi_elf.o $(O)/rt/array.o $(O)/rt/dl.o $(O)/rt/log.o
 CFIBENCH_OBJS  := $(O)/rt/cfi.o $(O)/rt/cfi_dwarf.o $(O)/rt/cfi_elf.o $(O)/rt/array.o
 KSYMBENCH_OBJS := $(O)/rt/ksym.o $(O)/rt/bpfsym.o $(O)/rt/procfs.o $(O)/rt/strpool.o $(O)/rt/array.o
 

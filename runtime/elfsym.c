@@ -46,6 +46,7 @@
 static const char *const source_names[] = {
 	[SRC_NONE] = "none",	 [SRC_DEBUGINFO] = "debuginfo",	    [SRC_DEBUGLINK] = "debuglink",
 	[SRC_SYMTAB] = "symtab", [SRC_MINIDEBUG] = "minidebuginfo", [SRC_DYNSYM] = "dynsym",
+	[SRC_DEBUGINFOD] = "debuginfod",
 };
 
 static uint64_t mono_now(void *ctx)
@@ -146,6 +147,13 @@ static void unload(struct pr_elfsym *b)
 	}
 	free(b->syms);
 	free(b->segs);
+	free(b->funcs);
+	free(b->func_names);
+	b->funcs = NULL;
+	b->func_names = NULL;
+	b->nfuncs = 0;
+	b->funcs_loaded = false;
+	pr_elfsym_dwarf_unload(b);
 	unload_cfi(b);
 	b->demangled = NULL;
 	b->ndemangled = 0;
@@ -162,6 +170,7 @@ static void unload(struct pr_elfsym *b)
 static void bin_free(struct pr_elfsym *b)
 {
 	unload(b);
+	pr_elfsym_dwarf_free(b);
 	if (b->fd >= 0)
 		close(b->fd);
 	free(b->name);
@@ -176,6 +185,7 @@ void pr_elfsyms_free(struct pr_elfsyms *t)
 
 	if (!t)
 		return;
+	pr_elfsym_dwarf_stop(t);
 	for (b = t->all; b; b = next) {
 		next = b->all_next;
 		bin_free(b);
@@ -318,6 +328,20 @@ static void retire(struct pr_elfsyms *t, struct pr_elfsym *victim)
 	}
 }
 
+/* A binary seen in a stack for the first time, with no debuginfo here:
+ * the servers are asked now, while the run goes on, not when its names
+ * are first wanted (often on_end, when there is no time left to fetch). */
+static void ask_debuginfod(struct pr_elfsym *b)
+{
+	Elf *elf = elf_begin(b->fd, ELF_C_READ_MMAP, NULL);
+	struct elf_file f;
+
+	if (elf && elf_kind(elf) == ELF_K_ELF &&
+	    pr_elfsym_find_debuginfo(b, elf, &f) != SRC_NONE)
+		pr_elfsym_close_elf(&f);
+	elf_end(elf);
+}
+
 static struct pr_elfsym *insert(struct pr_elfsyms *t, const struct stat *st, int fd,
 				const char *name)
 {
@@ -340,6 +364,8 @@ static struct pr_elfsym *insert(struct pr_elfsyms *t, const struct stat *st, int
 	b->all_next = t->all;
 	t->all = b;
 	t->count++;
+	if (t->debuginfod)
+		ask_debuginfod(b);
 	return b;
 }
 
@@ -447,7 +473,8 @@ struct pr_elfsym *pr_elfsym_lookup_path(struct pr_elfsyms *t, const char *path)
 static void account(struct pr_elfsym *b)
 {
 	uint64_t now = b->nsyms * sizeof(struct sym) + b->names.cap +
-		       b->nsegs * sizeof(struct seg);
+		       b->nsegs * sizeof(struct seg) +
+		       b->nfuncs * (sizeof(*b->funcs) + sizeof(*b->func_names));
 
 	b->table->bytes = b->table->bytes - b->bytes + now;
 	b->bytes = now;
@@ -582,13 +609,83 @@ static bool foff_to_vaddr(const struct pr_elfsym *b, uint64_t foff, uint64_t *va
 	return false;
 }
 
+/* When debuginfod answered for b since it asked, a file it fetched makes
+ * b read again (names, then lines), from that file. */
+static void debuginfod_answer(struct pr_elfsym *b)
+{
+	struct pr_debuginfod *di = b->table->debuginfod;
+	struct negative *n;
+	const char *path;
+	uint64_t gen = pr_debuginfod_generation(di);
+	int state;
+
+	if (gen == b->di_generation)
+		return;
+	b->di_generation = gen;
+	state = pr_debuginfod_find(di, b->build_id, &path);
+	if (state == PR_DI_PENDING)
+		return;
+	b->di_pending = false;
+	if (state != PR_DI_FOUND)
+		return;
+	n = neg_find(b->table, b->dev, b->ino);
+	if (n)
+		neg_remove(b->table, n);
+	unload(b);
+	pr_elfsym_dwarf_free(b);
+}
+
+/* The FDE that holds foff, named "binary+0xSTART" (START its file
+ * offset): a stripped binary's functions are still told apart by the
+ * unwind info every x86-64 binary carries. */
+static const char *range_name(struct pr_elfsym *b, uint64_t foff, uint64_t *off)
+{
+	const char *base = strrchr(b->name, '/');
+	struct pr_cfi_func *f;
+	char *name;
+	long i;
+
+	if (!b->funcs_loaded) {
+		Elf *elf = b->fd < 0 ? NULL : elf_begin(b->fd, ELF_C_READ_MMAP, NULL);
+
+		b->funcs_loaded = true;
+		if (elf && elf_kind(elf) == ELF_K_ELF &&
+		    !pr_cfi_functions_elf(elf, &b->funcs, &b->nfuncs) && b->nfuncs &&
+		    !(b->func_names = calloc(b->nfuncs, sizeof(*b->func_names)))) {
+			free(b->funcs);
+			b->funcs = NULL;
+			b->nfuncs = 0;
+		}
+		elf_end(elf);
+		account(b);
+		enforce_budget(b->table, b);
+	}
+	i = PR_ARRAY_LAST_LE(b->funcs, b->nfuncs, start, foff);
+	if (i < 0 || foff >= b->funcs[i].end)
+		return NULL;
+	f = &b->funcs[i];
+	if (!b->func_names[i]) {
+		if (asprintf(&name, "%s+0x%x", base ? base + 1 : b->name, f->start) < 0)
+			return NULL;
+		b->func_names[i] = pr_elfsym_keep_name(b, name);
+		if (!b->func_names[i])
+			return NULL;
+	}
+	*off = foff - f->start;
+	b->table->ranges++;
+	return b->demangled[b->func_names[i] - 1];
+}
+
 const char *pr_elfsym_resolve(struct pr_elfsym *b, uint64_t foff, uint64_t *off)
 {
 	struct pr_elfsyms *t = b->table;
+	const char *name;
 	struct sym *s;
 	uint64_t va;
 	long lo;
 
+	if (b->di_pending)
+		debuginfod_answer(b);
 	if (!b->loaded)
 		load(b);
 	b->last_use = ++t->use_clock;
@@ -609,7 +706,23 @@ const char *pr_elfsym_resolve(struct pr_elfsym *b, uint64_t foff, uint64_t *off)
 	return pr_elfsym_display_name(b, s);
 miss:
 	t->misses++;
-	return NULL;
+	name = range_name(b, foff, off);
+	return name;
+}
+
+int pr_elfsym_lines(struct pr_elfsym *b, uint64_t foff, const struct pr_elfsym_line **out)
+{
+	uint64_t va;
+
+	if (b->table->no_lines)
+		return 0;
+	if (b->di_pending)
+		debuginfod_answer(b);
+	if (!b->loaded)
+		load(b);
+	if (!foff_to_vaddr(b, foff, &va))
+		return 0;
+	return pr_elfsym_dwarf_lines(b, foff, va, out);
 }
 
 static bool vaddr_to_foff(const struct pr_elfsym *b, uint64_t vaddr, uint64_t *foff)
@@ -689,5 +802,40 @@ void pr_elfsyms_stats(const struct pr_elfsyms *t, struct pr_elfsym_stats *out)
 		.cfi_bytes = t->cfi_bytes,
 		.cfi_evictions = t->cfi_evictions,
 		.cfi_budget = t->max_cfi_bytes,
+		.ranges = t->ranges,
+		.lines = t->lines,
+		.inlined = t->inlined,
 	};
+	if (t->debuginfod) {
+		struct pr_debuginfod_stats d;
+
+		pr_debuginfod_stats(t->debuginfod, &d);
+		out->di_requests = d.requests;
+		out->di_fetched = d.fetched;
+		out->di_cached = d.cached;
+		out->di_not_found = d.not_found;
+		out->di_failed = d.failed;
+		out->di_bytes = d.bytes;
+		out->di_pending = d.pending;
+	}
+}
+
+void pr_elfsyms_set_debuginfod(struct pr_elfsyms *t, struct pr_debuginfod *di)
+{
+	t->debuginfod = di;
+}
+
+void pr_elfsyms_set_lines(struct pr_elfsyms *t, bool on)
+{
+	t->no_lines = !on;
+}
+
+void pr_elfsyms_set_background_dwarf(struct pr_elfsyms *t, bool on)
+{
+	t->background_dwarf = on;
+}
+
+uint64_t pr_elfsyms_generation(struct pr_elfsyms *t)
+{
+	return pr_elfsym_dwarf_opened(t) + (t->debuginfod ? pr_debuginfod_generation(t->debuginfod) : 0);
 }

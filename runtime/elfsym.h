@@ -7,8 +7,10 @@
  * alive, so it can be read after the process exited or the file was
  * deleted) and its symbols are read on the first lookup, from the best
  * source: separate debuginfo (build-id, then .gnu_debuglink), .symtab,
- * MiniDebugInfo (.gnu_debugdata) with .dynsym, .dynsym. C++ and Rust names
- * are demangled. Binaries with nothing to symbolize are remembered in a
+ * MiniDebugInfo (.gnu_debugdata) with .dynsym, .dynsym, debuginfod (fetched
+ * in the background: the binary is read again when the file arrives); an
+ * address no symbol covers is named by its FDE's range. C++ and Rust names
+ * are demangled. Source lines and inline frames come from DWARF. Binaries with nothing to symbolize are remembered in a
  * negative cache with a TTL.
  */
 #ifndef PR_ELFSYM_H
@@ -111,8 +113,44 @@ struct pr_elfsym_stats {
 	uint64_t cfi_bytes;	/* memory held by unwind tables */
 	uint64_t cfi_evictions; /* unwind tables dropped to stay within their budget */
 	uint64_t cfi_budget;	/* bytes unwind tables may hold */
+	uint64_t ranges;	/* user addresses named by their FDE's range (no symbol) */
+	uint64_t lines;		/* addresses given a source line */
+	uint64_t inlined;	/* inline frames those addresses expanded into */
+	uint64_t di_requests, di_fetched, di_cached, di_not_found, di_failed, di_bytes,
+		di_pending; /* debuginfod (debuginfod.h) */
 };
 
 void pr_elfsyms_stats(const struct pr_elfsyms *t, struct pr_elfsym_stats *out);
+
+struct pr_debuginfod;
+/* Asks di (may be NULL: off) for the debuginfo of binaries that have
+ * none here. */
+void pr_elfsyms_set_debuginfod(struct pr_elfsyms *t, struct pr_debuginfod *di);
+/* Source lines and inline frames on (the default) or off (no DWARF is
+ * read: names only). */
+void pr_elfsyms_set_lines(struct pr_elfsyms *t, bool on);
+/* On: DWARF files are opened on a thread of their own and a binary's
+ * lines are missing until its file is open (the run: the caller never
+ * waits on a decompression); off (the default): opening waits. */
+void pr_elfsyms_set_background_dwarf(struct pr_elfsyms *t, bool on);
+/* Moves when names or lines may have changed (a DWARF file opened, a
+ * debuginfod answer): frames symbolized before may be stale. */
+uint64_t pr_elfsyms_generation(struct pr_elfsyms *t);
+
+/* One source position of an address, innermost first: an inline
+ * function's frame (inlined = 1: inlined into the next entry), or the
+ * function the address is in (inlined = 0, last). */
+struct pr_elfsym_line {
+	const char *name; /* demangled; NULL when DWARF has none */
+	const char *file;
+	uint32_t line;
+	uint32_t inlined;
+};
+/* The source positions of file offset foff from the binary's DWARF (its
+ * own, separate debuginfo, or debuginfod's): *out points at n entries
+ * (cached), valid until the next call into this table. 0 when no DWARF
+ * covers foff or lines are off. Callers pass foff - 1 for a return
+ * address, so it names the call, not the line after it. */
+int pr_elfsym_lines(struct pr_elfsym *b, uint64_t foff, const struct pr_elfsym_line **out);
 
 #endif

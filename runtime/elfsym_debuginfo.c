@@ -64,7 +64,7 @@ void pr_elfsym_close_elf(struct elf_file *f)
 
 /* A separate debuginfo file with a .symtab (and, when the binary has a
  * build-id, the same build-id). */
-static bool usable_debuginfo(const char *path, const char *want_id, struct elf_file *f)
+bool pr_elfsym_open_debuginfo(const char *path, const char *want_id, struct elf_file *f)
 {
 	char id[PR_BUILDID_HEX] = "";
 
@@ -77,6 +77,29 @@ static bool usable_debuginfo(const char *path, const char *want_id, struct elf_f
 	return false;
 }
 
+/* The debuginfod servers' copy, when asked before and fetched by now;
+ * else the question is asked (never waited for: the worker fetches it
+ * and b is read again when the answer is there, see elfsym.c). A binary
+ * with DWARF of its own asks for nothing. */
+static enum source from_debuginfod(struct pr_elfsym *b, Elf *elf, const char *id,
+				   struct elf_file *f)
+{
+	struct pr_debuginfod *di = b->table->debuginfod;
+	const char *path;
+	GElf_Shdr sh;
+	int state;
+
+	if (!di || strlen(id) < 2 || pr_elfsym_find_section(elf, SHT_PROGBITS, ".debug_info", &sh))
+		return SRC_NONE;
+	snprintf(b->build_id, sizeof(b->build_id), "%s", id);
+	state = pr_debuginfod_find(di, id, &path);
+	b->di_pending = state == PR_DI_PENDING;
+	b->di_generation = pr_debuginfod_generation(di);
+	if (state == PR_DI_FOUND && pr_elfsym_open_debuginfo(path, id, f))
+		return SRC_DEBUGINFOD;
+	return SRC_NONE;
+}
+
 enum source pr_elfsym_find_debuginfo(struct pr_elfsym *b, Elf *elf, struct elf_file *f)
 {
 	char id[PR_BUILDID_HEX] = "", link[256], path[4096], dir[4096], *slash;
@@ -85,11 +108,11 @@ enum source pr_elfsym_find_debuginfo(struct pr_elfsym *b, Elf *elf, struct elf_f
 	/* two hex digits make the directory, the rest the file name */
 	if (pr_buildid_from_elf(elf, id, sizeof(id)) > 2) {
 		snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", dd, id, id + 2);
-		if (usable_debuginfo(path, id, f))
+		if (pr_elfsym_open_debuginfo(path, id, f))
 			return SRC_DEBUGINFO;
 	}
 	if (!debuglink(elf, link, sizeof(link)))
-		return SRC_NONE;
+		return from_debuginfod(b, elf, id, f);
 	snprintf(dir, sizeof(dir), "%s", b->name);
 	slash = strrchr(dir, '/');
 	if (slash)
@@ -99,13 +122,13 @@ enum source pr_elfsym_find_debuginfo(struct pr_elfsym *b, Elf *elf, struct elf_f
 	/* gdb's search order: next to the binary, .debug/ beside it, the
 	 * global debug directory */
 	snprintf(path, sizeof(path), "%s/%s", dir, link);
-	if (strcmp(path, b->name) && usable_debuginfo(path, id, f))
+	if (strcmp(path, b->name) && pr_elfsym_open_debuginfo(path, id, f))
 		return SRC_DEBUGLINK;
 	snprintf(path, sizeof(path), "%s/.debug/%s", dir, link);
-	if (usable_debuginfo(path, id, f))
+	if (pr_elfsym_open_debuginfo(path, id, f))
 		return SRC_DEBUGLINK;
 	snprintf(path, sizeof(path), "%s%s/%s", dd, dir, link);
-	if (usable_debuginfo(path, id, f))
+	if (pr_elfsym_open_debuginfo(path, id, f))
 		return SRC_DEBUGLINK;
-	return SRC_NONE;
+	return from_debuginfod(b, elf, id, f);
 }

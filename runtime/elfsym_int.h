@@ -14,14 +14,24 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
+#include "buildid.h"
 #include "cfi.h"
+#include "debuginfod.h"
 #include "elfsym.h"
 #include "strpool.h"
 
 #define NBUCKETS 1024
 #define MINIDEBUG_MAX (64u << 20)
 
-enum source { SRC_NONE, SRC_DEBUGINFO, SRC_DEBUGLINK, SRC_SYMTAB, SRC_MINIDEBUG, SRC_DYNSYM };
+enum source {
+	SRC_NONE,
+	SRC_DEBUGINFO,
+	SRC_DEBUGLINK,
+	SRC_SYMTAB,
+	SRC_MINIDEBUG,
+	SRC_DYNSYM,
+	SRC_DEBUGINFOD,
+};
 
 struct sym {
 	uint64_t addr;
@@ -55,6 +65,14 @@ struct pr_elfsym {
 	struct pr_cfi_table cfi;
 	bool cfi_loaded;
 	bool cfi_none; /* no unwind info: stays known while the file is the same */
+	struct pr_cfi_func *funcs; /* FDE ranges, for addresses no symbol covers */
+	uint32_t *func_names;	   /* per range: index + 1 into demangled[], 0 = not yet */
+	size_t nfuncs;
+	bool funcs_loaded;
+	struct pr_elfsym_dwarf *dwarf; /* lines and inline frames (elfsym_dwarf.c) */
+	bool di_pending;		/* asked debuginfod, no answer yet */
+	uint64_t di_generation;		/* the client's generation when last asked */
+	char build_id[PR_BUILDID_HEX];
 	uint64_t bytes;
 	uint64_t last_use;
 	uint64_t cfi_last_use; /* unwind tables have an LRU of their own */
@@ -88,11 +106,16 @@ struct pr_elfsyms {
 	struct pr_elfsym *vdso;
 	bool vdso_tried;
 	char *debug_dir;
+	struct pr_debuginfod *debuginfod; /* NULL: off */
+	struct pr_dwarf_opener *opener;	  /* elfsym_dwarf.c */
+	bool background_dwarf;		  /* open DWARF files on the opener */
 	uint64_t ttl, max_bytes, last_sweep, use_clock;
 	uint64_t (*now)(void *ctx);
 	void *now_ctx;
 	uint64_t count, nneg, parses, hits, misses, bytes, unloads;
 	uint64_t cfi_builds, cfi_none, cfi_bytes, max_cfi_bytes, cfi_evictions;
+	uint64_t ranges, lines, inlined;
+	bool no_lines;
 };
 
 struct elf_file {
@@ -110,11 +133,36 @@ int pr_elfsym_read_symbols(Elf *elf, struct pr_elfsym *b);
 int pr_elfsym_cmp_sym(const void *a, const void *b);
 /* The name users know: demangled on first use, cached. */
 const char *pr_elfsym_display_name(struct pr_elfsym *b, struct sym *s);
+/* name demangled when it is a C++ or Rust symbol (malloc'd), else NULL. */
+char *pr_elfsym_demangle(const char *name);
+/* Keeps a malloc'd name with the table's names (freed with them, after
+ * pr_elfsyms_release when unloaded): its index + 1, or 0 (s freed) when
+ * out of memory. */
+uint32_t pr_elfsym_keep_name(struct pr_elfsym *b, char *s);
 
 /* elfsym_debuginfo.c */
 /* Separate debuginfo for the binary elf belongs to, by build-id, then
  * .gnu_debuglink: its source (SRC_NONE: none), with f open on it. */
 enum source pr_elfsym_find_debuginfo(struct pr_elfsym *b, Elf *elf, struct elf_file *f);
 void pr_elfsym_close_elf(struct elf_file *f);
+/* Opens path as separate debuginfo of a binary with build id want_id
+ * ("" for none): true with f open when it carries function symbols and
+ * the same build id. */
+bool pr_elfsym_open_debuginfo(const char *path, const char *want_id, struct elf_file *f);
+
+/* elfsym_dwarf.c */
+/* Forgets b's cached lines (their names die with b's names); the DWARF
+ * file stays open. */
+void pr_elfsym_dwarf_unload(struct pr_elfsym *b);
+/* Closes b's DWARF file too (the binary is freed, or its debuginfo
+ * changed). */
+void pr_elfsym_dwarf_free(struct pr_elfsym *b);
+/* Stops the opener thread (before the binaries are freed). */
+void pr_elfsym_dwarf_stop(struct pr_elfsyms *t);
+/* DWARF files the opener has opened so far. */
+uint64_t pr_elfsym_dwarf_opened(struct pr_elfsyms *t);
+/* pr_elfsym_lines for va, foff's link-time address. */
+int pr_elfsym_dwarf_lines(struct pr_elfsym *b, uint64_t foff, uint64_t va,
+			  const struct pr_elfsym_line **out);
 
 #endif

@@ -206,10 +206,35 @@ int pr_elfsym_read_symbols(Elf *elf, struct pr_elfsym *b)
 }
 
 /* Demangles on first use; keeps the result for the table's lifetime. */
+char *pr_elfsym_demangle(const char *name)
+{
+	char *d = NULL;
+
+	if (name[0] == '_' && (name[1] == 'Z' || name[1] == 'R')) {
+		d = rust_demangle(name, DMGL_PARAMS | DMGL_ANSI);
+		if (!d && name[1] == 'Z')
+			d = cplus_demangle_v3(name, DMGL_PARAMS | DMGL_ANSI);
+	}
+	return d;
+}
+
+uint32_t pr_elfsym_keep_name(struct pr_elfsym *b, char *s)
+{
+	char **nd = realloc(b->demangled, (b->ndemangled + 1) * sizeof(*nd));
+
+	if (!nd) {
+		free(s);
+		return 0;
+	}
+	b->demangled = nd;
+	b->demangled[b->ndemangled++] = s;
+	return b->ndemangled;
+}
+
 const char *pr_elfsym_display_name(struct pr_elfsym *b, struct sym *s)
 {
 	const char *raw = b->names.buf + s->name, *at, *name = raw;
-	char *d = NULL, *base = NULL, **nd;
+	char *d, *base = NULL;
 
 	if (s->demangled == UINT32_MAX)
 		return raw;
@@ -220,23 +245,15 @@ const char *pr_elfsym_display_name(struct pr_elfsym *b, struct sym *s)
 	at = strchr(raw, '@');
 	if (at && at != raw && (base = strndup(raw, at - raw)))
 		name = base;
-	if (name[0] == '_' && (name[1] == 'Z' || name[1] == 'R')) {
-		d = rust_demangle(name, DMGL_PARAMS | DMGL_ANSI);
-		if (!d && name[1] == 'Z')
-			d = cplus_demangle_v3(name, DMGL_PARAMS | DMGL_ANSI);
-	}
+	d = pr_elfsym_demangle(name);
 	if (d)
 		free(base);
 	else
 		d = base;
-	nd = d ? realloc(b->demangled, (b->ndemangled + 1) * sizeof(*nd)) : NULL;
-	if (!nd) {
-		free(d);
+	s->demangled = d ? pr_elfsym_keep_name(b, d) : 0;
+	if (!s->demangled) {
 		s->demangled = UINT32_MAX;
 		return raw;
 	}
-	b->demangled = nd;
-	b->demangled[b->ndemangled++] = d;
-	s->demangled = b->ndemangled;
 	return d;
 }

@@ -106,6 +106,7 @@ static const struct {
 	FIELD(pr_frame, line),
 	FIELD(pr_frame, file),
 	FIELD(pr_frame, kind),
+	FIELD(pr_frame, inlined),
 	FIELD(pr_stats, delivered),
 	FIELD(pr_stats, binaries),
 	FIELD(pr_exec, start_boottime),
@@ -526,6 +527,11 @@ uint64_t pr_ffi_now(void)
 int pr_ffi_stack_frames(struct pr_rt *rt, uint32_t id, struct pr_frame *out, int max)
 {
 	return rt->stacks ? pr_stacks_frames(rt->stacks, id, out, max) : -ENOENT;
+}
+
+uint64_t pr_ffi_names_generation(struct pr_rt *rt)
+{
+	return rt->bins ? pr_elfsyms_generation(rt->bins) : 0;
 }
 
 int pr_ffi_ksym(struct pr_rt *rt, uint64_t addr, struct pr_frame *out)

@@ -68,6 +68,9 @@ int pr_ffi_stats(struct pr_rt *rt, struct pr_stats *out);
 uint64_t pr_ffi_now(void);
 
 int pr_ffi_stack_frames(struct pr_rt *rt, uint32_t id, struct pr_frame *out, int max);
+/* Changes when names may have changed (debuginfod answered): frames
+ * cached before are stale. */
+uint64_t pr_ffi_names_generation(struct pr_rt *rt);
 int pr_ffi_ksym(struct pr_rt *rt, uint64_t addr, struct pr_frame *out);
 int pr_ffi_usym(struct pr_rt *rt, uint32_t pid, uint64_t addr, struct pr_frame *out);
 

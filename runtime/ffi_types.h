@@ -147,7 +147,7 @@ struct pr_frame {
 	uint32_t line;	    /* source line, 0 when unknown */
 	const char *file;   /* source file; NULL when unknown */
 	uint32_t kind;	    /* enum pr_frame_kind */
-	uint32_t pad;
+	uint32_t inlined;   /* 1: code inlined into the next frame (same addr) */
 };
 
 struct pr_stats {
@@ -180,6 +180,16 @@ struct pr_stats {
 	uint64_t elf_misses;   /* user addresses in a binary but in no symbol */
 	uint64_t elf_bytes;    /* memory held by symbol tables */
 	uint64_t elf_unloads;  /* tables unloaded to stay within the budget */
+	uint64_t elf_ranges;   /* user addresses named by their FDE's range (no symbol) */
+	uint64_t elf_lines;    /* addresses given a source line (DWARF) */
+	uint64_t elf_inlined;  /* inline frames those expanded into */
+	uint64_t di_requests;  /* debuginfod: build ids asked for */
+	uint64_t di_fetched;   /* downloaded */
+	uint64_t di_cached;    /* found in the local debuginfod cache */
+	uint64_t di_not_found; /* no server has it */
+	uint64_t di_failed;    /* error or timeout */
+	uint64_t di_bytes;     /* bytes of debuginfo fetched */
+	uint64_t di_pending;   /* queued or in flight */
 	uint64_t ksym_reads;    /* times /proc/kallsyms was read: 1 per run */
 	uint64_t ksym_parse_ns; /* how long that parse took */
 	uint64_t bpf_symbols;   /* live BPF function ranges */

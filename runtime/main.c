@@ -21,6 +21,8 @@
 #include "aggregate.h"
 #include "bpfsym.h"
 #include "btfcache.h"
+#include "clock.h"
+#include "debuginfod.h"
 #include "elfsym.h"
 #include "ksymfeed.h"
 #include "ksym.h"
@@ -536,6 +538,43 @@ static int kernel_unwind_override(const struct pr_opts *o, struct pr_plan_cfg *c
 	return 0;
 }
 
+/* Servers in $DEBUGINFOD_URLS fill in binaries with no debuginfo here. A
+ * client that cannot start costs names, never the run. */
+static void start_debuginfod(struct pr_rt *rt)
+{
+	struct pr_debuginfod_opts o = { .timeout_ns = rt->opts->debuginfod_timeout_ns };
+	int err = pr_debuginfod_new(&o, &rt->debuginfod);
+
+	/* a missing libdebuginfod was said by the client, with its package */
+	if (err && err != -ENOENT)
+		pr_warn("debuginfod: cannot start (%s); binaries without local debuginfo keep "
+			"their symbols",
+			strerror(-err));
+	pr_elfsyms_set_debuginfod(rt->bins, rt->debuginfod);
+}
+
+/* Names fetched before on_end reach its outputs: requests in flight get
+ * their own bound (--debuginfod-timeout), no more; a wait past a second
+ * is said, so a slow end has a reason on screen. From here on DWARF files
+ * are opened before answering: on_end's frames have their lines. */
+static void settle_names(struct pr_rt *rt)
+{
+	uint64_t timeout = rt->opts->debuginfod_timeout_ns ?: 10000000000ull;
+	uint64_t start = pr_mono_ns(), first = 1000000000ull;
+	int left;
+
+	if (rt->bins)
+		pr_elfsyms_set_background_dwarf(rt->bins, false);
+	if (!rt->debuginfod)
+		return;
+	left = pr_debuginfod_wait(rt->debuginfod, start + (timeout < first ? timeout : first));
+	if (left <= 0 || timeout <= first)
+		return;
+	pr_warn("waiting up to %.0f s for %d debuginfod request(s) (--debuginfod-timeout)",
+		(timeout - first) / 1e9, left);
+	pr_debuginfod_wait(rt->debuginfod, start + timeout);
+}
+
 static int make_caches(struct pr_rt *rt)
 {
 	struct pr_stacks_opts so = { 0 };
@@ -546,6 +585,13 @@ static int make_caches(struct pr_rt *rt)
 
 	err = pr_ksym_new(&rt->ksym);
 	err = err ?: pr_elfsyms_new_opts(&eo, &rt->bins);
+	if (!err) {
+		/* the loop never waits on a DWARF file's decompression */
+		pr_elfsyms_set_background_dwarf(rt->bins, true);
+		pr_elfsyms_set_lines(rt->bins, !rt->opts->no_lines);
+	}
+	if (!err && !rt->opts->no_debuginfod)
+		start_debuginfod(rt);
 	err = err ?: pr_maps_new(rt->bins, &rt->maps);
 	err = err ?: pr_cgroup_new(&co, &rt->cgroups);
 	err = err ?: pr_perfmaps_new(NULL, &rt->perfmaps);
@@ -555,6 +601,7 @@ static int make_caches(struct pr_rt *rt)
 	so.maps = rt->maps;
 	so.bins = rt->bins;
 	so.perfmaps = rt->perfmaps;
+	so.no_inline = rt->opts->no_inline;
 	po.cgroups = rt->cgroups;
 	po.capacity = rt->proc_capacity;
 	po.on_evict = forget_maps;
@@ -629,6 +676,8 @@ static void free_caches(struct pr_rt *rt)
 	rt->perfmaps = NULL;
 	pr_maps_free(rt->maps);
 	pr_elfsyms_free(rt->bins);
+	pr_debuginfod_free(rt->debuginfod);
+	rt->debuginfod = NULL;
 	pr_ksym_free(rt->ksym);
 	rt->stacks = NULL;
 	rt->maps = NULL;
@@ -749,6 +798,7 @@ static int run(struct pr_rt *rt, int child_pidfd, int *go_fd, pid_t child, int *
 	if (err == -ECANCELED)
 		stop = PR_STOP_ERROR;
 	rc = exit_code_for(rt, stop);
+	settle_names(rt);
 	if (pr_script_end(rt->script, pr_loop_stopped_by_signal(rt->loop)) && rc == PR_EXIT_OK)
 		rc = PR_EXIT_RUNTIME;
 	if (rt->exit_requested && stop != PR_STOP_ERROR)

@@ -61,6 +61,14 @@ const char pr_opts_usage[] =
 	"                   until they are), off (always copy), only (BPF, no copy),\n"
 	"                   verify (both, compared: tests); overrides\n"
 	"                   sample{kernel_unwind} and $PROFRUN_KERNEL_UNWIND\n"
+	"  --no-inline      one frame per address: no frames for inlined functions\n"
+	"                   (source lines stay)\n"
+	"  --no-lines       no source lines or inline frames: DWARF is not read\n"
+	"                   (saves the memory of decompressed debuginfo)\n"
+	"  --no-debuginfod  do not ask the $DEBUGINFOD_URLS servers for debuginfo\n"
+	"  --debuginfod-timeout DURATION  how long one debuginfod request may take\n"
+	"                   (default 10s); the run's end waits at most that long for\n"
+	"                   requests in flight\n"
 	"  --keep-going     count errors raised by hooks and continue (default: stop);\n"
 	"                   the first errors are shown, the rest counted per hook\n"
 	"  --max-memory SIZE  cap the script's Lua heap (default 512M; 0 = no cap);\n"
@@ -222,6 +230,10 @@ enum opt_id {
 	OPT_CGROUP,
 	OPT_CONTAINER,
 	OPT_KUNWIND,
+	OPT_NO_INLINE,
+	OPT_NO_LINES,
+	OPT_NO_DEBUGINFOD,
+	OPT_DI_TIMEOUT,
 	OPT_V,
 	OPT_H,
 	OPT_VERSION
@@ -240,6 +252,10 @@ static const struct opt_desc {
 	{ .shrt = 'F', .lng = "freq", .has_arg = true, .id = OPT_F },
 	{ .shrt = 0, .lng = "unwind", .has_arg = true, .id = OPT_UNWIND },
 	{ .shrt = 0, .lng = "kernel-unwind", .has_arg = true, .id = OPT_KUNWIND },
+	{ .shrt = 0, .lng = "no-inline", .has_arg = false, .id = OPT_NO_INLINE },
+	{ .shrt = 0, .lng = "no-lines", .has_arg = false, .id = OPT_NO_LINES },
+	{ .shrt = 0, .lng = "no-debuginfod", .has_arg = false, .id = OPT_NO_DEBUGINFOD },
+	{ .shrt = 0, .lng = "debuginfod-timeout", .has_arg = true, .id = OPT_DI_TIMEOUT },
 	{ .shrt = 0, .lng = "keep-going", .has_arg = false, .id = OPT_KEEP },
 	{ .shrt = 0, .lng = "max-memory", .has_arg = true, .id = OPT_MAXMEM },
 	{ .shrt = 0, .lng = "allow-unsafe-script", .has_arg = false, .id = OPT_UNSAFE },
@@ -331,6 +347,26 @@ static int apply_opt(struct pr_opts *o, const struct opt_desc *d, const char *v,
 		if (r)
 			snprintf(err, errlen,
 				 "--kernel-unwind %s: not a mode; use on, off, only or verify", v);
+		break;
+	case OPT_NO_INLINE:
+		o->no_inline = true;
+		break;
+	case OPT_NO_LINES:
+		o->no_lines = true;
+		break;
+	case OPT_NO_DEBUGINFOD:
+		o->no_debuginfod = true;
+		break;
+	case OPT_DI_TIMEOUT:
+		r = pr_opts_parse_duration(v, &o->debuginfod_timeout_ns);
+		if (r || o->debuginfod_timeout_ns < 100000000ull ||
+		    o->debuginfod_timeout_ns > 3600000000000ull) {
+			snprintf(err, errlen,
+				 "--debuginfod-timeout %s: not a duration between 100ms and 1h; "
+				 "write e.g. 5s",
+				 v);
+			r = -EINVAL;
+		}
 		break;
 	case OPT_KEEP:
 		o->keep_going = true;

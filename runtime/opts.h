@@ -26,6 +26,10 @@ struct pr_opts {
 	bool allow_unsafe_script;     /* --allow-unsafe-script */
 	bool restricted;	      /* --restricted */
 	const char *write_dir;	      /* --write-dir: where a restricted script may write */
+	bool no_inline;		      /* --no-inline */
+	bool no_lines;		      /* --no-lines */
+	bool no_debuginfod;	      /* --no-debuginfod */
+	uint64_t debuginfod_timeout_ns; /* --debuginfod-timeout; 0 = the default */
 	bool verbose;
 	bool keep_going;
 	bool help;

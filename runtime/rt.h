@@ -49,6 +49,7 @@ struct pr_rt {
 	struct pr_loop *loop;
 	struct pr_ksym *ksym;
 	struct pr_elfsyms *bins;
+	struct pr_debuginfod *debuginfod; /* NULL: no servers, or --no-debuginfod */
 	struct pr_maps *maps;
 	struct pr_stacks *stacks;
 	struct pr_perfmaps *perfmaps;

@@ -45,6 +45,7 @@ struct pr_stacks {
 	struct pr_python *python;
 	uint32_t max_stacks;
 	uint32_t max_frames; /* frames in the pool, all stacks together */
+	bool no_inline;
 	struct stack *stacks; /* index = id; stacks[0] unused */
 	uint32_t nstacks, cap_stacks;
 	struct frame *pool;
@@ -66,6 +67,7 @@ int pr_stacks_new(const struct pr_stacks_opts *o, struct pr_stacks **out)
 	st->perfmaps = o->perfmaps;
 	st->bins = o->bins;
 	st->bpfsym = o->bpfsym;
+	st->no_inline = o->no_inline;
 	st->max_stacks = o->max_stacks ? o->max_stacks : 1 << 20;
 	st->max_frames = o->max_frames ? o->max_frames : 2 << 20;
 	st->table_mask = 4095;
@@ -254,7 +256,45 @@ static void new_request(struct pr_stacks *st)
 		pr_perfmaps_release(st->perfmaps);
 }
 
-static void symbolize(struct pr_stacks *st, const struct frame *fr, struct pr_frame *out)
+/* A native frame's function, preceded by the functions inlined into it
+ * at that address (DWARF), innermost first, all with its addr: at most
+ * room frames (inline levels past room are left out, the function
+ * stays). caller: a return address, whose call is the byte before it. */
+static int symbolize_binary(struct pr_stacks *st, const struct frame *fr, bool caller,
+			    struct pr_frame *out, int room)
+{
+	const struct pr_elfsym_line *l;
+	struct pr_frame f = *out;
+	int n, extra, j;
+
+	f.module = pr_elfsym_name(fr->bin);
+	f.name = pr_elfsym_resolve(fr->bin, fr->addr, &f.offset);
+	if (!f.name)
+		f.offset = fr->addr;
+	n = pr_elfsym_lines(fr->bin, fr->addr - (caller && fr->addr), &l);
+	if (n <= 0) {
+		*out = f;
+		return 1;
+	}
+	extra = st->no_inline ? 0 : n - 1 < room - 1 ? n - 1 : room - 1;
+	for (j = 0; j < extra; j++) {
+		out[j] = f;
+		out[j].name = l[j].name ? l[j].name : f.name;
+		out[j].file = l[j].file;
+		out[j].line = l[j].line;
+		out[j].inlined = 1;
+	}
+	f.file = l[n - 1].file;
+	f.line = l[n - 1].line;
+	if (!f.name)
+		f.name = l[n - 1].name;
+	out[extra] = f;
+	return extra + 1;
+}
+
+/* Fills out[0..room) for one interned frame: how many frames it became. */
+static int symbolize(struct pr_stacks *st, const struct frame *fr, bool caller,
+		     struct pr_frame *out, int room)
 {
 	uint64_t start;
 
@@ -275,11 +315,7 @@ static void symbolize(struct pr_stacks *st, const struct frame *fr, struct pr_fr
 		out->offset = out->name ? fr->addr - start : fr->addr;
 		break;
 	case FK_BINARY:
-		out->module = pr_elfsym_name(fr->bin);
-		out->name = pr_elfsym_resolve(fr->bin, fr->addr, &out->offset);
-		if (!out->name)
-			out->offset = fr->addr;
-		break;
+		return symbolize_binary(st, fr, caller, out, room);
 	case FK_PYTHON: {
 		int kind = pr_python_frame(st->python, fr->pid, &out->name, &out->file, &out->line);
 
@@ -295,20 +331,30 @@ static void symbolize(struct pr_stacks *st, const struct frame *fr, struct pr_fr
 						      &out->module);
 		break;
 	}
+	return 1;
 }
 
 int pr_stacks_frames(struct pr_stacks *st, uint32_t id, struct pr_frame *out, int max)
 {
 	const struct stack *s;
+	bool user_seen = false;
 	uint32_t i;
+	int k = 0;
 
 	if (id == 0 || id >= st->nstacks)
 		return -ENOENT;
 	new_request(st);
 	s = &st->stacks[id];
-	for (i = 0; i < s->n && (int)i < max; i++)
-		symbolize(st, &st->pool[s->start + i], &out[i]);
-	return i;
+	for (i = 0; i < s->n && k < max; i++) {
+		const struct frame *fr = &st->pool[s->start + i];
+
+		k += symbolize(st, fr, user_seen, out + k, max - k);
+		/* the first user frame is where the thread was; the others
+		 * are return addresses */
+		if (fr->kind != FK_KERNEL && fr->kind != FK_BPF)
+			user_seen = true;
+	}
+	return k;
 }
 
 int pr_stacks_pid(struct pr_stacks *st, uint32_t id)
@@ -329,7 +375,7 @@ int pr_stacks_usym(struct pr_stacks *st, uint32_t pid, uint64_t addr, struct pr_
 		fr.kind = FK_BINARY;
 		fr.addr = foff;
 	}
-	symbolize(st, &fr, f);
+	symbolize(st, &fr, false, f, 1);
 	f->addr = addr;
 	return f->name ? 0 : -ENOENT;
 }
@@ -340,7 +386,7 @@ int pr_stacks_ksym(struct pr_stacks *st, uint64_t addr, struct pr_frame *f)
 	struct frame fr = { .addr = addr, .pid = id, .kind = id ? FK_BPF : FK_KERNEL };
 
 	new_request(st);
-	symbolize(st, &fr, f);
+	symbolize(st, &fr, false, f, 1);
 	return f->name ? 0 : -ENOENT;
 }
 

@@ -27,6 +27,7 @@ struct pr_stacks_opts {
 	struct pr_bpfsym *bpfsym;     /* BPF program names; may be NULL */
 	uint32_t max_stacks;	      /* 0: default (1 Mi) */
 	uint32_t max_frames;	      /* frames of all stacks together; 0: default (2 Mi) */
+	bool no_inline;		      /* one frame per address (source lines stay) */
 };
 
 int pr_stacks_new(const struct pr_stacks_opts *o, struct pr_stacks **out);

@@ -151,6 +151,16 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 		out->elf_misses = es.misses;
 		out->elf_bytes = es.bytes;
 		out->elf_unloads = es.unloads;
+		out->elf_ranges = es.ranges;
+		out->elf_lines = es.lines;
+		out->elf_inlined = es.inlined;
+		out->di_requests = es.di_requests;
+		out->di_fetched = es.di_fetched;
+		out->di_cached = es.di_cached;
+		out->di_not_found = es.di_not_found;
+		out->di_failed = es.di_failed;
+		out->di_bytes = es.di_bytes;
+		out->di_pending = es.di_pending;
 		out->unwind_tables = es.cfi_tables;
 		out->unwind_no_tables = es.cfi_none;
 		out->unwind_table_bytes = es.cfi_bytes;

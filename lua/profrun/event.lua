@@ -363,6 +363,9 @@ function M.view_ptr(kind)
     return ptr
 end
 
+-- event.stack_frames(id): the frames of stack id (profrun's stack())
+function M.stack_frames(id) return stack_of(id) end
+
 function M.set_stack_resolver(fn)
     stack_of = fn
     -- bpf/events.h is declared by now

@@ -28,8 +28,8 @@
 -- forces one orientation.
 local M = {}
 
-local type, tostring, pairs, ipairs, error, setmetatable = type, tostring, pairs, ipairs,
-    error, setmetatable
+local type, tostring, pairs, ipairs, error, setmetatable, next = type, tostring, pairs, ipairs,
+    error, setmetatable, next
 local format, byte, sub, find, gsub, gmatch = string.format, string.byte, string.sub,
     string.find, string.gsub, string.gmatch
 local concat, sort = table.concat, table.sort
@@ -44,8 +44,10 @@ function M.new()
     return setmetatable({
         counts = {},    -- folded line -> samples
         kdepth = {},    -- folded line -> how many frames at its end are kernel frames
-        by_stack = {},  -- stack id -> comm -> folded line (sample views)
+        pending = {},   -- stack id -> comm -> { samples, off-CPU part }: folded when written
+        by_stack = {},  -- stack id -> comm -> folded line (samples given as tables)
         offn = {},      -- folded line -> the part of its count that is off-CPU time
+        where = {},     -- frame name -> { file = basename, inlined = bool } (tooltips)
         nlines = 0,
         n = 0,
     }, F)
@@ -57,6 +59,23 @@ local function count_kernel(frames)
         if frames[i].kernel then k = k + 1 end
     end
     return k
+end
+
+-- Where each named frame's code is (source file, inlined or not), for the
+-- tooltips: by the name the folded line gives it.
+local event_mod
+local function note_sources(where, frames)
+    event_mod = event_mod or require "profrun.event"
+    local text_frame = require("profrun.text").frame
+    for i = 1, #frames do
+        local f = frames[i]
+        if f.file and f.kind ~= "python" then
+            local key = text_frame(event_mod.frame_name(f))
+            if not where[key] then
+                where[key] = { file = f.file:match("[^/]*$"), inlined = f.inlined }
+            end
+        end
+    end
 end
 
 -- f:add(s[, n]) with a sample view, or f:add(folded_line[, n]) with a
@@ -86,6 +105,18 @@ function F:add(s, n, class)
         line = s
     elseif ts == "cdata" or ts == "table" then
         local id, comm = s.stack, s.comm
+        if ts == "cdata" and id and id > 0 then
+            -- a sample view: named when the graph is written, so a binary
+            -- whose names come later (debuginfod) is named in the output
+            local per = self.pending[id]
+            if not per then per = {}; self.pending[id] = per end
+            local p = per[comm]
+            if not p then p = { 0, 0 }; per[comm] = p end
+            p[1] = p[1] + n
+            if class == "off" then p[2] = p[2] + n; self.has_off = true end
+            self.n = self.n + n
+            return
+        end
         local per = id and self.by_stack[id]
         line = per and per[comm]
         if not line then
@@ -93,8 +124,10 @@ function F:add(s, n, class)
             if type(line) ~= "string" or line == "" then
                 error("flame:add(s): s:folded() gave no stack", 2)
             end
-            local k = count_kernel(s:frames())
+            local frames = s:frames()
+            local k = count_kernel(frames)
             if k > 0 then self.kdepth[line] = k end
+            note_sources(self.where, frames)
             if id and comm then
                 if not per then per = {}; self.by_stack[id] = per end
                 per[comm] = line
@@ -103,6 +136,11 @@ function F:add(s, n, class)
     else
         error(format("flame:add(s, n): s must be a sample or a folded line, got %s", ts), 2)
     end
+    self.n = self.n + n
+    self:count_line(line, n, class == "off" and n or 0)
+end
+
+function F:count_line(line, n, off)
     local c = self.counts[line]
     if c then
         self.counts[line] = c + n
@@ -110,16 +148,32 @@ function F:add(s, n, class)
         self.counts[line] = n
         self.nlines = self.nlines + 1
     end
-    self.n = self.n + n
-    if class == "off" then
-        self.offn[line] = (self.offn[line] or 0) + n
+    if off > 0 then
+        self.offn[line] = (self.offn[line] or 0) + off
         self.has_off = true
     end
 end
 
+-- The samples added by stack id, folded now.
+local function settle(self)
+    if next(self.pending) == nil then return end
+    event_mod = event_mod or require "profrun.event"
+    for id, per in pairs(self.pending) do
+        local frames = event_mod.stack_frames(id)
+        local k = count_kernel(frames)
+        note_sources(self.where, frames)
+        for comm, p in pairs(per) do
+            local line = event_mod.folded(comm, frames)
+            if k > 0 then self.kdepth[line] = k end
+            self:count_line(line, p[1], p[2]) -- self.n counted them when added
+        end
+    end
+    self.pending = {}
+end
+
 -- f:total(): samples added; f:stacks(): distinct folded lines
 function F:total() return self.n end
-function F:stacks() return self.nlines end
+function F:stacks() settle(self); return self.nlines end
 
 local function count_text(n)
     if n % 1 == 0 then return format("%.0f", n) end
@@ -134,6 +188,7 @@ end
 
 -- f:folded(): "stack count" lines, sorted by stack, each ending in "\n"
 function F:folded()
+    settle(self)
     local lines = {}
     for line in pairs(self.counts) do lines[#lines + 1] = line end
     sort(lines)
@@ -251,7 +306,7 @@ local PALETTES = {
 }
 
 local KINDS = { root = "grey", comm = "purple", user = "hot", kernel = "aqua",
-    unknown = "grey", oncpu = "hot", offcpu = "blue" }
+    unknown = "grey", oncpu = "hot", offcpu = "blue", inlined = "orange" }
 
 local function is_color(v)
     return PALETTES[v] ~= nil or find(v, "^#%x%x%x$") ~= nil or find(v, "^#%x%x%x%x%x%x$") ~= nil
@@ -310,8 +365,8 @@ local function check_opts(opts)
     if opts.colors then
         for k, v in pairs(opts.colors) do
             if not KINDS[k] then
-                error(format("%s: colors: unknown kind '%s' (kinds: comm, kernel, offcpu,"
-                    .. " oncpu, root, unknown, user)", api, tostring(k)), 3)
+                error(format("%s: colors: unknown kind '%s' (kinds: comm, inlined, kernel,"
+                    .. " offcpu, oncpu, root, unknown, user)", api, tostring(k)), 3)
             end
             if type(v) ~= "string" or not is_color(v) then
                 error(format("%s: colors.%s must be a palette (aqua, blue, green, grey, hot,"
@@ -331,6 +386,7 @@ end
 
 -- The tree of frames: root "all", then comm, then the stack root to leaf.
 local function build(self)
+    settle(self)
     local root = { name = "all", kind = "root", value = 0, children = {} }
     local wall = self.has_off
     for line, n in pairs(self.counts) do
@@ -354,7 +410,9 @@ local function build(self)
             end
             local child = node.children[name]
             if not child then
-                child = { name = name, kind = kind, value = 0, children = {} }
+                local w = self.where[name]
+                if kind == "user" and w and w.inlined then kind = "inlined" end
+                child = { name = name, kind = kind, value = 0, children = {}, where = w }
                 node.children[name] = child
             end
             child.value = child.value + n
@@ -629,10 +687,12 @@ function F:svg(opts)
         local pw = node.value / total * avail
         local y = top + (down and fr.d or maxd - fr.d) * fh
         local name = clean(node.name)
-        w(format('<g class="f" data-x="%s" data-w="%s" data-d="%d"><title>%s (%s %s, %.2f%%)'
+        local src = node.where and format(" [%s%s]", clean(node.where.file),
+            node.where.inlined and ", inlined" or "") or ""
+        w(format('<g class="f" data-x="%s" data-w="%s" data-d="%d"><title>%s%s (%s %s, %.2f%%)'
             .. '</title><rect x="%.2f" y="%g" width="%.2f" height="%g" rx="2" fill="%s"/>'
             .. '<text x="%.2f" y="%g">%s</text></g>\n',
-            num_text(fr.x), num_text(node.value), fr.d, esc(name),
+            num_text(fr.x), num_text(node.value), fr.d, esc(name), esc(src),
             count_text(node.value), esc(unit), pct(node.value, total),
             x, y, pw, fh - 1, color(kinds[node.kind], name),
             x + 3, y + fh / 2 + fs * 0.35, esc(fit(name, pw, charw))))

@@ -9,7 +9,7 @@ local ffi = require "ffi"
 ffi.cdef(require "profrun.cdef")
 
 local C = ffi.C
-local ABI_VERSION = 9
+local ABI_VERSION = 10
 if C.pr_ffi_abi_version() ~= ABI_VERSION then
     error(string.format("profrun Lua library (ABI %d) does not match the runtime (ABI %d)",
         ABI_VERSION, C.pr_ffi_abi_version()))
@@ -438,6 +438,7 @@ local frames_buf = ffi.new("struct pr_frame[?]", C.PR_STACK_FRAMES)
 -- a cache, not a store: a frames table the script no longer holds may go
 -- (weak values), or a long run would keep every stack's table for good
 local frames_memo = setmetatable({}, { __mode = "v" })
+local names_generation = 0ULL
 
 local FRAME_KINDS = { [C.PR_FRAME_NATIVE] = "native", [C.PR_FRAME_KERNEL] = "kernel",
     [C.PR_FRAME_PYTHON] = "python", [C.PR_FRAME_CUT] = "cut" }
@@ -452,15 +453,25 @@ local function frame_table(f)
         kind = FRAME_KINDS[tonumber(f.kind)] or "native",
         file = f.file ~= nil and ffi_string(f.file) or nil,
         line = f.line ~= 0 and tonumber(f.line) or nil,
+        inlined = f.inlined ~= 0 or nil,
     }
 end
 
 -- stack(id): frames of an interned stack, leaf first (kernel frames first);
--- each {name=, offset=, module=, kernel=, addr=, kind=, file=, line=};
--- kind "python": name is the function's qualified name, file and line
--- where it was; memoized per id
+-- each {name=, offset=, module=, kernel=, addr=, kind=, file=, line=,
+-- inlined=}; native frames get file and line from DWARF where there is
+-- some, and code inlined at an address is a frame of its own (inlined =
+-- true, same addr) before the function it was inlined into; kind "python":
+-- name is the function's qualified name, file and line where it was;
+-- memoized per id
 function api.stack(id)
     run_phase_only("stack()")
+    local g = C.pr_ffi_names_generation(rt)
+    if g ~= names_generation then
+        -- debuginfod answered: binaries may have names now
+        frames_memo = setmetatable({}, { __mode = "v" })
+        names_generation = g
+    end
     local t = frames_memo[id]
     if t then return t end
     local n = C.pr_ffi_stack_frames(rt, id, frames_buf, C.PR_STACK_FRAMES)
@@ -579,6 +590,14 @@ function api.stats()
             misses = tonumber(s.elf_misses), bytes = tonumber(s.elf_bytes),
             unloads = tonumber(s.elf_unloads),
             perfmap_untrusted = tonumber(s.elf_perfmap_untrusted),
+            ranges = tonumber(s.elf_ranges), lines = tonumber(s.elf_lines),
+            inlined = tonumber(s.elf_inlined),
+            debuginfod = {
+                requests = tonumber(s.di_requests), fetched = tonumber(s.di_fetched),
+                cached = tonumber(s.di_cached), not_found = tonumber(s.di_not_found),
+                failed = tonumber(s.di_failed), bytes = tonumber(s.di_bytes),
+                pending = tonumber(s.di_pending),
+            },
         },
         ksym = {
             kallsyms_reads = tonumber(s.ksym_reads),

@@ -103,10 +103,12 @@ function M.encode(p, resource, from, till)
                     m[#m + 1] = key(2, 0)
                     m[#m + 1] = varint(l[2])
                 end
-                put_bytes(m, 3, msg(function(line)
-                    put_int(line, 1, l[3] - 1)
-                    if l[4] ~= 0 then put_int(line, 2, l[4]) end
-                end))
+                for _, ln in ipairs(l[3]) do
+                    put_bytes(m, 3, msg(function(line)
+                        put_int(line, 1, ln[1] - 1)
+                        if ln[2] ~= 0 then put_int(line, 2, ln[2]) end
+                    end))
+                end
             end))
         end
         for i = 1, #indices do put_present(out, 5, indices[i]) end

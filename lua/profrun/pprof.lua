@@ -14,6 +14,7 @@
 -- with zlib through the FFI (the profrun binary links zlib).
 local ffi = require "ffi"
 local bit = require "bit"
+local event = require "profrun.event"
 
 local C = ffi.C
 local band, bor, rshift, tohex = bit.band, bit.bor, bit.rshift, bit.tohex
@@ -203,7 +204,9 @@ function Profile:add(s)
         self.by_stack[id] = n + w
     else
         self.by_stack[id] = w
-        self.stack_frames[id] = s:frames()
+        -- a sample view's frames are named when the profile is encoded
+        -- (names that come later, from debuginfod, are in it)
+        if type(s) ~= "cdata" then self.stack_frames[id] = s:frames() end
         self.stack_order[#self.stack_order + 1] = id
     end
     self.samples = self.samples + 1
@@ -252,10 +255,12 @@ end
 -- p:tables(): the profile as the tables profile.proto (and OTLP's
 -- profiles) are made of, ids from 1: strings (with str(s) -> its index; [0]
 -- is ""), mappings (file names) and build_ids, locations {mapping, addr,
--- function, line}, functions (names) and function_files (their source
--- files, "" when unknown), samples {location ids leaf first, count},
--- period (ns). A Python frame is a location with no mapping and no
--- address: its function has the source file, its line the line.
+-- lines} (lines: {function, line} pairs, innermost inline function first,
+-- the function they were inlined into last), functions (names) and
+-- function_files (their source files, "" when unknown), samples {location
+-- ids leaf first, count}, period (ns). A Python frame is a location with
+-- no mapping and no address: its function has the source file, its line
+-- the line.
 function Profile:tables()
     local strings, str_index = { "" }, { [""] = 0 }
     local function str(s)
@@ -294,25 +299,39 @@ function Profile:tables()
         return id
     end
 
-    local function location_of(f)
-        local m = mapping_of(f)
+    local function function_of(f)
         local name = label(f)
-        local fkey = name .. "\0" .. (f.kernel and "[kernel]" or f.module or "")
+        local file = f.file or ""
+        local fkey = name .. "\0" .. (f.kernel and "[kernel]" or f.module or "") .. "\0" .. file
         local fid = function_id[fkey]
         if not fid then
             fid = #functions + 1
             function_id[fkey] = fid
             functions[fid] = name
-            function_files[fid] = f.kind == "python" and f.file or ""
+            function_files[fid] = file
         end
+        return fid
+    end
+
+    -- frames[i..j]: the functions inlined at one address (innermost
+    -- first) and the function they were inlined into, last: one location,
+    -- one line each
+    local function location_of(frames, i, j)
+        local f = frames[j]
+        local m = mapping_of(f)
         local addr = addr_of(f)
-        local line = f.kind == "python" and f.line or 0
-        local lkey = m .. ":" .. tohex(addr, 16) .. ":" .. fid .. ":" .. line
+        local lines, lk = {}, { m, tohex(addr, 16) }
+        for k = i, j do
+            local fid, line = function_of(frames[k]), frames[k].line or 0
+            lines[#lines + 1] = { fid, line }
+            lk[#lk + 1] = fid .. ":" .. line
+        end
+        local lkey = concat(lk, ":")
         local lid = location_id[lkey]
         if not lid then
             lid = #locations + 1
             location_id[lkey] = lid
-            locations[lid] = { m, addr, fid, line }
+            locations[lid] = { m, addr, lines }
         end
         return lid
     end
@@ -320,8 +339,13 @@ function Profile:tables()
     -- samples with the same locations are one sample
     local samples, sample_of = {}, {}
     local function add(frames, n)
-        local ids = {}
-        for i = 1, #frames do ids[i] = location_of(frames[i]) end
+        local ids, first = {}, 1
+        for i = 1, #frames do
+            if not frames[i].inlined or i == #frames then
+                ids[#ids + 1] = location_of(frames, first, i)
+                first = i + 1
+            end
+        end
         local k = concat(ids, ",")
         local s = sample_of[k]
         if s then
@@ -332,7 +356,9 @@ function Profile:tables()
             samples[#samples + 1] = s
         end
     end
-    for _, id in ipairs(self.stack_order) do add(self.stack_frames[id], self.by_stack[id]) end
+    for _, id in ipairs(self.stack_order) do
+        add(self.stack_frames[id] or event.stack_frames(id), self.by_stack[id])
+    end
     for _, fr in ipairs(self.frames_order) do add(fr, self.by_frames[fr]) end
     return { strings = strings, str = str, mappings = mappings, build_ids = build_ids,
         locations = locations, functions = functions, function_files = function_files,
@@ -378,10 +404,12 @@ function Profile:encode()
             m[#m + 1] = key(3, 0)
             m[#m + 1] = varint(l[2])
         end
-        local line = {}
-        put_int(line, 1, l[3])
-        if l[4] ~= 0 then put_int(line, 2, l[4]) end
-        put_bytes(m, 4, concat(line))
+        for _, ln in ipairs(l[3]) do
+            local line = {}
+            put_int(line, 1, ln[1])
+            if ln[2] ~= 0 then put_int(line, 2, ln[2]) end
+            put_bytes(m, 4, concat(line))
+        end
         put_bytes(out, 4, concat(m))
     end
     local function_files = t.function_files
@@ -391,7 +419,7 @@ function Profile:encode()
         local ni = str(name)
         put_int(m, 2, ni)
         put_int(m, 3, ni)
-        put_int(m, 4, str(function_files[id])) -- "" for native code: no lines
+        put_int(m, 4, str(function_files[id])) -- "": no lines known
         put_bytes(out, 5, concat(m))
     end
     -- every string is known now: the table goes after its users

@@ -49,13 +49,18 @@ function on_sample(s)
   if s.pid == tp then counts[s.stack] = (counts[s.stack] or 0) + 1 end
 end
 
+-- one frame per unwound address: frames of inlined code (DWARF's, not
+-- the unwinder's) are left out
 local function render(id)
-  local fr, parts = stack(id), {}
+  local fr, parts, leaf = stack(id), {}, nil
+  for i = 1, #fr do
+    if not fr[i].kernel and not fr[i].inlined then leaf = i; break end
+  end
   for i = #fr, 1, -1 do
     local f = fr[i]
-    if not f.kernel then
+    if not f.kernel and not f.inlined then
       local name = event.frame_name(f):gsub("@.*$", "")
-      if i == 1 and offsets and f.name then name = string.format("%s+0x%x", name, f.offset) end
+      if i == leaf and offsets and f.name then name = string.format("%s+0x%x", name, f.offset) end
       parts[#parts + 1] = name .. "@" .. (f.module and f.module:match("[^/]*$") or "?")
     end
   end

@@ -80,8 +80,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			use(pr_elfsym_resolve(b, x, &off));
 		}
 		step = size / 512 + 1;
-		for (x = 0; x < size + 0x1000; x += step)
+		for (x = 0; x < size + 0x1000; x += step) {
+			const struct pr_elfsym_line *l;
+			int k, n;
+
 			use(pr_elfsym_resolve(b, x, &off));
+			/* DWARF (libdw's parse, our walk of its scopes) */
+			n = pr_elfsym_lines(b, x, &l);
+			for (k = 0; k < n; k++) {
+				use(l[k].name);
+				use(l[k].file);
+			}
+		}
 		pr_elfsym_nsyms(b);
 	}
 	/* the same inode again: the cached entry */

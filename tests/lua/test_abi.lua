@@ -14,7 +14,7 @@ local FIELDS = {
     pr_exit = { "pid", "ppid", "tid", "exit_code", "signal", "core", "cgroup", "start",
         "duration", "comm" },
     pr_sample_raw = { "addrs" },
-    pr_frame = { "name", "module", "kernel", "line", "file", "kind" },
+    pr_frame = { "name", "module", "kernel", "line", "file", "kind", "inlined" },
     pr_stats = { "delivered", "binaries", "proc_untracked", "offcpu_flushes", "kunwind_walks",
         "kunwind_mismatched", "agg_stack_misses", "python_processes", "python_bytes" },
     pr_offcpu = { "pid", "start", "duration", "count", "stack", "waker_stack", "flags",

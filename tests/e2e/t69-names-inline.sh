@@ -1,0 +1,195 @@
+#!/bin/bash
+# Source lines and inline frames from DWARF: inlfix (-O2 -g) burns its CPU
+# in inl_leaf <- inl_mid <- inl_top, all always_inline into hot_loop. For
+# every distinct address sampled in inlfix, profrun's frames at that
+# address (names, files, lines, inline order) equal `eu-addr2line -f -i`
+# on the same address; --no-inline keeps one frame per address (with the
+# function's line); the folded stacks carry the inline frames and the
+# flame graph reads them (tooltips say inlined); pprof has one Location
+# with a Line per inline level, which `go tool pprof -lines` lists.
+. "$(dirname "$0")/lib.sh"
+require_bpf
+require_fixtures inlfix
+command -v eu-addr2line >/dev/null || skip_all "needs eu-addr2line (Debian package elfutils)"
+
+RUN_TIMEOUT=60
+INL=$(readlink -f "$FIXTURES/inlfix")
+SRC=$ROOT/tests/fixtures/names/inlfix.c
+
+# per sample: the leaf address's frames (the first user frame's addr)
+cat >"$TMP/leaf.lua" <<'EOF'
+local want = arg[1]
+local groups, total, deep, bad_flags = {}, 0, 0, 0
+function on_sample(s)
+  local fr = s:frames()
+  local first
+  for i, f in ipairs(fr) do
+    if not f.kernel then first = i; break end
+  end
+  if not first or fr[first].module ~= want then return end
+  total = total + 1
+  local addr, parts, n = fr[first].addr, {}, 0
+  for i = first, #fr do
+    local f = fr[i]
+    if f.addr ~= addr then break end
+    n = n + 1
+    parts[n] = string.format("%s|%s|%d", f.name or "?", f.file or "?", f.line or 0)
+    -- every frame but the last of an address is inlined into the next
+    local last = fr[i + 1] == nil or fr[i + 1].addr ~= addr
+    if (f.inlined == true) == last then bad_flags = bad_flags + 1 end
+  end
+  if n >= 4 then deep = deep + 1 end
+  local k = string.format("%x", tonumber(addr)) .. "\t" .. table.concat(parts, ";")
+  groups[k] = (groups[k] or 0) + 1
+end
+function on_end()
+  for k, c in pairs(groups) do print("group\t" .. c .. "\t" .. k) end
+  print("total=" .. total)
+  print("deep=" .. deep)
+  print("bad_flags=" .. bad_flags)
+  local st = stats().symbols
+  print("lines=" .. st.lines)
+  print("inlined=" .. st.inlined)
+end
+EOF
+
+run_profrun -F 999 -c "$INL 2" "$TMP/leaf.lua" "$INL"
+expect_rc "inline: exit 0" 0
+LEAF=$OUT
+total=$(val total "$LEAF")
+expect_ge "inline: samples in inlfix (>= 500)" "$total" 500 "$LEAF" "$ERR"
+expect_ge "inline: samples with 3 inline frames above hot_loop (>= 50%)" \
+	"$(val deep "$LEAF")" $((${total:-0} / 2)) "$LEAF"
+expect_eq "inline: only the last frame of an address is not inlined" "$(val bad_flags "$LEAF")" 0 "$LEAF"
+expect_gt "inline: stats().symbols.lines counts addresses with lines" "$(val lines "$LEAF")" 0 "$LEAF"
+expect_gt "inline: stats().symbols.inlined counts inline frames" "$(val inlined "$LEAF")" 0 "$LEAF"
+
+# file offset -> link-time address through inlfix's executable segment
+read -r SEG_OFF SEG_VA < <(readelf -lW "$INL" | awk '$1 == "LOAD" && $7 ~ /E/ { print $2, $3; exit }')
+# eu-addr2line -f -i prints, innermost first, "name[ inlined at ...]" then
+# "file:line[:column]" per level
+a2l() {
+	eu-addr2line -f -i -e "$INL" "$1" | awk '
+		NR % 2 == 1 { sub(/ inlined at .*$/, ""); name = $0; next }
+		{ n = split($0, p, ":"); file = p[1]; line = p[2]
+		  out = out (out == "" ? "" : ";") name "|" file "|" line }
+		END { print out }'
+}
+addrs=0
+same=0
+while IFS=$'\t' read -r _ count foff ours; do
+	va=$(printf '0x%x' $((0x$foff - SEG_OFF + SEG_VA)))
+	theirs=$(a2l "$va")
+	addrs=$((addrs + 1))
+	if [ "$ours" = "$theirs" ]; then
+		same=$((same + 1))
+	else
+		echo "differs at $va ($count samples): profrun '$ours' eu-addr2line '$theirs'" >>"$TMP/diff"
+	fi
+done < <(grep '^group	' "$LEAF")
+expect_gt "inline: distinct sampled addresses" "$addrs" 3 "$LEAF"
+if [ "$addrs" -gt 0 ] && [ "$same" -eq "$addrs" ]; then
+	pass "inline: frames at every sampled address equal eu-addr2line -f -i ($same of $addrs)"
+else
+	fail "inline: frames at every sampled address equal eu-addr2line -f -i" \
+		"$same of $addrs" "$TMP/diff"
+fi
+LEAF_LINE=$(grep -n 'x = x \* 6364136223846793005ull' "$SRC" | cut -d: -f1)
+expect_grep "inline: the hot chain, leaf first, with its lines" "$LEAF" \
+	"	inl_leaf\|$SRC\|$LEAF_LINE;inl_mid\|$SRC\|[0-9]+;inl_top\|$SRC\|[0-9]+;hot_loop\|$SRC\|[0-9]+\$"
+
+# --no-inline: one frame per address, the function with its own line
+run_profrun -F 999 --no-inline -c "$INL 1" "$TMP/leaf.lua" "$INL"
+expect_rc "--no-inline: exit 0" 0
+expect_eq "--no-inline: no address has inline frames" "$(val deep "$OUT")" 0 "$OUT"
+CALL_LINE=$(grep -n 'seed = inl_top(seed + i);' "$SRC" | cut -d: -f1)
+expect_grep "--no-inline: hot_loop at the line of its call into the inline chain" "$OUT" \
+	"	hot_loop\|$SRC\|$CALL_LINE\$"
+expect_no_grep "--no-inline: no inline function named" "$OUT" 'inl_leaf'
+
+# folded with the inline frames; the flame graph reads them and its
+# tooltips say where the code is and that it was inlined
+run_profrun -F 999 -c "$INL 1" "$EXAMPLES/flamegraph.lua" "$TMP/f.svg" "$TMP/f.folded"
+expect_rc "flamegraph.lua: exit 0" 0
+expect_grep "folded: the inline chain on hot_loop" "$TMP/f.folded" \
+	';main;hot_loop;inl_top;inl_mid;inl_leaf [0-9]+$'
+expect_grep "svg: inl_leaf's tooltip says inlined, in inlfix.c" "$TMP/f.svg" \
+	'<title>inl_leaf \[inlfix.c, inlined\] \('
+expect_grep "svg: hot_loop's tooltip names its file" "$TMP/f.svg" '<title>hot_loop \[inlfix.c\] \('
+cat >"$TMP/refold.lua" <<'EOF'
+local flame = require "profrun.flame"
+local f = flame.new()
+for line in io.lines(arg[1]) do
+  local stack, n = line:match("^(.*) (%d+)$")
+  f:add(stack, tonumber(n))
+end
+f:write_svg(arg[2])
+print("total=" .. f:total())
+EOF
+run_profrun -e "$(cat "$TMP/refold.lua")" "$TMP/f.folded" "$TMP/g.svg"
+expect_rc "flame from the folded text: exit 0" 0
+expect_grep "flame from the folded text: inl_leaf drawn" "$TMP/g.svg" '<title>inl_leaf \('
+
+# Compressed debuginfo (python3.11-dbg's, under /usr/lib/debug) is opened
+# off the loop: stacks asked for in on_sample before it is open have no
+# lines yet; asked again in on_end (the names generation moved) they do.
+PY=/usr/bin/python3.11
+if [ -x "$PY" ]; then
+	cat >"$TMP/late.lua" <<'EOF'
+sample { python = false }
+local ids, early, early_lines = {}, 0, 0
+local function eval_frame(fr)
+  for _, f in ipairs(fr) do
+    if f.name == "_PyEval_EvalFrameDefault" then return f end
+  end
+end
+function on_sample(s)
+  local f = eval_frame(s:frames())
+  if f then
+    ids[s.stack] = (ids[s.stack] or 0) + 1
+    early = early + 1
+    if f.line then early_lines = early_lines + 1 end
+  end
+end
+function on_end()
+  local n, with = 0, 0
+  for id, c in pairs(ids) do
+    local f = eval_frame(stack(id))
+    n = n + c
+    if f and f.line and f.file and f.file:find("ceval%.c$") then with = with + c end
+  end
+  print("early=" .. early)
+  print("early_lines=" .. early_lines)
+  print("end=" .. n)
+  print("end_lines=" .. with)
+end
+EOF
+	printf 'import time\nt = time.time()\nwhile time.time() - t < 1.5:\n    sum(range(1000))\n' >"$TMP/spin.py"
+	run_profrun -F 999 -c "$PY $TMP/spin.py" "$TMP/late.lua"
+	expect_rc "python3.11 (compressed DWARF): exit 0" 0
+	expect_ge "python3.11: samples in the eval loop (>= 300)" "$(val end "$OUT")" 300 "$OUT" "$ERR"
+	expect_eq "python3.11: in on_end every one has its ceval.c line" "$(val end_lines "$OUT")" \
+		"$(val end "$OUT")" "$OUT"
+else
+	fail "python3.11 present" "scripts/install-deps.sh installs python3.11 and python3.11-dbg"
+fi
+
+# pprof: a Line per inline level, read by Go's pprof
+if command -v go >/dev/null 2>&1; then
+	mkdir -p "$TMP/home" "$TMP/gocache" "$TMP/gopath"
+	run_profrun -F 999 -c "$INL 1" "$EXAMPLES/pprof.lua" "$TMP/p.pb.gz"
+	expect_rc "pprof.lua: exit 0" 0
+	HOME=$TMP/home GOCACHE=$TMP/gocache GOPATH=$TMP/gopath GOTOOLCHAIN=local \
+		GOPROXY=off GOFLAGS='' PPROF_TMPDIR=$TMP run_cmd go tool pprof -top -lines \
+		-symbolize=none -sample_index=samples "$TMP/p.pb.gz"
+	expect_rc "go tool pprof -lines: exit 0" 0
+	expect_grep "go tool pprof -lines: inl_leaf at its line, inlined" "$OUT" " inl_leaf $SRC:$LEAF_LINE \\(inline\\)\$"
+	HOME=$TMP/home GOCACHE=$TMP/gocache GOPATH=$TMP/gopath GOTOOLCHAIN=local \
+		GOPROXY=off GOFLAGS='' PPROF_TMPDIR=$TMP run_cmd go tool pprof -traces \
+		-symbolize=none "$TMP/p.pb.gz"
+	expect_grep "go tool pprof -traces: inl_mid shown as inlined" "$OUT" 'inl_mid \(inline\)$'
+else
+	fail "go present" "scripts/install-deps.sh installs golang-go"
+fi
+
+finish
