@@ -393,7 +393,7 @@ FUZZ_LIBS          = -ldw -lelf -llzma -liberty -lz -ldl -lpthread
 FUZZERS           := elfsym maps perfmap cfi procstat buildid
 FUZZ_BINS         := $(patsubst %,$(O)/fuzz/fuzz_%,$(FUZZERS))
 FUZZ_CORPORA      := $(patsubst %,$(O)/fuzz/corpus-%.stamp,$(FUZZERS))
-ELFSYM_RT         := elfsym elfsym_read elfsym_debuginfo elfsym_dwarf debuginfod dl log buildid \
+ELFSYM_RT         := elfsym elfsym_read elfsym_debuginfo elfsym_dwarf debuginfod dl log thread buildid \
 		     cfi cfi_dwarf cfi_elf array strpool
 fuzz_rt_elfsym    := $(ELFSYM_RT)
 fuzz_rt_maps      := maps $(ELFSYM_RT)
@@ -524,7 +524,7 @@ test: $(O)/profrun $(O)/unit_tests fixtures
 
 SYMBENCH_OBJS  := $(O)/rt/elfsym.o $(O)/rt/elfsym_read.o $(O)/rt/elfsym_debuginfo.o $(O)/rt/elfsym_dwarf.o \
 		  $(O)/rt/buildid.o $(O)/rt/strpool.o $(O)/rt/debuginfod.o $(O)/rt/cfi.o $(O)/rt/cfi_dwarf.o \
-		  $(O)/rt/cfi_elf.o $(O)/rt/array.o $(O)/rt/dl.o $(O)/rt/log.o
+		  $(O)/rt/cfi_elf.o $(O)/rt/array.o $(O)/rt/dl.o $(O)/rt/log.o $(O)/rt/thread.o
 CFIBENCH_OBJS  := $(O)/rt/cfi.o $(O)/rt/cfi_dwarf.o $(O)/rt/cfi_elf.o $(O)/rt/array.o
 KSYMBENCH_OBJS := $(O)/rt/ksym.o $(O)/rt/bpfsym.o $(O)/rt/procfs.o $(O)/rt/strpool.o $(O)/rt/array.o
 

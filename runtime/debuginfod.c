@@ -30,7 +30,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,6 +42,7 @@
 #include "debuginfod.h"
 #include "dl.h"
 #include "log.h"
+#include "thread.h"
 
 #define NSEC 1000000000ull
 #define DEFAULT_TIMEOUT_NS (10 * NSEC)
@@ -434,15 +434,8 @@ static int init(struct pr_debuginfod *d, const struct pr_debuginfod_opts *o)
 /* Starts the worker and waits until its client exists (or could not). */
 static int start(struct pr_debuginfod *d)
 {
-	sigset_t all, old;
-	int e;
+	int e = pr_thread_start(&d->thread, worker, d);
 
-	/* the worker blocks every signal: SIGINT and SIGTERM belong to the
-	 * loop's signalfd, which sees only signals no thread takes */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = -pthread_create(&d->thread, NULL, worker, d);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (e)
 		return e;
 	pthread_mutex_lock(&d->mu);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include "array.h"
 #include "elfsym_int.h"
+#include "thread.h"
 
 #define MAX_CACHED (1u << 16)
 #define MAX_DEPTH 64 /* inline levels kept for one address */
@@ -76,8 +77,18 @@ enum dwarf_state {
 	D_NONE,     /* no DWARF for this binary */
 };
 
+/* A CU's code range, for files without .debug_aranges (clang's DWARF 5
+ * has none; libdw 0.188's dwarf_addrdie then finds nothing). */
+struct cu_range {
+	uint64_t lo, hi;
+	Dwarf_Off cu;
+};
+
 struct pr_elfsym_dwarf {
 	struct cu_index *cus[CU_BUCKETS];
+	struct cu_range *cu_ranges; /* built on the first address aranges miss */
+	uint32_t ncu_ranges, cap_cu_ranges;
+	bool cu_ranges_built;
 	enum dwarf_state state;
 	struct elf_file own;  /* the binary's own ELF when it carries DWARF */
 	struct elf_file sep;  /* else its separate debuginfo */
@@ -193,7 +204,7 @@ static struct pr_dwarf_opener *opener_of(struct pr_elfsyms *t)
 	pthread_mutex_init(&o->mu, NULL);
 	pthread_cond_init(&o->work, NULL);
 	pthread_cond_init(&o->done, NULL);
-	o->started = !pthread_create(&o->thread, NULL, opener_main, o);
+	o->started = !pr_thread_start(&o->thread, opener_main, o);
 	return o->started ? o : NULL;
 }
 
@@ -286,6 +297,7 @@ void pr_elfsym_dwarf_free(struct pr_elfsym *b)
 	withdraw(b->table, d);
 	forget(d);
 	free_cus(d);
+	free(d->cu_ranges);
 	for (size_t i = 0; i < PATHS; i++)
 		free(d->paths[i].full);
 	if (d->dw)
@@ -568,6 +580,54 @@ static int32_t innermost(const struct cu_index *x, uint64_t va)
 	return best;
 }
 
+static int cmp_cu_range(const void *a, const void *b)
+{
+	const struct cu_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Every CU's ranges, from the CUs themselves. */
+static void build_cu_ranges(struct pr_elfsym_dwarf *d)
+{
+	Dwarf_Addr base, lo, hi;
+	Dwarf_CU *unit = NULL;
+	Dwarf_Die cu, sub;
+	uint8_t unit_type;
+	Dwarf_Half version;
+	Dwarf_Off off;
+	ptrdiff_t o;
+
+	d->cu_ranges_built = true;
+	while (dwarf_get_units(d->dw, unit, &unit, &version, &unit_type, &cu, &sub) == 0) {
+		off = dwarf_dieoffset(&cu);
+		for (o = 0; (o = dwarf_ranges(&cu, o, &base, &lo, &hi)) > 0;) {
+			if (hi <= lo)
+				continue;
+			if (pr_array_reserve((void **)&d->cu_ranges, &d->cap_cu_ranges,
+					     d->ncu_ranges + 1, sizeof(*d->cu_ranges)))
+				break;
+			d->cu_ranges[d->ncu_ranges++] = (struct cu_range){ lo, hi, off };
+		}
+	}
+	if (d->ncu_ranges)
+		qsort(d->cu_ranges, d->ncu_ranges, sizeof(*d->cu_ranges), cmp_cu_range);
+}
+
+/* The CU holding va: through .debug_aranges, else the CUs' own ranges. */
+static bool cu_of(struct pr_elfsym_dwarf *d, uint64_t va, Dwarf_Die *cu)
+{
+	long i;
+
+	if (dwarf_addrdie(d->dw, va, cu))
+		return true;
+	if (!d->cu_ranges_built)
+		build_cu_ranges(d);
+	i = PR_ARRAY_LAST_LE(d->cu_ranges, d->ncu_ranges, lo, va);
+	/* ranges of different CUs do not nest: the last start below va */
+	return i >= 0 && va < d->cu_ranges[i].hi && dwarf_offdie(d->dw, d->cu_ranges[i].cu, cu);
+}
+
 /* The entries of vaddr appended to the pool: how many. One per function
  * level from the innermost inline instance out to the concrete function;
  * each caller's position is where the level inside it was called. */
@@ -583,7 +643,7 @@ static uint32_t lookup(struct pr_elfsym *b, struct pr_elfsym_dwarf *d, uint64_t 
 	int32_t k;
 	int lineno;
 
-	if (!dwarf_addrdie(d->dw, va, &cudie))
+	if (!cu_of(d, va, &cudie))
 		return 0;
 	ln = dwarf_getsrc_die(&cudie, va);
 	if (ln) {
@@ -673,6 +733,6 @@ int pr_elfsym_dwarf_lines(struct pr_elfsym *b, uint64_t foff, uint64_t va,
 		c->n = lookup(b, d, va);
 		d->count++;
 	}
-	*out = d->pool + c->first;
+	*out = c->n ? d->pool + c->first : NULL;
 	return c->n;
 }

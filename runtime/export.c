@@ -23,7 +23,6 @@
 #include <inttypes.h>
 #include <stddef.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "dl.h"
+#include "thread.h"
 #include "export.h"
 #include "log.h"
 #include "trust.h"
@@ -552,7 +552,6 @@ static void sink_free(struct sink *s)
 int pr_export_open(const struct pr_export_opts *o, char *err, size_t errlen)
 {
 	static bool curl_ready;
-	sigset_t all, old;
 	struct sink *s;
 	size_t l;
 	int e;
@@ -610,12 +609,7 @@ int pr_export_open(const struct pr_export_opts *o, char *err, size_t errlen)
 	}
 	if (s->spool_dir)
 		spool_recover(s);
-	/* the worker blocks every signal: SIGINT and SIGTERM belong to the
-	 * loop's signalfd, which sees only signals no thread takes */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = -pthread_create(&s->thread, NULL, worker, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	e = pr_thread_start(&s->thread, worker, s);
 	if (e) {
 		snprintf(err, errlen, "cannot start its thread: %s", strerror(-e));
 		goto fail;

@@ -170,6 +170,21 @@ EOF
 	expect_ge "python3.11: samples in the eval loop (>= 300)" "$(val end "$OUT")" 300 "$OUT" "$ERR"
 	expect_eq "python3.11: in on_end every one has its ceval.c line" "$(val end_lines "$OUT")" \
 		"$(val end "$OUT")" "$OUT"
+	# the thread that opens DWARF files is started inside a hook (signals
+	# unblocked there): it must not take the SIGINT meant for the loop
+	printf 'import time\nt = time.time()\nwhile time.time() - t < 30:\n    sum(range(1000))\n' \
+		>"$TMP/long.py"
+	start_profrun -F 999 -c "$PY $TMP/long.py" "$TMP/late.lua"
+	sleep 1.5
+	kill -INT "$PR_PID"
+	if wait_gone "$PR_PID" 10; then
+		pass "SIGINT with the DWARF opener running: profrun stops"
+	else
+		fail "SIGINT with the DWARF opener running: profrun stops" "still running 10 s later" "$ERR"
+	fi
+	wait_profrun
+	expect_rc "SIGINT with the DWARF opener running: exit 0" 0
+	expect_grep "SIGINT with the DWARF opener running: on_end ran" "$OUT" '^end_lines=[0-9]+$'
 else
 	fail "python3.11 present" "scripts/install-deps.sh installs python3.11 and python3.11-dbg"
 fi
