@@ -11,7 +11,7 @@
 # if either fails).
 #
 #   bench/soak.sh BUILD_DIR          (make soak)
-#   knobs: SOAK_SECONDS=600 INTERVAL=30 HZ=999 BOUND_MB=200 FLAT_PCT=20
+#   knobs: SOAK_SECONDS=600 INTERVAL=30 HZ=999 BOUND_MB=264 FLAT_PCT=20
 #          (the README says why)
 #
 # Not part of `make test`: it takes SOAK_SECONDS and loads both CPUs.
@@ -22,7 +22,7 @@ profrun=$build/profrun
 secs=${SOAK_SECONDS:-600}
 interval=${INTERVAL:-30}
 hz=${HZ:-999}
-bound=${BOUND_MB:-200}
+bound=${BOUND_MB:-264}
 flat=${FLAT_PCT:-20}
 work=$(mktemp -d "${TMPDIR:-/tmp}/profrun-soak.XXXXXX")
 pids=()

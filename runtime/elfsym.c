@@ -74,6 +74,7 @@ int pr_elfsyms_new_opts(const struct pr_elfsyms_opts *o, struct pr_elfsyms **out
 	t->ttl = o->negative_ttl_ns ? o->negative_ttl_ns : 600ull * 1000000000ull;
 	t->max_bytes = o->max_bytes ? o->max_bytes : 64ull << 20;
 	t->max_cfi_bytes = o->max_cfi_bytes ? o->max_cfi_bytes : PR_ELFSYM_CFI_BUDGET;
+	t->max_dwarf_bytes = o->max_dwarf_bytes ? o->max_dwarf_bytes : PR_ELFSYM_DWARF_BUDGET;
 	t->now = o->now ? o->now : mono_now;
 	t->now_ctx = o->now_ctx;
 	*out = t;
@@ -112,6 +113,7 @@ void pr_elfsyms_release(struct pr_elfsyms *t)
 	struct grave *g, *next;
 	size_t i;
 
+	pr_elfsym_dwarf_budget(t);
 	for (g = t->graves; g; g = next) {
 		next = g->next;
 		for (i = 0; i < g->ndemangled; i++)
@@ -802,6 +804,8 @@ void pr_elfsyms_stats(const struct pr_elfsyms *t, struct pr_elfsym_stats *out)
 		.cfi_bytes = t->cfi_bytes,
 		.cfi_evictions = t->cfi_evictions,
 		.cfi_budget = t->max_cfi_bytes,
+		.dwarf_bytes = t->dwarf_bytes,
+		.dwarf_evictions = t->dwarf_evictions,
 		.ranges = t->ranges,
 		.lines = t->lines,
 		.inlined = t->inlined,

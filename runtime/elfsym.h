@@ -26,6 +26,11 @@
  * 32 MiB the soak benchmark rebuilt tables 40 times a second. */
 #define PR_ELFSYM_CFI_BUDGET (64ull << 20)
 
+/* Decompressed DWARF held at most (Debian's debug files are compressed:
+ * libc's is 14 MiB unpacked, python3.11's 31 MiB); past it the least
+ * recently used files are closed, and opened again when asked. */
+#define PR_ELFSYM_DWARF_BUDGET (64ull << 20)
+
 struct pr_elfsyms; /* the table of binaries */
 struct pr_elfsym;  /* one binary; lives as long as the table */
 
@@ -34,6 +39,7 @@ struct pr_elfsyms_opts {
 	uint64_t negative_ttl_ns;   /* 0 = 10 minutes */
 	uint64_t max_bytes;         /* symbol memory before unloading LRU tables; 0 = 64 MiB */
 	uint64_t max_cfi_bytes;     /* unwind rows before dropping LRU ones; 0 = the default */
+	uint64_t max_dwarf_bytes;   /* decompressed DWARF before closing LRU files; 0 = the default */
 	uint64_t (*now)(void *ctx); /* monotonic ns; NULL = CLOCK_MONOTONIC */
 	void *now_ctx;
 };
@@ -116,6 +122,8 @@ struct pr_elfsym_stats {
 	uint64_t ranges;	/* user addresses named by their FDE's range (no symbol) */
 	uint64_t lines;		/* addresses given a source line */
 	uint64_t inlined;	/* inline frames those addresses expanded into */
+	uint64_t dwarf_bytes;	/* decompressed DWARF held */
+	uint64_t dwarf_evictions; /* DWARF files closed to stay within the budget */
 	uint64_t di_requests, di_fetched, di_cached, di_not_found, di_failed, di_bytes,
 		di_pending; /* debuginfod (debuginfod.h) */
 };

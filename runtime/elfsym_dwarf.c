@@ -99,6 +99,8 @@ struct pr_elfsym_dwarf {
 	Dwarf *opened;			 /* its result */
 	bool done;			 /* the opener is through with it */
 	struct pr_elfsym_dwarf *qnext;	 /* its queue */
+	uint64_t bytes;			 /* decompressed debug sections: counted in the budget */
+	uint64_t last_use;
 	struct cached *slots;
 	uint32_t mask, count;
 	struct pr_elfsym_line *pool;
@@ -295,6 +297,7 @@ void pr_elfsym_dwarf_free(struct pr_elfsym *b)
 	if (!d)
 		return;
 	withdraw(b->table, d);
+	b->table->dwarf_bytes -= d->bytes;
 	forget(d);
 	free_cus(d);
 	free(d->cu_ranges);
@@ -310,24 +313,28 @@ void pr_elfsym_dwarf_free(struct pr_elfsym *b)
 	b->dwarf = NULL;
 }
 
-/* True when elf's DWARF sections must be decompressed to be read. */
-static bool compressed(Elf *elf)
+/* The bytes libdw allocates to decompress elf's DWARF sections (0: none
+ * compressed; an uncompressed file is read through its mapping). */
+static uint64_t decompressed_size(Elf *elf)
 {
 	Elf_Scn *scn = NULL;
 	size_t shstrndx;
 	const char *name;
+	uint64_t n = 0;
+	GElf_Chdr ch;
 	GElf_Shdr sh;
 
 	if (elf_getshdrstrndx(elf, &shstrndx))
-		return true;
+		return 0;
 	while ((scn = elf_nextscn(elf, scn))) {
 		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
 			continue;
-		if ((!strncmp(name, ".debug_", 7) && (sh.sh_flags & SHF_COMPRESSED)) ||
-		    !strncmp(name, ".zdebug_", 8))
-			return true;
+		if (!strncmp(name, ".debug_", 7) && (sh.sh_flags & SHF_COMPRESSED))
+			n += gelf_getchdr(scn, &ch) ? ch.ch_size : sh.sh_size;
+		else if (!strncmp(name, ".zdebug_", 8))
+			n += 4 * sh.sh_size; /* GNU-style: no header to ask; a guess */
 	}
-	return false;
+	return n;
 }
 
 /* Which file holds b's DWARF (its own, else its separate debuginfo:
@@ -361,8 +368,10 @@ static void open_dwarf(struct pr_elfsym *b, struct pr_elfsym_dwarf *d)
 		if (!d->have_sep)
 			return;
 	}
+	d->bytes = decompressed_size(d->target);
+	t->dwarf_bytes += d->bytes;
 	/* uncompressed DWARF (a local -g build) opens in a millisecond */
-	o = t->background_dwarf && compressed(d->target) ? opener_of(t) : NULL;
+	o = t->background_dwarf && d->bytes ? opener_of(t) : NULL;
 	if (!o) {
 		d->dw = dwarf_begin_elf(d->target, DWARF_C_READ, NULL);
 		d->state = d->dw ? D_READY : D_NONE;
@@ -704,6 +713,23 @@ static int grow(struct pr_elfsym_dwarf *d)
 	return 0;
 }
 
+void pr_elfsym_dwarf_budget(struct pr_elfsyms *t)
+{
+	struct pr_elfsym *b, *lru;
+
+	while (t->dwarf_bytes > t->max_dwarf_bytes) {
+		lru = NULL;
+		for (b = t->all; b; b = b->all_next)
+			if (b->dwarf && b->dwarf->bytes && b->dwarf->state != D_OPENING &&
+			    (!lru || b->dwarf->last_use < lru->dwarf->last_use))
+				lru = b;
+		if (!lru)
+			return;
+		pr_elfsym_dwarf_free(lru);
+		t->dwarf_evictions++;
+	}
+}
+
 int pr_elfsym_dwarf_lines(struct pr_elfsym *b, uint64_t foff, uint64_t va,
 			  const struct pr_elfsym_line **out)
 {
@@ -716,6 +742,7 @@ int pr_elfsym_dwarf_lines(struct pr_elfsym *b, uint64_t foff, uint64_t va,
 		if (!d)
 			return 0;
 	}
+	d->last_use = ++b->table->use_clock;
 	if (d->state == D_NEW)
 		open_dwarf(b, d);
 	if (d->state == D_OPENING && !collect(b->table, d, !b->table->background_dwarf))

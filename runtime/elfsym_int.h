@@ -109,6 +109,7 @@ struct pr_elfsyms {
 	struct pr_debuginfod *debuginfod; /* NULL: off */
 	struct pr_dwarf_opener *opener;	  /* elfsym_dwarf.c */
 	bool background_dwarf;		  /* open DWARF files on the opener */
+	uint64_t dwarf_bytes, max_dwarf_bytes, dwarf_evictions;
 	uint64_t ttl, max_bytes, last_sweep, use_clock;
 	uint64_t (*now)(void *ctx);
 	void *now_ctx;
@@ -157,6 +158,10 @@ void pr_elfsym_dwarf_unload(struct pr_elfsym *b);
 /* Closes b's DWARF file too (the binary is freed, or its debuginfo
  * changed). */
 void pr_elfsym_dwarf_free(struct pr_elfsym *b);
+/* Closes the least recently used DWARF files until the decompressed ones
+ * fit max_dwarf_bytes again (at a request's start: no string of theirs
+ * is held then); they open again when asked. */
+void pr_elfsym_dwarf_budget(struct pr_elfsyms *t);
 /* Stops the opener thread (before the binaries are freed). */
 void pr_elfsym_dwarf_stop(struct pr_elfsyms *t);
 /* DWARF files the opener has opened so far. */

@@ -183,6 +183,8 @@ struct pr_stats {
 	uint64_t elf_ranges;   /* user addresses named by their FDE's range (no symbol) */
 	uint64_t elf_lines;    /* addresses given a source line (DWARF) */
 	uint64_t elf_inlined;  /* inline frames those expanded into */
+	uint64_t dwarf_bytes;  /* decompressed DWARF held */
+	uint64_t dwarf_evictions; /* DWARF files closed to stay within the budget */
 	uint64_t di_requests;  /* debuginfod: build ids asked for */
 	uint64_t di_fetched;   /* downloaded */
 	uint64_t di_cached;    /* found in the local debuginfod cache */

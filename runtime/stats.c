@@ -154,6 +154,8 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 		out->elf_ranges = es.ranges;
 		out->elf_lines = es.lines;
 		out->elf_inlined = es.inlined;
+		out->dwarf_bytes = es.dwarf_bytes;
+		out->dwarf_evictions = es.dwarf_evictions;
 		out->di_requests = es.di_requests;
 		out->di_fetched = es.di_fetched;
 		out->di_cached = es.di_cached;

@@ -591,7 +591,8 @@ function api.stats()
             unloads = tonumber(s.elf_unloads),
             perfmap_untrusted = tonumber(s.elf_perfmap_untrusted),
             ranges = tonumber(s.elf_ranges), lines = tonumber(s.elf_lines),
-            inlined = tonumber(s.elf_inlined),
+            inlined = tonumber(s.elf_inlined), dwarf_bytes = tonumber(s.dwarf_bytes),
+            dwarf_evictions = tonumber(s.dwarf_evictions),
             debuginfod = {
                 requests = tonumber(s.di_requests), fetched = tonumber(s.di_fetched),
                 cached = tonumber(s.di_cached), not_found = tonumber(s.di_not_found),

@@ -128,6 +128,7 @@
 	X(elfsym_negative_sweep)		\
 	X(elfsym_budget)			\
 	X(elfsym_cfi_budget)			\
+	X(elfsym_dwarf_budget)			\
 	X(elfsym_budget_names_live)		\
 	X(elfsym_truncated)			\
 	X(elfsym_corrupted)			\

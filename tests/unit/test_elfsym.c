@@ -1804,3 +1804,50 @@ void test_elfsym_cfi_budget(void)
 out:
 	pr_elfsyms_free(t);
 }
+
+static int find_eval(void *ctx, const char *name, uint64_t foff, uint64_t size)
+{
+	(void)size;
+	if (strcmp(name, "_PyEval_EvalFrameDefault"))
+		return 0;
+	*(uint64_t *)ctx = foff;
+	return 1;
+}
+
+/* Decompressed DWARF has a budget: python3.11's debuginfo (python3.11-dbg,
+ * compressed sections) opens, gives lines, is closed at the next request
+ * when over the budget, and opens again when asked. */
+void test_elfsym_dwarf_budget(void)
+{
+	struct pr_elfsyms_opts o = { .max_dwarf_bytes = 1 };
+	const struct pr_elfsym_line *l;
+	struct pr_elfsyms *t = NULL;
+	struct pr_elfsym *b;
+	uint64_t foff = 0, off;
+	const char *name;
+	int n;
+
+	if (!ASSERT_OK(pr_elfsyms_new_opts(&o, &t), "new"))
+		return;
+	b = pr_elfsym_lookup_path(t, "/usr/bin/python3.11");
+	if (!ASSERT_TRUE(b, "python3.11 (scripts/install-deps.sh installs it)"))
+		goto out;
+	/* an address inside the eval loop */
+	if (!ASSERT_TRUE(pr_elfsym_each_function(b, find_eval, &foff) > 0, "_PyEval_EvalFrameDefault"))
+		goto out;
+	foff += 0x40;
+	name = pr_elfsym_resolve(b, foff, &off);
+	ASSERT_STREQ(name, "_PyEval_EvalFrameDefault", "name");
+	n = pr_elfsym_lines(b, foff, &l);
+	if (!ASSERT_TRUE(n >= 1, "lines from python3.11-dbg's debuginfo"))
+		goto out;
+	ASSERT_TRUE(l[n - 1].file && strstr(l[n - 1].file, "ceval.c"), "in ceval.c");
+	ASSERT_TRUE(stats_of(t).dwarf_bytes > (1u << 20), "its decompressed size counted");
+	pr_elfsyms_release(t);
+	ASSERT_EQ(stats_of(t).dwarf_evictions, 1, "closed at the next request, over the budget");
+	ASSERT_EQ(stats_of(t).dwarf_bytes, 0, "nothing held after");
+	n = pr_elfsym_lines(b, foff, &l);
+	ASSERT_TRUE(n >= 1 && l[n - 1].file && strstr(l[n - 1].file, "ceval.c"), "opened again when asked");
+out:
+	pr_elfsyms_free(t);
+}
