@@ -1,6 +1,8 @@
-# profrun: `make` builds build/profrun; `make run` profiles this machine for
-# 10 s; `make test` runs every suite. Everything generated goes under
-# $(OUTPUT); the source tree stays clean. V=1 prints full commands.
+# profrun: `make` builds build/profrun (and its manual page); `make run`
+# profiles this machine for 10 s; `make test` runs every suite; `make deb`
+# builds the Debian package, `make test-deb` installs and tries it.
+# Everything generated goes under $(OUTPUT); the source tree stays clean.
+# V=1 prints full commands; NO_DEPS=1 never runs apt (package builds).
 
 VERSION      := 0.1.0
 SANITIZE     ?=
@@ -8,6 +10,7 @@ OUTPUT       ?= build$(if $(SANITIZE),-san)
 O            := $(abspath $(OUTPUT))
 PREFIX       ?= /usr/local
 DESTDIR      ?=
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 CC           ?= cc
 CLANG        ?= clang
 LLVM_STRIP   ?= llvm-strip
@@ -35,7 +38,7 @@ PC_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS))
 PC_LIBS   = $(shell $(PKG_CONFIG) --libs $(LIBS))
 comma     := ,
 SAN_FLAGS := $(if $(SANITIZE),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
-ALL_CFLAGS = $(CFLAGS) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
+ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -MMD -MP \
 	-I$(O) -Ibpf -Iruntime $(PC_CFLAGS) $(SAN_FLAGS) \
 	-DPROFRUN_VERSION='"$(VERSION)"' -DPROFRUN_LUADIR='"$(PREFIX)/share/profrun/lua"' \
 	$(EXTRA_CFLAGS)
@@ -68,13 +71,26 @@ DEPS_STAMP   := $(O)/.deps-ok
 SHELL       := bash
 .SHELLFLAGS := -o pipefail -c
 
-all: $(O)/profrun
+all: $(O)/profrun $(O)/profrun.1
 
 # The dependency check runs once per build dir; `make deps` runs it again.
+# A package build (NO_DEPS=1) has its Build-Depends and no business
+# installing anything.
 $(DEPS_STAMP): scripts/install-deps.sh
 	$(Q)mkdir -p $(@D)
-	$(Q)scripts/install-deps.sh
+	$(Q)$(if $(filter 1,$(NO_DEPS)),true,scripts/install-deps.sh)
 	$(Q)touch $@
+
+# The manual page, from one POD source; dated by the last commit (or
+# SOURCE_DATE_EPOCH in a package build), so rebuilds give the same page.
+MAN_DATE = $(shell if [ -n "$$SOURCE_DATE_EPOCH" ]; then date -u -d "@$$SOURCE_DATE_EPOCH" +%Y-%m-%d; \
+	else git log -1 --format=%cs 2>/dev/null || date -u +%Y-%m-%d; fi)
+$(O)/profrun.1: scripts/man/profrun.pod | $(DEPS_STAMP)
+	$(call msg,MAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)podchecker -warnings -warnings $< 2>&1 | grep -v 'pod syntax OK' >&2; \
+	  pod2man --utf8 --section=1 --name=PROFRUN --center="profrun manual" \
+	  --release="profrun $(VERSION)" --date="$(MAN_DATE)" $< >$@.tmp && mv $@.tmp $@
 
 deps:
 	scripts/install-deps.sh
@@ -362,7 +378,7 @@ test-unit: $(O)/unit_tests fixtures
 test-lua: $(O)/profrun
 	$(Q)$(O)/profrun tests/lua/run.lua | tee $(O)/test-lua.log
 
-test-e2e: $(O)/profrun fixtures
+test-e2e: $(O)/profrun $(O)/profrun.1 fixtures
 	$(Q)PROFRUN=$(O)/profrun FIXTURES=$(O)/fixtures tests/e2e/run.sh | tee $(O)/test-e2e.log
 
 # The unwinding tests again with each unwinder alone: user space on a copy
@@ -509,7 +525,7 @@ test-fuzz: fuzz-build
 	$(Q)tests/fuzz/run.sh $(O) $(FUZZ_TEST_SECONDS) $(FUZZERS) | tee $(O)/test-fuzz.log
 
 # Every suite runs even when one fails; the last line sums them up.
-test: $(O)/profrun $(O)/unit_tests fixtures
+test: $(O)/profrun $(O)/profrun.1 $(O)/unit_tests fixtures
 	$(Q)rc=0; \
 	$(MAKE) --no-print-directory test-unit || rc=1; \
 	$(MAKE) --no-print-directory test-lua || rc=1; \
@@ -606,19 +622,55 @@ bench-probes: $(O)/profrun $(O)/bench/probespin
 bench-offcpu: $(O)/profrun fixtures
 	bench/offcpu.sh $(O)
 
-install: $(O)/profrun
+# PREFIX/bin, the Lua library and examples under PREFIX/share/profrun, the
+# manual page, bash completion, and the fleet example's systemd unit
+# (pointing at PREFIX; not enabled).
+install: $(O)/profrun $(O)/profrun.1
 	install -D -m 0755 $(O)/profrun $(DESTDIR)$(PREFIX)/bin/profrun
 	for f in $(LUA_SRCS); do install -D -m 0644 $$f $(DESTDIR)$(PREFIX)/share/profrun/$$f; done
 	for f in examples/*.lua; do install -D -m 0644 $$f $(DESTDIR)$(PREFIX)/share/profrun/$$f; done
+	install -D -m 0644 $(O)/profrun.1 $(DESTDIR)$(PREFIX)/share/man/man1/profrun.1
+	install -D -m 0644 scripts/completion/profrun \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/profrun
+	mkdir -p $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	sed 's|/usr/local/|$(PREFIX)/|g' examples/profrun-fleet.service \
+		>$(DESTDIR)$(SYSTEMD_UNIT_DIR)/profrun-fleet.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/profrun-fleet.service
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/profrun
+	rm -f $(DESTDIR)$(PREFIX)/bin/profrun $(DESTDIR)$(PREFIX)/share/man/man1/profrun.1
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/profrun
+	rm -f $(DESTDIR)$(SYSTEMD_UNIT_DIR)/profrun-fleet.service
 	rm -rf $(DESTDIR)$(PREFIX)/share/profrun
+
+# The Debian package, built by dpkg-buildpackage (debhelper) from a copy
+# of the tracked tree with scripts/debian/ as its debian/; lintian must
+# report no error. scripts/install-deps.sh --deb adds the packaging tools.
+DEB_DIR := $(O)/deb
+DEB     := $(DEB_DIR)/profrun_$(VERSION)_amd64.deb
+deb:
+	$(Q)scripts/install-deps.sh --deb
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/profrun-$(VERSION)
+	$(Q)if git rev-parse --git-dir >/dev/null 2>&1; then \
+	  git ls-files -z --cached --others --exclude-standard | \
+	    xargs -0 cp -a --parents -t $(DEB_DIR)/profrun-$(VERSION); \
+	else \
+	  tar -c --exclude='./build*' . | tar -x -C $(DEB_DIR)/profrun-$(VERSION); \
+	fi
+	$(Q)cp -a scripts/debian $(DEB_DIR)/profrun-$(VERSION)/debian
+	$(Q)cd $(DEB_DIR)/profrun-$(VERSION) && dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+	  { tail -40 ../build.log; echo "make deb: dpkg-buildpackage failed; log: $(DEB_DIR)/build.log"; exit 1; }
+	$(Q)lintian --fail-on error $(DEB_DIR)/profrun_$(VERSION)_amd64.changes | tee $(DEB_DIR)/lintian.log
+	@echo "make deb: $(DEB)"
+
+# Installs the package on this machine, tries it, removes it again.
+test-deb: deb
+	$(Q)tests/deb/run.sh $(DEB) | tee $(O)/test-deb.log
 
 clean:
 	rm -rf $(O)
 
 .PHONY: all deps fixtures test test-unit test-lua test-e2e test-kunwind test-fuzz fuzz fuzz-build run bench bench-offcpu bench-probes bench-python \
-	bench-sym bench-ksym bench-cfi bench-unwind bench-export soak install uninstall clean
+	bench-sym bench-ksym bench-cfi bench-unwind bench-export soak install uninstall clean deb test-deb
 
 -include $(RT_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

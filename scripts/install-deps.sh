@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages profrun needs to build, test and run.
 # Idempotent: asks apt only for what is missing, and runs `apt-get update`
 # only when something is. `install-deps.sh --check` lists what is missing and
-# exits 1 if anything is, without installing.
+# exits 1 if anything is, without installing; `--deb` adds the tools that
+# build and check the Debian package (make deb).
 set -eu
 
 PKGS="make gcc clang llvm pkg-config libc6-dev libbpf-dev bpftool libelf-dev zlib1g-dev
@@ -10,7 +11,11 @@ luajit libluajit-5.1-dev liblzma-dev libiberty-dev util-linux procps
 binutils elfutils xz-utils g++ libclang-rt-14-dev strace nodejs
 golang-go chromium libxml2-utils jq python3 python3.11 python3.11-dbg gdb systemtap-sdt-dev
 libcurl4-openssl-dev clickhouse-server protobuf-compiler libdw-dev libdebuginfod-dev libdebuginfod1
-debuginfod"
+debuginfod perl man-db"
+DEB_PKGS="debhelper dpkg-dev fakeroot lintian"
+for a in "$@"; do
+	[ "$a" = --deb ] && PKGS="$PKGS $DEB_PKGS"
+done
 
 missing=""
 for p in $PKGS; do
@@ -24,7 +29,7 @@ done
 if [ -z "$missing" ]; then
 	exit 0
 fi
-if [ "${1:-}" = "--check" ]; then
+if [ "${1:-}" = "--check" ] || [ "${2:-}" = "--check" ]; then
 	echo "missing:$missing"
 	exit 1
 fi
