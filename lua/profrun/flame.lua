@@ -687,13 +687,15 @@ function F:svg(opts)
         local pw = node.value / total * avail
         local y = top + (down and fr.d or maxd - fr.d) * fh
         local name = clean(node.name)
-        local src = node.where and format(" [%s%s]", clean(node.where.file),
+        local src = node.where and format(" %s%s", clean(node.where.file),
             node.where.inlined and ", inlined" or "") or ""
-        w(format('<g class="f" data-x="%s" data-w="%s" data-d="%d"><title>%s%s (%s %s, %.2f%%)'
+        -- the name, then " (count unit, pct%)": the script finds the name
+        -- before the last " (", so the source goes after it
+        w(format('<g class="f" data-x="%s" data-w="%s" data-d="%d"><title>%s (%s %s, %.2f%%)%s'
             .. '</title><rect x="%.2f" y="%g" width="%.2f" height="%g" rx="2" fill="%s"/>'
             .. '<text x="%.2f" y="%g">%s</text></g>\n',
-            num_text(fr.x), num_text(node.value), fr.d, esc(name), esc(src),
-            count_text(node.value), esc(unit), pct(node.value, total),
+            num_text(fr.x), num_text(node.value), fr.d, esc(name),
+            count_text(node.value), esc(unit), pct(node.value, total), esc(src),
             x, y, pw, fh - 1, color(kinds[node.kind], name),
             x + 3, y + fh / 2 + fs * 0.35, esc(fit(name, pw, charw))))
     end

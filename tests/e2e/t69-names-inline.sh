@@ -114,8 +114,9 @@ expect_rc "flamegraph.lua: exit 0" 0
 expect_grep "folded: the inline chain on hot_loop" "$TMP/f.folded" \
 	';main;hot_loop;inl_top;inl_mid;inl_leaf [0-9]+$'
 expect_grep "svg: inl_leaf's tooltip says inlined, in inlfix.c" "$TMP/f.svg" \
-	'<title>inl_leaf \[inlfix.c, inlined\] \('
-expect_grep "svg: hot_loop's tooltip names its file" "$TMP/f.svg" '<title>hot_loop \[inlfix.c\] \('
+	'<title>inl_leaf \([0-9]+ samples, [0-9.]+%\) inlfix.c, inlined</title>'
+expect_grep "svg: hot_loop's tooltip names its file" "$TMP/f.svg" \
+	'<title>hot_loop \([0-9]+ samples, [0-9.]+%\) inlfix.c</title>'
 cat >"$TMP/refold.lua" <<'EOF'
 local flame = require "profrun.flame"
 local f = flame.new()
