@@ -16,6 +16,9 @@
 #include <elfutils/libdw.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +171,10 @@ static void *opener_main(void *arg)
 	struct pr_dwarf_opener *o = arg;
 	struct pr_elfsym_dwarf *d;
 	Dwarf *dw;
+
+	/* decompressing is background work: on a busy machine the loop (which
+	 * reads the rings and loads the unwinder's tables) comes first */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
 
 	pthread_mutex_lock(&o->mu);
 	while (!o->stop) {
@@ -572,7 +579,11 @@ static bool covers(const struct cu_index *x, const struct fn *f, uint64_t va)
 	return false;
 }
 
-/* The innermost function with code at va: index, or -1. */
+/* The innermost function with code at va: index, or -1. Down the tree:
+ * among a function's children (a child's subtree ends at its end), the
+ * one that covers va, and so on: siblings are skipped whole, so a lookup
+ * in a function with thousands of inline instances (python's eval loop)
+ * looks at a few dozen. */
 static int32_t innermost(const struct cu_index *x, uint64_t va)
 {
 	long t = PR_ARRAY_LAST_LE(x->tops, x->ntops, lo, va);
@@ -582,10 +593,17 @@ static int32_t innermost(const struct cu_index *x, uint64_t va)
 	if (t < 0 || va >= x->tops[t].hi)
 		return -1;
 	best = (int32_t)x->tops[t].fn;
+	i = best + 1;
 	end = x->fns[best].end;
-	for (i = best + 1; i < end && i < x->nfns; i++)
-		if (x->fns[i].depth > x->fns[best].depth && covers(x, &x->fns[i], va))
+	while (i < end && i < x->nfns) {
+		if (covers(x, &x->fns[i], va)) {
 			best = (int32_t)i;
+			end = x->fns[i].end;
+			i++;
+		} else {
+			i = x->fns[i].end > i ? x->fns[i].end : i + 1;
+		}
+	}
 	return best;
 }
 
