@@ -207,12 +207,14 @@ end
 EOF
 # started (and exec'd) before profrun: their maps are settled when first read
 for i in $(seq 1 50); do
-	"$TMP/copies/s$i" 8 &
+	"$TMP/copies/s$i" 10 &
 	track_pid $!
 done
 sleep 0.5
+# 99 Hz: ~12 samples for each copy, and the whole machine's samples stay
+# few enough for the script to name every one as it goes
 DEBUGINFOD_URLS=$URL DEBUGINFOD_CACHE_PATH=$TMP/cache6 \
-	run_profrun -F 999 -d 3 "$TMP/count.lua"
+	run_profrun -F 99 -d 4 "$TMP/count.lua"
 expect_rc "50 copies: exit 0" 0
 expect_ge "50 copies: >= 10 of the binaries sampled (each looks the build id up)" \
 	"$(val binaries "$OUT")" 10 "$OUT" "$ERR"
