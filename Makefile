@@ -385,7 +385,7 @@ test-e2e: $(O)/profrun $(O)/profrun.1 fixtures
 # of every stack (kernel_unwind off), and BPF from the loaded tables with
 # no copy (only): there, the tests whose code has unwind tables; no-CFI
 # and JIT code, truncation reasons and copy statistics are user space's.
-KUNWIND_ONLY_TESTS := t80 t81 t82 t84 t86 t90
+KUNWIND_ONLY_TESTS := t80 t81 t82 t84 t86 t87 t90
 test-kunwind: $(O)/profrun fixtures
 	$(Q){ PROFRUN_KERNEL_UNWIND=off PROFRUN=$(O)/profrun FIXTURES=$(O)/fixtures tests/e2e/run.sh t8 t90; \
 	  PROFRUN_KERNEL_UNWIND=only PROFRUN=$(O)/profrun FIXTURES=$(O)/fixtures \

@@ -38,7 +38,11 @@ _Static_assert(SAME(PR_KUW_REG_SAME, PR_REG_SAME) && SAME(PR_KUW_REG_AT_CFA, PR_
 
 #define TICK_NS 10000000ull	   /* requests are served at most this often */
 #define MAX_PER_TICK 64		   /* processes loaded per tick: a bounded pause */
-#define NO_MAP_RETRY_NS 1000000000ull /* a process whose pcs miss its maps: reread this often */
+/* A process whose pcs miss its maps is reread one tick after its last
+ * load, then twice as late each time up to once a second: a process first
+ * loaded while ld.so was still mapping its libraries gets them at once,
+ * one running code no mapping covers (a JIT) costs a read a second. */
+#define NO_MAP_RETRY_MAX_NS 1000000000ull
 #define RULE_SLOTS (2 * PR_UW_RULES_MAX) /* open addressing, half full at most */
 #define PROC_BUCKETS 1024
 #define BATCH 4096
@@ -58,6 +62,7 @@ struct extent {
 struct proc {
 	uint32_t pid;
 	uint64_t loaded_at;
+	uint64_t no_map_wait; /* ns from loaded_at before a NO_MAP reread */
 	uint32_t nbins;
 	uint32_t bins[PR_UW_MAPS]; /* indexes in k->bins */
 	struct proc *next;
@@ -455,7 +460,7 @@ static void load_proc(struct pr_kunwind *k, uint32_t pid, const struct pr_uw_pen
 	struct proc **pp = proc_slot(k, pid), *p = *pp;
 	int n;
 
-	if (p && want->reason == PR_KUW_NO_MAP && now - p->loaded_at < NO_MAP_RETRY_NS)
+	if (p && want->reason == PR_KUW_NO_MAP && now - p->loaded_at < p->no_map_wait)
 		return;
 	memset(&k->entry, 0, sizeof(k->entry));
 	k->entry.start_time = want->start_time;
@@ -491,6 +496,11 @@ static void load_proc(struct pr_kunwind *k, uint32_t pid, const struct pr_uw_pen
 		k->st.procs++;
 	}
 	p = *pp;
+	if (want->reason == PR_KUW_NO_MAP)
+		p->no_map_wait = p->no_map_wait * 2 < NO_MAP_RETRY_MAX_NS ? p->no_map_wait * 2
+									     : NO_MAP_RETRY_MAX_NS;
+	else
+		p->no_map_wait = TICK_NS;
 	p->loaded_at = now;
 	p->nbins = k->entry_nbins;
 	memcpy(p->bins, k->entry_bins, k->entry_nbins * sizeof(p->bins[0]));
