@@ -121,17 +121,20 @@ static __always_inline long kernel_user_stack(struct pr_sample_raw *s, void *dst
 	return ub;
 }
 
-/* The in-kernel walker (pr_sample_walk), reached by a tail call. In the
- * default mode the runtime loads it after the first samples are out:
- * verifying it is most of profrun's start-up, and no process has tables
- * loaded that soon anyway. Until then the slot is empty, the tail call
- * falls through, and the stack is copied as with the walker off. */
+/* The programs pr_sample goes on to by tail calls: the in-kernel walker
+ * (pr_sample_walk) and the Python frame reader (pr_sample_py). In the
+ * default mode the runtime loads them after the first samples are out:
+ * verifying them is most of profrun's start-up, and no process has tables
+ * or a Python entry loaded that soon anyway. Until then a slot is empty,
+ * the tail call falls through, and the sample goes on without: the stack
+ * copied as with the walker off, no Python frames. */
+enum { PR_NEXT_WALK = 0, PR_NEXT_PYTHON = 1 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u32);
-} pr_sample_walker SEC(".maps");
+} pr_sample_next SEC(".maps");
 
 /* Appends the Python frames pr_sample read at byte at of buf's frames;
  * returns their bytes. *urgent: the runtime should read this one now. */
@@ -191,6 +194,33 @@ static __always_inline int send_sample(struct sample_buf *buf, struct pr_src_cou
 	return 0;
 }
 
+/* The user stack of the sample in buf (kb bytes of kernel frames
+ * before it), then the record out: walked by pr_sample_walk when it is
+ * loaded, else copied or walked by frame pointers here. */
+static __always_inline int sample_user(struct bpf_perf_event_data *ctx, struct sample_buf *buf,
+				       struct pr_src_counts *c, long kb)
+{
+	struct pr_sample_raw *s = &buf->r;
+	__u64 copied = 0;
+	long ub = 0;
+
+	if (want_user && s->pid != 0 && ustack_bytes && kernel_unwind) {
+		bpf_tail_call(ctx, &pr_sample_next, PR_NEXT_WALK);
+		/* the walker is not loaded yet: no tables are either */
+		pr_uw_count(PR_KUW_NO_PROC, 1);
+	}
+	if (want_user && s->pid != 0 && ustack_bytes) {
+		copied = copy_user_stack(s, (void *)s->addrs + kb);
+	} else if (want_user && s->pid != 0) {
+		ub = bpf_get_stack(ctx, (void *)s->addrs + kb, STACK_BYTES, BPF_F_USER_STACK);
+		if (ub < 0) {
+			s->uerr = ub;
+			ub = 0;
+		}
+	}
+	return send_sample(buf, c, kb, ub, copied);
+}
+
 SEC("perf_event")
 int pr_sample(struct bpf_perf_event_data *ctx)
 {
@@ -199,8 +229,7 @@ int pr_sample(struct bpf_perf_event_data *ctx)
 	struct pr_src_counts *c;
 	struct pr_sample_raw *s;
 	struct sample_buf *buf;
-	long kb = 0, ub = 0;
-	__u64 copied = 0;
+	long kb = 0;
 
 	if (!pr_in_target(tgid))
 		return 0;
@@ -239,23 +268,29 @@ int pr_sample(struct bpf_perf_event_data *ctx)
 	}
 	kb = clamp_stack_bytes(kb);
 	s->nkernel = kb / 8;
-	if (python && want_user && tgid != 0)
-		pr_py_walk_current(tgid, (__u32)id);
-	if (want_user && tgid != 0 && ustack_bytes && kernel_unwind) {
-		bpf_tail_call(ctx, &pr_sample_walker, 0);
-		/* the walker is not loaded yet: no tables are either */
-		pr_uw_count(PR_KUW_NO_PROC, 1);
+	if (python && want_user && tgid != 0) {
+		/* no frames of an earlier sample on this CPU, whatever follows */
+		pr_py_walk_start();
+		bpf_tail_call(ctx, &pr_sample_next, PR_NEXT_PYTHON);
 	}
-	if (want_user && tgid != 0 && ustack_bytes) {
-		copied = copy_user_stack(s, (void *)s->addrs + kb);
-	} else if (want_user && tgid != 0) {
-		ub = bpf_get_stack(ctx, (void *)s->addrs + kb, STACK_BYTES, BPF_F_USER_STACK);
-		if (ub < 0) {
-			s->uerr = ub;
-			ub = 0;
-		}
+	return sample_user(ctx, buf, c, kb);
+}
+
+/* The rest of pr_sample when the Python reader is loaded: this thread's
+ * Python frames, then the user stack. */
+SEC("perf_event")
+int pr_sample_py(struct bpf_perf_event_data *ctx)
+{
+	__u32 zero = 0, src = PR_SRC_SAMPLE;
+	struct pr_src_counts *c = bpf_map_lookup_elem(&pr_counts, &src);
+	struct sample_buf *buf = bpf_map_lookup_elem(&pr_sample_tmp, &zero);
+
+	if (!buf) {
+		count_failed(c);
+		return 0;
 	}
-	return send_sample(buf, c, kb, ub, copied);
+	pr_py_walk_current(buf->r.pid, buf->r.tid);
+	return sample_user(ctx, buf, c, clamp_stack_bytes(buf->r.nkernel * 8));
 }
 
 /* The rest of pr_sample when the walker is loaded: the user stack walked

@@ -47,9 +47,10 @@ struct pr_plan {
 	void *kglue_ctx;
 	bool track_live; /* the lifecycle programs keep pr_live */
 	bool before_late_ran; /* cfg->before_late runs once, before the first late object */
-	/* the in-kernel walker waits for pr_plan_tick (default mode) */
-	bool walker_deferred;
-	char *walker_btf; /* the btf_custom_path its object opens with */
+	/* pr_sample's followers (the in-kernel walker, the Python reader)
+	 * wait for pr_plan_tick (default mode) */
+	bool followers_deferred;
+	char *followers_btf; /* the btf_custom_path their object opens with */
 	struct bpf_object *objs[PR_OBJ_MAX]; /* each object, once opened */
 	struct bpf_link *links[MAX_PROGS];
 	int nlinks;
@@ -223,18 +224,13 @@ static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 	p->smp->rodata->want_kernel = cfg->kernel;
 	p->smp->rodata->want_idle = cfg->idle;
 	p->smp->rodata->ustack_bytes = cfg->unwind == PR_UNWIND_FP ? 0 : cfg->stack_bytes;
+	p->smp->rodata->python = cfg->python && cfg->user;
+	p->smp->rodata->python_timing = p->smp->rodata->python && cfg->python_timing;
+	if (!p->smp->rodata->python)
+		no_python_maps(p->smp->maps.pr_py_procs, p->smp->maps.pr_py_pending,
+			       p->smp->maps.pr_py_threads);
 	if (pr_plan_kernel_unwinds(cfg)) {
 		p->smp->rodata->kernel_unwind = cfg->kernel_unwind;
-		/* tests of the tables alone or of both unwinders want it from the
-		 * first sample; otherwise it loads after the first samples are out,
-		 * unless that would parse the kernel's whole BTF a second time */
-		p->walker_deferred = cfg->kernel_unwind == PR_KUNWIND_ON && cfg->btf_minimal;
-		if (p->walker_deferred) {
-			p->walker_btf = strdup(cfg->btf_path);
-			if (!p->walker_btf)
-				return -ENOMEM;
-		}
-		bpf_program__set_autoload(p->smp->progs.pr_sample_walk, !p->walker_deferred);
 		bpf_map__set_max_entries(p->smp->maps.pr_uw_rows,
 					 cfg->kernel_tables / sizeof(struct pr_uw_row));
 	} else {
@@ -243,11 +239,21 @@ static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 		bpf_map__set_max_entries(p->smp->maps.pr_uw_pending, 1);
 		bpf_map__set_max_entries(p->smp->maps.pr_uw_rules, 1);
 	}
-	p->smp->rodata->python = cfg->python && cfg->user;
-	p->smp->rodata->python_timing = p->smp->rodata->python && cfg->python_timing;
-	if (!p->smp->rodata->python)
-		no_python_maps(p->smp->maps.pr_py_procs, p->smp->maps.pr_py_pending,
-			       p->smp->maps.pr_py_threads);
+	/* tests of the tables alone or of both unwinders want the walker from
+	 * the first sample; otherwise the followers load after the first
+	 * samples are out (verifying them took two thirds of a start), unless
+	 * that would parse the kernel's whole BTF a second time */
+	p->followers_deferred = cfg->kernel_unwind == PR_KUNWIND_ON && cfg->btf_minimal &&
+				(p->smp->rodata->kernel_unwind || p->smp->rodata->python);
+	if (p->followers_deferred) {
+		p->followers_btf = strdup(cfg->btf_path);
+		if (!p->followers_btf)
+			return -ENOMEM;
+	}
+	bpf_program__set_autoload(p->smp->progs.pr_sample_walk,
+				  p->smp->rodata->kernel_unwind && !p->followers_deferred);
+	bpf_program__set_autoload(p->smp->progs.pr_sample_py,
+				  p->smp->rodata->python && !p->followers_deferred);
 	p->smp->rodata->aggregate = cfg->aggregate != 0;
 	if (cfg->aggregate) {
 		uint32_t counts = agg_counts(cfg);
@@ -326,14 +332,22 @@ int pr_plan_kunwind_fds(const struct pr_plan *p, struct pr_kunwind_fds *out)
 	return 0;
 }
 
-/* Puts a loaded walker in the slot pr_sample tail-calls. */
-static int set_walker(struct pr_plan *p, struct bpf_program *walk)
+/* Puts obj's loaded followers in the slots pr_sample tail-calls
+ * (sample.bpf.c's PR_NEXT_*, in this order). */
+static int set_followers(struct pr_plan *p, struct pr_sample_bpf *obj)
 {
-	int fd = bpf_program__fd(walk);
-	uint32_t zero = 0;
+	struct bpf_program *next[] = { obj->progs.pr_sample_walk, obj->progs.pr_sample_py };
+	uint32_t slot;
+	int fd;
 
-	if (bpf_map_update_elem(bpf_map__fd(p->smp->maps.pr_sample_walker), &zero, &fd, BPF_ANY))
-		return -errno;
+	for (slot = 0; slot < sizeof(next) / sizeof(next[0]); slot++) {
+		if (!bpf_program__autoload(next[slot]))
+			continue;
+		fd = bpf_program__fd(next[slot]);
+		if (bpf_map_update_elem(bpf_map__fd(p->smp->maps.pr_sample_next), &slot, &fd,
+					BPF_ANY))
+			return -errno;
+	}
 	return 0;
 }
 
@@ -341,48 +355,57 @@ static int smp_load(struct pr_plan *p)
 {
 	int err = pr_sample_bpf__load(p->smp);
 
-	if (!err && bpf_program__autoload(p->smp->progs.pr_sample_walk))
-		err = set_walker(p, p->smp->progs.pr_sample_walk);
-	return err;
+	return err ? err : set_followers(p, p->smp);
 }
 
-/* Loads the walker into a second instance of the sample object that
- * shares every map of the first, and hands it to pr_sample. A walker that
- * does not load leaves the copy doing the work: said once, not fatal. */
-static void load_walker(struct pr_plan *p)
+/* Loads the followers into a second instance of the sample object that
+ * shares every map of the first, and hands them to pr_sample. One that
+ * does not load leaves pr_sample doing without (the stack copied and
+ * unwound in user space, no Python frames): said once, not fatal. */
+static void load_followers(struct pr_plan *p)
 {
-	struct bpf_object_open_opts oo = { .sz = sizeof(oo), .btf_custom_path = p->walker_btf };
-	struct pr_sample_bpf *w;
+	struct bpf_object_open_opts oo = { .sz = sizeof(oo), .btf_custom_path = p->followers_btf };
+	struct pr_sample_bpf *f;
 	struct bpf_program *prog;
+	bool walk = p->smp->rodata->kernel_unwind, py = p->smp->rodata->python;
 	struct bpf_map *m, *mine;
 	int err = 0;
 
-	p->walker_deferred = false;
-	w = pr_sample_bpf__open_opts(&oo);
-	if (!w) {
+	p->followers_deferred = false;
+	f = pr_sample_bpf__open_opts(&oo);
+	if (!f) {
 		err = -errno ?: -EINVAL;
 		goto out;
 	}
-	bpf_object__for_each_program(prog, w->obj)
-		bpf_program__set_autoload(prog, prog == w->progs.pr_sample_walk);
-	bpf_object__for_each_map(m, w->obj) {
+	bpf_object__for_each_program(prog, f->obj)
+		bpf_program__set_autoload(prog, (prog == f->progs.pr_sample_walk && walk) ||
+							(prog == f->progs.pr_sample_py && py));
+	bpf_object__for_each_map(m, f->obj) {
 		mine = bpf_object__find_map_by_name(p->smp->obj, bpf_map__name(m));
 		err = mine ? bpf_map__reuse_fd(m, bpf_map__fd(mine)) : -ENOENT;
 		if (err)
 			goto out;
 	}
-	err = pr_sample_bpf__load(w);
+	err = pr_sample_bpf__load(f);
 	if (!err)
-		err = set_walker(p, w->progs.pr_sample_walk);
+		err = set_followers(p, f);
 out:
 	if (err)
-		pr_warn("the in-kernel stack walker did not load (%s): user stacks are copied and "
-			"unwound in user space; run with -v to see libbpf's log",
-			strerror(-err));
-	else
+		pr_warn("%s did not load (%s): %s; run with -v to see libbpf's log",
+			!py ? "the in-kernel stack walker"
+			: !walk ? "the Python frame reader"
+				: "the in-kernel stack walker and the Python frame reader",
+			strerror(-err),
+			!py ? "user stacks are copied and unwound in user space"
+			: !walk ? "stacks have no Python frames"
+				: "user stacks are copied and unwound in user space, without "
+				  "Python frames");
+	if (!err && walk)
 		pr_info("in-kernel stack walker loaded");
-	/* the slot holds the program now; the maps stay the first object's */
-	pr_sample_bpf__destroy(w);
+	if (!err && py)
+		pr_info("Python frame reader loaded");
+	/* the slots hold the programs now; the maps stay the first object's */
+	pr_sample_bpf__destroy(f);
 }
 
 /* One cpu-clock event per CPU runs the program: perf_event_open, not a
@@ -924,8 +947,8 @@ void pr_plan_tick(struct pr_plan *p)
 	if (!p || p->state != PLAN_LOADED)
 		return;
 	/* the first tick comes after the first batch reached the script */
-	if (p->walker_deferred)
-		load_walker(p);
+	if (p->followers_deferred)
+		load_followers(p);
 	if (now_ns - p->last_flush < FLUSH_EVERY_NS)
 		return;
 	p->last_flush = now_ns;
@@ -1119,6 +1142,6 @@ void pr_plan_free(struct pr_plan *p)
 		p->objs[o] = NULL;
 	}
 	free(p->kcache);
-	free(p->walker_btf);
+	free(p->followers_btf);
 	free(p);
 }
