@@ -261,6 +261,8 @@ struct pr_stats {
 	uint64_t python_bpf_walks;    /* $PROFRUN_PYTHON_TIMING: walks BPF timed */
 	uint64_t python_bpf_walk_ns;  /* their time */
 	uint64_t python_bpf_walk_frames; /* their frames */
+	uint64_t stack_frames;	      /* frames the stack table holds (shared ones once) */
+	uint64_t stack_bytes;	      /* the stack table's memory */
 };
 
 /* profrun.export: one HTTP sink (export.h). Strings are copied. */

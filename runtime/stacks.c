@@ -7,7 +7,7 @@
  * offset), a user frame outside any binary (JIT, anonymous memory) is
  * (pid, address), so only those stacks stay per process. The table is
  * bounded by max_stacks and max_frames (by default 1 Mi stacks and 2 Mi
- * frames: at most 48 MiB of frames, 24 MiB of stacks and 8 MiB of hash
+ * frames: at most 32 MiB of frames, 24 MiB of stacks and 8 MiB of hash
  * table); past either, new stacks get id 0 and are counted (full).
  * A Python frame (FK_PYTHON) is its python.c id: named when interned.
  */
@@ -23,12 +23,43 @@
  * unloaded and its addresses are reused. */
 enum frame_kind { FK_KERNEL = 1, FK_BINARY = 2, FK_ANON = 3, FK_BPF = 4, FK_PYTHON = 5 };
 
+/* 16 bytes: the pool is most of the table's memory (a whole-machine
+ * profile of compiles interns ~400 new stacks a second, 12 frames each).
+ * who is the binary (FK_BINARY: a pointer, its low bits 0) or id << 8 |
+ * kind (the other kinds, all odd or 4..7 in the low bits). */
 struct frame {
-	uint64_t addr;	       /* kernel: address; binary: file offset; anon: address */
-	struct pr_elfsym *bin; /* FK_BINARY */
-	uint32_t pid;	       /* FK_ANON; FK_BPF: the bpfsym id; FK_PYTHON: the frame id */
-	uint32_t kind;
+	uint64_t addr; /* kernel: address; binary: file offset; anon: address */
+	uint64_t who;
 };
+
+_Static_assert(FK_KERNEL & 7 && FK_ANON & 7 && FK_BPF & 7 && FK_PYTHON & 7,
+	       "a kind's low bits tell it from a pointer");
+
+/* id: FK_ANON the pid; FK_BPF the bpfsym id; FK_PYTHON the frame id */
+static struct frame id_frame(uint32_t kind, uint32_t id, uint64_t addr)
+{
+	return (struct frame){ .addr = addr, .who = (uint64_t)id << 8 | kind };
+}
+
+static struct frame bin_frame(struct pr_elfsym *bin, uint64_t foff)
+{
+	return (struct frame){ .addr = foff, .who = (uintptr_t)bin };
+}
+
+static uint32_t frame_kind(const struct frame *f)
+{
+	return f->who & 7 ? (uint32_t)(f->who & 0xff) : FK_BINARY;
+}
+
+static uint32_t frame_id(const struct frame *f)
+{
+	return (uint32_t)(f->who >> 8);
+}
+
+static struct pr_elfsym *frame_bin(const struct frame *f)
+{
+	return (struct pr_elfsym *)(uintptr_t)f->who;
+}
 
 struct stack {
 	uint64_t hash;
@@ -104,7 +135,7 @@ static uint64_t hash_frames(const struct frame *f, uint32_t n)
 
 	for (i = 0; i < n; i++) {
 		h = mix(h, f[i].addr);
-		h = mix(h, (uintptr_t)f[i].bin ^ ((uint64_t)f[i].pid << 32) ^ f[i].kind);
+		h = mix(h, f[i].who);
 	}
 	return h;
 }
@@ -114,8 +145,7 @@ static bool same_frames(const struct frame *a, const struct frame *b, uint32_t n
 	uint32_t i;
 
 	for (i = 0; i < n; i++) {
-		if (a[i].addr != b[i].addr || a[i].bin != b[i].bin || a[i].pid != b[i].pid ||
-		    a[i].kind != b[i].kind)
+		if (a[i].addr != b[i].addr || a[i].who != b[i].who)
 			return false;
 	}
 	return true;
@@ -162,7 +192,7 @@ static void normalize_kernel(struct pr_stacks *st, const uint64_t *k, uint32_t n
 	for (i = 0; i < nk; i++) {
 		uint32_t id = st->bpfsym ? pr_bpfsym_find(st->bpfsym, k[i]) : 0;
 
-		f[i] = (struct frame){ .addr = k[i], .pid = id, .kind = id ? FK_BPF : FK_KERNEL };
+		f[i] = id_frame(id ? FK_BPF : FK_KERNEL, id, k[i]);
 	}
 }
 
@@ -171,10 +201,10 @@ static void normalize_kernel(struct pr_stacks *st, const uint64_t *k, uint32_t n
 static struct frame user_frame(uint32_t pid, const struct pr_user_frame *u)
 {
 	if (u->py)
-		return (struct frame){ .pid = u->py, .kind = FK_PYTHON };
+		return id_frame(FK_PYTHON, u->py, 0);
 	if (u->bin)
-		return (struct frame){ .addr = u->foff, .bin = u->bin, .kind = FK_BINARY };
-	return (struct frame){ .addr = u->addr, .pid = pid, .kind = FK_ANON };
+		return bin_frame(u->bin, u->foff);
+	return id_frame(FK_ANON, pid, u->addr);
 }
 
 static void normalize(struct pr_stacks *st, uint32_t pid, uint64_t time, const uint64_t *k,
@@ -267,11 +297,11 @@ static int symbolize_binary(struct pr_stacks *st, const struct frame *fr, bool c
 	struct pr_frame f = *out;
 	int n, extra, j;
 
-	f.module = pr_elfsym_name(fr->bin);
-	f.name = pr_elfsym_resolve(fr->bin, fr->addr, &f.offset);
+	f.module = pr_elfsym_name(frame_bin(fr));
+	f.name = pr_elfsym_resolve(frame_bin(fr), fr->addr, &f.offset);
 	if (!f.name)
 		f.offset = fr->addr;
-	n = pr_elfsym_lines(fr->bin, fr->addr - (caller && fr->addr), &l);
+	n = pr_elfsym_lines(frame_bin(fr), fr->addr - (caller && fr->addr), &l);
 	if (n <= 0) {
 		*out = f;
 		return 1;
@@ -299,7 +329,7 @@ static int symbolize(struct pr_stacks *st, const struct frame *fr, bool caller,
 	uint64_t start;
 
 	*out = (struct pr_frame){ .addr = fr->addr, .offset = fr->addr };
-	switch (fr->kind) {
+	switch (frame_kind(fr)) {
 	case FK_KERNEL:
 		out->kernel = 1;
 		out->kind = PR_FRAME_KERNEL;
@@ -311,13 +341,14 @@ static int symbolize(struct pr_stacks *st, const struct frame *fr, bool caller,
 		out->kernel = 1;
 		out->kind = PR_FRAME_KERNEL;
 		out->module = "bpf";
-		out->name = pr_bpfsym_name(st->bpfsym, fr->pid, &start);
+		out->name = pr_bpfsym_name(st->bpfsym, frame_id(fr), &start);
 		out->offset = out->name ? fr->addr - start : fr->addr;
 		break;
 	case FK_BINARY:
 		return symbolize_binary(st, fr, caller, out, room);
 	case FK_PYTHON: {
-		int kind = pr_python_frame(st->python, fr->pid, &out->name, &out->file, &out->line);
+		int kind = pr_python_frame(st->python, frame_id(fr), &out->name, &out->file,
+					   &out->line);
 
 		out->addr = out->offset = 0;
 		out->kind = kind < 0 ? PR_FRAME_PYTHON : (uint32_t)kind;
@@ -327,7 +358,7 @@ static int symbolize(struct pr_stacks *st, const struct frame *fr, bool caller,
 	default:
 		/* anonymous executable memory: a JIT may have named it */
 		if (st->perfmaps)
-			out->name = pr_perfmap_lookup(st->perfmaps, fr->pid, fr->addr, &out->offset,
+			out->name = pr_perfmap_lookup(st->perfmaps, frame_id(fr), fr->addr, &out->offset,
 						      &out->module);
 		break;
 	}
@@ -351,7 +382,7 @@ int pr_stacks_frames(struct pr_stacks *st, uint32_t id, struct pr_frame *out, in
 		k += symbolize(st, fr, user_seen, out + k, max - k);
 		/* the first user frame is where the thread was; the others
 		 * are return addresses */
-		if (fr->kind != FK_KERNEL && fr->kind != FK_BPF)
+		if (frame_kind(fr) != FK_KERNEL && frame_kind(fr) != FK_BPF)
 			user_seen = true;
 	}
 	return k;
@@ -366,15 +397,14 @@ int pr_stacks_pid(struct pr_stacks *st, uint32_t id)
 
 int pr_stacks_usym(struct pr_stacks *st, uint32_t pid, uint64_t addr, struct pr_frame *f)
 {
-	struct frame fr = { .addr = addr, .pid = pid, .kind = FK_ANON };
+	struct frame fr = id_frame(FK_ANON, pid, addr);
+	struct pr_elfsym *bin;
 	uint64_t foff;
 
 	new_request(st);
-	fr.bin = pr_maps_normalize(st->maps, pid, addr, 0, &foff);
-	if (fr.bin) {
-		fr.kind = FK_BINARY;
-		fr.addr = foff;
-	}
+	bin = pr_maps_normalize(st->maps, pid, addr, 0, &foff);
+	if (bin)
+		fr = bin_frame(bin, foff);
 	symbolize(st, &fr, false, f, 1);
 	f->addr = addr;
 	return f->name ? 0 : -ENOENT;
@@ -383,7 +413,7 @@ int pr_stacks_usym(struct pr_stacks *st, uint32_t pid, uint64_t addr, struct pr_
 int pr_stacks_ksym(struct pr_stacks *st, uint64_t addr, struct pr_frame *f)
 {
 	uint32_t id = st->bpfsym ? pr_bpfsym_find(st->bpfsym, addr) : 0;
-	struct frame fr = { .addr = addr, .pid = id, .kind = id ? FK_BPF : FK_KERNEL };
+	struct frame fr = id_frame(id ? FK_BPF : FK_KERNEL, id, addr);
 
 	new_request(st);
 	symbolize(st, &fr, false, f, 1);
@@ -408,4 +438,16 @@ uint64_t pr_stacks_count(const struct pr_stacks *st)
 uint64_t pr_stacks_full(const struct pr_stacks *st)
 {
 	return st->full;
+}
+
+uint64_t pr_stacks_nframes(const struct pr_stacks *st)
+{
+	return st->npool;
+}
+
+uint64_t pr_stacks_bytes(const struct pr_stacks *st)
+{
+	return sizeof(*st) + (uint64_t)st->cap_stacks * sizeof(*st->stacks) +
+	       (uint64_t)st->cap_pool * sizeof(*st->pool) +
+	       ((uint64_t)st->table_mask + 1) * sizeof(*st->table);
 }

@@ -56,6 +56,9 @@ uint64_t pr_stacks_count(const struct pr_stacks *st);
 /* Names kernel frames inside BPF programs from bs from now on. */
 void pr_stacks_set_bpfsym(struct pr_stacks *st, struct pr_bpfsym *bs);
 uint64_t pr_stacks_full(const struct pr_stacks *st);
+/* Frames held (a frame stacks share counts once), and the table's bytes. */
+uint64_t pr_stacks_nframes(const struct pr_stacks *st);
+uint64_t pr_stacks_bytes(const struct pr_stacks *st);
 /* Names Python frames (pr_user_frame.py) from py from now on. */
 void pr_stacks_set_python(struct pr_stacks *st, struct pr_python *py);
 

@@ -129,6 +129,8 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 	if (rt->stacks) {
 		out->stacks = pr_stacks_count(rt->stacks);
 		out->stacks_full = pr_stacks_full(rt->stacks);
+		out->stack_frames = pr_stacks_nframes(rt->stacks);
+		out->stack_bytes = pr_stacks_bytes(rt->stacks);
 	}
 	if (rt->ksym) {
 		out->ksyms = pr_ksym_count(rt->ksym);

@@ -9,7 +9,7 @@ local ffi = require "ffi"
 ffi.cdef(require "profrun.cdef")
 
 local C = ffi.C
-local ABI_VERSION = 10
+local ABI_VERSION = 11
 if C.pr_ffi_abi_version() ~= ABI_VERSION then
     error(string.format("profrun Lua library (ABI %d) does not match the runtime (ABI %d)",
         ABI_VERSION, C.pr_ffi_abi_version()))
@@ -580,7 +580,8 @@ function api.stats()
     local s = stats_buf
     local t = {
         batches = tonumber(s.batches), stacks = tonumber(s.stacks),
-        stacks_full = tonumber(s.stacks_full), kstack_errors = tonumber(s.kstack_errors),
+        stacks_full = tonumber(s.stacks_full), stack_frames = tonumber(s.stack_frames),
+        stack_bytes = tonumber(s.stack_bytes), kstack_errors = tonumber(s.kstack_errors),
         ustack_errors = tonumber(s.ustack_errors), hook_errors = tonumber(s.hook_errors),
         bad_records = tonumber(s.bad_records),
         ksyms = tonumber(s.ksyms), binaries = tonumber(s.binaries),

@@ -351,6 +351,11 @@ void test_stacks_table_grows(void)
 	}
 	ASSERT_EQ(bad, 0, "every stack found after the table grew");
 	ASSERT_EQ(pr_stacks_count(e.st), n, "count");
+	ASSERT_EQ(pr_stacks_nframes(e.st), n, "one frame each");
+	/* 16-byte frames, 24-byte entries, a 4-byte slot per stack at most half
+	 * full, each array at most twice what it holds: 28 + 88 bytes a stack */
+	ASSERT_TRUE(pr_stacks_bytes(e.st) <= (uint64_t)n * (2 * (16 + 24) + 16) + 65536,
+		    "bytes a stack");
 	ASSERT_EQ(pr_stacks_full(e.st), 0, "nothing dropped");
 out:
 	env_free(&e);
