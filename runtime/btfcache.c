@@ -45,15 +45,26 @@ static int kernel_buildid(char *hex, size_t len)
 	return pr_buildid_from_notes(notes, n, hex, len) > 0 ? 0 : -ENOENT;
 }
 
-/* FNV-1a over the objects' bytes: another profrun build, another file. */
+/* The objects' bytes, a word at a time (a byte at a time, the 465 KB of
+ * objects took 0.5 ms of every start): another profrun build, another
+ * file. */
 static uint64_t objects_hash(const struct pr_btf_object *objs, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = 0xcbf29ce484222325ull, w;
 	size_t i, k;
 
-	for (i = 0; i < n; i++)
-		for (k = 0; k < objs[i].size; k++)
-			h = (h ^ ((const uint8_t *)objs[i].elf)[k]) * 0x100000001b3ull;
+	for (i = 0; i < n; i++) {
+		const uint8_t *p = objs[i].elf;
+
+		for (k = 0; k + 8 <= objs[i].size; k += 8) {
+			memcpy(&w, p + k, 8);
+			h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+			h ^= h >> 29;
+		}
+		for (; k < objs[i].size; k++)
+			h = (h ^ p[k]) * 0x100000001b3ull;
+		h = (h ^ objs[i].size) * 0x9e3779b97f4a7c15ull;
+	}
 	return h;
 }
 
