@@ -19,19 +19,24 @@
 		__type(key, struct pr_agg_key);                                              \
 		__type(value, struct pr_agg_val);                                            \
 	} name SEC(".maps")
-#define PR_AGG_STACKS(name)                                                                  \
-	struct {                                                                             \
-		__uint(type, BPF_MAP_TYPE_HASH);                                             \
-		__uint(max_entries, 8192); /* resized by the runtime */                      \
-		__uint(map_flags, BPF_F_NO_PREALLOC);                                        \
-		__type(key, __u64);                                                          \
-		__type(value, struct pr_agg_stack);                                          \
-	} name SEC(".maps")
 
 PR_AGG_COUNTS(pr_agg_counts0);
 PR_AGG_COUNTS(pr_agg_counts1);
-PR_AGG_STACKS(pr_agg_stacks0);
-PR_AGG_STACKS(pr_agg_stacks1);
+
+/* One for the run: the runtime keeps what it read of each stack and
+ * deletes the stacks no count used for a while */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192); /* resized by the runtime */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct pr_agg_stack);
+} pr_agg_stacks SEC(".maps");
+
+/* numbers the stacks as they are added: a hash deleted and added again
+ * (the same stack, or another with that hash) is a new stack to the
+ * runtime's copy */
+__u64 pr_agg_next_gen = 0;
 
 /* [0]: the slot BPF adds to now (the runtime flips it) */
 struct {
@@ -102,28 +107,29 @@ static long pr_agg_cmp_step(__u64 i, void *ctx)
 	return 0;
 }
 
-/* Finds or adds this CPU's pr_agg_tmp[0] stack under hash in stacks;
- * false when it cannot be kept. */
-static __always_inline bool pr_agg_stack(void *stacks, struct pr_agg_stack *mine, __u64 hash)
+/* Finds or adds this CPU's pr_agg_tmp[0] stack under hash; its
+ * generation, or 0 when it cannot be kept. */
+static __always_inline __u64 pr_agg_stack(struct pr_agg_stack *mine, __u64 hash)
 {
 	struct pr_agg_walk w = { .n = (__u32)mine->nkernel + mine->nuser };
 	struct pr_agg_stack *st, *theirs;
 	__u32 one = 1;
 	long err;
 
-	st = bpf_map_lookup_elem(stacks, &hash);
+	st = bpf_map_lookup_elem(&pr_agg_stacks, &hash);
 	if (!st) {
-		err = bpf_map_update_elem(stacks, &hash, mine, BPF_NOEXIST);
+		mine->gen = __sync_fetch_and_add(&pr_agg_next_gen, 1) + 1;
+		err = bpf_map_update_elem(&pr_agg_stacks, &hash, mine, BPF_NOEXIST);
 		if (!err)
-			return true;
+			return mine->gen;
 		if (err != PR_AGG_EEXIST) {
 			pr_agg_count(PR_AGG_STACKS_FULL);
-			return false;
+			return 0;
 		}
 		/* another CPU added it meanwhile */
-		st = bpf_map_lookup_elem(stacks, &hash);
+		st = bpf_map_lookup_elem(&pr_agg_stacks, &hash);
 		if (!st)
-			return false;
+			return 0;
 	}
 	theirs = bpf_map_lookup_elem(&pr_agg_tmp, &one);
 	if (!theirs || st->nkernel != mine->nkernel || st->nuser != mine->nuser ||
@@ -133,9 +139,9 @@ static __always_inline bool pr_agg_stack(void *stacks, struct pr_agg_stack *mine
 		bpf_loop(PR_AGG_FRAMES, pr_agg_cmp_step, &w, 0);
 	if (w.differ) {
 		pr_agg_count(PR_AGG_COLLISIONS);
-		return false;
+		return 0;
 	}
-	return true;
+	return st->gen;
 }
 
 /* Counts the sample s (its frames at s->addrs); false when it must be
@@ -147,7 +153,7 @@ static __always_inline bool pr_agg_add(const struct pr_sample_raw *s, __u32 nker
 	struct pr_agg_walk w = { 0 };
 	struct pr_agg_stack *mine;
 	struct pr_agg_val *v, nv;
-	void *counts, *stacks;
+	void *counts;
 	long err;
 
 	if (n > PR_AGG_FRAMES)
@@ -155,13 +161,7 @@ static __always_inline bool pr_agg_add(const struct pr_sample_raw *s, __u32 nker
 	slot = bpf_map_lookup_elem(&pr_agg_slot, &zero);
 	if (!slot)
 		return false;
-	if (*slot & 1) {
-		counts = &pr_agg_counts1;
-		stacks = &pr_agg_stacks1;
-	} else {
-		counts = &pr_agg_counts0;
-		stacks = &pr_agg_stacks0;
-	}
+	counts = *slot & 1 ? (void *)&pr_agg_counts1 : (void *)&pr_agg_counts0;
 	mine = bpf_map_lookup_elem(&pr_agg_tmp, &zero);
 	if (!mine)
 		return false;
@@ -173,7 +173,8 @@ static __always_inline bool pr_agg_add(const struct pr_sample_raw *s, __u32 nker
 	w.hash = 0xcbf29ce484222325ull ^ ((__u64)nkernel << 32 | n);
 	bpf_loop(PR_AGG_FRAMES, pr_agg_hash_step, &w, 0);
 	key.stack = w.hash;
-	if (!pr_agg_stack(stacks, mine, key.stack))
+	key.gen = pr_agg_stack(mine, key.stack);
+	if (!key.gen)
 		return false;
 	v = bpf_map_lookup_elem(counts, &key);
 	if (!v) {

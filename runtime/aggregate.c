@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * A slot's counts and stacks are read with batched lookup-and-delete once
- * nothing writes to it any more, so none is lost or read twice, in a few
- * system calls (a stack at a time was ~1000 calls a second at 4999 Hz,
- * most of profrun's CPU in this mode). A drain that fills the loop's
- * arena goes on in the next cycle.
+ * A slot's counts are read with batched lookup-and-delete once nothing
+ * writes to it any more, so none is lost or read twice, in a few system
+ * calls (a count at a time was ~1000 calls a second at 4999 Hz, most of
+ * profrun's CPU in this mode). A drain that fills the loop's arena goes on
+ * in the next cycle. Stacks are read from their map once, when a count
+ * first names them, and kept here by (hash, gen) while counts name them;
+ * one no count named for STALE_FLIPS intervals is deleted from the map,
+ * its copy kept KEEP_DELETED intervals more for the counts already taken
+ * (a count is drained at most two intervals after BPF looked its stack up).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -19,18 +23,23 @@
 
 #define PR_AGG_INTERVAL_NS (PR_AGG_INTERVAL_MS * 1000000ull)
 #define BATCH 512
-#define STACK_BATCH 32
-/* a slot's stacks buffer above this is freed after its drain */
-#define STACKS_KEEP (1u << 20)
+#define STALE_FLIPS 20	/* 2 s */
+#define KEEP_DELETED 4
+#define SWEEP_FLIPS 10	/* stale stacks are looked for this often */
+#define STALE_BATCH 256
 
 struct entry {
 	struct pr_agg_key k;
 	struct pr_agg_val v;
 };
 
-struct stack_entry {
-	uint64_t hash;
-	struct pr_agg_stack s;
+/* a stack as read from the map */
+struct known {
+	uint64_t hash, gen;
+	uint64_t used;	  /* the last flip a count named it */
+	uint64_t deleted; /* the flip it left the map; 0: there */
+	uint16_t nkernel, nuser;
+	uint64_t *addrs;
 };
 
 struct pr_aggregate {
@@ -42,13 +51,16 @@ struct pr_aggregate {
 	struct entry *ents;
 	uint32_t nents, cap, pos;
 	int loaded; /* the slot ents came from, -1: none */
-	/* its stacks, sorted by hash */
-	struct stack_entry *stacks;
-	uint32_t nstacks, capstacks;
+	/* the stacks read, by (hash, gen): slots hold index + 1, 0 empty */
+	struct known *known;
+	uint32_t nknown, capknown;
+	uint32_t *slots;
+	uint32_t mask;
+	uint64_t swept;
 	struct pr_agg_key keys[BATCH];
 	struct pr_agg_val vals[BATCH];
-	uint64_t skeys[STACK_BATCH];
-	struct pr_agg_stack svals[STACK_BATCH];
+	struct pr_agg_stack sval;
+	uint64_t stale[STALE_BATCH];
 	struct pr_sample_agg rec;
 };
 
@@ -72,9 +84,14 @@ int pr_aggregate_new(const struct pr_agg_fds *fds, struct pr_aggregate **out)
 
 void pr_aggregate_free(struct pr_aggregate *a)
 {
+	uint32_t i;
+
 	if (a) {
 		free(a->ents);
-		free(a->stacks);
+		for (i = 0; i < a->nknown; i++)
+			free(a->known[i].addrs);
+		free(a->known);
+		free(a->slots);
 	}
 	free(a);
 }
@@ -83,14 +100,142 @@ static int by_stack(const void *x, const void *y)
 {
 	const struct entry *a = x, *b = y;
 
-	return a->k.stack < b->k.stack ? -1 : a->k.stack > b->k.stack;
+	if (a->k.stack != b->k.stack)
+		return a->k.stack < b->k.stack ? -1 : 1;
+	return a->k.gen < b->k.gen ? -1 : a->k.gen > b->k.gen;
 }
 
-static int by_hash(const void *x, const void *y)
+static uint32_t known_slot(uint64_t hash, uint64_t gen)
 {
-	const struct stack_entry *a = x, *b = y;
+	uint64_t h = (hash ^ gen * 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
 
-	return a->hash < b->hash ? -1 : a->hash > b->hash;
+	return (uint32_t)(h >> 32);
+}
+
+static void place_known(uint32_t *slots, uint32_t mask, const struct known *k, uint32_t i)
+{
+	uint32_t s = known_slot(k->hash, k->gen) & mask;
+
+	while (slots[s])
+		s = (s + 1) & mask;
+	slots[s] = i + 1;
+}
+
+/* Places every kept stack in a new table at most a quarter full with one
+ * more; out of memory, forgets them all (read again when named). */
+static int index_known(struct pr_aggregate *a)
+{
+	uint32_t size = 64, i;
+	uint32_t *slots;
+
+	while (size < 4 * (a->nknown + 1))
+		size *= 2;
+	slots = calloc(size, sizeof(*slots));
+	if (!slots) {
+		for (i = 0; i < a->nknown; i++)
+			free(a->known[i].addrs);
+		a->nknown = 0;
+		free(a->slots);
+		a->slots = NULL;
+		a->mask = 0;
+		return -ENOMEM;
+	}
+	for (i = 0; i < a->nknown; i++)
+		place_known(slots, size - 1, &a->known[i], i);
+	free(a->slots);
+	a->slots = slots;
+	a->mask = size - 1;
+	return 0;
+}
+
+static struct known *find_known(struct pr_aggregate *a, uint64_t hash, uint64_t gen)
+{
+	uint32_t k, i;
+
+	if (!a->slots)
+		return NULL;
+	for (k = known_slot(hash, gen) & a->mask; (i = a->slots[k]); k = (k + 1) & a->mask)
+		if (a->known[i - 1].hash == hash && a->known[i - 1].gen == gen)
+			return &a->known[i - 1];
+	return NULL;
+}
+
+/* Reads the stack (hash, gen) from the map and keeps it; NULL when it is
+ * not there (deleted since, which the sweep's delay makes a race of a
+ * count taken after two intervals) or memory ran out. */
+static struct known *read_stack(struct pr_aggregate *a, uint64_t hash, uint64_t gen)
+{
+	struct pr_agg_stack *s = &a->sval;
+	struct known *k;
+	uint32_t n;
+
+	if (bpf_map_lookup_elem(a->fd.stacks, &hash, s) || s->gen != gen ||
+	    s->nkernel > PR_MAX_FRAMES || s->nuser > PR_MAX_FRAMES)
+		return NULL;
+	a->st.stack_reads++;
+	if ((!a->slots || (a->nknown + 1) * 2 > a->mask) && index_known(a))
+		return NULL;
+	if (pr_array_reserve((void **)&a->known, &a->capknown, a->nknown + 1, sizeof(*a->known)))
+		return NULL;
+	n = s->nkernel + s->nuser;
+	k = &a->known[a->nknown];
+	*k = (struct known){ .hash = hash, .gen = gen, .nkernel = s->nkernel, .nuser = s->nuser,
+			     .addrs = malloc((n ? n : 1) * sizeof(*k->addrs)) };
+	if (!k->addrs)
+		return NULL;
+	memcpy(k->addrs, s->addrs, n * sizeof(*k->addrs));
+	place_known(a->slots, a->mask, k, a->nknown++);
+	return k;
+}
+
+/* Deletes stale[0..n) from the stacks map, in one call when it can
+ * (a call per stack was a third of the system calls at 4999 Hz). */
+static void delete_stale(struct pr_aggregate *a, const uint64_t *stale, uint32_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t done = n, i;
+
+	if (!n)
+		return;
+	if (bpf_map_delete_batch(a->fd.stacks, stale, &done, &opts) && done < n)
+		for (i = done; i < n; i++)
+			bpf_map_delete_elem(a->fd.stacks, &stale[i]);
+	a->st.stack_deletes += n;
+}
+
+/* Deletes from the map the stacks no count named for STALE_FLIPS, and
+ * forgets those deleted KEEP_DELETED flips ago. */
+static void sweep(struct pr_aggregate *a)
+{
+	uint64_t now = a->st.flips;
+	uint32_t i, j = 0, n = 0;
+
+	if (now - a->swept < SWEEP_FLIPS)
+		return;
+	a->swept = now;
+	for (i = 0; i < a->nknown; i++) {
+		struct known *k = &a->known[i];
+
+		if (k->deleted && now - k->deleted >= KEEP_DELETED) {
+			free(k->addrs);
+			continue;
+		}
+		if (!k->deleted && now - k->used >= STALE_FLIPS) {
+			/* only this gen can be under its hash: nothing else deletes */
+			if (n == STALE_BATCH) {
+				delete_stale(a, a->stale, n);
+				n = 0;
+			}
+			a->stale[n++] = k->hash;
+			k->deleted = now;
+		}
+		a->known[j++] = *k;
+	}
+	delete_stale(a, a->stale, n);
+	if (j != a->nknown) {
+		a->nknown = j;
+		index_known(a);
+	}
 }
 
 /* Reads and deletes every entry of map fd, batch entries at a time into
@@ -116,20 +261,6 @@ static void take_all(struct pr_aggregate *a, int fd, void *keys, void *vals, uin
 	} while (!err);
 }
 
-static void keep_stacks(struct pr_aggregate *a, uint32_t n)
-{
-	uint32_t i;
-
-	/* out of memory: their counts come without a stack, counted */
-	if (pr_array_reserve((void **)&a->stacks, &a->capstacks, a->nstacks + n,
-			     sizeof(*a->stacks)))
-		return;
-	for (i = 0; i < n; i++) {
-		a->stacks[a->nstacks].hash = a->skeys[i];
-		a->stacks[a->nstacks++].s = a->svals[i];
-	}
-}
-
 static void keep_counts(struct pr_aggregate *a, uint32_t n)
 {
 	uint32_t i;
@@ -141,41 +272,26 @@ static void keep_counts(struct pr_aggregate *a, uint32_t n)
 		a->ents[a->nents++] = (struct entry){ a->keys[i], a->vals[i] };
 }
 
-/* Reads (and deletes) every count of slot into ents, sorted by stack,
- * and the slot's stacks into stacks, sorted by hash. */
+/* Reads (and deletes) every count of slot into ents, sorted by stack
+ * (a stack's counts one after the other: its copy stays in cache). */
 static void load(struct pr_aggregate *a, uint32_t slot)
 {
 	a->nents = a->pos = 0;
 	take_all(a, a->fd.counts[slot], a->keys, a->vals, BATCH, keep_counts);
 	if (a->nents > 1)
 		qsort(a->ents, a->nents, sizeof(*a->ents), by_stack);
-	a->nstacks = 0;
-	take_all(a, a->fd.stacks[slot], a->skeys, a->svals, STACK_BATCH, keep_stacks);
-	if (a->nstacks > 1)
-		qsort(a->stacks, a->nstacks, sizeof(*a->stacks), by_hash);
 	a->loaded = slot;
-}
-
-/* Deletes what is left of slot's stacks: only those a failed allocation
- * left behind, normally none. */
-static void clear_stacks(struct pr_aggregate *a, uint32_t slot)
-{
-	uint64_t k;
-
-	while (!bpf_map_get_next_key(a->fd.stacks[slot], NULL, &k))
-		if (bpf_map_delete_elem(a->fd.stacks[slot], &k))
-			break;
 }
 
 /* One count as a record, with its stack. */
 static void fill(struct pr_aggregate *a, const struct entry *e)
 {
-	struct stack_entry key = { .hash = e->k.stack };
-	const struct stack_entry *se;
+	struct known *k = find_known(a, e->k.stack, e->k.gen);
 	struct pr_sample_agg *r = &a->rec;
 	uint32_t n;
 
-	se = a->nstacks ? bsearch(&key, a->stacks, a->nstacks, sizeof(*a->stacks), by_hash) : NULL;
+	if (!k)
+		k = read_stack(a, e->k.stack, e->k.gen);
 	memset(r, 0, offsetof(struct pr_sample_agg, addrs));
 	r->hdr = (struct pr_hdr){ .type = PR_REC_SAMPLE_AGG, .size = sizeof(*r),
 				  .time = e->v.time };
@@ -184,14 +300,15 @@ static void fill(struct pr_aggregate *a, const struct entry *e)
 	r->count = e->v.count > UINT32_MAX ? UINT32_MAX : (uint32_t)e->v.count;
 	r->cgroup = e->v.cgroup;
 	memcpy(r->comm, e->v.comm, sizeof(r->comm));
-	if (!se || se->s.nkernel > PR_MAX_FRAMES || se->s.nuser > PR_MAX_FRAMES) {
+	if (!k) {
 		a->st.stack_misses++;
 		return;
 	}
-	n = se->s.nkernel + se->s.nuser;
-	r->nkernel = se->s.nkernel;
-	r->nuser = se->s.nuser;
-	memcpy(r->addrs, se->s.addrs, n * sizeof(r->addrs[0]));
+	k->used = a->st.flips;
+	n = k->nkernel + k->nuser;
+	r->nkernel = k->nkernel;
+	r->nuser = k->nuser;
+	memcpy(r->addrs, k->addrs, n * sizeof(r->addrs[0]));
 }
 
 /* Drains slot: 1 when emit stopped it (it goes on from there next time),
@@ -213,14 +330,6 @@ static int drain_slot(struct pr_aggregate *a, uint32_t slot, pr_agg_emit_fn emit
 			return 1;
 	}
 	a->loaded = -1;
-	clear_stacks(a, slot);
-	if (a->capstacks * sizeof(*a->stacks) > STACKS_KEEP) {
-		/* a burst of distinct stacks: not kept for the rest of the run */
-		free(a->stacks);
-		a->stacks = NULL;
-		a->capstacks = 0;
-	}
-	a->nstacks = 0;
 	return 0;
 }
 
@@ -247,6 +356,7 @@ int pr_aggregate_drain(struct pr_aggregate *a, bool final, pr_agg_emit_fn emit, 
 		return 0; /* the counts stay in the current slot: next interval */
 	a->cur = next;
 	a->st.flips++;
+	sweep(a);
 	return 0;
 }
 

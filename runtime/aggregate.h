@@ -3,8 +3,9 @@
  * Draining the samples BPF counted (sample{aggregate=true}; the maps are
  * described in bpf/events.h). Every PR_AGG_INTERVAL the other slot, which
  * BPF left an interval ago (no program can still be adding to it), is
- * drained, each count becoming one record of its stack with its weight,
- * its stacks deleted; then BPF moves to it. One wake-up an interval. At the end (programs
+ * drained, each count becoming one record of its stack with its weight
+ * (the stack read from its map the first time a count names it, kept
+ * while counts do); then BPF moves to it. One wake-up an interval. At the end (programs
  * detached) both slots are drained in full, so every sample counted in
  * the kernel reaches the script exactly once.
  */
@@ -23,7 +24,7 @@ struct pr_aggregate;
 #define PR_AGG_AUTO 1
 
 struct pr_agg_fds {
-	int counts[2], stacks[2], slot, stats;
+	int counts[2], stacks, slot, stats;
 };
 
 struct pr_aggregate_stats {
@@ -34,6 +35,8 @@ struct pr_aggregate_stats {
 	uint64_t records;     /* counts drained */
 	uint64_t drained;     /* samples they stood for */
 	uint64_t stack_misses; /* counts whose stack was not found: sent without frames */
+	uint64_t stack_reads;  /* stacks read from the map (once each while in use) */
+	uint64_t stack_deletes; /* stacks no count named for a while, deleted from it */
 	uint64_t flips;
 };
 

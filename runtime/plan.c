@@ -260,14 +260,13 @@ static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts0, counts);
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts1, counts);
-		/* a stack is 2 KB: half as many as counts (threads share them) */
-		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks0, counts / 2);
-		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks1, counts / 2);
+		/* a stack is 2 KB, allocated when added: as many as an
+		 * interval's counts (threads share them; unused ones go) */
+		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks, counts);
 	} else {
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts0, 1);
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts1, 1);
-		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks0, 1);
-		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks1, 1);
+		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks, 1);
 	}
 	/* a quarter of the ring: room to spare before the reader must run */
 	p->smp->rodata->wakeup_bytes = ring_size(cfg->sample_buffer) / 4;
@@ -287,8 +286,7 @@ int pr_plan_agg_fds(const struct pr_plan *p, struct pr_agg_fds *out)
 	*out = (struct pr_agg_fds){
 		.counts = { bpf_map__fd(p->smp->maps.pr_agg_counts0),
 			    bpf_map__fd(p->smp->maps.pr_agg_counts1) },
-		.stacks = { bpf_map__fd(p->smp->maps.pr_agg_stacks0),
-			    bpf_map__fd(p->smp->maps.pr_agg_stacks1) },
+		.stacks = bpf_map__fd(p->smp->maps.pr_agg_stacks),
 		.slot = bpf_map__fd(p->smp->maps.pr_agg_slot),
 		.stats = bpf_map__fd(p->smp->maps.pr_agg_stats),
 	};

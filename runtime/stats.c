@@ -125,6 +125,8 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 		out->agg_stacks_full = as.stacks_full;
 		out->agg_records = as.records;
 		out->agg_stack_misses = as.stack_misses;
+		out->agg_stack_reads = as.stack_reads;
+		out->agg_stack_deletes = as.stack_deletes;
 	}
 	if (rt->stacks) {
 		out->stacks = pr_stacks_count(rt->stacks);

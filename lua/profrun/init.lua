@@ -651,6 +651,8 @@ function api.stats()
             collisions = tonumber(s.agg_collisions), counts_full = tonumber(s.agg_counts_full),
             stacks_full = tonumber(s.agg_stacks_full),
             stack_misses = tonumber(s.agg_stack_misses),
+            stack_reads = tonumber(s.agg_stack_reads),
+            stack_deletes = tonumber(s.agg_stack_deletes),
         },
         target = { untracked = tonumber(s.target_untracked) },
         python = {

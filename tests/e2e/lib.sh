@@ -143,6 +143,22 @@ expect_gt() { # NAME ACTUAL MIN
 	fi
 }
 
+expect_le() { # NAME ACTUAL MAX
+	if _is_int "$2" && _is_int "$3" && [ "$2" -le "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "got '$2', expected <= $3" "${@:4}"
+	fi
+}
+
+expect_lt() { # NAME ACTUAL LIMIT
+	if _is_int "$2" && _is_int "$3" && [ "$2" -lt "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "got '$2', expected < $3" "${@:4}"
+	fi
+}
+
 # expect_counts_add_up NAME FILE: the run printed produced=, delivered=,
 # dropped= and discarded= lines, and produced is the sum of the others
 expect_counts_add_up() {

@@ -12,7 +12,12 @@
 #  - full maps: with room for 16 counts and stacks, python3.11 (whose
 #    interpreter loop gives a new stack nearly every sample) overflows
 #    them; the excess is sent as records (stats().aggregate.counts_full /
-#    stacks_full), none is lost.
+#    stacks_full), none is lost;
+#  - stacks are read from their map once while in use, not once per count
+#    (stack_reads at most the distinct stacks plus those deleted and
+#    added again, and fewer than the counts); a stack no count named for
+#    2 s is deleted from the map (burn for 1 s, then 5 s of sleep), and
+#    no count ever lacks its stack.
 . "$(dirname "$0")/lib.sh"
 require_bpf
 require_fixtures burn
@@ -27,8 +32,10 @@ sample { hz = 999, kernel = arg[2] == "kernel", aggregate = agg == "on" and true
   or (tonumber(agg) or false), python = false }
 local event = require "profrun.event"
 local shares, events, weight, tp = {}, 0, 0, nil
+local ids, nids = {}, 0
 function on_sample(s)
   events = events + 1
+  if not ids[s.stack] then ids[s.stack] = true; nids = nids + 1 end
   weight = weight + s.count
   tp = tp or target_pid()
   if tp and s.pid ~= tp then return end
@@ -42,6 +49,7 @@ end
 function on_end()
   local st = stats()
   print("events=" .. events)
+  print("distinct=" .. nids)
   print("weight=" .. weight)
   print("produced=" .. st.sample.produced)
   print("delivered=" .. st.sample.delivered)
@@ -109,6 +117,19 @@ expect_gt "aggregate run: samples counted in BPF" "$c" 0 "$A_OUT"
 expect_gt "aggregate run: counts drained" "$r" 0 "$A_OUT"
 expect_eq "aggregate run: no count without its stack" "$(val agg.stack_misses "$A_OUT")" 0 "$A_OUT"
 expect_eq "stream run: nothing counted in BPF" "$(val agg.counted "$S_OUT")" 0 "$S_OUT"
+reads=$(val agg.stack_reads "$A_OUT")
+expect_le "aggregate run: stacks read at most once while in use" "$reads" \
+	"$(( $(val distinct "$A_OUT") + $(val agg.stack_deletes "$A_OUT") ))" "$A_OUT"
+expect_lt "aggregate run: fewer stack reads than counts" "$reads" "$r" "$A_OUT"
+
+# ---- a stack no count names for 2 s leaves the map ----
+run_profrun -c "sh -c '$FIXTURES/burn 1; sleep 5'" "$TMP/agg.lua" on
+expect_rc "burn, then sleep: exit 0" 0
+expect_gt "burn, then sleep: its stacks deleted from the map" "$(val agg.stack_deletes "$OUT")" 0 \
+	"$OUT"
+expect_eq "burn, then sleep: no count without its stack" "$(val agg.stack_misses "$OUT")" 0 "$OUT"
+d=$(val delivered "$OUT") w=$(val weight "$OUT")
+expect_eq "burn, then sleep: the counts add up to what was delivered" "$w" "$d" "$OUT"
 
 # ---- full maps: the excess streams, nothing lost ----
 run_profrun -c "$PY -c 'import time
