@@ -496,11 +496,14 @@ static void load_proc(struct pr_kunwind *k, uint32_t pid, const struct pr_uw_pen
 		k->st.procs++;
 	}
 	p = *pp;
-	if (want->reason == PR_KUW_NO_MAP)
-		p->no_map_wait = p->no_map_wait * 2 < NO_MAP_RETRY_MAX_NS ? p->no_map_wait * 2
-									     : NO_MAP_RETRY_MAX_NS;
-	else
+	/* doubled from at least a tick: an entry made by a NO_MAP request
+	 * (its user-space record dropped) starts at 0 */
+	if (want->reason != PR_KUW_NO_MAP || p->no_map_wait < TICK_NS)
 		p->no_map_wait = TICK_NS;
+	else if (p->no_map_wait < NO_MAP_RETRY_MAX_NS / 2)
+		p->no_map_wait *= 2;
+	else
+		p->no_map_wait = NO_MAP_RETRY_MAX_NS;
 	p->loaded_at = now;
 	p->nbins = k->entry_nbins;
 	memcpy(p->bins, k->entry_bins, k->entry_nbins * sizeof(p->bins[0]));
