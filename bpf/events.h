@@ -14,7 +14,7 @@
 #define PR_EVENTS_H
 
 enum pr_limits {
-	PR_ABI_VERSION = 11,
+	PR_ABI_VERSION = 12,
 	PR_COMM_LEN = 16,
 	PR_PATH_LEN = 256,
 	/* the kernel's default kernel.perf_event_max_stack */
@@ -138,6 +138,13 @@ enum pr_kunwind_result {
 	PR_KUW_MAX = 6,
 };
 
+/* The walk counters' slots after the results' (pr_uw_counts). */
+enum pr_kunwind_count {
+	PR_KUW_FRAMES = PR_KUW_MAX, /* frames of the complete walks */
+	PR_KUW_WAKES = PR_KUW_MAX + 1, /* samples that woke the runtime for tables */
+	PR_KUW_SLOTS = PR_KUW_MAX + 2,
+};
+
 /* cfi.h's rule kinds, as BPF sees them (kunwind.c pins them equal). */
 enum pr_kuw_rule_kind {
 	PR_KUW_CFA_SP = 1,
@@ -203,6 +210,8 @@ struct pr_uw_pending {
 	__u32 exec_id;
 	__u32 reason; /* PR_KUW_NO_PROC or PR_KUW_NO_MAP */
 	__u64 time;   /* when (bpf_ktime_get_ns) */
+	__u32 samples; /* that asked since (PR_KUW_NO_PROC) */
+	__u32 pad;
 };
 
 /*

@@ -80,7 +80,8 @@ static __always_inline __u64 copy_user_stack(struct pr_sample_raw *s, void *dst)
  * their bytes), or, when the walk could not finish, the copy it walked
  * (*copied bytes), for the runtime to unwind as without it. Verify mode
  * sends both: the frames, then the copy. */
-static __always_inline long kernel_user_stack(struct pr_sample_raw *s, void *dst, __u64 *copied)
+static __always_inline long kernel_user_stack(struct pr_sample_raw *s, void *dst, __u64 *copied,
+					      __u32 *urgent)
 {
 	struct pr_uw_walk *w = pr_uw_walk_current(s->pid);
 	long ub = 0;
@@ -92,6 +93,7 @@ static __always_inline long kernel_user_stack(struct pr_sample_raw *s, void *dst
 	s->uip = w->ip0;
 	s->usp = w->sp0;
 	s->ubp = w->bp0;
+	*urgent |= w->urgent;
 	if (w->result == PR_KUW_NO_COPY)
 		return 0;
 	s->ustack_flags = PR_USTACK_COPIED;
@@ -137,7 +139,8 @@ struct {
 } pr_sample_next SEC(".maps");
 
 /* Appends the Python frames pr_sample read at byte at of buf's frames;
- * returns their bytes. *urgent: the runtime should read this one now. */
+ * returns their bytes. *urgent is set when the runtime should read this
+ * one now. */
 static __always_inline __u64 add_python(struct sample_buf *buf, __u64 at, __u32 *urgent)
 {
 	struct pr_sample_raw *s = &buf->r;
@@ -150,7 +153,7 @@ static __always_inline __u64 add_python(struct sample_buf *buf, __u64 at, __u32 
 	if (!w)
 		return 0;
 	s->python_flags = w->flags;
-	*urgent = w->urgent;
+	*urgent |= w->urgent;
 	n = w->n;
 	if (n > PR_PY_MAX_FRAMES)
 		n = PR_PY_MAX_FRAMES;
@@ -166,10 +169,9 @@ static __always_inline __u64 add_python(struct sample_buf *buf, __u64 at, __u32 
  * then copied bytes of stack, then Python frames), or counts it when
  * aggregating. */
 static __always_inline int send_sample(struct sample_buf *buf, struct pr_src_counts *c, long kb,
-				       long ub, __u64 copied)
+				       long ub, __u64 copied, __u32 urgent)
 {
 	struct pr_sample_raw *s = &buf->r;
-	__u32 urgent = 0;
 	__u64 size, pb;
 
 	ub = clamp_stack_bytes(ub);
@@ -218,7 +220,7 @@ static __always_inline int sample_user(struct bpf_perf_event_data *ctx, struct s
 			ub = 0;
 		}
 	}
-	return send_sample(buf, c, kb, ub, copied);
+	return send_sample(buf, c, kb, ub, copied, 0);
 }
 
 SEC("perf_event")
@@ -301,6 +303,7 @@ int pr_sample_walk(struct bpf_perf_event_data *ctx)
 	__u32 zero = 0, src = PR_SRC_SAMPLE;
 	struct pr_src_counts *c = bpf_map_lookup_elem(&pr_counts, &src);
 	struct sample_buf *buf = bpf_map_lookup_elem(&pr_sample_tmp, &zero);
+	__u32 urgent = 0;
 	__u64 copied = 0;
 	long kb, ub;
 
@@ -310,8 +313,8 @@ int pr_sample_walk(struct bpf_perf_event_data *ctx)
 		return 0;
 	}
 	kb = clamp_stack_bytes(buf->r.nkernel * 8);
-	ub = kernel_user_stack(&buf->r, (void *)buf->r.addrs + kb, &copied);
-	return send_sample(buf, c, kb, ub, copied);
+	ub = kernel_user_stack(&buf->r, (void *)buf->r.addrs + kb, &copied, &urgent);
+	return send_sample(buf, c, kb, ub, copied, urgent);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

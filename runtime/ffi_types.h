@@ -265,6 +265,7 @@ struct pr_stats {
 	uint64_t stack_bytes;	      /* the stack table's memory */
 	uint64_t agg_stack_reads;     /* stacks read from their map (once while in use) */
 	uint64_t agg_stack_deletes;   /* stacks no count named for a while, deleted */
+	uint64_t kunwind_wakes;	      /* samples that woke the runtime to load tables */
 };
 
 /* profrun.export: one HTTP sink (export.h). Strings are copied. */

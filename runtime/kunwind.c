@@ -549,14 +549,16 @@ void pr_kunwind_stats(const struct pr_kunwind *k, struct pr_kunwind_stats *out)
 		     k->st.procs * sizeof(struct pr_uw_proc);
 	if (ncpu <= 0 || !(v = calloc(ncpu, sizeof(*v))))
 		return;
-	for (slot = 0; slot <= PR_KUW_MAX; slot++) {
+	for (slot = 0; slot < PR_KUW_SLOTS; slot++) {
 		if (bpf_map_lookup_elem(k->fd.counts, &slot, v))
 			continue;
 		for (c = 0; c < ncpu; c++) {
 			if (slot < PR_KUW_MAX)
 				out->walks[slot] += v[c];
-			else
+			else if (slot == PR_KUW_FRAMES)
 				out->frames += v[c];
+			else
+				out->wakes += v[c];
 		}
 	}
 	free(v);

@@ -82,6 +82,7 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 		for (i = 0; i < PR_KUW_MAX; i++)
 			out->kunwind_walks[i] = ks.walks[i];
 		out->kunwind_frames = ks.frames;
+		out->kunwind_wakes = ks.wakes;
 		out->kunwind_binaries = ks.binaries;
 		out->kunwind_rows = ks.rows;
 		out->kunwind_row_budget = ks.row_budget;

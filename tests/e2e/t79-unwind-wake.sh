@@ -1,0 +1,76 @@
+#!/bin/bash
+# A busy process whose tables are not loaded yet wakes profrun to load
+# them (its 32nd sample without them does), rather than being copied and
+# unwound in user space until the next poll, up to 100 ms later when
+# aggregating (~1000 copies at 4999 Hz on two CPUs); a short-lived one
+# does not:
+#  - profrun aggregating at 4999 Hz, its walker loaded: three uw-chain
+#    runs, started one after another, add at least one wake-up
+#    (stats().unwind.kernel.wakes), and their samples are walked in BPF
+#    (kernel.complete grows by at least half their samples);
+#  - 200 runs of /bin/true add fewer than 20: most end before their 32nd
+#    sample (6.4 ms of CPU), and wake-ups are at least 10 ms apart;
+#  - with --kernel-unwind off nothing walks: wakes stays 0.
+. "$(dirname "$0")/lib.sh"
+require_bpf
+require_fixtures uw-chain
+
+RUN_TIMEOUT=40
+cat >"$TMP/wake.lua" <<'EOF'
+sample { hz = 4999, user = true, kernel = true, aggregate = true }
+local n = 0
+function on_sample(s) n = n + s.count end
+local function report()
+  local k = stats().unwind.kernel
+  io.stderr:write(string.format("wakes=%d\ncomplete=%d\nsamples=%d\n", k.wakes, k.complete, n))
+end
+every(0.05, report)
+function on_end() report() end
+EOF
+
+# snapshot: the counters the run printed last
+snapshot() {
+	WAKES=$(val wakes "$ERR")
+	COMPLETE=$(val complete "$ERR")
+}
+
+# wait_walker: until the walker is loaded and profrun's own start-up is
+# behind it (its own tables woke it, or not: 1.5 s either way)
+wait_walker() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -n "$(val wakes "$ERR")" ] && break
+		sleep 0.05
+	done
+	sleep 1.5
+}
+
+start_profrun -d 30 "$TMP/wake.lua"
+wait_walker
+snapshot
+w0=$WAKES c0=$COMPLETE
+for i in 1 2 3; do
+	"$FIXTURES/uw-chain" 0.4 >/dev/null 2>&1
+done
+sleep 0.3
+snapshot
+w1=$WAKES c1=$COMPLETE
+expect_ge "three new busy processes wake profrun for their tables" "$((w1 - w0))" 1 "$ERR"
+# 3 x 0.4 s of one CPU at 4999 Hz: ~6000 samples
+expect_ge "their samples are walked in BPF (complete +3000)" "$((c1 - c0))" 3000 "$ERR"
+for ((i = 0; i < 200; i++)); do
+	/bin/true
+done
+sleep 0.3
+snapshot
+w2=$WAKES
+expect_lt "200 short-lived processes wake it fewer than 20 times" "$((w2 - w1))" 20 "$ERR"
+kill -INT "$PR_PID"
+wait_profrun
+expect_eq "the run ends cleanly" "$RC" 0 "$ERR"
+
+run_profrun -d 2 --kernel-unwind off "$TMP/wake.lua"
+expect_eq "--kernel-unwind off: exit 0" "$RC" 0 "$ERR"
+expect_eq "--kernel-unwind off: no wake-up" "$(val wakes "$ERR")" 0 "$ERR"
+
+finish
