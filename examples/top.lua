@@ -21,7 +21,7 @@ local limit = tonumber(arg[1]) or 20
 
 -- idle samples are taken too, but only counted: the header says how busy
 -- the machine was, the table is about the work
--- counted in the kernel: one on_sample per distinct stack every 100 ms,
+-- counted in the kernel: one on_sample per distinct stack every 500 ms,
 -- s.count the samples it stands for
 sample { idle = true, aggregate = true }
 

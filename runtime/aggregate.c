@@ -23,9 +23,9 @@
 
 #define PR_AGG_INTERVAL_NS (PR_AGG_INTERVAL_MS * 1000000ull)
 #define BATCH 512
-#define STALE_FLIPS 20	/* 2 s */
+#define STALE_FLIPS (2000 / PR_AGG_INTERVAL_MS) /* 2 s */
 #define KEEP_DELETED 4
-#define SWEEP_FLIPS 10	/* stale stacks are looked for this often */
+#define SWEEP_FLIPS (1000 / PR_AGG_INTERVAL_MS) /* stale stacks are looked for this often */
 #define STALE_BATCH 256
 
 struct entry {
