@@ -4,8 +4,10 @@
 # CPU (an interpreter runs ~15 ms before its first Python code, so one
 # with less has no frames to show), or at once when its parent is a
 # Python process (a fork has Python frames from its first instruction):
-#  - 300 runs of /bin/true under a 4999 Hz profile: fewer than 30 checks
-#    (stats().python.checked), not one per process sampled;
+#  - 300 runs of /bin/true under a 4999 Hz profile: fewer than 100 checks
+#    (stats().python.checked; 750 when every process sampled was asked
+#    about, its fork from bash too). /bin/true takes 1.6-3.2 ms of CPU here,
+#    a few percent of runs over 5 ms: 9-39 checks seen;
 #  - python3.11 forking 30 children that each run a Python function for
 #    3 ms of CPU: >= 25% of the children's samples show it (40% here: the
 #    rest of a child's ~6 ms is the fork's page faults and the exit; 10%
@@ -53,7 +55,7 @@ for ((i = 0; i < 300; i++)); do
 done
 sleep 0.3
 c1=$(val checked "$ERR")
-expect_lt "300 runs of /bin/true: fewer than 30 Python checks" "$((c1 - c0))" 30 "$ERR"
+expect_lt "300 runs of /bin/true: fewer than 100 Python checks" "$((c1 - c0))" 100 "$ERR"
 kill -INT "$PR_PID"
 wait_profrun
 expect_eq "the run ends cleanly" "$RC" 0 "$ERR"
