@@ -27,7 +27,7 @@
  * a search over the page's rows */
 #define PR_UW_RCACHE 2048
 /* A process without tables that has been sampled this often wakes the
- * runtime to load them at once, not at its next tick (up to 100 ms when
+ * runtime to load them at once, not at its next tick (up to 500 ms when
  * aggregating): at 4999 Hz a busy new process would otherwise be copied
  * and unwound in user space ~500 times a CPU, and a wake-up with its load
  * costs what ~20-30 copies do. A short-lived one (/bin/true takes 2-3 ms

@@ -209,7 +209,7 @@ function Profile:add(s)
         if type(s) ~= "cdata" then self.stack_frames[id] = s:frames() end
         self.stack_order[#self.stack_order + 1] = id
     end
-    self.samples = self.samples + 1
+    self.samples = self.samples + w
 end
 
 -- p:add_frames(frames, n): n samples (default 1) of a stack given as

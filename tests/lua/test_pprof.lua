@@ -294,6 +294,24 @@ return function(t)
         end
     end)
 
+    t.test("pprof profile: a counted sample weighs what it stands for", function()
+        -- aggregating, one view stands for s.weight samples: the count
+        -- write() returns and the profile's values are samples, not views
+        local leaf = { name = "leaf", module = "/opt/x", addr = 0x1000ULL, offset = 0 }
+        local p = pprof.new { hz = 100 }
+        local view = { stack = 3, weight = 5, frames = function() return { leaf } end }
+        p:add(view)
+        p:add({ stack = 3, weight = 2, frames = view.frames })
+        p:add({ stack = 4, frames = function() return { leaf, leaf } end })
+        local path = os.tmpname()
+        t.eq(p:write(path), 8, "write returns 5 + 2 + 1 samples")
+        local prof = load_profile(path)
+        os.remove(path)
+        local total = 0
+        for _, s in ipairs(prof.samples) do total = total + s.values[1] end
+        t.eq(total, 8, "the samples/count values add up to 8")
+    end)
+
     t.test("pprof profile: a real binary's mapping carries its build id", function()
         local buf = ffi.new("char[129]")
         local r = C.pr_ffi_elf_build_id("/proc/self/exe", buf, 129)
