@@ -4,14 +4,16 @@
 # CPU (an interpreter runs ~15 ms before its first Python code, so one
 # with less has no frames to show), or at once when its parent is a
 # Python process (a fork has Python frames from its first instruction):
-#  - 300 runs of /bin/true under a 4999 Hz profile: fewer than 100 checks
+#  - 300 runs of /bin/true under a 4999 Hz profile: fewer than 250 checks
 #    (stats().python.checked; 750 when every process sampled was asked
 #    about, its fork from bash too). /bin/true takes 1.6-3.2 ms of CPU here,
-#    a few percent of runs over 5 ms: 9-39 checks seen;
+#    a few percent of runs over 5 ms: 9-39 checks seen, 112 once on a
+#    loaded host (slower runs, and the host's own processes count too);
 #  - python3.11 forking 30 children that each run a Python function for
-#    3 ms of CPU: >= 25% of the children's samples show it (40% here: the
-#    rest of a child's ~6 ms is the fork's page faults and the exit; 10%
-#    when a child is only asked about after its own 5 ms).
+#    3 ms of CPU: >= 20% of the children's samples show it (40-50% here,
+#    24% once under the whole suite's load: the rest of a child's ~6 ms is
+#    the fork's page faults and the exit; 10% when a child is only asked
+#    about after its own 5 ms).
 . "$(dirname "$0")/lib.sh"
 require_bpf
 PY=/usr/bin/python3.11
@@ -55,7 +57,7 @@ for ((i = 0; i < 300; i++)); do
 done
 sleep 0.3
 c1=$(val checked "$ERR")
-expect_lt "300 runs of /bin/true: fewer than 100 Python checks" "$((c1 - c0))" 100 "$ERR"
+expect_lt "300 runs of /bin/true: fewer than 250 Python checks" "$((c1 - c0))" 250 "$ERR"
 kill -INT "$PR_PID"
 wait_profrun
 expect_eq "the run ends cleanly" "$RC" 0 "$ERR"
@@ -87,10 +89,10 @@ samples=$(val child_samples "$OUT")
 named=$(val child_named "$OUT")
 expect_ge "forks: the children were sampled (>= 100)" "$samples" 100 "$OUT"
 if _is_int "$samples" && _is_int "$named" && [ "$samples" -gt 0 ] &&
-	[ $((named * 100 / samples)) -ge 25 ]; then
-	pass "forks: >= 25% of the children's samples show child_work ($named of $samples)"
+	[ $((named * 100 / samples)) -ge 20 ]; then
+	pass "forks: >= 20% of the children's samples show child_work ($named of $samples)"
 else
-	fail "forks: >= 25% of the children's samples show child_work" \
+	fail "forks: >= 20% of the children's samples show child_work" \
 		"named=$named samples=$samples" "$OUT"
 fi
 
