@@ -135,15 +135,22 @@ static __always_inline long pr_frames_bytes(__u32 n, __u32 max_frames)
 	return b & ~7L;
 }
 
-static __always_inline long pr_wakeup_flags(void *rb)
+/* The flags of an output to ring rb that wakes its reader once bytes
+ * are waiting (0: every record). */
+static __always_inline long pr_ring_wakeup(void *rb, __u32 bytes)
 {
 	/* the very first record wakes the reader at once: a user waiting
 	 * for output sees it as soon as it exists */
-	if (!wakeup_bytes || bpf_ringbuf_query(rb, BPF_RB_CONS_POS) == 0)
+	if (!bytes || bpf_ringbuf_query(rb, BPF_RB_CONS_POS) == 0)
 		return 0;
-	if (bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) < wakeup_bytes)
+	if (bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) < bytes)
 		return BPF_RB_NO_WAKEUP;
 	return BPF_RB_FORCE_WAKEUP;
+}
+
+static __always_inline long pr_wakeup_flags(void *rb)
+{
+	return pr_ring_wakeup(rb, wakeup_bytes);
 }
 
 #endif

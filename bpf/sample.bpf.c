@@ -43,6 +43,19 @@ struct {
 	__uint(max_entries, 1024 * 1024); /* resized by the runtime before load */
 } pr_sample_rb SEC(".maps");
 
+/* The small ring: records without a stack copy (frames walked here or
+ * by frame pointers) go to it first. Its pages are written again within
+ * a fraction of a second, so they are still in the CPU's caches; the big
+ * ring, sized for the copies' bursts, wraps every few seconds and each
+ * record there writes cold lines: a 20-frame record's output took 1.0-1.3
+ * us there against 0.67-0.69 here at 999 Hz, 0.94-1.02 against 0.58-0.59
+ * at 4999. A record it cannot take goes to the big ring. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024); /* resized by the runtime before load */
+} pr_sample_hot_rb SEC(".maps");
+const volatile __u32 hot_wakeup_bytes = 0;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -191,6 +204,11 @@ static __always_inline int send_sample(struct sample_buf *buf, struct pr_src_cou
 		count_failed(c);
 		return 0;
 	}
+	if (!copied &&
+	    !bpf_ringbuf_output(&pr_sample_hot_rb, s, size,
+				urgent ? BPF_RB_FORCE_WAKEUP
+				       : pr_ring_wakeup(&pr_sample_hot_rb, hot_wakeup_bytes)))
+		return 0;
 	if (bpf_ringbuf_output(&pr_sample_rb, s, size,
 			       urgent ? BPF_RB_FORCE_WAKEUP : pr_wakeup_flags(&pr_sample_rb)))
 		count_dropped(c);

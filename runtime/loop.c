@@ -190,7 +190,7 @@ static int add_ring(struct pr_loop *l, int object)
 {
 	struct ring_src *r = &l->rings[l->nrings];
 	bool batched;
-	int map_fd = pr_plan_ring(l->cfg.plan, object, &batched);
+	int map_fd = pr_plan_ring(l->cfg.plan, object, 0, &batched), fd2;
 
 	if (map_fd < 0)
 		return 0;
@@ -201,6 +201,15 @@ static int add_ring(struct pr_loop *l, int object)
 	r->rb = ring_buffer__new(map_fd, on_record, r, NULL);
 	if (!r->rb)
 		return -errno;
+	/* the object's second ring: consumed with the first, after it */
+	fd2 = pr_plan_ring(l->cfg.plan, object, 1, &batched);
+	if (fd2 >= 0 && ring_buffer__add(r->rb, fd2, on_record, r)) {
+		int err = -errno;
+
+		ring_buffer__free(r->rb);
+		r->rb = NULL;
+		return err;
+	}
 	r->epoll_fd = ring_buffer__epoll_fd(r->rb);
 	l->nrings++;
 	return watch(l, r->epoll_fd, TAG_RING, l->nrings - 1);

@@ -97,10 +97,11 @@ int pr_plan_check_table(char *why, size_t len);
  * prints what failed, why and what to do, detaches what was attached and
  * returns -errno. */
 int pr_plan_load(struct pr_plan *p, const struct pr_plan_cfg *cfg);
-/* The ring buffer map fd of BPF object o (enum pr_object; -1 when not
- * loaded), in dispatch order; *batched when its records wake the reader
- * only in batches, so it must be polled on a timer too. */
-int pr_plan_ring(const struct pr_plan *p, int object, bool *batched);
+/* Ring buffer map which (0, or 1 for the second one some objects have)
+ * of BPF object o (enum pr_object; -1 when not loaded or none), in
+ * dispatch order; *batched when its records wake the reader only in
+ * batches, so it must be polled on a timer too. */
+int pr_plan_ring(const struct pr_plan *p, int object, int which, bool *batched);
 /* The exact start (CLOCK_BOOTTIME ns) of the process holding pid now, from
  * the live table the lifecycle programs keep while proc() is in use: 0,
  * -ENOENT when no process that started or exec'd since they attached holds
