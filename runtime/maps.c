@@ -48,6 +48,7 @@ struct pr_maps {
 	struct pr_elfsyms *bins;
 	struct proc_maps *buckets[NBUCKETS];
 	size_t count;
+	uint64_t gen; /* pr_maps_gen */
 };
 
 int pr_maps_new(struct pr_elfsyms *bins, struct pr_maps **out)
@@ -81,6 +82,7 @@ static void flush(struct pr_maps *m)
 	struct proc_maps *p, *next;
 	size_t i;
 
+	m->gen++;
 	for (i = 0; i < NBUCKETS; i++) {
 		for (p = m->buckets[i]; p; p = next) {
 			next = p->next;
@@ -218,6 +220,7 @@ static void sweep_gone(struct pr_maps *m)
 				*pp = p->next;
 				proc_free(p);
 				m->count--;
+				m->gen++;
 			} else {
 				pp = &p->next;
 			}
@@ -358,6 +361,7 @@ int pr_maps_each_exec(struct pr_maps *m, uint32_t pid, uint64_t not_before,
 		fresh.next = p->next;
 		ranges_free(p);
 		*p = fresh;
+		m->gen++;
 	}
 	if (!p || p->unreadable)
 		return -ESRCH;
@@ -396,9 +400,25 @@ void pr_maps_on_exec(struct pr_maps *m, uint32_t pid, uint64_t time)
 	for (p = m->buckets[pid % NBUCKETS]; p; p = p->next) {
 		if (p->pid == pid) {
 			p->exec_time = time;
+			m->gen++;
 			return;
 		}
 	}
+}
+
+bool pr_maps_exec_pending(struct pr_maps *m, uint32_t pid)
+{
+	struct proc_maps *p;
+
+	for (p = m->buckets[pid % NBUCKETS]; p; p = p->next)
+		if (p->pid == pid)
+			return p->exec_time != 0;
+	return false;
+}
+
+uint64_t pr_maps_gen(const struct pr_maps *m)
+{
+	return m->gen;
 }
 
 size_t pr_maps_count(const struct pr_maps *m)
@@ -415,6 +435,7 @@ void pr_maps_forget(struct pr_maps *m, uint32_t pid)
 			*pp = p->next;
 			proc_free(p);
 			m->count--;
+			m->gen++;
 			return;
 		}
 	}

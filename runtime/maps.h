@@ -77,6 +77,13 @@ int pr_maps_each_exec(struct pr_maps *m, uint32_t pid, uint64_t not_before,
 		      void *ctx);
 /* Forgets pid's maps (the process is gone). */
 void pr_maps_forget(struct pr_maps *m, uint32_t pid);
+/* Changes whenever what any process's address places in could change
+ * (its maps read again, forgotten, an exec seen): a placement remembered
+ * with the same value still holds. */
+uint64_t pr_maps_gen(const struct pr_maps *m);
+/* Whether pid's maps were read before an exec seen since: its samples
+ * before the exec still place in them, those after it in the new ones. */
+bool pr_maps_exec_pending(struct pr_maps *m, uint32_t pid);
 /* Processes cached now. */
 size_t pr_maps_count(const struct pr_maps *m);
 

@@ -168,8 +168,14 @@ static int take_sample(struct pr_take *t, const void *rec, size_t len)
 		raw = user;
 		nuser = r->nuser;
 	}
-	nuser = user_frames(t, r->pid, r->hdr.time, raw, nuser, py, &uf);
-	stack = pr_stacks_intern_frames(t->stacks, r->pid, kernel, r->nkernel, uf, nuser);
+	if (raw && !py) {
+		/* frames BPF walked, nothing to merge: the memo of raw stacks */
+		stack = pr_stacks_intern(t->stacks, r->pid, r->hdr.time, kernel, r->nkernel, raw,
+					 nuser);
+	} else {
+		nuser = user_frames(t, r->pid, r->hdr.time, raw, nuser, py, &uf);
+		stack = pr_stacks_intern_frames(t->stacks, r->pid, kernel, r->nkernel, uf, nuser);
+	}
 	s = t->put(t->loop, sizeof(*s));
 	*s = (struct pr_sample){
 		.hdr = { .type = PR_REC_SAMPLE, .size = sizeof(*s), .time = r->hdr.time },

@@ -56,6 +56,9 @@ uint64_t pr_stacks_count(const struct pr_stacks *st);
 /* Names kernel frames inside BPF programs from bs from now on. */
 void pr_stacks_set_bpfsym(struct pr_stacks *st, struct pr_bpfsym *bs);
 uint64_t pr_stacks_full(const struct pr_stacks *st);
+/* Stacks pr_stacks_intern found in its memo of raw stacks (nothing
+ * placed or hashed again). */
+uint64_t pr_stacks_memo_hits(const struct pr_stacks *st);
 /* Frames held (a frame stacks share counts once), and the table's bytes. */
 uint64_t pr_stacks_nframes(const struct pr_stacks *st);
 uint64_t pr_stacks_bytes(const struct pr_stacks *st);

@@ -163,6 +163,7 @@
 	X(stacks_frames_bound)			\
 	X(stacks_unknown_id)			\
 	X(stacks_table_grows)			\
+	X(stacks_memo)				\
 	X(cfi_eh_frame)				\
 	X(cfi_functions)			\
 	X(cfi_debug_frame)			\

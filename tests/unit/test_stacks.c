@@ -212,6 +212,57 @@ out:
 	env_free(&e);
 }
 
+/* A walked stack seen again comes from the memo of raw stacks, only
+ * while the maps it was placed with hold (an exec seen, or the maps read
+ * again, place it anew), and never one with a frame in no mapping (the
+ * maps may be read again for it later). */
+void test_stacks_memo(void)
+{
+	uint64_t u[] = { (uintptr_t)unit_stacks_leaf + 1, (uintptr_t)unit_stacks_caller + 2 };
+	uint64_t other[] = { (uintptr_t)unit_stacks_leaf + 2, (uintptr_t)unit_stacks_caller + 2 };
+	uint64_t odd[] = { (uintptr_t)unit_stacks_leaf + 1, 0x1000 };
+	uint64_t k[] = { KFN_B + 4 };
+	uint32_t id, id2;
+	struct env e;
+
+	if (!env_init(&e, 0))
+		goto out;
+	id = pr_stacks_intern(e.st, getpid(), 0, k, 1, u, 2);
+	ASSERT_TRUE(id >= 1, "stack id");
+	ASSERT_EQ(pr_stacks_memo_hits(e.st), 0, "a new stack is placed");
+	ASSERT_EQ(pr_stacks_intern(e.st, getpid(), 0, k, 1, u, 2), id, "seen again: the same id");
+	ASSERT_EQ(pr_stacks_memo_hits(e.st), 1, "... from the memo");
+	id2 = pr_stacks_intern(e.st, getpid(), 0, k, 1, other, 2);
+	ASSERT_TRUE(id2 >= 1 && id2 != id, "another offset: another stack");
+	ASSERT_EQ(pr_stacks_intern(e.st, getpid(), 0, NULL, 0, u, 2) != id, 1,
+		  "without the kernel frame: another stack");
+	ASSERT_EQ(pr_stacks_memo_hits(e.st), 1, "neither from the memo");
+	ASSERT_TRUE(pr_stacks_intern(e.st, NO_PID, 0, k, 1, u, 2) != id,
+		    "the same addresses in a process without them: another stack");
+
+	/* a sample from before an exec seen (time 1 < 2) places in the old
+	 * maps, and is not remembered: the same addresses after it are the
+	 * new image's */
+	pr_maps_on_exec(e.maps, getpid(), 2);
+	ASSERT_EQ(pr_stacks_intern(e.st, getpid(), 1, k, 1, u, 2), id, "before the exec: old maps");
+	ASSERT_EQ(pr_stacks_intern(e.st, getpid(), 1, k, 1, u, 2), id, "again");
+	ASSERT_EQ(pr_stacks_memo_hits(e.st), 1, "... not remembered");
+	ASSERT_EQ(pr_stacks_intern(e.st, getpid(), 3, k, 1, u, 2), id, "after the exec: placed again");
+	ASSERT_EQ(pr_stacks_memo_hits(e.st), 1, "... not from the memo");
+	ASSERT_EQ(pr_stacks_intern(e.st, getpid(), 0, k, 1, u, 2), id, "then remembered");
+	ASSERT_EQ(pr_stacks_memo_hits(e.st), 2, "... from the memo");
+	pr_maps_forget(e.maps, getpid());
+	ASSERT_EQ(pr_stacks_intern(e.st, getpid(), 0, k, 1, u, 2), id, "maps forgotten: placed again");
+	ASSERT_EQ(pr_stacks_memo_hits(e.st), 2, "... not from the memo");
+
+	id = pr_stacks_intern(e.st, getpid(), 0, k, 1, odd, 2);
+	ASSERT_EQ(pr_stacks_intern(e.st, getpid(), 0, k, 1, odd, 2), id,
+		  "a frame in no mapping: the same stack");
+	ASSERT_EQ(pr_stacks_memo_hits(e.st), 2, "... never from the memo");
+out:
+	env_free(&e);
+}
+
 void test_stacks_shared_across_pids(void)
 {
 	uint64_t u[] = { (uintptr_t)unit_stacks_leaf + 1, (uintptr_t)unit_stacks_caller + 2 };
