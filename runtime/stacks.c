@@ -308,9 +308,11 @@ static struct memo *memo_slot(struct pr_stacks *st, uint32_t pid, const uint64_t
 		return NULL;
 	*h = memo_hash(pid, k, nk, u, nu);
 	e = &st->memo[*h % MEMO_SLOTS];
+	/* (k or u is NULL when its count is 0: no memcmp of it) */
 	*hit = e->hash == *h && e->pid == pid && e->nk == nk && e->nu == nu &&
 	       e->maps_gen == pr_maps_gen(st->maps) && e->bpf_gen == bpf_gen(st) &&
-	       !memcmp(e->addrs, k, nk * sizeof(*k)) && !memcmp(e->addrs + nk, u, nu * sizeof(*u));
+	       (!nk || !memcmp(e->addrs, k, nk * sizeof(*k))) &&
+	       (!nu || !memcmp(e->addrs + nk, u, nu * sizeof(*u)));
 	return e;
 }
 
@@ -326,8 +328,10 @@ static void memo_keep(struct pr_stacks *st, struct memo *e, uint64_t h, uint32_t
 			return;
 	*e = (struct memo){ .hash = h, .maps_gen = pr_maps_gen(st->maps), .bpf_gen = bpf_gen(st),
 			    .pid = pid, .id = id, .nk = nk, .nu = nu };
-	memcpy(e->addrs, k, nk * sizeof(*k));
-	memcpy(e->addrs + nk, u, nu * sizeof(*u));
+	if (nk)
+		memcpy(e->addrs, k, nk * sizeof(*k));
+	if (nu)
+		memcpy(e->addrs + nk, u, nu * sizeof(*u));
 }
 
 uint32_t pr_stacks_intern(struct pr_stacks *st, uint32_t pid, uint64_t time, const uint64_t *k,
