@@ -67,11 +67,12 @@ expect_gt "inline: stats().symbols.inlined counts inline frames" "$(val inlined 
 # file offset -> link-time address through inlfix's executable segment
 read -r SEG_OFF SEG_VA < <(readelf -lW "$INL" | awk '$1 == "LOAD" && $7 ~ /E/ { print $2, $3; exit }')
 # eu-addr2line -f -i prints, innermost first, "name[ inlined at ...]" then
-# "file:line[:column]" per level
+# "file:line[:column]" per level; "??:0" where there is no line (_start,
+# sampled once in a while): the script's "?|0"
 a2l() {
 	eu-addr2line -f -i -e "$INL" "$1" | awk '
 		NR % 2 == 1 { sub(/ inlined at .*$/, ""); name = $0; next }
-		{ n = split($0, p, ":"); file = p[1]; line = p[2]
+		{ n = split($0, p, ":"); file = p[1] == "??" ? "?" : p[1]; line = p[2]
 		  out = out (out == "" ? "" : ";") name "|" file "|" line }
 		END { print out }'
 }
