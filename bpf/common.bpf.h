@@ -34,6 +34,12 @@ static __always_inline void count_skipped(__u32 src)
 		c->skipped++;
 }
 
+static __always_inline void count_spilled(struct pr_src_counts *c)
+{
+	if (c)
+		c->spilled++;
+}
+
 static __always_inline void count_dropped(struct pr_src_counts *c)
 {
 	if (c)

@@ -14,7 +14,7 @@
 #define PR_EVENTS_H
 
 enum pr_limits {
-	PR_ABI_VERSION = 12,
+	PR_ABI_VERSION = 13,
 	PR_COMM_LEN = 16,
 	PR_PATH_LEN = 256,
 	/* the kernel's default kernel.perf_event_max_stack */
@@ -58,6 +58,7 @@ struct pr_src_counts {
 	__u64 dropped;	/* of those, lost to a full ring buffer */
 	__u64 skipped;	/* events a filter left out before producing (idle samples) */
 	__u64 failed;	/* of dropped: lost inside BPF (no scratch buffer, record too big) */
+	__u64 spilled;	/* records a full small ring passed to the big one (not lost) */
 };
 
 struct pr_hdr {

@@ -204,11 +204,13 @@ static __always_inline int send_sample(struct sample_buf *buf, struct pr_src_cou
 		count_failed(c);
 		return 0;
 	}
-	if (!copied &&
-	    !bpf_ringbuf_output(&pr_sample_hot_rb, s, size,
-				urgent ? BPF_RB_FORCE_WAKEUP
-				       : pr_ring_wakeup(&pr_sample_hot_rb, hot_wakeup_bytes)))
-		return 0;
+	if (!copied) {
+		if (!bpf_ringbuf_output(&pr_sample_hot_rb, s, size,
+					urgent ? BPF_RB_FORCE_WAKEUP
+					       : pr_ring_wakeup(&pr_sample_hot_rb, hot_wakeup_bytes)))
+			return 0;
+		count_spilled(c);
+	}
 	if (bpf_ringbuf_output(&pr_sample_rb, s, size,
 			       urgent ? BPF_RB_FORCE_WAKEUP : pr_wakeup_flags(&pr_sample_rb)))
 		count_dropped(c);

@@ -123,6 +123,7 @@ static const struct {
 	FIELD(pr_stats, offcpu_flushes),
 	FIELD(pr_stats, kunwind_walks),
 	FIELD(pr_stats, kunwind_wakes),
+	FIELD(pr_stats, sample_spilled),
 	FIELD(pr_stats, python_processes),
 	FIELD(pr_stats, python_bytes),
 	FIELD(pr_stats, kunwind_mismatched),

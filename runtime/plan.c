@@ -1136,6 +1136,7 @@ static int add_counts(struct bpf_map *map, struct pr_src_counts *out)
 			out[src].dropped += v[i].dropped;
 			out[src].skipped += v[i].skipped;
 			out[src].failed += v[i].failed;
+			out[src].spilled += v[i].spilled;
 		}
 	}
 	free(v);

@@ -37,6 +37,7 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 			out->failed[i] = c[i].failed;
 		}
 		out->idle_skipped = c[PR_SRC_SAMPLE].skipped;
+		out->sample_spilled = c[PR_SRC_SAMPLE].spilled;
 		out->probe_sampled_out = c[PR_SRC_PROBE].skipped;
 		pr_plan_probe_lost(rt->plan, &lost);
 		out->probe_count_lost = lost.hits;

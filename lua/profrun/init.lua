@@ -9,7 +9,7 @@ local ffi = require "ffi"
 ffi.cdef(require "profrun.cdef")
 
 local C = ffi.C
-local ABI_VERSION = 12
+local ABI_VERSION = 13
 if C.pr_ffi_abi_version() ~= ABI_VERSION then
     error(string.format("profrun Lua library (ABI %d) does not match the runtime (ABI %d)",
         ABI_VERSION, C.pr_ffi_abi_version()))
@@ -688,6 +688,7 @@ function api.stats()
             discarded = tonumber(s.discarded[i]), failed = tonumber(s.failed[i]) }
     end
     t.sample.idle_skipped = tonumber(s.idle_skipped)
+    t.sample.spilled = tonumber(s.sample_spilled)
     t.offcpu.untracked = tonumber(s.offcpu_untracked)
     t.offcpu.dropped_ns = tonumber(s.offcpu_dropped_ns)
     t.offcpu.flushes = tonumber(s.offcpu_flushes)

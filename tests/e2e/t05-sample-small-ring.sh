@@ -1,0 +1,69 @@
+#!/bin/bash
+# Walked samples go to a small ring that stays in the CPU's caches; a
+# record it cannot take goes to the big ring, counted as spilled, not
+# lost. A reader blocked for a second while two shells spin at 4999 Hz
+# (~10k samples, ~2.7 MB of records) overflows the small ring (1 MiB at
+# most, here a quarter of sample{buffer = 16 MiB}), and the big ring
+# takes the rest: stats().sample.spilled > 0, nothing dropped, and
+# produced == delivered + dropped + discarded still holds with two rings.
+# With the default sizes and a reader that keeps up, (almost) nothing
+# spills.
+. "$(dirname "$0")/lib.sh"
+require_bpf
+
+RUN_TIMEOUT=60
+cat >"$TMP/ring.lua" <<'EOF2'
+local ffi = require "ffi"
+ffi.cdef "int poll(void *fds, unsigned long nfds, int timeout);"
+local block = tonumber(arg[1]) ~= 0
+sample { hz = 4999, buffer = block and 16 * 1024 * 1024 or nil }
+local t0, blocked, weight = now(), false, 0
+function on_sample(s)
+  weight = weight + s.weight
+  -- once the spinners' tables are loaded (their stacks walked in BPF),
+  -- the reader stops for a second
+  if block and not blocked and now() - t0 > 1.5e9 then
+    blocked = true
+    ffi.C.poll(nil, 0, 1000)
+  end
+end
+function on_end()
+  local s = stats().sample
+  print("spilled=" .. s.spilled)
+  print("identity=" .. s.produced .. " " .. s.delivered .. " " .. s.dropped .. " " .. s.discarded)
+  print("produced=" .. s.produced)
+  print("dropped=" .. s.dropped)
+  print("weight=" .. weight)
+  print("walked=" .. stats().unwind.kernel.complete)
+end
+EOF2
+
+spin() { sh -c 'while :; do :; done' >/dev/null 2>&1 & echo $!; }
+S1=$(spin)
+S2=$(spin)
+trap 'kill $S1 $S2 2>/dev/null' EXIT
+
+run_profrun -d 3.5 "$TMP/ring.lua" 1
+expect_rc "blocked reader: exit 0" 0
+expect_gt "blocked reader: BPF walked the spinners' stacks" "$(val walked "$OUT")" 1000 "$OUT" "$ERR"
+expect_gt "blocked reader: the small ring filled and passed records on (spilled)" \
+	"$(val spilled "$OUT")" 0 "$OUT" "$ERR"
+expect_eq "blocked reader: the big ring took them: nothing dropped" "$(val dropped "$OUT")" 0 \
+	"$OUT" "$ERR"
+read -r p d dr di <<<"$(val identity "$OUT")"
+expect_eq "blocked reader: produced == delivered + dropped + discarded" \
+	"$p" "$((d + dr + di))" "$OUT"
+expect_eq "blocked reader: the hook saw every delivered sample" "$(val weight "$OUT")" "$d" "$OUT"
+
+run_profrun -d 2 "$TMP/ring.lua" 0
+expect_rc "default sizes: exit 0" 0
+produced=$(val produced "$OUT")
+spilled=$(val spilled "$OUT")
+if _is_int "$produced" && _is_int "$spilled" && [ "$produced" -gt 1000 ] &&
+	[ $((spilled * 100)) -le $((produced * 5)) ]; then
+	pass "default sizes: a reader that keeps up spills <= 5% ($spilled of $produced)"
+else
+	fail "default sizes: a reader that keeps up spills <= 5%" "spilled=$spilled produced=$produced" "$OUT"
+fi
+kill $S1 $S2 2>/dev/null
+finish
