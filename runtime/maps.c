@@ -228,13 +228,23 @@ static void sweep_gone(struct pr_maps *m)
 	}
 }
 
-static struct proc_maps *get_proc(struct pr_maps *m, uint32_t pid)
+/* pid's entry, or NULL: never reads /proc */
+static struct proc_maps *find_proc(const struct pr_maps *m, uint32_t pid)
 {
-	struct proc_maps **head = &m->buckets[pid % NBUCKETS], *p;
+	struct proc_maps *p;
 
-	for (p = *head; p; p = p->next)
+	for (p = m->buckets[pid % NBUCKETS]; p; p = p->next)
 		if (p->pid == pid)
 			return p;
+	return NULL;
+}
+
+static struct proc_maps *get_proc(struct pr_maps *m, uint32_t pid)
+{
+	struct proc_maps **head = &m->buckets[pid % NBUCKETS], *p = find_proc(m, pid);
+
+	if (p)
+		return p;
 	if (m->count >= MAX_PROCS) {
 		sweep_gone(m);
 		if (m->count >= MAX_PROCS * 3 / 4)
@@ -395,25 +405,19 @@ bool pr_maps_unreadable(struct pr_maps *m, uint32_t pid)
 
 void pr_maps_on_exec(struct pr_maps *m, uint32_t pid, uint64_t time)
 {
-	struct proc_maps *p;
+	struct proc_maps *p = find_proc(m, pid);
 
-	for (p = m->buckets[pid % NBUCKETS]; p; p = p->next) {
-		if (p->pid == pid) {
-			p->exec_time = time;
-			m->gen++;
-			return;
-		}
+	if (p) {
+		p->exec_time = time;
+		m->gen++;
 	}
 }
 
-bool pr_maps_exec_pending(struct pr_maps *m, uint32_t pid)
+bool pr_maps_exec_pending(const struct pr_maps *m, uint32_t pid)
 {
-	struct proc_maps *p;
+	const struct proc_maps *p = find_proc(m, pid);
 
-	for (p = m->buckets[pid % NBUCKETS]; p; p = p->next)
-		if (p->pid == pid)
-			return p->exec_time != 0;
-	return false;
+	return p && p->exec_time != 0;
 }
 
 uint64_t pr_maps_gen(const struct pr_maps *m)

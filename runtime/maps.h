@@ -83,7 +83,7 @@ void pr_maps_forget(struct pr_maps *m, uint32_t pid);
 uint64_t pr_maps_gen(const struct pr_maps *m);
 /* Whether pid's maps were read before an exec seen since: its samples
  * before the exec still place in them, those after it in the new ones. */
-bool pr_maps_exec_pending(struct pr_maps *m, uint32_t pid);
+bool pr_maps_exec_pending(const struct pr_maps *m, uint32_t pid);
 /* Processes cached now. */
 size_t pr_maps_count(const struct pr_maps *m);
 
