@@ -10,7 +10,8 @@
 #   off_TID=ns        off-CPU time reported for thread TID, summed or not
 #   agg_TID=ns        the part of it that came in aggregated events
 #   fn_F=ns, n_F=N    time and count of single intervals whose user stack
-#                     holds the fixture's waiting function F
+#                     holds the fixture's waiting function F (the count
+#                     leaves out preemptions: they are not waits)
 #   reason_F=N        of those, how many had the reason F's wait has
 #   pipe_waker_tid=T  the thread that woke wait_pipe most; pipe_waker_n how
 #                     often, pipe_waker_write how often its kernel stack
@@ -53,7 +54,10 @@ function on_offcpu(e)
   local fn = waiting_fn(e)
   if not fn then return end
   fn_ns[fn] = (fn_ns[fn] or 0) + e.duration
-  fn_n[fn] = (fn_n[fn] or 0) + 1
+  -- a wait, not a preemption in the function around it (a loaded host
+  -- takes the CPU away from it for over min now and then): its time is
+  -- part of what the fixture measured, but it is not one of the waits
+  if e.reason ~= "preempted" then fn_n[fn] = (fn_n[fn] or 0) + 1 end
   if e.reason == FN[fn] then fn_reason[fn] = (fn_reason[fn] or 0) + 1 end
   if fn == "wait_pipe" and e.waker_tid then
     pipe_wakers[e.waker_tid] = (pipe_wakers[e.waker_tid] or 0) + 1
