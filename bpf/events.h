@@ -118,6 +118,12 @@ enum pr_ustack_flags {
 enum pr_kunwind_limits {
 	PR_UW_MAPS = 64,	    /* executable mappings a process entry holds */
 	PR_UW_RULES_MAX = 65536, /* distinct rules of all loaded binaries */
+	/* A process without tables wakes the runtime to load them once it
+	 * has been sampled for ~this much CPU (its samples at the rate, 4 to
+	 * 32 of them): bpf/kunwind.bpf.h says why */
+	PR_UW_WAKE_CPU_US = 6400,
+	PR_UW_WAKE_MIN = 4,
+	PR_UW_WAKE_MAX = 32,
 };
 
 /* sample{kernel_unwind=}: whether BPF walks user stacks from the tables. */

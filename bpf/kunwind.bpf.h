@@ -31,10 +31,14 @@
  * aggregating): at 4999 Hz a busy new process would otherwise be copied
  * and unwound in user space ~500 times a CPU, and a wake-up with its load
  * costs what ~20-30 copies do. A short-lived one (/bin/true takes 2-3 ms
- * of CPU here, ~12 samples at 4999 Hz) stays below it and costs none; the
+ * of CPU here) stays below it and costs none: the runtime sets it to the
+ * samples of PR_UW_WAKE_CPU_US of CPU at the rate (32 at 4999 Hz, 7 at
+ * 999: a count of 32 there waited for 32 ms of CPU, 16 of a two-thread
+ * process's wall time, copying all along; at least 4, so at 99 Hz a
+ * process that happens to be sampled once does not wake it). The
  * wake-ups, whatever asks, are at least PR_UW_WAKE_GAP_NS apart (a
  * process whose load keeps failing cannot keep the runtime awake). */
-#define PR_UW_WAKE_SAMPLES 32
+const volatile __u32 uw_wake_samples = PR_UW_WAKE_MAX;
 #define PR_UW_WAKE_GAP_NS 10000000ull
 
 __u64 pr_uw_woken; /* when a sample last woke the runtime for tables */
@@ -368,7 +372,7 @@ static long pr_uw_step(__u64 i, void *ctx)
 }
 
 /* Asks the runtime for tgid's tables (once per image, not per sample);
- * true when this sample should wake it (PR_UW_WAKE_SAMPLES). */
+ * true when this sample should wake it (uw_wake_samples). */
 static __always_inline __u8 pr_uw_want(__u32 tgid, __u64 start_time, __u32 exec_id, __u32 why)
 {
 	struct pr_uw_pending *p = bpf_map_lookup_elem(&pr_uw_pending, &tgid), np;
@@ -378,7 +382,7 @@ static __always_inline __u8 pr_uw_want(__u32 tgid, __u64 start_time, __u32 exec_
 		/* a NO_MAP request (a JIT's code) waits for the runtime's
 		 * reread pace: only a process with no tables at all is urgent */
 		if (why != PR_KUW_NO_PROC || p->reason != PR_KUW_NO_PROC ||
-		    __sync_fetch_and_add(&p->samples, 1) + 1 != PR_UW_WAKE_SAMPLES)
+		    __sync_fetch_and_add(&p->samples, 1) + 1 != uw_wake_samples)
 			return 0;
 		now = bpf_ktime_get_ns();
 		if (now - pr_uw_woken < PR_UW_WAKE_GAP_NS)

@@ -237,6 +237,15 @@ static uint32_t hot_ring_size(const struct pr_plan_cfg *cfg)
 	return hot;
 }
 
+/* The samples at hz that make PR_UW_WAKE_CPU_US of CPU, within
+ * [PR_UW_WAKE_MIN, PR_UW_WAKE_MAX]. */
+static uint32_t uw_wake_samples(uint32_t hz)
+{
+	uint64_t n = ((uint64_t)hz * PR_UW_WAKE_CPU_US + 999999) / 1000000;
+
+	return n < PR_UW_WAKE_MIN ? PR_UW_WAKE_MIN : n > PR_UW_WAKE_MAX ? PR_UW_WAKE_MAX : n;
+}
+
 static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 {
 	uint32_t hot;
@@ -252,6 +261,7 @@ static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 			       p->smp->maps.pr_py_threads);
 	if (pr_plan_kernel_unwinds(cfg)) {
 		p->smp->rodata->kernel_unwind = cfg->kernel_unwind;
+		p->smp->rodata->uw_wake_samples = uw_wake_samples(cfg->hz);
 		bpf_map__set_max_entries(p->smp->maps.pr_uw_rows,
 					 cfg->kernel_tables / sizeof(struct pr_uw_row));
 	} else {
