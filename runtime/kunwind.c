@@ -510,6 +510,12 @@ static void load_proc(struct pr_kunwind *k, uint32_t pid, const struct pr_uw_pen
 	k->st.proc_loads++;
 }
 
+void pr_kunwind_set_fds(struct pr_kunwind *k, const struct pr_kunwind_fds *fds)
+{
+	if (k)
+		k->fd = *fds;
+}
+
 void pr_kunwind_tick(struct pr_kunwind *k)
 {
 	uint32_t pids[MAX_PER_TICK], n = 0, key, next, i;
@@ -517,7 +523,7 @@ void pr_kunwind_tick(struct pr_kunwind *k)
 	uint64_t now = pr_mono_ns();
 	int err;
 
-	if (!k || now - k->last_tick < TICK_NS)
+	if (!k || k->fd.pending < 0 || now - k->last_tick < TICK_NS)
 		return;
 	k->last_tick = now;
 	/* rows evicted a tick ago: no walk can still be reading them */

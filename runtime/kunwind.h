@@ -48,6 +48,10 @@ struct pr_kunwind_stats {
 
 int pr_kunwind_new(const struct pr_kunwind_fds *fds, struct pr_maps *maps,
 		   struct pr_kunwind **out);
+/* The maps' fds once they exist: pr_sample's followers create those
+ * only they use after the first samples (fds < 0 until then: no walk
+ * can have asked for anything). */
+void pr_kunwind_set_fds(struct pr_kunwind *k, const struct pr_kunwind_fds *fds);
 /* Serves the requests BPF left (at most every few milliseconds). */
 void pr_kunwind_tick(struct pr_kunwind *k);
 void pr_kunwind_stats(const struct pr_kunwind *k, struct pr_kunwind_stats *out);

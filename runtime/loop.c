@@ -490,6 +490,21 @@ static int wait_ms(const struct pr_loop *l)
 	return agg;
 }
 
+/* pr_sample's followers loaded: the walker's and the Python reader's
+ * modules get the maps they created. */
+static void followers_loaded(struct pr_loop *l)
+{
+	int procs[PR_PY_OBJECTS], pending[PR_PY_OBJECTS], n;
+	struct pr_kunwind_fds fds;
+
+	if (l->cfg.kunwind && !pr_plan_kunwind_fds(l->cfg.plan, &fds))
+		pr_kunwind_set_fds(l->cfg.kunwind, &fds);
+	if (l->cfg.python) {
+		n = pr_plan_python_fds(l->cfg.plan, procs, pending, PR_PY_OBJECTS);
+		pr_python_set_fds(l->cfg.python, procs, pending, n);
+	}
+}
+
 enum pr_stop pr_loop_run(struct pr_loop *l)
 {
 	struct epoll_event evs[16];
@@ -527,7 +542,8 @@ enum pr_stop pr_loop_run(struct pr_loop *l)
 		/* processes whose samples asked whether they run Python: first,
 		 * a young one may exit while a walker loads */
 		pr_python_tick(l->cfg.python);
-		pr_plan_tick(l->cfg.plan);
+		if (pr_plan_tick(l->cfg.plan))
+			followers_loaded(l);
 		/* processes whose samples asked for their tables */
 		pr_kunwind_tick(l->cfg.kunwind);
 		if (stop == PR_STOP_NONE && l->exit_requested)

@@ -51,6 +51,9 @@ struct pr_plan {
 	 * wait for pr_plan_tick (default mode) */
 	bool followers_deferred;
 	char *followers_btf; /* the btf_custom_path their object opens with */
+	/* the object that loaded them, kept for the maps only they use,
+	 * which it created (see late_map) */
+	struct pr_sample_bpf *followers;
 	struct bpf_object *objs[PR_OBJ_MAX]; /* each object, once opened */
 	struct bpf_link *links[MAX_PROGS];
 	int nlinks;
@@ -237,6 +240,25 @@ static uint32_t hot_ring_size(const struct pr_plan_cfg *cfg)
 	return hot;
 }
 
+/* A map only the followers use (the walker's tables and process
+ * entries, the Python reader's): with the followers deferred, their
+ * object creates it, after the first samples are out, not pr_sample's
+ * at start (the rows' 8 MiB array and the Python LRU maps, preallocated,
+ * took ~4 ms of a start). pr_sample's own path uses none of them (its
+ * load fails if that changes: every start would say so). */
+static bool late_map(const struct bpf_map *m)
+{
+	static const char *const late[] = { "pr_uw_procs",   "pr_uw_pending", "pr_uw_rows",
+					    "pr_uw_rules",   "pr_uw_rcache",  "pr_uw_scratch",
+					    "pr_py_procs",   "pr_py_pending", "pr_py_threads" };
+	size_t i;
+
+	for (i = 0; i < sizeof(late) / sizeof(late[0]); i++)
+		if (!strcmp(bpf_map__name(m), late[i]))
+			return true;
+	return false;
+}
+
 /* The samples at hz that make PR_UW_WAKE_CPU_US of CPU, within
  * [PR_UW_WAKE_MIN, PR_UW_WAKE_MAX]. */
 static uint32_t uw_wake_samples(uint32_t hz)
@@ -277,9 +299,14 @@ static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 	p->followers_deferred = cfg->kernel_unwind == PR_KUNWIND_ON && cfg->btf_minimal &&
 				(p->smp->rodata->kernel_unwind || p->smp->rodata->python);
 	if (p->followers_deferred) {
+		struct bpf_map *m;
+
 		p->followers_btf = strdup(cfg->btf_path);
 		if (!p->followers_btf)
 			return -ENOMEM;
+		bpf_object__for_each_map(m, p->smp->obj)
+			if (late_map(m))
+				bpf_map__set_autocreate(m, false);
 	}
 	bpf_program__set_autoload(p->smp->progs.pr_sample_walk,
 				  p->smp->rodata->kernel_unwind && !p->followers_deferred);
@@ -329,13 +356,20 @@ int pr_plan_agg_fds(const struct pr_plan *p, struct pr_agg_fds *out)
 	return 0;
 }
 
+/* The fd of pr_sample's map name: the followers' object's for a late
+ * map, -1 until it loaded. */
+#define SMP_FD(p, name)                                                                      \
+	(bpf_map__autocreate((p)->smp->maps.name) ? bpf_map__fd((p)->smp->maps.name)          \
+	 : (p)->followers			   ? bpf_map__fd((p)->followers->maps.name)    \
+						   : -1)
+
 int pr_plan_python_fds(const struct pr_plan *p, int *procs, int *pending, int max)
 {
 	int n = 0;
 
 	if (p->smp && p->smp->rodata->python && n < max) {
-		procs[n] = bpf_map__fd(p->smp->maps.pr_py_procs);
-		pending[n++] = bpf_map__fd(p->smp->maps.pr_py_pending);
+		procs[n] = SMP_FD(p, pr_py_procs);
+		pending[n++] = SMP_FD(p, pr_py_pending);
 	}
 	if (p->probe && p->probe->rodata->python && n < max) {
 		procs[n] = bpf_map__fd(p->probe->maps.pr_py_procs);
@@ -356,10 +390,10 @@ int pr_plan_kunwind_fds(const struct pr_plan *p, struct pr_kunwind_fds *out)
 	if (!p->smp || !p->smp->rodata->kernel_unwind)
 		return -ENOENT;
 	*out = (struct pr_kunwind_fds){
-		.procs = bpf_map__fd(p->smp->maps.pr_uw_procs),
-		.pending = bpf_map__fd(p->smp->maps.pr_uw_pending),
-		.rows = bpf_map__fd(p->smp->maps.pr_uw_rows),
-		.rules = bpf_map__fd(p->smp->maps.pr_uw_rules),
+		.procs = SMP_FD(p, pr_uw_procs),
+		.pending = SMP_FD(p, pr_uw_pending),
+		.rows = SMP_FD(p, pr_uw_rows),
+		.rules = SMP_FD(p, pr_uw_rules),
 		.counts = bpf_map__fd(p->smp->maps.pr_uw_counts),
 		.max_rows = bpf_map__max_entries(p->smp->maps.pr_uw_rows),
 	};
@@ -416,13 +450,23 @@ static void load_followers(struct pr_plan *p)
 							(prog == f->progs.pr_sample_py && py));
 	bpf_object__for_each_map(m, f->obj) {
 		mine = bpf_object__find_map_by_name(p->smp->obj, bpf_map__name(m));
-		err = mine ? bpf_map__reuse_fd(m, bpf_map__fd(mine)) : -ENOENT;
+		if (!mine)
+			err = -ENOENT;
+		else if (!bpf_map__autocreate(mine))
+			/* created here, as configured there */
+			err = bpf_map__set_max_entries(m, bpf_map__max_entries(mine));
+		else
+			err = bpf_map__reuse_fd(m, bpf_map__fd(mine));
 		if (err)
 			goto out;
 	}
 	err = pr_sample_bpf__load(f);
 	if (!err)
 		err = set_followers(p, f);
+	if (!err) {
+		p->followers = f;
+		f = NULL;
+	}
 out:
 	if (err)
 		pr_warn("%s did not load (%s): %s; run with -v to see libbpf's log",
@@ -438,7 +482,7 @@ out:
 		pr_info("in-kernel stack walker loaded");
 	if (!err && py)
 		pr_info("Python frame reader loaded");
-	/* the slots hold the programs now; the maps stay the first object's */
+	/* one that did not load: the slots stay empty */
 	pr_sample_bpf__destroy(f);
 }
 
@@ -976,22 +1020,26 @@ void pr_plan_detach(struct pr_plan *p)
 
 #define FLUSH_EVERY_NS 1000000000ull
 
-void pr_plan_tick(struct pr_plan *p)
+bool pr_plan_tick(struct pr_plan *p)
 {
 	uint64_t now_ns = pr_mono_ns();
+	bool loaded = false;
 	int o;
 
 	if (!p || p->state != PLAN_LOADED)
-		return;
+		return false;
 	/* the first tick comes after the first batch reached the script */
-	if (p->followers_deferred)
+	if (p->followers_deferred) {
 		load_followers(p);
+		loaded = p->followers != NULL;
+	}
 	if (now_ns - p->last_flush < FLUSH_EVERY_NS)
-		return;
+		return loaded;
 	p->last_flush = now_ns;
 	for (o = 0; o < PR_OBJ_MAX; o++)
 		if (objects[o].flush)
 			objects[o].flush(p, false);
+	return loaded;
 }
 
 /* Kernel stacks read from a stack map, by id: direct-mapped, as ids are
@@ -1181,5 +1229,6 @@ void pr_plan_free(struct pr_plan *p)
 	}
 	free(p->kcache);
 	free(p->followers_btf);
+	pr_sample_bpf__destroy(p->followers);
 	free(p);
 }

@@ -118,7 +118,9 @@ uint64_t pr_plan_live_lost(const struct pr_plan *p);
 void pr_plan_detach(struct pr_plan *p);
 /* Called by the loop every cycle: at most once a second, sends what BPF
  * holds back (off-CPU sums) to the rings. */
-void pr_plan_tick(struct pr_plan *p);
+/* true when pr_sample's followers loaded in this tick: the maps only they
+ * use exist from now on (pr_plan_kunwind_fds, pr_plan_python_fds) */
+bool pr_plan_tick(struct pr_plan *p);
 /* The kernel stack stored under id in object obj's stack map: its frame
  * count (0 when unknown), leaf first, into ips[PR_MAX_FRAMES]. */
 int pr_plan_kstack(void *plan, int obj, int32_t id, uint64_t *ips);

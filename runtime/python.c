@@ -345,6 +345,16 @@ int pr_python_new(const struct pr_python_opts *o, struct pr_python **out)
 	return 0;
 }
 
+void pr_python_set_fds(struct pr_python *py, const int *procs, const int *pending, int n)
+{
+	int i;
+
+	for (i = 0; py && i < n && i < py->o.nmaps; i++) {
+		py->o.procs_fd[i] = procs[i];
+		py->o.pending_fd[i] = pending[i];
+	}
+}
+
 static void free_codes(struct pr_python *py, struct proc *p)
 {
 	struct code *c, *next;
@@ -492,7 +502,8 @@ static void write_entry(struct pr_python *py, uint32_t pid, const struct pr_py_p
 	int i;
 
 	for (i = 0; i < py->o.nmaps; i++)
-		bpf_map_update_elem(py->o.procs_fd[i], &pid, e, BPF_ANY);
+		if (py->o.procs_fd[i] >= 0)
+			bpf_map_update_elem(py->o.procs_fd[i], &pid, e, BPF_ANY);
 }
 
 /* Looks at pid and says what it is in its BPF entries. A request with no
@@ -601,7 +612,8 @@ static void sweep(struct pr_python *py, uint64_t now)
 			}
 			*pp = p->next;
 			for (m = 0; m < py->o.nmaps; m++)
-				bpf_map_delete_elem(py->o.procs_fd[m], &p->pid);
+				if (py->o.procs_fd[m] >= 0)
+					bpf_map_delete_elem(py->o.procs_fd[m], &p->pid);
 			py->st.processes -= p->entry.state == PR_PY_PYTHON;
 			free_codes(py, p);
 			free(p);
@@ -622,6 +634,8 @@ void pr_python_tick(struct pr_python *py)
 	if (now - py->last_sweep > SWEEP_NS)
 		sweep(py, now);
 	for (m = 0; m < py->o.nmaps; m++) {
+		if (py->o.pending_fd[m] < 0)
+			continue;
 		n = 0;
 		for (err = bpf_map_get_next_key(py->o.pending_fd[m], NULL, &next);
 		     !err && n < MAX_PER_TICK;

@@ -65,6 +65,10 @@ struct pr_python_stats {
 };
 
 int pr_python_new(const struct pr_python_opts *o, struct pr_python **out);
+/* The maps' fds once they exist (o->nmaps of them, as pr_python_new
+ * took): pr_sample's are created after the first samples, < 0 until
+ * then (nothing of that object asks before). */
+void pr_python_set_fds(struct pr_python *py, const int *procs, const int *pending, int n);
 void pr_python_free(struct pr_python *py);
 /* Answers the requests BPF left. */
 void pr_python_tick(struct pr_python *py);
