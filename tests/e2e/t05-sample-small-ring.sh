@@ -17,14 +17,20 @@ local ffi = require "ffi"
 ffi.cdef "int poll(void *fds, unsigned long nfds, int timeout);"
 local block = tonumber(arg[1]) ~= 0
 sample { hz = 4999, buffer = block and 16 * 1024 * 1024 or nil }
-local t0, blocked, weight = now(), false, 0
+local t0, blocked, weight, seen, walked0 = now(), false, 0, 0, 0
 function on_sample(s)
   weight = weight + s.weight
-  -- once the spinners' tables are loaded (their stacks walked in BPF),
-  -- the reader stops for a second
-  if block and not blocked and now() - t0 > 1.5e9 then
-    blocked = true
-    ffi.C.poll(nil, 0, 1000)
+  seen = seen + 1
+  -- once the spinners' tables are loaded (their stacks walked in BPF:
+  -- most of the last 256 samples were; a slow start, as the sanitizer
+  -- build's, takes longer than 1.5 s), the reader stops for a second
+  if block and not blocked and seen % 256 == 0 and now() - t0 > 1.5e9 then
+    local walked = stats().unwind.kernel.complete
+    if walked - walked0 >= 200 then
+      blocked = true
+      ffi.C.poll(nil, 0, 1000)
+    end
+    walked0 = walked
   end
 end
 function on_end()
@@ -36,6 +42,7 @@ function on_end()
   print("discarded=" .. s.discarded)
   print("weight=" .. weight)
   print("walked=" .. stats().unwind.kernel.complete)
+  print("blocked=" .. (blocked and 1 or 0))
 end
 EOF2
 
@@ -44,8 +51,9 @@ S1=$(spin)
 S2=$(spin)
 trap 'kill $S1 $S2 2>/dev/null' EXIT
 
-run_profrun -d 3.5 "$TMP/ring.lua" 1
+run_profrun -d 5 "$TMP/ring.lua" 1
 expect_rc "blocked reader: exit 0" 0
+expect_eq "blocked reader: it blocked, once the spinners were walked" "$(val blocked "$OUT")" 1 "$OUT"
 expect_gt "blocked reader: BPF walked the spinners' stacks" "$(val walked "$OUT")" 1000 "$OUT" "$ERR"
 expect_gt "blocked reader: the small ring filled and passed records on (spilled)" \
 	"$(val spilled "$OUT")" 0 "$OUT" "$ERR"
