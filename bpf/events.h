@@ -14,7 +14,7 @@
 #define PR_EVENTS_H
 
 enum pr_limits {
-	PR_ABI_VERSION = 13,
+	PR_ABI_VERSION = 14,
 	PR_COMM_LEN = 16,
 	PR_PATH_LEN = 256,
 	/* the kernel's default kernel.perf_event_max_stack */
@@ -149,11 +149,13 @@ enum pr_kunwind_result {
 enum pr_kunwind_count {
 	PR_KUW_FRAMES = PR_KUW_MAX, /* frames of the complete walks */
 	PR_KUW_WAKES = PR_KUW_MAX + 1, /* samples that woke the runtime for tables */
-	PR_KUW_SLOTS = PR_KUW_MAX + 2,
+	PR_KUW_FP_FRAMES = PR_KUW_MAX + 2, /* of those, stepped by frame pointer (no unwind info) */
+	PR_KUW_SLOTS = PR_KUW_MAX + 3,
 };
 
 /* cfi.h's rule kinds, as BPF sees them (kunwind.c pins them equal). */
 enum pr_kuw_rule_kind {
+	PR_KUW_CFA_INVALID = 0,
 	PR_KUW_CFA_SP = 1,
 	PR_KUW_CFA_BP = 2,
 	PR_KUW_CFA_DEREF_SP = 3,
@@ -165,6 +167,7 @@ enum pr_kuw_rule_kind {
 	PR_KUW_REG_VAL_CFA = 3,
 	PR_KUW_REG_UNDEFINED = 4,
 	PR_KUW_ROW_SIGNAL = 1,
+	PR_KUW_ROW_UNSUPPORTED = 2,
 };
 
 struct pr_uw_rule {
@@ -196,7 +199,17 @@ struct pr_uw_map {
 	/* names this load of the binary's rows, never reused: BPF caches
 	 * rules found by (table, file offset) */
 	__u32 table;
-	__u32 pad;
+	__u32 flags; /* PR_UW_MAP_* */
+};
+
+/* struct pr_uw_map's flags */
+enum pr_uw_map_flags {
+	/* no unwind info exists for this code (anonymous: JIT; a binary
+	 * without .eh_frame or .debug_frame: Go, FP-only builds): where
+	 * user space would walk it by frame pointer, so does BPF (rows not
+	 * loaded, as for an evicted binary, leave it 0: the copy is
+	 * unwound with them) */
+	PR_UW_MAP_NO_CFI = 1,
 };
 
 struct pr_uw_proc {

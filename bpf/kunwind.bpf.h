@@ -43,6 +43,11 @@ const volatile __u32 uw_wake_samples = PR_UW_WAKE_MAX;
 
 __u64 pr_uw_woken; /* when a sample last woke the runtime for tables */
 
+/* sample{unwind = "auto"}: code without unwind info is walked by frame
+ * pointer, as user space walks it (unwind.c's step_fp); "dwarf": the
+ * walk stops there and the copy goes to user space, which stops too */
+const volatile __u8 uw_fp_steps = 0;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096); /* resized by the runtime */
@@ -107,7 +112,7 @@ struct pr_uw_walk {
 	__u8 short_copy; /* a read fell past the copy */
 	__u8 partial;	 /* the copy is shorter than ustack_bytes allows */
 	__u8 urgent;	 /* wake the runtime for this sample: it loads tables */
-	__u8 pad[2];
+	__u16 nfp;	 /* steps by frame pointer */
 	__u64 frames[PR_MAX_FRAMES];
 	__u8 copy[PR_USTACK_MAX];
 };
@@ -275,8 +280,37 @@ static __always_inline struct pr_uw_rule *pr_uw_find_rule(struct pr_uw_map *m, _
 	return bpf_map_lookup_elem(&pr_uw_rules, &idx);
 }
 
+/* The step by frame pointer for a frame without unwind info (unwind.c's
+ * step_fp and the outermost-frame rule before it): [rbp] is the
+ * caller's rbp, [rbp+8] the return address. The frame is recorded; its
+ * reads leave the state untouched when they fall past the copy, so a
+ * grown copy takes the step again. */
+static __always_inline long pr_uw_step_fp(struct pr_uw_walk *w)
+{
+	__u64 bp, ra;
+
+	if (!uw_fp_steps)
+		return pr_uw_stop(w, PR_KUW_NO_TABLE);
+	/* the ABI's outermost frame: _start clears rbp */
+	if (w->bp_ok && w->bp == 0)
+		return pr_uw_stop(w, PR_KUW_COMPLETE);
+	if (!w->bp_ok || w->bp < w->sp || (w->bp & 7))
+		return pr_uw_stop(w, PR_KUW_STOPPED);
+	if (!pr_uw_read(w, w->bp, &bp) || !pr_uw_read(w, w->bp + 8, &ra))
+		return pr_uw_stop(w, PR_KUW_STOPPED);
+	w->nfp++;
+	w->sp = w->bp + 16;
+	w->bp = bp;
+	w->pc = ra;
+	w->exact = 0;
+	if (ra == 0)
+		return pr_uw_stop(w, PR_KUW_COMPLETE);
+	return 0;
+}
+
 /* One frame: record pc, then step to the caller by its row (unwind.c's
- * step_cfi, rule for rule). Returns 1 to stop the loop. */
+ * step_cfi, rule for rule), or by frame pointer where no unwind info
+ * exists. Returns 1 to stop the loop. */
 static long pr_uw_step(__u64 i, void *ctx)
 {
 	__u32 zero = 0, n;
@@ -295,13 +329,18 @@ static long pr_uw_step(__u64 i, void *ctx)
 	m = pr_uw_find_map(w, looked);
 	if (!m)
 		return pr_uw_stop(w, PR_KUW_NO_MAP);
-	if (!m->row_count)
+	/* rows not loaded (yet, or evicted): the copy, unwound with them */
+	if (!m->row_count && !(m->flags & PR_UW_MAP_NO_CFI))
 		return pr_uw_stop(w, PR_KUW_NO_TABLE);
-	rule = pr_uw_find_rule(m, looked - m->start + m->offset);
-	if (!rule)
+	rule = m->row_count ? pr_uw_find_rule(m, looked - m->start + m->offset) : NULL;
+	if (!rule && !uw_fp_steps)
 		return pr_uw_stop(w, PR_KUW_NO_TABLE);
 	w->frames[n] = w->pc;
 	w->n = n + 1;
+	/* no row covers pc, or a gap between FDEs: no unwind info here */
+	if (!rule || (rule->cfa == PR_KUW_CFA_INVALID && !(rule->flags & PR_KUW_ROW_UNSUPPORTED) &&
+		      rule->ra != PR_KUW_REG_UNDEFINED))
+		return pr_uw_step_fp(w);
 	if (rule->ra == PR_KUW_REG_UNDEFINED)
 		return pr_uw_stop(w, PR_KUW_COMPLETE);
 	bp = w->bp;
@@ -418,6 +457,7 @@ static __always_inline void pr_uw_walk_copy(struct pr_uw_walk *w)
 	w->done = 0;
 	w->short_copy = 0;
 	w->last_map = 0;
+	w->nfp = 0;
 	w->result = PR_KUW_STOPPED;
 	bpf_loop(PR_MAX_FRAMES, pr_uw_step, NULL, 0);
 }
@@ -540,8 +580,11 @@ static __always_inline struct pr_uw_walk *pr_uw_walk_current(__u32 tgid)
 	if (w->result == PR_KUW_NO_MAP)
 		pr_uw_want(tgid, start_time, exec_id, PR_KUW_NO_MAP);
 	pr_uw_count(w->result < PR_KUW_MAX ? w->result : PR_KUW_STOPPED, 1);
-	if (w->result == PR_KUW_COMPLETE)
+	if (w->result == PR_KUW_COMPLETE) {
 		pr_uw_count(PR_KUW_FRAMES, w->n);
+		if (w->nfp)
+			pr_uw_count(PR_KUW_FP_FRAMES, w->nfp);
+	}
 	return w;
 }
 

@@ -124,6 +124,7 @@ static const struct {
 	FIELD(pr_stats, kunwind_walks),
 	FIELD(pr_stats, kunwind_wakes),
 	FIELD(pr_stats, sample_spilled),
+	FIELD(pr_stats, kunwind_fp_frames),
 	FIELD(pr_stats, python_processes),
 	FIELD(pr_stats, python_bytes),
 	FIELD(pr_stats, kunwind_mismatched),

@@ -267,6 +267,7 @@ struct pr_stats {
 	uint64_t agg_stack_deletes;   /* stacks no count named for a while, deleted */
 	uint64_t kunwind_wakes;	      /* samples that woke the runtime to load tables */
 	uint64_t sample_spilled;      /* samples the small ring could not take (the big one did) */
+	uint64_t kunwind_fp_frames;   /* frames BPF walked by frame pointer (no unwind info) */
 };
 
 /* profrun.export: one HTTP sink (export.h). Strings are copied. */

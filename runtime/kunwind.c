@@ -25,7 +25,8 @@
 
 /* the same numbers under two names: BPF cannot include cfi.h */
 #define SAME(a, b) ((int)(a) == (int)(b))
-_Static_assert(SAME(PR_KUW_CFA_SP, PR_CFA_SP) && SAME(PR_KUW_CFA_BP, PR_CFA_BP) &&
+_Static_assert(SAME(PR_KUW_CFA_INVALID, PR_CFA_INVALID) && SAME(PR_KUW_CFA_SP, PR_CFA_SP) &&
+		       SAME(PR_KUW_CFA_BP, PR_CFA_BP) &&
 		       SAME(PR_KUW_CFA_DEREF_SP, PR_CFA_DEREF_SP) &&
 		       SAME(PR_KUW_CFA_DEREF_BP, PR_CFA_DEREF_BP) && SAME(PR_KUW_CFA_PLT, PR_CFA_PLT),
 	       "BPF's CFA kinds are cfi.h's");
@@ -33,7 +34,8 @@ _Static_assert(SAME(PR_KUW_REG_SAME, PR_REG_SAME) && SAME(PR_KUW_REG_AT_CFA, PR_
 		       SAME(PR_KUW_REG_AT_SP, PR_REG_AT_SP) &&
 		       SAME(PR_KUW_REG_VAL_CFA, PR_REG_VAL_CFA) &&
 		       SAME(PR_KUW_REG_UNDEFINED, PR_REG_UNDEFINED) &&
-		       SAME(PR_KUW_ROW_SIGNAL, PR_CFI_SIGNAL),
+		       SAME(PR_KUW_ROW_SIGNAL, PR_CFI_SIGNAL) &&
+		       SAME(PR_KUW_ROW_UNSUPPORTED, PR_CFI_UNSUPPORTED),
 	       "BPF's register rules are cfi.h's");
 
 #define TICK_NS 10000000ull	   /* requests are served at most this often */
@@ -53,6 +55,7 @@ struct bin {
 	uint32_t first_page, npages;
 	uint32_t table; /* this load's number (struct pr_uw_map's table) */
 	uint64_t last_use;
+	bool no_cfi; /* the binary has no unwind info: BPF walks it by frame pointer */
 };
 
 struct extent {
@@ -392,8 +395,11 @@ static uint32_t load_bin(struct pr_kunwind *k, struct pr_elfsym *elf)
 	*bin = (struct bin){ .elf = elf, .last_use = ++k->clock };
 	k->st.binaries++;
 	t = pr_elfsym_cfi_table(elf);
-	if (!t->n)
+	if (!t->n) {
+		/* user space has no rows for it either: it steps by frame pointer */
+		bin->no_cfi = true;
 		return i;
+	}
 	first = t->rows[0].pc >> 12;
 	npages = (t->rows[t->n - 1].pc >> 12) - first + 1;
 	total = npages + 1 + t->n;
@@ -440,9 +446,14 @@ static void add_range(void *ctx, uint64_t start, uint64_t end, uint64_t offset,
 		b = load_bin(k, elf);
 	m = &k->entry.maps[k->entry.n++];
 	*m = (struct pr_uw_map){ .start = start, .end = end, .offset = offset };
+	/* anonymous code (JIT): no unwind info, user space steps by frame pointer */
+	if (!elf)
+		m->flags = PR_UW_MAP_NO_CFI;
 	if (b != UINT32_MAX) {
 		const struct bin *bin = &k->bins[b];
 
+		if (bin->no_cfi)
+			m->flags = PR_UW_MAP_NO_CFI;
 		if (bin->count) {
 			m->row_start = bin->start + bin->npages + 1;
 			m->row_count = bin->count - bin->npages - 1;
@@ -563,6 +574,8 @@ void pr_kunwind_stats(const struct pr_kunwind *k, struct pr_kunwind_stats *out)
 				out->walks[slot] += v[c];
 			else if (slot == PR_KUW_FRAMES)
 				out->frames += v[c];
+			else if (slot == PR_KUW_FP_FRAMES)
+				out->fp_frames += v[c];
 			else
 				out->wakes += v[c];
 		}

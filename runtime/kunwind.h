@@ -36,6 +36,7 @@ struct pr_kunwind_stats {
 	uint64_t walks[PR_KUW_MAX]; /* sample walks, by how they ended */
 	uint64_t frames;	    /* frames of the complete ones */
 	uint64_t wakes;		    /* samples that woke the runtime to load tables */
+	uint64_t fp_frames;	    /* frames walked by frame pointer (code without unwind info) */
 	uint64_t binaries;	    /* binaries whose rows are loaded now */
 	uint64_t rows, row_budget;  /* rows loaded now, rows the map holds */
 	uint64_t rules;		    /* distinct rules */

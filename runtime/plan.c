@@ -284,6 +284,7 @@ static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 	if (pr_plan_kernel_unwinds(cfg)) {
 		p->smp->rodata->kernel_unwind = cfg->kernel_unwind;
 		p->smp->rodata->uw_wake_samples = uw_wake_samples(cfg->hz);
+		p->smp->rodata->uw_fp_steps = cfg->unwind == PR_UNWIND_AUTO;
 		bpf_map__set_max_entries(p->smp->maps.pr_uw_rows,
 					 cfg->kernel_tables / sizeof(struct pr_uw_row));
 	} else {

@@ -3,8 +3,10 @@
 # rows profrun loads per binary, and copies the stack only when it cannot.
 #  - verify mode: both unwinders walk the same samples (BPF from the
 #    loaded tables, user space from the copy) and must give the same
-#    frames, on FP-less code (uw-chain, -O2 -fomit-frame-pointer) and on
-#    Debian's python3.11 (no frame pointers, deep interpreter stacks).
+#    frames, on FP-less code (uw-chain, -O2 -fomit-frame-pointer), on
+#    Debian's python3.11 (no frame pointers, deep interpreter stacks) and
+#    on code without unwind info (uw-mixed-nocfi: both step by frame
+#    pointer there).
 #  - default mode: a process older than a poll interval is walked in BPF
 #    (most samples), the first ones fall back to the copy, and the stacks
 #    are as whole as before.
@@ -14,7 +16,7 @@
 #    and the stacks of the evicted ones still come whole (by the copy).
 . "$(dirname "$0")/lib.sh"
 require_bpf
-require_fixtures uw-chain
+require_fixtures uw-chain uw-mixed-nocfi
 PY=/usr/bin/python3.11
 [ -x "$PY" ] || skip_all "needs $PY (Debian's python3.11 package)"
 
@@ -74,7 +76,8 @@ pct_ge() { # NAME PART WHOLE PCT
 }
 
 # --- verify: the same frames from both unwinders ---
-for w in "uw-chain:$FIXTURES/uw-chain 2:uw_f5" "python3.11:$PY $TMP/loop.py 2:_PyEval_EvalFrameDefault"; do
+for w in "uw-chain:$FIXTURES/uw-chain 2:uw_f5" "python3.11:$PY $TMP/loop.py 2:_PyEval_EvalFrameDefault" \
+	"uw-mixed-nocfi:$FIXTURES/uw-mixed-nocfi 2:uw_callback"; do
 	name=${w%%:*}
 	rest=${w#*:}
 	cmd=${rest%:*}
@@ -89,6 +92,9 @@ for w in "uw-chain:$FIXTURES/uw-chain 2:uw_f5" "python3.11:$PY $TMP/loop.py 2:_P
 	expect_no_grep "$name, verify: no mismatch reported" "$ERR" "differs"
 	pct_ge "$name, verify: >= 95% of stacks whole (_start..$pat)" "$(val whole "$OUT")" "$n" 95
 done
+# uw-mixed-nocfi's own code has no unwind info: BPF walked it by frame
+# pointer, and the frames matched user space's above
+expect_gt "uw-mixed-nocfi, verify: BPF stepped by frame pointer" "$(val k.fp_frames "$OUT")" 0 "$OUT"
 
 # --- the default: BPF walks, the copy covers the first samples ---
 run_profrun --no-lines -v -c "$PY $TMP/loop.py 2" "$TMP/k.lua" 8388608 _PyEval_EvalFrameDefault

@@ -10,7 +10,9 @@
 #    code): the default mode falls back to frame pointers for its frames
 #    and CFI for the library's, so >= 90% of samples still show
 #    __libc_start_main..main;lib_entry;lib_middle;uw_callback, and
-#    stats().unwind.no_tables counts the binary; with unwind="dwarf" (CFI
+#    stats().unwind.no_tables counts the binary; BPF's walker does the same
+#    (stats().unwind.kernel.fp_frames > 0, >= 80% of its walks complete,
+#    where it used to copy every such sample); with unwind="dwarf" (CFI
 #    only) fewer than half do, so the fallback is what carried it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-unwind.sh"
@@ -50,6 +52,19 @@ expect_eq "$X: stats().unwind.mode" "$(val unwind.mode "$OUT")" auto "$OUT"
 uw_expect_share "$X: >= 90% of samples go __libc_start_main..main;lib_entry;lib_middle;uw_callback" \
 	"$OUT" "$FULL" "" 90
 expect_ge "$X: stats().unwind.no_tables >= 1" "$(val unwind.no_tables "$OUT")" 1 "$OUT"
+# BPF steps by frame pointer where user space would (no unwind info), so
+# the binary's samples are walked there, not copied
+if [ "$(val unwind.kernel.mode "$OUT")" = on ]; then
+	kwalks=$(val unwind.kernel.walks "$OUT")
+	kdone=$(val unwind.kernel.complete "$OUT")
+	expect_gt "$X: BPF stepped by frame pointer (stats().unwind.kernel.fp_frames)" \
+		"$(val unwind.kernel.fp_frames "$OUT")" 0 "$OUT"
+	if _is_int "$kwalks" && _is_int "$kdone" && [ $((kdone * 100)) -ge $((kwalks * 80)) ]; then
+		pass "$X: >= 80% of the walks in BPF complete ($kdone of $kwalks)"
+	else
+		fail "$X: >= 80% of the walks in BPF complete" "complete=$kdone walks=$kwalks" "$OUT"
+	fi
+fi
 uw_profile "$FIXTURES/$X 0.8" dwarf
 uw_expect_profiled "$X, unwind=dwarf"
 uw_expect_share_below "$X, unwind=dwarf: main;lib_entry;lib_middle;uw_callback on < 50% of samples" \

@@ -17,7 +17,7 @@ local FIELDS = {
     pr_frame = { "name", "module", "kernel", "line", "file", "kind", "inlined" },
     pr_stats = { "delivered", "binaries", "proc_untracked", "offcpu_flushes", "kunwind_walks",
         "kunwind_mismatched", "agg_stack_misses", "python_processes", "python_bytes",
-        "stack_bytes", "kunwind_wakes", "sample_spilled" },
+        "stack_bytes", "kunwind_wakes", "sample_spilled", "kunwind_fp_frames" },
     pr_offcpu = { "pid", "start", "duration", "count", "stack", "waker_stack", "flags",
         "comm", "waker_comm" },
     pr_offcpu_opts = { "pid", "buffer" },
