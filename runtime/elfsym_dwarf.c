@@ -16,6 +16,8 @@
 #include <elfutils/libdw.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -166,6 +168,22 @@ struct pr_dwarf_opener {
 	uint32_t pending;
 };
 
+/* Once dwarf_begin_elf has decompressed a file's debug sections into
+ * memory, the compressed bytes it read are not needed again, yet stay
+ * resident in the file's mapping (libc6-dbg's: ~4 MB of a short
+ * profile's RSS). MADV_PAGEOUT drops them, and is harmless whatever the
+ * image is (pages read again come back from the file; memory libelf
+ * allocated, with no swap, stays). */
+static void release_file_pages(Elf *elf)
+{
+	size_t size = 0;
+	char *image = elf_rawfile(elf, &size);
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (image && size && page > 0 && !((uintptr_t)image & (uintptr_t)(page - 1)))
+		madvise(image, size, MADV_PAGEOUT);
+}
+
 static void *opener_main(void *arg)
 {
 	struct pr_dwarf_opener *o = arg;
@@ -189,6 +207,8 @@ static void *opener_main(void *arg)
 		o->busy = d;
 		pthread_mutex_unlock(&o->mu);
 		dw = dwarf_begin_elf(d->target, DWARF_C_READ, NULL);
+		if (dw)
+			release_file_pages(d->target);
 		pthread_mutex_lock(&o->mu);
 		d->opened = dw;
 		d->done = true;
@@ -382,6 +402,8 @@ static void open_dwarf(struct pr_elfsym *b, struct pr_elfsym_dwarf *d)
 	if (!o) {
 		d->dw = dwarf_begin_elf(d->target, DWARF_C_READ, NULL);
 		d->state = d->dw ? D_READY : D_NONE;
+		if (d->dw && d->bytes)
+			release_file_pages(d->target);
 		return;
 	}
 	pthread_mutex_lock(&o->mu);
