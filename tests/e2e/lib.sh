@@ -159,6 +159,26 @@ expect_lt() { # NAME ACTUAL LIMIT
 	fi
 }
 
+# expect_pct_ge NAME PART WHOLE PCT [FILE...]: PART is at least PCT% of
+# WHOLE, which is more than 0; the files are shown when it fails
+expect_pct_ge() {
+	if _is_int "$2" && _is_int "$3" && [ "$3" -gt 0 ] && [ $(($2 * 100)) -ge $(($3 * $4)) ]; then
+		pass "$1 ($2/$3)"
+	else
+		fail "$1" "got '$2' of '$3', need >= $4%" "${@:5}"
+	fi
+}
+
+# expect_pct_le NAME PART WHOLE PCT [FILE...]: PART is at most PCT% of
+# WHOLE, which is more than 0
+expect_pct_le() {
+	if _is_int "$2" && _is_int "$3" && [ "$3" -gt 0 ] && [ $(($2 * 100)) -le $(($3 * $4)) ]; then
+		pass "$1 ($2/$3)"
+	else
+		fail "$1" "got '$2' of '$3', need <= $4%" "${@:5}"
+	fi
+}
+
 # expect_counts_add_up NAME FILE: the run printed produced=, delivered=,
 # dropped= and discarded= lines, and produced is the sum of the others
 expect_counts_add_up() {

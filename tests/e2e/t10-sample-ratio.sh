@@ -49,13 +49,7 @@ if _is_int "$heavy" && _is_int "$light" && [ "$light" -gt 0 ] &&
 else
 	fail "-c burn: burn_heavy/burn_light between 2 and 4.5" "heavy=$heavy light=$light" "$OUT"
 fi
-with_main=$(val with_main "$OUT")
-if _is_int "$total" && _is_int "$with_main" && [ "$total" -gt 0 ] &&
-	[ $((with_main * 100)) -ge $((total * 80)) ]; then
-	pass "-c burn: >= 80% of stacks reach main ($with_main/$total)"
-else
-	fail "-c burn: >= 80% of stacks reach main" "with_main=$with_main total=$total" "$OUT"
-fi
+expect_pct_ge "-c burn: >= 80% of stacks reach main" "$(val with_main "$OUT")" "$total" 80 "$OUT"
 expect_eq "-c burn: only the command's samples" "$(val other_pid "$OUT")" 0 "$OUT"
 
 # ---- examples/top.lua ----

@@ -49,15 +49,6 @@ samples_with() {
 	awk -F '\t' -v s="$2" '$1 == "stack" && index($3, s) { n += $2 } END { print n + 0 }' "$1"
 }
 
-# at_least_80 NAME PART TOTAL FILE
-at_least_80() {
-	if _is_int "$2" && _is_int "$3" && [ "$3" -gt 0 ] && [ $(($2 * 100)) -ge $(($3 * 80)) ]; then
-		pass "$1 ($2/$3)"
-	else
-		fail "$1" "part=$2 total=$3" "$4"
-	fi
-}
-
 for x in symfix-pie symfix-nopie symfix-uselib symfix-buildid symfix-debuglink symfix-minidebug; do
 	if [ "$x" = symfix-buildid ]; then
 		run_cmd env PROFRUN_DEBUG_DIR="$DEBUG_DIR" "$PROFRUN" -F 499 -c "$FIXTURES/$x 1" \
@@ -68,11 +59,11 @@ for x in symfix-pie symfix-nopie symfix-uselib symfix-buildid symfix-debuglink s
 	expect_rc "$x: exit 0" 0
 	total=$(val total "$OUT")
 	expect_ge "$x: samples (>= 100)" "$total" 100 "$OUT" "$ERR"
-	at_least_80 "$x: >= 80% of samples contain $CHAIN" "$(samples_with "$OUT" "$CHAIN")" "$total" "$OUT"
+	expect_pct_ge "$x: >= 80% of samples contain $CHAIN" "$(samples_with "$OUT" "$CHAIN")" "$total" 80 "$OUT"
 	case $x in
 	symfix-uselib)
-		at_least_80 "$x: >= 80% of samples contain main;sf_lib_outer;$CHAIN" \
-			"$(samples_with "$OUT" "main;sf_lib_outer;$CHAIN")" "$total" "$OUT"
+		expect_pct_ge "$x: >= 80% of samples contain main;sf_lib_outer;$CHAIN" \
+			"$(samples_with "$OUT" "main;sf_lib_outer;$CHAIN")" "$total" 80 "$OUT"
 		expect_eq "$x: sf_leaf is in libsymfix.so" "$(basename "$(val leaf_module "$OUT")")" \
 			libsymfix.so "$OUT"
 		;;
@@ -99,8 +90,8 @@ expect_rc "$x: exit 0" 0
 total=$(val total "$OUT")
 expect_ge "$x: samples (>= 100)" "$total" 100 "$OUT" "$ERR"
 expect_no_grep "$x: no sf_ name at all" "$OUT" 'sf_'
-at_least_80 "$x: >= 80% of samples show symfix-stripped+0x frames" \
-	"$(samples_with "$OUT" ";symfix-stripped+0x")" "$total" "$OUT"
+expect_pct_ge "$x: >= 80% of samples show symfix-stripped+0x frames" \
+	"$(samples_with "$OUT" ";symfix-stripped+0x")" "$total" 80 "$OUT"
 expect_ge "$x: stats().symbols.negative >= 1" "$(val negative "$OUT")" 1 "$OUT"
 
 finish

@@ -57,15 +57,6 @@ function on_end()
 end
 EOF
 
-# at_least_90 NAME PART TOTAL FILE
-at_least_90() {
-	if _is_int "$2" && _is_int "$3" && [ "$3" -gt 0 ] && [ $(($2 * 100)) -ge $(($3 * 90)) ]; then
-		pass "$1 ($2/$3)"
-	else
-		fail "$1" "part=$2 total=$3" "$4"
-	fi
-}
-
 # short_lived NAME COMM MODE: one system-wide profile, RUNS short runs of
 # copies named COMM, a fresh copy per run. MODE: plain; delete (each copy
 # is removed once it exited); exec (bash burns 0.2 s of CPU in the same
@@ -112,7 +103,7 @@ short_lived() {
 	# 0.15 s of CPU at 999 Hz is ~150 samples a run
 	expect_ge "$name: samples of $comm (>= 100)" "$samples" 100 "$OUT" "$ERR"
 	expect_ge "$name: every run sampled" "$(val pids "$OUT")" "$RUNS" "$OUT"
-	at_least_90 "$name: >= 90% of the samples named sf_leaf and sf_middle" "$named" "$samples" "$OUT"
+	expect_pct_ge "$name: >= 90% of the samples named sf_leaf and sf_middle" "$named" "$samples" 90 "$OUT"
 }
 
 short_lived "short-lived" sl_copy plain

@@ -67,14 +67,6 @@ function on_end()
 end
 EOF
 
-pct_ge() { # NAME PART WHOLE PCT
-	if _is_int "$2" && _is_int "$3" && [ "$3" -gt 0 ] && [ $(($2 * 100)) -ge $(($3 * $4)) ]; then
-		pass "$1 ($2/$3)"
-	else
-		fail "$1" "got '$2' of '$3', need >= $4%" "$OUT"
-	fi
-}
-
 # --- verify: the same frames from both unwinders ---
 for w in "uw-chain:$FIXTURES/uw-chain 2:uw_f5" "python3.11:$PY $TMP/loop.py 2:_PyEval_EvalFrameDefault" \
 	"uw-mixed-nocfi:$FIXTURES/uw-mixed-nocfi 2:uw_callback"; do
@@ -87,10 +79,10 @@ for w in "uw-chain:$FIXTURES/uw-chain 2:uw_f5" "python3.11:$PY $TMP/loop.py 2:_P
 	expect_eq "$name, verify: stats().unwind.kernel.mode" "$(val k.mode "$OUT")" verify "$OUT"
 	n=$(val samples "$OUT")
 	expect_ge "$name, verify: samples" "$n" 500 "$OUT"
-	pct_ge "$name, verify: >= 90% of samples walked by both" "$(val k.verified "$OUT")" "$n" 90
+	expect_pct_ge "$name, verify: >= 90% of samples walked by both" "$(val k.verified "$OUT")" "$n" 90 "$OUT"
 	expect_eq "$name, verify: no sample where they differ" "$(val k.mismatched "$OUT")" 0 "$OUT"
 	expect_no_grep "$name, verify: no mismatch reported" "$ERR" "differs"
-	pct_ge "$name, verify: >= 95% of stacks whole (_start..$pat)" "$(val whole "$OUT")" "$n" 95
+	expect_pct_ge "$name, verify: >= 95% of stacks whole (_start..$pat)" "$(val whole "$OUT")" "$n" 95 "$OUT"
 done
 # uw-mixed-nocfi's own code has no unwind info: BPF walked it by frame
 # pointer, and the frames matched user space's above
@@ -105,11 +97,11 @@ expect_rc "python3.11, default: exit 0" 0
 expect_grep "python3.11, default: the walker loaded after start" "$ERR" "in-kernel stack walker loaded"
 expect_eq "python3.11, default: stats().unwind.kernel.mode" "$(val k.mode "$OUT")" on "$OUT"
 n=$(val samples "$OUT")
-pct_ge "python3.11, default: >= 90% of samples walked to the end in BPF" "$(val k.complete "$OUT")" "$n" 90
-pct_ge "python3.11, default: >= 95% of stacks complete (stats().unwind)" "$(val complete "$OUT")" "$(val stacks "$OUT")" 95
+expect_pct_ge "python3.11, default: >= 90% of samples walked to the end in BPF" "$(val k.complete "$OUT")" "$n" 90 "$OUT"
+expect_pct_ge "python3.11, default: >= 95% of stacks complete (stats().unwind)" "$(val complete "$OUT")" "$(val stacks "$OUT")" 95 "$OUT"
 expect_gt "python3.11, default: its first samples fell back to the copy" "$(val k.fallbacks.no_proc "$OUT")" 0 "$OUT"
 expect_gt "python3.11, default: its tables were loaded" "$(val k.proc_loads "$OUT")" 0 "$OUT"
-pct_ge "python3.11, default: >= 95% of stacks whole" "$(val whole "$OUT")" "$n" 95
+expect_pct_ge "python3.11, default: >= 95% of stacks whole" "$(val whole "$OUT")" "$n" 95 "$OUT"
 expect_eq "python3.11, default: nothing failed to load" "$(val k.failed "$OUT")" 0 "$OUT"
 
 # --- the bound: 50 distinct binaries, room for two python3.11 tables ---
@@ -134,7 +126,7 @@ expect_ge "50 binaries: samples" "$n" 1000 "$OUT"
 # complete: reached the outermost frame (stats().unwind, BPF or the copy);
 # whole also needs the interpreter loop on the stack, which sh's samples
 # and python's start-up ones do not have (~10% of this run's)
-pct_ge "50 binaries: >= 95% of stacks complete (BPF or the copy)" "$(val complete "$OUT")" "$(val stacks "$OUT")" 95
-pct_ge "50 binaries: >= 80% of stacks _start.._PyEval_EvalFrameDefault" "$(val whole "$OUT")" "$n" 80
+expect_pct_ge "50 binaries: >= 95% of stacks complete (BPF or the copy)" "$(val complete "$OUT")" "$(val stacks "$OUT")" 95 "$OUT"
+expect_pct_ge "50 binaries: >= 80% of stacks _start.._PyEval_EvalFrameDefault" "$(val whole "$OUT")" "$n" 80 "$OUT"
 
 finish

@@ -59,11 +59,7 @@ if [ "$(val unwind.kernel.mode "$OUT")" = on ]; then
 	kdone=$(val unwind.kernel.complete "$OUT")
 	expect_gt "$X: BPF stepped by frame pointer (stats().unwind.kernel.fp_frames)" \
 		"$(val unwind.kernel.fp_frames "$OUT")" 0 "$OUT"
-	if _is_int "$kwalks" && _is_int "$kdone" && [ $((kdone * 100)) -ge $((kwalks * 80)) ]; then
-		pass "$X: >= 80% of the walks in BPF complete ($kdone of $kwalks)"
-	else
-		fail "$X: >= 80% of the walks in BPF complete" "complete=$kdone walks=$kwalks" "$OUT"
-	fi
+	expect_pct_ge "$X: >= 80% of the walks in BPF complete" "$kdone" "$kwalks" 80 "$OUT"
 fi
 uw_profile "$FIXTURES/$X 0.8" dwarf
 uw_expect_profiled "$X, unwind=dwarf"
