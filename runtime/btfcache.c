@@ -21,6 +21,7 @@
 #include <bpf/libbpf.h>
 #include "btfcache.h"
 #include "buildid.h"
+#include "fileio.h"
 #include "trust.h"
 
 #define KERNEL_NOTES "/sys/kernel/notes"
@@ -68,13 +69,6 @@ static uint64_t objects_hash(const struct pr_btf_object *objs, size_t n)
 	return h;
 }
 
-/* Writable by the effective user only: nobody else can swap what root
- * will hand to the kernel. */
-static bool owned_and_private(const struct stat *st)
-{
-	return st->st_uid == geteuid() && !(st->st_mode & (S_IWGRP | S_IWOTH));
-}
-
 /* dir, made if missing (with its parents), and trusted. */
 static int trusted_dir(const char *dir, char *why, size_t whylen)
 {
@@ -105,7 +99,7 @@ static int check_file(const char *path)
 
 	if (fd < 0)
 		return errno == ENOENT ? -ENOENT : -EPERM;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !owned_and_private(&st)) {
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !pr_trust_private_file(&st)) {
 		close(fd);
 		return -EPERM;
 	}
@@ -145,23 +139,6 @@ static int find_bpftool(char *out, size_t len)
 			return 0;
 	}
 	return -ENOENT;
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	ssize_t w;
-
-	while (len) {
-		w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -EIO;
-		p += w;
-		len -= w;
-	}
-	return 0;
 }
 
 /* Runs argv (argv[0] a path), quietly; 0 when it exits 0. */
@@ -224,7 +201,7 @@ static int build(const char *dir, const struct pr_btf_object *objs, size_t n, co
 			break;
 		}
 		made++;
-		r = write_all(fd, objs[i].elf, objs[i].size);
+		r = pr_write_all(fd, objs[i].elf, objs[i].size);
 		close(fd);
 		argv[5 + i] = objpath[i];
 	}

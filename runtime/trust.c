@@ -124,3 +124,8 @@ int pr_trust_make_dir(const char *dir, mode_t mode, uid_t invoker, char *why, si
 	}
 	return pr_trust_check_path(dir, invoker, why, len);
 }
+
+bool pr_trust_private_file(const struct stat *st)
+{
+	return st->st_uid == geteuid() && !(st->st_mode & (S_IWGRP | S_IWOTH));
+}

@@ -13,7 +13,9 @@
 #ifndef PR_TRUST_H
 #define PR_TRUST_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* 0 if path (symlinks followed) is safe for invoker; -EPERM if not, or
@@ -27,5 +29,10 @@ uid_t pr_trust_invoker(void);
 /* dir, made if missing (with its parents, mode for those made), and safe
  * for invoker as above: 0, or -errno with why. */
 int pr_trust_make_dir(const char *dir, mode_t mode, uid_t invoker, char *why, size_t len);
+
+/* A cache file root may hand to a parser or the kernel: owned by the
+ * effective user and writable by nobody else (st from fstat of the open
+ * file, so the name cannot be swapped after the check). */
+bool pr_trust_private_file(const struct stat *st);
 
 #endif
