@@ -357,11 +357,17 @@ $(PROBEFIXES): $(FX)/%: tests/fixtures/probe/%.c | $(DEPS_STAMP)
 # only in $(FX)/debuginfod/ (what the tests' debuginfod server serves),
 # never where profrun looks locally.
 NAMEDIR   := tests/fixtures/names
-NAMEFIXES := $(FX)/inlfix $(FX)/inlfix-stripped
+NAMEFIXES := $(FX)/inlfix $(FX)/inlfix-stripped $(FX)/inlfix-gz
 
 $(FX)/inlfix: $(NAMEDIR)/inlfix.c | $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
+
+# inlfix-gz: the same with its DWARF zlib-compressed, as Debian ships
+# debuginfo (the inflated-copy cache, dwarfcache.h).
+$(FX)/inlfix-gz: $(NAMEDIR)/inlfix.c | $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O2 -g -gz=zlib -Wall -Wextra -Werror -o $@ $<
 
 $(FX)/inlfix-stripped: $(NAMEDIR)/inlfix.c | $(DEPS_STAMP)
 	$(call msg,CC,$@)
@@ -406,10 +412,11 @@ FUZZ_CFLAGS        = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-re
 	-fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	-I$(O) -Ibpf -Iruntime $(PC_CFLAGS)
 FUZZ_LIBS          = -ldw -lelf -llzma -liberty -lz -ldl -lpthread
-FUZZERS           := elfsym maps perfmap cfi procstat buildid
+FUZZERS           := elfsym maps perfmap cfi procstat buildid dwarfcache
 FUZZ_BINS         := $(patsubst %,$(O)/fuzz/fuzz_%,$(FUZZERS))
 FUZZ_CORPORA      := $(patsubst %,$(O)/fuzz/corpus-%.stamp,$(FUZZERS))
-ELFSYM_RT         := elfsym elfsym_read elfsym_debuginfo elfsym_dwarf debuginfod dl log thread buildid \
+ELFSYM_RT         := elfsym elfsym_read elfsym_debuginfo elfsym_dwarf dwarfcache fileio trust \
+		     debuginfod dl log thread buildid \
 		     cfi cfi_dwarf cfi_elf array strpool
 fuzz_rt_elfsym    := $(ELFSYM_RT)
 fuzz_rt_maps      := maps $(ELFSYM_RT)
@@ -417,6 +424,7 @@ fuzz_rt_perfmap   := perfmap strpool
 fuzz_rt_cfi       := cfi cfi_dwarf cfi_elf array
 fuzz_rt_procstat  := procfs
 fuzz_rt_buildid   := buildid
+fuzz_rt_dwarfcache := dwarfcache fileio trust
 
 $(O)/fuzz/rt/%.o: runtime/%.c $(wildcard runtime/*.h) bpf/events.h | $(DEPS_STAMP)
 	$(call msg,FUZZ,$@)
@@ -439,6 +447,13 @@ $(O)/fuzz/corpus-elfsym.stamp: $(SYMFIXES) $(NAMEFIXES)
 	$(Q)rm -rf $(@:.stamp=) && mkdir -p $(@:.stamp=)
 	$(Q)cp $(SYMFIXES) $(NAMEFIXES) $(FX)/.debug/symfix-debuglink.debug $(@:.stamp=)/
 	$(Q)cp $(FX)/debug/.build-id/*/*.debug $(@:.stamp=)/
+	$(Q)touch $@
+
+# Seeds: the compressed-DWARF fixture.
+$(O)/fuzz/corpus-dwarfcache.stamp: $(FX)/inlfix-gz
+	$(call msg,GEN,$(@:.stamp=))
+	$(Q)rm -rf $(@:.stamp=) && mkdir -p $(@:.stamp=)
+	$(Q)cp $(FX)/inlfix-gz $(@:.stamp=)/
 	$(Q)touch $@
 
 $(O)/fuzz/corpus-maps.stamp: tests/fuzz/fuzz_maps.c
@@ -540,7 +555,8 @@ test: $(O)/profrun $(O)/profrun.1 $(O)/unit_tests fixtures
 
 SYMBENCH_OBJS  := $(O)/rt/elfsym.o $(O)/rt/elfsym_read.o $(O)/rt/elfsym_debuginfo.o $(O)/rt/elfsym_dwarf.o \
 		  $(O)/rt/buildid.o $(O)/rt/strpool.o $(O)/rt/debuginfod.o $(O)/rt/cfi.o $(O)/rt/cfi_dwarf.o \
-		  $(O)/rt/cfi_elf.o $(O)/rt/array.o $(O)/rt/dl.o $(O)/rt/log.o $(O)/rt/thread.o
+		  $(O)/rt/cfi_elf.o $(O)/rt/array.o $(O)/rt/dl.o $(O)/rt/log.o $(O)/rt/thread.o \
+		  $(O)/rt/dwarfcache.o $(O)/rt/fileio.o $(O)/rt/trust.o
 CFIBENCH_OBJS  := $(O)/rt/cfi.o $(O)/rt/cfi_dwarf.o $(O)/rt/cfi_elf.o $(O)/rt/array.o
 KSYMBENCH_OBJS := $(O)/rt/ksym.o $(O)/rt/bpfsym.o $(O)/rt/procfs.o $(O)/rt/strpool.o $(O)/rt/array.o
 

@@ -23,6 +23,8 @@
  *                            stacks.c:symbolize_binary() names them (inline
  *                            levels by DWARF, the outermost by the symbol
  *                            table, else DWARF). "??" / "??:0" when unknown.
+ *   SYMBENCH_DWARF_CACHE=DIR reads compressed DWARF through inflated
+ *                            copies in DIR (dwarfcache.h), as profrun does.
  *   symbench --sample N      reads "addr size" (hex, as nm -S prints them)
  *                            per function and prints N addresses: a
  *                            function drawn uniformly, then an offset inside
@@ -35,6 +37,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "dwarfcache.h"
 #include "elfsym.h"
 
 static double now(void)
@@ -174,9 +177,12 @@ int main(int argc, char **argv)
 	size_t n = 0, cap = 1024, named, with, frames;
 	uint64_t *a = malloc(cap * sizeof(*a)), *va;
 	const char *mode = argc == 3 ? argv[1] : "", *path = argv[argc - 1];
+	const char *cache_dir = getenv("SYMBENCH_DWARF_CACHE");
+	struct pr_dwarfcache *c;
 	struct pr_elfsyms *t;
 	struct pr_elfsym *b;
 	unsigned long long v;
+	char why[512];
 	double t0, t1, t2, t3;
 
 	if (argc == 3 && !strcmp(mode, "--sample"))
@@ -198,7 +204,16 @@ int main(int argc, char **argv)
 	if (to_offsets(path, a, n))
 		return 1;
 	t0 = now();
-	if (pr_elfsyms_new(&t) || !(b = pr_elfsym_lookup_path(t, path)))
+	if (pr_elfsyms_new(&t))
+		return 1;
+	if (cache_dir && *cache_dir) {
+		if (pr_dwarfcache_new(cache_dir, 0, &c, why, sizeof(why))) {
+			fprintf(stderr, "symbench: %s\n", why);
+			return 1;
+		}
+		pr_elfsyms_set_dwarf_cache(t, c);
+	}
+	if (!(b = pr_elfsym_lookup_path(t, path)))
 		return 1;
 	if (!strcmp(mode, "--print")) {
 		print_all(b, a, va, n);

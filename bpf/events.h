@@ -14,7 +14,7 @@
 #define PR_EVENTS_H
 
 enum pr_limits {
-	PR_ABI_VERSION = 14,
+	PR_ABI_VERSION = 15,
 	PR_COMM_LEN = 16,
 	PR_PATH_LEN = 256,
 	/* the kernel's default kernel.perf_event_max_stack */

@@ -41,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "array.h"
+#include "dwarfcache.h"
 #include "elfsym_int.h"
 
 static const char *const source_names[] = {
@@ -193,6 +194,7 @@ void pr_elfsyms_free(struct pr_elfsyms *t)
 		bin_free(b);
 	}
 	pr_elfsyms_release(t);
+	pr_dwarfcache_free(t->dwarf_cache);
 	for (i = 0; i < NBUCKETS; i++) {
 		for (n = t->neg[i]; n; n = nn) {
 			nn = n->next;
@@ -810,6 +812,16 @@ void pr_elfsyms_stats(const struct pr_elfsyms *t, struct pr_elfsym_stats *out)
 		.lines = t->lines,
 		.inlined = t->inlined,
 	};
+	if (t->dwarf_cache) {
+		struct pr_dwarfcache_stats c;
+
+		pr_dwarfcache_stats(t->dwarf_cache, &c);
+		out->dwarf_cache_hits = c.hits;
+		out->dwarf_cache_builds = c.builds;
+		out->dwarf_cache_refused = c.refused;
+		out->dwarf_cache_rebuilds = c.rebuilds;
+		out->dwarf_cache_pruned = c.pruned;
+	}
 	if (t->debuginfod) {
 		struct pr_debuginfod_stats d;
 
@@ -837,6 +849,12 @@ void pr_elfsyms_set_lines(struct pr_elfsyms *t, bool on)
 void pr_elfsyms_set_background_dwarf(struct pr_elfsyms *t, bool on)
 {
 	t->background_dwarf = on;
+}
+
+void pr_elfsyms_set_dwarf_cache(struct pr_elfsyms *t, struct pr_dwarfcache *c)
+{
+	pr_dwarfcache_free(t->dwarf_cache);
+	t->dwarf_cache = c;
 }
 
 uint64_t pr_elfsyms_generation(struct pr_elfsyms *t)

@@ -124,6 +124,8 @@ struct pr_elfsym_stats {
 	uint64_t inlined;	/* inline frames those addresses expanded into */
 	uint64_t dwarf_bytes;	/* decompressed DWARF held */
 	uint64_t dwarf_evictions; /* DWARF files closed to stay within the budget */
+	uint64_t dwarf_cache_hits, dwarf_cache_builds, dwarf_cache_refused, dwarf_cache_rebuilds,
+		dwarf_cache_pruned; /* inflated copies (dwarfcache.h) */
 	uint64_t di_requests, di_fetched, di_cached, di_not_found, di_failed, di_bytes,
 		di_pending; /* debuginfod (debuginfod.h) */
 };
@@ -141,6 +143,11 @@ void pr_elfsyms_set_lines(struct pr_elfsyms *t, bool on);
  * lines are missing until its file is open (the run: the caller never
  * waits on a decompression); off (the default): opening waits. */
 void pr_elfsyms_set_background_dwarf(struct pr_elfsyms *t, bool on);
+struct pr_dwarfcache;
+/* Reads compressed DWARF through c's inflated copies (t owns c from here;
+ * NULL: libdw inflates it in memory, the default). Before the first
+ * lookup. */
+void pr_elfsyms_set_dwarf_cache(struct pr_elfsyms *t, struct pr_dwarfcache *c);
 /* Moves when names or lines may have changed (a DWARF file opened, a
  * debuginfod answer): frames symbolized before may be stale. */
 uint64_t pr_elfsyms_generation(struct pr_elfsyms *t);

@@ -109,6 +109,7 @@ struct pr_elfsyms {
 	struct pr_debuginfod *debuginfod; /* NULL: off */
 	struct pr_dwarf_opener *opener;	  /* elfsym_dwarf.c */
 	bool background_dwarf;		  /* open DWARF files on the opener */
+	struct pr_dwarfcache *dwarf_cache; /* inflated copies of debuginfo; NULL: none */
 	uint64_t dwarf_bytes, max_dwarf_bytes, dwarf_evictions;
 	uint64_t ttl, max_bytes, last_sweep, use_clock;
 	uint64_t (*now)(void *ctx);

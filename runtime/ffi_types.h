@@ -268,6 +268,11 @@ struct pr_stats {
 	uint64_t kunwind_wakes;	      /* samples that woke the runtime to load tables */
 	uint64_t sample_spilled;      /* samples the small ring could not take (the big one did) */
 	uint64_t kunwind_fp_frames;   /* frames BPF walked by frame pointer (no unwind info) */
+	uint64_t dwarf_cache_hits;     /* inflated debuginfo copies found (dwarfcache.h) */
+	uint64_t dwarf_cache_builds;   /* copies made */
+	uint64_t dwarf_cache_refused;  /* files read without a copy (see dwarfcache.h) */
+	uint64_t dwarf_cache_rebuilds; /* copies found damaged or stale, made again */
+	uint64_t dwarf_cache_pruned;   /* copies removed to keep the cache within its bound */
 };
 
 /* profrun.export: one HTTP sink (export.h). Strings are copied. */

@@ -21,6 +21,7 @@
 #include "aggregate.h"
 #include "bpfsym.h"
 #include "btfcache.h"
+#include "dwarfcache.h"
 #include "clock.h"
 #include "debuginfod.h"
 #include "elfsym.h"
@@ -579,6 +580,37 @@ static void settle_names(struct pr_rt *rt)
 	pr_debuginfod_wait(rt->debuginfod, start + timeout);
 }
 
+/* Debuginfo read through inflated copies kept on disk (dwarfcache.h):
+ * lines without holding a file's whole DWARF in memory, and without
+ * inflating it again every run. Without the cache (PROFRUN_DWARF_CACHE=off,
+ * an untrusted directory) libdw inflates the files in memory as before. */
+static void use_dwarf_cache(struct pr_rt *rt)
+{
+	const char *dir = getenv("PROFRUN_DWARF_CACHE"), *max = getenv("PROFRUN_DWARF_CACHE_MAX_MB");
+	unsigned long long mb = 0;
+	struct pr_dwarfcache *c;
+	char why[512], *end;
+
+	if (rt->opts->no_lines || (dir && !strcmp(dir, "off")))
+		return;
+	if (max && *max) {
+		errno = 0;
+		mb = strtoull(max, &end, 10);
+		if (errno || *end || !mb || mb > (1ull << 30)) {
+			pr_warn("PROFRUN_DWARF_CACHE_MAX_MB=%s is not a size in MiB (1 or more): "
+				"the default, %llu, is used",
+				max, PR_DWARFCACHE_MAX_BYTES >> 20);
+			mb = 0;
+		}
+	}
+	if (pr_dwarfcache_new(dir && *dir ? dir : PR_DWARFCACHE_DIR, mb << 20, &c, why,
+			      sizeof(why))) {
+		pr_info("DWARF cache not used (%s): debuginfo is inflated in memory", why);
+		return;
+	}
+	pr_elfsyms_set_dwarf_cache(rt->bins, c);
+}
+
 static int make_caches(struct pr_rt *rt)
 {
 	struct pr_stacks_opts so = { 0 };
@@ -593,6 +625,7 @@ static int make_caches(struct pr_rt *rt)
 		/* the loop never waits on a DWARF file's decompression */
 		pr_elfsyms_set_background_dwarf(rt->bins, true);
 		pr_elfsyms_set_lines(rt->bins, !rt->opts->no_lines);
+		use_dwarf_cache(rt);
 	}
 	if (!err && !rt->opts->no_debuginfod)
 		start_debuginfod(rt);

@@ -163,6 +163,11 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 		out->elf_inlined = es.inlined;
 		out->dwarf_bytes = es.dwarf_bytes;
 		out->dwarf_evictions = es.dwarf_evictions;
+		out->dwarf_cache_hits = es.dwarf_cache_hits;
+		out->dwarf_cache_builds = es.dwarf_cache_builds;
+		out->dwarf_cache_refused = es.dwarf_cache_refused;
+		out->dwarf_cache_rebuilds = es.dwarf_cache_rebuilds;
+		out->dwarf_cache_pruned = es.dwarf_cache_pruned;
 		out->di_requests = es.di_requests;
 		out->di_fetched = es.di_fetched;
 		out->di_cached = es.di_cached;

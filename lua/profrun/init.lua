@@ -9,7 +9,7 @@ local ffi = require "ffi"
 ffi.cdef(require "profrun.cdef")
 
 local C = ffi.C
-local ABI_VERSION = 14
+local ABI_VERSION = 15
 if C.pr_ffi_abi_version() ~= ABI_VERSION then
     error(string.format("profrun Lua library (ABI %d) does not match the runtime (ABI %d)",
         ABI_VERSION, C.pr_ffi_abi_version()))
@@ -594,6 +594,12 @@ function api.stats()
             ranges = tonumber(s.elf_ranges), lines = tonumber(s.elf_lines),
             inlined = tonumber(s.elf_inlined), dwarf_bytes = tonumber(s.dwarf_bytes),
             dwarf_evictions = tonumber(s.dwarf_evictions),
+            dwarf_cache = {
+                hits = tonumber(s.dwarf_cache_hits), builds = tonumber(s.dwarf_cache_builds),
+                refused = tonumber(s.dwarf_cache_refused),
+                rebuilds = tonumber(s.dwarf_cache_rebuilds),
+                pruned = tonumber(s.dwarf_cache_pruned),
+            },
             debuginfod = {
                 requests = tonumber(s.di_requests), fetched = tonumber(s.di_fetched),
                 cached = tonumber(s.di_cached), not_found = tonumber(s.di_not_found),

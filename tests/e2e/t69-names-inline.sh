@@ -8,6 +8,7 @@
 # flame graph reads them (tooltips say inlined); pprof has one Location
 # with a Line per inline level, which `go tool pprof -lines` lists.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-lines.sh"
 require_bpf
 require_fixtures inlfix
 command -v eu-addr2line >/dev/null || skip_all "needs eu-addr2line (Debian package elfutils)"
@@ -16,42 +17,7 @@ RUN_TIMEOUT=60
 INL=$(readlink -f "$FIXTURES/inlfix")
 SRC=$ROOT/tests/fixtures/names/inlfix.c
 
-# per sample: the leaf address's frames (the first user frame's addr)
-cat >"$TMP/leaf.lua" <<'EOF'
-local want = arg[1]
-local groups, total, deep, bad_flags = {}, 0, 0, 0
-function on_sample(s)
-  local fr = s:frames()
-  local first
-  for i, f in ipairs(fr) do
-    if not f.kernel then first = i; break end
-  end
-  if not first or fr[first].module ~= want then return end
-  total = total + 1
-  local addr, parts, n = fr[first].addr, {}, 0
-  for i = first, #fr do
-    local f = fr[i]
-    if f.addr ~= addr then break end
-    n = n + 1
-    parts[n] = string.format("%s|%s|%d", f.name or "?", f.file or "?", f.line or 0)
-    -- every frame but the last of an address is inlined into the next
-    local last = fr[i + 1] == nil or fr[i + 1].addr ~= addr
-    if (f.inlined == true) == last then bad_flags = bad_flags + 1 end
-  end
-  if n >= 4 then deep = deep + 1 end
-  local k = string.format("%x", tonumber(addr)) .. "\t" .. table.concat(parts, ";")
-  groups[k] = (groups[k] or 0) + 1
-end
-function on_end()
-  for k, c in pairs(groups) do print("group\t" .. c .. "\t" .. k) end
-  print("total=" .. total)
-  print("deep=" .. deep)
-  print("bad_flags=" .. bad_flags)
-  local st = stats().symbols
-  print("lines=" .. st.lines)
-  print("inlined=" .. st.inlined)
-end
-EOF
+lines_leaf_script "$TMP/leaf.lua"
 
 run_profrun -F 999 -c "$INL 2" "$TMP/leaf.lua" "$INL"
 expect_rc "inline: exit 0" 0
@@ -64,37 +30,7 @@ expect_eq "inline: only the last frame of an address is not inlined" "$(val bad_
 expect_gt "inline: stats().symbols.lines counts addresses with lines" "$(val lines "$LEAF")" 0 "$LEAF"
 expect_gt "inline: stats().symbols.inlined counts inline frames" "$(val inlined "$LEAF")" 0 "$LEAF"
 
-# file offset -> link-time address through inlfix's executable segment
-read -r SEG_OFF SEG_VA < <(readelf -lW "$INL" | awk '$1 == "LOAD" && $7 ~ /E/ { print $2, $3; exit }')
-# eu-addr2line -f -i prints, innermost first, "name[ inlined at ...]" then
-# "file:line[:column]" per level; "??:0" where there is no line (_start,
-# sampled once in a while): the script's "?|0"
-a2l() {
-	eu-addr2line -f -i -e "$INL" "$1" | awk '
-		NR % 2 == 1 { sub(/ inlined at .*$/, ""); name = $0; next }
-		{ n = split($0, p, ":"); file = p[1] == "??" ? "?" : p[1]; line = p[2]
-		  out = out (out == "" ? "" : ";") name "|" file "|" line }
-		END { print out }'
-}
-addrs=0
-same=0
-while IFS=$'\t' read -r _ count foff ours; do
-	va=$(printf '0x%x' $((0x$foff - SEG_OFF + SEG_VA)))
-	theirs=$(a2l "$va")
-	addrs=$((addrs + 1))
-	if [ "$ours" = "$theirs" ]; then
-		same=$((same + 1))
-	else
-		echo "differs at $va ($count samples): profrun '$ours' eu-addr2line '$theirs'" >>"$TMP/diff"
-	fi
-done < <(grep '^group	' "$LEAF")
-expect_gt "inline: distinct sampled addresses" "$addrs" 3 "$LEAF"
-if [ "$addrs" -gt 0 ] && [ "$same" -eq "$addrs" ]; then
-	pass "inline: frames at every sampled address equal eu-addr2line -f -i ($same of $addrs)"
-else
-	fail "inline: frames at every sampled address equal eu-addr2line -f -i" \
-		"$same of $addrs" "$TMP/diff"
-fi
+lines_expect_addr2line inline "$INL" "$LEAF"
 LEAF_LINE=$(grep -n 'x = x \* 6364136223846793005ull' "$SRC" | cut -d: -f1)
 expect_grep "inline: the hot chain, leaf first, with its lines" "$LEAF" \
 	"	inl_leaf\|$SRC\|$LEAF_LINE;inl_mid\|$SRC\|[0-9]+;inl_top\|$SRC\|[0-9]+;hot_loop\|$SRC\|[0-9]+\$"

@@ -150,6 +150,10 @@
 	X(python_layout_versions)	\
 	X(python_line_table)		\
 	X(trust_path)				\
+	X(dwarfcache_copy)			\
+	X(dwarfcache_damaged_and_untrusted)	\
+	X(dwarfcache_hostile)			\
+	X(dwarfcache_prune)			\
 	X(trust_invoker)			\
 	X(probespec_parse)			\
 	X(probespec_find_binary)		\
