@@ -115,10 +115,12 @@ if [ -d /run/systemd/system ]; then
 	check "the unit is not enabled by installing" test "$(systemctl is-enabled profrun-fleet 2>/dev/null)" != enabled
 fi
 
+check "the run made its caches (/var/cache/profrun)" test -d /var/cache/profrun
 if dpkg --purge profrun >"$TMP/purge.log" 2>&1 && [ ! -e /usr/bin/profrun ] && [ ! -e /usr/share/profrun ]; then
 	installed=0
 	ok "dpkg --purge removes it"
 else
 	bad "dpkg --purge removes it" "" "$TMP/purge.log"
 fi
+check "dpkg --purge removes its caches (/var/cache/profrun)" test ! -e /var/cache/profrun
 finish
