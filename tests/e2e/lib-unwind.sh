@@ -145,16 +145,8 @@ uw_diag() {
 # uw_expect_complete NAME FILE [DIAG]: >= 90% of the stacks unwound in the
 # run (stats().unwind in FILE) reached their outermost frame
 uw_expect_complete() {
-	local stacks complete
-	stacks=$(val unwind.stacks "$2")
-	complete=$(val unwind.complete "$2")
-	if _is_int "$stacks" && _is_int "$complete" && [ "$stacks" -gt 0 ] &&
-		[ $((complete * 100)) -ge $((stacks * 90)) ]; then
-		pass "$1: >= 90% of unwound stacks complete ($complete/$stacks)"
-	else
-		fail "$1: >= 90% of unwound stacks complete" "complete=$complete stacks=$stacks" \
-			"${3:-$2}"
-	fi
+	expect_pct_ge "$1: >= 90% of unwound stacks complete" "$(val unwind.complete "$2")" \
+		"$(val unwind.stacks "$2")" 90 "${3:-$2}"
 }
 
 uw_expect_share() {

@@ -49,13 +49,8 @@ expect_rc "cppfix: exit 0" 0
 total=$(val total "$OUT")
 exact=$(val exact "$OUT")
 expect_ge "cppfix: samples (>= 100)" "$total" 100 "$OUT" "$ERR"
-if _is_int "$total" && _is_int "$exact" && [ "$total" -gt 0 ] &&
-	[ $((exact * 100)) -ge $((total * 80)) ]; then
-	pass "cppfix: >= 80% of samples read spin(double, int) <- spin(double) <- Worker<int>::run(int) ($exact/$total)"
-else
-	fail "cppfix: >= 80% of samples read spin(double, int) <- spin(double) <- Worker<int>::run(int)" \
-		"exact=$exact total=$total" "$OUT"
-fi
+expect_pct_ge "cppfix: >= 80% of samples read spin(double, int) <- spin(double) <- Worker<int>::run(int)" \
+	"$exact" "$total" 80 "$OUT"
 expect_grep "cppfix: the exact leaf name is printed" "$OUT" \
 	'^chain	[0-9]+	profrun_fix::spin\(double, int\) <- profrun_fix::spin\(double\) <- profrun_fix::Worker<int>::run\(int\) <- main$'
 expect_eq "cppfix: no mangled frame name" "$(val mangled "$OUT")" 0 "$OUT"

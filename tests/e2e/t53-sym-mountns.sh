@@ -73,13 +73,7 @@ expect_rc "-c unshare: exit 0" 0
 total=$(val total "$OUT")
 named=$(val named "$OUT")
 expect_ge "privbin samples (>= 100)" "$total" 100 "$OUT" "$ERR"
-if _is_int "$total" && _is_int "$named" && [ "$total" -gt 0 ] &&
-	[ $((named * 100)) -ge $((total * 80)) ]; then
-	pass ">= 80% of privbin samples name sf_leaf, sf_middle and sf_outer ($named/$total)"
-else
-	fail ">= 80% of privbin samples name sf_leaf, sf_middle and sf_outer" \
-		"named=$named total=$total" "$OUT"
-fi
+expect_pct_ge ">= 80% of privbin samples name sf_leaf, sf_middle and sf_outer" "$named" "$total" 80 "$OUT"
 expect_grep "the stack reads sf_outer;sf_middle;sf_leaf" "$OUT" \
 	'^stack	[0-9]+	privbin;.*main;sf_outer;sf_middle;sf_leaf($|;)'
 expect_eq "the module is the path inside the namespace" "$(val leaf_module "$OUT")" \

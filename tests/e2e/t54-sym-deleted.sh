@@ -61,13 +61,8 @@ deleted_case() {
 	total=$(val total "$OUT")
 	named=$(val named "$OUT")
 	expect_ge "$name: samples after the removal (>= 100)" "$total" 100 "$OUT" "$ERR"
-	if _is_int "$total" && _is_int "$named" && [ "$total" -gt 0 ] &&
-		[ $((named * 100)) -ge $((total * 80)) ]; then
-		pass "$name: >= 80% of the samples name sf_leaf, sf_middle and sf_outer ($named/$total)"
-	else
-		fail "$name: >= 80% of the samples name sf_leaf, sf_middle and sf_outer" \
-			"named=$named total=$total" "$OUT"
-	fi
+	expect_pct_ge "$name: >= 80% of the samples name sf_leaf, sf_middle and sf_outer" \
+		"$named" "$total" 80 "$OUT"
 	expect_grep "$name: the stack reads main;sf_outer;sf_middle;sf_leaf" "$OUT" \
 		'^stack	[0-9]+	delbin;.*main;sf_outer;sf_middle;sf_leaf($|;)'
 	expect_eq "$name: the module is the original path" "$(val leaf_module "$OUT")" "$bin" "$OUT"

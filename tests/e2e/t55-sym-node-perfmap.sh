@@ -66,11 +66,7 @@ expect_ge "node: samples (>= 100)" "$total" 100 "$OUT" "$ERR"
 expect_ge "frames name hotFunctionForProfrun while node runs" "$live" 1 "$OUT"
 expect_ge "frames name hotFunctionForProfrun after node exited" "$late" 1 "$OUT"
 # it is hot: once compiled it is on most stacks
-if _is_int "$total" && _is_int "$late" && [ "$total" -gt 0 ] && [ $((late * 100)) -ge $((total * 30)) ]; then
-	pass "hotFunctionForProfrun on >= 30% of the stacks ($late/$total)"
-else
-	fail "hotFunctionForProfrun on >= 30% of the stacks" "late=$late total=$total" "$OUT"
-fi
+expect_pct_ge "hotFunctionForProfrun on >= 30% of the stacks" "$late" "$total" 30 "$OUT"
 if _is_int "$tp"; then
 	mod=$(val module "$OUT")
 	case $mod in

@@ -56,11 +56,8 @@ expect_within_bytes() {
 }
 expect_within_bytes "64 KiB budget: at most one table held" "$bytes" $((1536 * 1024))
 whole=$(val whole "$OUT")
-if _is_int "$n" && _is_int "$whole" && [ "$n" -gt 0 ] && [ $((whole * 100)) -ge $((n * 80)) ]; then
-	pass "64 KiB budget: >= 80% of stacks still _start..._PyEval_EvalFrameDefault ($whole/$n)"
-else
-	fail "64 KiB budget: >= 80% of stacks whole" "$whole of $n" "$OUT"
-fi
+expect_pct_ge "64 KiB budget: >= 80% of stacks still _start..._PyEval_EvalFrameDefault" \
+	"$whole" "$n" 80 "$OUT"
 
 # the default budget holds both tables: nothing is evicted
 run_profrun -c "$PY $TMP/loop.py 1" "$TMP/budget.lua"

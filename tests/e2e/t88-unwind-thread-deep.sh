@@ -51,15 +51,7 @@ depth_share() {
 
 # ratio_of NAME PART_KEY WHOLE_KEY: val PART >= 90% of val WHOLE
 ratio_of() {
-	local part whole
-	part=$(val "$2" "$OUT")
-	whole=$(val "$3" "$OUT")
-	if _is_int "$part" && _is_int "$whole" && [ "$whole" -gt 0 ] &&
-		[ $((part * 100)) -ge $((whole * 90)) ]; then
-		pass "$1 ($part/$whole)"
-	else
-		fail "$1" "$2=$part $3=$whole" "$OUT"
-	fi
+	expect_pct_ge "$1" "$(val "$2" "$OUT")" "$(val "$3" "$OUT")" 90 "$OUT"
 }
 
 uw_profile "$FIXTURES/$X 1.5 300" default
