@@ -18,25 +18,51 @@
 #include "dwarfcache.h"
 #include "harness.h"
 
-static bool read_fixture(char *path, size_t len, uint8_t **bytes, size_t *size)
+/* A test's world: inlfix-gz's path and bytes, a fresh directory and a
+ * cache in its "cache" subdirectory. */
+struct env {
+	char path[256], dir[64], cdir[128];
+	uint8_t *bytes;
+	size_t size;
+	struct pr_dwarfcache *c;
+};
+
+static bool env_open(struct env *e, uint64_t max_bytes)
 {
-	const char *dir = getenv("FIXTURES");
+	const char *fx = getenv("FIXTURES");
+	char why[512];
 	struct stat st;
 	int fd;
 
-	snprintf(path, len, "%s/inlfix-gz", dir && *dir ? dir : "build/fixtures");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	memset(e, 0, sizeof(*e));
+	elf_version(EV_CURRENT);
+	snprintf(e->path, sizeof(e->path), "%s/inlfix-gz", fx && *fx ? fx : "build/fixtures");
+	fd = open(e->path, O_RDONLY | O_CLOEXEC);
 	if (!ASSERT_TRUE(fd >= 0, "fixture inlfix-gz (make fixtures; FIXTURES=dir)"))
 		return false;
 	fstat(fd, &st);
-	*size = (size_t)st.st_size;
-	*bytes = malloc(*size);
-	if (!ASSERT_TRUE(*bytes && read(fd, *bytes, *size) == (ssize_t)*size, "read inlfix-gz")) {
+	e->size = (size_t)st.st_size;
+	e->bytes = malloc(e->size);
+	if (!ASSERT_TRUE(e->bytes && read(fd, e->bytes, e->size) == (ssize_t)e->size,
+			 "read inlfix-gz")) {
 		close(fd);
 		return false;
 	}
 	close(fd);
-	return true;
+	if (!test_mkdtemp(e->dir))
+		return false;
+	snprintf(e->cdir, sizeof(e->cdir), "%s/cache", e->dir);
+	return ASSERT_OK(pr_dwarfcache_new(e->cdir, max_bytes, &e->c, why, sizeof(why)), why);
+}
+
+static void env_close(struct env *e)
+{
+	pr_dwarfcache_free(e->c);
+	free(e->bytes);
+	if (*e->dir) {
+		test_rmdir(e->cdir);
+		test_rmdir(e->dir);
+	}
 }
 
 /* A section's bytes, inflated by libelf when compressed: malloc'd. */
@@ -98,36 +124,27 @@ void test_dwarfcache_copy(void)
 {
 	static const char *const secs[] = { ".debug_info", ".debug_line", ".debug_str",
 					    ".debug_abbrev", ".shstrtab" };
-	char path[256], dir[64] = "", cdir[128] = "", why[512];
 	struct pr_dwarfcache_stats st;
-	struct pr_dwarfcache *c = NULL;
-	size_t size, a, b, i;
-	uint8_t *bytes = NULL;
-	void *x, *y;
 	int fd = -1, fd2 = -1, src = -1;
 	Elf *orig = NULL, *copy = NULL;
 	Dwarf *dw = NULL;
-	Dwarf_Die cu;
+	size_t a, b, i, hsize;
 	Dwarf_Off next;
-	size_t hsize;
 	struct stat sb;
+	struct env e;
+	Dwarf_Die cu;
+	void *x, *y;
 
-	elf_version(EV_CURRENT);
-	if (!read_fixture(path, sizeof(path), &bytes, &size) || !test_mkdtemp(dir))
+	if (!env_open(&e, 0) || !ASSERT_OK(open_through(e.c, e.path, &fd), "first open: a copy made"))
 		goto out;
-	snprintf(cdir, sizeof(cdir), "%s/cache", dir);
-	if (!ASSERT_OK(pr_dwarfcache_new(cdir, 0, &c, why, sizeof(why)), why))
-		goto out;
-	if (!ASSERT_OK(open_through(c, path, &fd), "first open: a copy made"))
-		goto out;
-	pr_dwarfcache_stats(c, &st);
+	pr_dwarfcache_stats(e.c, &st);
 	ASSERT_EQ(st.builds, 1, "builds");
 	ASSERT_EQ(st.hits, 0, "hits");
 	ASSERT_OK(fstat(fd, &sb), "fstat copy");
 	ASSERT_EQ(sb.st_mode & 07777, 0644, "copy mode");
 
 	/* every section libdw reads: the bytes libelf inflates */
-	src = open(path, O_RDONLY | O_CLOEXEC);
+	src = open(e.path, O_RDONLY | O_CLOEXEC);
 	orig = elf_begin(src, ELF_C_READ, NULL);
 	copy = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!ASSERT_TRUE(orig && copy, "elf_begin"))
@@ -146,11 +163,11 @@ void test_dwarfcache_copy(void)
 				    dwarf_offdie(dw, hsize, &cu) && dwarf_diename(&cu),
 			    "the first CU's DIE, named");
 
-	ASSERT_OK(open_through(c, path, &fd2), "second open");
-	pr_dwarfcache_stats(c, &st);
+	ASSERT_OK(open_through(e.c, e.path, &fd2), "second open");
+	pr_dwarfcache_stats(e.c, &st);
 	ASSERT_EQ(st.hits, 1, "second open: found");
 	ASSERT_EQ(st.builds, 1, "second open: not made again");
-	ASSERT_EQ(entries(cdir), 1, "one file in the cache");
+	ASSERT_EQ(entries(e.cdir), 1, "one file in the cache");
 out:
 	if (dw)
 		dwarf_end(dw);
@@ -162,12 +179,7 @@ out:
 		close(fd);
 	if (fd2 >= 0)
 		close(fd2);
-	pr_dwarfcache_free(c);
-	free(bytes);
-	if (*cdir)
-		test_rmdir(cdir);
-	if (*dir)
-		test_rmdir(dir);
+	env_close(&e);
 }
 
 /* The only copy in dir, its path in out. */
@@ -189,20 +201,14 @@ static bool the_copy(const char *dir, char *out, size_t len)
 
 void test_dwarfcache_damaged_and_untrusted(void)
 {
-	char path[256], dir[64] = "", cdir[128] = "", copy[320], why[512];
 	struct pr_dwarfcache_stats st;
-	struct pr_dwarfcache *c = NULL;
-	uint8_t *bytes = NULL;
 	struct stat a, b;
-	size_t size;
+	char copy[400];
+	struct env e;
 	int fd = -1;
 
-	elf_version(EV_CURRENT);
-	if (!read_fixture(path, sizeof(path), &bytes, &size) || !test_mkdtemp(dir))
-		goto out;
-	snprintf(cdir, sizeof(cdir), "%s/cache", dir);
-	if (!ASSERT_OK(pr_dwarfcache_new(cdir, 0, &c, why, sizeof(why)), why) ||
-	    !ASSERT_OK(open_through(c, path, &fd), "made") || !the_copy(cdir, copy, sizeof(copy)))
+	if (!env_open(&e, 0) || !ASSERT_OK(open_through(e.c, e.path, &fd), "made") ||
+	    !ASSERT_TRUE(the_copy(e.cdir, copy, sizeof(copy)), "the copy is there"))
 		goto out;
 	close(fd);
 	fd = -1;
@@ -210,36 +216,31 @@ void test_dwarfcache_damaged_and_untrusted(void)
 
 	/* cut short (an interrupted write, a full disk): made again */
 	ASSERT_OK(truncate(copy, a.st_size - 7), "truncate");
-	if (ASSERT_OK(open_through(c, path, &fd), "truncated: open")) {
+	if (ASSERT_OK(open_through(e.c, e.path, &fd), "truncated: open")) {
 		close(fd);
 		fd = -1;
 	}
-	pr_dwarfcache_stats(c, &st);
+	pr_dwarfcache_stats(e.c, &st);
 	ASSERT_EQ(st.rebuilds, 1, "truncated: rebuilt");
 	stat(copy, &b);
 	ASSERT_EQ(b.st_size, a.st_size, "truncated: whole again");
 
 	/* writable by others: refused, and left as it is */
 	chmod(copy, 0666);
-	ASSERT_EQ(open_through(c, path, &fd), -EPERM, "others may write it: not used");
-	pr_dwarfcache_stats(c, &st);
+	ASSERT_EQ(open_through(e.c, e.path, &fd), -EPERM, "others may write it: not used");
+	pr_dwarfcache_stats(e.c, &st);
 	ASSERT_EQ(st.refused, 1, "others may write it: counted");
 	ASSERT_OK(stat(copy, &b), "others may write it: not removed");
 	chmod(copy, 0644);
 
 	/* a symlink in its place: not followed */
 	unlink(copy);
-	symlink(path, copy);
-	ASSERT_EQ(open_through(c, path, &fd), -EPERM, "a symlink: not used");
+	symlink(e.path, copy);
+	ASSERT_EQ(open_through(e.c, e.path, &fd), -EPERM, "a symlink: not used");
 out:
 	if (fd >= 0)
 		close(fd);
-	pr_dwarfcache_free(c);
-	free(bytes);
-	if (*cdir)
-		test_rmdir(cdir);
-	if (*dir)
-		test_rmdir(dir);
+	env_close(&e);
 }
 
 /* The file offset of section want's header in an ELF64 image. */
@@ -268,23 +269,19 @@ void test_dwarfcache_hostile(void)
 		{ "inflated size far over the per-copy bound", 1ll << 40, 0, -EFBIG },
 		{ "section past the end of the file", 0, 1 << 30, -EINVAL },
 	};
-	char path[256], dir[64] = "", cdir[128] = "", name[32], bad[256], why[512];
-	struct pr_dwarfcache *c = NULL;
-	uint8_t *bytes = NULL, *img;
+	char name[32], bad[256];
+	struct env e;
 	Elf64_Shdr *sh;
 	Elf64_Chdr *ch;
-	size_t size, i;
+	uint8_t *img;
+	size_t i;
 	int fd;
 
-	elf_version(EV_CURRENT);
-	if (!read_fixture(path, sizeof(path), &bytes, &size) || !test_mkdtemp(dir))
-		goto out;
-	snprintf(cdir, sizeof(cdir), "%s/cache", dir);
-	if (!ASSERT_OK(pr_dwarfcache_new(cdir, 0, &c, why, sizeof(why)), why))
+	if (!env_open(&e, 0))
 		goto out;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		img = malloc(size);
-		memcpy(img, bytes, size);
+		img = malloc(e.size);
+		memcpy(img, e.bytes, e.size);
 		sh = shdr_of(img, ".debug_info");
 		if (!ASSERT_TRUE(sh && (sh->sh_flags & SHF_COMPRESSED), "compressed .debug_info")) {
 			free(img);
@@ -294,65 +291,49 @@ void test_dwarfcache_hostile(void)
 		ch->ch_size += (uint64_t)cases[i].ch_size_delta;
 		sh->sh_offset += (uint64_t)cases[i].offset_delta;
 		snprintf(name, sizeof(name), "src%zu", i);
-		if (test_write_file(dir, name, img, size, bad)) {
+		if (test_write_file(e.dir, name, img, e.size, bad)) {
 			fd = -1;
-			ASSERT_EQ(open_through(c, bad, &fd), cases[i].want, cases[i].what);
+			ASSERT_EQ(open_through(e.c, bad, &fd), cases[i].want, cases[i].what);
 			if (fd >= 0)
 				close(fd);
-			ASSERT_EQ(entries(cdir), 0, "nothing left in the cache");
+			ASSERT_EQ(entries(e.cdir), 0, "nothing left in the cache");
 		}
 		free(img);
 	}
 	/* uncompressed DWARF: nothing to inflate */
 	snprintf(bad, sizeof(bad), "%s/inlfix", getenv("FIXTURES") ?: "build/fixtures");
 	fd = -1;
-	ASSERT_EQ(open_through(c, bad, &fd), -ENOTSUP, "uncompressed: not copied");
+	ASSERT_EQ(open_through(e.c, bad, &fd), -ENOTSUP, "uncompressed: not copied");
 out:
-	pr_dwarfcache_free(c);
-	free(bytes);
-	if (*cdir)
-		test_rmdir(cdir);
-	if (*dir)
-		test_rmdir(dir);
+	env_close(&e);
 }
 
 void test_dwarfcache_prune(void)
 {
-	char path[256], dir[64] = "", cdir[128] = "", name[32], old[320], why[512];
-	struct pr_dwarfcache_stats st;
-	struct pr_dwarfcache *c = NULL;
 	struct timespec ts[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
-	uint8_t *bytes = NULL, *zero;
-	size_t size;
+	struct pr_dwarfcache_stats st;
+	char name[32], old[320];
+	uint8_t *zero = NULL;
+	struct env e;
 	int fd = -1, i;
 
-	elf_version(EV_CURRENT);
-	if (!read_fixture(path, sizeof(path), &bytes, &size) || !test_mkdtemp(dir))
-		goto out;
-	snprintf(cdir, sizeof(cdir), "%s/cache", dir);
 	/* the bound: 64 KiB; three old 32 KiB copies are already there */
-	if (!ASSERT_OK(pr_dwarfcache_new(cdir, 64 << 10, &c, why, sizeof(why)), why))
+	if (!env_open(&e, 64 << 10) || !(zero = calloc(1, 32 << 10)))
 		goto out;
-	zero = calloc(1, 32 << 10);
 	for (i = 0; i < 3; i++) {
 		snprintf(name, sizeof(name), "old%d.debug", i);
-		test_write_file(cdir, name, zero, 32 << 10, old);
+		test_write_file(e.cdir, name, zero, 32 << 10, old);
 		ts[0].tv_sec = ts[1].tv_sec = 1000000000 + i;
 		utimensat(AT_FDCWD, old, ts, 0);
 	}
-	free(zero);
-	if (ASSERT_OK(open_through(c, path, &fd), "made"))
+	if (ASSERT_OK(open_through(e.c, e.path, &fd), "made"))
 		close(fd);
-	pr_dwarfcache_stats(c, &st);
+	pr_dwarfcache_stats(e.c, &st);
 	ASSERT_TRUE(st.pruned >= 2, "the oldest copies pruned");
-	snprintf(old, sizeof(old), "%s/old0.debug", cdir);
+	snprintf(old, sizeof(old), "%s/old0.debug", e.cdir);
 	ASSERT_TRUE(access(old, F_OK) != 0, "the least recently used went first");
-	ASSERT_TRUE(entries(cdir) >= 1 && entries(cdir) <= 2, "the new copy and at most one old");
+	ASSERT_TRUE(entries(e.cdir) >= 1 && entries(e.cdir) <= 2, "the new copy and at most one old");
 out:
-	pr_dwarfcache_free(c);
-	free(bytes);
-	if (*cdir)
-		test_rmdir(cdir);
-	if (*dir)
-		test_rmdir(dir);
+	free(zero);
+	env_close(&e);
 }
