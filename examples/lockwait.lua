@@ -17,7 +17,7 @@ local text = require "profrun.text"
 local event = require "profrun.event"
 
 local top_n = tonumber(arg[1]) or 10
-local FRAMES = 4 -- the innermost user frames shown per stack
+local FRAMES = 4 -- the innermost user functions shown per stack
 
 offcpu { min = 1e6 }
 
@@ -25,15 +25,20 @@ local by_stack = {} -- user-stack key -> { ns, n, max, waiters = {}, wakers = {}
 local key_of = {}   -- stack id -> key (the same user frames, any kernel frames)
 local short_n, short_ns = 0, 0
 
--- The innermost user frames, root first: two waits in the same code with
--- different kernel paths are one lock site.
+-- The innermost user functions, root first: two waits in the same code
+-- with different kernel paths are one lock site. Code inlined into a
+-- function is not a frame of its own here (libc's lock path is inline
+-- helpers: counted, they would push the caller that took the lock out of
+-- the window, and only once libc's debuginfo is open).
 local function user_key(e)
     local id = e.stack
     local k = key_of[id]
     if k then return k end
     local names = {}
     for _, f in ipairs(e:frames()) do
-        if not f.kernel then names[#names + 1] = text.frame(event.frame_name(f)) end
+        if not f.kernel and not f.inlined then
+            names[#names + 1] = text.frame(event.frame_name(f))
+        end
     end
     local parts = {}
     for i = math.min(#names, FRAMES), 1, -1 do parts[#parts + 1] = names[i] end
