@@ -10,10 +10,10 @@
 #    a few percent of runs over 5 ms: 9-39 checks seen, 112 once on a
 #    loaded host (slower runs, and the host's own processes count too);
 #  - python3.11 forking 30 children that each run a Python function for
-#    3 ms of CPU: >= 20% of the children's samples show it (40-50% here,
-#    24% once under the whole suite's load: the rest of a child's ~6 ms is
-#    the fork's page faults and the exit; 10% when a child is only asked
-#    about after its own 5 ms).
+#    3 ms of CPU: >= 15% of the children's samples show it (25-45% here,
+#    24% and 17% under the whole suite's load, when profrun answers late:
+#    the rest of a child's ~6 ms is the fork's page faults and the exit;
+#    10% when a child is only asked about after its own 5 ms).
 . "$(dirname "$0")/lib.sh"
 require_bpf
 PY=/usr/bin/python3.11
@@ -88,12 +88,6 @@ expect_rc "forks: exit 0" 0
 samples=$(val child_samples "$OUT")
 named=$(val child_named "$OUT")
 expect_ge "forks: the children were sampled (>= 100)" "$samples" 100 "$OUT"
-if _is_int "$samples" && _is_int "$named" && [ "$samples" -gt 0 ] &&
-	[ $((named * 100 / samples)) -ge 20 ]; then
-	pass "forks: >= 20% of the children's samples show child_work ($named of $samples)"
-else
-	fail "forks: >= 20% of the children's samples show child_work" \
-		"named=$named samples=$samples" "$OUT"
-fi
+expect_pct_ge "forks: >= 15% of the children's samples show child_work" "$named" "$samples" 15 "$OUT"
 
 finish
