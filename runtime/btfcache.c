@@ -95,14 +95,10 @@ static int check_file(const char *path)
 {
 	struct stat st;
 	struct btf *b;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = pr_trust_open_private(AT_FDCWD, path, &st);
 
 	if (fd < 0)
-		return errno == ENOENT ? -ENOENT : -EPERM;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !pr_trust_private_file(&st)) {
-		close(fd);
-		return -EPERM;
-	}
+		return fd;
 	close(fd);
 	if (st.st_size < 24 || st.st_size > MAX_BTF_BYTES)
 		return -EINVAL;

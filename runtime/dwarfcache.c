@@ -439,14 +439,10 @@ static int open_copy(struct pr_dwarfcache *c, const char *name, const struct pla
 {
 	struct footer f;
 	struct stat st;
-	int fd = openat(c->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = pr_trust_open_private(c->dirfd, name, &st);
 
 	if (fd < 0)
-		return errno == ENOENT ? -ENOENT : -EPERM;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !pr_trust_private_file(&st)) {
-		close(fd);
-		return -EPERM;
-	}
+		return fd;
 	if ((uint64_t)st.st_size != p->size ||
 	    pread(fd, &f, sizeof(f), (off_t)(p->size - sizeof(f))) != sizeof(f) ||
 	    memcmp(f.magic, FOOTER_MAGIC, sizeof(f.magic)) || f.key != p->key || f.size != p->size) {

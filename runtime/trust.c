@@ -8,6 +8,7 @@
  * component (which is what we check) cannot use the window anyway.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
@@ -125,7 +126,16 @@ int pr_trust_make_dir(const char *dir, mode_t mode, uid_t invoker, char *why, si
 	return pr_trust_check_path(dir, invoker, why, len);
 }
 
-bool pr_trust_private_file(const struct stat *st)
+int pr_trust_open_private(int dirfd, const char *name, struct stat *st)
 {
-	return st->st_uid == geteuid() && !(st->st_mode & (S_IWGRP | S_IWOTH));
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : -EPERM;
+	if (fstat(fd, st) || !S_ISREG(st->st_mode) || st->st_uid != geteuid() ||
+	    (st->st_mode & (S_IWGRP | S_IWOTH))) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
 }

@@ -13,7 +13,6 @@
 #ifndef PR_TRUST_H
 #define PR_TRUST_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -30,9 +29,12 @@ uid_t pr_trust_invoker(void);
  * for invoker as above: 0, or -errno with why. */
 int pr_trust_make_dir(const char *dir, mode_t mode, uid_t invoker, char *why, size_t len);
 
-/* A cache file root may hand to a parser or the kernel: owned by the
- * effective user and writable by nobody else (st from fstat of the open
- * file, so the name cannot be swapped after the check). */
-bool pr_trust_private_file(const struct stat *st);
+/* Opens name (relative to dirfd, or AT_FDCWD) read-only: a cache file
+ * root may hand to a parser or the kernel, so a regular file owned by the
+ * effective user and writable by nobody else, not a symlink, judged by
+ * the open file (its name cannot be swapped after the check). An fd, with
+ * *st filled; -ENOENT when there is none; -EPERM when it is not such a
+ * file or cannot be opened. */
+int pr_trust_open_private(int dirfd, const char *name, struct stat *st);
 
 #endif
