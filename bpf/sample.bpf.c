@@ -196,7 +196,7 @@ static __always_inline int send_sample(struct sample_buf *buf, struct pr_src_cou
 	/* the whole stack is known: a count instead of a record */
 	if (aggregate && !copied && !pb &&
 	    !(s->ustack_flags & (PR_USTACK_COPIED | PR_USTACK_PARTIAL)) &&
-	    pr_agg_add(s, s->nkernel, s->nuser))
+	    pr_agg_add(s))
 		return 0;
 	size = HEAD_BYTES + kb + ub + copied + pb;
 	s->hdr.size = size;
