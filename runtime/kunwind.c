@@ -80,6 +80,7 @@ struct pr_kunwind {
 	uint32_t nfree, capfree, nquar, capquar;
 	struct pr_uw_rule *rules;
 	uint32_t nrules;
+	uint32_t rules_written; /* rules[0..rules_written) are in BPF */
 	uint32_t *rule_slot; /* rule index + 1; 0: empty */
 	struct proc *procs[PROC_BUCKETS];
 	uint64_t clock, load_clock; /* LRU clock; the clock a load started at */
@@ -298,8 +299,9 @@ static uint32_t rule_hash(const struct pr_uw_rule *r)
 	return h;
 }
 
-/* The dictionary index of row's rule, added (to BPF too) when new;
- * false when the dictionary is full. */
+/* The dictionary index of row's rule, added when new (written to BPF
+ * with the binary's rows, by flush_rules); false when the dictionary is
+ * full. */
 static bool rule_index(struct pr_kunwind *k, const struct pr_cfi_row *row, uint32_t *out)
 {
 	struct pr_uw_rule r = { .cfa_off = row->cfa_off, .rbp_off = row->rbp_off,
@@ -317,8 +319,6 @@ static bool rule_index(struct pr_kunwind *k, const struct pr_cfi_row *row, uint3
 	if (k->nrules == PR_UW_RULES_MAX)
 		return false;
 	idx = k->nrules;
-	if (bpf_map_update_elem(k->fd.rules, &idx, &r, BPF_ANY))
-		return false;
 	k->rules[idx] = r;
 	k->rule_slot[h] = idx + 1;
 	k->nrules++;
@@ -335,8 +335,41 @@ static bool flush_batch(struct pr_kunwind *k, uint32_t n)
 		      done == n);
 }
 
-/* Writes b's page index and t's rows at b->start (bpf/events.h); false
- * on a failure (nothing names them yet). */
+/* Writes the rules added since the last call to BPF, a batch at a time
+ * (one syscall each had been ~500 at the first tables' load, a few ms of
+ * the main loop while every sample fell back to a copy). On a failure
+ * they leave the dictionary too: no row BPF can reach names them yet,
+ * and they were the last added, so no older rule's probe sequence runs
+ * through their slots. */
+static bool flush_rules(struct pr_kunwind *k)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t i, n, done, h;
+
+	while (k->rules_written < k->nrules) {
+		n = k->nrules - k->rules_written;
+		if (n > BATCH)
+			n = BATCH;
+		for (i = 0; i < n; i++)
+			k->keys[i] = k->rules_written + i;
+		done = n;
+		if (bpf_map_update_batch(k->fd.rules, k->keys, &k->rules[k->rules_written], &done,
+					 &opts) ||
+		    done != n)
+			goto undo;
+		k->rules_written += n;
+	}
+	return true;
+undo:
+	for (h = 0; h < RULE_SLOTS; h++)
+		if (k->rule_slot[h] > k->rules_written)
+			k->rule_slot[h] = 0;
+	k->nrules = k->rules_written;
+	return false;
+}
+
+/* Writes b's page index and t's rows at b->start (bpf/events.h), and the
+ * rules they name; false on a failure (nothing names them yet). */
 static bool write_rows(struct pr_kunwind *k, const struct pr_cfi_table *t, const struct bin *b)
 {
 	uint32_t total = b->npages + 1 + t->n, i, j = 0, row = 0;
@@ -359,7 +392,7 @@ static bool write_rows(struct pr_kunwind *k, const struct pr_cfi_table *t, const
 			j = 0;
 		}
 	}
-	return flush_batch(k, j);
+	return flush_batch(k, j) && flush_rules(k);
 }
 
 static uint32_t new_bin_slot(struct pr_kunwind *k)
