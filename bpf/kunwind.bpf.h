@@ -310,18 +310,15 @@ static __always_inline long pr_uw_step_fp(struct pr_uw_walk *w)
 
 /* One frame: record pc, then step to the caller by its row (unwind.c's
  * step_cfi, rule for rule), or by frame pointer where no unwind info
- * exists. Returns 1 to stop the loop. */
-static long pr_uw_step(__u64 i, void *ctx)
+ * exists. Returns 1 when the walk stopped. */
+static __always_inline long pr_uw_step(struct pr_uw_walk *w)
 {
-	__u32 zero = 0, n;
-	struct pr_uw_walk *w = bpf_map_lookup_elem(&pr_uw_scratch, &zero);
 	struct pr_uw_rule *rule;
 	struct pr_uw_map *m;
 	__u64 looked, cfa, ra, bp;
 	bool signal, bp_ok;
+	__u32 n;
 
-	if (!w)
-		return 1;
 	n = w->n;
 	if (n >= PR_MAX_FRAMES)
 		return pr_uw_stop(w, PR_KUW_STOPPED);
@@ -445,7 +442,7 @@ static __always_inline void pr_uw_copy_all(struct pr_uw_walk *w)
 	w->partial = 0;
 }
 
-/* Walks the copy from the sampled registers. */
+/* Walks the copy from the sampled registers (pr_uw_walk_step). */
 static __always_inline void pr_uw_walk_copy(struct pr_uw_walk *w)
 {
 	w->n = 0;
@@ -459,7 +456,6 @@ static __always_inline void pr_uw_walk_copy(struct pr_uw_walk *w)
 	w->last_map = 0;
 	w->nfp = 0;
 	w->result = PR_KUW_STOPPED;
-	bpf_loop(PR_MAX_FRAMES, pr_uw_step, NULL, 0);
 }
 
 /* Grows a copy that stopped at a multiple of the first copy by the next
@@ -496,24 +492,33 @@ static __always_inline bool pr_uw_copy_more(struct pr_uw_walk *w)
 	return true;
 }
 
-/* After a walk stopped reading past a copy that can grow: the copy grows
- * and the walk goes on from the step that stopped (no frame is lost or
- * taken twice: the step records its frame first and changes nothing else
- * before its reads). */
-static long pr_uw_grow_step(__u64 i, void *ctx)
+/* One step of the walk, or, when it stopped reading past a copy that
+ * can grow, the copy grown and the walk going on from the step that
+ * stopped (no frame is lost or taken twice: the step records its frame
+ * first and changes nothing else before its reads). One loop for both:
+ * the step is checked once, where a second loop of steps inside a loop
+ * of growths had the verifier check it again, nested. Returns 1 to stop. */
+static long pr_uw_walk_step(__u64 i, void *ctx)
 {
 	__u32 zero = 0;
 	struct pr_uw_walk *w = bpf_map_lookup_elem(&pr_uw_scratch, &zero);
 
-	if (!w || w->result == PR_KUW_COMPLETE || !w->short_copy || !w->n || !pr_uw_copy_more(w))
+	if (!w)
 		return 1;
-	w->n--;
-	w->done = 0;
-	w->short_copy = 0;
-	w->result = PR_KUW_STOPPED;
-	bpf_loop(PR_MAX_FRAMES, pr_uw_step, NULL, 0);
+	if (w->done) {
+		if (w->result == PR_KUW_COMPLETE || !w->short_copy || !w->n || !pr_uw_copy_more(w))
+			return 1;
+		w->n--;
+		w->done = 0;
+		w->short_copy = 0;
+		w->result = PR_KUW_STOPPED;
+	}
+	pr_uw_step(w);
 	return 0;
 }
+
+/* steps of a walk: every frame, and a step again after each growth */
+#define PR_UW_WALK_STEPS (PR_MAX_FRAMES + PR_USTACK_MAX / PR_UW_FIRST_COPY + 1)
 
 /* Copies the current task's user stack and walks it. The walk (frames,
  * or the copy and the registers to start from) is in the returned
@@ -576,7 +581,7 @@ static __always_inline struct pr_uw_walk *pr_uw_walk_current(__u32 tgid)
 		}
 	}
 	pr_uw_walk_copy(w);
-	bpf_loop(PR_USTACK_MAX / PR_UW_FIRST_COPY, pr_uw_grow_step, NULL, 0);
+	bpf_loop(PR_UW_WALK_STEPS, pr_uw_walk_step, NULL, 0);
 	if (w->result == PR_KUW_NO_MAP)
 		pr_uw_want(tgid, start_time, exec_id, PR_KUW_NO_MAP);
 	pr_uw_count(w->result < PR_KUW_MAX ? w->result : PR_KUW_STOPPED, 1);
