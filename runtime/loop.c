@@ -35,6 +35,7 @@
 #include "proc.h"
 #include "providers.h"
 #include "aggregate.h"
+#include "bpfring.h"
 #include "ksymfeed.h"
 #include "kunwind.h"
 #include "python.h"
@@ -58,8 +59,7 @@ enum tag_kind { TAG_SIGNAL, TAG_CHILD, TAG_TIMER, TAG_RING, TAG_KSYMFEED };
 
 struct ring_src {
 	struct pr_loop *loop;
-	struct ring_buffer *rb;
-	int epoll_fd; /* libbpf's own epoll fd, nested in ours */
+	struct pr_bpfring *rb[2]; /* the object's ring, and its second (or NULL) */
 };
 
 struct pr_loop {
@@ -186,11 +186,18 @@ static int on_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+static void free_ring(struct ring_src *r)
+{
+	pr_bpfring_free(r->rb[0]);
+	pr_bpfring_free(r->rb[1]);
+	r->rb[0] = r->rb[1] = NULL;
+}
+
 static int add_ring(struct pr_loop *l, int object)
 {
 	struct ring_src *r = &l->rings[l->nrings];
 	bool batched;
-	int map_fd = pr_plan_ring(l->cfg.plan, object, 0, &batched), fd2;
+	int map_fd = pr_plan_ring(l->cfg.plan, object, 0, &batched), fd2, err;
 
 	if (map_fd < 0)
 		return 0;
@@ -198,21 +205,20 @@ static int add_ring(struct pr_loop *l, int object)
 	if (batched)
 		l->poll_ms = 50;
 	r->loop = l;
-	r->rb = ring_buffer__new(map_fd, on_record, r, NULL);
-	if (!r->rb)
-		return -errno;
+	err = pr_bpfring_new(map_fd, on_record, r, &r->rb[0]);
 	/* the object's second ring: consumed with the first, after it */
 	fd2 = pr_plan_ring(l->cfg.plan, object, 1, &batched);
-	if (fd2 >= 0 && ring_buffer__add(r->rb, fd2, on_record, r)) {
-		int err = -errno;
-
-		ring_buffer__free(r->rb);
-		r->rb = NULL;
+	if (!err && fd2 >= 0)
+		err = pr_bpfring_new(fd2, on_record, r, &r->rb[1]);
+	if (err) {
+		free_ring(r);
 		return err;
 	}
-	r->epoll_fd = ring_buffer__epoll_fd(r->rb);
 	l->nrings++;
-	return watch(l, r->epoll_fd, TAG_RING, l->nrings - 1);
+	err = watch(l, map_fd, TAG_RING, l->nrings - 1);
+	if (!err && r->rb[1])
+		err = watch(l, fd2, TAG_RING, l->nrings - 1);
+	return err;
 }
 
 static int setup_signals(struct pr_loop *l)
@@ -382,7 +388,9 @@ static int consume_one(struct pr_loop *l, int i)
 	int n, err;
 
 	l->batch_full = false;
-	n = ring_buffer__consume(l->rings[i].rb);
+	n = pr_bpfring_consume(l->rings[i].rb[0]);
+	if (n >= 0 && l->rings[i].rb[1])
+		n = pr_bpfring_consume(l->rings[i].rb[1]);
 	if (n < 0 && !l->batch_full)
 		pr_debug("ring %d: consume failed: %s", i, strerror(-n));
 	err = dispatch_batch(l);
@@ -644,7 +652,7 @@ void pr_loop_free(struct pr_loop *l)
 	if (!l)
 		return;
 	for (i = 0; i < l->nrings; i++)
-		ring_buffer__free(l->rings[i].rb);
+		free_ring(&l->rings[i]);
 	for (i = 0; i < l->ntimers; i++)
 		close(l->timer_fds[i]);
 	if (l->has_deadline)

@@ -96,6 +96,8 @@
 	X(ksymfeed_lost_resync)			\
 	X(ksymfeed_live)			\
 	X(ksymfeed_order_across_cpus)		\
+	X(bpfring_laps)				\
+	X(bpfring_not_a_ring)			\
 	X(maps_parse_line)			\
 	X(maps_parse_line_errors)		\
 	X(maps_normalize_self)			\
