@@ -315,8 +315,8 @@ static uint32_t default_sample_buffer(const struct pr_plan_cfg *cfg)
 	/* a copying ring must ride out a reader stalled for a while on a busy
 	 * machine: at 99 Hz one stalled second is ~1 MiB of copies on two
 	 * CPUs, ~0.6 MiB when BPF walks the stacks (copies only for its
-	 * fallbacks). The ring is resident whole from the start, and mapped
-	 * twice: 1 MiB less of ring is 2 MB less of RSS */
+	 * fallbacks). The ring is resident whole from the start: 1 MiB less
+	 * of ring is 1 MB less of RSS (bpfring.c maps it once) */
 	uint64_t floor = !copy ? 64 * 1024 : pr_plan_kernel_unwinds(cfg) ? 1024 * 1024
 									 : 2 * 1024 * 1024;
 
