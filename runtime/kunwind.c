@@ -326,13 +326,18 @@ static bool rule_index(struct pr_kunwind *k, const struct pr_cfi_row *row, uint3
 	return true;
 }
 
-static bool flush_batch(struct pr_kunwind *k, uint32_t n)
+/* values[0..n) into map fd at k->keys[0..n): true when all went in */
+static bool update_batch(struct pr_kunwind *k, int fd, const void *values, uint32_t n)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	uint32_t done = n;
 
-	return !n || (!bpf_map_update_batch(k->fd.rows, k->keys, k->rowbuf, &done, &opts) &&
-		      done == n);
+	return !n || (!bpf_map_update_batch(fd, k->keys, values, &done, &opts) && done == n);
+}
+
+static bool flush_batch(struct pr_kunwind *k, uint32_t n)
+{
+	return update_batch(k, k->fd.rows, k->rowbuf, n);
 }
 
 /* Writes the rules added since the last call to BPF, a batch at a time
@@ -343,8 +348,7 @@ static bool flush_batch(struct pr_kunwind *k, uint32_t n)
  * through their slots. */
 static bool flush_rules(struct pr_kunwind *k)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	uint32_t i, n, done, h;
+	uint32_t i, n, h;
 
 	while (k->rules_written < k->nrules) {
 		n = k->nrules - k->rules_written;
@@ -352,10 +356,7 @@ static bool flush_rules(struct pr_kunwind *k)
 			n = BATCH;
 		for (i = 0; i < n; i++)
 			k->keys[i] = k->rules_written + i;
-		done = n;
-		if (bpf_map_update_batch(k->fd.rules, k->keys, &k->rules[k->rules_written], &done,
-					 &opts) ||
-		    done != n)
+		if (!update_batch(k, k->fd.rules, &k->rules[k->rules_written], n))
 			goto undo;
 		k->rules_written += n;
 	}
