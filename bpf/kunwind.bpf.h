@@ -442,8 +442,9 @@ static __always_inline void pr_uw_copy_all(struct pr_uw_walk *w)
 	w->partial = 0;
 }
 
-/* Walks the copy from the sampled registers (pr_uw_walk_step). */
-static __always_inline void pr_uw_walk_copy(struct pr_uw_walk *w)
+/* Sets w to walk the copy from the sampled registers (the steps are
+ * pr_uw_walk_step's). */
+static __always_inline void pr_uw_walk_start(struct pr_uw_walk *w)
 {
 	w->n = 0;
 	w->pc = w->ip0;
@@ -580,7 +581,7 @@ static __always_inline struct pr_uw_walk *pr_uw_walk_current(__u32 tgid)
 			return w;
 		}
 	}
-	pr_uw_walk_copy(w);
+	pr_uw_walk_start(w);
 	bpf_loop(PR_UW_WALK_STEPS, pr_uw_walk_step, NULL, 0);
 	if (w->result == PR_KUW_NO_MAP)
 		pr_uw_want(tgid, start_time, exec_id, PR_KUW_NO_MAP);
