@@ -89,11 +89,19 @@ int pr_bpfring_fd(const struct pr_bpfring *r)
 	return r->fd;
 }
 
+void pr_ring_copy_out(void *dst, const void *data, size_t size, size_t off, size_t len)
+{
+	size_t first = size - off < len ? size - off : len;
+
+	memcpy(dst, (const uint8_t *)data + off, first);
+	memcpy((uint8_t *)dst + first, data, len - first);
+}
+
 /* The record of len bytes at position pos, in one piece: in place, or
  * copied out when it wraps around the end of the data. */
 static void *record_at(struct pr_bpfring *r, uint64_t pos, size_t len)
 {
-	size_t off = pos & (r->size - 1), first;
+	size_t off = pos & (r->size - 1);
 	uint8_t *b;
 
 	if (off + len <= r->size)
@@ -105,9 +113,7 @@ static void *record_at(struct pr_bpfring *r, uint64_t pos, size_t len)
 		r->bounce = b;
 		r->bounce_cap = len;
 	}
-	first = r->size - off;
-	memcpy(r->bounce, r->data + off, first);
-	memcpy(r->bounce + first, r->data, len - first);
+	pr_ring_copy_out(r->bounce, r->data, r->size, off, len);
 	return r->bounce;
 }
 

@@ -29,4 +29,8 @@ int pr_bpfring_fd(const struct pr_bpfring *r);
  * space: how many, or fn's negative return. */
 int pr_bpfring_consume(struct pr_bpfring *r);
 
+/* Copies len bytes (len <= size) from offset off (< size) of the
+ * circular buffer data[size] to dst, across its end if need be. */
+void pr_ring_copy_out(void *dst, const void *data, size_t size, size_t off, size_t len);
+
 #endif

@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "bpfring.h"
 #include "ksymfeed.h"
 
 #define DATA_PAGES 8
@@ -196,18 +197,14 @@ static void collect(struct pr_ksymfeed *f, struct cpu_buf *b, uint32_t *seq)
 	uint64_t head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
 	uint64_t tail = meta->data_tail;
 	struct perf_event_header h;
-	size_t off, first;
+	size_t off;
 
 	while (tail + sizeof(h) <= head && f->npend < MAX_PENDING) {
 		off = tail % f->data_size;
-		first = f->data_size - off < sizeof(h) ? f->data_size - off : sizeof(h);
-		memcpy(&h, data + off, first);
-		memcpy((uint8_t *)&h + first, data, sizeof(h) - first);
+		pr_ring_copy_out(&h, data, f->data_size, off, sizeof(h));
 		if (h.size < sizeof(h) || tail + h.size > head || !(rec = malloc(h.size)))
 			break;
-		first = f->data_size - off < h.size ? f->data_size - off : h.size;
-		memcpy(rec, data + off, first);
-		memcpy(rec + first, data, h.size - first);
+		pr_ring_copy_out(rec, data, f->data_size, off, h.size);
 		f->pend[f->npend++] = (struct pending){
 			.time = record_time(rec, h.size), .seq = (*seq)++, .len = h.size, .rec = rec
 		};
