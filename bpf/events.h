@@ -14,7 +14,7 @@
 #define PR_EVENTS_H
 
 enum pr_limits {
-	PR_ABI_VERSION = 15,
+	PR_ABI_VERSION = 16,
 	PR_COMM_LEN = 16,
 	PR_PATH_LEN = 256,
 	/* the kernel's default kernel.perf_event_max_stack */
@@ -150,7 +150,9 @@ enum pr_kunwind_count {
 	PR_KUW_FRAMES = PR_KUW_MAX, /* frames of the complete walks */
 	PR_KUW_WAKES = PR_KUW_MAX + 1, /* samples that woke the runtime for tables */
 	PR_KUW_FP_FRAMES = PR_KUW_MAX + 2, /* of those, stepped by frame pointer (no unwind info) */
-	PR_KUW_SLOTS = PR_KUW_MAX + 3,
+	/* complete walks of a fork with its parent's entry (it has none) */
+	PR_KUW_BORROWED = PR_KUW_MAX + 3,
+	PR_KUW_SLOTS = PR_KUW_MAX + 4,
 };
 
 /* cfi.h's rule kinds, as BPF sees them (kunwind.c pins them equal). */
@@ -222,6 +224,20 @@ struct pr_uw_proc {
 	__u32 pad;
 	struct pr_uw_map maps[PR_UW_MAPS];
 };
+
+/*
+ * A user frame of a fork walked with its parent's entry (it has none of
+ * its own yet): the runtime may never read the child's maps (it may be
+ * gone first), so BPF places the frame itself: the table number of the
+ * binary's rows (struct pr_uw_map's table) and the file offset, under
+ * the top bit, which no user address has.
+ */
+#define PR_UFRAME_PLACED (1ull << 63)
+#define PR_UFRAME_TABLE_BITS 23
+#define PR_UFRAME_FOFF_BITS 40
+#define PR_UFRAME(table, foff) (PR_UFRAME_PLACED | (__u64)(table) << PR_UFRAME_FOFF_BITS | (foff))
+#define PR_UFRAME_TABLE(f) ((__u32)((f) >> PR_UFRAME_FOFF_BITS) & ((1u << PR_UFRAME_TABLE_BITS) - 1))
+#define PR_UFRAME_FOFF(f) ((f) & ((1ull << PR_UFRAME_FOFF_BITS) - 1))
 
 /* Left by a sample that found no usable entry: the runtime loads the
  * process's tables and drops this. */

@@ -112,6 +112,7 @@ struct pr_uw_walk {
 	__u8 short_copy; /* a read fell past the copy */
 	__u8 partial;	 /* the copy is shorter than ustack_bytes allows */
 	__u8 urgent;	 /* wake the runtime for this sample: it loads tables */
+	__u8 placed;	 /* a walk without an entry: frames are PR_UFRAME()s */
 	__u16 nfp;	 /* steps by frame pointer */
 	__u64 frames[PR_MAX_FRAMES];
 	__u8 copy[PR_USTACK_MAX];
@@ -315,7 +316,7 @@ static __always_inline long pr_uw_step(struct pr_uw_walk *w)
 {
 	struct pr_uw_rule *rule;
 	struct pr_uw_map *m;
-	__u64 looked, cfa, ra, bp;
+	__u64 looked, cfa, ra, bp, foff;
 	bool signal, bp_ok;
 	__u32 n;
 
@@ -332,7 +333,15 @@ static __always_inline long pr_uw_step(struct pr_uw_walk *w)
 	rule = m->row_count ? pr_uw_find_rule(m, looked - m->start + m->offset) : NULL;
 	if (!rule && !uw_fp_steps)
 		return pr_uw_stop(w, PR_KUW_NO_TABLE);
-	w->frames[n] = w->pc;
+	if (w->placed) {
+		/* no entry to place the address with later: place it now */
+		foff = w->pc - m->start + m->offset;
+		if (!m->table || m->table >> PR_UFRAME_TABLE_BITS || foff >> PR_UFRAME_FOFF_BITS)
+			return pr_uw_stop(w, PR_KUW_NO_TABLE);
+		w->frames[n] = PR_UFRAME(m->table, foff);
+	} else {
+		w->frames[n] = w->pc;
+	}
 	w->n = n + 1;
 	/* no row covers pc, or a gap between FDEs: no unwind info here */
 	if (!rule || (rule->cfa == PR_KUW_CFA_INVALID && !(rule->flags & PR_KUW_ROW_UNSUPPORTED) &&
@@ -521,6 +530,36 @@ static long pr_uw_walk_step(__u64 i, void *ctx)
 /* steps of a walk: every frame, and a step again after each growth */
 #define PR_UW_WALK_STEPS (PR_MAX_FRAMES + PR_USTACK_MAX / PR_UW_FIRST_COPY + 1)
 
+/* A process with no entry of its own: its parent's, when the process is
+ * a fork that has not exec'd since (the same image, mapped where the
+ * parent maps it; a shell's child, a build's). Its frames are placed by
+ * BPF (the child may be gone before the runtime could read its maps).
+ * False when there is none to borrow. */
+static __always_inline bool pr_uw_borrow_entry(struct task_struct *task, struct pr_uw_walk *w,
+					       __u32 exec_id)
+{
+	struct task_struct *parent = task->group_leader->real_parent;
+	struct pr_uw_proc *proc;
+	__u32 ppid = parent->tgid, nmaps;
+
+	w->proc.n = 0;
+	w->proc.gen = 0; /* not the parent's copy: its next sample copies again */
+	if (task->group_leader->parent_exec_id != exec_id)
+		return false; /* exec'd since the fork: another image */
+	proc = bpf_map_lookup_elem(&pr_uw_procs, &ppid);
+	if (!proc || proc->start_time != parent->group_leader->start_time ||
+	    proc->exec_id != exec_id || proc->exec_id != parent->group_leader->self_exec_id)
+		return false;
+	nmaps = proc->n;
+	if (nmaps > PR_UW_MAPS)
+		nmaps = PR_UW_MAPS;
+	if (bpf_probe_read_kernel(w->proc.maps, nmaps * sizeof(struct pr_uw_map) & 0xffff,
+				  proc->maps))
+		return false;
+	w->proc.n = nmaps;
+	return nmaps > 0;
+}
+
 /* Copies the current task's user stack and walks it. The walk (frames,
  * or the copy and the registers to start from) is in the returned
  * per-CPU record; result says how it ended. */
@@ -560,9 +599,24 @@ static __always_inline struct pr_uw_walk *pr_uw_walk_current(__u32 tgid)
 	start_time = task->group_leader->start_time;
 	exec_id = task->group_leader->self_exec_id;
 	proc = bpf_map_lookup_elem(&pr_uw_procs, &tgid);
+	w->placed = 0;
 	if (!proc || proc->start_time != start_time || proc->exec_id != exec_id) {
-		w->result = PR_KUW_NO_PROC;
 		w->urgent = pr_uw_want(tgid, start_time, exec_id, PR_KUW_NO_PROC);
+		/* until the entry is loaded, a fork walks with its parent's */
+		if (pr_uw_borrow_entry(task, w, exec_id)) {
+			w->placed = 1;
+			pr_uw_walk_start(w);
+			bpf_loop(PR_UW_WALK_STEPS, pr_uw_walk_step, NULL, 0);
+			if (w->result == PR_KUW_COMPLETE) {
+				pr_uw_count(PR_KUW_COMPLETE, 1);
+				pr_uw_count(PR_KUW_BORROWED, 1);
+				pr_uw_count(PR_KUW_FRAMES, w->n);
+				if (w->nfp)
+					pr_uw_count(PR_KUW_FP_FRAMES, w->nfp);
+				return w;
+			}
+		}
+		w->result = PR_KUW_NO_PROC;
 		pr_uw_count(PR_KUW_NO_PROC, 1);
 		return w;
 	}

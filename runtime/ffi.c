@@ -130,6 +130,7 @@ static const struct {
 	FIELD(pr_stats, dwarf_cache_refused),
 	FIELD(pr_stats, dwarf_cache_rebuilds),
 	FIELD(pr_stats, dwarf_cache_pruned),
+	FIELD(pr_stats, kunwind_borrowed),
 	FIELD(pr_stats, python_processes),
 	FIELD(pr_stats, python_bytes),
 	FIELD(pr_stats, kunwind_mismatched),

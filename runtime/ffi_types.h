@@ -273,6 +273,7 @@ struct pr_stats {
 	uint64_t dwarf_cache_refused;  /* files read without a copy (see dwarfcache.h) */
 	uint64_t dwarf_cache_rebuilds; /* copies found damaged or stale, made again */
 	uint64_t dwarf_cache_pruned;   /* copies removed to keep the cache within its bound */
+	uint64_t kunwind_borrowed;    /* of the complete walks, of forks with their parent's entry */
 };
 
 /* profrun.export: one HTTP sink (export.h). Strings are copied. */

@@ -87,6 +87,10 @@ struct pr_kunwind {
 	uint64_t last_tick;
 	uint64_t rows_used;
 	uint32_t tables_loaded; /* numbers struct bin's table */
+	/* every table number's binary, kept after eviction: a frame BPF
+	 * placed by table number (PR_UFRAME) may be read long after */
+	struct pr_elfsym **table_elf;
+	uint32_t ntable_elf, cap_table_elf;
 	uint32_t entry_gens;	/* numbers struct pr_uw_proc's gen */
 	struct pr_kunwind_stats st;
 	/* the entry being built */
@@ -147,6 +151,7 @@ void pr_kunwind_free(struct pr_kunwind *k)
 	free(k->quarantine);
 	free(k->rules);
 	free(k->rule_slot);
+	free(k->table_elf);
 	free(k);
 }
 
@@ -408,6 +413,27 @@ static uint32_t new_bin_slot(struct pr_kunwind *k)
 	return k->nbins++;
 }
 
+/* Numbers this load (BPF caches rules by it, and places the frames of
+ * forks walked with their parent's entry by it) and remembers its
+ * binary. */
+static void number_table(struct pr_kunwind *k, struct bin *bin)
+{
+	bin->table = next_number(&k->tables_loaded);
+	if (bin->table >= (1u << PR_UFRAME_TABLE_BITS) ||
+	    pr_array_reserve((void **)&k->table_elf, &k->cap_table_elf, bin->table + 1,
+			     sizeof(*k->table_elf)))
+		return; /* BPF cannot place frames by it: they are left unplaced */
+	while (k->ntable_elf < bin->table)
+		k->table_elf[k->ntable_elf++] = NULL;
+	k->table_elf[bin->table] = bin->elf;
+	k->ntable_elf = bin->table + 1;
+}
+
+struct pr_elfsym *pr_kunwind_table_bin(const struct pr_kunwind *k, uint32_t table)
+{
+	return k && table < k->ntable_elf ? k->table_elf[table] : NULL;
+}
+
 /* The slot of elf's rows, loading them when they are not; UINT32_MAX
  * when there is no memory for the slot itself. */
 static uint32_t load_bin(struct pr_kunwind *k, struct pr_elfsym *elf)
@@ -432,6 +458,7 @@ static uint32_t load_bin(struct pr_kunwind *k, struct pr_elfsym *elf)
 	if (!t->n) {
 		/* user space has no rows for it either: it steps by frame pointer */
 		bin->no_cfi = true;
+		number_table(k, bin);
 		return i;
 	}
 	first = t->rows[0].pc >> 12;
@@ -458,8 +485,7 @@ static uint32_t load_bin(struct pr_kunwind *k, struct pr_elfsym *elf)
 		return i;
 	}
 	bin->count = total;
-	/* BPF caches rules by this number */
-	bin->table = next_number(&k->tables_loaded);
+	number_table(k, bin);
 	k->rows_used += total;
 	k->st.loads++;
 	return i;
@@ -488,12 +514,13 @@ static void add_range(void *ctx, uint64_t start, uint64_t end, uint64_t offset,
 
 		if (bin->no_cfi)
 			m->flags = PR_UW_MAP_NO_CFI;
+		/* a fork walked with this entry places its frames by it, rows or not */
+		m->table = bin->table;
 		if (bin->count) {
 			m->row_start = bin->start + bin->npages + 1;
 			m->row_count = bin->count - bin->npages - 1;
 			m->first_page = bin->first_page;
 			m->npages = bin->npages;
-			m->table = bin->table;
 		}
 		k->entry_bins[k->entry_nbins++] = b;
 	}
@@ -610,6 +637,8 @@ void pr_kunwind_stats(const struct pr_kunwind *k, struct pr_kunwind_stats *out)
 				out->frames += v[c];
 			else if (slot == PR_KUW_FP_FRAMES)
 				out->fp_frames += v[c];
+			else if (slot == PR_KUW_BORROWED)
+				out->borrowed += v[c];
 			else
 				out->wakes += v[c];
 		}

@@ -37,6 +37,7 @@ struct pr_kunwind_stats {
 	uint64_t frames;	    /* frames of the complete ones */
 	uint64_t wakes;		    /* samples that woke the runtime to load tables */
 	uint64_t fp_frames;	    /* frames walked by frame pointer (code without unwind info) */
+	uint64_t borrowed;	    /* complete walks of forks with their parent's entry */
 	uint64_t binaries;	    /* binaries whose rows are loaded now */
 	uint64_t rows, row_budget;  /* rows loaded now, rows the map holds */
 	uint64_t rules;		    /* distinct rules */
@@ -55,6 +56,9 @@ int pr_kunwind_new(const struct pr_kunwind_fds *fds, struct pr_maps *maps,
 void pr_kunwind_set_fds(struct pr_kunwind *k, const struct pr_kunwind_fds *fds);
 /* Serves the requests BPF left (at most every few milliseconds). */
 void pr_kunwind_tick(struct pr_kunwind *k);
+/* The binary of a table number BPF placed a frame by (PR_UFRAME), or
+ * NULL. */
+struct pr_elfsym *pr_kunwind_table_bin(const struct pr_kunwind *k, uint32_t table);
 void pr_kunwind_stats(const struct pr_kunwind *k, struct pr_kunwind_stats *out);
 void pr_kunwind_free(struct pr_kunwind *k);
 

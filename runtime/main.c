@@ -647,6 +647,11 @@ static int make_caches(struct pr_rt *rt)
 	return err ?: pr_stacks_new(&so, &rt->stacks);
 }
 
+static struct pr_elfsym *table_bin(const void *kunwind, uint32_t table)
+{
+	return pr_kunwind_table_bin(kunwind, table);
+}
+
 /* The in-kernel unwinder's loader, when BPF walks user stacks. Without
  * it every walk finds no tables and copies: slower, never wrong. */
 static void start_kernel_unwind(struct pr_rt *rt)
@@ -657,6 +662,8 @@ static void start_kernel_unwind(struct pr_rt *rt)
 	if (pr_plan_kunwind_fds(rt->plan, &fds))
 		return;
 	err = pr_kunwind_new(&fds, rt->maps, &rt->kunwind);
+	if (!err)
+		pr_maps_set_table_bin(rt->maps, table_bin, rt->kunwind);
 	if (err)
 		pr_warn("cannot load unwind tables into the kernel (%s): user stacks are "
 			"copied and unwound here",

@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <linux/types.h>
 #include "clock.h"
+#include "events.h"
 #include "maps.h"
 
 #define NBUCKETS 4096
@@ -49,6 +51,8 @@ struct pr_maps {
 	struct proc_maps *buckets[NBUCKETS];
 	size_t count;
 	uint64_t gen; /* pr_maps_gen */
+	struct pr_elfsym *(*table_bin)(const void *ctx, uint32_t table);
+	const void *table_ctx;
 };
 
 int pr_maps_new(struct pr_elfsyms *bins, struct pr_maps **out)
@@ -339,8 +343,23 @@ struct pr_user_frame pr_maps_place(struct pr_maps *m, uint32_t pid, uint64_t add
 {
 	struct pr_user_frame f = { .addr = addr };
 
+	if (addr & PR_UFRAME_PLACED) {
+		f.bin = m->table_bin ? m->table_bin(m->table_ctx, PR_UFRAME_TABLE(addr)) : NULL;
+		f.foff = PR_UFRAME_FOFF(addr);
+		if (f.bin)
+			f.addr = f.foff; /* no address of the process is known */
+		return f;
+	}
 	f.bin = pr_maps_normalize(m, pid, addr, time, &f.foff);
 	return f;
+}
+
+void pr_maps_set_table_bin(struct pr_maps *m,
+			   struct pr_elfsym *(*table_bin)(const void *ctx, uint32_t table),
+			   const void *ctx)
+{
+	m->table_bin = table_bin;
+	m->table_ctx = ctx;
 }
 
 void pr_maps_preload(struct pr_maps *m, uint32_t pid)

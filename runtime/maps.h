@@ -46,7 +46,9 @@ int pr_maps_parse_line(char *line, struct pr_map_range *out);
  * memory, unknown processes and unreadable files. */
 struct pr_elfsym *pr_maps_normalize(struct pr_maps *m, uint32_t pid, uint64_t addr,
 				    uint64_t time, uint64_t *foff);
-/* addr of pid at time as a user frame: placed by pr_maps_normalize. */
+/* addr of pid at time as a user frame: placed by pr_maps_normalize, or,
+ * for a frame BPF placed itself (PR_UFRAME: a process it walked with no
+ * entry), by table_bin below. */
 struct pr_user_frame pr_maps_place(struct pr_maps *m, uint32_t pid, uint64_t addr,
 				   uint64_t time);
 /* The same, and *mapped tells an executable mapping (file-backed or
@@ -75,6 +77,11 @@ int pr_maps_each_exec(struct pr_maps *m, uint32_t pid, uint64_t not_before,
 		      void (*fn)(void *ctx, uint64_t start, uint64_t end, uint64_t offset,
 				 struct pr_elfsym *bin),
 		      void *ctx);
+/* The binary behind a table number of a PR_UFRAME frame (kunwind.h's
+ * pr_kunwind_table_bin): set when BPF walks stacks. */
+void pr_maps_set_table_bin(struct pr_maps *m,
+			   struct pr_elfsym *(*table_bin)(const void *ctx, uint32_t table),
+			   const void *ctx);
 /* Forgets pid's maps (the process is gone). */
 void pr_maps_forget(struct pr_maps *m, uint32_t pid);
 /* Changes whenever what any process's address places in could change

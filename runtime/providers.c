@@ -35,6 +35,18 @@ static uint32_t unwind_copy(struct pr_take *t, struct pr_unwind_input *in)
 				PR_MAX_FRAMES, t->unwind, NULL);
 }
 
+/* Frame i of user space's unwind is the frame BPF found: the same pc,
+ * or, where BPF placed the frame itself (PR_UFRAME), the same place. */
+static bool same_frame(struct pr_take *t, uint32_t pid, uint64_t kernel_uw, uint32_t i)
+{
+	struct pr_user_frame f;
+
+	if (!(kernel_uw & PR_UFRAME_PLACED))
+		return t->ustack[i] == kernel_uw;
+	f = pr_maps_place(t->maps, pid, kernel_uw, 0);
+	return f.bin && f.bin == t->uframes[i].bin && f.foff == t->uframes[i].foff;
+}
+
 /* Both unwinders walked this sample's stack: the frames must agree. */
 static void verify(struct pr_take *t, const struct pr_sample_raw *r, const uint64_t *kernel_uw,
 		   uint32_t nuser)
@@ -42,7 +54,7 @@ static void verify(struct pr_take *t, const struct pr_sample_raw *r, const uint6
 	uint32_t i = 0;
 
 	t->verified++;
-	while (i < nuser && i < r->nuser && t->ustack[i] == kernel_uw[i])
+	while (i < nuser && i < r->nuser && same_frame(t, r->pid, kernel_uw[i], i))
 		i++;
 	if (i == nuser && i == r->nuser)
 		return;

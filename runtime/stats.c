@@ -85,6 +85,7 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 		out->kunwind_frames = ks.frames;
 		out->kunwind_wakes = ks.wakes;
 		out->kunwind_fp_frames = ks.fp_frames;
+		out->kunwind_borrowed = ks.borrowed;
 		out->kunwind_binaries = ks.binaries;
 		out->kunwind_rows = ks.rows;
 		out->kunwind_row_budget = ks.row_budget;

@@ -9,7 +9,7 @@ local ffi = require "ffi"
 ffi.cdef(require "profrun.cdef")
 
 local C = ffi.C
-local ABI_VERSION = 15
+local ABI_VERSION = 16
 if C.pr_ffi_abi_version() ~= ABI_VERSION then
     error(string.format("profrun Lua library (ABI %d) does not match the runtime (ABI %d)",
         ABI_VERSION, C.pr_ffi_abi_version()))
@@ -635,6 +635,7 @@ function api.stats()
                 },
                 frames = tonumber(s.kunwind_frames),
                 fp_frames = tonumber(s.kunwind_fp_frames),
+                borrowed = tonumber(s.kunwind_borrowed),
                 wakes = tonumber(s.kunwind_wakes),
                 binaries = tonumber(s.kunwind_binaries), rows = tonumber(s.kunwind_rows),
                 row_budget = tonumber(s.kunwind_row_budget), rules = tonumber(s.kunwind_rules),

@@ -19,7 +19,7 @@ local FIELDS = {
         "kunwind_mismatched", "agg_stack_misses", "python_processes", "python_bytes",
         "stack_bytes", "kunwind_wakes", "sample_spilled", "kunwind_fp_frames",
         "dwarf_cache_hits", "dwarf_cache_builds", "dwarf_cache_refused",
-        "dwarf_cache_rebuilds", "dwarf_cache_pruned" },
+        "dwarf_cache_rebuilds", "dwarf_cache_pruned", "kunwind_borrowed" },
     pr_offcpu = { "pid", "start", "duration", "count", "stack", "waker_stack", "flags",
         "comm", "waker_comm" },
     pr_offcpu_opts = { "pid", "buffer" },

@@ -163,6 +163,7 @@
 	X(stacks_kernel_intern)			\
 	X(stacks_user_frames)			\
 	X(stacks_placed_frames)			\
+	X(stacks_bpf_placed_frames)		\
 	X(stacks_shared_across_pids)		\
 	X(stacks_anon_frames)			\
 	X(stacks_full)				\

@@ -212,6 +212,54 @@ out:
 	env_free(&e);
 }
 
+static struct pr_elfsym *unit_table_bin;
+
+static struct pr_elfsym *unit_table_of(const void *ctx, uint32_t table)
+{
+	(void)ctx;
+	return table == 5 ? unit_table_bin : NULL;
+}
+
+/* Frames BPF placed itself (a fork walked with its parent's entry:
+ * PR_UFRAME, table number and file offset) name their binary through the
+ * table, whatever the process: here one that never existed. */
+void test_stacks_bpf_placed_frames(void)
+{
+	uint64_t u[2], foff0 = 0, foff1 = 0;
+	struct pr_frame out[4];
+	char exe[4096];
+	uint32_t id;
+	struct env e;
+
+	if (!env_init(&e, 0) || !exe_path(exe, sizeof(exe)))
+		goto out;
+	unit_table_bin = pr_maps_normalize(e.maps, getpid(), (uintptr_t)unit_stacks_leaf + 1, 0,
+					   &foff0);
+	if (!ASSERT_TRUE(unit_table_bin, "our binary") ||
+	    !ASSERT_TRUE(pr_maps_normalize(e.maps, getpid(), (uintptr_t)unit_stacks_caller + 2, 0,
+					   &foff1) == unit_table_bin,
+			 "both in it"))
+		goto out;
+	pr_maps_set_table_bin(e.maps, unit_table_of, NULL);
+	u[0] = PR_UFRAME(5, foff0);
+	u[1] = PR_UFRAME(5, foff1);
+	id = pr_stacks_intern(e.st, NO_PID, 0, NULL, 0, u, 2);
+	if (ASSERT_EQ(pr_stacks_frames(e.st, id, out, 4), 2, "placed frames")) {
+		check_frame(&out[0], "unit_stacks_leaf", 1, exe, 0, "placed leaf");
+		check_frame(&out[1], "unit_stacks_caller", 2, exe, 0, "placed caller");
+	}
+	u[0] = (uintptr_t)unit_stacks_leaf + 1;
+	u[1] = (uintptr_t)unit_stacks_caller + 2;
+	ASSERT_EQ(pr_stacks_intern(e.st, getpid(), 0, NULL, 0, u, 2), id,
+		  "the same stack as our own addresses");
+	u[0] = PR_UFRAME(6, foff0);
+	id = pr_stacks_intern(e.st, NO_PID, 0, NULL, 0, u, 1);
+	if (ASSERT_EQ(pr_stacks_frames(e.st, id, out, 4), 1, "an unknown table"))
+		ASSERT_NULL(out[0].module, "names no binary");
+out:
+	env_free(&e);
+}
+
 /* A walked stack seen again comes from the memo of raw stacks, only
  * while the maps it was placed with hold (an exec seen, or the maps read
  * again, place it anew), and never one with a frame in no mapping (the
