@@ -315,6 +315,14 @@ const char *pr_perfmap_lookup(struct pr_perfmaps *pm, uint32_t pid, uint64_t add
 	return p->names.buf + p->syms[lo].name;
 }
 
+bool pr_perfmap_exists(const struct pr_perfmaps *pm, uint32_t pid)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/perf-%u.map", pm->dir, pid);
+	return !access(path, F_OK);
+}
+
 uint64_t pr_perfmaps_reads(const struct pr_perfmaps *pm)
 {
 	return pm->reads;

@@ -10,6 +10,7 @@
 #ifndef PR_PERFMAP_H
 #define PR_PERFMAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,8 @@ int pr_perfmap_parse_line(const char *line, size_t len, uint64_t *start, uint64_
  * grown file is read again, its old names kept until then). */
 const char *pr_perfmap_lookup(struct pr_perfmaps *pm, uint32_t pid, uint64_t addr,
 			      uint64_t *off, const char **module);
+/* pid has a map file (the process may be gone). */
+bool pr_perfmap_exists(const struct pr_perfmaps *pm, uint32_t pid);
 /* Frees the names of maps read again since the last call: no name from
  * before may be used after it. Callers release at the start of a request. */
 void pr_perfmaps_release(struct pr_perfmaps *pm);

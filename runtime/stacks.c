@@ -221,13 +221,23 @@ static void normalize_kernel(struct pr_stacks *st, const uint64_t *k, uint32_t n
 }
 
 /* A user frame already placed: in a binary, or anonymous (or unmapped)
- * memory of pid. */
-static struct frame user_frame(uint32_t pid, const struct pr_user_frame *u)
+ * memory of pid. An address of a process whose maps could never be read
+ * (gone first: a short-lived exec's ld.so, a fork's last moments) names
+ * nothing, now or later: it is one unknown frame for all such processes,
+ * not (pid, address), or a run of short-lived processes grows the table
+ * by their ASLR'd addresses, a few stacks each, for good (a 3-minute
+ * whole-machine profile of shell loops and compiles: ~30k stacks a
+ * minute). A JIT's perf map names (pid, address) even after its process
+ * is gone: those keep both while the map file is there. */
+static struct frame user_frame(struct pr_stacks *st, uint32_t pid, const struct pr_user_frame *u)
 {
 	if (u->py)
 		return id_frame(FK_PYTHON, u->py, 0);
 	if (u->bin)
 		return bin_frame(u->bin, u->foff);
+	if (pr_maps_unreadable(st->maps, pid) &&
+	    !(st->perfmaps && pr_perfmap_exists(st->perfmaps, pid)))
+		return id_frame(FK_ANON, 0, 0);
 	return id_frame(FK_ANON, pid, u->addr);
 }
 
@@ -240,7 +250,7 @@ static void normalize(struct pr_stacks *st, uint32_t pid, uint64_t time, const u
 	normalize_kernel(st, k, nk);
 	for (i = 0; i < nu; i++) {
 		uf = pr_maps_place(st->maps, pid, u[i], time);
-		st->scratch[nk + i] = user_frame(pid, &uf);
+		st->scratch[nk + i] = user_frame(st, pid, &uf);
 	}
 }
 
@@ -371,7 +381,7 @@ uint32_t pr_stacks_intern_frames(struct pr_stacks *st, uint32_t pid, const uint6
 		nu = PR_STACK_FRAMES - PR_MAX_FRAMES;
 	normalize_kernel(st, k, nk);
 	for (i = 0; i < nu; i++)
-		st->scratch[nk + i] = user_frame(pid, &u[i]);
+		st->scratch[nk + i] = user_frame(st, pid, &u[i]);
 	return intern_scratch(st, pid, nk + nu);
 }
 

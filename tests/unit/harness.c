@@ -164,6 +164,7 @@
 	X(stacks_user_frames)			\
 	X(stacks_placed_frames)			\
 	X(stacks_bpf_placed_frames)		\
+	X(stacks_gone_frames)			\
 	X(stacks_shared_across_pids)		\
 	X(stacks_anon_frames)			\
 	X(stacks_full)				\

@@ -260,6 +260,30 @@ out:
 	env_free(&e);
 }
 
+/* An address of a process whose maps cannot be read (gone) names
+ * nothing: all such frames are one, whatever the pid and address. */
+void test_stacks_gone_frames(void)
+{
+	uint64_t a[] = { 0x7f0000001000 }, b[] = { 0x7f1234567000 };
+	struct pr_frame out[2];
+	uint32_t id;
+	struct env e;
+
+	if (!env_init(&e, 0))
+		goto out;
+	id = pr_stacks_intern(e.st, NO_PID, 0, NULL, 0, a, 1);
+	ASSERT_TRUE(id >= 1, "stack id");
+	ASSERT_EQ(pr_stacks_intern(e.st, NO_PID + 1, 0, NULL, 0, b, 1), id,
+		  "another gone process, another address: the same stack");
+	if (ASSERT_EQ(pr_stacks_frames(e.st, id, out, 2), 1, "one frame")) {
+		ASSERT_NULL(out[0].name, "no name");
+		ASSERT_NULL(out[0].module, "no module");
+		ASSERT_EQ(out[0].addr, 0, "no address kept");
+	}
+out:
+	env_free(&e);
+}
+
 /* A walked stack seen again comes from the memo of raw stacks, only
  * while the maps it was placed with hold (an exec seen, or the maps read
  * again, place it anew), and never one with a frame in no mapping (the
