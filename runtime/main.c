@@ -663,8 +663,9 @@ static void start_kernel_unwind(struct pr_rt *rt)
 		return;
 	err = pr_kunwind_new(&fds, rt->maps, &rt->kunwind);
 	if (!err)
+		/* frames BPF placed by table number name their binary here */
 		pr_maps_set_table_bin(rt->maps, table_bin, rt->kunwind);
-	if (err)
+	else
 		pr_warn("cannot load unwind tables into the kernel (%s): user stacks are "
 			"copied and unwound here",
 			strerror(-err));
@@ -984,6 +985,8 @@ out:
 	if (pidfd >= 0)
 		close(pidfd);
 	pr_loop_free(rt.loop);
+	if (rt.maps)
+		pr_maps_set_table_bin(rt.maps, NULL, NULL); /* its table numbers go */
 	pr_kunwind_free(rt.kunwind);
 	pr_python_free(rt.python);
 	pr_aggregate_free(rt.aggregate);
