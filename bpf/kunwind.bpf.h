@@ -112,7 +112,7 @@ struct pr_uw_walk {
 	__u8 short_copy; /* a read fell past the copy */
 	__u8 partial;	 /* the copy is shorter than ustack_bytes allows */
 	__u8 urgent;	 /* wake the runtime for this sample: it loads tables */
-	__u8 placed;	 /* a walk without an entry: frames are PR_UFRAME()s */
+	__u8 placed;	 /* walked with its parent's entry: frames are PR_UFRAME()s */
 	__u16 nfp;	 /* steps by frame pointer */
 	__u64 frames[PR_MAX_FRAMES];
 	__u8 copy[PR_USTACK_MAX];
@@ -530,34 +530,63 @@ static long pr_uw_walk_step(__u64 i, void *ctx)
 /* steps of a walk: every frame, and a step again after each growth */
 #define PR_UW_WALK_STEPS (PR_MAX_FRAMES + PR_USTACK_MAX / PR_UW_FIRST_COPY + 1)
 
+/* The walk of the per-CPU record's entry from the sampled registers. A
+ * global function: the verifier checks it once, not again for every
+ * state its caller reaches it in (a walk with the process's own entry
+ * or its parent's: 15.6k instructions checked became 26k with two loops,
+ * 36k with one loop reached two ways). */
+__noinline int pr_uw_walk_run(void)
+{
+	__u32 zero = 0;
+	struct pr_uw_walk *w = bpf_map_lookup_elem(&pr_uw_scratch, &zero);
+
+	if (!w)
+		return 0;
+	pr_uw_walk_start(w);
+	bpf_loop(PR_UW_WALK_STEPS, pr_uw_walk_step, NULL, 0);
+	return 0;
+}
+
 /* A process with no entry of its own: its parent's, when the process is
  * a fork that has not exec'd since (the same image, mapped where the
- * parent maps it; a shell's child, a build's). Its frames are placed by
- * BPF (the child may be gone before the runtime could read its maps).
- * False when there is none to borrow. */
-static __always_inline bool pr_uw_borrow_entry(struct task_struct *task, struct pr_uw_walk *w,
-					       __u32 exec_id)
+ * parent maps it; a shell's child, a build's), or NULL. Its frames are
+ * placed by BPF (the child may be gone before the runtime could read its
+ * maps). */
+static __always_inline struct pr_uw_proc *pr_uw_parent_entry(struct task_struct *task,
+							     __u32 exec_id)
 {
 	struct task_struct *parent = task->group_leader->real_parent;
 	struct pr_uw_proc *proc;
-	__u32 ppid = parent->tgid, nmaps;
+	__u32 ppid = parent->tgid;
 
-	w->proc.n = 0;
-	w->proc.gen = 0; /* not the parent's copy: its next sample copies again */
 	if (task->group_leader->parent_exec_id != exec_id)
-		return false; /* exec'd since the fork: another image */
+		return NULL; /* exec'd since the fork: another image */
 	proc = bpf_map_lookup_elem(&pr_uw_procs, &ppid);
 	if (!proc || proc->start_time != parent->group_leader->start_time ||
 	    proc->exec_id != exec_id || proc->exec_id != parent->group_leader->self_exec_id)
-		return false;
-	nmaps = proc->n;
+		return NULL;
+	return proc;
+}
+
+/* proc's mappings in w's per-CPU copy, copied unless they are there
+ * already (an entry is replaced, never changed: the same gen, the same
+ * maps; a parent's serves its forks as is). False when unreadable. */
+static __always_inline bool pr_uw_use_entry(struct pr_uw_walk *w, const struct pr_uw_proc *proc)
+{
+	__u32 nmaps = proc->n;
+
+	if (proc->gen && proc->gen == w->proc.gen)
+		return true;
 	if (nmaps > PR_UW_MAPS)
 		nmaps = PR_UW_MAPS;
-	if (bpf_probe_read_kernel(w->proc.maps, nmaps * sizeof(struct pr_uw_map) & 0xffff,
-				  proc->maps))
-		return false;
 	w->proc.n = nmaps;
-	return nmaps > 0;
+	w->proc.gen = proc->gen;
+	if (bpf_probe_read_kernel(w->proc.maps, nmaps * sizeof(struct pr_uw_map) & 0xffff,
+				  proc->maps)) {
+		w->proc.gen = 0;
+		return false;
+	}
+	return true;
 }
 
 /* Copies the current task's user stack and walks it. The walk (frames,
@@ -566,7 +595,7 @@ static __always_inline bool pr_uw_borrow_entry(struct task_struct *task, struct 
 static __always_inline struct pr_uw_walk *pr_uw_walk_current(__u32 tgid)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 zero = 0, exec_id, nmaps, first;
+	__u32 zero = 0, exec_id, first;
 	struct pr_uw_proc *proc;
 	struct pr_uw_walk *w;
 	__u64 start_time;
@@ -599,46 +628,27 @@ static __always_inline struct pr_uw_walk *pr_uw_walk_current(__u32 tgid)
 	start_time = task->group_leader->start_time;
 	exec_id = task->group_leader->self_exec_id;
 	proc = bpf_map_lookup_elem(&pr_uw_procs, &tgid);
-	w->placed = 0;
-	if (!proc || proc->start_time != start_time || proc->exec_id != exec_id) {
+	w->placed = !proc || proc->start_time != start_time || proc->exec_id != exec_id;
+	if (w->placed) {
 		w->urgent = pr_uw_want(tgid, start_time, exec_id, PR_KUW_NO_PROC);
-		/* until the entry is loaded, a fork walks with its parent's */
-		if (pr_uw_borrow_entry(task, w, exec_id)) {
-			w->placed = 1;
-			pr_uw_walk_start(w);
-			bpf_loop(PR_UW_WALK_STEPS, pr_uw_walk_step, NULL, 0);
-			if (w->result == PR_KUW_COMPLETE) {
-				pr_uw_count(PR_KUW_COMPLETE, 1);
-				pr_uw_count(PR_KUW_BORROWED, 1);
-				pr_uw_count(PR_KUW_FRAMES, w->n);
-				if (w->nfp)
-					pr_uw_count(PR_KUW_FP_FRAMES, w->nfp);
-				return w;
-			}
-		}
+		/* until its own entry is loaded, a fork walks with its parent's */
+		proc = pr_uw_parent_entry(task, exec_id);
+	}
+	if (!proc || !pr_uw_use_entry(w, proc)) {
 		w->result = PR_KUW_NO_PROC;
 		pr_uw_count(PR_KUW_NO_PROC, 1);
 		return w;
 	}
-	/* an entry is replaced, never changed: the same gen, the same maps */
-	if (!proc->gen || proc->gen != w->proc.gen) {
-		nmaps = proc->n;
-		if (nmaps > PR_UW_MAPS)
-			nmaps = PR_UW_MAPS;
-		w->proc.n = nmaps;
-		w->proc.gen = proc->gen;
-		if (bpf_probe_read_kernel(w->proc.maps, nmaps * sizeof(struct pr_uw_map) & 0xffff,
-					  proc->maps)) {
-			w->proc.gen = 0;
+	pr_uw_walk_run();
+	if (w->placed) {
+		/* a borrowed walk that cannot finish: copied, as without it */
+		if (w->result != PR_KUW_COMPLETE)
 			w->result = PR_KUW_NO_PROC;
-			pr_uw_count(PR_KUW_NO_PROC, 1);
-			return w;
-		}
-	}
-	pr_uw_walk_start(w);
-	bpf_loop(PR_UW_WALK_STEPS, pr_uw_walk_step, NULL, 0);
-	if (w->result == PR_KUW_NO_MAP)
+		else
+			pr_uw_count(PR_KUW_BORROWED, 1);
+	} else if (w->result == PR_KUW_NO_MAP) {
 		pr_uw_want(tgid, start_time, exec_id, PR_KUW_NO_MAP);
+	}
 	pr_uw_count(w->result < PR_KUW_MAX ? w->result : PR_KUW_STOPPED, 1);
 	if (w->result == PR_KUW_COMPLETE) {
 		pr_uw_count(PR_KUW_FRAMES, w->n);
