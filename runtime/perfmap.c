@@ -289,6 +289,11 @@ static struct pmap *get(struct pr_perfmaps *pm, uint32_t pid)
 	return p;
 }
 
+static void map_path(const struct pr_perfmaps *pm, uint32_t pid, char *path, size_t size)
+{
+	snprintf(path, size, "%s/perf-%u.map", pm->dir, pid);
+}
+
 const char *pr_perfmap_lookup(struct pr_perfmaps *pm, uint32_t pid, uint64_t addr, uint64_t *off,
 			      const char **module)
 {
@@ -299,7 +304,7 @@ const char *pr_perfmap_lookup(struct pr_perfmaps *pm, uint32_t pid, uint64_t add
 
 	if (!p)
 		return NULL;
-	snprintf(path, sizeof(path), "%s/perf-%u.map", pm->dir, pid);
+	map_path(pm, pid, path, sizeof(path));
 	if (!stat(path, &st) && st.st_size != p->size_read && st.st_size <= MAX_FILE)
 		read_map(pm, p, path, st.st_size);
 	lo = PR_ARRAY_LAST_LE(p->syms, p->n, start, addr);
@@ -319,7 +324,7 @@ bool pr_perfmap_exists(const struct pr_perfmaps *pm, uint32_t pid)
 {
 	char path[4200];
 
-	snprintf(path, sizeof(path), "%s/perf-%u.map", pm->dir, pid);
+	map_path(pm, pid, path, sizeof(path));
 	return !access(path, F_OK);
 }
 
