@@ -102,7 +102,7 @@ struct pr_elfsym_dwarf {
 	bool have_own, have_sep, have_copy;
 	int src_fd;			   /* target's file */
 	struct pr_dwarfcache *cache;	   /* where its inflated copy is, or NULL */
-	bool copy_settled;		   /* the first lookup's pages dropped */
+	uint32_t lookups;		   /* made through a mapping: settle_pages */
 	Dwarf *dw;
 	/* with the opener (under its lock) */
 	Elf *target;			 /* what dwarf_begin_elf reads */
@@ -115,10 +115,10 @@ struct pr_elfsym_dwarf {
 	uint32_t mask, count;
 	struct pr_elfsym_line *pool;
 	uint32_t npool, cap_pool;
-	struct {
+	struct path {
 		const char *rel; /* libdw's string: stable while dw is open */
 		char *full;
-	} paths[PATHS];
+	} *paths;		 /* PATHS of them, made on the first join */
 };
 
 static void forget(struct pr_elfsym_dwarf *d)
@@ -188,6 +188,53 @@ static void drop_image_pages(Elf *elf, int advice)
 		madvise(image, size, advice);
 }
 
+/* Units read between two drops of the pages behind them */
+#define UNITS_PER_DROP 64
+
+/* libdw learns a file's units on the first address asked for: dwarf_addrdie
+ * reads .debug_aranges, then every unit's header, which touches most pages
+ * of .debug_info (6 of libc's 10 MB) through the mapping, all resident at
+ * once until the lookup is over. Learning them here instead, in order,
+ * with the pages behind dropped every UNITS_PER_DROP units, keeps a few
+ * pages resident, not the section (libc: the first lookup's peak RSS 11.3
+ * -> 5.9 MB). libdw keeps what it learned (~1 KB a unit), so lookups read
+ * only the units they need. For a file read through a mapping (dw's
+ * sections point into elf's image): a copy, or DWARF stored uncompressed. */
+static void learn_units(Dwarf *dw, Elf *elf)
+{
+	Dwarf_Off off = 0, next;
+	size_t hsize, size = 0, n = 0;
+	char *image = elf_rawfile(elf, &size), *done, *upto;
+	long page = sysconf(_SC_PAGESIZE);
+	uintptr_t mask = (uintptr_t)page - 1;
+	Dwarf_Die die;
+	GElf_Shdr sh;
+
+	if (!image || page <= 0 || ((uintptr_t)image & mask) ||
+	    !pr_elfsym_find_section(elf, SHT_PROGBITS, ".debug_info", &sh) ||
+	    sh.sh_offset > size || sh.sh_size > size - sh.sh_offset)
+		return;
+	done = image + (sh.sh_offset & ~(uint64_t)mask);
+	while (dwarf_next_unit(dw, off, &next, &hsize, NULL, NULL, NULL, NULL, NULL, NULL) == 0 &&
+	       next > off && next <= sh.sh_size) {
+		dwarf_offdie(dw, off + hsize, &die);
+		off = next;
+		if (++n % UNITS_PER_DROP)
+			continue;
+		/* the page holding the next header stays */
+		upto = image + ((sh.sh_offset + off) & ~(uint64_t)mask);
+		if (upto > done) {
+			madvise(done, (size_t)(upto - done), MADV_DONTNEED);
+			done = upto;
+		}
+	}
+	upto = image + ((sh.sh_offset + sh.sh_size + mask) & ~(uint64_t)mask);
+	if (upto > image + size)
+		upto = image + size;
+	if (upto > done)
+		madvise(done, (size_t)(upto - done), MADV_DONTNEED);
+}
+
 /* d's DWARF opened: through the cache's inflated copy when there is one
  * (libdw reads it through a mapping: only what lookups touch is resident,
  * and nothing is inflated), else from the file itself, libdw inflating
@@ -203,6 +250,7 @@ static Dwarf *begin_dwarf(struct pr_elfsym_dwarf *d)
 		dw = d->copy.elf ? dwarf_begin_elf(d->copy.elf, DWARF_C_READ, NULL) : NULL;
 		if (dw) {
 			d->have_copy = true;
+			learn_units(dw, d->copy.elf);
 			/* the compressed file is not read again (libc6-dbg's: ~0.7
 			 * MB read while it was copied or its headers checked) */
 			drop_image_pages(d->target, MADV_PAGEOUT);
@@ -214,6 +262,8 @@ static Dwarf *begin_dwarf(struct pr_elfsym_dwarf *d)
 	/* nor are the compressed bytes libdw inflated (libc6-dbg's: ~4 MB) */
 	if (dw && d->bytes)
 		drop_image_pages(d->target, MADV_PAGEOUT);
+	else if (dw)
+		learn_units(dw, d->target);
 	return dw;
 }
 
@@ -359,8 +409,9 @@ void pr_elfsym_dwarf_free(struct pr_elfsym *b)
 	forget(d);
 	free_cus(d);
 	free(d->cu_ranges);
-	for (size_t i = 0; i < PATHS; i++)
+	for (size_t i = 0; d->paths && i < PATHS; i++)
 		free(d->paths[i].full);
+	free(d->paths);
 	if (d->dw)
 		dwarf_end(d->dw);
 	if (d->have_own)
@@ -497,6 +548,8 @@ static const char *full_path(struct pr_elfsym_dwarf *d, Dwarf_Die *cu, const cha
 		return file;
 	dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &a));
 	if (!dir || !*dir)
+		return file;
+	if (!d->paths && !(d->paths = calloc(PATHS, sizeof(*d->paths))))
 		return file;
 	k = (uint32_t)(((uintptr_t)file * 0x9E3779B97F4A7C15ull) >> 40) & (PATHS - 1);
 	for (i = 0; i < PATHS; i++, k = (k + 1) & (PATHS - 1)) {
@@ -760,15 +813,22 @@ static uint32_t lookup(struct pr_elfsym *b, struct pr_elfsym_dwarf *d, uint64_t 
 	return n;
 }
 
-/* The first lookup in a file reads every unit's header (libdw indexes
- * the units then: most of .debug_info, 6 of libc's 10 MB), once; the
- * index is in memory from then on. Those pages leave the mapping; what a
- * later lookup reads comes back from the page cache. Dropping the pages
- * after every lookup instead made lookups 13x slower (symbench, libc). */
-static void settle_copy(struct pr_elfsym_dwarf *d)
+/* A lookup through a mapping leaves every page it read resident, and the
+ * kernel maps up to 15 cached neighbours with each (fault-around, which
+ * MADV_RANDOM does not stop): up to ~0.5 MB for a lookup in a CU not seen
+ * before, the first one's .debug_aranges included. Those pages leave the
+ * mapping after the 1st, 2nd, 4th, 8th... lookup; a later lookup reads
+ * them back from the page cache. Dropping them after every lookup made
+ * lookups 13x slower, every 16th 10x (symbench, libc): doubling the gap
+ * keeps a small profile's pages few and costs a large one a dozen drops. */
+static void settle_pages(struct pr_elfsym_dwarf *d)
 {
-	d->copy_settled = true;
-	drop_image_pages(d->copy.elf, MADV_DONTNEED);
+	Elf *mapped = d->have_copy ? d->copy.elf : d->have_own && !d->bytes ? d->own.elf : NULL;
+
+	uint32_t n = ++d->lookups;
+
+	if (mapped && !(n & (n - 1)))
+		drop_image_pages(mapped, MADV_DONTNEED);
 }
 
 static struct cached *slot_of(struct pr_elfsym_dwarf *d, uint64_t foff)
@@ -843,8 +903,7 @@ int pr_elfsym_dwarf_lines(struct pr_elfsym *b, uint64_t foff, uint64_t va,
 		first = d->npool;
 		*c = (struct cached){ .foff = foff, .first = first, .used = true };
 		c->n = lookup(b, d, va);
-		if (d->have_copy && !d->copy_settled)
-			settle_copy(d);
+		settle_pages(d);
 		d->count++;
 	}
 	*out = c->n ? d->pool + c->first : NULL;
