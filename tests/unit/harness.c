@@ -85,6 +85,7 @@
 	X(ksym_unsorted)			\
 	X(ksym_boundaries)			\
 	X(ksym_proc_kallsyms)			\
+	X(ksym_names_kept)			\
 	X(bpfsym_ranges)			\
 	X(bpfsym_remove)			\
 	X(bpfsym_replace)			\

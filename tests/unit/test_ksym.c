@@ -538,3 +538,44 @@ void test_ksym_proc_kallsyms(void)
 	}
 	pr_ksym_free(ks);
 }
+
+/* Names are inflated from their block when first asked for and kept: a
+ * name handed out stays where it is, with its text, however many names of
+ * other blocks are asked for after it, and asking again gives the same
+ * pointer. */
+void test_ksym_names_kept(void)
+{
+	enum { N = 1000 };
+	static char text[N * 64];
+	static const char *got[N];
+	char want[32], dir[64] = "", *p = text;
+	const char *mod = NULL;
+	struct pr_ksym *ks;
+	uint64_t o = 0;
+	int i, bad = 0;
+
+	for (i = 0; i < N; i++)
+		p += sprintf(p, "%016" PRIx64 " T kept_fn_%d\n",
+			     (uint64_t)0xffffffff81000000ull + i * 0x40, i);
+	ks = load_fixture(text, dir);
+	if (!ks)
+		goto out;
+	/* every block, twice over, in an order that leaves no block current */
+	for (i = 0; i < 2 * N; i++) {
+		int k = (int)(((uint64_t)i * 617) % N);
+		const char *name = pr_ksym_lookup(ks, 0xffffffff81000000ull + k * 0x40, &o, &mod);
+
+		if (got[k] && name != got[k] && bad++ < 5)
+			printf("  kept_fn_%d moved: %p then %p\n", k, (void *)got[k], (void *)name);
+		got[k] = name;
+	}
+	for (i = 0; i < N; i++) {
+		snprintf(want, sizeof(want), "kept_fn_%d", i);
+		if ((!got[i] || strcmp(got[i], want)) && bad++ < 5)
+			printf("  symbol %d: got %s, want %s\n", i, got[i] ? got[i] : "NULL", want);
+	}
+	ASSERT_EQ(bad, 0, "names stay where they were handed out");
+out:
+	pr_ksym_free(ks);
+	test_rmdir(dir);
+}
