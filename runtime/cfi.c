@@ -644,6 +644,14 @@ int pr_cfi_build(const struct pr_cfi_section *sec, const struct pr_cfi_seg *segs
 		pr_cfi_free(out);
 		return err;
 	}
+	/* rows grew by doubling; a table is kept for the run (libc's: 0.5 MB
+	 * used in a 1 MB array) */
+	if (out->n) {
+		struct pr_cfi_row *fit = realloc(out->rows, out->n * sizeof(*out->rows));
+
+		if (fit)
+			out->rows = fit;
+	}
 	if (st) {
 		st->rows = out->n;
 		for (i = 0; i < out->n; i++)

@@ -45,7 +45,11 @@ _Static_assert(SAME(PR_KUW_REG_SAME, PR_REG_SAME) && SAME(PR_KUW_REG_AT_CFA, PR_
  * loaded while ld.so was still mapping its libraries gets them at once,
  * one running code no mapping covers (a JIT) costs a read a second. */
 #define NO_MAP_RETRY_MAX_NS 1000000000ull
-#define RULE_SLOTS (2 * PR_UW_RULES_MAX) /* open addressing, half full at most */
+/* Rule dictionary: open addressing, half full at most, grown by doubling
+ * up to RULE_SLOTS (a machine's binaries share a few hundred rules: the
+ * whole table would be 0.5 MB of pages touched at random) */
+#define RULE_SLOTS (2 * PR_UW_RULES_MAX)
+#define RULE_SLOTS_MIN 1024
 #define PROC_BUCKETS 1024
 #define BATCH 4096
 
@@ -82,6 +86,7 @@ struct pr_kunwind {
 	uint32_t nrules;
 	uint32_t rules_written; /* rules[0..rules_written) are in BPF */
 	uint32_t *rule_slot; /* rule index + 1; 0: empty */
+	uint32_t rule_slots; /* a power of two */
 	struct proc *procs[PROC_BUCKETS];
 	uint64_t clock, load_clock; /* LRU clock; the clock a load started at */
 	uint64_t last_tick;
@@ -119,7 +124,8 @@ int pr_kunwind_new(const struct pr_kunwind_fds *fds, struct pr_maps *maps,
 	k->fd = *fds;
 	k->maps = maps;
 	k->rules = calloc(PR_UW_RULES_MAX, sizeof(*k->rules));
-	k->rule_slot = calloc(RULE_SLOTS, sizeof(*k->rule_slot));
+	k->rule_slots = RULE_SLOTS_MIN;
+	k->rule_slot = calloc(k->rule_slots, sizeof(*k->rule_slot));
 	k->free = malloc(sizeof(*k->free));
 	if (!k->rules || !k->rule_slot || !k->free) {
 		pr_kunwind_free(k);
@@ -304,6 +310,25 @@ static uint32_t rule_hash(const struct pr_uw_rule *r)
 	return h;
 }
 
+/* The dictionary's slots doubled, every rule placed again (in index
+ * order, as they were added); false without memory (the old stay). */
+static bool grow_rule_slots(struct pr_kunwind *k)
+{
+	uint32_t n = k->rule_slots * 2, *slot = calloc(n, sizeof(*slot)), i, h;
+
+	if (!slot)
+		return false;
+	for (i = 0; i < k->nrules; i++) {
+		for (h = rule_hash(&k->rules[i]) & (n - 1); slot[h]; h = (h + 1) & (n - 1))
+			;
+		slot[h] = i + 1;
+	}
+	free(k->rule_slot);
+	k->rule_slot = slot;
+	k->rule_slots = n;
+	return true;
+}
+
 /* The dictionary index of row's rule, added when new (written to BPF
  * with the binary's rows, by flush_rules); false when the dictionary is
  * full. */
@@ -312,9 +337,13 @@ static bool rule_index(struct pr_kunwind *k, const struct pr_cfi_row *row, uint3
 	struct pr_uw_rule r = { .cfa_off = row->cfa_off, .rbp_off = row->rbp_off,
 				.ra_off = row->ra_off, .cfa = row->cfa, .rbp = row->rbp,
 				.ra = row->ra, .flags = row->flags };
-	uint32_t h = rule_hash(&r) & (RULE_SLOTS - 1), idx;
+	uint32_t h, idx;
 
-	for (; k->rule_slot[h]; h = (h + 1) & (RULE_SLOTS - 1)) {
+	if ((k->nrules + 1) * 2 > k->rule_slots && k->rule_slots < RULE_SLOTS &&
+	    !grow_rule_slots(k))
+		return false;
+	for (h = rule_hash(&r) & (k->rule_slots - 1); k->rule_slot[h];
+	     h = (h + 1) & (k->rule_slots - 1)) {
 		idx = k->rule_slot[h] - 1;
 		if (!memcmp(&k->rules[idx], &r, sizeof(r))) {
 			*out = idx;
@@ -367,7 +396,7 @@ static bool flush_rules(struct pr_kunwind *k)
 	}
 	return true;
 undo:
-	for (h = 0; h < RULE_SLOTS; h++)
+	for (h = 0; h < k->rule_slots; h++)
 		if (k->rule_slot[h] > k->rules_written)
 			k->rule_slot[h] = 0;
 	k->nrules = k->rules_written;
