@@ -23,12 +23,19 @@
 #include "procfs.h"
 #include "strpool.h"
 
-/* 16 bytes a symbol: a kernel has ~100k text symbols. A symbol's end is
+/* 12 bytes a symbol once loaded (a kernel has ~100k text symbols): its
+ * address, and its place in kallsyms (seq), which says where its name is
+ * (block seq / BLOCK_NAMES, then seq % BLOCK_NAMES) and, since kallsyms
+ * lists a module's symbols together, its module (runs). A symbol's end is
  * not stored: it is the next symbol's start, or its module's end. */
 struct ksym_ent {
 	uint64_t addr;
-	uint32_t seq;	 /* its place in kallsyms: block seq / BLOCK_NAMES, then seq % */
-	uint32_t module; /* index in mods */
+	uint32_t seq;
+};
+
+/* Symbols from first_seq on, up to the next run's, are mod's */
+struct ksym_run {
+	uint32_t first_seq, mod;
 };
 
 struct ksym_mod {
@@ -52,11 +59,15 @@ struct arena_chunk {
 };
 
 struct pr_ksym {
-	struct ksym_ent *ents;
+	struct ksym_ent *ents; /* while loading; then addrs and seqs */
+	uint64_t *addrs;       /* sorted */
+	uint32_t *seqs;	       /* seqs[i]: addrs[i]'s */
 	size_t n;
 	uint32_t cap;
 	struct ksym_mod *mods;
 	uint32_t nmods, capmods;
+	struct ksym_run *runs;
+	uint32_t nruns, capruns;
 	/* deflated blocks: block k is z[zoff[k] .. zoff[k + 1]) */
 	uint8_t *z;
 	uint32_t zlen, zcap;
@@ -94,7 +105,10 @@ static void forget_all(struct pr_ksym *ks)
 		free(c);
 	}
 	free(ks->ents);
+	free(ks->addrs);
+	free(ks->seqs);
 	free(ks->mods);
+	free(ks->runs);
 	free(ks->z);
 	free(ks->zoff);
 	free(ks->plain);
@@ -139,8 +153,22 @@ static int ent_add(struct pr_ksym *ks, uint64_t addr, uint32_t seq, uint32_t mod
 {
 	if (pr_array_reserve((void **)&ks->ents, &ks->cap, ks->n + 1, sizeof(*ks->ents)))
 		return -ENOMEM;
-	ks->ents[ks->n++] = (struct ksym_ent){ .addr = addr, .seq = seq, .module = module };
+	if (!ks->nruns || ks->runs[ks->nruns - 1].mod != module) {
+		if (pr_array_reserve((void **)&ks->runs, &ks->capruns, ks->nruns + 1,
+				     sizeof(*ks->runs)))
+			return -ENOMEM;
+		ks->runs[ks->nruns++] = (struct ksym_run){ .first_seq = seq, .mod = module };
+	}
+	ks->ents[ks->n++] = (struct ksym_ent){ .addr = addr, .seq = seq };
 	return 0;
+}
+
+/* The module of the symbol at kallsyms place seq */
+static uint32_t module_of(const struct pr_ksym *ks, uint32_t seq)
+{
+	long r = PR_ARRAY_LAST_LE(ks->runs, ks->nruns, first_seq, seq);
+
+	return r < 0 ? 0 : ks->runs[r].mod;
 }
 
 /* A module's index for name, just seen. */
@@ -275,19 +303,29 @@ static const char *name_of(struct pr_ksym *ks, uint32_t seq)
 	return name;
 }
 
-/* The arrays grew by doubling: what they will not use goes back. */
-static void shrink(struct pr_ksym *ks)
+/* The sorted entries split into addresses and places (16 bytes a
+ * symbol while loading, 12 after); the names' array cut to fit. */
+static int split(struct pr_ksym *ks)
 {
 	void *p;
+	size_t i;
 
-	if ((p = realloc(ks->ents, ks->n * sizeof(*ks->ents)))) {
-		ks->ents = p;
-		ks->cap = (uint32_t)ks->n;
+	ks->addrs = malloc(ks->n * sizeof(*ks->addrs));
+	ks->seqs = malloc(ks->n * sizeof(*ks->seqs));
+	if (!ks->addrs || !ks->seqs)
+		return -ENOMEM;
+	for (i = 0; i < ks->n; i++) {
+		ks->addrs[i] = ks->ents[i].addr;
+		ks->seqs[i] = ks->ents[i].seq;
 	}
+	free(ks->ents);
+	ks->ents = NULL;
+	ks->cap = 0;
 	if (ks->zlen && (p = realloc(ks->z, ks->zlen))) {
 		ks->z = p;
 		ks->zcap = ks->zlen;
 	}
+	return 0;
 }
 
 static int cmp_ent(const void *a, const void *b)
@@ -385,14 +423,15 @@ static void set_module_ends(struct pr_ksym *ks, const char *modules_path)
  * module's end (or a page on when /proc/modules does not say). */
 static uint64_t sym_end(const struct pr_ksym *ks, size_t i)
 {
-	const struct ksym_ent *e = &ks->ents[i], *next = i + 1 < ks->n ? e + 1 : NULL;
+	uint32_t mod = module_of(ks, ks->seqs[i]);
+	bool next = i + 1 < ks->n;
 	uint64_t end;
 
-	if (next && next->module == e->module)
-		return next->addr;
-	end = ks->mods[e->module].end;
-	end = end > e->addr ? end : e->addr + 4096;
-	return next && end > next->addr ? next->addr : end;
+	if (next && module_of(ks, ks->seqs[i + 1]) == mod)
+		return ks->addrs[i + 1];
+	end = ks->mods[mod].end;
+	end = end > ks->addrs[i] ? end : ks->addrs[i] + 4096;
+	return next && end > ks->addrs[i + 1] ? ks->addrs[i + 1] : end;
 }
 
 static void skip_rest(FILE *f)
@@ -444,10 +483,13 @@ int pr_ksym_load(struct pr_ksym *ks, const char *path)
 	deflateEnd(&zs);
 	pr_strpool_clear(&ks->pending);
 	if (!err && ks->n) {
-		shrink(ks);
 		qsort(ks->ents, ks->n, sizeof(ks->ents[0]), cmp_ent);
-		set_module_ends(ks, path ? NULL : "/proc/modules");
+		err = split(ks);
+		if (!err)
+			set_module_ends(ks, path ? NULL : "/proc/modules");
 	}
+	if (err)
+		forget_all(ks);
 	/* the arrays grew by doubling: what realloc left behind goes back to
 	 * the system, not kept as free heap for the rest of the run */
 	malloc_trim(0);
@@ -458,23 +500,21 @@ int pr_ksym_load(struct pr_ksym *ks, const char *path)
 
 const char *pr_ksym_lookup(struct pr_ksym *ks, uint64_t addr, uint64_t *off, const char **module)
 {
-	const struct ksym_ent *e;
 	const char *name;
 	long i;
 
 	if (!ks->loaded)
 		pr_ksym_load(ks, NULL);
-	i = PR_ARRAY_LAST_LE(ks->ents, ks->n, addr, addr);
+	i = pr_array_last_le(ks->addrs, ks->n, sizeof(*ks->addrs), 0, sizeof(*ks->addrs), addr);
 	if (i < 0)
 		return NULL;
-	e = &ks->ents[i];
-	if (addr >= sym_end(ks, i) || !(name = name_of(ks, e->seq)))
+	if (addr >= sym_end(ks, i) || !(name = name_of(ks, ks->seqs[i])))
 		return NULL;
 	/* the end markers are symbols too: past them lies no known text */
 	if (!strcmp(name, "_etext") || !strcmp(name, "_einittext"))
 		return NULL;
-	*off = addr - e->addr;
-	*module = ks->mods[e->module].name;
+	*off = addr - ks->addrs[i];
+	*module = ks->mods[module_of(ks, ks->seqs[i])].name;
 	return name;
 }
 
