@@ -2,9 +2,8 @@
 # Walked samples go to a small ring that stays in the CPU's caches; a
 # record it cannot take goes to the big ring, counted as spilled, not
 # lost. A reader blocked for a second while two shells spin at 4999 Hz
-# (~10k samples, ~2.7 MB of records) overflows the small ring (1 MiB at
-# most, here a quarter of sample{buffer = 16 MiB}), and the big ring
-# takes the rest: stats().sample.spilled > 0, nothing dropped, and
+# (~10k samples) overflows the small ring (1 MiB: ~0.2 s of them at this
+# rate), and the big ring (sample{buffer = 64 MiB}) takes the rest: stats().sample.spilled > 0, nothing dropped, and
 # produced == delivered + dropped + discarded still holds with two rings.
 # With the default sizes and a reader that keeps up, (almost) nothing
 # spills.
@@ -16,7 +15,11 @@ cat >"$TMP/ring.lua" <<'EOF2'
 local ffi = require "ffi"
 ffi.cdef "int poll(void *fds, unsigned long nfds, int timeout);"
 local block = tonumber(arg[1]) ~= 0
-sample { hz = 4999, buffer = block and 16 * 1024 * 1024 or nil }
+-- a big ring that takes both the second's spill and what the reader has
+-- not read yet: the first samples' copies (5 KiB each, ~4k of them), which
+-- the sanitizer build is still unwinding when the small ring's records
+-- say it has caught up (16 MiB lost ~500-1500 records there)
+sample { hz = 4999, buffer = block and 64 * 1024 * 1024 or nil }
 local t0, blocked, weight, seen, walked0 = now(), false, 0, 0, 0
 function on_sample(s)
   weight = weight + s.weight

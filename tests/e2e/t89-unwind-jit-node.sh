@@ -30,6 +30,10 @@ M=$(basename "$(readlink -f "$NODE")" | sed 's/\./\\./g')
 HOT="(^|;)[^;]*hotFunctionForProfrun[^;]*@perf-[0-9]+\\.map(;|$)"
 FULL="^_start@$M;__libc_start_main[^;]*@libc\\.so\\.6;(.*;)?[^;]*hotFunctionForProfrun[^;]*@perf-[0-9]+\\.map(;|$)"
 
+# node may leave logs (isolate-*-v8.log) in its working directory: keep
+# them in $TMP, not in the checkout
+cd "$TMP" || exit 1
+
 # node_run MODE SECS: profiles hot.js, then removes node's perf map
 node_run() {
 	local tp
