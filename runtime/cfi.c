@@ -715,3 +715,142 @@ void pr_cfi_free(struct pr_cfi_table *t)
 	t->rows = NULL;
 	t->n = 0;
 }
+
+/* A rule: a row's fields but its pc */
+static struct pr_cfi_row rule_of(const struct pr_cfi_row *r)
+{
+	struct pr_cfi_row x = *r;
+
+	x.pc = 0;
+	return x;
+}
+
+static uint32_t hash_rule(const struct pr_cfi_row *r)
+{
+	uint64_t w[2];
+
+	_Static_assert(sizeof(*r) == sizeof(w), "a row is 16 bytes, no padding");
+	memcpy(w, r, sizeof(w));
+	return (uint32_t)(((w[0] * 0x9E3779B97F4A7C15ull) ^ (w[1] * 0xff51afd7ed558ccdull)) >> 32);
+}
+
+static bool same_rule(const struct pr_cfi_row *a, const struct pr_cfi_row *b)
+{
+	return a->cfa_off == b->cfa_off && a->rbp_off == b->rbp_off && a->ra_off == b->ra_off &&
+	       a->cfa == b->cfa && a->rbp == b->rbp && a->ra == b->ra && a->flags == b->flags;
+}
+
+static uint32_t rule_number(const struct pr_cfi_packed *p, size_t i)
+{
+	return p->wide ? ((const uint32_t *)p->rule)[i] : ((const uint16_t *)p->rule)[i];
+}
+
+/* The rule table's slots doubled, every rule placed again: false
+ * without memory (the old stay). */
+static bool grow_rule_slots(uint32_t **slot, uint32_t *mask, const struct pr_cfi_row *rules,
+			    uint32_t n)
+{
+	uint32_t m = *mask * 2 + 1, *t = calloc((size_t)m + 1, sizeof(*t)), i, k;
+
+	if (!t)
+		return false;
+	for (i = 0; i < n; i++) {
+		for (k = hash_rule(&rules[i]) & m; t[k]; k = (k + 1) & m)
+			;
+		t[k] = i + 1;
+	}
+	free(*slot);
+	*slot = t;
+	*mask = m;
+	return true;
+}
+
+int pr_cfi_pack(const struct pr_cfi_table *t, struct pr_cfi_packed *out)
+{
+	uint32_t *slot = NULL, *num = NULL, mask = 1023, cap = 0, k, r;
+	struct pr_cfi_packed p = { .n = t->n };
+	struct pr_cfi_row x, *fit;
+	uint16_t *narrow;
+	size_t i;
+
+	*out = (struct pr_cfi_packed){ 0 };
+	if (!t->n)
+		return 0;
+	slot = calloc((size_t)mask + 1, sizeof(*slot));
+	num = malloc(t->n * sizeof(*num));
+	p.pc = malloc(t->n * sizeof(*p.pc));
+	if (!slot || !num || !p.pc)
+		goto nomem;
+	for (i = 0; i < t->n; i++) {
+		x = rule_of(&t->rows[i]);
+		for (k = hash_rule(&x) & mask; (r = slot[k]) && !same_rule(&p.rules[r - 1], &x);
+		     k = (k + 1) & mask)
+			;
+		if (!r) {
+			if (pr_array_reserve((void **)&p.rules, &cap, p.nrules + 1, sizeof(*p.rules)))
+				goto nomem;
+			p.rules[p.nrules++] = x;
+			r = slot[k] = p.nrules;
+			/* at most half full */
+			if (p.nrules * 2 > mask && !grow_rule_slots(&slot, &mask, p.rules, p.nrules))
+				goto nomem;
+		}
+		p.pc[i] = t->rows[i].pc;
+		num[i] = r - 1;
+	}
+	free(slot);
+	slot = NULL;
+	p.wide = p.nrules > 65536;
+	if (p.wide) {
+		p.rule = num;
+		num = NULL;
+	} else {
+		if (!(narrow = malloc(t->n * sizeof(*narrow))))
+			goto nomem;
+		for (i = 0; i < t->n; i++)
+			narrow[i] = (uint16_t)num[i];
+		p.rule = narrow;
+	}
+	free(num);
+	/* the rules grew by doubling */
+	if (p.nrules < cap && (fit = realloc(p.rules, p.nrules * sizeof(*p.rules))))
+		p.rules = fit;
+	*out = p;
+	return 0;
+nomem:
+	free(slot);
+	free(num);
+	pr_cfi_packed_free(&p);
+	return -ENOMEM;
+}
+
+void pr_cfi_packed_row(const struct pr_cfi_packed *p, size_t i, struct pr_cfi_row *row)
+{
+	*row = p->rules[rule_number(p, i)];
+	row->pc = p->pc[i];
+}
+
+bool pr_cfi_packed_find(const struct pr_cfi_packed *p, uint64_t pc, struct pr_cfi_row *row)
+{
+	long i = pr_array_last_le(p->pc, p->n, sizeof(*p->pc), 0, sizeof(*p->pc), pc);
+
+	if (i < 0)
+		return false;
+	pr_cfi_packed_row(p, (size_t)i, row);
+	return true;
+}
+
+size_t pr_cfi_packed_bytes(const struct pr_cfi_packed *p)
+{
+	return p->n * (sizeof(*p->pc) + (p->wide ? 4 : 2)) + p->nrules * sizeof(*p->rules);
+}
+
+void pr_cfi_packed_free(struct pr_cfi_packed *p)
+{
+	if (!p)
+		return;
+	free(p->pc);
+	free(p->rule);
+	free(p->rules);
+	*p = (struct pr_cfi_packed){ 0 };
+}

@@ -130,8 +130,8 @@ void pr_elfsyms_release(struct pr_elfsyms *t)
 static void unload_cfi(struct pr_elfsym *b)
 {
 	if (b->table)
-		b->table->cfi_bytes -= b->cfi.n * sizeof(*b->cfi.rows);
-	pr_cfi_free(&b->cfi);
+		b->table->cfi_bytes -= pr_cfi_packed_bytes(&b->cfi);
+	pr_cfi_packed_free(&b->cfi);
 	b->cfi_loaded = false;
 }
 
@@ -550,6 +550,7 @@ static void enforce_cfi_budget(struct pr_elfsyms *t, const struct pr_elfsym *kee
 static void load_cfi(struct pr_elfsym *b)
 {
 	struct pr_elfsyms *t = b->table;
+	struct pr_cfi_table rows = { 0 };
 	struct elf_file dbg;
 	Elf *elf;
 
@@ -558,39 +559,37 @@ static void load_cfi(struct pr_elfsym *b)
 		return;
 	elf = elf_begin(b->fd, ELF_C_READ_MMAP, NULL);
 	if (elf && elf_kind(elf) == ELF_K_ELF) {
-		pr_cfi_build_elf(elf, NULL, &b->cfi, NULL);
-		if (b->cfi.n == 0 && pr_elfsym_find_debuginfo(b, elf, &dbg) != SRC_NONE) {
-			pr_cfi_build_elf(elf, dbg.elf, &b->cfi, NULL);
+		pr_cfi_build_elf(elf, NULL, &rows, NULL);
+		if (rows.n == 0 && pr_elfsym_find_debuginfo(b, elf, &dbg) != SRC_NONE) {
+			pr_cfi_build_elf(elf, dbg.elf, &rows, NULL);
 			pr_elfsym_close_elf(&dbg);
 		}
 	}
 	elf_end(elf);
 	t->cfi_builds++;
+	/* kept packed; without memory for that, as without memory to build
+	 * them, the binary has no rows */
+	pr_cfi_pack(&rows, &b->cfi);
+	pr_cfi_free(&rows);
 	if (b->cfi.n == 0) {
 		b->cfi_none = true;
 		t->cfi_none++;
 		return;
 	}
-	t->cfi_bytes += b->cfi.n * sizeof(*b->cfi.rows);
+	t->cfi_bytes += pr_cfi_packed_bytes(&b->cfi);
 	b->cfi_last_use = ++t->use_clock;
 	enforce_cfi_budget(t, b);
 }
 
 int pr_elfsym_cfi_row(struct pr_elfsym *b, uint64_t foff, struct pr_cfi_row *row)
 {
-	const struct pr_cfi_row *r;
-
 	if (!b->cfi_loaded)
 		load_cfi(b);
 	b->cfi_last_use = ++b->table->use_clock;
-	r = pr_cfi_find(&b->cfi, foff);
-	if (!r)
-		return 0;
-	*row = *r;
-	return 1;
+	return pr_cfi_packed_find(&b->cfi, foff, row) ? 1 : 0;
 }
 
-const struct pr_cfi_table *pr_elfsym_cfi_table(struct pr_elfsym *b)
+const struct pr_cfi_packed *pr_elfsym_cfi_table(struct pr_elfsym *b)
 {
 	if (!b->cfi_loaded)
 		load_cfi(b);

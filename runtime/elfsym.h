@@ -102,7 +102,7 @@ uint64_t pr_elfsym_nsyms(struct pr_elfsym *b);
 int pr_elfsym_cfi_row(struct pr_elfsym *b, uint64_t foff, struct pr_cfi_row *row);
 /* All of b's unwind rows (built on first use; n 0: none). Valid until
  * the next call into this table, which may evict them. */
-const struct pr_cfi_table *pr_elfsym_cfi_table(struct pr_elfsym *b);
+const struct pr_cfi_packed *pr_elfsym_cfi_table(struct pr_elfsym *b);
 /* Adds binaries, negative entries, parses, resolve hits/misses and bytes
  * held into out. */
 /* What the symbol and unwind-table caches hold and did. */

@@ -62,7 +62,7 @@ struct pr_elfsym {
 	size_t ndemangled;
 	struct seg *segs;
 	size_t nsegs;
-	struct pr_cfi_table cfi;
+	struct pr_cfi_packed cfi;
 	bool cfi_loaded;
 	bool cfi_none; /* no unwind info: stays known while the file is the same */
 	struct pr_cfi_func *funcs; /* FDE ranges, for addresses no symbol covers */

@@ -405,20 +405,22 @@ undo:
 
 /* Writes b's page index and t's rows at b->start (bpf/events.h), and the
  * rules they name; false on a failure (nothing names them yet). */
-static bool write_rows(struct pr_kunwind *k, const struct pr_cfi_table *t, const struct bin *b)
+static bool write_rows(struct pr_kunwind *k, const struct pr_cfi_packed *t, const struct bin *b)
 {
 	uint32_t total = b->npages + 1 + t->n, i, j = 0, row = 0;
+	struct pr_cfi_row r;
 
 	for (i = 0; i < total; i++) {
 		k->keys[j] = b->start + i;
 		if (i <= b->npages) {
 			/* the first row at or past page first_page + i */
-			while (row < t->n && (t->rows[row].pc >> 12) < b->first_page + i)
+			while (row < t->n && (t->pc[row] >> 12) < b->first_page + i)
 				row++;
 			k->rowbuf[j] = (struct pr_uw_row){ .pc = row };
 		} else {
-			k->rowbuf[j].pc = t->rows[i - b->npages - 1].pc;
-			if (!rule_index(k, &t->rows[i - b->npages - 1], &k->rowbuf[j].rule))
+			pr_cfi_packed_row(t, i - b->npages - 1, &r);
+			k->rowbuf[j].pc = r.pc;
+			if (!rule_index(k, &r, &k->rowbuf[j].rule))
 				return false;
 		}
 		if (++j == BATCH) {
@@ -467,7 +469,7 @@ struct pr_elfsym *pr_kunwind_table_bin(const struct pr_kunwind *k, uint32_t tabl
  * when there is no memory for the slot itself. */
 static uint32_t load_bin(struct pr_kunwind *k, struct pr_elfsym *elf)
 {
-	const struct pr_cfi_table *t;
+	const struct pr_cfi_packed *t;
 	struct bin *bin;
 	uint32_t i, start, first, npages, total;
 
@@ -490,8 +492,8 @@ static uint32_t load_bin(struct pr_kunwind *k, struct pr_elfsym *elf)
 		number_table(k, bin);
 		return i;
 	}
-	first = t->rows[0].pc >> 12;
-	npages = (t->rows[t->n - 1].pc >> 12) - first + 1;
+	first = t->pc[0] >> 12;
+	npages = (t->pc[t->n - 1] >> 12) - first + 1;
 	total = npages + 1 + t->n;
 	/* a table bigger than half the budget would evict everything else */
 	if (total > k->fd.max_rows / 2) {

@@ -3,11 +3,13 @@
  * libFuzzer entry for runtime/cfi.c. The input's first byte picks
  * .eh_frame or .debug_frame; the rest is the section. Whatever it holds,
  * the builder must not read outside it, and a table it returns must be
- * sorted with every row found at its own pc by pr_cfi_find.
+ * sorted with every row found at its own pc by pr_cfi_find, and packed
+ * (pr_cfi_pack) give every row back as it was.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "cfi.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -22,7 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pr_cfi_section sec;
 	struct pr_cfi_table t = { 0 };
+	struct pr_cfi_packed p = { 0 };
 	struct pr_cfi_build_stats st = { 0 };
+	struct pr_cfi_row r;
 	struct pr_cfi_seg seg = { .vaddr = 0x1000, .off = 0x400, .size = 0x100000 };
 	uint8_t *copy;
 	size_t i;
@@ -46,6 +50,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (st.rows != t.n)
 			fail("stats disagree with the table");
+		if (pr_cfi_pack(&t, &p) == 0) {
+			for (i = 0; i < t.n; i++) {
+				if (!pr_cfi_packed_find(&p, t.rows[i].pc, &r) ||
+				    memcmp(&r, &t.rows[i], sizeof(r)))
+					fail("a packed row differs from its row");
+			}
+		}
+		pr_cfi_packed_free(&p);
 	}
 	pr_cfi_free(&t);
 	free(copy);

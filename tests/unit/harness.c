@@ -205,6 +205,7 @@
 	X(cfi_libc_vs_readelf)			\
 	X(cfi_python_vs_readelf)		\
 	X(cfi_fixture_vs_readelf)		\
+	X(cfi_pack)				\
 	X(cfi_fuzz)
 /* clang-format on */
 

@@ -2111,3 +2111,71 @@ void test_cfi_functions(void)
 	}
 	free(f);
 }
+
+/* Every row of t packed and given back as it was, by index and by pc. */
+static void check_pack(const struct pr_cfi_table *t, const char *what, bool wide)
+{
+	struct pr_cfi_packed p = { .n = 0 };
+	struct pr_cfi_row r;
+	size_t i, bad = 0;
+
+	if (!ASSERT_OK(pr_cfi_pack(t, &p), what))
+		return;
+	ASSERT_EQ(p.n, t->n, what);
+	ASSERT_EQ(p.wide, wide, what);
+	for (i = 0; i < t->n; i++) {
+		pr_cfi_packed_row(&p, i, &r);
+		bad += !!memcmp(&r, &t->rows[i], sizeof(r));
+		/* rows at one pc: the last of them is what a lookup finds */
+		if (i + 1 < t->n && t->rows[i + 1].pc == t->rows[i].pc)
+			continue;
+		bad += !pr_cfi_packed_find(&p, t->rows[i].pc, &r) ||
+		       memcmp(&r, &t->rows[i], sizeof(r));
+	}
+	ASSERT_EQ(bad, 0, what);
+	ASSERT_TRUE(t->n == 0 || !pr_cfi_packed_find(&p, t->rows[0].pc - 1, &r) ||
+			    t->rows[0].pc == 0,
+		    "nothing below the first row");
+	printf("  # %s: %zu rows, %u rules, %zu bytes packed (%zu as rows)\n", what, p.n,
+	       p.nrules, pr_cfi_packed_bytes(&p), t->n * sizeof(*t->rows));
+	pr_cfi_packed_free(&p);
+}
+
+/* Tables are kept packed: libc's rows share a few hundred rules, so they
+ * take under half their bytes; a table of more than 65,536 distinct rules
+ * numbers them in 32 bits, and an empty one packs to nothing. */
+void test_cfi_pack(void)
+{
+	struct pr_cfi_build_stats st;
+	struct pr_cfi_table t = { .n = 0 }, many = { .n = 0 };
+	struct pr_cfi_packed p = { .n = 0 };
+	struct cmp c;
+	size_t i;
+
+	if (check_binary(LIBC, ".eh_frame", &c, &t, &st)) {
+		check_pack(&t, "libc", false);
+		ASSERT_OK(pr_cfi_pack(&t, &p), "libc again");
+		ASSERT_TRUE(pr_cfi_packed_bytes(&p) * 2 < t.n * sizeof(*t.rows),
+			    "libc: packed in under half the bytes");
+		pr_cfi_packed_free(&p);
+	}
+	many.n = 70000;
+	many.rows = calloc(many.n, sizeof(*many.rows));
+	if (ASSERT_TRUE(many.rows != NULL, "calloc")) {
+		for (i = 0; i < many.n; i++)
+			many.rows[i] = (struct pr_cfi_row){ .pc = (uint32_t)(16 * i + 16),
+							    .cfa = PR_CFA_SP,
+							    .cfa_off = (int32_t)(8 + 8 * i),
+							    .ra = PR_REG_AT_CFA,
+							    .ra_off = -8 };
+		check_pack(&many, "70000 distinct rules", true);
+	}
+	pr_cfi_free(&many);
+	pr_cfi_free(&t);
+	t = (struct pr_cfi_table){ .n = 0 };
+	ASSERT_OK(pr_cfi_pack(&t, &p), "empty");
+	ASSERT_EQ(p.n, 0, "empty: no rows");
+	ASSERT_TRUE(!pr_cfi_packed_find(&p, 0x1000, &(struct pr_cfi_row){ .pc = 0 }),
+		    "empty: no row found");
+	pr_cfi_packed_free(&p);
+}
