@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Interned stacks live in one growing frame pool; a stack is a (start,
- * count) slice of it. An open-addressing hash table of stack ids finds an
- * existing stack by content. Frames are compared after normalization: a
- * kernel frame is its address, a user frame in a binary is (binary, file
- * offset), a user frame outside any binary (JIT, anonymous memory) is
- * (pid, address), so only those stacks stay per process. The table is
- * bounded by max_stacks and max_frames (by default 1 Mi stacks and 2 Mi
- * frames: at most 32 MiB of frames, 24 MiB of stacks and 8 MiB of hash
- * table); past either, new stacks get id 0 and are counted (full).
+ * Each distinct frame is kept once, in a dictionary (16 bytes, and its
+ * number); interned stacks live in one growing pool of frame numbers (4
+ * bytes each), a stack a (start, count) slice of it. Stacks share most of
+ * their frames (a long-running profile's new stacks are mostly old
+ * callers under a new leaf): the pool is what grows with distinct stacks,
+ * a quarter of what it was with the frames themselves in it. An
+ * open-addressing hash table of stack ids finds an existing stack by
+ * content. Frames are compared after normalization: a kernel frame is its
+ * address, a user frame in a binary is (binary, file offset), a user
+ * frame outside any binary (JIT, anonymous memory) is (pid, address), so
+ * only those stacks stay per process. The table is bounded by max_stacks
+ * and max_frames (by default 1 Mi stacks and 2 Mi frames in the pool, and
+ * half as many distinct frames: 8 MiB of pool, at most 16 MiB of frames
+ * and 8 MiB of their hash table, 24 MiB of stacks and 8 MiB of hash
+ * table, what the pool of 16-byte frames alone was bounded to before);
+ * past either, new stacks get id 0 and are counted (full).
  * A Python frame (FK_PYTHON) is its python.c id: named when interned.
  */
 #include <errno.h>
@@ -23,9 +30,7 @@
  * unloaded and its addresses are reused. */
 enum frame_kind { FK_KERNEL = 1, FK_BINARY = 2, FK_ANON = 3, FK_BPF = 4, FK_PYTHON = 5 };
 
-/* 16 bytes: the pool is most of the table's memory (a whole-machine
- * profile of compiles interns ~400 new stacks a second, 12 frames each).
- * who is the binary (FK_BINARY: a pointer, its low bits 0) or id << 8 |
+/* 16 bytes, once per distinct frame. who is the binary (FK_BINARY: a pointer, its low bits 0) or id << 8 |
  * kind (the other kinds, all odd or 4..7 in the low bits). */
 struct frame {
 	uint64_t addr; /* kernel: address; binary: file offset; anon: address */
@@ -63,7 +68,7 @@ static struct pr_elfsym *frame_bin(const struct frame *f)
 
 struct stack {
 	uint64_t hash;
-	uint32_t start, n; /* slice of the frame pool */
+	uint32_t start, n; /* slice of the pool of frame numbers */
 	uint32_t pid;
 };
 
@@ -96,12 +101,17 @@ struct pr_stacks {
 	struct pr_bpfsym *bpfsym;
 	struct pr_python *python;
 	uint32_t max_stacks;
-	uint32_t max_frames; /* frames in the pool, all stacks together */
+	uint32_t max_frames; /* frames in the pool, all stacks together; distinct: half */
 	bool no_inline;
 	struct stack *stacks; /* index = id; stacks[0] unused */
 	uint32_t nstacks, cap_stacks;
-	struct frame *pool;
+	uint32_t *pool;	      /* frame numbers */
 	uint32_t npool, cap_pool;
+	struct frame *frames; /* index = frame number; frames[0] unused */
+	uint32_t nframes, cap_frames;
+	uint32_t *frame_table; /* frame numbers by content, 0 = empty */
+	uint32_t frame_mask;
+	uint32_t nums[PR_STACK_FRAMES]; /* scratch's frame numbers, 0: not yet known */
 	uint32_t *table; /* ids, 0 = empty */
 	uint32_t table_mask;
 	uint64_t full;
@@ -126,8 +136,13 @@ int pr_stacks_new(const struct pr_stacks_opts *o, struct pr_stacks **out)
 	st->max_frames = o->max_frames ? o->max_frames : 2 << 20;
 	st->table_mask = 4095;
 	st->table = calloc(st->table_mask + 1, sizeof(*st->table));
+	st->frame_mask = 4095;
+	st->frame_table = calloc(st->frame_mask + 1, sizeof(*st->frame_table));
 	st->nstacks = 1;
-	if (!st->table) {
+	st->nframes = 1;
+	if (!st->table || !st->frame_table) {
+		free(st->table);
+		free(st->frame_table);
 		free(st);
 		return -ENOMEM;
 	}
@@ -141,6 +156,8 @@ void pr_stacks_free(struct pr_stacks *st)
 		return;
 	free(st->stacks);
 	free(st->pool);
+	free(st->frames);
+	free(st->frame_table);
 	free(st->table);
 	free(st->memo);
 	free(st);
@@ -152,25 +169,84 @@ static uint64_t mix(uint64_t h, uint64_t v)
 	return h * 0xff51afd7ed558ccdull;
 }
 
-static uint64_t hash_frames(const struct frame *f, uint32_t n)
+static uint64_t hash_frame(const struct frame *f)
+{
+	return mix(mix(0, f->addr), f->who);
+}
+
+static uint64_t hash_nums(const uint32_t *num, uint32_t n)
 {
 	uint64_t h = n;
 	uint32_t i;
 
-	for (i = 0; i < n; i++) {
-		h = mix(h, f[i].addr);
-		h = mix(h, f[i].who);
-	}
+	for (i = 0; i < n; i++)
+		h = mix(h, num[i]);
 	return h;
 }
 
-static bool same_frames(const struct frame *a, const struct frame *b, uint32_t n)
+/* f's slot in the frame table: the one holding it, else the empty one
+ * where it would go. */
+static uint32_t *frame_slot(struct pr_stacks *st, const struct frame *f)
 {
-	uint32_t i;
+	uint32_t k = (uint32_t)hash_frame(f) & st->frame_mask, num;
+
+	while ((num = st->frame_table[k]) &&
+	       (st->frames[num].addr != f->addr || st->frames[num].who != f->who))
+		k = (k + 1) & st->frame_mask;
+	return &st->frame_table[k];
+}
+
+static int grow_frame_table(struct pr_stacks *st)
+{
+	uint32_t mask = st->frame_mask * 2 + 1, i, k;
+	uint32_t *t = calloc((size_t)mask + 1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	for (i = 1; i < st->nframes; i++) {
+		for (k = (uint32_t)hash_frame(&st->frames[i]) & mask; t[k]; k = (k + 1) & mask)
+			;
+		t[k] = i;
+	}
+	free(st->frame_table);
+	st->frame_table = t;
+	st->frame_mask = mask;
+	return 0;
+}
+
+/* nums[0..n) for scratch's frames where the dictionary has them (0 where
+ * not): how many it lacks. */
+static uint32_t number_known(struct pr_stacks *st, uint32_t n)
+{
+	uint32_t i, missing = 0;
 
 	for (i = 0; i < n; i++) {
-		if (a[i].addr != b[i].addr || a[i].who != b[i].who)
-			return false;
+		st->nums[i] = *frame_slot(st, &st->scratch[i]);
+		missing += !st->nums[i];
+	}
+	return missing;
+}
+
+/* The frames nums lacks added to the dictionary: false without memory. */
+static bool number_rest(struct pr_stacks *st, uint32_t n)
+{
+	uint32_t i, *slot;
+
+	for (i = 0; i < n; i++) {
+		if (st->nums[i])
+			continue;
+		/* an earlier frame of this stack may have added it */
+		slot = frame_slot(st, &st->scratch[i]);
+		if (!*slot) {
+			if (pr_array_reserve((void **)&st->frames, &st->cap_frames, st->nframes + 1,
+					     sizeof(*st->frames)))
+				return false;
+			st->frames[st->nframes] = st->scratch[i];
+			*slot = st->nframes++;
+			if (st->nframes * 2 > st->frame_mask && grow_frame_table(st))
+				return false;
+		}
+		st->nums[i] = *slot;
 	}
 	return true;
 }
@@ -201,7 +277,7 @@ static uint32_t add_stack(struct pr_stacks *st, uint64_t h, uint32_t n, uint32_t
 	if (pr_array_reserve((void **)&st->stacks, &st->cap_stacks, id + 1, sizeof(*st->stacks)) ||
 	    pr_array_reserve((void **)&st->pool, &st->cap_pool, st->npool + n, sizeof(*st->pool)))
 		return 0;
-	memcpy(st->pool + st->npool, st->scratch, n * sizeof(*st->pool));
+	memcpy(st->pool + st->npool, st->nums, n * sizeof(*st->pool));
 	st->stacks[id] = (struct stack){ .hash = h, .start = st->npool, .n = n, .pid = pid };
 	st->npool += n;
 	st->nstacks++;
@@ -254,26 +330,46 @@ static void normalize(struct pr_stacks *st, uint32_t pid, uint64_t time, const u
 	}
 }
 
+/* The id of the stack of nums[0..n), or 0; *slot: its slot in the table,
+ * or the empty one where it would go. */
+static uint32_t find_stack(struct pr_stacks *st, uint64_t h, uint32_t n, uint32_t *slot)
+{
+	uint32_t k, id;
+
+	for (k = h & st->table_mask; (id = st->table[k]); k = (k + 1) & st->table_mask) {
+		const struct stack *s = &st->stacks[id];
+
+		if (s->hash == h && s->n == n &&
+		    !memcmp(st->pool + s->start, st->nums, n * sizeof(*st->nums)))
+			break;
+	}
+	*slot = k;
+	return id;
+}
+
 /* The id of the n frames in scratch, added when new. */
 static uint32_t intern_scratch(struct pr_stacks *st, uint32_t pid, uint32_t n)
 {
-	uint32_t slot, id;
+	uint32_t slot, id, missing;
 	uint64_t h;
 
 	if (n == 0)
 		return 0;
-	h = hash_frames(st->scratch, n);
-	for (slot = h & st->table_mask; (id = st->table[slot]);
-	     slot = (slot + 1) & st->table_mask) {
-		const struct stack *s = &st->stacks[id];
-
-		if (s->hash == h && s->n == n && same_frames(st->pool + s->start, st->scratch, n))
+	/* a frame the dictionary lacks is in no stack yet */
+	missing = number_known(st, n);
+	if (!missing) {
+		h = hash_nums(st->nums, n);
+		if ((id = find_stack(st, h, n, &slot)))
 			return id;
 	}
-	if (st->nstacks > st->max_stacks || st->npool + n > st->max_frames) {
+	if (st->nstacks > st->max_stacks || st->npool + n > st->max_frames ||
+	    st->nframes - 1 + missing > st->max_frames / 2 || !number_rest(st, n)) {
 		st->full++;
 		return 0;
 	}
+	h = hash_nums(st->nums, n);
+	if (missing)
+		find_stack(st, h, n, &slot);
 	id = add_stack(st, h, n, pid);
 	if (!id) {
 		st->full++;
@@ -485,7 +581,7 @@ int pr_stacks_frames(struct pr_stacks *st, uint32_t id, struct pr_frame *out, in
 	new_request(st);
 	s = &st->stacks[id];
 	for (i = 0; i < s->n && k < max; i++) {
-		const struct frame *fr = &st->pool[s->start + i];
+		const struct frame *fr = &st->frames[st->pool[s->start + i]];
 
 		k += symbolize(st, fr, user_seen, out + k, max - k);
 		/* the first user frame is where the thread was; the others
@@ -565,5 +661,7 @@ uint64_t pr_stacks_bytes(const struct pr_stacks *st)
 {
 	return sizeof(*st) + (uint64_t)st->cap_stacks * sizeof(*st->stacks) +
 	       (uint64_t)st->cap_pool * sizeof(*st->pool) +
+	       (uint64_t)st->cap_frames * sizeof(*st->frames) +
+	       ((uint64_t)st->frame_mask + 1) * sizeof(*st->frame_table) +
 	       ((uint64_t)st->table_mask + 1) * sizeof(*st->table);
 }

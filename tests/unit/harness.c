@@ -172,6 +172,7 @@
 	X(stacks_frames_bound)			\
 	X(stacks_unknown_id)			\
 	X(stacks_table_grows)			\
+	X(stacks_frames_shared)		\
 	X(stacks_memo)				\
 	X(cfi_eh_frame)				\
 	X(cfi_functions)			\
