@@ -740,10 +740,6 @@ static bool same_rule(const struct pr_cfi_row *a, const struct pr_cfi_row *b)
 	       a->cfa == b->cfa && a->rbp == b->rbp && a->ra == b->ra && a->flags == b->flags;
 }
 
-static uint32_t rule_number(const struct pr_cfi_packed *p, size_t i)
-{
-	return p->wide ? ((const uint32_t *)p->rule)[i] : ((const uint16_t *)p->rule)[i];
-}
 
 /* The rule table's slots doubled, every rule placed again: false
  * without memory (the old stay). */
@@ -824,9 +820,14 @@ nomem:
 	return -ENOMEM;
 }
 
+uint32_t pr_cfi_packed_rule(const struct pr_cfi_packed *p, size_t i)
+{
+	return p->wide ? ((const uint32_t *)p->rule)[i] : ((const uint16_t *)p->rule)[i];
+}
+
 void pr_cfi_packed_row(const struct pr_cfi_packed *p, size_t i, struct pr_cfi_row *row)
 {
-	*row = p->rules[rule_number(p, i)];
+	*row = p->rules[pr_cfi_packed_rule(p, i)];
 	row->pc = p->pc[i];
 }
 

@@ -143,6 +143,8 @@ void pr_cfi_free(struct pr_cfi_table *t);
 int pr_cfi_pack(const struct pr_cfi_table *t, struct pr_cfi_packed *out);
 /* Row i of p in *row. */
 void pr_cfi_packed_row(const struct pr_cfi_packed *p, size_t i, struct pr_cfi_row *row);
+/* The number of row i's rule: p->rules[it] (pc 0) */
+uint32_t pr_cfi_packed_rule(const struct pr_cfi_packed *p, size_t i);
 /* The row covering pc (the last starting at or below it) in *row: true,
  * or false when pc is below the first row. */
 bool pr_cfi_packed_find(const struct pr_cfi_packed *p, uint64_t pc, struct pr_cfi_row *row);

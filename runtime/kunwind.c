@@ -404,12 +404,18 @@ undo:
 }
 
 /* Writes b's page index and t's rows at b->start (bpf/events.h), and the
- * rules they name; false on a failure (nothing names them yet). */
+ * rules they name; false on a failure (nothing names them yet). A
+ * table's rules are looked up in the dictionary once each, not once per
+ * row (libc: 301 lookups, not 28,274). */
 static bool write_rows(struct pr_kunwind *k, const struct pr_cfi_packed *t, const struct bin *b)
 {
-	uint32_t total = b->npages + 1 + t->n, i, j = 0, row = 0;
-	struct pr_cfi_row r;
+	uint32_t total = b->npages + 1 + t->n, i, j = 0, row = 0, local, *global;
+	bool ok = false;
 
+	/* global[local]: the dictionary's index + 1, 0 until looked up */
+	global = calloc(t->nrules, sizeof(*global));
+	if (!global)
+		return false;
 	for (i = 0; i < total; i++) {
 		k->keys[j] = b->start + i;
 		if (i <= b->npages) {
@@ -418,18 +424,25 @@ static bool write_rows(struct pr_kunwind *k, const struct pr_cfi_packed *t, cons
 				row++;
 			k->rowbuf[j] = (struct pr_uw_row){ .pc = row };
 		} else {
-			pr_cfi_packed_row(t, i - b->npages - 1, &r);
-			k->rowbuf[j].pc = r.pc;
-			if (!rule_index(k, &r, &k->rowbuf[j].rule))
-				return false;
+			k->rowbuf[j].pc = t->pc[i - b->npages - 1];
+			local = pr_cfi_packed_rule(t, i - b->npages - 1);
+			if (!global[local]) {
+				if (!rule_index(k, &t->rules[local], &global[local]))
+					goto out;
+				global[local]++;
+			}
+			k->rowbuf[j].rule = global[local] - 1;
 		}
 		if (++j == BATCH) {
 			if (!flush_batch(k, j))
-				return false;
+				goto out;
 			j = 0;
 		}
 	}
-	return flush_batch(k, j) && flush_rules(k);
+	ok = flush_batch(k, j) && flush_rules(k);
+out:
+	free(global);
+	return ok;
 }
 
 static uint32_t new_bin_slot(struct pr_kunwind *k)
