@@ -761,21 +761,36 @@ static bool grow_rule_slots(uint32_t **slot, uint32_t *mask, const struct pr_cfi
 	return true;
 }
 
-int pr_cfi_pack(const struct pr_cfi_table *t, struct pr_cfi_packed *out)
+/* The rule numbers so far (n of them) widened to 32 bits: false without
+ * memory. */
+static bool widen(struct pr_cfi_packed *p, size_t n, size_t total)
 {
-	uint32_t *slot = NULL, *num = NULL, mask = 1023, cap = 0, k, r;
+	uint32_t *wide = malloc(total * sizeof(*wide));
+	size_t i;
+
+	if (!wide)
+		return false;
+	for (i = 0; i < n; i++)
+		wide[i] = ((const uint16_t *)p->rule)[i];
+	free(p->rule);
+	p->rule = wide;
+	p->wide = true;
+	return true;
+}
+
+int pr_cfi_pack(struct pr_cfi_table *t, struct pr_cfi_packed *out)
+{
+	uint32_t *slot = NULL, *pcs, mask = 1023, cap = 0, k, r;
 	struct pr_cfi_packed p = { .n = t->n };
 	struct pr_cfi_row x, *fit;
-	uint16_t *narrow;
 	size_t i;
 
 	*out = (struct pr_cfi_packed){ 0 };
 	if (!t->n)
 		return 0;
 	slot = calloc((size_t)mask + 1, sizeof(*slot));
-	num = malloc(t->n * sizeof(*num));
-	p.pc = malloc(t->n * sizeof(*p.pc));
-	if (!slot || !num || !p.pc)
+	p.rule = malloc(t->n * sizeof(uint16_t));
+	if (!slot || !p.rule)
 		goto nomem;
 	for (i = 0; i < t->n; i++) {
 		x = rule_of(&t->rows[i]);
@@ -790,24 +805,23 @@ int pr_cfi_pack(const struct pr_cfi_table *t, struct pr_cfi_packed *out)
 			/* at most half full */
 			if (p.nrules * 2 > mask && !grow_rule_slots(&slot, &mask, p.rules, p.nrules))
 				goto nomem;
+			if (p.nrules == 65537 && !widen(&p, i, t->n))
+				goto nomem;
 		}
-		p.pc[i] = t->rows[i].pc;
-		num[i] = r - 1;
+		if (p.wide)
+			((uint32_t *)p.rule)[i] = r - 1;
+		else
+			((uint16_t *)p.rule)[i] = (uint16_t)(r - 1);
 	}
 	free(slot);
-	slot = NULL;
-	p.wide = p.nrules > 65536;
-	if (p.wide) {
-		p.rule = num;
-		num = NULL;
-	} else {
-		if (!(narrow = malloc(t->n * sizeof(*narrow))))
-			goto nomem;
-		for (i = 0; i < t->n; i++)
-			narrow[i] = (uint16_t)num[i];
-		p.rule = narrow;
-	}
-	free(num);
+	/* the pcs, into the rows' own memory: the 4 bytes written at 4 * i lie
+	 * in rows already read (row i / 4 <= i) */
+	pcs = (uint32_t *)t->rows;
+	for (i = 0; i < t->n; i++)
+		pcs[i] = t->rows[i].pc;
+	p.pc = realloc(pcs, t->n * sizeof(*p.pc));
+	p.pc = p.pc ? p.pc : pcs;
+	*t = (struct pr_cfi_table){ .n = 0 };
 	/* the rules grew by doubling */
 	if (p.nrules < cap && (fit = realloc(p.rules, p.nrules * sizeof(*p.rules))))
 		p.rules = fit;
@@ -815,7 +829,6 @@ int pr_cfi_pack(const struct pr_cfi_table *t, struct pr_cfi_packed *out)
 	return 0;
 nomem:
 	free(slot);
-	free(num);
 	pr_cfi_packed_free(&p);
 	return -ENOMEM;
 }

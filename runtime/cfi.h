@@ -138,9 +138,10 @@ int pr_cfi_functions_elf(Elf *elf, struct pr_cfi_func **out, size_t *n);
 const struct pr_cfi_row *pr_cfi_find(const struct pr_cfi_table *t, uint64_t pc);
 void pr_cfi_free(struct pr_cfi_table *t);
 
-/* t's rows packed into out (which must be zeroed or freed): 0, or
- * -ENOMEM (out stays empty). t is left as it was. */
-int pr_cfi_pack(const struct pr_cfi_table *t, struct pr_cfi_packed *out);
+/* t's rows packed into out (which must be zeroed or freed): 0, with t
+ * emptied (its memory became out's pcs: a big table is never held whole
+ * twice), or -ENOMEM with out empty and t as it was. */
+int pr_cfi_pack(struct pr_cfi_table *t, struct pr_cfi_packed *out);
 /* Row i of p in *row. */
 void pr_cfi_packed_row(const struct pr_cfi_packed *p, size_t i, struct pr_cfi_row *row);
 /* The number of row i's rule: p->rules[it] (pc 0) */
