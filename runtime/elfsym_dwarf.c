@@ -824,7 +824,6 @@ static uint32_t lookup(struct pr_elfsym *b, struct pr_elfsym_dwarf *d, uint64_t 
 static void settle_pages(struct pr_elfsym_dwarf *d)
 {
 	Elf *mapped = d->have_copy ? d->copy.elf : d->have_own && !d->bytes ? d->own.elf : NULL;
-
 	uint32_t n = ++d->lookups;
 
 	if (mapped && !(n & (n - 1)))
