@@ -237,16 +237,18 @@ static bool number_rest(struct pr_stacks *st, uint32_t n)
 			continue;
 		/* an earlier frame of this stack may have added it */
 		slot = frame_slot(st, &st->scratch[i]);
-		if (!*slot) {
-			if (pr_array_reserve((void **)&st->frames, &st->cap_frames, st->nframes + 1,
-					     sizeof(*st->frames)))
-				return false;
-			st->frames[st->nframes] = st->scratch[i];
-			*slot = st->nframes++;
-			if (st->nframes * 2 > st->frame_mask && grow_frame_table(st))
-				return false;
+		if (*slot) {
+			st->nums[i] = *slot;
+			continue;
 		}
-		st->nums[i] = *slot;
+		if (pr_array_reserve((void **)&st->frames, &st->cap_frames, st->nframes + 1,
+				     sizeof(*st->frames)))
+			return false;
+		st->frames[st->nframes] = st->scratch[i];
+		st->nums[i] = *slot = st->nframes++;
+		/* slot is the old table's once it grows */
+		if (st->nframes * 2 > st->frame_mask && grow_frame_table(st))
+			return false;
 	}
 	return true;
 }
