@@ -369,9 +369,11 @@ static uint32_t intern_scratch(struct pr_stacks *st, uint32_t pid, uint32_t n)
 		st->full++;
 		return 0;
 	}
-	h = hash_nums(st->nums, n);
-	if (missing)
+	/* numbered now: its hash, and the empty slot it goes in */
+	if (missing) {
+		h = hash_nums(st->nums, n);
 		find_stack(st, h, n, &slot);
+	}
 	id = add_stack(st, h, n, pid);
 	if (!id) {
 		st->full++;
