@@ -99,12 +99,14 @@ static __always_inline int pr_user_regs(struct task_struct *task, __u64 *ip, __u
 }
 
 /* Where the main thread's stack ends (mm->start_stack: above it are only
- * argv and the environment); 0 for a kernel thread. */
+ * argv and the environment); 0 for a kernel thread. Read, not loaded:
+ * the verifier looks up every pointer loaded from a BTF pointer (is
+ * task->mm trusted?) by name among vmlinux's types, one linear search per
+ * verified path through the load; this one made pr_sample's verification,
+ * the bulk of a start, 8 ms instead of 3.5. */
 static __always_inline __u64 pr_stack_top(struct task_struct *task)
 {
-	struct mm_struct *mm = task->mm;
-
-	return mm ? mm->start_stack : 0;
+	return BPF_CORE_READ(task, mm, start_stack);
 }
 
 /* The copy for the current task, bounded by the top of its stack, so a
