@@ -948,20 +948,27 @@ int main(int argc, char **argv)
 		goto out;
 	if (rt.cfg.hooks)
 		use_btf_cache(&rt.cfg);
-	if (make_caches(&rt) || pr_plan_new(&rt.plan)) {
+	if (rt.cfg.hooks && follow_target(&rt, opts.pid ? opts.pid : child ? (uint32_t)child : rt.sample_pid))
+		goto out;
+	rt.cfg.before_late = start_ksym_feed;
+	rt.cfg.ctx = &rt;
+	if (pr_plan_new(&rt.plan)) {
+		pr_err("out of memory");
+		goto out;
+	}
+	/* the programs are verified on a thread (most of a start) while the
+	 * caches are made here */
+	pr_plan_load_start(rt.plan, &rt.cfg);
+	if (make_caches(&rt)) {
 		pr_err("out of memory");
 		goto out;
 	}
 	pr_plan_set_kglue(rt.plan, is_trace_glue, rt.ksym);
 	each_watched(&rt, preload_maps);
-	if (rt.cfg.hooks && follow_target(&rt, opts.pid ? opts.pid : child ? (uint32_t)child : rt.sample_pid))
-		goto out;
 	/* before anything attaches: processes older than profrun are known */
 	if (rt.cfg.hooks & PR_HOOK_PROC)
 		pr_proc_seed(rt.procs);
-	rt.cfg.before_late = start_ksym_feed;
-	rt.cfg.ctx = &rt;
-	if (pr_plan_load(rt.plan, &rt.cfg))
+	if (pr_plan_load_finish(rt.plan))
 		goto out;
 	each_watched(&rt, seed_stack_top);
 	start_kernel_unwind(&rt);

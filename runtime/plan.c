@@ -23,6 +23,7 @@
 #include "kunwind.h"
 #include "log.h"
 #include "plan.h"
+#include "thread.h"
 #include "procfs.h"
 #include "providers.h"
 #include "sample.skel.h"
@@ -46,7 +47,11 @@ struct pr_plan {
 	bool (*kglue)(void *ctx, uint64_t addr);
 	void *kglue_ctx;
 	bool track_live; /* the lifecycle programs keep pr_live */
-	bool before_late_ran; /* cfg->before_late runs once, before the first late object */
+	/* what pr_plan_load_start was given: the loader thread reads it */
+	struct pr_plan_cfg cfg;
+	pthread_t loader;
+	bool loading; /* the loader thread runs, or ran and is not joined */
+	int prepare_err;
 	/* pr_sample's followers (the in-kernel walker, the Python reader)
 	 * wait for pr_plan_tick (default mode) */
 	bool followers_deferred;
@@ -852,7 +857,9 @@ static int attach_one(struct pr_plan *p, struct bpf_program *prog, const struct 
 	return 0;
 }
 
-static int load_object(struct pr_plan *p, enum pr_object o, const struct pr_plan_cfg *cfg)
+/* Opens, configures and loads object o (the verifier's work, most of a
+ * start): nothing runs yet. */
+static int prepare_object(struct pr_plan *p, enum pr_object o, const struct pr_plan_cfg *cfg)
 {
 	const struct obj_desc *d = &objects[o];
 	struct bpf_object_open_opts oo = {
@@ -862,16 +869,10 @@ static int load_object(struct pr_plan *p, enum pr_object o, const struct pr_plan
 	struct want w[MAX_PROGS];
 	struct bpf_program *prog;
 	struct bpf_object *obj;
-	int n = wanted_progs(cfg->hooks, o, w), i, err;
+	int n = wanted_progs(cfg->hooks, o, w), err;
 
 	if (!n)
 		return 0;
-	if (d->late && cfg->before_late && !p->before_late_ran) {
-		p->before_late_ran = true;
-		err = cfg->before_late(cfg->ctx);
-		if (err)
-			return err;
-	}
 	obj = p->objs[o] = d->open(p, &oo);
 	if (!obj) {
 		err = -errno ?: -EINVAL;
@@ -886,15 +887,45 @@ static int load_object(struct pr_plan *p, enum pr_object o, const struct pr_plan
 		return err;
 	}
 	err = d->load(p);
-	if (err) {
+	if (err)
 		report(failed_prog(obj, w, n), "load", err);
-		return err;
-	}
+	return err;
+}
+
+static int attach_object(struct pr_plan *p, enum pr_object o, const struct pr_plan_cfg *cfg)
+{
+	const struct obj_desc *d = &objects[o];
+	struct want w[MAX_PROGS];
+	struct bpf_program *prog;
+	int n = wanted_progs(cfg->hooks, o, w), i, err = 0;
+
 	for (i = 0; i < n && !err; i++) {
-		prog = bpf_object__find_program_by_name(obj, w[i].prog);
+		prog = bpf_object__find_program_by_name(p->objs[o], w[i].prog);
 		err = d->attach ? d->attach(p, prog, cfg, &w[i]) : attach_one(p, prog, &w[i]);
 	}
 	return err;
+}
+
+static void *prepare_all(void *arg)
+{
+	struct pr_plan *p = arg;
+	int o, err = 0;
+
+	for (o = 0; o < PR_OBJ_MAX && !err; o++)
+		err = prepare_object(p, o, &p->cfg);
+	p->prepare_err = err;
+	return NULL;
+}
+
+static bool wants_late(const struct pr_plan_cfg *cfg)
+{
+	struct want w[MAX_PROGS];
+	int o;
+
+	for (o = 0; o < PR_OBJ_MAX; o++)
+		if (objects[o].late && wanted_progs(cfg->hooks, o, w))
+			return true;
+	return false;
 }
 
 int pr_plan_check_table(char *why, size_t len)
@@ -935,18 +966,56 @@ int pr_plan_new(struct pr_plan **out)
 	return *out ? 0 : -ENOMEM;
 }
 
-int pr_plan_load(struct pr_plan *p, const struct pr_plan_cfg *cfg)
+int pr_plan_load_start(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 {
+	int err;
+
+	if (p->state != PLAN_NEW || p->loading)
+		return -EALREADY;
+	p->cfg = *cfg;
+	err = pr_thread_start(&p->loader, prepare_all, p);
+	if (err) {
+		/* no thread: the same work, here */
+		prepare_all(p);
+		return 0;
+	}
+	p->loading = true;
+	return 0;
+}
+
+static int wait_loader(struct pr_plan *p)
+{
+	if (p->loading) {
+		pthread_join(p->loader, NULL);
+		p->loading = false;
+	}
+	return p->prepare_err;
+}
+
+int pr_plan_load_finish(struct pr_plan *p)
+{
+	const struct pr_plan_cfg *cfg = &p->cfg;
 	int err = 0, o;
 
 	if (p->state != PLAN_NEW)
 		return -EALREADY;
+	/* while the loader thread verifies: it must be done before the
+	 * first late object attaches, not before it loads */
+	if (cfg->before_late && wants_late(cfg))
+		err = cfg->before_late(cfg->ctx);
+	err = wait_loader(p) ?: err;
 	for (o = 0; o < PR_OBJ_MAX && !err; o++)
-		err = load_object(p, o, cfg);
+		if (p->objs[o])
+			err = attach_object(p, o, cfg);
 	p->state = PLAN_LOADED;
 	if (err)
 		pr_plan_detach(p);
 	return err;
+}
+
+int pr_plan_load(struct pr_plan *p, const struct pr_plan_cfg *cfg)
+{
+	return pr_plan_load_start(p, cfg) ?: pr_plan_load_finish(p);
 }
 
 int pr_plan_ring(const struct pr_plan *p, int object, int which, bool *batched)
@@ -1221,6 +1290,7 @@ void pr_plan_free(struct pr_plan *p)
 
 	if (!p)
 		return;
+	wait_loader(p);
 	/* links exist only after pr_plan_load, which leaves the plan loaded
 	 * (and detaches it itself when it fails): detach drops them all */
 	pr_plan_detach(p);

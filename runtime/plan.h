@@ -65,8 +65,8 @@ struct pr_plan_cfg {
 	struct pr_target_bpf target; /* the filter every program applies */
 	const char *btf_path; /* kernel BTF override; NULL = the running kernel's */
 	bool btf_minimal;     /* btf_path is the minimal BTF cache: cheap to open again */
-	/* runs once, after the lifecycle programs, before the first late
-	 * object (the samplers, off-CPU) loads */
+	/* runs once, on the caller's thread, while the objects load and
+	 * before the first late object (the samplers, off-CPU) attaches */
 	int (*before_late)(void *ctx);
 	void *ctx;
 };
@@ -97,6 +97,12 @@ int pr_plan_check_table(char *why, size_t len);
  * prints what failed, why and what to do, detaches what was attached and
  * returns -errno. */
 int pr_plan_load(struct pr_plan *p, const struct pr_plan_cfg *cfg);
+/* pr_plan_load in two halves: _start opens, configures and loads on a
+ * thread (cfg is copied; the verifier's work is most of a start), so the
+ * caller builds its caches meanwhile; _finish waits for it and attaches
+ * (or reports the failure as pr_plan_load does). */
+int pr_plan_load_start(struct pr_plan *p, const struct pr_plan_cfg *cfg);
+int pr_plan_load_finish(struct pr_plan *p);
 /* Ring buffer map which (0, or 1 for the second one some objects have)
  * of BPF object o (enum pr_object; -1 when not loaded or none), in
  * dispatch order; *batched when its records wake the reader only in
