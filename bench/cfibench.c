@@ -3,10 +3,11 @@
  * cfibench: what DWARF unwinding costs in memory and build time, per
  * binary: the compact table pr_cfi_build_elf makes from .eh_frame (FDEs,
  * rows, bytes held, FDEs rejected and why), the median time of RUNS builds
- * (each from a fresh elf_begin, as profrun meets a binary), and the time of
- * one pr_cfi_find (the per-frame lookup of an unwind). The last line sums
- * the tables: with the defaults, the memory for the tables of libc +
- * python3. Separate debuginfo is not searched (debug = NULL): both default
+ * (each from a fresh elf_begin, as profrun meets a binary), the bytes of
+ * the table as profrun keeps it (packed: pr_cfi_pack), and the time of one
+ * pr_cfi_packed_find in it (the per-frame lookup of an unwind in user
+ * space). The last line sums the tables: with the defaults, the memory for
+ * the tables of libc + python3. Separate debuginfo is not searched (debug = NULL): both default
  * binaries carry .eh_frame, which is what profrun reads first.
  *
  *   cfibench [-r RUNS] [BINARY...]   (default: libc.so.6, python3.11; 7 runs)
@@ -38,7 +39,7 @@ static const char *const reject_names[PR_CFI_REJ_MAX] = {
 
 struct result {
 	struct pr_cfi_build_stats st;
-	size_t rows, bytes, eh_frame;
+	size_t rows, bytes, packed, eh_frame;
 	double build_ms, build_min_ms, find_ns;
 };
 
@@ -95,24 +96,25 @@ static int build_once(int fd, struct pr_cfi_table *t, struct pr_cfi_build_stats 
 	return err;
 }
 
-/* mean ns of pr_cfi_find over pcs spread across the table's range */
-static double time_find(const struct pr_cfi_table *t)
+/* mean ns of pr_cfi_packed_find over pcs spread across the table's range */
+static double time_find(const struct pr_cfi_packed *t)
 {
 	uint64_t lo, span, x = 88172645463325252ull;
+	struct pr_cfi_row row;
 	size_t hits = 0;
 	double t0;
 	int i;
 
 	if (!t->n)
 		return 0;
-	lo = t->rows[0].pc;
-	span = t->rows[t->n - 1].pc - lo + 1;
+	lo = t->pc[0];
+	span = t->pc[t->n - 1] - lo + 1;
 	t0 = now();
 	for (i = 0; i < FIND_LOOKUPS; i++) {
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
-		hits += pr_cfi_find(t, lo + x % span) != NULL;
+		hits += pr_cfi_packed_find(t, lo + x % span, &row);
 	}
 	return hits ? (now() - t0) * 1e9 / FIND_LOOKUPS : 0;
 }
@@ -121,6 +123,7 @@ static int bench_binary(const char *path, int runs, struct result *r)
 {
 	double ms[MAX_RUNS];
 	struct pr_cfi_table t = { .rows = NULL, .n = 0 };
+	struct pr_cfi_packed packed = { 0 };
 	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0, i;
 
 	if (fd < 0)
@@ -136,8 +139,13 @@ static int bench_binary(const char *path, int runs, struct result *r)
 	r->build_min_ms = ms[0];
 	r->rows = t.n;
 	r->bytes = t.n * sizeof(struct pr_cfi_row);
-	r->find_ns = time_find(&t);
+	err = pr_cfi_pack(&t, &packed);
+	if (err)
+		goto out;
+	r->packed = pr_cfi_packed_bytes(&packed);
+	r->find_ns = time_find(&packed);
 out:
+	pr_cfi_packed_free(&packed);
 	pr_cfi_free(&t);
 	close(fd);
 	return err;
@@ -160,9 +168,9 @@ static void print_result(const char *path, const struct result *r)
 {
 	const char *base = strrchr(path, '/');
 
-	printf("%-20s %10zu %7u %8zu %7u %10zu %9.1f %8.2f %8.2f %7.0f", base ? base + 1 : path,
-	       r->eh_frame, r->st.fdes, r->rows, r->st.invalid_rows, r->bytes, r->bytes / 1024.0,
-	       r->build_ms, r->build_min_ms, r->find_ns);
+	printf("%-20s %10zu %7u %8zu %7u %10zu %9.1f %10zu %8.2f %8.2f %7.0f",
+	       base ? base + 1 : path, r->eh_frame, r->st.fdes, r->rows, r->st.invalid_rows, r->bytes,
+	       r->bytes / 1024.0, r->packed, r->build_ms, r->build_min_ms, r->find_ns);
 	print_rejects(&r->st);
 }
 
@@ -170,7 +178,7 @@ int main(int argc, char **argv)
 {
 	const char *const *bins = default_bins;
 	int runs = 7, nbins = 2, opt, i, err, rc = 0;
-	size_t total = 0, total_eh = 0;
+	size_t total = 0, total_packed = 0, total_eh = 0;
 	double total_ms = 0;
 	struct result r;
 
@@ -186,9 +194,9 @@ int main(int argc, char **argv)
 		nbins = argc - optind;
 	}
 	elf_version(EV_CURRENT);
-	printf("%-20s %10s %7s %8s %7s %10s %9s %8s %8s %7s %s\n", "binary", "eh_frame_B", "fdes",
-	       "rows", "invalid", "table_B", "table_KiB", "build_ms", "min_ms", "find_ns",
-	       "rejected");
+	printf("%-20s %10s %7s %8s %7s %10s %9s %10s %8s %8s %7s %s\n", "binary", "eh_frame_B",
+	       "fdes", "rows", "invalid", "table_B", "table_KiB", "packed_B", "build_ms", "min_ms",
+	       "find_ns", "rejected");
 	for (i = 0; i < nbins; i++) {
 		memset(&r, 0, sizeof(r));
 		err = bench_binary(bins[i], runs, &r);
@@ -199,10 +207,11 @@ int main(int argc, char **argv)
 		}
 		print_result(bins[i], &r);
 		total += r.bytes;
+		total_packed += r.packed;
 		total_eh += r.eh_frame;
 		total_ms += r.build_ms;
 	}
-	printf("%-20s %10zu %7s %8s %7s %10zu %9.1f %8.2f   (median of %d builds each)\n", "total",
-	       total_eh, "", "", "", total, total / 1024.0, total_ms, runs);
+	printf("%-20s %10zu %7s %8s %7s %10zu %9.1f %10zu %8.2f   (median of %d builds each)\n",
+	       "total", total_eh, "", "", "", total, total / 1024.0, total_packed, total_ms, runs);
 	return rc;
 }
