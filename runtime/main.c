@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -742,6 +743,18 @@ static void block_signals(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
+/* Big blocks (the stack table's arrays and hash tables, unwind rows as
+ * they are built) are mmap'd, always: glibc otherwise raises its mmap
+ * threshold the first time such a block is freed, after which every
+ * doubling copies the array inside the heap and leaves the old copy
+ * there, freed but resident. A whole-machine soak at 999 Hz: 5 MB less
+ * from the first minute on (37.6 MB instead of 42.9 at one minute, 51.1
+ * instead of 56.6 at 4.5). */
+static void map_big_blocks(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+}
+
 static void raise_nofile(void)
 {
 	struct rlimit rl;
@@ -875,6 +888,7 @@ int main(int argc, char **argv)
 	pid_t child = 0;
 	char msg[256];
 
+	map_big_blocks();
 	if (pr_opts_parse(argc, argv, &opts, msg, sizeof(msg))) {
 		pr_err("%s", msg);
 		pr_opts_free(&opts);
