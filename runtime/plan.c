@@ -23,11 +23,11 @@
 #include "kunwind.h"
 #include "log.h"
 #include "plan.h"
-#include "thread.h"
 #include "procfs.h"
 #include "providers.h"
 #include "sample.skel.h"
 #include "sampler.h"
+#include "thread.h"
 
 enum plan_state { PLAN_NEW, PLAN_LOADED, PLAN_DETACHED };
 
@@ -1013,11 +1013,6 @@ int pr_plan_load_finish(struct pr_plan *p)
 	return err;
 }
 
-int pr_plan_load(struct pr_plan *p, const struct pr_plan_cfg *cfg)
-{
-	return pr_plan_load_start(p, cfg) ?: pr_plan_load_finish(p);
-}
-
 int pr_plan_ring(const struct pr_plan *p, int object, int which, bool *batched)
 {
 	const char *name;
@@ -1291,7 +1286,7 @@ void pr_plan_free(struct pr_plan *p)
 	if (!p)
 		return;
 	wait_loader(p);
-	/* links exist only after pr_plan_load, which leaves the plan loaded
+	/* links exist only after pr_plan_load_finish, which leaves the plan loaded
 	 * (and detaches it itself when it fails): detach drops them all */
 	pr_plan_detach(p);
 	for (o = 0; o < PR_OBJ_MAX; o++) {

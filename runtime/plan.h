@@ -93,14 +93,12 @@ int pr_plan_python_cost_fd(const struct pr_plan *p);
  * loaded): every program a provider or cache names is in its object,
  * with its ring. 0, or -errno with why. */
 int pr_plan_check_table(char *why, size_t len);
-/* Opens, configures, loads and attaches what cfg->hooks need. On failure
- * prints what failed, why and what to do, detaches what was attached and
- * returns -errno. */
-int pr_plan_load(struct pr_plan *p, const struct pr_plan_cfg *cfg);
-/* pr_plan_load in two halves: _start opens, configures and loads on a
- * thread (cfg is copied; the verifier's work is most of a start), so the
- * caller builds its caches meanwhile; _finish waits for it and attaches
- * (or reports the failure as pr_plan_load does). */
+/* Opens, configures, loads and attaches what cfg->hooks need, in two
+ * halves: _start opens, configures and loads on a thread (cfg is copied;
+ * the verifier's work is most of a start), so the caller makes its caches
+ * meanwhile; _finish waits for it and attaches. On failure _finish has
+ * printed what failed, why and what to do, detached what was attached,
+ * and returns -errno. */
 int pr_plan_load_start(struct pr_plan *p, const struct pr_plan_cfg *cfg);
 int pr_plan_load_finish(struct pr_plan *p);
 /* Ring buffer map which (0, or 1 for the second one some objects have)
