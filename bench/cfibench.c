@@ -7,8 +7,9 @@
  * the table as profrun keeps it (packed: pr_cfi_pack), and the time of one
  * pr_cfi_packed_find in it (the per-frame lookup of an unwind in user
  * space). The last line sums the tables: with the defaults, the memory for
- * the tables of libc + python3. Separate debuginfo is not searched (debug = NULL): both default
- * binaries carry .eh_frame, which is what profrun reads first.
+ * the tables of libc + python3. Separate debuginfo is not searched (debug
+ * = NULL): both default binaries carry .eh_frame, which is what profrun
+ * reads first.
  *
  *   cfibench [-r RUNS] [BINARY...]   (default: libc.so.6, python3.11; 7 runs)
  */
