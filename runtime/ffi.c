@@ -564,6 +564,16 @@ int pr_ffi_proc_config(struct pr_rt *rt, uint32_t capacity, const char **err)
 	return 0;
 }
 
+int pr_ffi_stacks_config(struct pr_rt *rt, uint32_t recent, const char **err)
+{
+	int r = refuse_after_setup(rt, err);
+
+	if (r)
+		return r;
+	rt->stacks_recent = recent;
+	return 0;
+}
+
 /* A lifecycle record from the arena reaches the process cache: called by
  * the dispatcher right before the record's hook. */
 int pr_ffi_proc_lookup(struct pr_rt *rt, uint32_t pid, struct pr_proc_info *out)

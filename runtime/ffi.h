@@ -75,6 +75,9 @@ int pr_ffi_ksym(struct pr_rt *rt, uint64_t addr, struct pr_frame *out);
 int pr_ffi_usym(struct pr_rt *rt, uint32_t pid, uint64_t addr, struct pr_frame *out);
 
 int pr_ffi_proc_config(struct pr_rt *rt, uint32_t capacity, const char **err);
+/* stacks{}: recent 0 keeps every stack for the run, N starts the table
+ * over past N (pr_stacks_end_cycle). */
+int pr_ffi_stacks_config(struct pr_rt *rt, uint32_t recent, const char **err);
 int pr_ffi_proc_lookup(struct pr_rt *rt, uint32_t pid, struct pr_proc_info *out);
 int pr_ffi_proc_field(struct pr_rt *rt, uint32_t pid, uint64_t gen, int field, char *buf,
 		      uint32_t len);

@@ -263,6 +263,9 @@ struct pr_stats {
 	uint64_t python_bpf_walk_frames; /* their frames */
 	uint64_t stack_frames;	      /* frames the stack table holds (shared ones once) */
 	uint64_t stack_bytes;	      /* the stack table's memory */
+	uint64_t stacks_forgotten;    /* stacks{keep="recent"}: stacks dropped as the table started over */
+	uint64_t stack_restarts;      /* times it started over */
+	uint64_t stack_stale;	      /* stack(id) of a dropped id */
 	uint64_t agg_stack_reads;     /* stacks read from their map (once while in use) */
 	uint64_t agg_stack_deletes;   /* stacks no count named for a while, deleted */
 	uint64_t kunwind_wakes;	      /* samples that woke the runtime to load tables */

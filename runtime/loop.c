@@ -484,6 +484,8 @@ static void end_cycle(struct pr_loop *l)
 {
 	if (l->cfg.procs)
 		pr_proc_end_cycle(l->cfg.procs);
+	if (l->cfg.stacks)
+		pr_stacks_end_cycle(l->cfg.stacks);
 }
 
 /* The epoll timeout: the batched rings' poll, or sooner when counts are

@@ -640,6 +640,7 @@ static int make_caches(struct pr_rt *rt)
 	so.bins = rt->bins;
 	so.perfmaps = rt->perfmaps;
 	so.no_inline = rt->opts->no_inline;
+	so.recent = rt->stacks_recent;
 	po.cgroups = rt->cgroups;
 	po.capacity = rt->proc_capacity;
 	po.on_evict = forget_maps;

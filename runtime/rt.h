@@ -61,6 +61,7 @@ struct pr_rt {
 	struct pr_python *python;   /* Python processes and frames; NULL: off */
 	struct pr_aggregate *aggregate; /* samples counted in BPF; NULL: none */
 	uint32_t proc_capacity; /* proc_cache{capacity=}; 0 = default */
+	uint32_t stacks_recent; /* stacks{keep="recent"}: pr_stacks_opts.recent; 0 = keep all */
 	uint32_t nprobes;	/* probe() calls so far: the next one's index */
 	struct pr_elfsyms *probe_syms; /* the binaries probe() read, shared by its calls */
 	char errbuf[1024];	/* the text of the last configuration error */

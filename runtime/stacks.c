@@ -16,6 +16,9 @@
  * and 8 MiB of their hash table, 24 MiB of stacks and 8 MiB of hash
  * table, what the pool of 16-byte frames alone was bounded to before);
  * past either, new stacks get id 0 and are counted (full).
+ * With opts.recent, the table starts over between dispatch cycles once it
+ * holds that many stacks: ids go on from base, so an id is never handed
+ * out twice and a stale one names nothing rather than another stack.
  * A Python frame (FK_PYTHON) is its python.c id: named when interned.
  */
 #include <errno.h>
@@ -103,6 +106,9 @@ struct pr_stacks {
 	uint32_t max_stacks;
 	uint32_t max_frames; /* frames in the pool, all stacks together; distinct: half */
 	bool no_inline;
+	uint32_t recent;      /* start over past this many stacks; 0: never */
+	uint32_t base;	      /* stacks[i] is id base + i */
+	uint64_t forgotten, restarts, stale_lookups;
 	struct stack *stacks; /* index = id; stacks[0] unused */
 	uint32_t nstacks, cap_stacks;
 	uint32_t *pool;	      /* frame numbers */
@@ -132,6 +138,7 @@ int pr_stacks_new(const struct pr_stacks_opts *o, struct pr_stacks **out)
 	st->bins = o->bins;
 	st->bpfsym = o->bpfsym;
 	st->no_inline = o->no_inline;
+	st->recent = o->recent;
 	st->max_stacks = o->max_stacks ? o->max_stacks : 1 << 20;
 	st->max_frames = o->max_frames ? o->max_frames : 2 << 20;
 	st->table_mask = 4095;
@@ -362,7 +369,7 @@ static uint32_t intern_scratch(struct pr_stacks *st, uint32_t pid, uint32_t n)
 	if (!missing) {
 		h = hash_nums(st->nums, n);
 		if ((id = find_stack(st, h, n, &slot)))
-			return id;
+			return st->base + id;
 	}
 	if (st->nstacks > st->max_stacks || st->npool + n > st->max_frames ||
 	    st->nframes - 1 + missing > st->max_frames / 2 || !number_rest(st, n)) {
@@ -382,7 +389,7 @@ static uint32_t intern_scratch(struct pr_stacks *st, uint32_t pid, uint32_t n)
 	st->table[slot] = id;
 	if (st->nstacks * 2 > st->table_mask && grow_table(st))
 		st->full++;
-	return id;
+	return st->base + id;
 }
 
 static uint64_t memo_hash(uint32_t pid, const uint64_t *k, uint32_t nk, const uint64_t *u,
@@ -573,17 +580,29 @@ static int symbolize(struct pr_stacks *st, const struct frame *fr, bool caller,
 	return 1;
 }
 
+/* The stack named id, or NULL. */
+static const struct stack *find_id(struct pr_stacks *st, uint32_t id)
+{
+	if (id == 0)
+		return NULL;
+	if (id <= st->base) {
+		st->stale_lookups++;
+		return NULL;
+	}
+	id -= st->base;
+	return id < st->nstacks ? &st->stacks[id] : NULL;
+}
+
 int pr_stacks_frames(struct pr_stacks *st, uint32_t id, struct pr_frame *out, int max)
 {
-	const struct stack *s;
+	const struct stack *s = find_id(st, id);
 	bool user_seen = false;
 	uint32_t i;
 	int k = 0;
 
-	if (id == 0 || id >= st->nstacks)
+	if (!s)
 		return -ENOENT;
 	new_request(st);
-	s = &st->stacks[id];
 	for (i = 0; i < s->n && k < max; i++) {
 		const struct frame *fr = &st->frames[st->pool[s->start + i]];
 
@@ -598,9 +617,9 @@ int pr_stacks_frames(struct pr_stacks *st, uint32_t id, struct pr_frame *out, in
 
 int pr_stacks_pid(struct pr_stacks *st, uint32_t id)
 {
-	if (id == 0 || id >= st->nstacks)
-		return -ENOENT;
-	return st->stacks[id].pid;
+	const struct stack *s = find_id(st, id);
+
+	return s ? (int)s->pid : -ENOENT;
 }
 
 int pr_stacks_usym(struct pr_stacks *st, uint32_t pid, uint64_t addr, struct pr_frame *f)
@@ -644,6 +663,40 @@ void pr_stacks_set_python(struct pr_stacks *st, struct pr_python *py)
 uint64_t pr_stacks_count(const struct pr_stacks *st)
 {
 	return st->nstacks - 1;
+}
+
+void pr_stacks_end_cycle(struct pr_stacks *st)
+{
+	uint32_t n = st->nstacks - 1;
+
+	/* ids are 32 bits: a run that used them all keeps what it has */
+	if (!st->recent || n < st->recent || (uint64_t)st->base + n + st->max_stacks >= UINT32_MAX)
+		return;
+	st->base += n;
+	st->forgotten += n;
+	st->restarts++;
+	st->nstacks = 1;
+	st->npool = 0;
+	st->nframes = 1;
+	memset(st->table, 0, ((size_t)st->table_mask + 1) * sizeof(*st->table));
+	memset(st->frame_table, 0, ((size_t)st->frame_mask + 1) * sizeof(*st->frame_table));
+	if (st->memo)
+		memset(st->memo, 0, MEMO_SLOTS * sizeof(*st->memo));
+}
+
+uint64_t pr_stacks_forgotten(const struct pr_stacks *st)
+{
+	return st->forgotten;
+}
+
+uint64_t pr_stacks_restarts(const struct pr_stacks *st)
+{
+	return st->restarts;
+}
+
+uint64_t pr_stacks_stale_lookups(const struct pr_stacks *st)
+{
+	return st->stale_lookups;
 }
 
 uint64_t pr_stacks_memo_hits(const struct pr_stacks *st)

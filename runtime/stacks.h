@@ -28,6 +28,7 @@ struct pr_stacks_opts {
 	uint32_t max_stacks;	      /* 0: default (1 Mi) */
 	uint32_t max_frames;	      /* frames of all stacks together; 0: default (2 Mi) */
 	bool no_inline;		      /* one frame per address (source lines stay) */
+	uint32_t recent;	      /* 0: every stack kept for the run; N: see pr_stacks_end_cycle */
 };
 
 int pr_stacks_new(const struct pr_stacks_opts *o, struct pr_stacks **out);
@@ -52,7 +53,20 @@ int pr_stacks_pid(struct pr_stacks *st, uint32_t id);
 int pr_stacks_usym(struct pr_stacks *st, uint32_t pid, uint64_t addr, struct pr_frame *f);
 /* Fills f for a kernel address; 0 or -ENOENT. */
 int pr_stacks_ksym(struct pr_stacks *st, uint64_t addr, struct pr_frame *f);
+/* Stacks held now. */
 uint64_t pr_stacks_count(const struct pr_stacks *st);
+/* A dispatch cycle is over: no id handed out is in flight. With
+ * opts.recent N, a table holding N stacks or more starts over (its memory
+ * kept for the next ones): the ids given so far name nothing any more
+ * (-ENOENT) and are never handed out again, so a script that reads a
+ * stack only while its event is handled runs in bounded memory however
+ * long it runs. */
+void pr_stacks_end_cycle(struct pr_stacks *st);
+/* Stacks dropped by starting over; times it started over; lookups of an
+ * id dropped so (a script that kept an id past its cycle). */
+uint64_t pr_stacks_forgotten(const struct pr_stacks *st);
+uint64_t pr_stacks_restarts(const struct pr_stacks *st);
+uint64_t pr_stacks_stale_lookups(const struct pr_stacks *st);
 /* Names kernel frames inside BPF programs from bs from now on. */
 void pr_stacks_set_bpfsym(struct pr_stacks *st, struct pr_bpfsym *bs);
 uint64_t pr_stacks_full(const struct pr_stacks *st);

@@ -137,6 +137,9 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 		out->stacks_full = pr_stacks_full(rt->stacks);
 		out->stack_frames = pr_stacks_nframes(rt->stacks);
 		out->stack_bytes = pr_stacks_bytes(rt->stacks);
+		out->stacks_forgotten = pr_stacks_forgotten(rt->stacks);
+		out->stack_restarts = pr_stacks_restarts(rt->stacks);
+		out->stack_stale = pr_stacks_stale_lookups(rt->stacks);
 	}
 	if (rt->ksym) {
 		out->ksyms = pr_ksym_count(rt->ksym);

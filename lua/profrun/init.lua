@@ -509,6 +509,29 @@ function api.proc_cache(t)
     proc_tracking = true
 end
 
+-- stacks{ keep = "all" }: every stack id stays valid for the whole run
+-- (the default; the table grows with distinct stacks, up to its bound).
+-- stacks{ keep = "recent", max = N }: the script reads a stack while its
+-- event is handled (stack(s.stack) in the hook) and keeps no id for
+-- later: once the table holds N stacks (default 16384) it starts over
+-- between two batches, so memory stays flat however long the run. An id
+-- is never reused; stack() of one dropped so returns {} (counted in
+-- stats().stack_stale).
+function api.stacks(t)
+    setup_only("stacks{}")
+    check_keys("stacks{}", t, { keep = true, max = true })
+    local keep = t.keep == nil and "all" or t.keep
+    if keep ~= "all" and keep ~= "recent" then
+        error("stacks{}: keep must be \"all\" or \"recent\", got " .. tostring(keep), 2)
+    end
+    local max = opt_int("stacks{}", t, "max", 1024, 1048576)
+    if max and keep ~= "recent" then
+        error("stacks{}: max bounds keep = \"recent\" only (keep = \"all\" keeps every stack)", 2)
+    end
+    local r = C.pr_ffi_stacks_config(rt, keep == "recent" and (max or 16384) or 0, errp)
+    if r < 0 then c_error("stacks{}", r) end
+end
+
 local STR_FIELDS = {
     exe = C.PR_PF_EXE, cmdline = C.PR_PF_CMDLINE, cwd = C.PR_PF_CWD,
     cgroup = C.PR_PF_CGROUP, container = C.PR_PF_CONTAINER, user = C.PR_PF_USER,
@@ -582,6 +605,8 @@ function api.stats()
         batches = tonumber(s.batches), stacks = tonumber(s.stacks),
         stacks_full = tonumber(s.stacks_full), stack_frames = tonumber(s.stack_frames),
         stack_bytes = tonumber(s.stack_bytes), kstack_errors = tonumber(s.kstack_errors),
+        stacks_forgotten = tonumber(s.stacks_forgotten),
+        stack_restarts = tonumber(s.stack_restarts), stack_stale = tonumber(s.stack_stale),
         ustack_errors = tonumber(s.ustack_errors), hook_errors = tonumber(s.hook_errors),
         bad_records = tonumber(s.bad_records),
         ksyms = tonumber(s.ksyms), binaries = tonumber(s.binaries),

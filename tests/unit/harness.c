@@ -174,6 +174,7 @@
 	X(stacks_table_grows)			\
 	X(stacks_frames_shared)		\
 	X(stacks_memo)				\
+	X(stacks_recent)			\
 	X(cfi_eh_frame)				\
 	X(cfi_functions)			\
 	X(cfi_debug_frame)			\

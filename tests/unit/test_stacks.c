@@ -537,3 +537,52 @@ void test_stacks_frames_shared(void)
 out:
 	env_free(&e);
 }
+
+/* stacks{keep="recent"}: past opts.recent stacks the table starts over at
+ * the end of a cycle; old ids name nothing (counted), are not handed out
+ * again (the memo forgets them too), and the memory is reused. */
+void test_stacks_recent(void)
+{
+	uint64_t k1[] = { KFN_A }, k2[] = { KFN_B, KFN_A };
+	struct pr_stacks_opts so = { .recent = 2 };
+	struct pr_frame out[4];
+	uint32_t id1, id2, id3, id4;
+	uint64_t bytes;
+	struct env e;
+
+	if (!env_init(&e, 0))
+		goto out;
+	pr_stacks_end_cycle(e.st);
+	ASSERT_EQ(pr_stacks_restarts(e.st), 0, "keep all: never starts over");
+	pr_stacks_free(e.st);
+	so.ksym = e.ksym;
+	so.maps = e.maps;
+	e.st = NULL;
+	if (!ASSERT_OK(pr_stacks_new(&so, &e.st), "stacks_new"))
+		goto out;
+	id1 = pr_stacks_intern(e.st, 1, 0, k1, 1, NULL, 0);
+	pr_stacks_end_cycle(e.st);
+	ASSERT_EQ(pr_stacks_restarts(e.st), 0, "one stack: below the bound");
+	id2 = pr_stacks_intern(e.st, 1, 0, k2, 2, NULL, 0);
+	ASSERT_EQ(pr_stacks_intern(e.st, 1, 0, k1, 1, NULL, 0), id1, "found within the cycle");
+	bytes = pr_stacks_bytes(e.st);
+	pr_stacks_end_cycle(e.st);
+	ASSERT_EQ(pr_stacks_restarts(e.st), 1, "two stacks: started over");
+	ASSERT_EQ(pr_stacks_forgotten(e.st), 2, "both forgotten");
+	ASSERT_EQ(pr_stacks_count(e.st), 0, "none held");
+	ASSERT_EQ(pr_stacks_frames(e.st, id1, out, 4), -ENOENT, "an old id names nothing");
+	ASSERT_EQ(pr_stacks_pid(e.st, id2), -ENOENT, "nor has a pid");
+	ASSERT_EQ(pr_stacks_stale_lookups(e.st), 2, "the lookups counted");
+	id3 = pr_stacks_intern(e.st, 1, 0, k1, 1, NULL, 0);
+	id4 = pr_stacks_intern(e.st, 1, 0, k2, 2, NULL, 0);
+	ASSERT_TRUE(id3 > id2 && id4 > id3, "new ids, not the old ones (nor the memo's)");
+	if (ASSERT_EQ(pr_stacks_frames(e.st, id4, out, 4), 2, "the new id's frames")) {
+		check_frame(&out[0], "kfn_b", 0, "kernel", 1, "leaf");
+		check_frame(&out[1], "kfn_a", 0, "kernel", 1, "caller");
+	}
+	ASSERT_EQ(pr_stacks_bytes(e.st), bytes, "the memory is reused");
+	ASSERT_EQ(pr_stacks_frames(e.st, id4 + 1, out, 4), -ENOENT, "a future id is unknown");
+	ASSERT_EQ(pr_stacks_stale_lookups(e.st), 2, "and not stale");
+out:
+	env_free(&e);
+}
