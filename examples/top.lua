@@ -24,27 +24,15 @@ local limit = tonumber(arg[1]) or 20
 -- counted in the kernel: one on_sample per distinct stack every 500 ms,
 -- s.count the samples it stands for
 sample { idle = true, aggregate = true }
+-- each stack is folded into its functions as it comes and its id is not
+-- kept: the stack table starts over now and then, and a run of any
+-- length holds only its functions
+stacks { keep = "recent" }
 
-local per_stack = {} -- stack id -> samples
-local comm_of = {}   -- stack id -> comm of its first sample
+local self_n, total_n = {}, {} -- "function\0module" -> samples
+local folded = {}              -- stack id -> { leaf's key, each key once }
+local nfolded = 0
 local total, idle = 0, 0
-
-function on_sample(s)
-    local c = s.count
-    if s.pid == 0 then
-        idle = idle + c
-        return
-    end
-    local id = s.stack
-    total = total + c
-    local n = per_stack[id]
-    if not n then
-        per_stack[id] = c
-        comm_of[id] = s.comm
-    else
-        per_stack[id] = n + c
-    end
-end
 
 local function label(f)
     if f.name then return f.name end
@@ -57,26 +45,54 @@ local function module(f)
     return f.module and f.module:match("[^/]*$") or "?"
 end
 
-function on_end()
-    local self_n, total_n, mod = {}, {}, {}
-    for id, n in pairs(per_stack) do
-        local frames = id ~= 0 and stack(id) or {}
-        if #frames == 0 then
-            local key = "[no stack: " .. comm_of[id] .. "]"
-            self_n[key] = (self_n[key] or 0) + n
-            total_n[key] = (total_n[key] or 0) + n
-            mod[key] = ""
-        end
-        local seen = {}
-        for i, f in ipairs(frames) do
-            local key = label(f) .. "\0" .. module(f)
-            if i == 1 then self_n[key] = (self_n[key] or 0) + n end
-            if not seen[key] then
-                seen[key] = true
-                total_n[key] = (total_n[key] or 0) + n
-            end
+-- the stack's keys: the leaf's first, then each function on it once
+local function fold(id)
+    local keys, seen = {}, {}
+    for i, f in ipairs(stack(id)) do
+        local key = label(f) .. "\0" .. module(f)
+        if i == 1 then keys[1] = key end
+        if not seen[key] then
+            seen[key] = true
+            keys[#keys + 1] = key
         end
     end
+    return keys
+end
+
+local function add(keys, c)
+    self_n[keys[1]] = (self_n[keys[1]] or 0) + c
+    for i = 2, #keys do
+        local k = keys[i]
+        total_n[k] = (total_n[k] or 0) + c
+    end
+end
+
+function on_sample(s)
+    local c = s.count
+    if s.pid == 0 then
+        idle = idle + c
+        return
+    end
+    total = total + c
+    local id = s.stack
+    local keys = id ~= 0 and folded[id]
+    if not keys then
+        keys = id ~= 0 and fold(id) or {}
+        if #keys == 0 then
+            local key = "[no stack: " .. s.comm .. "]"
+            keys = { key, key }
+        elseif nfolded < 4096 then
+            nfolded = nfolded + 1
+            folded[id] = keys
+        else
+            -- ids are never reused: the cache only has to stay small
+            folded, nfolded = { [id] = keys }, 1
+        end
+    end
+    add(keys, c)
+end
+
+function on_end()
     local keys = {}
     for k in pairs(total_n) do
         keys[#keys + 1] = k
