@@ -64,6 +64,16 @@ static bool env_init(struct env *e, uint32_t max_stacks)
 	return ok;
 }
 
+/* The table made again from so (the env's caches wired in). */
+static bool env_reopen(struct env *e, struct pr_stacks_opts *so)
+{
+	pr_stacks_free(e->st);
+	so->ksym = e->ksym;
+	so->maps = e->maps;
+	e->st = NULL;
+	return ASSERT_OK(pr_stacks_new(so, &e->st), "stacks_new");
+}
+
 static void check_frame(const struct pr_frame *f, const char *name, uint64_t off,
 			const char *module, uint32_t kernel, const char *what)
 {
@@ -419,11 +429,7 @@ void test_stacks_frames_bound(void)
 
 	if (!env_init(&e, 0))
 		goto out;
-	pr_stacks_free(e.st);
-	so.ksym = e.ksym;
-	so.maps = e.maps;
-	e.st = NULL;
-	if (!ASSERT_OK(pr_stacks_new(&so, &e.st), "stacks_new"))
+	if (!env_reopen(&e, &so))
 		goto out;
 	id1 = pr_stacks_intern(e.st, 1, 0, k1, 2, NULL, 0);
 	ASSERT_TRUE(id1 != 0, "two frames fit");
@@ -554,11 +560,7 @@ void test_stacks_recent(void)
 		goto out;
 	pr_stacks_end_cycle(e.st);
 	ASSERT_EQ(pr_stacks_restarts(e.st), 0, "keep all: never starts over");
-	pr_stacks_free(e.st);
-	so.ksym = e.ksym;
-	so.maps = e.maps;
-	e.st = NULL;
-	if (!ASSERT_OK(pr_stacks_new(&so, &e.st), "stacks_new"))
+	if (!env_reopen(&e, &so))
 		goto out;
 	id1 = pr_stacks_intern(e.st, 1, 0, k1, 1, NULL, 0);
 	pr_stacks_end_cycle(e.st);
