@@ -424,15 +424,23 @@ bpf_links() {
 # fd_ids PID prog|link: ids of the BPF programs (also those behind its
 # links) or links whose fds PID holds
 fd_ids() {
-	awk -v kind="$2" '
-		FNR == 1 { flush(); p = ""; l = "" }
-		/^prog_id:/ { p = $2 }
-		/^link_id:/ { l = $2 }
-		function flush() {
+	# each file read with getline: an fd the process closed since the glob
+	# is skipped (awk handed them as arguments stops at the first it cannot
+	# open, and mawk, Debian's awk, does: the links after it went unseen)
+	awk -v kind="$2" 'BEGIN {
+		for (i = 1; i < ARGC; i++) {
+			p = ""
+			l = ""
+			while ((getline line < ARGV[i]) > 0) {
+				split(line, w)
+				if (w[1] == "prog_id:") p = w[2]
+				if (w[1] == "link_id:") l = w[2]
+			}
+			close(ARGV[i])
 			if (kind == "prog" && p != "") print p
 			if (kind == "link" && l != "") print l
 		}
-		END { flush() }' /proc/"$1"/fdinfo/* 2>/dev/null | sort -u
+	}' /proc/"$1"/fdinfo/* | sort -u
 }
 
 # pr_progs [PID]: "ID NAME" of programs named pr_*, only PID's when given
