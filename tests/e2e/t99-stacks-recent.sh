@@ -99,7 +99,8 @@ expect_eq "an id seen again in a hook names the same stack" "$(val renamed "$OUT
 expect_eq "an old id never names another stack" "$(val other "$OUT")" 0 "$OUT"
 expect_gt "old ids name nothing at the end" "$(val gone "$OUT")" 0 "$OUT"
 expect_ge "those lookups counted as stale" "$(val stale "$OUT")" "$(val gone "$OUT")" "$OUT"
-expect_eq "every id handed out was forgotten or is held" "$(val last_id "$OUT")" \
+# (records read as the run stops intern stacks no hook sees: <=, not ==)
+expect_le "every id a hook got was forgotten or is held" "$(val last_id "$OUT")" \
 	$(($(val forgotten "$OUT") + $(val held "$OUT"))) "$OUT"
 # one dispatch cycle's new stacks may come on top of max before it starts over
 expect_le "the table stayed near its bound" "$(val max_held "$OUT")" 4096 "$OUT"
