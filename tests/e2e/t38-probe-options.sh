@@ -70,7 +70,7 @@ function on_end()
   print("count_rows=" .. #rows) print("count_funcs=" .. distinct)
   print("count_exact=" .. cexact) print("count_total=" .. total)
   print("count_lost=" .. lost.hits)
-  local srows = stacked:counts()
+  local srows, slost = stacked:counts()
   local stotal, spid, sstack = 0, 0, 0
   for _, r in ipairs(srows) do
     stotal = stotal + r.count
@@ -78,6 +78,7 @@ function on_end()
     if r.stack and #stack(r.stack) > 0 then sstack = sstack + r.count end
   end
   print("stack_total=" .. stotal) print("stack_pid=" .. spid) print("stack_named=" .. sstack)
+  print("stack_lost=" .. slost.stacks)
   print("sampled=" .. sampled) print("sampled_out=" .. stats().probe.sampled_out)
   local of = {}
   for f in pairs(open_funcs) do of[#of + 1] = f end
@@ -102,7 +103,12 @@ expect_eq "count_only: each counted exactly N" "$(val count_exact "$OUT")" 40 "$
 expect_eq "count_only: nothing lost" "$(val count_lost "$OUT")" 0 "$OUT"
 expect_eq "count_only + stack: every hit counted" "$(val stack_total "$OUT")" "$((10 * N))" "$OUT"
 expect_eq "count_only + stack: keyed by the process" "$(val stack_pid "$OUT")" "$((10 * N))" "$OUT"
-expect_eq "count_only + stack: stacks resolve" "$(val stack_named "$OUT")" "$((10 * N))" "$OUT"
+# a stack the map has no room for (its bucket taken by another: ~2% of
+# runs here) is counted lost, per hit; every other hit's stack resolves
+named=$(val stack_named "$OUT")
+expect_le "count_only + stack: stacks resolve, or are counted lost" \
+	"$((10 * N - ${named:-0}))" "$(val stack_lost "$OUT")" "$OUT"
+expect_ge "count_only + stack: most stacks resolve" "$named" "$((5 * N))" "$OUT"
 expect_eq "sample = 7: every 7th hit" "$(val sampled "$OUT")" "$(((N + 6) / 7))" "$OUT"
 expect_eq "sample = 7: the rest counted" "$(val sampled_out "$OUT")" "$((N - (N + 6) / 7))" "$OUT"
 expect_eq "strings: each open's path, once (aliases attach once)" "$(val opens "$OUT")" "$N" "$OUT"
