@@ -75,9 +75,10 @@ function on_sample(s)
     end
     total = total + c
     local id = s.stack
-    local keys = id ~= 0 and folded[id]
+    local keys = folded[id]
     if not keys then
-        keys = id ~= 0 and fold(id) or {}
+        -- stack(0), no stack, has no frames: folded[0] is never kept
+        keys = fold(id)
         if #keys == 0 then
             local key = "[no stack: " .. s.comm .. "]"
             keys = { key, key }
