@@ -35,7 +35,16 @@ local shares, events, weight, tp = {}, 0, 0, nil
 local ids, nids = {}, 0
 function on_sample(s)
   events = events + 1
-  if not ids[s.stack] then ids[s.stack] = true; nids = nids + 1 end
+  if not ids[s.stack] then
+    -- each id's frames, printed at the end: a bound on stack_reads that
+    -- fails shows which stacks share an id (module+offset per frame)
+    local fs = {}
+    for _, f in ipairs(s:frames()) do
+      fs[#fs + 1] = string.format("%s+%x", f.module or f.name or "?", f.offset or 0)
+    end
+    ids[s.stack] = table.concat(fs, " ")
+    nids = nids + 1
+  end
   weight = weight + s.count
   tp = tp or target_pid()
   if tp and s.pid ~= tp then return end
@@ -60,6 +69,7 @@ function on_end()
   for _, n in pairs(shares) do total = total + n end
   print("total=" .. total)
   for line, n in pairs(shares) do print("stack " .. n .. " " .. line) end
+  for id, frames in pairs(ids) do print("id " .. id .. " " .. frames) end
 end
 EOF
 
