@@ -33,6 +33,13 @@ struct {
 	__type(value, struct pr_agg_stack);
 } pr_agg_stacks SEC(".maps");
 
+/* each stack as it is added, for the runtime's copy (events.h); read
+ * at its drains: never woken */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024); /* resized by the runtime */
+} pr_agg_stack_rb SEC(".maps");
+
 /* numbers the stacks as they are added: a hash deleted and added again
  * (the same stack, or another with that hash) is a new stack to the
  * runtime's copy */
@@ -119,9 +126,18 @@ static __always_inline __u64 pr_agg_stack(struct pr_agg_stack *mine, __u64 hash)
 	st = bpf_map_lookup_elem(&pr_agg_stacks, &hash);
 	if (!st) {
 		mine->gen = __sync_fetch_and_add(&pr_agg_next_gen, 1) + 1;
+		mine->hash = hash;
 		err = bpf_map_update_elem(&pr_agg_stacks, &hash, mine, BPF_NOEXIST);
-		if (!err)
+		if (!err) {
+			/* pr_agg_add bounded w.n; the test is for the verifier */
+			if (w.n > PR_AGG_FRAMES ||
+			    bpf_ringbuf_output(&pr_agg_stack_rb, mine,
+					       __builtin_offsetof(struct pr_agg_stack, addrs) +
+						       w.n * sizeof(mine->addrs[0]),
+					       BPF_RB_NO_WAKEUP))
+				pr_agg_count(PR_AGG_STACKS_UNSENT);
 			return mine->gen;
+		}
 		if (err != PR_AGG_EEXIST) {
 			pr_agg_count(PR_AGG_STACKS_FULL);
 			return 0;

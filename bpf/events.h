@@ -363,10 +363,13 @@ struct pr_sample {
  * the runtime flips it, and drains the other slot a tick later, when no
  * program can still be adding to it, so every count is read exactly once
  * (and in a few batched system calls). The stacks are one map for the
- * run, each numbered (gen) when added: the runtime reads a stack once,
- * when a count first names its (hash, gen), and deletes the stacks no
- * count named for a while (reading every stack again each interval was
- * half of profrun's CPU at 4999 Hz).
+ * run, each numbered (gen) when added; BPF also sends each stack it adds
+ * on pr_agg_stack_rb (the struct up to its last frame), so the runtime
+ * knows it before a count names it, without a map lookup (a system call
+ * per new stack); a stack the ring had no room for is read from the map
+ * when a count first names its (hash, gen). The runtime deletes the
+ * stacks no count named for a while (reading every stack again each
+ * interval was half of profrun's CPU at 4999 Hz).
  */
 enum pr_agg_limits {
 	PR_CPU_ANY = 0xffffffff,
@@ -377,7 +380,8 @@ enum pr_agg_counter {
 	PR_AGG_COLLISIONS = 1,	 /* a different stack under the same hash: streamed */
 	PR_AGG_COUNTS_FULL = 2,	 /* no room for a new (pid, tid, stack): streamed */
 	PR_AGG_STACKS_FULL = 3,	 /* no room for a new stack: streamed */
-	PR_AGG_MAX = 4,
+	PR_AGG_STACKS_UNSENT = 4, /* new stacks pr_agg_stack_rb had no room for: read from the map */
+	PR_AGG_MAX = 5,
 };
 
 struct pr_agg_key {
@@ -398,7 +402,8 @@ struct pr_agg_stack {
 	__u16 nkernel;
 	__u16 nuser;
 	__u32 pad;
-	__u64 gen; /* numbered when added, never reused */
+	__u64 gen;  /* numbered when added, never reused */
+	__u64 hash; /* its key in pr_agg_stacks */
 	__u64 addrs[2 * PR_MAX_FRAMES]; /* kernel frames, then user frames */
 };
 

@@ -4,8 +4,9 @@
  * described in bpf/events.h). Every PR_AGG_INTERVAL the other slot, which
  * BPF left an interval ago (no program can still be adding to it), is
  * drained, each count becoming one record of its stack with its weight
- * (the stack read from its map the first time a count names it, kept
- * while counts do); then BPF moves to it. One wake-up an interval. At the end (programs
+ * (the stack as BPF sent it when it added it, or read from its map the
+ * first time a count names it, kept while counts do); then BPF moves to
+ * it. One wake-up an interval. At the end (programs
  * detached) both slots are drained in full, so every sample counted in
  * the kernel reaches the script exactly once.
  */
@@ -28,7 +29,7 @@ struct pr_aggregate;
 #define PR_AGG_AUTO 1
 
 struct pr_agg_fds {
-	int counts[2], stacks, slot, stats;
+	int counts[2], stacks, stack_ring, slot, stats;
 };
 
 struct pr_aggregate_stats {
@@ -39,6 +40,8 @@ struct pr_aggregate_stats {
 	uint64_t records;     /* counts drained */
 	uint64_t drained;     /* samples they stood for */
 	uint64_t stack_misses; /* counts whose stack was not found: sent without frames */
+	uint64_t stacks_received; /* new stacks BPF sent on their ring */
+	uint64_t stacks_unsent;	  /* ... it had no room for (read from the map instead) */
 	uint64_t stack_reads;  /* stacks read from the map (once each while in use) */
 	uint64_t stack_deletes; /* stacks no count named for a while, deleted from it */
 	uint64_t flips;

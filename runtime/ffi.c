@@ -135,6 +135,7 @@ static const struct {
 	FIELD(pr_stats, python_bytes),
 	FIELD(pr_stats, kunwind_mismatched),
 	FIELD(pr_stats, agg_stack_misses),
+	FIELD(pr_stats, agg_stacks_unsent),
 	FIELD(pr_stats, stack_bytes),
 	FIELD(pr_sample_opts, unwind_tables),
 	FIELD(pr_sample_opts, kernel_unwind),

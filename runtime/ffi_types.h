@@ -267,6 +267,8 @@ struct pr_stats {
 	uint64_t stack_restarts;      /* times it started over */
 	uint64_t stack_stale;	      /* stack(id) of a dropped id */
 	uint64_t agg_stack_reads;     /* stacks read from their map (once while in use) */
+	uint64_t agg_stacks_received; /* new stacks BPF sent on their ring */
+	uint64_t agg_stacks_unsent;   /* ... it had no room for (read from the map) */
 	uint64_t agg_stack_deletes;   /* stacks no count named for a while, deleted */
 	uint64_t kunwind_wakes;	      /* samples that woke the runtime to load tables */
 	uint64_t sample_spilled;      /* samples the small ring could not take (the big one did) */

@@ -218,6 +218,19 @@ static uint32_t agg_counts(const struct pr_plan_cfg *cfg)
 	return n;
 }
 
+/* The ring of new stacks for a stack map of counts entries: 128 bytes
+ * a stack (~13 frames; most new stacks come in the first intervals,
+ * before the map holds many), a power of two of at least a page. What
+ * it has no room for is read from the map, counted (stacks_unsent). */
+static uint32_t agg_stack_ring(uint32_t counts)
+{
+	uint32_t want = counts * 128, n = getpagesize();
+
+	while (n < want && n < (64u << 20))
+		n *= 2;
+	return n;
+}
+
 /* python.bpf.h's maps of an object that reads no Python frames: the
  * smallest that load */
 static void no_python_maps(struct bpf_map *procs, struct bpf_map *pending, struct bpf_map *threads)
@@ -327,10 +340,12 @@ static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 		/* a stack is 2 KB, allocated when added: as many as an
 		 * interval's counts (threads share them; unused ones go) */
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks, counts);
+		bpf_map__set_max_entries(p->smp->maps.pr_agg_stack_rb, agg_stack_ring(counts));
 	} else {
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts0, 1);
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts1, 1);
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks, 1);
+		bpf_map__set_max_entries(p->smp->maps.pr_agg_stack_rb, getpagesize());
 	}
 	/* a quarter of the ring: room to spare before the reader must run */
 	p->smp->rodata->wakeup_bytes = ring_size(cfg->sample_buffer) / 4;
@@ -356,6 +371,7 @@ int pr_plan_agg_fds(const struct pr_plan *p, struct pr_agg_fds *out)
 		.counts = { bpf_map__fd(p->smp->maps.pr_agg_counts0),
 			    bpf_map__fd(p->smp->maps.pr_agg_counts1) },
 		.stacks = bpf_map__fd(p->smp->maps.pr_agg_stacks),
+		.stack_ring = bpf_map__fd(p->smp->maps.pr_agg_stack_rb),
 		.slot = bpf_map__fd(p->smp->maps.pr_agg_slot),
 		.stats = bpf_map__fd(p->smp->maps.pr_agg_stats),
 	};

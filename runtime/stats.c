@@ -130,6 +130,8 @@ int pr_stats_build(const struct pr_rt *rt, struct pr_stats *out)
 		out->agg_records = as.records;
 		out->agg_stack_misses = as.stack_misses;
 		out->agg_stack_reads = as.stack_reads;
+		out->agg_stacks_received = as.stacks_received;
+		out->agg_stacks_unsent = as.stacks_unsent;
 		out->agg_stack_deletes = as.stack_deletes;
 	}
 	if (rt->stacks) {

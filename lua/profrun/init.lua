@@ -687,6 +687,8 @@ function api.stats()
             stack_misses = tonumber(s.agg_stack_misses),
             stack_reads = tonumber(s.agg_stack_reads),
             stack_deletes = tonumber(s.agg_stack_deletes),
+            stacks_received = tonumber(s.agg_stacks_received),
+            stacks_unsent = tonumber(s.agg_stacks_unsent),
         },
         target = { untracked = tonumber(s.target_untracked) },
         python = {
