@@ -5,11 +5,11 @@
  * calls (a count at a time was ~1000 calls a second at 4999 Hz, most of
  * profrun's CPU in this mode). A drain that fills the loop's arena goes on
  * in the next cycle. Stacks come on their ring as BPF adds them (read
- * before each drain: a stack is added before any count names it), else
- * from their map when a count first names them (a system call each,
- * ~2.5 us here; ~130 a second at 4999 Hz under a busy two-CPU load, more
- * with more CPUs), and are kept here by
- * (hash, gen) while counts name them;
+ * before a slot's counts are: a stack is added before any count names
+ * it), else from their map when a count first names them (a system call
+ * each, ~2.5 us here; ~130 a second at 4999 Hz under a busy two-CPU load,
+ * more with more CPUs), and are kept here by (hash, gen) while counts
+ * name them;
  * one no count named for STALE_FLIPS intervals is deleted from the map,
  * its copy kept KEEP_DELETED intervals more for the counts already taken
  * (a count is drained at most two intervals after BPF looked its stack up).
@@ -314,6 +314,9 @@ static void keep_counts(struct pr_aggregate *a, uint32_t n)
  * (a stack's counts one after the other: its copy stays in cache). */
 static void load(struct pr_aggregate *a, uint32_t slot)
 {
+	/* first the stacks BPF sent: each was sent as it was added, before
+	 * any count of the slot named it */
+	pr_bpfring_consume(a->ring);
 	a->nents = a->pos = 0;
 	take_all(a, a->fd.counts[slot], a->keys, a->vals, BATCH, keep_counts);
 	if (a->nents > 1)
@@ -378,16 +381,11 @@ int pr_aggregate_drain(struct pr_aggregate *a, bool final, pr_agg_emit_fn emit, 
 
 	if (!a)
 		return 0;
-	if (final) {
-		pr_bpfring_consume(a->ring);
+	if (final)
 		return drain_slot(a, 0, emit, ctx) || drain_slot(a, 1, emit, ctx);
-	}
 	now = pr_mono_ns();
 	if (now - a->flip_time < PR_AGG_INTERVAL_NS)
 		return 0;
-	/* every stack a count of the slot names was added, and sent, at
-	 * least an interval ago */
-	pr_bpfring_consume(a->ring);
 	/* one wake-up an interval: the other slot, out since the last flip
 	 * (a whole interval: no program still adds to it), is drained, then
 	 * BPF moves to it and this one waits its turn */

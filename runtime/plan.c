@@ -220,15 +220,13 @@ static uint32_t agg_counts(const struct pr_plan_cfg *cfg)
 
 /* The ring of new stacks for a stack map of counts entries: 128 bytes
  * a stack (~13 frames; most new stacks come in the first intervals,
- * before the map holds many), a power of two of at least a page. What
- * it has no room for is read from the map, counted (stacks_unsent). */
+ * before the map holds many), at most 64 MiB. What it has no room for
+ * is read from the map, counted (stacks_unsent). */
 static uint32_t agg_stack_ring(uint32_t counts)
 {
-	uint32_t want = counts * 128, n = getpagesize();
+	uint64_t want = (uint64_t)counts * 128;
 
-	while (n < want && n < (64u << 20))
-		n *= 2;
-	return n;
+	return ring_size(want < (64u << 20) ? (uint32_t)want : 64u << 20);
 }
 
 /* python.bpf.h's maps of an object that reads no Python frames: the
@@ -345,7 +343,7 @@ static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts0, 1);
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts1, 1);
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks, 1);
-		bpf_map__set_max_entries(p->smp->maps.pr_agg_stack_rb, getpagesize());
+		bpf_map__set_max_entries(p->smp->maps.pr_agg_stack_rb, ring_size(0)); /* a page */
 	}
 	/* a quarter of the ring: room to spare before the reader must run */
 	p->smp->rodata->wakeup_bytes = ring_size(cfg->sample_buffer) / 4;
