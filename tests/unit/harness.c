@@ -158,6 +158,7 @@
 	X(dwarfcache_hostile)			\
 	X(dwarfcache_prune)			\
 	X(trust_invoker)			\
+	X(thread_starts_elsewhere)		\
 	X(probespec_parse)			\
 	X(probespec_find_binary)		\
 	X(elfsym_each_function)			\
