@@ -63,9 +63,11 @@ struct {
 	__type(value, struct pr_uw_pending);
 } pr_uw_pending SEC(".maps");
 
+/* mappable: the runtime writes a table's rows through a mapping */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1); /* resized by the runtime: the row budget */
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct pr_uw_row);
 } pr_uw_rows SEC(".maps");
