@@ -39,7 +39,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct pr_copy_bisect);
-} pr_copy_bisect_state SEC(".maps");
+} pr_bisect_state SEC(".maps");
 
 /* One step: tries the page boundary halfway between the longest copy
  * that worked (lo) and the shortest that faulted (hi). ctx: dst. */
@@ -50,7 +50,7 @@ static long pr_copy_bisect_step(__u64 i, void *ctx)
 	__u64 mid;
 
 	(void)i;
-	b = bpf_map_lookup_elem(&pr_copy_bisect_state, &zero);
+	b = bpf_map_lookup_elem(&pr_bisect_state, &zero);
 	if (!b)
 		return 1;
 	mid = ((b->sp + (b->lo + b->hi) / 2) & ~PR_PAGE_MASK_LOW) - b->sp;
@@ -88,7 +88,7 @@ static __always_inline __u64 pr_copy_user_stack_to(__u64 sp, void *dst, __u64 wa
 		return 0;
 	if (!bpf_probe_read_user(dst, len, (void *)sp))
 		return len;
-	b = bpf_map_lookup_elem(&pr_copy_bisect_state, &zero);
+	b = bpf_map_lookup_elem(&pr_bisect_state, &zero);
 	if (!b)
 		return 0;
 	*b = (struct pr_copy_bisect){ .sp = sp, .hi = len };

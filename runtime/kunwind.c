@@ -409,8 +409,8 @@ undo:
 }
 
 /* Maps rows [start, start + n) of the rows array: *rows points at row
- * start; returns the mapping for unmap_rows, NULL when it cannot be made
- * (the rows then go by batches). */
+ * start; returns the mapping (*len bytes, for munmap), NULL when it cannot
+ * be made (the rows then go by batches). */
 static void *map_rows(struct pr_kunwind *k, uint32_t start, uint32_t n, struct pr_uw_row **rows,
 		      size_t *len)
 {
