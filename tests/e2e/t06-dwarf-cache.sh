@@ -2,7 +2,8 @@
 # Compressed DWARF read through inflated copies kept on disk (dwarfcache.h):
 # inlfix-gz is inlfix with its debug sections zlib-compressed, as Debian
 # ships debuginfo. With the cache off, on first use (a copy is made), on
-# second use (the copy is found), with the copy cut short (made again) and
+# second use (the copy is found, and only copies of binaries the first run
+# did not sample are made), with the copy cut short (made again) and
 # with the directory writable by others (not used), profrun's frames at
 # every sampled address equal eu-addr2line's on the binary itself. The copy
 # holds exactly the inflated sections (objcopy --decompress-debug-sections
@@ -62,11 +63,20 @@ for sec in .debug_info .debug_line .debug_abbrev .debug_str; do
 	fi
 done
 
+# a second run may sample a binary the first did not (libc or the loader
+# as the process starts or ends): it makes that one's copy, and no other
+copies() { ls "$DC" | grep '\.debug$' | sort; }
+copies >"$TMP/copies.before"
+COPY_INODE=$(stat -c %i "$COPY")
 profile "$DC"
 expect_rc "second use: exit 0" 0
 lines_expect_addr2line "second use" "$GZ" "$OUT"
 expect_ge "second use: the copies found" "$(val dwarf_cache.hits "$OUT")" 1 "$OUT"
-expect_eq "second use: none made" "$(val dwarf_cache.builds "$OUT")" 0 "$OUT"
+expect_eq "second use: inlfix-gz's copy not made again (same inode)" "$(stat -c %i "$COPY")" \
+	"$COPY_INODE"
+expect_eq "second use: made only copies not in the directory before" \
+	"$(val dwarf_cache.builds "$OUT")" "$(copies | comm -13 "$TMP/copies.before" - | wc -l)" \
+	"$OUT" "$(ls -la "$DC")"
 
 SIZE=$(stat -c %s "$COPY")
 truncate -s $((SIZE - 100)) "$COPY"
