@@ -446,7 +446,6 @@ static bool write_rows(struct pr_kunwind *k, const struct pr_cfi_packed *t, cons
 	m = map_rows(k, b->start, total, &mapped, &len);
 	for (i = 0; i < total; i++) {
 		dst = m ? &mapped[i] : &k->rowbuf[j];
-		k->keys[j] = b->start + i;
 		if (i <= b->npages) {
 			/* the first row at or past page first_page + i */
 			while (row < t->n && (t->pc[row] >> 12) < b->first_page + i)
@@ -462,7 +461,10 @@ static bool write_rows(struct pr_kunwind *k, const struct pr_cfi_packed *t, cons
 			}
 			dst->rule = global[local] - 1;
 		}
-		if (!m && ++j == BATCH) {
+		if (m)
+			continue;
+		k->keys[j] = b->start + i;
+		if (++j == BATCH) {
 			if (!flush_batch(k, j))
 				goto out;
 			j = 0;
