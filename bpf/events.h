@@ -357,8 +357,9 @@ struct pr_sample {
  * sample{aggregate=true}: samples whose whole stack is known in BPF (a
  * complete kernel walk, frame pointers, no user stack wanted) are counted
  * in a hash per (pid, tid, stack) instead of crossing the ring; stacks
- * are kept once each, under a 64-bit hash of their frames, compared in
- * full on every hit (a collision sends the sample as a record, counted).
+ * are kept once each, under a 64-bit hash of their frames, and a hit
+ * must match a second, seeded hash too (a collision sends the sample as
+ * a record, counted).
  * The counts come in two slots: BPF adds to the slot pr_agg_slot names,
  * the runtime flips it, and drains the other slot a tick later, when no
  * program can still be adding to it, so every count is read exactly once
@@ -404,6 +405,9 @@ struct pr_agg_stack {
 	__u32 pad;
 	__u64 gen;  /* numbered when added, never reused */
 	__u64 hash; /* its key in pr_agg_stacks */
+	/* a second hash of the frames, seeded by the run: a sample with the
+	 * same hash and another check is a collision (aggregate.bpf.h) */
+	__u64 check;
 	__u64 addrs[2 * PR_MAX_FRAMES]; /* kernel frames, then user frames */
 };
 

@@ -198,6 +198,10 @@ static __always_inline int send_sample(struct sample_buf *buf, struct pr_src_cou
 	    !(s->ustack_flags & (PR_USTACK_COPIED | PR_USTACK_PARTIAL)) &&
 	    pr_agg_add(s))
 		return 0;
+	/* read only for a record: a counted sample needs them only when it
+	 * starts a count (pr_agg_add), and the cgroup is pointers away */
+	s->cgroup = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(s->comm, sizeof(s->comm));
 	size = HEAD_BYTES + kb + ub + copied + pb;
 	s->hdr.size = size;
 	if (size > sizeof(*buf)) {
@@ -276,8 +280,6 @@ int pr_sample(struct bpf_perf_event_data *ctx)
 	s->pid = tgid;
 	s->tid = (__u32)id;
 	s->cpu = bpf_get_smp_processor_id();
-	s->cgroup = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(s->comm, sizeof(s->comm));
 	s->kerr = 0;
 	s->uerr = 0;
 	s->ustack_len = 0;

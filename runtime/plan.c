@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/random.h>
 #include <bpf/bpf.h>
 #include "lifecycle.skel.h"
 #include "offcpu.skel.h"
@@ -229,6 +230,30 @@ static uint32_t agg_stack_ring(uint32_t counts)
 	return ring_size(want < (64u << 20) ? (uint32_t)want : 64u << 20);
 }
 
+/* The seed of aggregate.bpf.h's second hash: unknown to the processes
+ * sampled, so none can choose frames that pass for another stack. */
+static uint64_t agg_seed(void)
+{
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
+		return seed;
+	/* no entropy yet (early boot): weaker, but still not the sampled's */
+	return pr_mono_ns() * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid() << 32;
+}
+
+/* $PROFRUN_AGG_HASH_BITS, for tests: the hash cut to that many bits, so
+ * that different stacks share it and the collision path runs. */
+static uint64_t agg_hash_mask(void)
+{
+	const char *env = getenv("PROFRUN_AGG_HASH_BITS");
+	long bits = env && *env ? strtol(env, NULL, 10) : 64;
+
+	if (bits < 1 || bits >= 64)
+		return ~0ull;
+	return (1ull << bits) - 1;
+}
+
 /* python.bpf.h's maps of an object that reads no Python frames: the
  * smallest that load */
 static void no_python_maps(struct bpf_map *procs, struct bpf_map *pending, struct bpf_map *threads)
@@ -339,6 +364,8 @@ static int smp_configure(struct pr_plan *p, const struct pr_plan_cfg *cfg)
 		 * interval's counts (threads share them; unused ones go) */
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_stacks, counts);
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_stack_rb, agg_stack_ring(counts));
+		p->smp->rodata->agg_seed = agg_seed();
+		p->smp->rodata->agg_hash_mask = agg_hash_mask();
 	} else {
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts0, 1);
 		bpf_map__set_max_entries(p->smp->maps.pr_agg_counts1, 1);

@@ -22,7 +22,11 @@
 #  - a full ring of stacks (64 counts: an 8 KiB ring, python3.11's
 #    deep stacks with their kernel frames): the stacks it lost are
 #    counted and read from the map instead, at most once each; no count
-#    lacks its stack.
+#    lacks its stack;
+#  - collisions: with the hash cut to 1 bit ($PROFRUN_AGG_HASH_BITS),
+#    burn's stacks share two hashes; the second hash tells them apart,
+#    so the collisions are counted and sent as records, every sample is
+#    still counted, and burn_heavy keeps its 3/4.
 . "$(dirname "$0")/lib.sh"
 require_bpf
 require_fixtures burn
@@ -155,5 +159,22 @@ expect_gt "64 counts: stacks the 8 KiB ring had no room for, counted" "$unsent" 
 expect_gt "64 counts: those read from the map" "$(val agg.stack_reads "$OUT")" 0 "$OUT"
 expect_le "64 counts: each read at most once" "$(val agg.stack_reads "$OUT")" "$unsent" "$OUT"
 expect_eq "64 counts: no count without its stack" "$(val agg.stack_misses "$OUT")" 0 "$OUT"
+
+# ---- colliding hashes: told apart, streamed, counted ----
+PROFRUN_AGG_HASH_BITS=1 run_profrun -c "$FIXTURES/burn 2" "$TMP/agg.lua" on kernel
+expect_rc "1-bit hash: exit 0" 0
+expect_gt "1-bit hash: collisions counted" "$(val agg.collisions "$OUT")" 0 "$OUT"
+expect_gt "1-bit hash: some samples still counted in BPF" "$(val agg.counted "$OUT")" 0 "$OUT"
+p=$(val produced "$OUT") d=$(val delivered "$OUT") x=$(val dropped "$OUT") w=$(val weight "$OUT")
+expect_eq "1-bit hash: delivered = produced - dropped" "$d" "$((p - x))" "$OUT"
+expect_eq "1-bit hash: the counts add up to what was delivered" "$w" "$d" "$OUT"
+expect_eq "1-bit hash: no count without its stack" "$(val agg.stack_misses "$OUT")" 0 "$OUT"
+share=$(awk '/^stack / { t += $2; if ($3 ~ /^burn_heavy;main;/) h += $2 }
+	END { if (t) printf "%d", 1000 * h / t }' "$OUT")
+if _is_int "$share" && [ "$share" -ge 700 ] && [ "$share" -le 800 ]; then
+	pass "1-bit hash: burn_heavy;main has 3/4 of burn's samples ($share per mille)"
+else
+	fail "1-bit hash: burn_heavy;main has 3/4 of burn's samples" "share=$share" "$OUT"
+fi
 
 finish
