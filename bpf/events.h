@@ -385,17 +385,21 @@ enum pr_agg_counter {
 	PR_AGG_MAX = 5,
 };
 
+/* A count's key names its stack by both hashes, so a sample finds its
+ * count with one lookup; pr_agg_stacks is looked at only for a new
+ * count, which takes the stack's gen into its value. */
 struct pr_agg_key {
 	__u32 pid;
 	__u32 tid;
 	__u64 stack; /* hash of the frames: the key of pr_agg_stacks */
-	__u64 gen;   /* that stack's pr_agg_stack.gen */
+	__u64 check; /* that stack's pr_agg_stack.check */
 };
 
 struct pr_agg_val {
 	__u64 count;
 	__u64 time; /* the last sample's */
 	__u64 cgroup;
+	__u64 gen; /* the stack's pr_agg_stack.gen when the count began */
 	char comm[PR_COMM_LEN];
 };
 

@@ -196,7 +196,7 @@ static __always_inline int send_sample(struct sample_buf *buf, struct pr_src_cou
 	/* the whole stack is known: a count instead of a record */
 	if (aggregate && !copied && !pb &&
 	    !(s->ustack_flags & (PR_USTACK_COPIED | PR_USTACK_PARTIAL)) &&
-	    pr_agg_add(s))
+	    pr_agg_add())
 		return 0;
 	/* read only for a record: a counted sample needs them only when it
 	 * starts a count (pr_agg_add), and the cgroup is pointers away */

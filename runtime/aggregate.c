@@ -115,7 +115,7 @@ static int by_stack(const void *x, const void *y)
 
 	if (a->k.stack != b->k.stack)
 		return a->k.stack < b->k.stack ? -1 : 1;
-	return a->k.gen < b->k.gen ? -1 : a->k.gen > b->k.gen;
+	return a->v.gen < b->v.gen ? -1 : a->v.gen > b->v.gen;
 }
 
 static uint32_t known_slot(uint64_t hash, uint64_t gen)
@@ -327,12 +327,12 @@ static void load(struct pr_aggregate *a, uint32_t slot)
 /* One count as a record, with its stack. */
 static void fill(struct pr_aggregate *a, const struct entry *e)
 {
-	struct known *k = find_known(a, e->k.stack, e->k.gen);
+	struct known *k = find_known(a, e->k.stack, e->v.gen);
 	struct pr_sample_agg *r = &a->rec;
 	uint32_t n;
 
 	if (!k)
-		k = read_stack(a, e->k.stack, e->k.gen);
+		k = read_stack(a, e->k.stack, e->v.gen);
 	memset(r, 0, offsetof(struct pr_sample_agg, addrs));
 	r->hdr = (struct pr_hdr){ .type = PR_REC_SAMPLE_AGG, .size = sizeof(*r),
 				  .time = e->v.time };
