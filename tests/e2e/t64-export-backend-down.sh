@@ -18,12 +18,13 @@ cat >"$TMP/push.lua" <<'EOS'
 local export = require "profrun.export"
 local url, host, spool, memory, disk, wait = arg[1], arg[2], arg[3], tonumber(arg[4]),
   tonumber(arg[5]), tonumber(arg[6])
+local flush_s = tonumber(arg[7]) or 1
 local ch = export.clickhouse { url = url, host = host, spool = spool ~= "-" and spool or nil,
   memory = memory, disk = disk, wait = wait, retry_max = 1, timeout = 3 }
 sample { hz = 499 }
 local samples, queued = 0, 0
 function on_sample(s) samples = samples + s.count; ch:sample(s) end
-every(1, function() queued = queued + ch:flush() end)
+every(flush_s, function() queued = queued + ch:flush() end)
 function on_end()
   queued = queued + ch:flush()
   export.close()
@@ -88,12 +89,15 @@ fi
 [ "${got:-0}" -gt "${samples:-0}" ] && echo "# crash: $((got - samples)) samples came twice (a batch resent after the kill)"
 
 # ---- caps smaller than the data, backend never there ----
-# burn's rows are its distinct stacks each second, ~4-8 of ~230 bytes
-# on disk: the 4 KiB spool takes ~16 and memory ~9, so the run must
-# make well over 25 for some to be dropped while it runs (5 s made 22
-# on one machine: none dropped until the end)
+# A flush makes a row per distinct stack since the last, ~230 bytes on
+# disk: the 4 KiB spool takes ~17 and the 2 KiB of memory ~10, so the
+# run must make well over 27 rows for some to be dropped while it runs.
+# Flushed each second, burn made 22 in 5 s and 27 in 10 s on one
+# machine (its distinct stacks a second vary with the kernel's), and
+# nothing was dropped until the end; flushed five times a second, the
+# same stacks make a row per flush.
 dead=http://127.0.0.1:$(free_port)
-run_profrun -c "$FIXTURES/burn 10" "$TMP/push.lua" "$dead" capped "$TMP/spool3" 2048 4096 1
+run_profrun -c "$FIXTURES/burn 10" "$TMP/push.lua" "$dead" capped "$TMP/spool3" 2048 4096 1 0.2
 expect_eq "caps: exit 0" "$RC" 0 "$ERR"
 queued=$(val queued "$OUT")
 expect_gt "caps: rows dropped for want of room" "$(val dropped_full "$OUT")" 0 "$OUT"
