@@ -80,8 +80,12 @@ run() {
 	kill -INT "${pids[@]}" 2>/dev/null || true
 	wait 2>/dev/null || true
 	pids=()
-	ns1=$(((ta1 - ta0) / (ca1 - ca0 + 1)))
-	ns2=$(((tb1 - tb0) / (cb1 - cb0 + 1)))
+	if ((ca1 == ca0 || cb1 == cb0)); then
+		echo "bpfpair: a build's pr_sample did not run during the workload ($1: $((ca1 - ca0)) runs, $2: $((cb1 - cb0)))" >&2
+		exit 1
+	fi
+	ns1=$(((ta1 - ta0) / (ca1 - ca0)))
+	ns2=$(((tb1 - tb0) / (cb1 - cb0)))
 }
 
 echo "bpfpair: $pairs pairs each way round, $hz Hz; old=$old new=$new"
