@@ -73,7 +73,7 @@ run_profrun -c "$PY $FIX/nested.py 3" "$TMP/dump.lua"
 expect_rc "nested: exit 0" 0
 A=$(line_of nested.py "return b(n)") B=$(line_of nested.py "return c(n)")
 C=$(line_of nested.py "x += i \* i") D=$(line_of nested.py "return e(n)")
-MA=$(line_of nested.py "a(20000)") MD=$(line_of nested.py "d(10000)") MOD=$(line_of nested.py "^main()")
+MA=$(line_of nested.py "a(20000 // k)") MD=$(line_of nested.py "d(10000 // k)") MOD=$(line_of nested.py "^main()")
 python3 - "$OUT" "$A" "$B" "$C" "$D" "$MA" "$MD" "$MOD" >"$TMP/nested.txt" <<'EOF'
 import re, sys
 out, A, B, C, D, MA, MD, MOD = sys.argv[1:]
