@@ -88,16 +88,31 @@ struct {
 	__type(value, __u64);
 } pr_uw_counts SEC(".maps");
 
-struct pr_uw_rcache {
+/* A rule as the cache keeps it, in 8 bytes, so that an entry is 16 and
+ * a hit reads one line, not the entry's and then the rule's (a rule whose
+ * offsets do not fit is not cached: searched each time, as before). */
+struct pr_uw_rcache_ent {
 	__u32 table; /* 0: empty */
 	__u32 foff;
-	__u32 rule;
-	__u32 pad;
+	__s16 cfa_off;
+	__s8 rbp_off8; /* the offsets / 8 */
+	__s8 ra_off8;
+	__u8 cfa;
+	__u8 regs; /* rbp | ra << 4 */
+	__u8 flags;
+	__u8 pad;
+};
+
+/* One value, not an entry per slot: a per-CPU array's lookup reads the
+ * slot's pointer first, and 2048 slots' pointers are 16 KiB, another cold
+ * line for every frame. 32 KiB, a per-CPU value's most. */
+struct pr_uw_rcache {
+	struct pr_uw_rcache_ent e[PR_UW_RCACHE];
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PR_UW_RCACHE);
+	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct pr_uw_rcache);
 } pr_uw_rcache SEC(".maps");
@@ -115,7 +130,10 @@ struct pr_uw_walk {
 	__u8 partial;	 /* the copy is shorter than ustack_bytes allows */
 	__u8 urgent;	 /* wake the runtime for this sample: it loads tables */
 	__u8 placed;	 /* walked with its parent's entry: frames are PR_UFRAME()s */
+	__u8 memo_ok;	 /* memo holds the rule for memo_looked */
 	__u16 nfp;	 /* steps by frame pointer */
+	__u64 memo_looked;
+	struct pr_uw_rule memo; /* the last frame's rule: recursion repeats it */
 	__u64 frames[PR_MAX_FRAMES];
 	__u8 copy[PR_USTACK_MAX];
 };
@@ -255,32 +273,51 @@ static __always_inline long pr_uw_search_rule(struct pr_uw_map *m, __u64 foff)
 	return r ? r->rule : -1;
 }
 
-/* The rule for foff in m, or NULL: from this CPU's cache, else searched
- * and cached. A table's rows never change while its number lives, and
- * rule indexes are never reused, so a hit is always what the search
- * would find. */
-static __always_inline struct pr_uw_rule *pr_uw_find_rule(struct pr_uw_map *m, __u64 foff)
+/* The rule for foff in m, into *r (false: none): from this CPU's
+ * cache, else searched and cached. A table's rows never change while
+ * its number lives, and rule indexes are never reused, so a hit is
+ * always what the search would find. */
+static __always_inline bool pr_uw_find_rule(struct pr_uw_map *m, __u64 foff, struct pr_uw_rule *r)
 {
-	__u32 slot = ((__u32)foff * 0x9e3779b1u ^ m->table * 0x85ebca6bu) >> 21, idx;
-	struct pr_uw_rcache *c = bpf_map_lookup_elem(&pr_uw_rcache, &slot);
+	__u32 slot = ((__u32)foff * 0x9e3779b1u ^ m->table * 0x85ebca6bu) >> 21, zero = 0, idx;
+	struct pr_uw_rcache *rc = bpf_map_lookup_elem(&pr_uw_rcache, &zero);
+	struct pr_uw_rcache_ent *c = rc ? &rc->e[slot & (PR_UW_RCACHE - 1)] : NULL;
 	/* a numbered table, an offset the 32-bit key holds */
 	bool cacheable = c && m->table && foff >> 32 == 0;
+	struct pr_uw_rule *found;
 	long rule;
 
 	if (cacheable && c->table == m->table && c->foff == (__u32)foff) {
-		idx = c->rule;
-		return bpf_map_lookup_elem(&pr_uw_rules, &idx);
+		r->cfa_off = c->cfa_off;
+		r->rbp_off = c->rbp_off8 * 8;
+		r->ra_off = c->ra_off8 * 8;
+		r->cfa = c->cfa;
+		r->rbp = c->regs & 15;
+		r->ra = c->regs >> 4;
+		r->flags = c->flags;
+		return true;
 	}
 	rule = pr_uw_search_rule(m, foff);
 	if (rule < 0)
-		return NULL;
+		return false;
 	idx = rule;
-	if (cacheable) {
+	found = bpf_map_lookup_elem(&pr_uw_rules, &idx);
+	if (!found)
+		return false;
+	*r = *found;
+	if (cacheable && r->cfa_off == (__s16)r->cfa_off && !(r->rbp_off & 7) &&
+	    (r->rbp_off >> 3) == (__s8)(r->rbp_off >> 3) && !(r->ra_off & 7) &&
+	    (r->ra_off >> 3) == (__s8)(r->ra_off >> 3) && r->rbp < 16 && r->ra < 16) {
 		c->table = m->table;
 		c->foff = foff;
-		c->rule = idx;
+		c->cfa_off = r->cfa_off;
+		c->rbp_off8 = r->rbp_off >> 3;
+		c->ra_off8 = r->ra_off >> 3;
+		c->cfa = r->cfa;
+		c->regs = r->rbp | r->ra << 4;
+		c->flags = r->flags;
 	}
-	return bpf_map_lookup_elem(&pr_uw_rules, &idx);
+	return true;
 }
 
 /* The step by frame pointer for a frame without unwind info (unwind.c's
@@ -316,7 +353,7 @@ static __always_inline long pr_uw_step_fp(struct pr_uw_walk *w)
  * exists. Returns 1 when the walk stopped. */
 static __always_inline long pr_uw_step(struct pr_uw_walk *w)
 {
-	struct pr_uw_rule *rule;
+	struct pr_uw_rule r, *rule = NULL;
 	struct pr_uw_map *m;
 	__u64 looked, cfa, ra, bp, foff;
 	bool signal, bp_ok;
@@ -332,7 +369,15 @@ static __always_inline long pr_uw_step(struct pr_uw_walk *w)
 	/* rows not loaded (yet, or evicted): the copy, unwound with them */
 	if (!m->row_count && !(m->flags & PR_UW_MAP_NO_CFI))
 		return pr_uw_stop(w, PR_KUW_NO_TABLE);
-	rule = m->row_count ? pr_uw_find_rule(m, looked - m->start + m->offset) : NULL;
+	if (w->memo_ok && w->memo_looked == looked) {
+		r = w->memo;
+		rule = &r;
+	} else if (m->row_count && pr_uw_find_rule(m, looked - m->start + m->offset, &r)) {
+		rule = &r;
+		w->memo = r;
+		w->memo_looked = looked;
+		w->memo_ok = 1;
+	}
 	if (!rule && !uw_fp_steps)
 		return pr_uw_stop(w, PR_KUW_NO_TABLE);
 	if (w->placed) {
@@ -466,6 +511,7 @@ static __always_inline void pr_uw_walk_start(struct pr_uw_walk *w)
 	w->done = 0;
 	w->short_copy = 0;
 	w->last_map = 0;
+	w->memo_ok = 0;
 	w->nfp = 0;
 	w->result = PR_KUW_STOPPED;
 }
