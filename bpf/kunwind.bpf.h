@@ -117,6 +117,19 @@ struct {
 	__type(value, struct pr_uw_rcache);
 } pr_uw_rcache SEC(".maps");
 
+/* Where a thread's stack ends, as its last whole walk found it (the
+ * outermost frame's sp): a thread's outermost frame stays where it is for
+ * its life, so the next copy need not go further. A pthread's stack has
+ * no mm->start_stack to stop at, and above its frames lie its TLS and
+ * descriptor: bench/spin's threads walk ~1.3 KiB of the 4 KiB copied.
+ * Only a hint: a copy it cut short grows when the walk reads past it (a
+ * tid reused, an exec), as any first copy does. Per CPU, by tid. */
+#define PR_UW_TOPS 256
+struct pr_uw_top {
+	__u32 tid, tgid;
+	__u64 top;
+};
+
 struct pr_uw_walk {
 	struct pr_uw_proc proc;
 	__u64 pc, sp, bp;
@@ -135,7 +148,10 @@ struct pr_uw_walk {
 	__u64 memo_looked;
 	struct pr_uw_rule memo; /* the last frame's rule: recursion repeats it */
 	__u64 frames[PR_MAX_FRAMES];
-	__u8 copy[PR_USTACK_MAX];
+	struct pr_uw_top tops[PR_UW_TOPS];
+	/* a copy grows from any length by up to PR_UW_FIRST_COPY: the slack
+	 * lets the verifier see it fits */
+	__u8 copy[PR_USTACK_MAX + PR_UW_FIRST_COPY];
 };
 
 struct {
@@ -516,23 +532,27 @@ static __always_inline void pr_uw_walk_start(struct pr_uw_walk *w)
 	w->result = PR_KUW_STOPPED;
 }
 
-/* Grows a copy that stopped at a multiple of the first copy by the next
+/* Grows a copy that stopped short of ustack_bytes by the next
  * PR_UW_FIRST_COPY bytes of the stack (fewer where the stack or its
  * mapping ends); false when it cannot grow. */
 static __always_inline bool pr_uw_copy_more(struct pr_uw_walk *w)
 {
-	__u64 k = w->len / PR_UW_FIRST_COPY, off, want, addr, head;
+	__u64 off = w->len, want, addr, head;
+	bool capped = false;
 
-	if (!w->partial || w->len % PR_UW_FIRST_COPY || !k || k >= PR_USTACK_MAX / PR_UW_FIRST_COPY)
+	if (!w->partial || off >= ustack_bytes || off >= PR_USTACK_MAX)
 		return false;
-	off = (k & (PR_USTACK_MAX / PR_UW_FIRST_COPY - 1)) * PR_UW_FIRST_COPY;
+	off &= (PR_USTACK_MAX - 1) & ~7ull;
 	want = ustack_bytes - off;
-	if (w->top > w->sp0 && w->top - w->sp0 - off + 7 < want)
+	if (w->top > w->sp0 + off && w->top - w->sp0 - off + 7 < want) {
 		want = w->top - w->sp0 - off + 7;
-	if (want > PR_UW_FIRST_COPY)
+		capped = true;
+	}
+	if (want > PR_UW_FIRST_COPY) {
 		want = PR_UW_FIRST_COPY;
-	want &= PR_UW_FIRST_COPY * 2 - 1;
-	want &= ~7ull;
+		capped = false;
+	}
+	want &= (PR_UW_FIRST_COPY * 2 - 1) & ~7ull;
 	w->partial = 0;
 	if (!want || want > PR_UW_FIRST_COPY)
 		return false;
@@ -546,7 +566,7 @@ static __always_inline bool pr_uw_copy_more(struct pr_uw_walk *w)
 		return true;
 	}
 	w->len = off + want;
-	w->partial = want == PR_UW_FIRST_COPY && w->len < ustack_bytes;
+	w->partial = !capped && w->len < ustack_bytes;
 	return true;
 }
 
@@ -644,11 +664,12 @@ static __always_inline bool pr_uw_use_entry(struct pr_uw_walk *w, const struct p
 /* Copies the current task's user stack and walks it. The walk (frames,
  * or the copy and the registers to start from) is in the returned
  * per-CPU record; result says how it ended. */
-static __always_inline struct pr_uw_walk *pr_uw_walk_current(__u32 tgid)
+static __always_inline struct pr_uw_walk *pr_uw_walk_current(__u32 tgid, __u32 tid)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 zero = 0, exec_id, first;
 	struct pr_uw_proc *proc;
+	struct pr_uw_top *hint;
 	struct pr_uw_walk *w;
 	__u64 start_time;
 
@@ -671,6 +692,9 @@ static __always_inline struct pr_uw_walk *pr_uw_walk_current(__u32 tgid)
 	w->sp0 = w->sp;
 	w->bp0 = w->bp;
 	first = ustack_bytes < PR_UW_FIRST_COPY ? ustack_bytes : PR_UW_FIRST_COPY;
+	hint = &w->tops[tid & (PR_UW_TOPS - 1)];
+	if (hint->tid == tid && hint->tgid == tgid && hint->top > w->sp && hint->top - w->sp < first)
+		first = hint->top - w->sp;
 	w->top = pr_stack_top(task);
 	w->len = pr_copy_user_stack_to(w->sp, w->copy, first, w->top);
 	/* a shorter copy reached the top of the stack, or its mapping's end */
@@ -703,6 +727,10 @@ static __always_inline struct pr_uw_walk *pr_uw_walk_current(__u32 tgid)
 	}
 	pr_uw_count(w->result < PR_KUW_MAX ? w->result : PR_KUW_STOPPED, 1);
 	if (w->result == PR_KUW_COMPLETE) {
+		/* every read was below the outermost frame's sp */
+		hint->tid = tid;
+		hint->tgid = tgid;
+		hint->top = w->sp + 16;
 		pr_uw_count(PR_KUW_FRAMES, w->n);
 		if (w->nfp)
 			pr_uw_count(PR_KUW_FP_FRAMES, w->nfp);

@@ -96,7 +96,7 @@ static __always_inline __u64 copy_user_stack(struct pr_sample_raw *s, void *dst)
 static __always_inline long kernel_user_stack(struct pr_sample_raw *s, void *dst, __u64 *copied,
 					      __u32 *urgent)
 {
-	struct pr_uw_walk *w = pr_uw_walk_current(s->pid);
+	struct pr_uw_walk *w = pr_uw_walk_current(s->pid, s->tid);
 	long ub = 0;
 	__u64 len;
 
