@@ -136,6 +136,7 @@ struct pr_uw_walk {
 	__u64 ip0, sp0, bp0; /* the registers the walk started from */
 	__u64 len;	     /* the copy: len bytes from sp0 up */
 	__u64 top;	     /* where the main thread's stack ends (0: unknown) */
+	__u8 top_read;	     /* top is read (not while a hint does its job) */
 	__u32 n, result;
 	__u32 last_map; /* the mapping the last frame was in */
 	__u8 bp_ok, exact, done;
@@ -542,6 +543,10 @@ static __always_inline bool pr_uw_copy_more(struct pr_uw_walk *w)
 
 	if (!w->partial || off >= ustack_bytes || off >= PR_USTACK_MAX)
 		return false;
+	if (!w->top_read) {
+		w->top = pr_stack_top(bpf_get_current_task_btf());
+		w->top_read = 1;
+	}
 	off &= (PR_USTACK_MAX - 1) & ~7ull;
 	want = ustack_bytes - off;
 	if (w->top > w->sp0 + off && w->top - w->sp0 - off + 7 < want) {
@@ -664,7 +669,8 @@ static __always_inline bool pr_uw_use_entry(struct pr_uw_walk *w, const struct p
 /* Copies the current task's user stack and walks it. The walk (frames,
  * or the copy and the registers to start from) is in the returned
  * per-CPU record; result says how it ended. */
-static __always_inline struct pr_uw_walk *pr_uw_walk_current(__u32 tgid, __u32 tid)
+static __always_inline struct pr_uw_walk *pr_uw_walk_current(struct bpf_perf_event_data *ctx,
+							      __u32 tgid, __u32 tid)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 zero = 0, exec_id, first;
@@ -683,7 +689,16 @@ static __always_inline struct pr_uw_walk *pr_uw_walk_current(__u32 tgid, __u32 t
 	w->urgent = 0;
 	w->pc = w->sp = w->bp = 0;
 	w->ip0 = w->sp0 = w->bp0 = 0;
-	if (!pr_user_regs(task, &w->pc, &w->sp, &w->bp)) {
+	/* a sample that interrupted user mode has the user registers in its
+	 * context (a whole word: the context takes no narrower load); else
+	 * they are where the kernel saved them on entry */
+	if ((*(volatile __u64 *)&ctx->regs.cs & 3) == 3) {
+		/* volatile: each a load of its own (clang may otherwise
+		 * move the context pointer, which the verifier rejects) */
+		w->pc = *(volatile __u64 *)&ctx->regs.ip;
+		w->sp = *(volatile __u64 *)&ctx->regs.sp;
+		w->bp = *(volatile __u64 *)&ctx->regs.bp;
+	} else if (!pr_user_regs(task, &w->pc, &w->sp, &w->bp)) {
 		w->result = PR_KUW_NO_COPY;
 		pr_uw_count(PR_KUW_NO_COPY, 1);
 		return w;
@@ -693,9 +708,16 @@ static __always_inline struct pr_uw_walk *pr_uw_walk_current(__u32 tgid, __u32 t
 	w->bp0 = w->bp;
 	first = ustack_bytes < PR_UW_FIRST_COPY ? ustack_bytes : PR_UW_FIRST_COPY;
 	hint = &w->tops[tid & (PR_UW_TOPS - 1)];
-	if (hint->tid == tid && hint->tgid == tgid && hint->top > w->sp && hint->top - w->sp < first)
+	/* with a hint, mm->start_stack (two reads through pointers, ~60 ns)
+	 * is read only if the copy must grow */
+	w->top = 0;
+	w->top_read = 0;
+	if (hint->tid == tid && hint->tgid == tgid && hint->top > w->sp && hint->top - w->sp < first) {
 		first = hint->top - w->sp;
-	w->top = pr_stack_top(task);
+	} else {
+		w->top = pr_stack_top(task);
+		w->top_read = 1;
+	}
 	w->len = pr_copy_user_stack_to(w->sp, w->copy, first, w->top);
 	/* a shorter copy reached the top of the stack, or its mapping's end */
 	w->partial = w->len == pr_clamp_copy(first) && first < ustack_bytes;

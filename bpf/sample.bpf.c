@@ -93,10 +93,11 @@ static __always_inline __u64 copy_user_stack(struct pr_sample_raw *s, void *dst)
  * their bytes), or, when the walk could not finish, the copy it walked
  * (*copied bytes), for the runtime to unwind as without it. Verify mode
  * sends both: the frames, then the copy. */
-static __always_inline long kernel_user_stack(struct pr_sample_raw *s, void *dst, __u64 *copied,
+static __always_inline long kernel_user_stack(struct bpf_perf_event_data *ctx,
+					      struct pr_sample_raw *s, void *dst, __u64 *copied,
 					      __u32 *urgent)
 {
-	struct pr_uw_walk *w = pr_uw_walk_current(s->pid, s->tid);
+	struct pr_uw_walk *w = pr_uw_walk_current(ctx, s->pid, s->tid);
 	long ub = 0;
 	__u64 len;
 
@@ -336,13 +337,12 @@ int pr_sample_walk(struct bpf_perf_event_data *ctx)
 	__u64 copied = 0;
 	long kb, ub;
 
-	(void)ctx;
 	if (!buf) {
 		count_failed(c);
 		return 0;
 	}
 	kb = clamp_stack_bytes(buf->r.nkernel * 8);
-	ub = kernel_user_stack(&buf->r, (void *)buf->r.addrs + kb, &copied, &urgent);
+	ub = kernel_user_stack(ctx, &buf->r, (void *)buf->r.addrs + kb, &copied, &urgent);
 	return send_sample(buf, c, kb, ub, copied, urgent, true);
 }
 
