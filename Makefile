@@ -265,7 +265,7 @@ UWFLAGS     := -O2 -g -fomit-frame-pointer -Wall -Wextra -Werror
 UWFPFLAGS   := -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -Wall -Wextra -Werror
 UWNOTABLES  := -fno-asynchronous-unwind-tables -fno-unwind-tables
 UWPLAIN     := $(FX)/uw-chain $(FX)/uw-qsort $(FX)/uw-signal $(FX)/uw-prologue $(FX)/uw-thread \
-	       $(FX)/uw-vdso \
+	       $(FX)/uw-switch $(FX)/uw-vdso \
 	       $(FX)/uw-deep
 UNWINDFIXES := $(UWPLAIN) $(FX)/libuwmixed.so $(FX)/uw-mixed $(FX)/uw-mixed-nocfi \
 	       $(FX)/uw-dlopen $(FX)/uw-dlopen-nocfi $(FX)/uw-debugframe $(FX)/uw-debugframe-buildid

@@ -749,7 +749,9 @@ static __always_inline struct pr_uw_walk *pr_uw_walk_current(struct bpf_perf_eve
 	}
 	pr_uw_count(w->result < PR_KUW_MAX ? w->result : PR_KUW_STOPPED, 1);
 	if (w->result == PR_KUW_COMPLETE) {
-		/* every read was below the outermost frame's sp */
+		/* the walk read below its outermost frame's sp (a signal
+		 * frame on another stack aside: then the hint is wrong for
+		 * one stack or the other, and a short copy grows) */
 		hint->tid = tid;
 		hint->tgid = tgid;
 		hint->top = w->sp + 16;

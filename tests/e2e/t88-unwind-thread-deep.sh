@@ -11,10 +11,20 @@
 #    >= 90% of stacks are truncated with failures.stack_short; with
 #    stack_bytes=4096, >= 90% have 12..21 uw_recurse frames: stack_bytes
 #    bounds what is unwound.
+#  - a thread whose stack's end moves: uw-switch's thread takes turns of
+#    4 ms between a function on a 2 KiB array in its own frame (entered
+#    through uw_switch_entry, whose CFI ends a walk) and a function below
+#    that frame. With the tables alone (the copy is not unwound in user
+#    space, so a walk that stops short shows), >= 90% of the array's
+#    samples are exactly uw_switch_entry;uw_switch_co and whole, and
+#    >= 97% of the thread's own are whole to clone3: the walker keeps where
+#    a thread's last whole walk ended and copies no further, which after a
+#    turn on the array is short of the thread's frames; the copy must
+#    grow from there.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-unwind.sh"
 require_bpf
-require_fixtures uw-thread uw-deep
+require_fixtures uw-thread uw-deep uw-switch
 
 RUN_TIMEOUT=30
 LIBC='libc\.so\.6'
@@ -27,6 +37,20 @@ uw_expect_profiled "$X"
 uw_expect_share "$X: >= 90% of samples are clone3;start_thread;uw_thread_main;uw_thread_burn" \
 	"$OUT" "^clone3@$LIBC;start_thread@$LIBC;uw_thread_main@$X;uw_thread_burn@$X(;|$)" "" 90
 uw_expect_complete "$X" "$OUT"
+
+# ---- a thread whose stack's end moves ----
+X=uw-switch
+UW_ENV=(PROFRUN_KERNEL_UNWIND=only)
+uw_profile "$FIXTURES/$X 2 4" default
+UW_ENV=()
+uw_expect_profiled "$X"
+uw_expect_share "$X: >= 90% of the array's samples are uw_switch_entry;uw_switch_co" \
+	"$OUT" "^uw_switch_entry@$X;uw_switch_co@$X(;|$)" "(^|;)uw_switch_co@$X(;|$)" 90
+expect_pct_ge "$X, tables only: >= 90% of walks whole" "$(val unwind.kernel.complete "$OUT")" \
+	"$(val total "$OUT")" 90 "$OUT"
+uw_expect_share "$X, tables only: >= 97% of the thread's own samples whole" \
+	"$OUT" "^clone3@$LIBC;start_thread@$LIBC;uw_switch_main@$X;uw_switch_below@$X(;|$)" \
+	"(^|;)uw_switch_below@$X(;|$)" 97
 
 # ---- deeper than the copy ----
 X=uw-deep
