@@ -28,7 +28,7 @@ end
 sample { hz = 99, user = true, kernel = true }
 
 local samples = {}  -- pid -> { [stack id] = n, total = n }
-local comm_of = {}  -- pid -> comm of its samples
+local comm_of = {}  -- pid -> comm of its latest sample
 local exited = {}   -- pid -> { lifetime = ns, cmdline = ..., comm = ... }
 local total = 0
 
@@ -39,8 +39,10 @@ function on_sample(s)
     if not per then
         per = { total = 0 }
         samples[pid] = per
-        comm_of[pid] = s.comm
     end
+    -- the latest: a child sampled between its fork and its exec still
+    -- has its parent's comm in its first samples
+    comm_of[pid] = s.comm
     local id = s.stack
     per[id] = (per[id] or 0) + 1
     per.total = per.total + 1
