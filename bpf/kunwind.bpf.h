@@ -689,16 +689,7 @@ static __always_inline struct pr_uw_walk *pr_uw_walk_current(struct bpf_perf_eve
 	w->urgent = 0;
 	w->pc = w->sp = w->bp = 0;
 	w->ip0 = w->sp0 = w->bp0 = 0;
-	/* a sample that interrupted user mode has the user registers in its
-	 * context (a whole word: the context takes no narrower load); else
-	 * they are where the kernel saved them on entry */
-	if ((*(volatile __u64 *)&ctx->regs.cs & 3) == 3) {
-		/* volatile: each a load of its own (clang may otherwise
-		 * move the context pointer, which the verifier rejects) */
-		w->pc = *(volatile __u64 *)&ctx->regs.ip;
-		w->sp = *(volatile __u64 *)&ctx->regs.sp;
-		w->bp = *(volatile __u64 *)&ctx->regs.bp;
-	} else if (!pr_user_regs(task, &w->pc, &w->sp, &w->bp)) {
+	if (!pr_sample_user_regs(ctx, &w->pc, &w->sp, &w->bp)) {
 		w->result = PR_KUW_NO_COPY;
 		pr_uw_count(PR_KUW_NO_COPY, 1);
 		return w;

@@ -80,10 +80,11 @@ static __always_inline long clamp_stack_bytes(long b)
 	return b & ~7L;
 }
 
-/* Takes the current task's user registers and stack copy into s. */
-static __always_inline __u64 copy_user_stack(struct pr_sample_raw *s, void *dst)
+/* Takes the sample's user registers and the stack copy into s. */
+static __always_inline __u64 copy_user_stack(struct bpf_perf_event_data *ctx,
+					     struct pr_sample_raw *s, void *dst)
 {
-	if (!pr_user_regs(bpf_get_current_task_btf(), &s->uip, &s->usp, &s->ubp))
+	if (!pr_sample_user_regs(ctx, &s->uip, &s->usp, &s->ubp))
 		return 0;
 	s->ustack_flags = PR_USTACK_COPIED;
 	return pr_copy_user_stack(s->usp, dst, ustack_bytes);
@@ -241,7 +242,7 @@ static __always_inline int sample_user(struct bpf_perf_event_data *ctx, struct s
 		pr_uw_count(PR_KUW_NO_PROC, 1);
 	}
 	if (want_user && s->pid != 0 && ustack_bytes) {
-		copied = copy_user_stack(s, (void *)s->addrs + kb);
+		copied = copy_user_stack(ctx, s, (void *)s->addrs + kb);
 	} else if (want_user && s->pid != 0) {
 		ub = bpf_get_stack(ctx, (void *)s->addrs + kb, STACK_BYTES, BPF_F_USER_STACK);
 		if (ub < 0) {
@@ -288,10 +289,9 @@ int pr_sample(struct bpf_perf_event_data *ctx)
 	s->npython = 0;
 	s->python_flags = 0;
 	s->pad = 0;
-	/* a sample that interrupted user mode (x86: cs's privilege level
-	 * 3) has no kernel frames: the helper would find none, at ~0.15 us
-	 * a sample. A whole word: the context takes no narrower load. */
-	if (want_kernel && (*(volatile __u64 *)&ctx->regs.cs & 3) != 3) {
+	/* a sample that interrupted user mode has no kernel frames: the
+	 * helper would find none, at ~0.15 us a sample */
+	if (want_kernel && !pr_sample_in_user(ctx)) {
 		kb = bpf_get_stack(ctx, s->addrs, STACK_BYTES, 0);
 		if (kb < 0) {
 			s->kerr = kb;

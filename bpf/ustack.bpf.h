@@ -118,6 +118,29 @@ static __always_inline int pr_user_regs(struct task_struct *task, __u64 *ip, __u
 	return 1;
 }
 
+/* Whether a perf sample interrupted user mode (x86: cs's privilege
+ * level 3). A whole word: the context takes no narrower load. */
+static __always_inline bool pr_sample_in_user(struct bpf_perf_event_data *ctx)
+{
+	return (*(volatile __u64 *)&ctx->regs.cs & 3) == 3;
+}
+
+/* A perf sample's user registers: the interrupted ones when it
+ * interrupted user mode (no helper call, no task fields read), else
+ * pr_user_regs'; 0 for a kernel thread. */
+static __always_inline int pr_sample_user_regs(struct bpf_perf_event_data *ctx, __u64 *ip,
+					       __u64 *sp, __u64 *bp)
+{
+	if (!pr_sample_in_user(ctx))
+		return pr_user_regs(bpf_get_current_task_btf(), ip, sp, bp);
+	/* volatile: each a load of its own (clang may otherwise move the
+	 * context pointer, which the verifier rejects) */
+	*ip = *(volatile __u64 *)&ctx->regs.ip;
+	*sp = *(volatile __u64 *)&ctx->regs.sp;
+	*bp = *(volatile __u64 *)&ctx->regs.bp;
+	return 1;
+}
+
 /* Where the main thread's stack ends (mm->start_stack: above it are only
  * argv and the environment); 0 for a kernel thread. Read, not loaded:
  * the verifier looks up every pointer loaded from a BTF pointer (is
